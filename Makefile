@@ -1,0 +1,49 @@
+# The commands the README names. Everything installs itself on first use: a fresh clone needs only
+# `make synth` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CHECKOV_VENV := .venv-checkov
+
+# Offline, quiet CDK CLI: no telemetry, no notices, no Node end-of-life banner.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+CDK := node_modules/.bin/cdk --no-notices
+
+.PHONY: deps synth test lint bench diff clean
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
+
+## synth: cdk synth of the whole reference app, offline, with the compliance gate
+synth: $(VENV)/.installed node_modules/.installed
+	$(CDK) synth --quiet $(if $(CONFIG),-c config=$(CONFIG))
+	@echo "synthesized: $$(ls cdk.out/*.template.json | wc -l) templates in cdk.out/"
+
+## test: the whole test suite (unit, snapshot, compliance, lint, handler, end-to-end)
+test: deps
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check sagemaker_platform tests bench app.py
+	$(PY) -m mypy sagemaker_platform
+
+bench: $(VENV)/.installed node_modules/.installed
+	$(PY) -m bench
+
+clean:
+	rm -rf cdk.out .pytest_cache dist build

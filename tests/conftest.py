@@ -1,0 +1,46 @@
+"""Stack factories: each app is synthesized once per test session and shared by every test that reads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aws_cdk import cx_api
+
+from tests.support import REPO_ROOT, default_config_raw, synth_platform, templates_of
+
+
+@pytest.fixture(scope="session")
+def default_assembly(tmp_path_factory: pytest.TempPathFactory) -> cx_api.CloudAssembly:
+    """The reference app with the default (sandbox) config of cdk.json, compliance gate on."""
+    return synth_platform(default_config_raw(), tmp_path_factory.mktemp("default") / "cdk.out")
+
+
+@pytest.fixture(scope="session")
+def default_templates(default_assembly: cx_api.CloudAssembly) -> dict[str, dict[str, Any]]:
+    return templates_of(default_assembly)
+
+
+@pytest.fixture(scope="session")
+def multi_account_raw() -> dict[str, Any]:
+    return yaml.safe_load((REPO_ROOT / "examples" / "multi-account.yaml").read_text())
+
+
+@pytest.fixture(scope="session")
+def multi_account_assembly(
+    tmp_path_factory: pytest.TempPathFactory, multi_account_raw: dict[str, Any]
+) -> cx_api.CloudAssembly:
+    """The reference app with examples/multi-account.yaml (every stack pinned to an account), gate on."""
+    return synth_platform(multi_account_raw, tmp_path_factory.mktemp("multi") / "cdk.out")
+
+
+@pytest.fixture(scope="session")
+def multi_account_templates(multi_account_assembly: cx_api.CloudAssembly) -> dict[str, dict[str, Any]]:
+    return templates_of(multi_account_assembly)
+
+
+@pytest.fixture(scope="session")
+def assembly_dirs(default_assembly: cx_api.CloudAssembly, multi_account_assembly: cx_api.CloudAssembly) -> list[Path]:
+    return [Path(default_assembly.directory), Path(multi_account_assembly.directory)]

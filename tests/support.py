@@ -1,0 +1,61 @@
+"""Helpers shared by the tests: synthesize apps, read templates, mask asset hashes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import cx_api
+
+from sagemaker_platform.compliance import add_compliance_gate
+from sagemaker_platform.config import PlatformConfig, parse_config
+from sagemaker_platform.stacks import build_platform
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def default_config_raw() -> dict[str, Any]:
+    """The `platform` context of cdk.json, as written."""
+    return json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["platform"]
+
+
+def synth_platform(config: PlatformConfig | dict[str, Any], outdir: Path, *, gate: bool = True) -> cx_api.CloudAssembly:
+    """Synthesize the reference app for `config` into `outdir`, with the compliance gate unless told not to."""
+    if isinstance(config, dict):
+        config = parse_config(config)
+    app = cdk.App(outdir=str(outdir))
+    build_platform(app, config)
+    if gate:
+        add_compliance_gate(app)
+    return app.synth()
+
+
+def templates_of(assembly: cx_api.CloudAssembly) -> dict[str, dict[str, Any]]:
+    """Every template in the assembly by stack name, nested stacks included (by file name)."""
+    templates: dict[str, dict[str, Any]] = {}
+    for stack in assembly.stacks_recursively:
+        templates[stack.stack_name] = stack.template
+    for nested in sorted(Path(assembly.directory).rglob("*.nested.template.json")):
+        templates[nested.name.removesuffix(".nested.template.json")] = json.loads(nested.read_text())
+    return templates
+
+
+def mask_asset_hashes(template: dict[str, Any]) -> dict[str, Any]:
+    """The template with every 64-hex asset hash replaced, so a handler edit does not churn snapshots.
+
+    Logical IDs are left alone: a changed logical ID must show up in the snapshot diff.
+    """
+    return json.loads(_ASSET_HASH.sub("<asset-hash>", json.dumps(template, sort_keys=True)))
+
+
+def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """Logical ID -> resource, for every resource of `resource_type` in `template`."""
+    return {
+        logical_id: resource
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource["Type"] == resource_type
+    }
