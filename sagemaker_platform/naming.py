@@ -1,0 +1,99 @@
+"""Deterministic names shared across stacks and accounts.
+
+Stacks in different accounts refer to each other's roles, buses and parameters by these names,
+never by CloudFormation exports, so each account's stacks synthesize and deploy on their own.
+Every function takes the platform name (`PlatformConfig.name`) first. Arguments may be CDK tokens
+(e.g. `Aws.ACCOUNT_ID` in the env-agnostic sandbox).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Stage = Literal["staging", "prod"]
+STAGES: tuple[Stage, ...] = ("staging", "prod")
+
+# --- IAM roles in the workload accounts (dev, staging, prod) ----------------------------------
+
+
+def sagemaker_execution_role_name(platform: str) -> str:
+    """SageMaker execution role of a workload account (training, processing, models)."""
+    return f"{platform}-sagemaker-execution"
+
+
+def pipeline_step_role_name(platform: str) -> str:
+    """Role that SageMaker Pipelines steps (and the tuning register step) use to reach the central registry."""
+    return f"{platform}-pipeline-step"
+
+
+def deploy_role_name(platform: str) -> str:
+    """Role in staging/prod that the tooling account's deploy pipeline assumes to deploy endpoints."""
+    return f"{platform}-deploy"
+
+
+def endpoint_role_name(platform: str, endpoint: str) -> str:
+    """Execution role of one hosted endpoint's models (IAM role names are limited to 64 characters)."""
+    return f"{platform}-endpoint-{endpoint}"[:64]
+
+
+def endpoint_role_name_prefix(platform: str) -> str:
+    """Prefix of every endpoint execution role: what the deploy role may pass to SageMaker."""
+    return f"{platform}-endpoint-"
+
+
+def tuning_register_role_name(platform: str) -> str:
+    """Role of the tuning pipeline's register-best-model step (dev account); trusted by the pipeline-step role."""
+    return f"{platform}-tuning-register"
+
+
+# --- IAM roles in the tooling account ---------------------------------------------------------
+
+
+def deploy_pipeline_role_name(platform: str) -> str:
+    """Role the deploy pipeline's tasks run as in the tooling account; the only principal the deploy roles trust."""
+    return f"{platform}-deploy-pipeline"
+
+
+# --- event buses ------------------------------------------------------------------------------
+
+
+def model_events_bus_name(platform: str) -> str:
+    """Tooling-account bus that receives 'SageMaker Model Package State Change' events from the registry."""
+    return f"{platform}-model-events"
+
+
+def platform_events_bus_name(platform: str) -> str:
+    """Bus on which the platform publishes its own events (deployment started/succeeded/failed/rolled back)."""
+    return f"{platform}-platform-events"
+
+
+# --- endpoints --------------------------------------------------------------------------------
+
+
+def endpoint_name(platform: str, endpoint: str, stage: Stage) -> str:
+    """Stable SageMaker endpoint name (consumers such as Redshift ML refer to endpoints by name).
+
+    The stage is part of the name so staging and prod can share one account in the sandbox.
+    """
+    return f"{platform}-{endpoint}-{stage}"
+
+
+def deployment_spec_parameter_name(platform: str, endpoint: str, stage: Stage) -> str:
+    """SSM parameter where the hosting stack publishes an endpoint's deployment spec for the deploy pipeline."""
+    return f"/{platform}/{stage}/endpoints/{endpoint}/deployment-spec"
+
+
+def deployment_spec_parameter_prefix(platform: str) -> str:
+    """Path prefix of every deployment spec parameter (for the deploy role's ssm:GetParameter grant)."""
+    return f"/{platform}/"
+
+
+# --- ARNs -------------------------------------------------------------------------------------
+
+
+def role_arn(partition: str, account: str, role_name: str) -> str:
+    return f"arn:{partition}:iam::{account}:role/{role_name}"
+
+
+def event_bus_arn(partition: str, region: str, account: str, bus_name: str) -> str:
+    return f"arn:{partition}:events:{region}:{account}:event-bus/{bus_name}"
