@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The reference app: reads the platform config, builds the stacks, applies the compliance gate.
 
-    cdk synth                                # the `platform` config in cdk.json
-    cdk synth -c config=examples/multi-account.yaml
+cdk synth                                # the `platform` config in cdk.json
+cdk synth -c config=examples/multi-account.yaml
 """
 
 from __future__ import annotations

@@ -225,7 +225,9 @@ def load_config_file(path: str | Path) -> PlatformConfig:
     try:
         raw = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError([f"config={str(path)!r}: not valid {'JSON' if file.suffix == '.json' else 'YAML'}: {exc}"]) from None
+        raise ConfigError(
+            [f"config={str(path)!r}: not valid {'JSON' if file.suffix == '.json' else 'YAML'}: {exc}"]
+        ) from None
     return parse_config(raw)
 
 

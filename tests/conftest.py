@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# Before aws_cdk loads jsii: no Node end-of-life banner in test output.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
 from pathlib import Path
 from typing import Any
 

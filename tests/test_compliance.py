@@ -60,4 +60,6 @@ def test_given_a_checkov_skip_then_it_is_written_to_the_resource_metadata() -> N
     topic = sns.CfnTopic(stack, "T")
     skip_checkov(topic, {"CKV_AWS_26": "canary reason"})
     template = app.synth().get_stack_by_name("S").template
-    assert template["Resources"]["T"]["Metadata"]["checkov"] == {"skip": [{"id": "CKV_AWS_26", "comment": "canary reason"}]}
+    assert template["Resources"]["T"]["Metadata"]["checkov"] == {
+        "skip": [{"id": "CKV_AWS_26", "comment": "canary reason"}]
+    }

@@ -41,13 +41,22 @@ def test_given_the_default_cdk_json_config_when_parsed_then_it_is_the_env_agnost
     [
         ({"regoin": "us-east-1"}, "`platform`: unknown key(s) 'regoin'; allowed keys: accounts,"),
         ({"studio": {"userz": []}}, "`studio`: unknown key(s) 'userz'; allowed keys: auth,"),
-        ({"studio": {"idle_shutdown_minutes": "60"}}, '`studio.idle_shutdown_minutes` = "60": Input should be a valid integer'),
-        ({"studio": {"notebook_output_sharing": 1}}, "`studio.notebook_output_sharing` = 1: Input should be a valid boolean"),
+        (
+            {"studio": {"idle_shutdown_minutes": "60"}},
+            '`studio.idle_shutdown_minutes` = "60": Input should be a valid integer',
+        ),
+        (
+            {"studio": {"notebook_output_sharing": 1}},
+            "`studio.notebook_output_sharing` = 1: Input should be a valid boolean",
+        ),
         ({"region": "us-east-9"}, '`region` = "us-east-9": unknown region; allowed: af-south-1,'),
         ({"accounts": {**ACCOUNTS, "dev": "12345"}}, '`accounts.dev` = "12345": must be a 12-digit AWS account id'),
         ({"accounts": {k: v for k, v in ACCOUNTS.items() if k != "prod"}}, "`accounts.prod`: required key is missing"),
         ({"studio": {"users": ["alice", "bob", "alice"]}}, '`studio.users` = "alice": duplicate user'),
-        ({"studio": {"users": ["al ice"]}}, "`studio.users[0]` = \"al ice\": must match SageMaker's UserProfileName pattern"),
+        (
+            {"studio": {"users": ["al ice"]}},
+            '`studio.users[0]` = "al ice": must match SageMaker\'s UserProfileName pattern',
+        ),
         ({"studio": {"auth": "LDAP"}}, "`studio.auth` = \"LDAP\": Input should be 'IAM' or 'SSO'"),
         ({"organization_id": "org-1"}, '`organization_id` = "org-1": must be an AWS Organizations id'),
         ({"name": "ML_Platform"}, '`name` = "ML_Platform": must start with a lowercase letter'),

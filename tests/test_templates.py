@@ -62,8 +62,21 @@ def test_cfn_lint_reports_nothing_on_any_template(assembly_dirs: list[Path]) -> 
     files = template_files(assembly_dirs)
     assert files, "no templates synthesized"
     result = subprocess.run(
-        [sys.executable, "-m", "cfnlint", "--format", "parseable", "--", *map(str, files)],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "cfnlint",
+            "--config-file",
+            str(REPO_ROOT / ".cfnlintrc"),
+            "--format",
+            "parseable",
+            "--",
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO_ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -74,9 +87,22 @@ def test_checkov_reports_no_failed_check_on_any_template(assembly_dirs: list[Pat
     for index, file in enumerate(template_files(assembly_dirs)):
         (tmp_path / f"{index}-{file.name}").write_text(file.read_text())
     result = subprocess.run(
-        [str(CHECKOV), "--directory", str(tmp_path), "--framework", "cloudformation", "--skip-download",
-         "--quiet", "--compact", "--output", "json"],
-        capture_output=True, text=True, check=False, timeout=600,
+        [
+            str(CHECKOV),
+            "--directory",
+            str(tmp_path),
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
     reports = json.loads(result.stdout) if result.stdout.strip() else []
     reports = reports if isinstance(reports, list) else [reports]

@@ -1,0 +1,146 @@
+"""`PlatformFunction`: the one way this library builds a Lambda function.
+
+Every handler of every capability runs through it, so the compliance posture of a Lambda function is
+decided once: a current Python runtime, an execution role with no AWS managed policy (CloudWatch
+Logs access scoped to the function's own log group), a KMS-encrypted log group with retention,
+X-Ray tracing, reserved concurrency, and a KMS-encrypted dead-letter queue for asynchronous
+invocations.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from sagemaker_platform.assets import handler_code
+from sagemaker_platform.compliance import acknowledge, skip_checkov
+from sagemaker_platform.constructs.roles import PlatformRole
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+
+class PlatformFunction(Construct):
+    """A Lambda function for one of the package's handlers, compliant by construction.
+
+    Example::
+
+        fn = PlatformFunction(self, "Teardown", handler_name="studio_teardown",
+                              description="Deletes the domain's apps, spaces and profiles",
+                              key=key, timeout=cdk.Duration.minutes(5))
+        fn.role.add_to_principal_policy(iam.PolicyStatement(...))
+
+    :param handler_name: folder under ``sagemaker_platform/lambda/``; the entry point is ``index.handler``.
+    :param key: KMS key for the log group, the environment and the dead-letter queue. The key policy
+        must let CloudWatch Logs use it (`grant_logs_encrypt` below does that).
+    :param description: what the function does (shown in the console).
+    :param timeout: Default: 1 minute.
+    :param memory_size: MiB. Default: 256.
+    :param environment: environment variables. Default: none.
+    :param reserved_concurrency: Default: 10; bounds what a burst of events can do downstream.
+    :param vpc_reason: why the function is not in a VPC (recorded on the HIPAA/NIST acknowledgment).
+        Default: it calls only AWS service APIs and reaches no resource inside a VPC.
+    :param log_retention: Default: one year.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        handler_name: str,
+        key: kms.IKey,
+        description: str,
+        timeout: cdk.Duration | None = None,
+        memory_size: int = 256,
+        environment: dict[str, str] | None = None,
+        reserved_concurrency: int = 10,
+        vpc_reason: str = "calls only AWS service APIs and reaches no resource inside a VPC",
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        super().__init__(scope, id)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, encryption_key=key, removal_policy=cdk.RemovalPolicy.RETAIN
+        )
+        self.role = PlatformRole(
+            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=f"{description} (Lambda)"
+        )
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="index.handler",
+            code=handler_code(handler_name),
+            description=description,
+            timeout=timeout if timeout is not None else cdk.Duration.minutes(1),
+            memory_size=memory_size,
+            environment=environment,
+            environment_encryption=key,
+            reserved_concurrent_executions=reserved_concurrency,
+            role=self.role,
+            log_group=self.log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            dead_letter_queue=self.dead_letter_queue,
+        )
+        self._grant_own_logs()
+        acknowledge(
+            self.function,
+            {
+                "HIPAA.Security-LambdaInsideVPC": vpc_reason,
+                "NIST.800.53.R5-LambdaInsideVPC": vpc_reason,
+            },
+        )
+        skip_checkov(self.function, {"CKV_AWS_117": vpc_reason})
+        log_group_id = cdk.Stack.of(self).get_logical_id(self.log_group.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            self.role,
+            {
+                "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments and PutTelemetryRecords support no "
+                "resource-level permissions",
+                f"AwsSolutions-IAM5[Resource::<{log_group_id}.Arn>:log-stream:*]": "log streams get generated "
+                "names at run time; the grant is scoped to this function's own log group",
+            },
+        )
+
+    @property
+    def function_arn(self) -> str:
+        return self.function.function_arn
+
+    def _grant_own_logs(self) -> None:
+        # Scoped to this function's log group, instead of the AWSLambdaBasicExecutionRole managed policy.
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn, f"{self.log_group.log_group_arn}:log-stream:*"],
+            )
+        )
+
+
+def grant_logs_encrypt(key: kms.Key) -> None:
+    """Let CloudWatch Logs in this account and region use `key` for log groups (required before a log group uses it)."""
+    stack = cdk.Stack.of(key)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.{stack.url_suffix}")],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"
+                }
+            },
+        )
+    )

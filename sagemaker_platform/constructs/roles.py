@@ -1,0 +1,58 @@
+"""`PlatformRole`: an IAM role whose permissions live in customer managed policies, not inline ones.
+
+HIPAA Security and NIST 800-53 R5 (cdk-nag `IAMNoInlinePolicy`) refuse inline policies, yet every
+CDK `grant_*` adds its statement to the grantee's inline default policy. `PlatformRole` overrides
+`add_to_principal_policy` so that every grant, from this library or from aws-cdk-lib, lands in a
+customer managed policy attached to the role (a new one when the current one is full). Use it for
+every role this library creates.
+"""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+# A managed policy document may hold 6,144 characters. Statement sizes are estimated before
+# tokens resolve (an ARN token renders shorter than the ARN), so leave room.
+_MAX_STATEMENTS_PER_POLICY = 10
+_MAX_ESTIMATED_CHARS_PER_POLICY = 3500
+
+
+class PlatformRole(iam.Role):
+    """An `iam.Role` whose added statements go to customer managed policies.
+
+    Takes exactly the props of `iam.Role`. Example::
+
+        role = PlatformRole(self, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+        bucket.grant_read(role)          # lands in role/Policy1, an AWS::IAM::ManagedPolicy
+    """
+
+    def __init__(self, scope: Construct, id: str, **props: object) -> None:
+        super().__init__(scope, id, **props)  # type: ignore[arg-type]
+        self._policies: list[iam.ManagedPolicy] = []
+        self._statements_in_current = 0
+        self._chars_in_current = 0
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        size = len(json.dumps(cdk.Stack.of(self).resolve(statement.to_statement_json()), default=str))
+        if (
+            not self._policies
+            or self._statements_in_current >= _MAX_STATEMENTS_PER_POLICY
+            or self._chars_in_current + size > _MAX_ESTIMATED_CHARS_PER_POLICY
+        ):
+            self._policies.append(iam.ManagedPolicy(self, f"Policy{len(self._policies) + 1}", roles=[self]))
+            self._statements_in_current = 0
+            self._chars_in_current = 0
+        policy = self._policies[-1]
+        policy.add_statements(statement)
+        self._statements_in_current += 1
+        self._chars_in_current += size
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
+
+    @property
+    def managed_policies(self) -> tuple[iam.ManagedPolicy, ...]:
+        """The customer managed policies holding this role's statements, in creation order."""
+        return tuple(self._policies)
