@@ -180,6 +180,67 @@ class StudioConfig(StrictModel):
         return self
 
 
+# --- model registry -------------------------------------------------------------------------
+
+# CreateModelPackageGroup's ModelPackageGroupName pattern.
+MODEL_PACKAGE_GROUP_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# IAM's RoleName pattern.
+IAM_ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+WorkloadAccountRole = Literal["dev", "staging", "prod"]
+WORKLOAD_ACCOUNT_ROLES: tuple[WorkloadAccountRole, ...] = ("dev", "staging", "prod")
+
+
+def _model_package_group_name(value: str) -> str:
+    if not MODEL_PACKAGE_GROUP_NAME_PATTERN.match(value):
+        raise ValueError(
+            "must match SageMaker's ModelPackageGroupName pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$ "
+            "(letters, digits and inner hyphens, at most 63 characters)"
+        )
+    return value
+
+
+def _iam_role_name(value: str) -> str:
+    if not IAM_ROLE_NAME_PATTERN.match(value):
+        raise ValueError("must be an IAM role name: 1-64 of letters, digits and +=,.@_-")
+    return value
+
+
+ModelPackageGroupName = Annotated[str, AfterValidator(_model_package_group_name)]
+IamRoleName = Annotated[str, AfterValidator(_iam_role_name)]
+
+
+class RegistryApproverConfig(StrictModel):
+    """A named role that may approve or reject model package versions (never an account root)."""
+
+    account: Literal["tooling", "registry", "dev", "staging", "prod"]
+    """The account role (from `accounts`) the approver role lives in; in the sandbox, the one account."""
+    role_name: IamRoleName
+
+
+class RegistryConfig(StrictModel):
+    """`registry`: the central model registry, its artifacts bucket and the workload accounts' access to it."""
+
+    model_package_groups: Annotated[Items[ModelPackageGroupName], Field(min_length=1)]
+    register_from: Annotated[Items[WorkloadAccountRole], Field(min_length=1)] = ("dev",)
+    """Workload accounts whose pipeline-step role may register versions and whose roles may write artifacts."""
+    approvers: Items[RegistryApproverConfig] = ()
+
+    @model_validator(mode="after")
+    def _unique_entries(self) -> RegistryConfig:
+        for field, values in (
+            ("model_package_groups", [name.lower() for name in self.model_package_groups]),
+            ("register_from", list(self.register_from)),
+            ("approvers", [f"{a.account}/{a.role_name}" for a in self.approvers]),
+        ):
+            seen: set[str] = set()
+            for value in values:
+                if value in seen:
+                    raise field_problem(field, value, "duplicate entry: each value must appear once (names ignore case)")
+                seen.add(value)
+        return self
+
+
 # --- the whole platform ---------------------------------------------------------------------
 
 
@@ -191,6 +252,35 @@ class PlatformConfig(StrictModel):
     region: Region = "us-east-1"
     organization_id: Annotated[str, AfterValidator(_organization_id)] | None = None
     studio: StudioConfig | None = None
+    registry: RegistryConfig | None = None
+
+    @model_validator(mode="after")
+    def _registry_accounts(self) -> PlatformConfig:
+        # Each workload account holds one set of the fixed-name registry roles, and the registry is kept
+        # apart from the workloads it governs; the tooling account may host the registry.
+        if self.registry is None or self.accounts is None:
+            return self
+        accounts = self.accounts
+        workloads = {role: getattr(accounts, role) for role in WORKLOAD_ACCOUNT_ROLES}
+        for role, account in workloads.items():
+            if account == accounts.registry:
+                raise field_problem(
+                    f"accounts.{role}",
+                    account,
+                    "with `registry` set, the registry account must not be a workload account (dev, staging, "
+                    "prod); allowed: an account of its own, or the tooling account",
+                )
+        for index, role in enumerate(WORKLOAD_ACCOUNT_ROLES):
+            for other in WORKLOAD_ACCOUNT_ROLES[index + 1 :]:
+                if workloads[role] == workloads[other]:
+                    raise field_problem(
+                        f"accounts.{other}",
+                        workloads[other],
+                        f"with `registry` set, dev, staging and prod must be three different accounts (each holds "
+                        f"its own fixed-name registry roles); it equals `accounts.{role}`. For one account, omit "
+                        "`accounts` (the sandbox)",
+                    )
+        return self
 
     @property
     def is_sandbox(self) -> bool:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import aws_cdk as cdk
 from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
-from sagemaker_platform.stacks.base import AccountRole
+from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name
+from sagemaker_platform.stacks.registry import ModelEventsStack, RegistryStack, WorkloadAccessStack, workload_accounts
 
 
 def build_platform(
@@ -23,4 +26,47 @@ def build_platform(
         return account is None or account == role
 
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
+    _add_registry_stacks(scope, config, stacks, wants)
     return stacks
+
+
+def _add_registry_stacks(
+    scope: Construct, config: PlatformConfig, stacks: dict[str, cdk.Stack], wants: Callable[[AccountRole], bool]
+) -> None:
+    """Model registry: workload access (dev, staging, prod), then the registry, then the tooling bus.
+
+    The dependencies order deployment: the registry's policies and the bus policy name roles that must exist.
+    """
+    if config.registry is None:
+        return
+    workload: list[cdk.Stack] = []
+    for label, roles in workload_accounts(config):
+        # In the sandbox one account plays dev, staging and prod: one stack, built with the dev stage.
+        home = roles[0]
+        if wants(home):
+            key = "workload_access" if config.is_sandbox else f"workload_access_{home}"
+            stacks[key] = WorkloadAccessStack(
+                scope,
+                f"WorkloadAccess{'' if config.is_sandbox else label}",
+                stack_name=stack_name(config, "workload-access", None if config.is_sandbox else home),
+                env=stack_env(config, home),
+                config=config,
+                account_roles=roles,
+            )
+            workload.append(stacks[key])
+    if wants("registry"):
+        stacks["registry"] = RegistryStack(
+            scope, "Registry", stack_name=stack_name(config, "registry"), env=stack_env(config, "registry"), config=config
+        )
+        for stack in workload:
+            stacks["registry"].add_stack_dependency(stack, "the registry's bucket, key and group policies name the workload roles")
+    if wants("tooling"):
+        stacks["model_events"] = ModelEventsStack(
+            scope,
+            "ModelEvents",
+            stack_name=stack_name(config, "model-events"),
+            env=stack_env(config, "tooling"),
+            config=config,
+        )
+        if "registry" in stacks:
+            stacks["model_events"].add_stack_dependency(stacks["registry"], "the bus policy names the registry's forwarder role")

@@ -1,0 +1,895 @@
+"""The central model registry: model package groups, the artifacts bucket and key, approval forwarding.
+
+- `ModelPackageGroup`: one SageMaker model package group (L2 style) with a resource policy and
+  `grant_read` / `grant_register` / `grant_approve` / `grant_deploy`; `from_model_package_group_arn`
+  and `from_model_package_group_name` import one (e.g. the central registry's, from a workload account).
+- `ModelRegistry` (registry account): the groups, a model artifacts bucket with its customer managed
+  key, and an EventBridge rule forwarding approved versions to the tooling account's bus.
+- `ModelEventsBus` (tooling account): the bus receiving them, open only to the registry's forwarder role.
+
+Metrics: SageMaker publishes no CloudWatch metrics for model package groups or model packages (the
+model registry is a control-plane catalogue), so these constructs have no `metric_*` methods; watch the
+"SageMaker Model Package State Change" events instead.
+
+Cross-account access needs both sides: the principal's identity policy (the `grant_*` methods add it
+where the principal is a role this app can change) and the registry's resource policies (the group's
+policy, the bucket policy, the key policy; `ModelRegistry.add_access` writes all three for one role).
+Every principal is a named role, never an account root; with `organization_id`, every resource policy
+statement for a principal also requires `aws:PrincipalOrgID`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct, IValidation
+
+from sagemaker_platform import naming
+from sagemaker_platform.compliance import acknowledge, skip_checkov
+from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.errors import ProblemCollector, PropsError
+
+# --- actions (one place per capability) ---------------------------------------------------------
+
+READ_ACTIONS = (
+    "sagemaker:DescribeModelPackageGroup",
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:ListModelPackages",
+)
+"""Describe the group and its versions."""
+REGISTER_ACTIONS = ("sagemaker:CreateModelPackage", "sagemaker:AddTags")
+"""Create a version (only as PendingManualApproval, see `REGISTER_CONDITIONS`) and tag it on creation."""
+REGISTER_CONDITIONS = {"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
+"""A registrant may not approve its own version by registering it as Approved."""
+APPROVE_ACTIONS = ("sagemaker:UpdateModelPackage",)
+"""Set a version's approval status (and its approval description)."""
+DEPLOY_ACTIONS = ("sagemaker:CreateModel",)
+"""Create a SageMaker model from a version (with `READ_ACTIONS`)."""
+ARTIFACT_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+ARTIFACT_LIST_ACTIONS = ("s3:ListBucket",)
+ARTIFACT_WRITE_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload")
+KEY_READ_ACTIONS = ("kms:Decrypt",)
+KEY_WRITE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:Create*",
+    "kms:Delete*",
+    "kms:Describe*",
+    "kms:Disable*",
+    "kms:Enable*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Revoke*",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:Update*",
+)
+
+MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+SAGEMAKER_EVENT_SOURCE = "aws.sagemaker"
+
+
+class RegistryAccess(Enum):
+    """What one role may do with the registry (`ModelRegistry.add_access`)."""
+
+    READ = "read"
+    """Describe groups and versions; read artifacts."""
+    WRITE = "write"
+    """READ, and write artifacts (e.g. a training job's execution role)."""
+    REGISTER = "register"
+    """WRITE, and create versions as PendingManualApproval."""
+    APPROVE = "approve"
+    """READ, and approve or reject versions."""
+    DEPLOY = "deploy"
+    """READ, and create SageMaker models from versions."""
+
+    @property
+    def writes_artifacts(self) -> bool:
+        return self in (RegistryAccess.WRITE, RegistryAccess.REGISTER)
+
+
+# --- props --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelArtifacts:
+    """Where a group's model artifacts live: a bucket prefix and the KMS key that encrypts it.
+
+    :param bucket: the artifacts bucket (e.g. `s3.Bucket.from_bucket_attributes` with its account).
+    :param prefix: key prefix of the group's artifacts, e.g. ``"churn/"``.
+    :param key: the bucket's KMS key, when this app knows its ARN. Default: none (see `key_alias`).
+    :param key_alias: the key's alias (``"alias/..."``), for a key whose ARN is not known here (a key in
+        another account): grants then name any key of `key_account` in `key_region` carrying that alias
+        (`kms:ResourceAliases`). Default: none.
+    :param key_account: account of the aliased key. Default: the bucket's account.
+    :param key_region: region of the aliased key. Default: the bucket's region.
+    """
+
+    bucket: s3.IBucket
+    prefix: str
+    key: kms.IKey | None = None
+    key_alias: str | None = None
+    key_account: str | None = None
+    key_region: str | None = None
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Identity-side grant: list the prefix, read its objects, decrypt them through S3."""
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(ARTIFACT_READ_ACTIONS), resource_arns=[self.objects_arn]
+        )
+        self._acknowledge_prefix(grantee)
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(ARTIFACT_LIST_ACTIONS),
+            resource_arns=[self.bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [self.prefix, f"{self.prefix}*"]}},
+        )
+        self._grant_key(grantee, KEY_READ_ACTIONS)
+        return grant
+
+    def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Identity-side grant: write objects under the prefix, encrypting them with the key through S3."""
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(ARTIFACT_WRITE_ACTIONS), resource_arns=[self.objects_arn]
+        )
+        self._acknowledge_prefix(grantee)
+        self._grant_key(grantee, KEY_WRITE_ACTIONS)
+        return grant
+
+    @property
+    def objects_arn(self) -> str:
+        return self.bucket.arn_for_objects(f"{self.prefix}*")
+
+    def _acknowledge_prefix(self, grantee: iam.IGrantable) -> None:
+        acknowledge_wildcard_resources(
+            grantee,
+            [self.objects_arn],
+            f"model artifacts are written under the prefix {self.prefix} with run-specific keys; the grant "
+            "covers that prefix only",
+        )
+
+    def _grant_key(self, grantee: iam.IGrantable, actions: Sequence[str]) -> None:
+        stack = cdk.Stack.of(self.bucket)
+        region = self.key_region if self.key_region is not None else self.bucket.env.region
+        via_s3 = {"kms:ViaService": f"s3.{region}.{stack.url_suffix}"}
+        if self.key is not None:
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=list(actions),
+                resource_arns=[self.key.key_arn],
+                conditions={"StringEquals": via_s3},
+            )
+        elif self.key_alias is not None:
+            account = self.key_account if self.key_account is not None else self.bucket.env.account
+            key_arns = [f"arn:{stack.partition}:kms:{region}:{account}:key/*"]
+            acknowledge_wildcard_resources(
+                grantee,
+                key_arns,
+                f"the key's ARN is not known outside its account; the grant holds only for the key carrying "
+                f"{self.key_alias} (kms:ResourceAliases), used through S3 (kms:ViaService)",
+            )
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=list(actions),
+                resource_arns=key_arns,
+                conditions={
+                    "StringEquals": via_s3,
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias},
+                },
+            )
+
+
+# --- ModelPackageGroup --------------------------------------------------------------------------
+
+
+class _ModelPackageGroupBase(cdk.Resource):
+    """What an owned and an imported group share: their ARNs and the `grant_*` methods."""
+
+    model_package_group_name: str
+    model_package_group_arn: str
+    artifacts: ModelArtifacts | None
+    image_repositories: tuple[ecr.IRepository, ...]
+
+    @property
+    def model_package_arns(self) -> list[str]:
+        """ARN patterns of every version in the group.
+
+        SageMaker writes resource names into ARNs in lower case; a mixed-case group name is listed both
+        ways so that the grant holds whichever form a request carries.
+        """
+        names = [self.model_package_group_name]
+        if not cdk.Token.is_unresolved(self.model_package_group_name):
+            lower = self.model_package_group_name.lower()
+            if lower != self.model_package_group_name:
+                names.append(lower)
+        return [
+            cdk.Stack.of(self).format_arn(
+                service="sagemaker",
+                resource="model-package",
+                resource_name=f"{name}/*",
+                account=self.env.account,
+                region=self.env.region,
+            )
+            for name in names
+        ]
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Describe and list the group and its versions; read the group's artifacts (when known)."""
+        grant = self._grant(grantee, READ_ACTIONS)
+        acknowledge_wildcard_resources(
+            grantee,
+            self.model_package_arns,
+            f"versions of model package group {self.model_package_group_name} get their numbers from SageMaker "
+            "at registration; the grant covers that group's versions only",
+        )
+        if self.artifacts is not None:
+            self.artifacts.grant_read(grantee)
+        return grant
+
+    def grant_register(self, grantee: iam.IGrantable) -> iam.Grant:
+        """What registering a version needs: `grant_read`, create versions (PendingManualApproval only), write artifacts."""
+        grant = self._grant(grantee, REGISTER_ACTIONS, conditions=REGISTER_CONDITIONS)
+        self.grant_read(grantee)
+        if self.artifacts is not None:
+            self.artifacts.grant_write(grantee)
+        return grant
+
+    def grant_approve(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Approve or reject versions (UpdateModelPackage), with `grant_read`'s describe actions."""
+        grant = self._grant(grantee, APPROVE_ACTIONS)
+        self._grant(grantee, READ_ACTIONS)
+        return grant
+
+    def grant_deploy(self, grantee: iam.IGrantable) -> iam.Grant:
+        """What creating a model from a version needs, also from another account.
+
+        Describe the group and its versions, CreateModel from them, read and decrypt the artifacts
+        (when `artifacts` is known) and pull the inference images (when `image_repositories` are known).
+        """
+        grant = self._grant(grantee, DEPLOY_ACTIONS)
+        self.grant_read(grantee)
+        for repository in self.image_repositories:
+            repository.grant_pull(grantee)
+        if self.image_repositories:
+            acknowledge_wildcard_resources(
+                grantee, ["*"], "ecr:GetAuthorizationToken supports no resource-level permissions; the image pulls "
+                "are granted on the named repositories only"
+            )
+        return grant
+
+    def _grant(
+        self,
+        grantee: iam.IGrantable,
+        actions: Sequence[str],
+        *,
+        conditions: dict[str, dict[str, object]] | None = None,
+    ) -> iam.Grant:
+        resource_arns = [self.model_package_group_arn, *self.model_package_arns]
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(actions), resource_arns=resource_arns, conditions=conditions
+        )
+
+
+@jsii.implements(iam.IResourceWithPolicyV2)
+class ModelPackageGroup(_ModelPackageGroupBase):
+    """A SageMaker model package group with a resource policy for cross-account access.
+
+    Example::
+
+        group = ModelPackageGroup(self, "Churn", model_package_group_name="churn",
+                                  organization_id="o-a1b2c3d4e5")
+        group.grant_register(iam.Role.from_role_arn(self, "DevStep",
+                             "arn:aws:iam::333333333333:role/mlplatform-pipeline-step", mutable=False))
+
+    A grant to a role this app cannot change (an immutable import, or a role in another account)
+    lands in the group's resource policy; a grant to a role of this stack's account lands in its
+    identity policy.
+
+    :param model_package_group_name: SageMaker's pattern ``^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$``.
+    :param description: Default: none.
+    :param artifacts: where the group's artifacts live; `grant_read` / `grant_register` /
+        `grant_deploy` then cover them too. Default: none (SageMaker permissions only).
+    :param image_repositories: ECR repositories of the versions' inference images, pulled by
+        `grant_deploy`. Default: none.
+    :param organization_id: adds ``aws:PrincipalOrgID`` to every resource policy statement.
+        Default: none.
+    :param removal_policy: Default: RETAIN (deleting a group deletes the record of every version).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model_package_group_name: str,
+        description: str | None = None,
+        artifacts: ModelArtifacts | None = None,
+        image_repositories: Sequence[ecr.IRepository] = (),
+        organization_id: str | None = None,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, id, physical_name=model_package_group_name)
+        self._validate_name(model_package_group_name)
+        self.artifacts = artifacts
+        self.image_repositories = tuple(image_repositories)
+        self._organization_id = organization_id
+        self._policy = iam.PolicyDocument()
+        self._resource = sagemaker.CfnModelPackageGroup(
+            self,
+            "Resource",
+            model_package_group_name=model_package_group_name,
+            model_package_group_description=description,
+            # An empty document resolves to nothing: no policy property until a statement is added.
+            model_package_group_policy=self._policy,
+        )
+        self._resource.apply_removal_policy(removal_policy)
+        self.model_package_group_name = model_package_group_name
+        self.model_package_group_arn = self._resource.attr_model_package_group_arn
+        self.node.add_validation(_NoAccountRootPrincipal(lambda: [("model package group resource policy", self._policy)]))
+
+    # --- imports ---
+
+    @classmethod
+    def from_model_package_group_arn(
+        cls,
+        scope: Construct,
+        id: str,
+        model_package_group_arn: str,
+        *,
+        artifacts: ModelArtifacts | None = None,
+        image_repositories: Sequence[ecr.IRepository] = (),
+    ) -> _ModelPackageGroupBase:
+        """An existing group (any account). Grants from it are identity-side only: the owner's resource
+        policy must allow the principal too (`ModelRegistry.add_access`)."""
+        parts = cdk.Arn.split(model_package_group_arn, cdk.ArnFormat.SLASH_RESOURCE_NAME)
+        if parts.resource_name is None or (
+            not cdk.Token.is_unresolved(model_package_group_arn) and parts.resource != "model-package-group"
+        ):
+            raise PropsError(
+                "ModelPackageGroup.from_model_package_group_arn",
+                [
+                    f"model_package_group_arn={model_package_group_arn!r}: expected "
+                    "arn:<partition>:sagemaker:<region>:<account>:model-package-group/<name>"
+                ],
+            )
+        return _ImportedModelPackageGroup(
+            scope,
+            id,
+            name=parts.resource_name,
+            arn=model_package_group_arn,
+            artifacts=artifacts,
+            image_repositories=image_repositories,
+        )
+
+    @classmethod
+    def from_model_package_group_name(
+        cls,
+        scope: Construct,
+        id: str,
+        model_package_group_name: str,
+        *,
+        account: str | None = None,
+        region: str | None = None,
+        artifacts: ModelArtifacts | None = None,
+        image_repositories: Sequence[ecr.IRepository] = (),
+    ) -> _ModelPackageGroupBase:
+        """An existing group by name. `account` / `region` default to the scope's stack's."""
+        stack = cdk.Stack.of(scope)
+        arn = stack.format_arn(
+            service="sagemaker",
+            resource="model-package-group",
+            resource_name=model_package_group_name,
+            account=account,
+            region=region,
+        )
+        return cls.from_model_package_group_arn(
+            scope, id, arn, artifacts=artifacts, image_repositories=image_repositories
+        )
+
+    # --- public methods ---
+
+    def add_to_resource_policy(self, statement: iam.PolicyStatement) -> iam.AddToResourcePolicyResult:
+        """Add a statement to the group's resource policy (PutModelPackageGroupPolicy)."""
+        self._policy.add_statements(statement)
+        return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self._resource)
+
+    # --- private ---
+
+    def _grant(
+        self,
+        grantee: iam.IGrantable,
+        actions: Sequence[str],
+        *,
+        conditions: dict[str, dict[str, object]] | None = None,
+    ) -> iam.Grant:
+        principal_grant = super()._grant(grantee, actions, conditions=conditions)
+        if principal_grant.principal_statement is not None and _same_account(grantee, self):
+            return principal_grant
+        # The principal is in another account, or is a role this app cannot change: the group's
+        # resource policy must allow it.
+        resource_conditions: dict[str, dict[str, object]] = {key: dict(value) for key, value in (conditions or {}).items()}
+        if self._organization_id is not None:
+            resource_conditions.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = self._organization_id
+        statement = iam.PolicyStatement(
+            principals=[grantee.grant_principal],
+            actions=list(actions),
+            resources=[self.model_package_group_arn_for_policy, *self.model_package_arns],
+            conditions=resource_conditions or None,
+        )
+        self.add_to_resource_policy(statement)
+        return principal_grant.combine(
+            iam.Grant.add_statement_to_resource_policy(
+                statement=statement, resource=self, grantee=grantee, actions=list(actions), resource_arns=[]
+            )
+        )
+
+    @property
+    def model_package_group_arn_for_policy(self) -> str:
+        # The group's own policy cannot Ref/GetAtt the group (a circular reference): its ARN, built.
+        return cdk.Stack.of(self).format_arn(
+            service="sagemaker", resource="model-package-group", resource_name=self.model_package_group_name
+        )
+
+    @staticmethod
+    def _validate_name(name: str) -> None:
+        if cdk.Token.is_unresolved(name):
+            return
+        from sagemaker_platform.config import MODEL_PACKAGE_GROUP_NAME_PATTERN
+
+        problems = ProblemCollector("ModelPackageGroup")
+        problems.check(
+            MODEL_PACKAGE_GROUP_NAME_PATTERN.match(name) is not None,
+            f"model_package_group_name={name!r}: must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}}$",
+        )
+        problems.raise_if_any()
+
+
+class _ImportedModelPackageGroup(_ModelPackageGroupBase):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        arn: str,
+        artifacts: ModelArtifacts | None,
+        image_repositories: Sequence[ecr.IRepository],
+    ) -> None:
+        super().__init__(scope, id, environment_from_arn=arn)
+        self.model_package_group_name = name
+        self.model_package_group_arn = arn
+        self.artifacts = artifacts
+        self.image_repositories = tuple(image_repositories)
+
+
+# --- ModelRegistry ------------------------------------------------------------------------------
+
+
+class ModelRegistry(Construct):
+    """The central registry of the registry account.
+
+    - one `ModelPackageGroup` per name in `model_package_groups`, its artifacts under ``<group>/``;
+    - the model artifacts bucket: customer managed KMS key (S3 Bucket Key), versioned, TLS only, server
+      access logs to a logs bucket of its own, public access blocked, RETAIN, objects only encrypted with
+      its key; the bucket and key policies allow exactly the roles given to `add_access`;
+    - an EventBridge rule forwarding "SageMaker Model Package State Change" events of these groups whose
+      status is Approved to `events_bus_arn`, through the role `forwarder_role_name`.
+
+    :param platform_name: prefix of the bucket, key alias, rule and role names (`naming`).
+    :param model_package_groups: group names (SageMaker's pattern).
+    :param events_bus_arn: the tooling account's model events bus. Default: no forwarding.
+    :param organization_id: ``aws:PrincipalOrgID`` on every statement for a principal. Default: none.
+    :param key_admins: principals that administer the artifacts key. Default: the CloudFormation
+        execution role of the stack's `DefaultStackSynthesizer` (the CDK bootstrap role that deploys it).
+        No account root: the key serves exactly the roles given to `add_access`.
+    :param removal_policy: of the groups, bucket and key. Default: RETAIN.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        platform_name: str,
+        model_package_groups: Sequence[str],
+        events_bus_arn: str | None = None,
+        organization_id: str | None = None,
+        key_admins: Sequence[iam.IPrincipal] | None = None,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, id)
+        # Log delivery through a bucket policy (scoped to this source bucket), not the LogDeliveryWrite ACL.
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+        stack = cdk.Stack.of(self)
+        self._validate(model_package_groups)
+        self._organization_id = organization_id
+        self._key_policy = iam.PolicyDocument()  # no account-root statement: every principal is named below
+        self.key = kms.Key(
+            self,
+            "ArtifactsKey",
+            description=f"{platform_name}: model artifacts in the central registry",
+            enable_key_rotation=True,
+            alias=naming.model_artifacts_key_alias(platform_name),
+            policy=self._key_policy,
+            removal_policy=removal_policy,
+        )
+        admins = list(key_admins) if key_admins is not None else [_deployment_role(stack)]
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(sid="KeyAdministration", principals=admins, actions=list(KEY_ADMIN_ACTIONS), resources=["*"])
+        )
+        self.logs_bucket = self._render_logs_bucket(removal_policy)
+        bucket_name = naming.model_artifacts_bucket_name(platform_name, stack.account, stack.region)
+        # The key policy names the bucket by its built ARN: a GetAtt would make key and bucket depend on each other.
+        self._bucket_arn = f"arn:{stack.partition}:s3:::{bucket_name}"
+        self.bucket = s3.Bucket(
+            self,
+            "ArtifactsBucket",
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            versioned=True,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.logs_bucket,
+            server_access_logs_prefix="artifacts/",
+            removal_policy=removal_policy,
+        )
+        self._deny_foreign_encryption()
+        acknowledge(
+            self.bucket,
+            {
+                "HIPAA.Security-S3BucketReplicationEnabled": "the registry is the single source of model artifacts "
+                "in its region; versioning and RETAIN protect them, cross-region replication is a per-organisation choice",
+                "NIST.800.53.R5-S3BucketReplicationEnabled": "the registry is the single source of model artifacts "
+                "in its region; versioning and RETAIN protect them, cross-region replication is a per-organisation choice",
+            },
+        )
+        self.groups: dict[str, ModelPackageGroup] = {
+            name: ModelPackageGroup(
+                self,
+                f"Group{_pascal(name)}",
+                model_package_group_name=name,
+                description=f"{platform_name}: versions of {name}",
+                artifacts=ModelArtifacts(bucket=self.bucket, prefix=f"{name}/", key=self.key),
+                organization_id=organization_id,
+                removal_policy=removal_policy,
+            )
+            for name in model_package_groups
+        }
+        self.forwarding_rule: events.Rule | None = None
+        if events_bus_arn is not None:
+            self.forwarding_rule = self._render_forwarding(platform_name, events_bus_arn, list(model_package_groups))
+        self._add_validations()
+
+    # --- public methods ---
+
+    def add_access(self, role: iam.IRole, access: RegistryAccess, *, label: str) -> None:
+        """Let `role` (usually in another account) use every group and the artifacts at `access` level.
+
+        Writes the resource-side statements: each group's resource policy, the bucket policy for the
+        groups' prefixes and the key policy (use through S3 only). `label` names the statements
+        (``"DevPipelineStep"``). The role's own identity policy is its account's business (`WorkloadAccess`).
+        """
+        for group in self.groups.values():
+            if access is RegistryAccess.REGISTER:
+                group.grant_register(role)
+            elif access is RegistryAccess.APPROVE:
+                group.grant_approve(role)
+            elif access is RegistryAccess.DEPLOY:
+                group.grant_deploy(role)
+            else:
+                group.grant_read(role)
+        if access is RegistryAccess.APPROVE:
+            return
+        prefixes = [f"{name}/" for name in self.groups]
+        conditions = self._org_conditions()
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"ReadArtifacts{label}",
+                principals=[role],
+                actions=list(ARTIFACT_READ_ACTIONS + (ARTIFACT_WRITE_ACTIONS if access.writes_artifacts else ())),
+                resources=[self.bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
+                conditions=conditions or None,
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"ListArtifacts{label}",
+                principals=[role],
+                actions=list(ARTIFACT_LIST_ACTIONS),
+                resources=[self.bucket.bucket_arn],
+                conditions={**conditions, "StringLike": {"s3:prefix": [p for prefix in prefixes for p in (prefix, f"{prefix}*")]}},
+            )
+        )
+        stack = cdk.Stack.of(self)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"UseThroughS3{label}",
+                principals=[role],
+                actions=list(KEY_WRITE_ACTIONS if access.writes_artifacts else KEY_READ_ACTIONS),
+                resources=["*"],
+                conditions={
+                    **conditions,
+                    "StringEquals": {
+                        **conditions.get("StringEquals", {}),
+                        "kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}",
+                    },
+                    # With an S3 Bucket Key the context is the bucket; without one, the object.
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:s3:arn": [self._bucket_arn, f"{self._bucket_arn}/*"]
+                    },
+                },
+            )
+        )
+
+    # --- private ---
+
+    def _org_conditions(self) -> dict[str, dict[str, object]]:
+        if self._organization_id is None:
+            return {}
+        return {"StringEquals": {"aws:PrincipalOrgID": self._organization_id}}
+
+    def _deny_foreign_encryption(self) -> None:
+        # Objects encrypted with another key (or SSE-S3) would be unreadable to, or readable beyond, the
+        # roles this key policy names.
+        objects = self.bucket.arn_for_objects("*")
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyOtherEncryption",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[objects],
+                conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyOtherKeys",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[objects],
+                conditions={
+                    "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": self.key.key_arn}
+                },
+            )
+        )
+
+    def _render_logs_bucket(self, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            "AccessLogsBucket",
+            # Server access log delivery writes only to SSE-S3 buckets.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            versioned=True,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAccessLogs",
+                    expiration=cdk.Duration.days(365),
+                    noncurrent_version_expiration=cdk.Duration.days(30),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                )
+            ],
+            removal_policy=removal_policy,
+        )
+        sse_s3 = "S3 server access log delivery supports only SSE-S3 on the target bucket, not SSE-KMS"
+        own_logs = "this is the access-log bucket of the artifacts bucket; logging it to itself would loop"
+        replication = "access logs are kept for one year in the registry's region; replicating them is not required"
+        acknowledge(
+            bucket,
+            {
+                "AwsSolutions-S1": own_logs,
+                "HIPAA.Security-S3BucketLoggingEnabled": own_logs,
+                "NIST.800.53.R5-S3BucketLoggingEnabled": own_logs,
+                "HIPAA.Security-S3DefaultEncryptionKMS": sse_s3,
+                "NIST.800.53.R5-S3DefaultEncryptionKMS": sse_s3,
+                "HIPAA.Security-S3BucketReplicationEnabled": replication,
+                "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
+            },
+        )
+        skip_checkov(bucket, {"CKV_AWS_18": own_logs, "CKV_AWS_145": sse_s3})
+        return bucket
+
+    def _render_forwarding(self, platform_name: str, events_bus_arn: str, groups: list[str]) -> events.Rule:
+        stack = cdk.Stack.of(self)
+        rule_name = naming.model_approvals_rule_name(platform_name)
+        rule_arn = stack.format_arn(service="events", resource="rule", resource_name=rule_name)
+        role = PlatformRole(
+            self,
+            "ForwarderRole",
+            role_name=naming.model_events_forwarder_role_name(platform_name),
+            description=f"{platform_name}: forwards approved model package versions to the tooling account's bus",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com").with_conditions(
+                {"StringEquals": {"aws:SourceAccount": stack.account, "aws:SourceArn": rule_arn}}
+            ),
+        )
+        bus = events.EventBus.from_event_bus_arn(self, "ToolingBus", events_bus_arn)
+        rule = events.Rule(
+            self,
+            "ForwardApprovals",
+            rule_name=rule_name,
+            description="Approved versions of the registry's model package groups, to the tooling account",
+            event_pattern=approval_event_pattern(groups),
+        )
+        rule.add_target(targets.EventBus(bus, role=role))
+        return rule
+
+    def _add_validations(self) -> None:
+        documents = lambda: [  # noqa: E731 - read at synth, once every statement is in
+            ("artifacts bucket policy", self.bucket.policy.document if self.bucket.policy is not None else None),
+            ("artifacts key policy", self._key_policy),
+        ]
+        self.node.add_validation(_NoAccountRootPrincipal(documents))
+
+    @staticmethod
+    def _validate(model_package_groups: Sequence[str]) -> None:
+        problems = ProblemCollector("ModelRegistry")
+        problems.check(len(model_package_groups) > 0, "model_package_groups=[]: give at least one group name")
+        lowered = [name.lower() for name in model_package_groups]
+        duplicates = sorted({name for name in lowered if lowered.count(name) > 1})
+        problems.check(not duplicates, f"model_package_groups: duplicate names {duplicates} (names ignore case)")
+        problems.raise_if_any()
+
+
+def approval_event_pattern(groups: Sequence[str]) -> events.EventPattern:
+    """The pattern of an approved version of one of `groups` ("SageMaker Model Package State Change")."""
+    return events.EventPattern(
+        source=[SAGEMAKER_EVENT_SOURCE],
+        detail_type=[MODEL_PACKAGE_STATE_CHANGE],
+        detail={"ModelPackageGroupName": list(groups), "ModelApprovalStatus": ["Approved"]},
+    )
+
+
+# --- ModelEventsBus -----------------------------------------------------------------------------
+
+
+class ModelEventsBus(Construct):
+    """The tooling account's bus for model package events, open only to the registry's forwarder role.
+
+    Its policy allows `events:PutEvents` to exactly one principal, the role `forwarder_role_arn` of the
+    registry account, and only for events whose source is ``aws.sagemaker`` and detail type
+    "SageMaker Model Package State Change" (with `organization_id`, also ``aws:PrincipalOrgID``).
+
+    :param event_bus_name: `naming.model_events_bus_name`.
+    :param forwarder_role_arn: the registry account's forwarder role (`naming.model_events_forwarder_role_name`).
+    :param organization_id: Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        event_bus_name: str,
+        forwarder_role_arn: str,
+        organization_id: str | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.bus = events.EventBus(self, "Bus", event_bus_name=event_bus_name, description="Model package state changes forwarded by the central registry")
+        conditions: dict[str, object] = {
+            "events:source": SAGEMAKER_EVENT_SOURCE,
+            "events:detail-type": MODEL_PACKAGE_STATE_CHANGE,
+        }
+        if organization_id is not None:
+            conditions["aws:PrincipalOrgID"] = organization_id
+        self.bus.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="RegistryForwarderOnly",
+                principals=[iam.ArnPrincipal(forwarder_role_arn)],
+                actions=["events:PutEvents"],
+                resources=[self.bus.event_bus_arn],
+                conditions={"StringEquals": conditions},
+            )
+        )
+
+    @property
+    def event_bus_arn(self) -> str:
+        return self.bus.event_bus_arn
+
+    @property
+    def event_bus_name(self) -> str:
+        return self.bus.event_bus_name
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _same_account(grantee: iam.IGrantable, resource: cdk.Resource) -> bool:
+    principal_account = grantee.grant_principal.principal_account
+    if principal_account is None:
+        return True  # a service principal or similar: no account to cross
+    comparison = cdk.Token.compare_strings(principal_account, resource.env.account)
+    return comparison in (cdk.TokenComparison.SAME, cdk.TokenComparison.BOTH_UNRESOLVED)
+
+
+def _deployment_role(stack: cdk.Stack) -> iam.IPrincipal:
+    synthesizer = stack.synthesizer
+    if not isinstance(synthesizer, cdk.DefaultStackSynthesizer):
+        raise PropsError(
+            "ModelRegistry",
+            [
+                f"key_admins=None: the stack {stack.node.path} uses {type(synthesizer).__name__}, so the CloudFormation "
+                "execution role is not known; pass key_admins (the roles that deploy and administer the key)"
+            ],
+        )
+    return iam.ArnPrincipal(cdk.Fn.sub(synthesizer.cloud_formation_execution_role_arn))
+
+
+def acknowledge_wildcard_resources(grantee: object, resources: Sequence[str], reason: str) -> None:
+    """Acknowledge AwsSolutions-IAM5 for exactly `resources` on `grantee` (when it is a construct of this app).
+
+    The finding ids name each resource as cdk-nag prints it (``arn:<AWS::Partition>:...``).
+    """
+    target = getattr(grantee, "grant_principal", grantee)
+    if not isinstance(target, Construct):
+        return
+    stack = cdk.Stack.of(target)
+    acknowledge(
+        target, {f"AwsSolutions-IAM5[Resource::{_nag_text(stack.resolve(arn))}]": reason for arn in resources}
+    )
+
+
+def _nag_text(value: object) -> str:
+    """A resolved CloudFormation value as cdk-nag writes it in finding ids."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_nag_text(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    raise TypeError(f"cannot name {value!r} as cdk-nag does")
+
+
+def _pascal(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("-"))
+
+
+@jsii.implements(IValidation)
+class _NoAccountRootPrincipal:
+    """Refuses policies that name an account root (``arn:...:root`` or a bare account id) as principal."""
+
+    def __init__(self, documents: Callable[[], Sequence[tuple[str, iam.PolicyDocument | None]]]) -> None:
+        self._documents = documents
+
+    def validate(self) -> list[str]:
+        problems = []
+        for what, document in self._documents():
+            if document is None or document.is_empty:
+                continue
+            for statement in json.loads(json.dumps(document.to_json(), default=str)).get("Statement", []):
+                for principal in _aws_principals(statement):
+                    if principal.endswith(":root") or principal.isdigit():
+                        problems.append(f"{what}: principal {principal} is an account root; name a role instead")
+        return problems
+
+
+def _aws_principals(statement: dict[str, object]) -> list[str]:
+    principal = statement.get("Principal")
+    if not isinstance(principal, dict):
+        return []
+    value = principal.get("AWS", [])
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, str)]

@@ -1,0 +1,339 @@
+"""`WorkloadAccess`: the fixed-name roles of a workload account (dev, staging, prod) that reach the registry.
+
+- `<name>-sagemaker-execution` (trusted by SageMaker): training, processing and model jobs; reads the
+  registry's groups and artifacts, and writes artifacts in an account that registers.
+- `<name>-pipeline-step` (trusted by SageMaker and, in the dev account, by `<name>-tuning-register`):
+  registers versions (PendingManualApproval only) in an account that registers, else reads; passes the
+  execution role to SageMaker jobs.
+- `<name>-deploy` (staging and prod; trusted only by the tooling account's `<name>-deploy-pipeline`):
+  creates, updates, describes and deletes models, endpoint configs and endpoints named `<name>-*`,
+  manages their autoscaling (targets, policies and the alarms of step policies), passes the
+  `<name>-endpoint-*` roles to SageMaker, reads SSM parameters under `/<name>/`, and deploys the
+  registry's versions (describe, CreateModel, read and decrypt the artifacts).
+
+Names come from `naming`, so the registry account's policies name these roles without exports.
+The registry side of each grant (group, bucket and key policies) is `ModelRegistry.add_access`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from sagemaker_platform import naming
+from sagemaker_platform.constructs.registry import ModelArtifacts, ModelPackageGroup, acknowledge_wildcard_resources
+from sagemaker_platform.constructs.roles import PlatformRole
+
+SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
+
+DEPLOY_SAGEMAKER_ACTIONS = (
+    "sagemaker:AddTags",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:CreateModel",
+    "sagemaker:DeleteEndpoint",
+    "sagemaker:DeleteEndpointConfig",
+    "sagemaker:DeleteModel",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DescribeModel",
+    "sagemaker:ListTags",
+    "sagemaker:UpdateEndpoint",
+    "sagemaker:UpdateEndpointWeightsAndCapacities",
+)
+"""Models, endpoint configs and endpoints named `<name>-*` (what the deploy pipeline applies)."""
+DEPLOY_AUTOSCALING_ACTIONS = (
+    "application-autoscaling:DeleteScalingPolicy",
+    "application-autoscaling:DeregisterScalableTarget",
+    "application-autoscaling:PutScalingPolicy",
+    "application-autoscaling:RegisterScalableTarget",
+)
+"""Scaling of SageMaker endpoint variants only (`application-autoscaling:service-namespace` and dimension conditions)."""
+DEPLOY_AUTOSCALING_DESCRIBE_ACTIONS = (
+    "application-autoscaling:DescribeScalableTargets",
+    "application-autoscaling:DescribeScalingActivities",
+    "application-autoscaling:DescribeScalingPolicies",
+)
+SAGEMAKER_SCALABLE_DIMENSIONS = (
+    "sagemaker:variant:DesiredInstanceCount",
+    "sagemaker:variant:DesiredProvisionedConcurrency",
+)
+DEPLOY_ALARM_ACTIONS = ("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm")
+"""Step-scaling alarms of the deployment spec, and the target-tracking alarms Application Auto Scaling makes."""
+DEPLOY_PARAMETER_ACTIONS = ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath")
+SAGEMAKER_AUTOSCALING_SLR = "sagemaker.application-autoscaling.amazonaws.com"
+JOB_LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents")
+
+
+@dataclass(frozen=True)
+class RegistryLocation:
+    """Where the central registry is: everything a workload account needs to name it without exports.
+
+    :param platform_name: the platform's name prefix.
+    :param account: the registry account.
+    :param region: the registry's region.
+    :param model_package_groups: the registry's group names.
+    """
+
+    platform_name: str
+    account: str
+    region: str
+    model_package_groups: tuple[str, ...]
+
+    @property
+    def bucket_name(self) -> str:
+        return naming.model_artifacts_bucket_name(self.platform_name, self.account, self.region)
+
+    def groups(self, scope: Construct) -> list[ModelPackageGroup]:
+        """The registry's groups, imported into `scope` with their artifacts location (bucket prefix, key alias)."""
+        bucket = s3.Bucket.from_bucket_attributes(
+            scope, "RegistryArtifacts", bucket_name=self.bucket_name, account=self.account, region=self.region
+        )
+        return [
+            ModelPackageGroup.from_model_package_group_name(
+                scope,
+                f"RegistryGroup{index}",
+                name,
+                account=self.account,
+                region=self.region,
+                artifacts=ModelArtifacts(
+                    bucket=bucket,
+                    prefix=f"{name}/",
+                    key_alias=naming.model_artifacts_key_alias(self.platform_name),
+                    key_account=self.account,
+                    key_region=self.region,
+                ),
+            )
+            for index, name in enumerate(self.model_package_groups)
+        ]  # type: ignore[misc]
+
+
+class WorkloadAccess(Construct):
+    """The registry roles of one workload account (or, in the sandbox, of the one account).
+
+    :param platform_name: the platform's name prefix (role names from `naming`).
+    :param registry: the central registry.
+    :param registers: the account registers versions and writes artifacts (`registry.register_from`).
+    :param deploys: create the deploy role (staging and prod).
+    :param tooling_account: the account of `<name>-deploy-pipeline`, the deploy role's only trusted principal.
+        Required when `deploys`.
+    :param trust_tuning_register: the pipeline-step role also trusts this account's `<name>-tuning-register`
+        role (the dev account).
+    :param organization_id: ``aws:PrincipalOrgID`` on the cross-account trust. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        platform_name: str,
+        registry: RegistryLocation,
+        registers: bool,
+        deploys: bool,
+        tooling_account: str | None = None,
+        trust_tuning_register: bool = False,
+        organization_id: str | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        self._platform_name = platform_name
+        self._organization_id = organization_id
+        groups = registry.groups(self)
+
+        self.execution_role = PlatformRole(
+            self,
+            "ExecutionRole",
+            role_name=naming.sagemaker_execution_role_name(platform_name),
+            description=f"{platform_name}: SageMaker jobs and models of this account; reads the central registry",
+            assumed_by=iam.ServicePrincipal(SAGEMAKER_PRINCIPAL),
+        )
+        step_principals: list[iam.IPrincipal] = [iam.ServicePrincipal(SAGEMAKER_PRINCIPAL)]
+        if trust_tuning_register:
+            step_principals.append(
+                iam.ArnPrincipal(
+                    naming.role_arn(stack.partition, stack.account, naming.tuning_register_role_name(platform_name))
+                )
+            )
+        self.pipeline_step_role = PlatformRole(
+            self,
+            "PipelineStepRole",
+            role_name=naming.pipeline_step_role_name(platform_name),
+            description=f"{platform_name}: SageMaker Pipelines steps; registers versions in the central registry",
+            assumed_by=iam.CompositePrincipal(*step_principals),
+        )
+        self.deploy_role: PlatformRole | None = None
+        if deploys:
+            self.deploy_role = self._render_deploy_role(tooling_account)
+
+        for group in groups:
+            group.grant_read(self.execution_role)
+            if registers:
+                assert group.artifacts is not None
+                group.artifacts.grant_write(self.execution_role)
+                group.grant_register(self.pipeline_step_role)
+            else:
+                group.grant_read(self.pipeline_step_role)
+            if self.deploy_role is not None:
+                group.grant_deploy(self.deploy_role)
+        self.execution_role.grant_pass_role(self.pipeline_step_role)
+        self._grant_job_logs(self.execution_role)
+
+    @property
+    def roles(self) -> dict[str, iam.IRole]:
+        """The roles by label (``Execution``, ``PipelineStep``, ``Deploy``), as `ModelRegistry.add_access` takes them."""
+        roles: dict[str, iam.IRole] = {"Execution": self.execution_role, "PipelineStep": self.pipeline_step_role}
+        if self.deploy_role is not None:
+            roles["Deploy"] = self.deploy_role
+        return roles
+
+    # --- private ---
+
+    def _render_deploy_role(self, tooling_account: str | None) -> PlatformRole:
+        if tooling_account is None:
+            from sagemaker_platform.errors import PropsError
+
+            raise PropsError("WorkloadAccess", ["deploys=True needs tooling_account (the deploy pipeline's account)"])
+        stack = cdk.Stack.of(self)
+        p = self._platform_name
+        pipeline = iam.ArnPrincipal(naming.role_arn(stack.partition, tooling_account, naming.deploy_pipeline_role_name(p)))
+        trusted: iam.IPrincipal = pipeline
+        if self._organization_id is not None:
+            trusted = pipeline.with_conditions({"StringEquals": {"aws:PrincipalOrgID": self._organization_id}})
+        role = PlatformRole(
+            self,
+            "DeployRole",
+            role_name=naming.deploy_role_name(p),
+            description=f"{p}: assumed by the tooling account's deploy pipeline to deploy approved versions",
+            assumed_by=trusted,
+        )
+        sagemaker_resources = [
+            stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{p}-*")
+            for kind in ("model", "endpoint-config", "endpoint")
+        ]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ManagePlatformEndpoints", actions=list(DEPLOY_SAGEMAKER_ACTIONS), resources=sagemaker_resources
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ManageEndpointAutoscaling",
+                actions=list(DEPLOY_AUTOSCALING_ACTIONS),
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        "application-autoscaling:service-namespace": "sagemaker",
+                        "application-autoscaling:scalable-dimension": list(SAGEMAKER_SCALABLE_DIMENSIONS),
+                    }
+                },
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="DescribeEndpointAutoscaling", actions=list(DEPLOY_AUTOSCALING_DESCRIBE_ACTIONS), resources=["*"]
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="CreateAutoscalingServiceLinkedRole",
+                actions=["iam:CreateServiceLinkedRole"],
+                resources=[
+                    f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/{SAGEMAKER_AUTOSCALING_SLR}/"
+                    "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+                ],
+                conditions={"StringEquals": {"iam:AWSServiceName": SAGEMAKER_AUTOSCALING_SLR}},
+            )
+        )
+        alarm_resources = [
+            stack.format_arn(
+                service="cloudwatch", resource="alarm", resource_name=name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+            )
+            for name in (f"{p}-*", f"TargetTracking-endpoint/{p}-*")
+        ]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ManageScalingAlarms",
+                actions=list(DEPLOY_ALARM_ACTIONS),
+                resources=alarm_resources,
+            )
+        )
+        endpoint_roles = naming.role_arn(stack.partition, stack.account, f"{naming.endpoint_role_name_prefix(p)}*")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="PassEndpointRoles",
+                actions=["iam:PassRole"],
+                resources=[endpoint_roles],
+                conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
+            )
+        )
+        prefix = naming.deployment_spec_parameter_prefix(p).strip("/")
+        parameters = stack.format_arn(service="ssm", resource="parameter", resource_name=f"{prefix}/*")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadDeploymentSpecs",
+                actions=list(DEPLOY_PARAMETER_ACTIONS),
+                resources=[parameters],
+            )
+        )
+        acknowledge_wildcard_resources(
+            role,
+            sagemaker_resources,
+            "the deploy pipeline names models, endpoint configs and endpoints per deployment under the platform "
+            f"prefix {p}-; the grant covers that prefix only",
+        )
+        acknowledge_wildcard_resources(
+            role,
+            ["*"],
+            "Application Auto Scaling identifies scalable targets by generated ids and its Describe actions take no "
+            "resource; changes are limited to SageMaker endpoint variants by condition",
+        )
+        acknowledge_wildcard_resources(
+            role,
+            alarm_resources,
+            f"step-scaling alarms of the deployment specs are named {p}-*, and Application Auto Scaling names "
+            f"target-tracking alarms TargetTracking-endpoint/<endpoint>-...; the grant covers those names only",
+        )
+        acknowledge_wildcard_resources(
+            role,
+            [endpoint_roles],
+            f"each hosted endpoint has its own execution role {naming.endpoint_role_name_prefix(p)}<endpoint>; "
+            "they may be passed to SageMaker only",
+        )
+        acknowledge_wildcard_resources(
+            role,
+            [parameters],
+            f"deployment specs are published per endpoint and stage under /{prefix}/; read access only",
+        )
+        return role
+
+    def _grant_job_logs(self, role: PlatformRole) -> None:
+        stack = cdk.Stack.of(self)
+        log_groups = stack.format_arn(
+            service="logs", resource="log-group", resource_name="/aws/sagemaker/*", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+        )
+        log_resources = [log_groups, f"{log_groups}:log-stream:*"]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(sid="SageMakerJobLogs", actions=list(JOB_LOG_ACTIONS), resources=log_resources)
+        )
+        acknowledge_wildcard_resources(
+            role,
+            log_resources,
+            "SageMaker jobs log to groups and streams it names per job under /aws/sagemaker/; the grant covers that "
+            "path only",
+        )
+        acknowledge_wildcard_resources(
+            role, ["*"], "cloudwatch:PutMetricData takes no resource; it is limited to SageMaker namespaces by condition"
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="SageMakerJobMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"]}},
+            )
+        )

@@ -1,0 +1,162 @@
+"""The model registry's stacks: `RegistryStack` (registry account), `WorkloadAccessStack` (each workload
+account; one in the sandbox) and `ModelEventsStack` (tooling account).
+
+They name each other's roles and bus by `naming`, never by exports, so each synthesizes (with no AWS
+credentials) and deploys in its own account. Deploy order, because IAM, S3, KMS and EventBridge check
+that a named role exists: workload access (dev, staging, prod), then registry, then model events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from sagemaker_platform import naming
+from sagemaker_platform.config import PlatformConfig, RegistryConfig, WorkloadAccountRole
+from sagemaker_platform.constructs.registry import ModelEventsBus, ModelRegistry, RegistryAccess
+from sagemaker_platform.constructs.workload_access import RegistryLocation, WorkloadAccess
+from sagemaker_platform.stacks.base import AccountRole, tag_platform
+
+CAPABILITY = "registry"
+
+
+def account_of(config: PlatformConfig, role: AccountRole) -> str:
+    """The account id of `role`, or the deploying account (`AWS::AccountId`) in the sandbox."""
+    return cdk.Aws.ACCOUNT_ID if config.accounts is None else getattr(config.accounts, role)
+
+
+def _registry_config(config: PlatformConfig) -> RegistryConfig:
+    if config.registry is None:
+        raise ValueError("the registry stacks need the `registry` config section")
+    return config.registry
+
+
+def _region(config: PlatformConfig) -> str:
+    return cdk.Aws.REGION if config.accounts is None else config.region
+
+
+class RegistryStack(cdk.Stack):
+    """Registry account: the model package groups, the artifacts bucket and key, approval forwarding,
+    and the resource-side access of every workload role and approver."""
+
+    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, description=f"{config.name}: central model registry", **kwargs)
+        registry = _registry_config(config)
+        tag_platform(self, config, CAPABILITY)
+        tooling = account_of(config, "tooling")
+        self.registry = ModelRegistry(
+            self,
+            "Registry",
+            platform_name=config.name,
+            model_package_groups=registry.model_package_groups,
+            events_bus_arn=naming.event_bus_arn(
+                self.partition, _region(config), tooling, naming.model_events_bus_name(config.name)
+            ),
+            organization_id=config.organization_id,
+        )
+        for label, roles in workload_accounts(config):
+            access = workload_access_levels(config, roles)
+            account = account_of(config, roles[0])
+            for role_label, level in access.items():
+                role_name = _ROLE_NAMES[role_label](config.name)
+                role = iam.Role.from_role_arn(
+                    self,
+                    f"{label}{role_label}Role",
+                    naming.role_arn(self.partition, account, role_name),
+                    mutable=False,
+                )
+                self.registry.add_access(role, level, label=f"{label}{role_label}")
+        for index, approver in enumerate(registry.approvers):
+            role = iam.Role.from_role_arn(
+                self,
+                f"Approver{index}Role",
+                naming.role_arn(self.partition, account_of(config, approver.account), approver.role_name),
+                mutable=False,
+            )
+            self.registry.add_access(role, RegistryAccess.APPROVE, label=f"Approver{index}")
+
+
+class WorkloadAccessStack(cdk.Stack):
+    """A workload account's registry roles: execution, pipeline-step and (staging, prod) deploy."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        account_roles: tuple[WorkloadAccountRole, ...],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope, id, description=f"{config.name}: registry access of {', '.join(account_roles)}", **kwargs
+        )
+        registry = _registry_config(config)
+        tag_platform(self, config, CAPABILITY)
+        levels = workload_access_levels(config, account_roles)
+        self.access = WorkloadAccess(
+            self,
+            "Access",
+            platform_name=config.name,
+            registry=RegistryLocation(
+                platform_name=config.name,
+                account=account_of(config, "registry"),
+                region=_region(config),
+                model_package_groups=registry.model_package_groups,
+            ),
+            registers=levels["PipelineStep"] is RegistryAccess.REGISTER,
+            deploys="Deploy" in levels,
+            tooling_account=account_of(config, "tooling"),
+            trust_tuning_register="dev" in account_roles,
+            organization_id=config.organization_id,
+        )
+
+
+class ModelEventsStack(cdk.Stack):
+    """Tooling account: the bus that receives the registry's approval events."""
+
+    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, description=f"{config.name}: model package events from the registry", **kwargs)
+        _registry_config(config)
+        tag_platform(self, config, CAPABILITY)
+        self.bus = ModelEventsBus(
+            self,
+            "ModelEvents",
+            event_bus_name=naming.model_events_bus_name(config.name),
+            forwarder_role_arn=naming.role_arn(
+                self.partition, account_of(config, "registry"), naming.model_events_forwarder_role_name(config.name)
+            ),
+            organization_id=config.organization_id,
+        )
+
+
+_ROLE_NAMES = {
+    "Execution": naming.sagemaker_execution_role_name,
+    "PipelineStep": naming.pipeline_step_role_name,
+    "Deploy": naming.deploy_role_name,
+}
+
+
+def workload_access_levels(
+    config: PlatformConfig, account_roles: tuple[WorkloadAccountRole, ...]
+) -> dict[str, RegistryAccess]:
+    """Registry access of each role of the account that plays `account_roles` (one role, or all three in the sandbox)."""
+    registry = _registry_config(config)
+    registers = any(role in registry.register_from for role in account_roles)
+    levels = {
+        "Execution": RegistryAccess.WRITE if registers else RegistryAccess.READ,
+        "PipelineStep": RegistryAccess.REGISTER if registers else RegistryAccess.READ,
+    }
+    if any(role in ("staging", "prod") for role in account_roles):
+        levels["Deploy"] = RegistryAccess.DEPLOY
+    return levels
+
+
+def workload_accounts(config: PlatformConfig) -> list[tuple[str, tuple[WorkloadAccountRole, ...]]]:
+    """(label, account roles) of each workload account: dev, staging, prod; one `Workload` in the sandbox."""
+    if config.accounts is None:
+        return [("Workload", ("dev", "staging", "prod"))]
+    return [("Dev", ("dev",)), ("Staging", ("staging",)), ("Prod", ("prod",))]
