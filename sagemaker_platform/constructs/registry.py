@@ -229,16 +229,7 @@ class _ModelPackageGroupBase(cdk.Resource):
 
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Describe and list the group and its versions; read the group's artifacts (when known)."""
-        grant = self._grant(grantee, READ_ACTIONS)
-        acknowledge_wildcard_resources(
-            grantee,
-            self.model_package_arns,
-            f"versions of model package group {self.model_package_group_name} get their numbers from SageMaker "
-            "at registration; the grant covers that group's versions only",
-        )
-        if self.artifacts is not None:
-            self.artifacts.grant_read(grantee)
-        return grant
+        return self._grant_with_artifacts(grantee, READ_ACTIONS)
 
     def grant_register(self, grantee: iam.IGrantable) -> iam.Grant:
         """What registering a version needs: `grant_read`, create versions (PendingManualApproval only), write artifacts."""
@@ -249,9 +240,9 @@ class _ModelPackageGroupBase(cdk.Resource):
         return grant
 
     def grant_approve(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Approve or reject versions (UpdateModelPackage), with `grant_read`'s describe actions."""
-        grant = self._grant(grantee, APPROVE_ACTIONS)
-        self._grant(grantee, READ_ACTIONS)
+        """Approve or reject versions (UpdateModelPackage), with `grant_read`'s describe actions (not the artifacts)."""
+        grant = self._grant(grantee, READ_ACTIONS + APPROVE_ACTIONS)
+        self._acknowledge_versions(grantee)
         return grant
 
     def grant_deploy(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -260,8 +251,7 @@ class _ModelPackageGroupBase(cdk.Resource):
         Describe the group and its versions, CreateModel from them, read and decrypt the artifacts
         (when `artifacts` is known) and pull the inference images (when `image_repositories` are known).
         """
-        grant = self._grant(grantee, DEPLOY_ACTIONS)
-        self.grant_read(grantee)
+        grant = self._grant_with_artifacts(grantee, READ_ACTIONS + DEPLOY_ACTIONS)
         for repository in self.image_repositories:
             repository.grant_pull(grantee)
         if self.image_repositories:
@@ -270,6 +260,21 @@ class _ModelPackageGroupBase(cdk.Resource):
                 "are granted on the named repositories only"
             )
         return grant
+
+    def _grant_with_artifacts(self, grantee: iam.IGrantable, actions: Sequence[str]) -> iam.Grant:
+        grant = self._grant(grantee, actions)
+        self._acknowledge_versions(grantee)
+        if self.artifacts is not None:
+            self.artifacts.grant_read(grantee)
+        return grant
+
+    def _acknowledge_versions(self, grantee: iam.IGrantable) -> None:
+        acknowledge_wildcard_resources(
+            grantee,
+            self.model_package_arns,
+            f"versions of model package group {self.model_package_group_name} get their numbers from SageMaker "
+            "at registration; the grant covers that group's versions only",
+        )
 
     def _grant(
         self,
@@ -517,13 +522,14 @@ class ModelRegistry(Construct):
         stack = cdk.Stack.of(self)
         self._validate(model_package_groups)
         self._organization_id = organization_id
+        self._key_alias_name = naming.model_artifacts_key_alias(platform_name)
         self._key_policy = iam.PolicyDocument()  # no account-root statement: every principal is named below
         self.key = kms.Key(
             self,
             "ArtifactsKey",
             description=f"{platform_name}: model artifacts in the central registry",
             enable_key_rotation=True,
-            alias=naming.model_artifacts_key_alias(platform_name),
+            alias=self._key_alias_name,
             policy=self._key_policy,
             removal_policy=removal_policy,
         )
@@ -649,6 +655,8 @@ class ModelRegistry(Construct):
         # Objects encrypted with another key (or SSE-S3) would be unreadable to, or readable beyond, the
         # roles this key policy names.
         objects = self.bucket.arn_for_objects("*")
+        stack = cdk.Stack.of(self)
+        alias_arn = stack.format_arn(service="kms", resource=self._key_alias_name)
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="DenyOtherEncryption",
@@ -667,7 +675,9 @@ class ModelRegistry(Construct):
                 actions=["s3:PutObject"],
                 resources=[objects],
                 conditions={
-                    "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": self.key.key_arn}
+                    "StringNotEqualsIfExists": {
+                        "s3:x-amz-server-side-encryption-aws-kms-key-id": [self.key.key_arn, alias_arn]
+                    }
                 },
             )
         )

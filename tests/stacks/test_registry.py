@@ -1,0 +1,528 @@
+"""The registry stacks as synthesized from cdk.json (sandbox) and examples/multi-account.yaml: every policy statement.
+
+Reads the session-wide templates (`default_templates`, `multi_account_templates`); nothing is synthesized here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support import resources_of_type
+
+REGISTRY = "mlplatform-registry"
+EVENTS = "mlplatform-model-events"
+SANDBOX_WORKLOAD = "mlplatform-workload-access"
+WORKLOADS = {
+    "dev": "mlplatform-workload-access-dev",
+    "staging": "mlplatform-workload-access-staging",
+    "prod": "mlplatform-workload-access-prod",
+}
+ACCOUNTS = {"tooling": "111111111111", "registry": "222222222222", "dev": "333333333333", "staging": "444444444444",
+            "prod": "555555555555"}
+ORG = {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}
+REGION = "eu-west-1"
+
+
+def text(value: Any) -> str:
+    """A template value as text: Fn::Join flattened, Ref and GetAtt as <name>."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(text(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        return str(value["Fn::Sub"])
+    if isinstance(value, list):
+        return json.dumps([text(item) for item in value])
+    return json.dumps(value, sort_keys=True)
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def role_arn(account: str, name: str) -> str:
+    return f"arn:<AWS::Partition>:iam::{account}:role/{name}"
+
+
+def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return as_list(document["Statement"])
+
+
+def aws_principals(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal", {})
+    if not isinstance(principal, dict):
+        return [text(principal)]
+    return [text(value) for value in as_list(principal.get("AWS", []))]
+
+
+def all_principal_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(logical id, statement) for every statement with a principal: trust, bucket, key, group and bus policies."""
+    for logical_id, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        documents = [
+            props.get("AssumeRolePolicyDocument"),
+            props.get("PolicyDocument") if resource["Type"] == "AWS::S3::BucketPolicy" else None,
+            props.get("KeyPolicy"),
+            props.get("ModelPackageGroupPolicy"),
+            {"Statement": props["Statement"]} if resource["Type"] == "AWS::Events::EventBusPolicy" else None,
+        ]
+        for document in documents:
+            if document:
+                for statement in statements(document):
+                    yield logical_id, statement
+
+
+def by_sid(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {statement["Sid"]: statement for statement in statements(document) if "Sid" in statement}
+
+
+def only(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    (resource,) = resources.values()
+    return resource["Properties"]
+
+
+def role_named(template: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    (match,) = [
+        (logical_id, resource["Properties"])
+        for logical_id, resource in resources_of_type(template, "AWS::IAM::Role").items()
+        if resource["Properties"].get("RoleName") == name
+    ]
+    return match
+
+
+def identity_statements(template: dict[str, Any], role_logical_id: str) -> list[dict[str, Any]]:
+    """Every statement of the customer managed policies attached to one role."""
+    found = []
+    for policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").values():
+        if {"Ref": role_logical_id} in policy["Properties"].get("Roles", []):
+            found.extend(statements(policy["Properties"]["PolicyDocument"]))
+    return found
+
+
+def actions_on(statements_: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    return [s for s in statements_ if action in as_list(s["Action"])]
+
+
+# --- stacks and placement -------------------------------------------------------------------------
+
+
+def test_given_the_sandbox_then_one_workload_access_stack_holds_each_fixed_role_name_once(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    names = [
+        resource["Properties"]["RoleName"]
+        for template in default_templates.values()
+        for resource in resources_of_type(template, "AWS::IAM::Role").values()
+        if "RoleName" in resource["Properties"]
+    ]
+    for name in ("mlplatform-sagemaker-execution", "mlplatform-pipeline-step", "mlplatform-deploy"):
+        assert names.count(name) == 1, name
+    assert {REGISTRY, EVENTS, SANDBOX_WORKLOAD} <= set(default_templates)
+
+
+def test_given_multi_account_then_each_workload_account_has_its_stack_and_only_staging_and_prod_a_deploy_role(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    for stage, stack in WORKLOADS.items():
+        names = {r["Properties"]["RoleName"] for r in resources_of_type(multi_account_templates[stack], "AWS::IAM::Role").values()}
+        expected = {"mlplatform-sagemaker-execution", "mlplatform-pipeline-step"}
+        assert names == (expected if stage == "dev" else expected | {"mlplatform-deploy"}), stage
+
+
+# --- no account root, org condition on every cross-account statement --------------------------------
+
+
+@pytest.mark.parametrize("config", ["default", "multi"])
+def test_no_principal_in_any_registry_stack_is_an_account_root_or_a_bare_account(
+    config: str, default_templates: dict[str, dict[str, Any]], multi_account_templates: dict[str, dict[str, Any]]
+) -> None:
+    templates = default_templates if config == "default" else multi_account_templates
+    mine = [name for name in templates if name in (REGISTRY, EVENTS, SANDBOX_WORKLOAD, *WORKLOADS.values())]
+    assert len(mine) == (3 if config == "default" else 5)
+    checked = 0
+    for name in mine:
+        for logical_id, statement in all_principal_statements(templates[name]):
+            for principal in aws_principals(statement):
+                checked += 1
+                assert not principal.endswith(":root"), (name, logical_id, principal)
+                assert not principal.isdigit(), (name, logical_id, principal)
+                assert principal == "*" and statement["Effect"] == "Deny" or ":role/" in principal, (name, logical_id, principal)
+    assert checked > 20
+
+
+def test_given_organization_id_then_every_cross_account_allow_statement_requires_it(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    stacks = {REGISTRY: ACCOUNTS["registry"], EVENTS: ACCOUNTS["tooling"], **{v: ACCOUNTS[k] for k, v in WORKLOADS.items()}}
+    cross = 0
+    for name, own_account in stacks.items():
+        for logical_id, statement in all_principal_statements(multi_account_templates[name]):
+            principals = aws_principals(statement)
+            if statement["Effect"] != "Allow" or not principals:
+                continue
+            if all(f":iam::{own_account}:" in principal for principal in principals):
+                continue
+            cross += 1
+            assert statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == "o-a1b2c3d4e5", (name, logical_id)
+    assert cross > 30
+
+
+# --- trust policies ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", ["staging", "prod"])
+def test_deploy_role_trusts_only_the_tooling_accounts_deploy_pipeline_role(
+    stage: str, multi_account_templates: dict[str, dict[str, Any]]
+) -> None:
+    _, role = role_named(multi_account_templates[WORKLOADS[stage]], "mlplatform-deploy")
+    (statement,) = statements(role["AssumeRolePolicyDocument"])
+    assert statement["Action"] == "sts:AssumeRole"
+    assert aws_principals(statement) == [role_arn(ACCOUNTS["tooling"], "mlplatform-deploy-pipeline")]
+    assert set(statement["Principal"]) == {"AWS"}
+    assert statement["Condition"] == {"StringEquals": ORG}
+
+
+def test_pipeline_step_role_trusts_sagemaker_and_only_in_dev_the_tuning_register_role(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    for stage, stack in WORKLOADS.items():
+        _, role = role_named(multi_account_templates[stack], "mlplatform-pipeline-step")
+        trust = statements(role["AssumeRolePolicyDocument"])
+        assert all(s["Action"] == "sts:AssumeRole" and "Condition" not in s for s in trust)
+        assert [s["Principal"].get("Service") for s in trust if "Service" in s["Principal"]] == ["sagemaker.amazonaws.com"]
+        expected = [role_arn(ACCOUNTS["dev"], "mlplatform-tuning-register")] if stage == "dev" else []
+        assert [p for s in trust for p in aws_principals(s)] == expected, stage
+
+
+def test_execution_role_trusts_only_sagemaker(multi_account_templates: dict[str, dict[str, Any]]) -> None:
+    _, role = role_named(multi_account_templates[WORKLOADS["dev"]], "mlplatform-sagemaker-execution")
+    assert statements(role["AssumeRolePolicyDocument"]) == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}}
+    ]
+
+
+def test_forwarder_role_is_assumable_only_by_eventbridge_for_its_own_rule(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    logical_id, role = role_named(multi_account_templates[REGISTRY], "mlplatform-model-events-forwarder")
+    (statement,) = statements(role["AssumeRolePolicyDocument"])
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    conditions = statement["Condition"]["StringEquals"]
+    assert conditions["aws:SourceAccount"] == ACCOUNTS["registry"]
+    assert text(conditions["aws:SourceArn"]) == f"arn:<AWS::Partition>:events:{REGION}:{ACCOUNTS['registry']}:rule/mlplatform-model-approvals"
+    (put,) = identity_statements(multi_account_templates[REGISTRY], logical_id)
+    assert put["Action"] == "events:PutEvents"
+    assert text(put["Resource"]) == f"arn:<AWS::Partition>:events:{REGION}:{ACCOUNTS['tooling']}:event-bus/mlplatform-model-events"
+
+
+# --- the receiving bus ------------------------------------------------------------------------------
+
+
+def test_model_events_bus_policy_allows_only_the_registry_forwarder_that_source_and_detail_type(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    template = multi_account_templates[EVENTS]
+    bus = only(resources_of_type(template, "AWS::Events::EventBus"))
+    assert bus["Name"] == "mlplatform-model-events"
+    policy = only(resources_of_type(template, "AWS::Events::EventBusPolicy"))
+    statement = policy["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Action"] == "events:PutEvents"
+    assert aws_principals(statement) == [role_arn(ACCOUNTS["registry"], "mlplatform-model-events-forwarder")]
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "events:source": "aws.sagemaker",
+            "events:detail-type": "SageMaker Model Package State Change",
+            **ORG,
+        }
+    }
+
+
+# --- forwarding rule --------------------------------------------------------------------------------
+
+
+def test_forwarding_rule_sends_approved_versions_of_the_configured_groups_to_the_tooling_bus(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    rule = only(resources_of_type(multi_account_templates[REGISTRY], "AWS::Events::Rule"))
+    assert rule["EventPattern"] == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelPackageGroupName": ["churn", "fraud-detection"], "ModelApprovalStatus": ["Approved"]},
+    }
+    (target,) = rule["Targets"]
+    assert text(target["Arn"]) == f"arn:<AWS::Partition>:events:{REGION}:{ACCOUNTS['tooling']}:event-bus/mlplatform-model-events"
+    assert "RoleArn" in target
+
+
+# --- artifacts bucket -------------------------------------------------------------------------------
+
+
+def artifacts_bucket(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    (match,) = [
+        (logical_id, resource)
+        for logical_id, resource in resources_of_type(template, "AWS::S3::Bucket").items()
+        if "BucketName" in resource["Properties"]
+    ]
+    return match
+
+
+def bucket_policy_of(template: dict[str, Any], bucket_id: str) -> dict[str, Any]:
+    (policy,) = [
+        p["Properties"]["PolicyDocument"]
+        for p in resources_of_type(template, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    return policy
+
+
+def test_artifacts_bucket_is_kms_encrypted_versioned_logged_private_and_retained(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    template = multi_account_templates[REGISTRY]
+    logical_id, bucket = artifacts_bucket(template)
+    props = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+    assert props["BucketName"] == f"mlplatform-models-{ACCOUNTS['registry']}-{REGION}"
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][1] == "Arn"
+    assert rule["BucketKeyEnabled"] is True
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True
+    }
+    logs_id = props["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+    logs = template["Resources"][logs_id]
+    assert logs["DeletionPolicy"] == "Retain"
+    assert logs["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "PublicAccessBlockConfiguration" in logs["Properties"]
+    logs_policy = statements(bucket_policy_of(template, logs_id))
+    deliver = [s for s in logs_policy if s.get("Principal") == {"Service": "logging.s3.amazonaws.com"}]
+    assert len(deliver) == 1 and deliver[0]["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNTS["registry"]
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in logs_policy)
+    assert logical_id in template["Resources"]
+
+
+def test_artifacts_bucket_policy_denies_plain_http_and_foreign_encryption(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    template = multi_account_templates[REGISTRY]
+    logical_id, _ = artifacts_bucket(template)
+    policy = bucket_policy_of(template, logical_id)
+    tls = [s for s in statements(policy) if s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}]
+    assert len(tls) == 1 and tls[0]["Effect"] == "Deny" and tls[0]["Action"] == "s3:*"
+    sids = by_sid(policy)
+    assert sids["DenyOtherEncryption"]["Effect"] == "Deny"
+    assert sids["DenyOtherEncryption"]["Condition"] == {
+        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}
+    }
+    keys = sids["DenyOtherKeys"]["Condition"]["StringNotEqualsIfExists"]["s3:x-amz-server-side-encryption-aws-kms-key-id"]
+    assert [text(k) for k in keys][1].endswith(":alias/mlplatform-model-artifacts")
+
+
+EXPECTED_ACCESS = {
+    # label: (account, role name, writes artifacts)
+    "DevExecution": ("dev", "mlplatform-sagemaker-execution", True),
+    "DevPipelineStep": ("dev", "mlplatform-pipeline-step", True),
+    "StagingExecution": ("staging", "mlplatform-sagemaker-execution", False),
+    "StagingPipelineStep": ("staging", "mlplatform-pipeline-step", False),
+    "StagingDeploy": ("staging", "mlplatform-deploy", False),
+    "ProdExecution": ("prod", "mlplatform-sagemaker-execution", False),
+    "ProdPipelineStep": ("prod", "mlplatform-pipeline-step", False),
+    "ProdDeploy": ("prod", "mlplatform-deploy", False),
+}
+
+
+def test_artifacts_bucket_policy_has_one_read_and_one_list_statement_per_workload_role_on_the_group_prefixes(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    template = multi_account_templates[REGISTRY]
+    logical_id, _ = artifacts_bucket(template)
+    sids = by_sid(bucket_policy_of(template, logical_id))
+    assert set(sids) == {"DenyOtherEncryption", "DenyOtherKeys"} | {
+        f"{kind}Artifacts{label}" for label in EXPECTED_ACCESS for kind in ("Read", "List")
+    }
+    for label, (account, name, writes) in EXPECTED_ACCESS.items():
+        read, listing = sids[f"ReadArtifacts{label}"], sids[f"ListArtifacts{label}"]
+        for statement in (read, listing):
+            assert statement["Effect"] == "Allow"
+            assert aws_principals(statement) == [role_arn(ACCOUNTS[account], name)], label
+            assert statement["Condition"]["StringEquals"] == ORG
+        expected_actions = ["s3:GetObject", "s3:GetObjectVersion"] + (["s3:PutObject", "s3:AbortMultipartUpload"] if writes else [])
+        assert read["Action"] == expected_actions, label
+        assert [text(r) for r in read["Resource"]] == [
+            f"<{logical_id}.Arn>/churn/*", f"<{logical_id}.Arn>/fraud-detection/*"
+        ]
+        assert listing["Action"] == "s3:ListBucket"
+        assert listing["Condition"]["StringLike"] == {
+            "s3:prefix": ["churn/", "churn/*", "fraud-detection/", "fraud-detection/*"]
+        }
+
+
+def test_artifacts_key_policy_names_exactly_the_admin_and_the_workload_roles_through_s3_for_this_bucket(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    template = multi_account_templates[REGISTRY]
+    (key,) = resources_of_type(template, "AWS::KMS::Key").values()
+    assert key["DeletionPolicy"] == "Retain" and key["Properties"]["EnableKeyRotation"] is True
+    sids = by_sid(key["Properties"]["KeyPolicy"])
+    assert len(statements(key["Properties"]["KeyPolicy"])) == len(sids) == 1 + len(EXPECTED_ACCESS)
+    admin = sids["KeyAdministration"]
+    assert text(admin["Principal"]["AWS"]) == (
+        f"arn:${{AWS::Partition}}:iam::{ACCOUNTS['registry']}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNTS['registry']}-{REGION}"
+    )
+    assert "kms:Decrypt" not in admin["Action"] and "kms:*" not in admin["Action"]
+    bucket = f"arn:<AWS::Partition>:s3:::mlplatform-models-{ACCOUNTS['registry']}-{REGION}"
+    for label, (account, name, writes) in EXPECTED_ACCESS.items():
+        statement = sids[f"UseThroughS3{label}"]
+        assert aws_principals(statement) == [role_arn(ACCOUNTS[account], name)]
+        assert as_list(statement["Action"]) == (["kms:Decrypt", "kms:GenerateDataKey"] if writes else ["kms:Decrypt"])
+        assert statement["Condition"]["StringEquals"] == {**ORG, "kms:ViaService": {"Fn::Join": ["", [f"s3.{REGION}.", {"Ref": "AWS::URLSuffix"}]]}}
+        assert [text(v) for v in statement["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"]] == [bucket, f"{bucket}/*"]
+
+
+# --- model package groups ---------------------------------------------------------------------------
+
+
+def group_policies(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        r["Properties"]["ModelPackageGroupName"]: r
+        for r in resources_of_type(template, "AWS::SageMaker::ModelPackageGroup").values()
+    }
+
+
+def test_model_package_groups_are_retained_and_their_policies_grant_each_role_its_level(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    groups = group_policies(multi_account_templates[REGISTRY])
+    assert set(groups) == {"churn", "fraud-detection"}
+    read = ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
+    for name, group in groups.items():
+        assert group["DeletionPolicy"] == "Retain"
+        granted: dict[str, list[tuple[list[str], dict[str, Any]]]] = {}
+        for statement in statements(group["Properties"]["ModelPackageGroupPolicy"]):
+            assert [text(r) for r in statement["Resource"]] == [
+                f"arn:<AWS::Partition>:sagemaker:{REGION}:{ACCOUNTS['registry']}:model-package-group/{name}",
+                f"arn:<AWS::Partition>:sagemaker:{REGION}:{ACCOUNTS['registry']}:model-package/{name}/*",
+            ]
+            (principal,) = aws_principals(statement)
+            granted.setdefault(principal, []).append((as_list(statement["Action"]), statement["Condition"]))
+        pending = {"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}, "StringEquals": ORG}
+        assert granted == {
+            role_arn(ACCOUNTS["dev"], "mlplatform-sagemaker-execution"): [(read, {"StringEquals": ORG})],
+            role_arn(ACCOUNTS["dev"], "mlplatform-pipeline-step"): [
+                (["sagemaker:CreateModelPackage", "sagemaker:AddTags"], pending),
+                (read, {"StringEquals": ORG}),
+            ],
+            **{
+                role_arn(ACCOUNTS[stage], role): [(read, {"StringEquals": ORG})]
+                for stage in ("staging", "prod")
+                for role in ("mlplatform-sagemaker-execution", "mlplatform-pipeline-step")
+            },
+            **{
+                role_arn(ACCOUNTS[stage], "mlplatform-deploy"): [(read + ["sagemaker:CreateModel"], {"StringEquals": ORG})]
+                for stage in ("staging", "prod")
+            },
+            role_arn(ACCOUNTS["dev"], "mlplatform-model-approver"): [
+                (read + ["sagemaker:UpdateModelPackage"], {"StringEquals": ORG})
+            ],
+        }
+
+
+def test_model_package_group_policies_fit_the_service_limit(multi_account_templates: dict[str, dict[str, Any]]) -> None:
+    for name, group in group_policies(multi_account_templates[REGISTRY]).items():
+        # PutModelPackageGroupPolicy's ResourcePolicy: at most 20,480 characters (ARNs resolve longer than <...>).
+        assert len(json.dumps(group["Properties"]["ModelPackageGroupPolicy"])) < 15_000, name
+
+
+# --- workload roles: identity policies ----------------------------------------------------------------
+
+
+def test_deploy_role_may_exactly_what_the_deploy_contract_lists(multi_account_templates: dict[str, dict[str, Any]]) -> None:
+    template = multi_account_templates[WORKLOADS["prod"]]
+    logical_id, _ = role_named(template, "mlplatform-deploy")
+    granted = identity_statements(template, logical_id)
+    sids = {s["Sid"]: s for s in granted if "Sid" in s}
+    prod = ACCOUNTS["prod"]
+    assert [text(r) for r in sids["ManagePlatformEndpoints"]["Resource"]] == [
+        f"arn:<AWS::Partition>:sagemaker:{REGION}:{prod}:{kind}/mlplatform-*" for kind in ("model", "endpoint-config", "endpoint")
+    ]
+    assert {"sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DeleteModel"} <= set(sids["ManagePlatformEndpoints"]["Action"])
+    assert sids["ManageEndpointAutoscaling"]["Condition"]["StringEquals"]["application-autoscaling:service-namespace"] == "sagemaker"
+    passing = sids["PassEndpointRoles"]
+    assert passing["Action"] == "iam:PassRole"
+    assert text(passing["Resource"]) == role_arn(prod, "mlplatform-endpoint-*")
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    assert text(sids["ReadDeploymentSpecs"]["Resource"]) == f"arn:<AWS::Partition>:ssm:{REGION}:{prod}:parameter/mlplatform/*"
+    assert [text(r) for r in sids["ManageScalingAlarms"]["Resource"]] == [
+        f"arn:<AWS::Partition>:cloudwatch:{REGION}:{prod}:alarm:mlplatform-*",
+        f"arn:<AWS::Partition>:cloudwatch:{REGION}:{prod}:alarm:TargetTracking-endpoint/mlplatform-*",
+    ]
+    registry = ACCOUNTS["registry"]
+    (create_from_package,) = [s for s in actions_on(granted, "sagemaker:CreateModel") if "Sid" not in s][:1]
+    assert text(create_from_package["Resource"][1]).endswith(f":{registry}:model-package/churn/*")
+    decrypt = actions_on(granted, "kms:Decrypt")
+    assert decrypt and all(
+        text(s["Resource"]) == f"arn:<AWS::Partition>:kms:{REGION}:{registry}:key/*"
+        and s["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": "alias/mlplatform-model-artifacts"}
+        for s in decrypt
+    )
+    reads = actions_on(granted, "s3:GetObject")
+    assert [text(s["Resource"]) for s in reads] == [
+        f"arn:<AWS::Partition>:s3:::mlplatform-models-{registry}-{REGION}/{group}/*" for group in ("churn", "fraud-detection")
+    ]
+    assert not actions_on(granted, "s3:PutObject") and not actions_on(granted, "sagemaker:UpdateModelPackage")
+    for statement in granted:
+        assert statement["Action"] != "*" and not any(a.endswith(":*") for a in as_list(statement["Action"]))
+
+
+def test_only_the_registering_accounts_pipeline_step_may_register_and_nobody_in_a_workload_may_approve(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    for stage, stack in WORKLOADS.items():
+        template = multi_account_templates[stack]
+        for name in ("mlplatform-sagemaker-execution", "mlplatform-pipeline-step", "mlplatform-deploy"):
+            if stage == "dev" and name == "mlplatform-deploy":
+                continue
+            logical_id, _ = role_named(template, name)
+            granted = identity_statements(template, logical_id)
+            registers = actions_on(granted, "sagemaker:CreateModelPackage")
+            writes = actions_on(granted, "s3:PutObject")
+            assert bool(registers) == (stage == "dev" and name == "mlplatform-pipeline-step"), (stage, name)
+            assert bool(writes) == (stage == "dev" and name != "mlplatform-deploy"), (stage, name)
+            assert not actions_on(granted, "sagemaker:UpdateModelPackage"), (stage, name)
+            for statement in registers:
+                assert statement["Condition"] == {
+                    "StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
+                }
+
+
+def test_pipeline_step_role_may_pass_only_the_execution_role(multi_account_templates: dict[str, dict[str, Any]]) -> None:
+    template = multi_account_templates[WORKLOADS["dev"]]
+    logical_id, _ = role_named(template, "mlplatform-pipeline-step")
+    execution_id, _ = role_named(template, "mlplatform-sagemaker-execution")
+    (passing,) = actions_on(identity_statements(template, logical_id), "iam:PassRole")
+    assert passing["Resource"] == {"Fn::GetAtt": [execution_id, "Arn"]}
+
+
+def test_sandbox_workload_roles_and_registry_policies_share_the_one_account(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    groups = group_policies(default_templates[REGISTRY])
+    principals = {p for s in statements(groups["churn"]["Properties"]["ModelPackageGroupPolicy"]) for p in aws_principals(s)}
+    assert principals == {
+        role_arn("<AWS::AccountId>", name)
+        for name in ("mlplatform-sagemaker-execution", "mlplatform-pipeline-step", "mlplatform-deploy")
+    }
+    policy = only(resources_of_type(default_templates[EVENTS], "AWS::Events::EventBusPolicy"))
+    assert aws_principals(policy["Statement"]) == [role_arn("<AWS::AccountId>", "mlplatform-model-events-forwarder")]
+    assert "aws:PrincipalOrgID" not in policy["Statement"]["Condition"]["StringEquals"]
