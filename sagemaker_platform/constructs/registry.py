@@ -24,6 +24,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import aws_cdk as cdk
 import jsii
@@ -344,7 +345,7 @@ class ModelPackageGroup(_ModelPackageGroupBase):
         self._resource.apply_removal_policy(removal_policy)
         self.model_package_group_name = model_package_group_name
         self.model_package_group_arn = self._resource.attr_model_package_group_arn
-        self.node.add_validation(_NoAccountRootPrincipal(lambda: [("model package group resource policy", self._policy)]))
+        self.node.add_validation(_NoAccountRootPrincipal(self, lambda: [("model package group resource policy", self._policy)]))
 
     # --- imports ---
 
@@ -435,7 +436,6 @@ class ModelPackageGroup(_ModelPackageGroupBase):
             resources=[self.model_package_group_arn_for_policy, *self.model_package_arns],
             conditions=resource_conditions or None,
         )
-        self.add_to_resource_policy(statement)
         return principal_grant.combine(
             iam.Grant.add_statement_to_resource_policy(
                 statement=statement, resource=self, grantee=grantee, actions=list(actions), resource_arns=[]
@@ -749,7 +749,7 @@ class ModelRegistry(Construct):
             ("artifacts bucket policy", self.bucket.policy.document if self.bucket.policy is not None else None),
             ("artifacts key policy", self._key_policy),
         ]
-        self.node.add_validation(_NoAccountRootPrincipal(documents))
+        self.node.add_validation(_NoAccountRootPrincipal(self, documents))
 
     @staticmethod
     def _validate(model_package_groups: Sequence[str]) -> None:
@@ -828,8 +828,12 @@ def _same_account(grantee: iam.IGrantable, resource: cdk.Resource) -> bool:
     principal_account = grantee.grant_principal.principal_account
     if principal_account is None:
         return True  # a service principal or similar: no account to cross
-    comparison = cdk.Token.compare_strings(principal_account, resource.env.account)
-    return comparison in (cdk.TokenComparison.SAME, cdk.TokenComparison.BOTH_UNRESOLVED)
+    account = resource.env.account
+    # As Token.compareStrings (whose jsii result cannot be compared in Python): two unresolved accounts
+    # count as the same, one unresolved and one concrete as different.
+    if cdk.Token.is_unresolved(principal_account) and cdk.Token.is_unresolved(account):
+        return True
+    return principal_account == account
 
 
 def _deployment_role(stack: cdk.Stack) -> iam.IPrincipal:
@@ -870,6 +874,8 @@ def _nag_text(value: object) -> str:
         return f"<{value['Ref']}>"
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        return str(value["Fn::Sub"])
     raise TypeError(f"cannot name {value!r} as cdk-nag does")
 
 
@@ -881,25 +887,28 @@ def _pascal(name: str) -> str:
 class _NoAccountRootPrincipal:
     """Refuses policies that name an account root (``arn:...:root`` or a bare account id) as principal."""
 
-    def __init__(self, documents: Callable[[], Sequence[tuple[str, iam.PolicyDocument | None]]]) -> None:
+    def __init__(
+        self, scope: Construct, documents: Callable[[], Sequence[tuple[str, iam.PolicyDocument | None]]]
+    ) -> None:
+        self._scope = scope
         self._documents = documents
 
     def validate(self) -> list[str]:
+        stack = cdk.Stack.of(self._scope)
         problems = []
         for what, document in self._documents():
             if document is None or document.is_empty:
                 continue
-            for statement in json.loads(json.dumps(document.to_json(), default=str)).get("Statement", []):
+            for statement in stack.resolve(document.to_json()).get("Statement", []):
                 for principal in _aws_principals(statement):
                     if principal.endswith(":root") or principal.isdigit():
                         problems.append(f"{what}: principal {principal} is an account root; name a role instead")
         return problems
 
 
-def _aws_principals(statement: dict[str, object]) -> list[str]:
+def _aws_principals(statement: dict[str, Any]) -> list[str]:
     principal = statement.get("Principal")
     if not isinstance(principal, dict):
         return []
     value = principal.get("AWS", [])
-    values = value if isinstance(value, list) else [value]
-    return [v for v in values if isinstance(v, str)]
+    return [_nag_text(v) for v in (value if isinstance(value, list) else [value])]

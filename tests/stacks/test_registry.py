@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.registry_helpers import text
 from tests.support import resources_of_type
 
 REGISTRY = "mlplatform-registry"
@@ -25,24 +26,6 @@ ACCOUNTS = {"tooling": "111111111111", "registry": "222222222222", "dev": "33333
             "prod": "555555555555"}
 ORG = {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}
 REGION = "eu-west-1"
-
-
-def text(value: Any) -> str:
-    """A template value as text: Fn::Join flattened, Ref and GetAtt as <name>."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(text(part) for part in parts)
-    if isinstance(value, dict) and "Ref" in value:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return f"<{'.'.join(value['Fn::GetAtt'])}>"
-    if isinstance(value, dict) and "Fn::Sub" in value:
-        return str(value["Fn::Sub"])
-    if isinstance(value, list):
-        return json.dumps([text(item) for item in value])
-    return json.dumps(value, sort_keys=True)
 
 
 def as_list(value: Any) -> list[Any]:
