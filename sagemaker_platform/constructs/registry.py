@@ -103,6 +103,16 @@ class RegistryAccess(Enum):
         return self in (RegistryAccess.WRITE, RegistryAccess.REGISTER)
 
 
+_GROUP_ACTIONS = {
+    RegistryAccess.READ: READ_ACTIONS,
+    RegistryAccess.WRITE: READ_ACTIONS,
+    RegistryAccess.REGISTER: READ_ACTIONS,
+    RegistryAccess.APPROVE: READ_ACTIONS + APPROVE_ACTIONS,
+    RegistryAccess.DEPLOY: READ_ACTIONS + DEPLOY_ACTIONS,
+}
+"""The group actions of each access level, beside REGISTER's conditional `REGISTER_ACTIONS`."""
+
+
 # --- props --------------------------------------------------------------------------------------
 
 
@@ -427,19 +437,32 @@ class ModelPackageGroup(_ModelPackageGroupBase):
             return principal_grant
         # The principal is in another account, or is a role this app cannot change: the group's
         # resource policy must allow it.
-        resource_conditions: dict[str, dict[str, object]] = {key: dict(value) for key, value in (conditions or {}).items()}
-        if self._organization_id is not None:
-            resource_conditions.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = self._organization_id
-        statement = iam.PolicyStatement(
-            principals=[grantee.grant_principal],
-            actions=list(actions),
-            resources=[self.model_package_group_arn_for_policy, *self.model_package_arns],
-            conditions=resource_conditions or None,
-        )
+        statement = self.allow(grantee.grant_principal, actions, conditions=conditions)
         return principal_grant.combine(
             iam.Grant.add_statement_to_resource_policy(
                 statement=statement, resource=self, grantee=grantee, actions=list(actions), resource_arns=[]
             )
+        )
+
+    def allow(
+        self,
+        principal: iam.IPrincipal,
+        actions: Sequence[str],
+        *,
+        conditions: dict[str, dict[str, object]] | None = None,
+    ) -> iam.PolicyStatement:
+        """A resource policy statement for `principal` on the group and its versions (not yet added).
+
+        With `organization_id`, it also requires ``aws:PrincipalOrgID``.
+        """
+        resource_conditions: dict[str, dict[str, object]] = {key: dict(value) for key, value in (conditions or {}).items()}
+        if self._organization_id is not None:
+            resource_conditions.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = self._organization_id
+        return iam.PolicyStatement(
+            principals=[principal],
+            actions=list(actions),
+            resources=[self.model_package_group_arn_for_policy, *self.model_package_arns],
+            conditions=resource_conditions or None,
         )
 
     @property
@@ -593,14 +616,11 @@ class ModelRegistry(Construct):
         (``"DevPipelineStep"``). The role's own identity policy is its account's business (`WorkloadAccess`).
         """
         for group in self.groups.values():
+            # Written explicitly, not through grant_*: an imported role may be of this very account and
+            # still not be this app's to change (e.g. an approver's role in the registry account).
             if access is RegistryAccess.REGISTER:
-                group.grant_register(role)
-            elif access is RegistryAccess.APPROVE:
-                group.grant_approve(role)
-            elif access is RegistryAccess.DEPLOY:
-                group.grant_deploy(role)
-            else:
-                group.grant_read(role)
+                group.add_to_resource_policy(group.allow(role, REGISTER_ACTIONS, conditions=REGISTER_CONDITIONS))
+            group.add_to_resource_policy(group.allow(role, _GROUP_ACTIONS[access]))
         if access is RegistryAccess.APPROVE:
             return
         prefixes = [f"{name}/" for name in self.groups]
