@@ -592,7 +592,8 @@ class ModelRegistry(Construct):
         self.groups: dict[str, ModelPackageGroup] = {
             name: ModelPackageGroup(
                 self,
-                f"Group{_pascal(name)}",
+                # The name itself: unique, and stable for as long as the group is in the config.
+                f"Group-{name}",
                 model_package_group_name=name,
                 description=f"{platform_name}: versions of {name}",
                 artifacts=ModelArtifacts(bucket=self.bucket, prefix=f"{name}/", key=self.key),
@@ -897,10 +898,6 @@ def _nag_text(value: object) -> str:
     if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
         return str(value["Fn::Sub"])
     raise TypeError(f"cannot name {value!r} as cdk-nag does")
-
-
-def _pascal(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in name.split("-"))
 
 
 @jsii.implements(IValidation)
