@@ -236,7 +236,9 @@ class RegistryConfig(StrictModel):
             seen: set[str] = set()
             for value in values:
                 if value in seen:
-                    raise field_problem(field, value, "duplicate entry: each value must appear once (names ignore case)")
+                    raise field_problem(
+                        field, value, "duplicate entry: each value must appear once (names ignore case)"
+                    )
                 seen.add(value)
         return self
 

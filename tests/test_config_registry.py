@@ -56,22 +56,25 @@ def test_given_only_groups_then_dev_registers_and_nobody_else_approves() -> None
         ),
         (
             {"registry": {"model_package_groups": ["churn", "-bad"]}},
-            "`registry.model_package_groups[1]` = \"-bad\": must match SageMaker's ModelPackageGroupName pattern "
+            '`registry.model_package_groups[1]` = "-bad": must match SageMaker\'s ModelPackageGroupName pattern '
             "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$",
         ),
         (
             {"registry": {"model_package_groups": ["churn_v2"]}},
-            "`registry.model_package_groups[0]` = \"churn_v2\": must match SageMaker's ModelPackageGroupName pattern",
+            '`registry.model_package_groups[0]` = "churn_v2": must match SageMaker\'s ModelPackageGroupName pattern',
         ),
         (
             {"registry": {"model_package_groups": ["g" * 64]}},
-            "`registry.model_package_groups[0]` = \"" + "g" * 64 + "\": must match SageMaker's ModelPackageGroupName",
+            '`registry.model_package_groups[0]` = "' + "g" * 64 + "\": must match SageMaker's ModelPackageGroupName",
         ),
         (
             {"registry": {"model_package_groups": ["churn", "Churn"]}},
             '`registry.model_package_groups` = "churn": duplicate entry',
         ),
-        ({"registry": {"model_package_groups": []}}, "`registry.model_package_groups` = []: Value should have at least 1"),
+        (
+            {"registry": {"model_package_groups": []}},
+            "`registry.model_package_groups` = []: Value should have at least 1",
+        ),
         ({"registry": {}}, "`registry.model_package_groups`: required key is missing"),
         (
             {"registry": {**REGISTRY, "register_from": ["qa"]}},
@@ -83,7 +86,8 @@ def test_given_only_groups_then_dev_registers_and_nobody_else_approves() -> None
         ),
         (
             {"registry": {**REGISTRY, "approvers": [{"account": "root", "role_name": "lead"}]}},
-            "`registry.approvers[0].account` = \"root\": Input should be 'tooling', 'registry', 'dev', 'staging' or 'prod'",
+            "`registry.approvers[0].account` = \"root\": Input should be 'tooling', 'registry', 'dev', 'staging' "
+            "or 'prod'",
         ),
         ({"registry": {**REGISTRY, "groups": ["x"]}}, "`registry`: unknown key(s) 'groups'; allowed keys: approvers,"),
     ],

@@ -102,7 +102,9 @@ def forward_through_synthesized_rule(template: dict[str, Any], events: list[dict
         "Attributes"
     ]["QueueArn"]
     tooling.client("events").put_rule(
-        Name="everything", EventBusName="mlplatform-model-events", EventPattern=json.dumps({"source": ["aws.sagemaker"]})
+        Name="everything",
+        EventBusName="mlplatform-model-events",
+        EventPattern=json.dumps({"source": ["aws.sagemaker"]}),
     )
     tooling.client("events").put_targets(
         Rule="everything", EventBusName="mlplatform-model-events", Targets=[{"Id": "queue", "Arn": queue_arn}]

@@ -20,7 +20,6 @@ statement for a principal also requires `aws:PrincipalOrgID`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -52,7 +51,9 @@ READ_ACTIONS = (
 """Describe the group and its versions."""
 REGISTER_ACTIONS = ("sagemaker:CreateModelPackage", "sagemaker:AddTags")
 """Create a version (only as PendingManualApproval, see `REGISTER_CONDITIONS`) and tag it on creation."""
-REGISTER_CONDITIONS = {"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
+REGISTER_CONDITIONS: dict[str, dict[str, object]] = {
+    "StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
+}
 """A registrant may not approve its own version by registering it as Approved."""
 APPROVE_ACTIONS = ("sagemaker:UpdateModelPackage",)
 """Set a version's approval status (and its approval description)."""
@@ -207,7 +208,7 @@ class ModelArtifacts:
 # --- ModelPackageGroup --------------------------------------------------------------------------
 
 
-class _ModelPackageGroupBase(cdk.Resource):
+class ModelPackageGroupBase(cdk.Resource):
     """What an owned and an imported group share: their ARNs and the `grant_*` methods."""
 
     model_package_group_name: str
@@ -243,7 +244,8 @@ class _ModelPackageGroupBase(cdk.Resource):
         return self._grant_with_artifacts(grantee, READ_ACTIONS)
 
     def grant_register(self, grantee: iam.IGrantable) -> iam.Grant:
-        """What registering a version needs: `grant_read`, create versions (PendingManualApproval only), write artifacts."""
+        """What registering a version needs: `grant_read`, create versions (PendingManualApproval only) and
+        write artifacts."""
         grant = self._grant(grantee, REGISTER_ACTIONS, conditions=REGISTER_CONDITIONS)
         self.grant_read(grantee)
         if self.artifacts is not None:
@@ -267,8 +269,10 @@ class _ModelPackageGroupBase(cdk.Resource):
             repository.grant_pull(grantee)
         if self.image_repositories:
             acknowledge_wildcard_resources(
-                grantee, ["*"], "ecr:GetAuthorizationToken supports no resource-level permissions; the image pulls "
-                "are granted on the named repositories only"
+                grantee,
+                ["*"],
+                "ecr:GetAuthorizationToken supports no resource-level permissions; the image pulls "
+                "are granted on the named repositories only",
             )
         return grant
 
@@ -301,7 +305,7 @@ class _ModelPackageGroupBase(cdk.Resource):
 
 
 @jsii.implements(iam.IResourceWithPolicyV2)
-class ModelPackageGroup(_ModelPackageGroupBase):
+class ModelPackageGroup(ModelPackageGroupBase):
     """A SageMaker model package group with a resource policy for cross-account access.
 
     Example::
@@ -355,7 +359,9 @@ class ModelPackageGroup(_ModelPackageGroupBase):
         self._resource.apply_removal_policy(removal_policy)
         self.model_package_group_name = model_package_group_name
         self.model_package_group_arn = self._resource.attr_model_package_group_arn
-        self.node.add_validation(_NoAccountRootPrincipal(self, lambda: [("model package group resource policy", self._policy)]))
+        self.node.add_validation(
+            _NoAccountRootPrincipal(self, lambda: [("model package group resource policy", self._policy)])
+        )
 
     # --- imports ---
 
@@ -368,7 +374,7 @@ class ModelPackageGroup(_ModelPackageGroupBase):
         *,
         artifacts: ModelArtifacts | None = None,
         image_repositories: Sequence[ecr.IRepository] = (),
-    ) -> _ModelPackageGroupBase:
+    ) -> ModelPackageGroupBase:
         """An existing group (any account). Grants from it are identity-side only: the owner's resource
         policy must allow the principal too (`ModelRegistry.add_access`)."""
         parts = cdk.Arn.split(model_package_group_arn, cdk.ArnFormat.SLASH_RESOURCE_NAME)
@@ -402,7 +408,7 @@ class ModelPackageGroup(_ModelPackageGroupBase):
         region: str | None = None,
         artifacts: ModelArtifacts | None = None,
         image_repositories: Sequence[ecr.IRepository] = (),
-    ) -> _ModelPackageGroupBase:
+    ) -> ModelPackageGroupBase:
         """An existing group by name. `account` / `region` default to the scope's stack's."""
         stack = cdk.Stack.of(scope)
         arn = stack.format_arn(
@@ -455,7 +461,9 @@ class ModelPackageGroup(_ModelPackageGroupBase):
 
         With `organization_id`, it also requires ``aws:PrincipalOrgID``.
         """
-        resource_conditions: dict[str, dict[str, object]] = {key: dict(value) for key, value in (conditions or {}).items()}
+        resource_conditions: dict[str, dict[str, object]] = {
+            key: dict(value) for key, value in (conditions or {}).items()
+        }
         if self._organization_id is not None:
             resource_conditions.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = self._organization_id
         return iam.PolicyStatement(
@@ -486,7 +494,7 @@ class ModelPackageGroup(_ModelPackageGroupBase):
         problems.raise_if_any()
 
 
-class _ImportedModelPackageGroup(_ModelPackageGroupBase):
+class _ImportedModelPackageGroup(ModelPackageGroupBase):
     def __init__(
         self,
         scope: Construct,
@@ -558,7 +566,9 @@ class ModelRegistry(Construct):
         )
         admins = list(key_admins) if key_admins is not None else [_deployment_role(stack)]
         self.key.add_to_resource_policy(
-            iam.PolicyStatement(sid="KeyAdministration", principals=admins, actions=list(KEY_ADMIN_ACTIONS), resources=["*"])
+            iam.PolicyStatement(
+                sid="KeyAdministration", principals=admins, actions=list(KEY_ADMIN_ACTIONS), resources=["*"]
+            )
         )
         self.logs_bucket = self._render_logs_bucket(removal_policy)
         bucket_name = naming.model_artifacts_bucket_name(platform_name, stack.account, stack.region)
@@ -580,13 +590,15 @@ class ModelRegistry(Construct):
             removal_policy=removal_policy,
         )
         self._deny_foreign_encryption()
+        replication = (
+            "the registry is the single source of model artifacts in its region; versioning and RETAIN protect "
+            "them, and cross-region replication is a per-organisation choice"
+        )
         acknowledge(
             self.bucket,
             {
-                "HIPAA.Security-S3BucketReplicationEnabled": "the registry is the single source of model artifacts "
-                "in its region; versioning and RETAIN protect them, cross-region replication is a per-organisation choice",
-                "NIST.800.53.R5-S3BucketReplicationEnabled": "the registry is the single source of model artifacts "
-                "in its region; versioning and RETAIN protect them, cross-region replication is a per-organisation choice",
+                "HIPAA.Security-S3BucketReplicationEnabled": replication,
+                "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
             },
         )
         self.groups: dict[str, ModelPackageGroup] = {
@@ -641,7 +653,10 @@ class ModelRegistry(Construct):
                 principals=[role],
                 actions=list(ARTIFACT_LIST_ACTIONS),
                 resources=[self.bucket.bucket_arn],
-                conditions={**conditions, "StringLike": {"s3:prefix": [p for prefix in prefixes for p in (prefix, f"{prefix}*")]}},
+                conditions={
+                    **conditions,
+                    "StringLike": {"s3:prefix": [p for prefix in prefixes for p in (prefix, f"{prefix}*")]},
+                },
             )
         )
         stack = cdk.Stack.of(self)
@@ -658,9 +673,7 @@ class ModelRegistry(Construct):
                         "kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}",
                     },
                     # With an S3 Bucket Key the context is the bucket; without one, the object.
-                    "StringLike": {
-                        "kms:EncryptionContext:aws:s3:arn": [self._bucket_arn, f"{self._bucket_arn}/*"]
-                    },
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [self._bucket_arn, f"{self._bucket_arn}/*"]},
                 },
             )
         )
@@ -816,7 +829,12 @@ class ModelEventsBus(Construct):
         organization_id: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.bus = events.EventBus(self, "Bus", event_bus_name=event_bus_name, description="Model package state changes forwarded by the central registry")
+        self.bus = events.EventBus(
+            self,
+            "Bus",
+            event_bus_name=event_bus_name,
+            description="Model package state changes forwarded by the central registry",
+        )
         conditions: dict[str, object] = {
             "events:source": SAGEMAKER_EVENT_SOURCE,
             "events:detail-type": MODEL_PACKAGE_STATE_CHANGE,
@@ -863,8 +881,9 @@ def _deployment_role(stack: cdk.Stack) -> iam.IPrincipal:
         raise PropsError(
             "ModelRegistry",
             [
-                f"key_admins=None: the stack {stack.node.path} uses {type(synthesizer).__name__}, so the CloudFormation "
-                "execution role is not known; pass key_admins (the roles that deploy and administer the key)"
+                f"key_admins=None: the stack {stack.node.path} uses {type(synthesizer).__name__}, so the "
+                "CloudFormation execution role is not known; pass key_admins (the roles that deploy and "
+                "administer the key)"
             ],
         )
     return iam.ArnPrincipal(cdk.Fn.sub(synthesizer.cloud_formation_execution_role_arn))
@@ -879,9 +898,7 @@ def acknowledge_wildcard_resources(grantee: object, resources: Sequence[str], re
     if not isinstance(target, Construct):
         return
     stack = cdk.Stack.of(target)
-    acknowledge(
-        target, {f"AwsSolutions-IAM5[Resource::{_nag_text(stack.resolve(arn))}]": reason for arn in resources}
-    )
+    acknowledge(target, {f"AwsSolutions-IAM5[Resource::{_nag_text(stack.resolve(arn))}]": reason for arn in resources})
 
 
 def _nag_text(value: object) -> str:

@@ -25,7 +25,12 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.constructs.registry import ModelArtifacts, ModelPackageGroup, acknowledge_wildcard_resources
+from sagemaker_platform.constructs.registry import (
+    ModelArtifacts,
+    ModelPackageGroup,
+    ModelPackageGroupBase,
+    acknowledge_wildcard_resources,
+)
 from sagemaker_platform.constructs.roles import PlatformRole
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
@@ -52,7 +57,7 @@ DEPLOY_AUTOSCALING_ACTIONS = (
     "application-autoscaling:PutScalingPolicy",
     "application-autoscaling:RegisterScalableTarget",
 )
-"""Scaling of SageMaker endpoint variants only (`application-autoscaling:service-namespace` and dimension conditions)."""
+"""Scaling of SageMaker endpoint variants only (service-namespace and scalable-dimension conditions)."""
 DEPLOY_AUTOSCALING_DESCRIBE_ACTIONS = (
     "application-autoscaling:DescribeScalableTargets",
     "application-autoscaling:DescribeScalingActivities",
@@ -88,7 +93,7 @@ class RegistryLocation:
     def bucket_name(self) -> str:
         return naming.model_artifacts_bucket_name(self.platform_name, self.account, self.region)
 
-    def groups(self, scope: Construct) -> list[ModelPackageGroup]:
+    def groups(self, scope: Construct) -> list[ModelPackageGroupBase]:
         """The registry's groups, imported into `scope` with their artifacts location (bucket prefix, key alias)."""
         bucket = s3.Bucket.from_bucket_attributes(
             scope, "RegistryArtifacts", bucket_name=self.bucket_name, account=self.account, region=self.region
@@ -109,7 +114,7 @@ class RegistryLocation:
                 ),
             )
             for index, name in enumerate(self.model_package_groups)
-        ]  # type: ignore[misc]
+        ]
 
 
 class WorkloadAccess(Construct):
@@ -185,7 +190,7 @@ class WorkloadAccess(Construct):
 
     @property
     def roles(self) -> dict[str, iam.IRole]:
-        """The roles by label (``Execution``, ``PipelineStep``, ``Deploy``), as `ModelRegistry.add_access` takes them."""
+        """The roles by label (``Execution``, ``PipelineStep``, ``Deploy``)."""
         roles: dict[str, iam.IRole] = {"Execution": self.execution_role, "PipelineStep": self.pipeline_step_role}
         if self.deploy_role is not None:
             roles["Deploy"] = self.deploy_role
@@ -200,7 +205,9 @@ class WorkloadAccess(Construct):
             raise PropsError("WorkloadAccess", ["deploys=True needs tooling_account (the deploy pipeline's account)"])
         stack = cdk.Stack.of(self)
         p = self._platform_name
-        pipeline = iam.ArnPrincipal(naming.role_arn(stack.partition, tooling_account, naming.deploy_pipeline_role_name(p)))
+        pipeline = iam.ArnPrincipal(
+            naming.role_arn(stack.partition, tooling_account, naming.deploy_pipeline_role_name(p))
+        )
         trusted: iam.IPrincipal = pipeline
         if self._organization_id is not None:
             trusted = pipeline.with_conditions({"StringEquals": {"aws:PrincipalOrgID": self._organization_id}})
@@ -314,7 +321,10 @@ class WorkloadAccess(Construct):
     def _grant_job_logs(self, role: PlatformRole) -> None:
         stack = cdk.Stack.of(self)
         log_groups = stack.format_arn(
-            service="logs", resource="log-group", resource_name="/aws/sagemaker/*", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+            service="logs",
+            resource="log-group",
+            resource_name="/aws/sagemaker/*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
         log_resources = [log_groups, f"{log_groups}:log-stream:*"]
         role.add_to_principal_policy(
@@ -327,7 +337,9 @@ class WorkloadAccess(Construct):
             "path only",
         )
         acknowledge_wildcard_resources(
-            role, ["*"], "cloudwatch:PutMetricData takes no resource; it is limited to SageMaker namespaces by condition"
+            role,
+            ["*"],
+            "cloudwatch:PutMetricData takes no resource; it is limited to SageMaker namespaces by condition",
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(

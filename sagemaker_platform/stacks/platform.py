@@ -56,10 +56,14 @@ def _add_registry_stacks(
             workload.append(stacks[key])
     if wants("registry"):
         stacks["registry"] = RegistryStack(
-            scope, "Registry", stack_name=stack_name(config, "registry"), env=stack_env(config, "registry"), config=config
+            scope,
+            "Registry",
+            stack_name=stack_name(config, "registry"),
+            env=stack_env(config, "registry"),
+            config=config,
         )
         for stack in workload:
-            stacks["registry"].add_stack_dependency(stack, "the registry's bucket, key and group policies name the workload roles")
+            stacks["registry"].add_stack_dependency(stack, "the registry's policies name the workload roles")
     if wants("tooling"):
         stacks["model_events"] = ModelEventsStack(
             scope,
@@ -69,4 +73,4 @@ def _add_registry_stacks(
             config=config,
         )
         if "registry" in stacks:
-            stacks["model_events"].add_stack_dependency(stacks["registry"], "the bus policy names the registry's forwarder role")
+            stacks["model_events"].add_stack_dependency(stacks["registry"], "the bus policy names the forwarder role")

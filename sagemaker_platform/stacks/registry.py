@@ -143,7 +143,7 @@ _ROLE_NAMES = {
 def workload_access_levels(
     config: PlatformConfig, account_roles: tuple[WorkloadAccountRole, ...]
 ) -> dict[str, RegistryAccess]:
-    """Registry access of each role of the account that plays `account_roles` (one role, or all three in the sandbox)."""
+    """Registry access of each role of the account playing `account_roles` (one, or all three in the sandbox)."""
     registry = _registry_config(config)
     registers = any(role in registry.register_from for role in account_roles)
     levels = {

@@ -107,7 +107,9 @@ def test_given_an_account_root_in_the_group_policy_then_synth_refuses_it() -> No
     group = ModelPackageGroup(stack, "G", model_package_group_name="churn")
     group.add_to_resource_policy(
         iam.PolicyStatement(
-            principals=[iam.AccountPrincipal("444444444444")], actions=["sagemaker:DescribeModelPackage"], resources=["*"]
+            principals=[iam.AccountPrincipal("444444444444")],
+            actions=["sagemaker:DescribeModelPackage"],
+            resources=["*"],
         )
     )
     with pytest.raises(RuntimeError, match="is an account root; name a role instead"):
@@ -138,7 +140,8 @@ def test_given_an_imported_group_then_grant_deploy_covers_versions_artifacts_key
     statements = managed_statements(synth(app, stack))
     by_action = {action: s for s in statements for action in actions(s)}
     assert texts(by_action["sagemaker:CreateModel"]["Resource"]) == [
-        GROUP_ARN, "arn:<AWS::Partition>:sagemaker:eu-west-1:222222222222:model-package/churn/*"
+        GROUP_ARN,
+        "arn:<AWS::Partition>:sagemaker:eu-west-1:222222222222:model-package/churn/*",
     ]
     assert text(by_action["s3:GetObject"]["Resource"]) == (
         "arn:<AWS::Partition>:s3:::mlplatform-models-222222222222-eu-west-1/churn/*"
@@ -147,7 +150,9 @@ def test_given_an_imported_group_then_grant_deploy_covers_versions_artifacts_key
     assert by_action["kms:Decrypt"]["Condition"]["ForAnyValue:StringEquals"] == {
         "kms:ResourceAliases": "alias/mlplatform-model-artifacts"
     }
-    assert text(by_action["kms:Decrypt"]["Condition"]["StringEquals"]["kms:ViaService"]) == "s3.eu-west-1.<AWS::URLSuffix>"
+    assert (
+        text(by_action["kms:Decrypt"]["Condition"]["StringEquals"]["kms:ViaService"]) == "s3.eu-west-1.<AWS::URLSuffix>"
+    )
     assert "ecr:BatchGetImage" in by_action and "sagemaker:UpdateModelPackage" not in by_action
     assert "s3:PutObject" not in by_action
 
@@ -164,7 +169,9 @@ def test_given_a_mixed_case_group_then_version_grants_name_both_arn_spellings() 
 def test_given_an_arn_of_another_resource_then_the_import_refuses_it() -> None:
     stack = cdk.Stack(cdk.App(), "BadArn")
     with pytest.raises(PropsError, match="model-package-group/<name>"):
-        ModelPackageGroup.from_model_package_group_arn(stack, "G", "arn:aws:sagemaker:eu-west-1:222222222222:endpoint/x")
+        ModelPackageGroup.from_model_package_group_arn(
+            stack, "G", "arn:aws:sagemaker:eu-west-1:222222222222:endpoint/x"
+        )
 
 
 def test_grant_register_allows_only_pending_versions_and_artifact_writes() -> None:
@@ -240,7 +247,9 @@ def test_model_events_bus_accepts_only_the_forwarder_role() -> None:
     app = cdk.App()
     stack = cdk.Stack(app, "Bus", env=cdk.Environment(account="111111111111", region="eu-west-1"))
     ModelEventsBus(
-        stack, "Bus", event_bus_name="ml-model-events",
+        stack,
+        "Bus",
+        event_bus_name="ml-model-events",
         forwarder_role_arn="arn:aws:iam::222222222222:role/ml-model-events-forwarder",
     )
     add_compliance_gate(app)

@@ -22,8 +22,13 @@ WORKLOADS = {
     "staging": "mlplatform-workload-access-staging",
     "prod": "mlplatform-workload-access-prod",
 }
-ACCOUNTS = {"tooling": "111111111111", "registry": "222222222222", "dev": "333333333333", "staging": "444444444444",
-            "prod": "555555555555"}
+ACCOUNTS = {
+    "tooling": "111111111111",
+    "registry": "222222222222",
+    "dev": "333333333333",
+    "staging": "444444444444",
+    "prod": "555555555555",
+}
 ORG = {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}
 REGION = "eu-west-1"
 
@@ -116,7 +121,10 @@ def test_given_multi_account_then_each_workload_account_has_its_stack_and_only_s
     multi_account_templates: dict[str, dict[str, Any]],
 ) -> None:
     for stage, stack in WORKLOADS.items():
-        names = {r["Properties"]["RoleName"] for r in resources_of_type(multi_account_templates[stack], "AWS::IAM::Role").values()}
+        names = {
+            r["Properties"]["RoleName"]
+            for r in resources_of_type(multi_account_templates[stack], "AWS::IAM::Role").values()
+        }
         expected = {"mlplatform-sagemaker-execution", "mlplatform-pipeline-step"}
         assert names == (expected if stage == "dev" else expected | {"mlplatform-deploy"}), stage
 
@@ -138,14 +146,22 @@ def test_no_principal_in_any_registry_stack_is_an_account_root_or_a_bare_account
                 checked += 1
                 assert not principal.endswith(":root"), (name, logical_id, principal)
                 assert not principal.isdigit(), (name, logical_id, principal)
-                assert principal == "*" and statement["Effect"] == "Deny" or ":role/" in principal, (name, logical_id, principal)
+                assert (principal == "*" and statement["Effect"] == "Deny") or ":role/" in principal, (
+                    name,
+                    logical_id,
+                    principal,
+                )
     assert checked > 20
 
 
 def test_given_organization_id_then_every_cross_account_allow_statement_requires_it(
     multi_account_templates: dict[str, dict[str, Any]],
 ) -> None:
-    stacks = {REGISTRY: ACCOUNTS["registry"], EVENTS: ACCOUNTS["tooling"], **{v: ACCOUNTS[k] for k, v in WORKLOADS.items()}}
+    stacks = {
+        REGISTRY: ACCOUNTS["registry"],
+        EVENTS: ACCOUNTS["tooling"],
+        **{v: ACCOUNTS[k] for k, v in WORKLOADS.items()},
+    }
     cross = 0
     for name, own_account in stacks.items():
         for logical_id, statement in all_principal_statements(multi_account_templates[name]):
@@ -181,7 +197,9 @@ def test_pipeline_step_role_trusts_sagemaker_and_only_in_dev_the_tuning_register
         _, role = role_named(multi_account_templates[stack], "mlplatform-pipeline-step")
         trust = statements(role["AssumeRolePolicyDocument"])
         assert all(s["Action"] == "sts:AssumeRole" and "Condition" not in s for s in trust)
-        assert [s["Principal"].get("Service") for s in trust if "Service" in s["Principal"]] == ["sagemaker.amazonaws.com"]
+        assert [s["Principal"].get("Service") for s in trust if "Service" in s["Principal"]] == [
+            "sagemaker.amazonaws.com"
+        ]
         expected = [role_arn(ACCOUNTS["dev"], "mlplatform-tuning-register")] if stage == "dev" else []
         assert [p for s in trust for p in aws_principals(s)] == expected, stage
 
@@ -201,10 +219,16 @@ def test_forwarder_role_is_assumable_only_by_eventbridge_for_its_own_rule(
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
     conditions = statement["Condition"]["StringEquals"]
     assert conditions["aws:SourceAccount"] == ACCOUNTS["registry"]
-    assert text(conditions["aws:SourceArn"]) == f"arn:<AWS::Partition>:events:{REGION}:{ACCOUNTS['registry']}:rule/mlplatform-model-approvals"
+    assert (
+        text(conditions["aws:SourceArn"])
+        == f"arn:<AWS::Partition>:events:{REGION}:{ACCOUNTS['registry']}:rule/mlplatform-model-approvals"
+    )
     (put,) = identity_statements(multi_account_templates[REGISTRY], logical_id)
     assert put["Action"] == "events:PutEvents"
-    assert text(put["Resource"]) == f"arn:<AWS::Partition>:events:{REGION}:{ACCOUNTS['tooling']}:event-bus/mlplatform-model-events"
+    assert (
+        text(put["Resource"])
+        == f"arn:<AWS::Partition>:events:{REGION}:{ACCOUNTS['tooling']}:event-bus/mlplatform-model-events"
+    )
 
 
 # --- the receiving bus ------------------------------------------------------------------------------
@@ -242,7 +266,10 @@ def test_forwarding_rule_sends_approved_versions_of_the_configured_groups_to_the
         "detail": {"ModelPackageGroupName": ["churn", "fraud-detection"], "ModelApprovalStatus": ["Approved"]},
     }
     (target,) = rule["Targets"]
-    assert text(target["Arn"]) == f"arn:<AWS::Partition>:events:{REGION}:{ACCOUNTS['tooling']}:event-bus/mlplatform-model-events"
+    assert (
+        text(target["Arn"])
+        == f"arn:<AWS::Partition>:events:{REGION}:{ACCOUNTS['tooling']}:event-bus/mlplatform-model-events"
+    )
     assert "RoleArn" in target
 
 
@@ -281,7 +308,10 @@ def test_artifacts_bucket_is_kms_encrypted_versioned_logged_private_and_retained
     assert rule["BucketKeyEnabled"] is True
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
     }
     logs_id = props["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
     logs = template["Resources"][logs_id]
@@ -291,7 +321,9 @@ def test_artifacts_bucket_is_kms_encrypted_versioned_logged_private_and_retained
     logs_policy = statements(bucket_policy_of(template, logs_id))
     deliver = [s for s in logs_policy if s.get("Principal") == {"Service": "logging.s3.amazonaws.com"}]
     assert len(deliver) == 1 and deliver[0]["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNTS["registry"]
-    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in logs_policy)
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in logs_policy
+    )
     assert logical_id in template["Resources"]
 
 
@@ -308,7 +340,9 @@ def test_artifacts_bucket_policy_denies_plain_http_and_foreign_encryption(
     assert sids["DenyOtherEncryption"]["Condition"] == {
         "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}
     }
-    keys = sids["DenyOtherKeys"]["Condition"]["StringNotEqualsIfExists"]["s3:x-amz-server-side-encryption-aws-kms-key-id"]
+    keys = sids["DenyOtherKeys"]["Condition"]["StringNotEqualsIfExists"][
+        "s3:x-amz-server-side-encryption-aws-kms-key-id"
+    ]
     assert [text(k) for k in keys][1].endswith(":alias/mlplatform-model-artifacts")
 
 
@@ -340,10 +374,13 @@ def test_artifacts_bucket_policy_has_one_read_and_one_list_statement_per_workloa
             assert statement["Effect"] == "Allow"
             assert aws_principals(statement) == [role_arn(ACCOUNTS[account], name)], label
             assert statement["Condition"]["StringEquals"] == ORG
-        expected_actions = ["s3:GetObject", "s3:GetObjectVersion"] + (["s3:PutObject", "s3:AbortMultipartUpload"] if writes else [])
+        expected_actions = ["s3:GetObject", "s3:GetObjectVersion"] + (
+            ["s3:PutObject", "s3:AbortMultipartUpload"] if writes else []
+        )
         assert read["Action"] == expected_actions, label
         assert [text(r) for r in read["Resource"]] == [
-            f"<{logical_id}.Arn>/churn/*", f"<{logical_id}.Arn>/fraud-detection/*"
+            f"<{logical_id}.Arn>/churn/*",
+            f"<{logical_id}.Arn>/fraud-detection/*",
         ]
         assert listing["Action"] == "s3:ListBucket"
         assert listing["Condition"]["StringLike"] == {
@@ -369,8 +406,14 @@ def test_artifacts_key_policy_names_exactly_the_admin_and_the_workload_roles_thr
         statement = sids[f"UseThroughS3{label}"]
         assert aws_principals(statement) == [role_arn(ACCOUNTS[account], name)]
         assert as_list(statement["Action"]) == (["kms:Decrypt", "kms:GenerateDataKey"] if writes else ["kms:Decrypt"])
-        assert statement["Condition"]["StringEquals"] == {**ORG, "kms:ViaService": {"Fn::Join": ["", [f"s3.{REGION}.", {"Ref": "AWS::URLSuffix"}]]}}
-        assert [text(v) for v in statement["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"]] == [bucket, f"{bucket}/*"]
+        assert statement["Condition"]["StringEquals"] == {
+            **ORG,
+            "kms:ViaService": {"Fn::Join": ["", [f"s3.{REGION}.", {"Ref": "AWS::URLSuffix"}]]},
+        }
+        assert [text(v) for v in statement["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"]] == [
+            bucket,
+            f"{bucket}/*",
+        ]
 
 
 # --- model package groups ---------------------------------------------------------------------------
@@ -399,7 +442,10 @@ def test_model_package_groups_are_retained_and_their_policies_grant_each_role_it
             ]
             (principal,) = aws_principals(statement)
             granted.setdefault(principal, []).append((as_list(statement["Action"]), statement["Condition"]))
-        pending = {"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}, "StringEquals": ORG}
+        pending = {
+            "StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"},
+            "StringEquals": ORG,
+        }
         assert granted == {
             role_arn(ACCOUNTS["dev"], "mlplatform-sagemaker-execution"): [(read, {"StringEquals": ORG})],
             role_arn(ACCOUNTS["dev"], "mlplatform-pipeline-step"): [
@@ -412,11 +458,13 @@ def test_model_package_groups_are_retained_and_their_policies_grant_each_role_it
                 for role in ("mlplatform-sagemaker-execution", "mlplatform-pipeline-step")
             },
             **{
-                role_arn(ACCOUNTS[stage], "mlplatform-deploy"): [(read + ["sagemaker:CreateModel"], {"StringEquals": ORG})]
+                role_arn(ACCOUNTS[stage], "mlplatform-deploy"): [
+                    ([*read, "sagemaker:CreateModel"], {"StringEquals": ORG})
+                ]
                 for stage in ("staging", "prod")
             },
             role_arn(ACCOUNTS["dev"], "mlplatform-model-approver"): [
-                (read + ["sagemaker:UpdateModelPackage"], {"StringEquals": ORG})
+                ([*read, "sagemaker:UpdateModelPackage"], {"StringEquals": ORG})
             ],
         }
 
@@ -430,22 +478,33 @@ def test_model_package_group_policies_fit_the_service_limit(multi_account_templa
 # --- workload roles: identity policies ----------------------------------------------------------------
 
 
-def test_deploy_role_may_exactly_what_the_deploy_contract_lists(multi_account_templates: dict[str, dict[str, Any]]) -> None:
+def test_deploy_role_may_exactly_what_the_deploy_contract_lists(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
     template = multi_account_templates[WORKLOADS["prod"]]
     logical_id, _ = role_named(template, "mlplatform-deploy")
     granted = identity_statements(template, logical_id)
     sids = {s["Sid"]: s for s in granted if "Sid" in s}
     prod = ACCOUNTS["prod"]
     assert [text(r) for r in sids["ManagePlatformEndpoints"]["Resource"]] == [
-        f"arn:<AWS::Partition>:sagemaker:{REGION}:{prod}:{kind}/mlplatform-*" for kind in ("model", "endpoint-config", "endpoint")
+        f"arn:<AWS::Partition>:sagemaker:{REGION}:{prod}:{kind}/mlplatform-*"
+        for kind in ("model", "endpoint-config", "endpoint")
     ]
-    assert {"sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DeleteModel"} <= set(sids["ManagePlatformEndpoints"]["Action"])
-    assert sids["ManageEndpointAutoscaling"]["Condition"]["StringEquals"]["application-autoscaling:service-namespace"] == "sagemaker"
+    assert {"sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DeleteModel"} <= set(
+        sids["ManagePlatformEndpoints"]["Action"]
+    )
+    assert (
+        sids["ManageEndpointAutoscaling"]["Condition"]["StringEquals"]["application-autoscaling:service-namespace"]
+        == "sagemaker"
+    )
     passing = sids["PassEndpointRoles"]
     assert passing["Action"] == "iam:PassRole"
     assert text(passing["Resource"]) == role_arn(prod, "mlplatform-endpoint-*")
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-    assert text(sids["ReadDeploymentSpecs"]["Resource"]) == f"arn:<AWS::Partition>:ssm:{REGION}:{prod}:parameter/mlplatform/*"
+    assert (
+        text(sids["ReadDeploymentSpecs"]["Resource"])
+        == f"arn:<AWS::Partition>:ssm:{REGION}:{prod}:parameter/mlplatform/*"
+    )
     assert [text(r) for r in sids["ManageScalingAlarms"]["Resource"]] == [
         f"arn:<AWS::Partition>:cloudwatch:{REGION}:{prod}:alarm:mlplatform-*",
         f"arn:<AWS::Partition>:cloudwatch:{REGION}:{prod}:alarm:TargetTracking-endpoint/mlplatform-*",
@@ -461,7 +520,8 @@ def test_deploy_role_may_exactly_what_the_deploy_contract_lists(multi_account_te
     )
     reads = actions_on(granted, "s3:GetObject")
     assert [text(s["Resource"]) for s in reads] == [
-        f"arn:<AWS::Partition>:s3:::mlplatform-models-{registry}-{REGION}/{group}/*" for group in ("churn", "fraud-detection")
+        f"arn:<AWS::Partition>:s3:::mlplatform-models-{registry}-{REGION}/{group}/*"
+        for group in ("churn", "fraud-detection")
     ]
     assert not actions_on(granted, "s3:PutObject") and not actions_on(granted, "sagemaker:UpdateModelPackage")
     for statement in granted:
@@ -489,7 +549,9 @@ def test_only_the_registering_accounts_pipeline_step_may_register_and_nobody_in_
                 }
 
 
-def test_pipeline_step_role_may_pass_only_the_execution_role(multi_account_templates: dict[str, dict[str, Any]]) -> None:
+def test_pipeline_step_role_may_pass_only_the_execution_role(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
     template = multi_account_templates[WORKLOADS["dev"]]
     logical_id, _ = role_named(template, "mlplatform-pipeline-step")
     execution_id, _ = role_named(template, "mlplatform-sagemaker-execution")
@@ -501,7 +563,9 @@ def test_sandbox_workload_roles_and_registry_policies_share_the_one_account(
     default_templates: dict[str, dict[str, Any]],
 ) -> None:
     groups = group_policies(default_templates[REGISTRY])
-    principals = {p for s in statements(groups["churn"]["Properties"]["ModelPackageGroupPolicy"]) for p in aws_principals(s)}
+    principals = {
+        p for s in statements(groups["churn"]["Properties"]["ModelPackageGroupPolicy"]) for p in aws_principals(s)
+    }
     assert principals == {
         role_arn("<AWS::AccountId>", name)
         for name in ("mlplatform-sagemaker-execution", "mlplatform-pipeline-step", "mlplatform-deploy")
