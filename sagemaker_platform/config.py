@@ -210,11 +210,11 @@ ModelPackageGroupName = Annotated[str, AfterValidator(_model_package_group_name)
 IamRoleName = Annotated[str, AfterValidator(_iam_role_name)]
 
 
-class RegistryApproverConfig(StrictModel):
-    """A named role that may approve or reject model package versions (never an account root)."""
+class RegistryRoleConfig(StrictModel):
+    """A named role of one of the platform's accounts (never an account root)."""
 
     account: Literal["tooling", "registry", "dev", "staging", "prod"]
-    """The account role (from `accounts`) the approver role lives in; in the sandbox, the one account."""
+    """The account role (from `accounts`) the role lives in; in the sandbox, the one account."""
     role_name: IamRoleName
 
 
@@ -224,7 +224,11 @@ class RegistryConfig(StrictModel):
     model_package_groups: Annotated[Items[ModelPackageGroupName], Field(min_length=1)]
     register_from: Annotated[Items[WorkloadAccountRole], Field(min_length=1)] = ("dev",)
     """Workload accounts whose pipeline-step role may register versions and whose roles may write artifacts."""
-    approvers: Items[RegistryApproverConfig] = ()
+    approvers: Items[RegistryRoleConfig] = ()
+    """Roles that may approve or reject versions (and describe them); no artifact access."""
+    readers: Items[RegistryRoleConfig] = ()
+    """More roles that may describe versions and read their artifacts, e.g. an endpoint's execution role
+    created outside the platform. The platform's own endpoint roles are added from `endpoints`."""
 
     @model_validator(mode="after")
     def _unique_entries(self) -> RegistryConfig:
@@ -232,6 +236,7 @@ class RegistryConfig(StrictModel):
             ("model_package_groups", [name.lower() for name in self.model_package_groups]),
             ("register_from", list(self.register_from)),
             ("approvers", [f"{a.account}/{a.role_name}" for a in self.approvers]),
+            ("readers", [f"{r.account}/{r.role_name}" for r in self.readers]),
         ):
             seen: set[str] = set()
             for value in values:

@@ -69,14 +69,11 @@ class RegistryStack(cdk.Stack):
                     mutable=False,
                 )
                 self.registry.add_access(role, level, label=f"{label}{role_label}")
-        for index, approver in enumerate(registry.approvers):
+        for label, account, role_name, level in extra_registry_roles(config):
             role = iam.Role.from_role_arn(
-                self,
-                f"Approver{index}Role",
-                naming.role_arn(self.partition, account_of(config, approver.account), approver.role_name),
-                mutable=False,
+                self, f"{label}Role", naming.role_arn(self.partition, account, role_name), mutable=False
             )
-            self.registry.add_access(role, RegistryAccess.APPROVE, label=f"Approver{index}")
+            self.registry.add_access(role, level, label=label)
 
 
 class WorkloadAccessStack(cdk.Stack):
@@ -153,6 +150,39 @@ def workload_access_levels(
     if any(role in ("staging", "prod") for role in account_roles):
         levels["Deploy"] = RegistryAccess.DEPLOY
     return levels
+
+
+def extra_registry_roles(config: PlatformConfig) -> list[tuple[str, str, str, RegistryAccess]]:
+    """(label, account, role name, access) of the roles beyond the workload roles: approvers, readers, and the
+    execution role of every endpoint deployed from a registry group in staging and prod."""
+    registry = _registry_config(config)
+    roles = [
+        (f"Approver{index}", account_of(config, entry.account), entry.role_name, RegistryAccess.APPROVE)
+        for index, entry in enumerate(registry.approvers)
+    ]
+    roles += [
+        (f"Reader{index}", account_of(config, entry.account), entry.role_name, RegistryAccess.READ)
+        for index, entry in enumerate(registry.readers)
+    ]
+    stages: tuple[AccountRole, ...] = ("staging",) if config.accounts is None else ("staging", "prod")
+    for endpoint in endpoint_roles_from_registry(config):
+        for stage in stages:
+            label = f"{stage.capitalize()}Endpoint{''.join(p.capitalize() for p in endpoint.split('-'))}"
+            role_name = naming.endpoint_role_name(config.name, endpoint)
+            roles.append((label, account_of(config, stage), role_name, RegistryAccess.READ))
+    return roles
+
+
+def endpoint_roles_from_registry(config: PlatformConfig) -> list[str]:
+    """Names of the `endpoints` entries deployed from a model package group (their models read the artifacts).
+
+    Read from the `endpoints` section when the config has one (the hosting capability's), by the fields
+    the architecture fixes: `name` and `model_package_group`.
+    """
+    endpoints = getattr(config, "endpoints", None) or ()
+    return [
+        str(endpoint.name) for endpoint in endpoints if getattr(endpoint, "model_package_group", None) is not None
+    ]
 
 
 def workload_accounts(config: PlatformConfig) -> list[tuple[str, tuple[WorkloadAccountRole, ...]]]:

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 
+from sagemaker_platform.config import parse_config
+from sagemaker_platform.constructs.registry import RegistryAccess
+from sagemaker_platform.stacks.registry import endpoint_roles_from_registry, extra_registry_roles
 from tests.registry_helpers import text
 from tests.support import resources_of_type
 
@@ -356,6 +361,7 @@ EXPECTED_ACCESS = {
     "ProdExecution": ("prod", "mlplatform-sagemaker-execution", False),
     "ProdPipelineStep": ("prod", "mlplatform-pipeline-step", False),
     "ProdDeploy": ("prod", "mlplatform-deploy", False),
+    "Reader0": ("prod", "analytics-batch-scoring", False),
 }
 
 
@@ -463,6 +469,7 @@ def test_model_package_groups_are_retained_and_their_policies_grant_each_role_it
                 ]
                 for stage in ("staging", "prod")
             },
+            role_arn(ACCOUNTS["prod"], "analytics-batch-scoring"): [(read, {"StringEquals": ORG})],
             role_arn(ACCOUNTS["dev"], "mlplatform-model-approver"): [
                 ([*read, "sagemaker:UpdateModelPackage"], {"StringEquals": ORG})
             ],
@@ -573,3 +580,30 @@ def test_sandbox_workload_roles_and_registry_policies_share_the_one_account(
     policy = only(resources_of_type(default_templates[EVENTS], "AWS::Events::EventBusPolicy"))
     assert aws_principals(policy["Statement"]) == [role_arn("<AWS::AccountId>", "mlplatform-model-events-forwarder")]
     assert "aws:PrincipalOrgID" not in policy["Statement"]["Condition"]["StringEquals"]
+
+
+def test_endpoints_deployed_from_a_group_add_their_execution_roles_as_readers() -> None:
+    config = SimpleNamespace(
+        endpoints=[
+            SimpleNamespace(name="churn-async", model_package_group="churn"),
+            SimpleNamespace(name="image-only", model_package_group=None),
+        ]
+    )
+    assert endpoint_roles_from_registry(config) == ["churn-async"]  # type: ignore[arg-type]
+    assert endpoint_roles_from_registry(SimpleNamespace()) == []  # type: ignore[arg-type]
+
+
+def test_readers_and_endpoint_roles_get_read_access_in_staging_and_prod() -> None:
+    config = parse_config(
+        {
+            "accounts": ACCOUNTS,
+            "registry": {"model_package_groups": ["churn"], "readers": [{"account": "prod", "role_name": "scoring"}]},
+        }
+    )
+    with patch("sagemaker_platform.stacks.registry.endpoint_roles_from_registry", return_value=["churn-async"]):
+        roles = extra_registry_roles(config)
+    assert roles == [
+        ("Reader0", ACCOUNTS["prod"], "scoring", RegistryAccess.READ),
+        ("StagingEndpointChurnAsync", ACCOUNTS["staging"], "mlplatform-endpoint-churn-async", RegistryAccess.READ),
+        ("ProdEndpointChurnAsync", ACCOUNTS["prod"], "mlplatform-endpoint-churn-async", RegistryAccess.READ),
+    ]
