@@ -140,69 +140,128 @@ class ModelArtifacts:
 
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Identity-side grant: list the prefix, read its objects, decrypt them through S3."""
-        grant = iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(ARTIFACT_READ_ACTIONS), resource_arns=[self.objects_arn]
-        )
-        self._acknowledge_prefix(grantee)
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=list(ARTIFACT_LIST_ACTIONS),
-            resource_arns=[self.bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [self.prefix, f"{self.prefix}*"]}},
-        )
-        self._grant_key(grantee, KEY_READ_ACTIONS)
-        return grant
+        return grant_artifacts(grantee, [self], read=True, write=False)
 
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """Identity-side grant: write objects under the prefix, encrypting them with the key through S3."""
-        grant = iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(ARTIFACT_WRITE_ACTIONS), resource_arns=[self.objects_arn]
-        )
-        self._acknowledge_prefix(grantee)
-        self._grant_key(grantee, KEY_WRITE_ACTIONS)
-        return grant
+        return grant_artifacts(grantee, [self], read=False, write=True)
 
     @property
     def objects_arn(self) -> str:
         return self.bucket.arn_for_objects(f"{self.prefix}*")
 
-    def _acknowledge_prefix(self, grantee: iam.IGrantable) -> None:
-        acknowledge_wildcard_resources(
-            grantee,
-            [self.objects_arn],
-            f"model artifacts are written under the prefix {self.prefix} with run-specific keys; the grant "
-            "covers that prefix only",
-        )
-
-    def _grant_key(self, grantee: iam.IGrantable, actions: Sequence[str]) -> None:
+    def key_grant(self, actions: Sequence[str]) -> tuple[list[str], dict[str, dict[str, object]]] | None:
+        """(resources, conditions) of a statement using the key through S3; None when no key is known."""
         stack = cdk.Stack.of(self.bucket)
         region = self.key_region if self.key_region is not None else self.bucket.env.region
-        via_s3 = {"kms:ViaService": f"s3.{region}.{stack.url_suffix}"}
+        via_s3: dict[str, object] = {"kms:ViaService": f"s3.{region}.{stack.url_suffix}"}
         if self.key is not None:
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=list(actions),
-                resource_arns=[self.key.key_arn],
-                conditions={"StringEquals": via_s3},
-            )
-        elif self.key_alias is not None:
+            return [self.key.key_arn], {"StringEquals": via_s3}
+        if self.key_alias is not None:
             account = self.key_account if self.key_account is not None else self.bucket.env.account
-            key_arns = [f"arn:{stack.partition}:kms:{region}:{account}:key/*"]
-            acknowledge_wildcard_resources(
-                grantee,
-                key_arns,
-                f"the key's ARN is not known outside its account; the grant holds only for the key carrying "
-                f"{self.key_alias} (kms:ResourceAliases), used through S3 (kms:ViaService)",
+            return (
+                [f"arn:{stack.partition}:kms:{region}:{account}:key/*"],
+                {"StringEquals": via_s3, "ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias}},
+            )
+        return None
+
+
+def grant_artifacts(
+    grantee: iam.IGrantable, artifacts: Sequence[ModelArtifacts], *, read: bool, write: bool
+) -> iam.Grant:
+    """Identity-side grant on several artifact prefixes at once: one statement per kind of access, every
+    prefix of a bucket in it, and one per key (so that many groups stay within a role's policy quota)."""
+    grants: list[iam.Grant] = []
+    for bucket_artifacts in _by_bucket(artifacts):
+        bucket = bucket_artifacts[0].bucket
+        objects = [a.objects_arn for a in bucket_artifacts]
+        acknowledge_wildcard_resources(
+            grantee,
+            objects,
+            "model artifacts are written under their group's prefix with run-specific keys; the grant covers "
+            "those prefixes only",
+        )
+        if read:
+            grants.append(
+                iam.Grant.add_to_principal(grantee=grantee, actions=list(ARTIFACT_READ_ACTIONS), resource_arns=objects)
             )
             iam.Grant.add_to_principal(
                 grantee=grantee,
-                actions=list(actions),
-                resource_arns=key_arns,
+                actions=list(ARTIFACT_LIST_ACTIONS),
+                resource_arns=[bucket.bucket_arn],
                 conditions={
-                    "StringEquals": via_s3,
-                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias},
+                    "StringLike": {"s3:prefix": [p for a in bucket_artifacts for p in (a.prefix, f"{a.prefix}*")]}
                 },
             )
+        if write:
+            grants.append(
+                iam.Grant.add_to_principal(grantee=grantee, actions=list(ARTIFACT_WRITE_ACTIONS), resource_arns=objects)
+            )
+        key = bucket_artifacts[0].key_grant(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS)
+        if key is not None:
+            resources, conditions = key
+            if bucket_artifacts[0].key is None:
+                acknowledge_wildcard_resources(
+                    grantee,
+                    resources,
+                    f"the key's ARN is not known outside its account; the grant holds only for the key carrying "
+                    f"{bucket_artifacts[0].key_alias} (kms:ResourceAliases), used through S3 (kms:ViaService)",
+                )
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=list(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS),
+                resource_arns=resources,
+                conditions=conditions,
+            )
+    combined = grants[0]
+    for grant in grants[1:]:
+        combined = combined.combine(grant)
+    return combined
+
+
+def _by_bucket(artifacts: Sequence[ModelArtifacts]) -> list[list[ModelArtifacts]]:
+    buckets: dict[int, list[ModelArtifacts]] = {}
+    for item in artifacts:
+        buckets.setdefault(id(item.bucket), []).append(item)
+    return list(buckets.values())
+
+
+def grant_groups(grantee: iam.IGrantable, groups: Sequence[ModelPackageGroupBase], access: RegistryAccess) -> iam.Grant:
+    """Identity-side grant of `access` on several groups at once (and their artifacts, when known).
+
+    One statement per set of actions with every group's ARNs in it, so that a role with access to many
+    groups stays within its managed policy quota. The groups' resource policies are their owner's
+    (`ModelPackageGroup` adds to its own; `ModelRegistry.add_access`).
+    """
+    if not groups:
+        raise PropsError("grant_groups", ["groups=[]: give at least one model package group"])
+    resources = [arn for group in groups for arn in (group.model_package_group_arn, *group.model_package_arns)]
+    grant = iam.Grant.add_to_principal(grantee=grantee, actions=list(_GROUP_ACTIONS[access]), resource_arns=resources)
+    if access is RegistryAccess.REGISTER:
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(REGISTER_ACTIONS), resource_arns=resources, conditions=REGISTER_CONDITIONS
+        ).combine(grant)
+    acknowledge_wildcard_resources(
+        grantee,
+        [arn for group in groups for arn in group.model_package_arns],
+        "versions of a model package group get their numbers from SageMaker at registration; the grant covers "
+        "the named groups' versions only",
+    )
+    artifacts = [group.artifacts for group in groups if group.artifacts is not None]
+    if access is not RegistryAccess.APPROVE and artifacts:
+        grant_artifacts(grantee, artifacts, read=True, write=access.writes_artifacts)
+    if access is RegistryAccess.DEPLOY:
+        repositories = [repository for group in groups for repository in group.image_repositories]
+        for repository in repositories:
+            repository.grant_pull(grantee)
+        if repositories:
+            acknowledge_wildcard_resources(
+                grantee,
+                ["*"],
+                "ecr:GetAuthorizationToken supports no resource-level permissions; the image pulls are granted "
+                "on the named repositories only",
+            )
+    return grant
 
 
 # --- ModelPackageGroup --------------------------------------------------------------------------
@@ -241,22 +300,16 @@ class ModelPackageGroupBase(cdk.Resource):
 
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Describe and list the group and its versions; read the group's artifacts (when known)."""
-        return self._grant_with_artifacts(grantee, READ_ACTIONS)
+        return self._grant_access(grantee, RegistryAccess.READ)
 
     def grant_register(self, grantee: iam.IGrantable) -> iam.Grant:
         """What registering a version needs: `grant_read`, create versions (PendingManualApproval only) and
         write artifacts."""
-        grant = self._grant(grantee, REGISTER_ACTIONS, conditions=REGISTER_CONDITIONS)
-        self.grant_read(grantee)
-        if self.artifacts is not None:
-            self.artifacts.grant_write(grantee)
-        return grant
+        return self._grant_access(grantee, RegistryAccess.REGISTER)
 
     def grant_approve(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Approve or reject versions (UpdateModelPackage), with `grant_read`'s describe actions (not the artifacts)."""
-        grant = self._grant(grantee, READ_ACTIONS + APPROVE_ACTIONS)
-        self._acknowledge_versions(grantee)
-        return grant
+        """Approve or reject versions (UpdateModelPackage), with the describe actions (not the artifacts)."""
+        return self._grant_access(grantee, RegistryAccess.APPROVE)
 
     def grant_deploy(self, grantee: iam.IGrantable) -> iam.Grant:
         """What creating a model from a version needs, also from another account.
@@ -264,44 +317,10 @@ class ModelPackageGroupBase(cdk.Resource):
         Describe the group and its versions, CreateModel from them, read and decrypt the artifacts
         (when `artifacts` is known) and pull the inference images (when `image_repositories` are known).
         """
-        grant = self._grant_with_artifacts(grantee, READ_ACTIONS + DEPLOY_ACTIONS)
-        for repository in self.image_repositories:
-            repository.grant_pull(grantee)
-        if self.image_repositories:
-            acknowledge_wildcard_resources(
-                grantee,
-                ["*"],
-                "ecr:GetAuthorizationToken supports no resource-level permissions; the image pulls "
-                "are granted on the named repositories only",
-            )
-        return grant
+        return self._grant_access(grantee, RegistryAccess.DEPLOY)
 
-    def _grant_with_artifacts(self, grantee: iam.IGrantable, actions: Sequence[str]) -> iam.Grant:
-        grant = self._grant(grantee, actions)
-        self._acknowledge_versions(grantee)
-        if self.artifacts is not None:
-            self.artifacts.grant_read(grantee)
-        return grant
-
-    def _acknowledge_versions(self, grantee: iam.IGrantable) -> None:
-        acknowledge_wildcard_resources(
-            grantee,
-            self.model_package_arns,
-            f"versions of model package group {self.model_package_group_name} get their numbers from SageMaker "
-            "at registration; the grant covers that group's versions only",
-        )
-
-    def _grant(
-        self,
-        grantee: iam.IGrantable,
-        actions: Sequence[str],
-        *,
-        conditions: dict[str, dict[str, object]] | None = None,
-    ) -> iam.Grant:
-        resource_arns = [self.model_package_group_arn, *self.model_package_arns]
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(actions), resource_arns=resource_arns, conditions=conditions
-        )
+    def _grant_access(self, grantee: iam.IGrantable, access: RegistryAccess) -> iam.Grant:
+        return grant_groups(grantee, [self], access)
 
 
 @jsii.implements(iam.IResourceWithPolicyV2)
@@ -431,24 +450,27 @@ class ModelPackageGroup(ModelPackageGroupBase):
 
     # --- private ---
 
-    def _grant(
-        self,
-        grantee: iam.IGrantable,
-        actions: Sequence[str],
-        *,
-        conditions: dict[str, dict[str, object]] | None = None,
-    ) -> iam.Grant:
-        principal_grant = super()._grant(grantee, actions, conditions=conditions)
+    def _grant_access(self, grantee: iam.IGrantable, access: RegistryAccess) -> iam.Grant:
+        principal_grant = super()._grant_access(grantee, access)
         if principal_grant.principal_statement is not None and _same_account(grantee, self):
             return principal_grant
         # The principal is in another account, or is a role this app cannot change: the group's
         # resource policy must allow it.
-        statement = self.allow(grantee.grant_principal, actions, conditions=conditions)
-        return principal_grant.combine(
-            iam.Grant.add_statement_to_resource_policy(
-                statement=statement, resource=self, grantee=grantee, actions=list(actions), resource_arns=[]
+        statements = [self.allow(grantee.grant_principal, _GROUP_ACTIONS[access])]
+        if access is RegistryAccess.REGISTER:
+            statements.insert(0, self.allow(grantee.grant_principal, REGISTER_ACTIONS, conditions=REGISTER_CONDITIONS))
+        grant = principal_grant
+        for statement in statements:
+            grant = grant.combine(
+                iam.Grant.add_statement_to_resource_policy(
+                    statement=statement,
+                    resource=self,
+                    grantee=grantee,
+                    actions=statement.actions,
+                    resource_arns=[],
+                )
             )
-        )
+        return grant
 
     def allow(
         self,
@@ -601,6 +623,7 @@ class ModelRegistry(Construct):
                 "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
             },
         )
+        self._statements: dict[str, iam.PolicyStatement] = {}
         self.groups: dict[str, ModelPackageGroup] = {
             name: ModelPackageGroup(
                 self,
@@ -621,12 +644,13 @@ class ModelRegistry(Construct):
 
     # --- public methods ---
 
-    def add_access(self, role: iam.IRole, access: RegistryAccess, *, label: str) -> None:
+    def add_access(self, role: iam.IRole, access: RegistryAccess) -> None:
         """Let `role` (usually in another account) use every group and the artifacts at `access` level.
 
-        Writes the resource-side statements: each group's resource policy, the bucket policy for the
-        groups' prefixes and the key policy (use through S3 only). `label` names the statements
-        (``"DevPipelineStep"``). The role's own identity policy is its account's business (`WorkloadAccess`).
+        Writes the resource-side statements: each group's resource policy, and the bucket and key policies
+        (use through S3, for this bucket only). Roles with the same artifact access share one statement,
+        so the bucket and key policies grow with the roles plus the groups, not their product. The role's
+        own identity policy is its account's business (`WorkloadAccess`, `grant_groups`).
         """
         for group in self.groups.values():
             # Written explicitly, not through grant_*: an imported role may be of this very account and
@@ -636,47 +660,68 @@ class ModelRegistry(Construct):
             group.add_to_resource_policy(group.allow(role, _GROUP_ACTIONS[access]))
         if access is RegistryAccess.APPROVE:
             return
-        prefixes = [f"{name}/" for name in self.groups]
-        conditions = self._org_conditions()
-        self.bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=f"ReadArtifacts{label}",
-                principals=[role],
-                actions=list(ARTIFACT_READ_ACTIONS + (ARTIFACT_WRITE_ACTIONS if access.writes_artifacts else ())),
-                resources=[self.bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
-                conditions=conditions or None,
-            )
+        writes = access.writes_artifacts
+        self._shared_statement(
+            "ReadWriteArtifacts" if writes else "ReadArtifacts", self._render_objects_statement, writes
+        ).add_principals(role)
+        self._shared_statement("ListArtifacts", self._render_list_statement, writes).add_principals(role)
+        self._shared_statement(
+            "EncryptThroughS3" if writes else "DecryptThroughS3", self._render_key_statement, writes
+        ).add_principals(role)
+
+    # --- private ---
+
+    def _shared_statement(
+        self, sid: str, render: Callable[[str, bool], tuple[iam.PolicyStatement, bool]], writes: bool
+    ) -> iam.PolicyStatement:
+        if sid not in self._statements:
+            statement, on_key = render(sid, writes)
+            if on_key:
+                self.key.add_to_resource_policy(statement)
+            else:
+                self.bucket.add_to_resource_policy(statement)
+            self._statements[sid] = statement
+        return self._statements[sid]
+
+    def _render_objects_statement(self, sid: str, writes: bool) -> tuple[iam.PolicyStatement, bool]:
+        statement = iam.PolicyStatement(
+            sid=sid,
+            actions=list(ARTIFACT_READ_ACTIONS + (ARTIFACT_WRITE_ACTIONS if writes else ())),
+            resources=[self.bucket.arn_for_objects(f"{name}/*") for name in self.groups],
+            conditions=self._org_conditions() or None,
         )
-        self.bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=f"ListArtifacts{label}",
-                principals=[role],
-                actions=list(ARTIFACT_LIST_ACTIONS),
-                resources=[self.bucket.bucket_arn],
-                conditions={
-                    **conditions,
-                    "StringLike": {"s3:prefix": [p for prefix in prefixes for p in (prefix, f"{prefix}*")]},
-                },
-            )
+        return statement, False
+
+    def _render_list_statement(self, sid: str, writes: bool) -> tuple[iam.PolicyStatement, bool]:
+        statement = iam.PolicyStatement(
+            sid=sid,
+            actions=list(ARTIFACT_LIST_ACTIONS),
+            resources=[self.bucket.bucket_arn],
+            conditions={
+                **self._org_conditions(),
+                "StringLike": {"s3:prefix": [p for name in self.groups for p in (f"{name}/", f"{name}/*")]},
+            },
         )
+        return statement, False
+
+    def _render_key_statement(self, sid: str, writes: bool) -> tuple[iam.PolicyStatement, bool]:
         stack = cdk.Stack.of(self)
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=f"UseThroughS3{label}",
-                principals=[role],
-                actions=list(KEY_WRITE_ACTIONS if access.writes_artifacts else KEY_READ_ACTIONS),
-                resources=["*"],
-                conditions={
-                    **conditions,
-                    "StringEquals": {
-                        **conditions.get("StringEquals", {}),
-                        "kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}",
-                    },
-                    # With an S3 Bucket Key the context is the bucket; without one, the object.
-                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [self._bucket_arn, f"{self._bucket_arn}/*"]},
+        conditions = self._org_conditions()
+        statement = iam.PolicyStatement(
+            sid=sid,
+            actions=list(KEY_WRITE_ACTIONS if writes else KEY_READ_ACTIONS),
+            resources=["*"],
+            conditions={
+                **conditions,
+                "StringEquals": {
+                    **conditions.get("StringEquals", {}),
+                    "kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}",
                 },
-            )
+                # With an S3 Bucket Key the context is the bucket; without one, the object.
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [self._bucket_arn, f"{self._bucket_arn}/*"]},
+            },
         )
+        return statement, True
 
     # --- private ---
 

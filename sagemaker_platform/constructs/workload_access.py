@@ -29,7 +29,9 @@ from sagemaker_platform.constructs.registry import (
     ModelArtifacts,
     ModelPackageGroup,
     ModelPackageGroupBase,
+    RegistryAccess,
     acknowledge_wildcard_resources,
+    grant_groups,
 )
 from sagemaker_platform.constructs.roles import PlatformRole
 
@@ -175,16 +177,11 @@ class WorkloadAccess(Construct):
         if deploys:
             self.deploy_role = self._render_deploy_role(tooling_account)
 
-        for group in groups:
-            group.grant_read(self.execution_role)
-            if registers:
-                assert group.artifacts is not None
-                group.artifacts.grant_write(self.execution_role)
-                group.grant_register(self.pipeline_step_role)
-            else:
-                group.grant_read(self.pipeline_step_role)
-            if self.deploy_role is not None:
-                group.grant_deploy(self.deploy_role)
+        # One grant over every group: the roles' statements grow with the groups' ARNs, not their number.
+        grant_groups(self.execution_role, groups, RegistryAccess.WRITE if registers else RegistryAccess.READ)
+        grant_groups(self.pipeline_step_role, groups, RegistryAccess.REGISTER if registers else RegistryAccess.READ)
+        if self.deploy_role is not None:
+            grant_groups(self.deploy_role, groups, RegistryAccess.DEPLOY)
         self.execution_role.grant_pass_role(self.pipeline_step_role)
         self._grant_job_logs(self.execution_role)
 

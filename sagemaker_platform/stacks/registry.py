@@ -68,12 +68,12 @@ class RegistryStack(cdk.Stack):
                     naming.role_arn(self.partition, account, role_name),
                     mutable=False,
                 )
-                self.registry.add_access(role, level, label=f"{label}{role_label}")
+                self.registry.add_access(role, level)
         for label, account, role_name, level in extra_registry_roles(config):
             role = iam.Role.from_role_arn(
                 self, f"{label}Role", naming.role_arn(self.partition, account, role_name), mutable=False
             )
-            self.registry.add_access(role, level, label=label)
+            self.registry.add_access(role, level)
 
 
 class WorkloadAccessStack(cdk.Stack):
@@ -180,9 +180,7 @@ def endpoint_roles_from_registry(config: PlatformConfig) -> list[str]:
     the architecture fixes: `name` and `model_package_group`.
     """
     endpoints = getattr(config, "endpoints", None) or ()
-    return [
-        str(endpoint.name) for endpoint in endpoints if getattr(endpoint, "model_package_group", None) is not None
-    ]
+    return [str(endpoint.name) for endpoint in endpoints if getattr(endpoint, "model_package_group", None) is not None]
 
 
 def workload_accounts(config: PlatformConfig) -> list[tuple[str, tuple[WorkloadAccountRole, ...]]]:

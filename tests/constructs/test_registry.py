@@ -206,9 +206,9 @@ def registry_template() -> dict[str, Any]:
         events_bus_arn="arn:aws:events:eu-west-1:111111111111:event-bus/ml-model-events",
     )
     reader = iam.Role.from_role_arn(stack, "Reader", "arn:aws:iam::555555555555:role/ml-deploy", mutable=False)
-    registry.add_access(reader, RegistryAccess.DEPLOY, label="ProdDeploy")
+    registry.add_access(reader, RegistryAccess.DEPLOY)
     approver = iam.Role.from_role_arn(stack, "Approver", "arn:aws:iam::333333333333:role/lead", mutable=False)
-    registry.add_access(approver, RegistryAccess.APPROVE, label="Lead")
+    registry.add_access(approver, RegistryAccess.APPROVE)
     add_compliance_gate(app)
     return synth(app, stack)
 
@@ -218,7 +218,7 @@ def test_registry_passes_the_gate_and_its_key_policy_has_no_account_root(registr
     rendered = json.dumps(key["Properties"]["KeyPolicy"])
     assert ":root" not in rendered
     sids = [s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]]
-    assert sids == ["KeyAdministration", "UseThroughS3ProdDeploy"]
+    assert sids == ["KeyAdministration", "DecryptThroughS3"]
 
 
 def test_an_approver_gets_the_group_policy_but_no_artifact_or_key_access(registry_template: dict[str, Any]) -> None:

@@ -177,7 +177,7 @@ def test_given_organization_id_then_every_cross_account_allow_statement_requires
                 continue
             cross += 1
             assert statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == "o-a1b2c3d4e5", (name, logical_id)
-    assert cross > 30
+    assert cross >= 25  # group policies (9 principals x 2 groups), bucket, key, trust and bus policies
 
 
 # --- trust policies ---------------------------------------------------------------------------------
@@ -365,33 +365,33 @@ EXPECTED_ACCESS = {
 }
 
 
-def test_artifacts_bucket_policy_has_one_read_and_one_list_statement_per_workload_role_on_the_group_prefixes(
+def roles_with(writes: bool) -> list[str]:
+    return [role_arn(ACCOUNTS[account], name) for account, name, w in EXPECTED_ACCESS.values() if w == writes]
+
+
+def test_artifacts_bucket_policy_lets_exactly_the_workload_roles_read_and_the_registering_ones_write_the_prefixes(
     multi_account_templates: dict[str, dict[str, Any]],
 ) -> None:
     template = multi_account_templates[REGISTRY]
     logical_id, _ = artifacts_bucket(template)
     sids = by_sid(bucket_policy_of(template, logical_id))
-    assert set(sids) == {"DenyOtherEncryption", "DenyOtherKeys"} | {
-        f"{kind}Artifacts{label}" for label in EXPECTED_ACCESS for kind in ("Read", "List")
+    assert set(sids) == {"DenyOtherEncryption", "DenyOtherKeys", "ReadArtifacts", "ReadWriteArtifacts", "ListArtifacts"}
+    prefixes = [f"<{logical_id}.Arn>/churn/*", f"<{logical_id}.Arn>/fraud-detection/*"]
+    read, write, listing = sids["ReadArtifacts"], sids["ReadWriteArtifacts"], sids["ListArtifacts"]
+    assert aws_principals(read) == roles_with(writes=False)
+    assert read["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
+    assert aws_principals(write) == roles_with(writes=True)
+    assert write["Action"] == ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload"]
+    for statement in (read, write):
+        assert [text(r) for r in statement["Resource"]] == prefixes
+        assert statement["Condition"] == {"StringEquals": ORG}
+    assert aws_principals(listing) == roles_with(writes=True) + roles_with(writes=False)
+    assert listing["Action"] == "s3:ListBucket"
+    assert listing["Condition"] == {
+        "StringEquals": ORG,
+        "StringLike": {"s3:prefix": ["churn/", "churn/*", "fraud-detection/", "fraud-detection/*"]},
     }
-    for label, (account, name, writes) in EXPECTED_ACCESS.items():
-        read, listing = sids[f"ReadArtifacts{label}"], sids[f"ListArtifacts{label}"]
-        for statement in (read, listing):
-            assert statement["Effect"] == "Allow"
-            assert aws_principals(statement) == [role_arn(ACCOUNTS[account], name)], label
-            assert statement["Condition"]["StringEquals"] == ORG
-        expected_actions = ["s3:GetObject", "s3:GetObjectVersion"] + (
-            ["s3:PutObject", "s3:AbortMultipartUpload"] if writes else []
-        )
-        assert read["Action"] == expected_actions, label
-        assert [text(r) for r in read["Resource"]] == [
-            f"<{logical_id}.Arn>/churn/*",
-            f"<{logical_id}.Arn>/fraud-detection/*",
-        ]
-        assert listing["Action"] == "s3:ListBucket"
-        assert listing["Condition"]["StringLike"] == {
-            "s3:prefix": ["churn/", "churn/*", "fraud-detection/", "fraud-detection/*"]
-        }
+    assert all(s["Effect"] == "Allow" for s in (read, write, listing))
 
 
 def test_artifacts_key_policy_names_exactly_the_admin_and_the_workload_roles_through_s3_for_this_bucket(
@@ -401,17 +401,21 @@ def test_artifacts_key_policy_names_exactly_the_admin_and_the_workload_roles_thr
     (key,) = resources_of_type(template, "AWS::KMS::Key").values()
     assert key["DeletionPolicy"] == "Retain" and key["Properties"]["EnableKeyRotation"] is True
     sids = by_sid(key["Properties"]["KeyPolicy"])
-    assert len(statements(key["Properties"]["KeyPolicy"])) == len(sids) == 1 + len(EXPECTED_ACCESS)
+    assert len(statements(key["Properties"]["KeyPolicy"])) == len(sids) == 3
     admin = sids["KeyAdministration"]
     assert text(admin["Principal"]["AWS"]) == (
         f"arn:${{AWS::Partition}}:iam::{ACCOUNTS['registry']}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNTS['registry']}-{REGION}"
     )
     assert "kms:Decrypt" not in admin["Action"] and "kms:*" not in admin["Action"]
     bucket = f"arn:<AWS::Partition>:s3:::mlplatform-models-{ACCOUNTS['registry']}-{REGION}"
-    for label, (account, name, writes) in EXPECTED_ACCESS.items():
-        statement = sids[f"UseThroughS3{label}"]
-        assert aws_principals(statement) == [role_arn(ACCOUNTS[account], name)]
-        assert as_list(statement["Action"]) == (["kms:Decrypt", "kms:GenerateDataKey"] if writes else ["kms:Decrypt"])
+    for sid, writes, actions in (
+        ("EncryptThroughS3", True, ["kms:Decrypt", "kms:GenerateDataKey"]),
+        ("DecryptThroughS3", False, ["kms:Decrypt"]),
+    ):
+        statement = sids[sid]
+        assert aws_principals(statement) == roles_with(writes=writes)
+        assert as_list(statement["Action"]) == actions
+        assert statement["Resource"] == "*"
         assert statement["Condition"]["StringEquals"] == {
             **ORG,
             "kms:ViaService": {"Fn::Join": ["", [f"s3.{REGION}.", {"Ref": "AWS::URLSuffix"}]]},
@@ -517,16 +521,20 @@ def test_deploy_role_may_exactly_what_the_deploy_contract_lists(
         f"arn:<AWS::Partition>:cloudwatch:{REGION}:{prod}:alarm:TargetTracking-endpoint/mlplatform-*",
     ]
     registry = ACCOUNTS["registry"]
-    (create_from_package,) = [s for s in actions_on(granted, "sagemaker:CreateModel") if "Sid" not in s][:1]
-    assert text(create_from_package["Resource"][1]).endswith(f":{registry}:model-package/churn/*")
+    (create_from_package,) = [s for s in actions_on(granted, "sagemaker:CreateModel") if "Sid" not in s]
+    assert [text(r) for r in create_from_package["Resource"]] == [
+        f"arn:<AWS::Partition>:sagemaker:{REGION}:{registry}:{kind}/{group}{suffix}"
+        for group in ("churn", "fraud-detection")
+        for kind, suffix in (("model-package-group", ""), ("model-package", "/*"))
+    ]
     decrypt = actions_on(granted, "kms:Decrypt")
     assert decrypt and all(
         text(s["Resource"]) == f"arn:<AWS::Partition>:kms:{REGION}:{registry}:key/*"
         and s["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": "alias/mlplatform-model-artifacts"}
         for s in decrypt
     )
-    reads = actions_on(granted, "s3:GetObject")
-    assert [text(s["Resource"]) for s in reads] == [
+    (reads,) = actions_on(granted, "s3:GetObject")
+    assert [text(r) for r in reads["Resource"]] == [
         f"arn:<AWS::Partition>:s3:::mlplatform-models-{registry}-{REGION}/{group}/*"
         for group in ("churn", "fraud-detection")
     ]
