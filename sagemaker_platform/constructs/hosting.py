@@ -969,7 +969,9 @@ class Endpoint(Construct):
                 self,
                 "DeploymentSpec",
                 parameter_name=deployment_spec_parameter_name,
-                string_value=stack.to_json_string(self.deployment_spec),
+                # json.dumps, not Stack.to_json_string, which drops the spec's explicit nulls. The tokens
+                # embedded are ARNs and names: no character that JSON would need to escape.
+                string_value=json.dumps(self.deployment_spec, separators=(",", ":")),
                 description=f"Deployment spec (version {SPEC_VERSION}) of endpoint {endpoint_name}",
                 tier=ssm.ParameterTier.STANDARD,
             )
@@ -1011,7 +1013,6 @@ class Endpoint(Construct):
             problems = ProblemCollector(f"Endpoint {self.endpoint_name}")
             problems.add(f"grant_invoke_async on mode={self.settings.mode!r}; allowed only for mode='async'")
             problems.raise_if_any()
-        bucket = self.shared.bucket
         grant = iam.Grant.add_to_principal(
             grantee=grantee, actions=list(INVOKE_ASYNC_ACTIONS), resource_arns=[self.endpoint_arn]
         )
@@ -1131,7 +1132,7 @@ class Endpoint(Construct):
         if self.volume_key is not None:
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(
-                    actions=["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*"],
+                    actions=["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
                     resources=[self.volume_key.key_arn],
                 )
             )
@@ -1148,7 +1149,6 @@ class Endpoint(Construct):
         key = self.shared.key
         self.success_topic = sns.Topic(self, "SuccessTopic", master_key=key, enforce_ssl=True)
         self.error_topic = sns.Topic(self, "ErrorTopic", master_key=key, enforce_ssl=True)
-        bucket = self.shared.bucket
         # SageMaker reads each request from the input prefix and writes results with this role.
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.shared.object_arn(self, f"{self.input_prefix}*")])

@@ -24,6 +24,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from sagemaker_platform.errors import PropsError
+from sagemaker_platform.regions import url_suffix_of
 
 AcceleratorKind = Literal["gpu", "inferentia"]
 
@@ -352,7 +353,8 @@ class ContainerImage:
             assert self.ecr_repository is not None
             return self.ecr_repository.repository_uri_for_tag(self.tag)
         stack = cdk.Stack.of(scope)
-        return f"{self._registry_account(stack)}.dkr.ecr.{stack.region}.{stack.url_suffix}/{self.repository_name}:{self.tag}"
+        suffix = stack.url_suffix if cdk.Token.is_unresolved(stack.region) else url_suffix_of(stack.region)
+        return f"{self._registry_account(stack)}.dkr.ecr.{stack.region}.{suffix}/{self.repository_name}:{self.tag}"
 
     def grant_pull(self, grantee: iam.IGrantable, scope: Construct) -> None:
         """Let `grantee` (the model's execution role) pull this image."""

@@ -6,7 +6,8 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
-from sagemaker_platform.stacks.base import AccountRole
+from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name
+from sagemaker_platform.stacks.hosting import HostingStack
 
 
 def build_platform(
@@ -23,4 +24,14 @@ def build_platform(
         return account is None or account == role
 
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
+    if config.endpoints:
+        for stage in ("staging", "prod"):
+            if wants(stage):
+                stacks[f"hosting-{stage}"] = HostingStack(
+                    scope,
+                    stack_name(config, "hosting", stage),
+                    config=config,
+                    stage=stage,
+                    env=stack_env(config, stage),
+                )
     return stacks
