@@ -325,7 +325,7 @@ def test_given_an_execution_role_then_it_reads_only_its_model_and_writes_only_it
     ]
     text = json.dumps(statements)
     assert ":s3:::models-bucket/sd/model.tar.gz" in text
-    assert "arn:aws:ecr:us-east-1:763104351884:repository/pytorch-inference" in text
+    assert ":ecr:us-east-1:763104351884:repository/pytorch-inference" in text
     assert "/async/sd-async/output/*" in text and "/async/sd-async/input/*" in text
     assert '"s3:*"' not in text and '"Action": "*"' not in text
 
