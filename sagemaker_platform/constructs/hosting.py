@@ -59,6 +59,8 @@ __all__ = [
     "DeploymentGuardrails",
     "Endpoint",
     "HostingShared",
+    "InferenceComponent",
+    "InferenceComponentEndpoint",
     "EndpointSettings",
     "ModelData",
     "ModelSource",
@@ -89,6 +91,13 @@ VPC_ACTIONS = (
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcs",
+)
+VOLUME_KEY_ACTIONS = (
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
 )
 LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents")
 
@@ -816,10 +825,10 @@ class HostingShared(Construct):
             self,
             "AccessLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             versioned=True,
-            
             removal_policy=removal_policy,
             lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
         )
@@ -850,8 +859,6 @@ class HostingShared(Construct):
             enforce_ssl=True,
             versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="hosting/",
             removal_policy=removal_policy,
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30))],
         )
@@ -863,8 +870,29 @@ class HostingShared(Construct):
                 "NIST.800.53.R5-S3BucketReplicationEnabled": replica,
             },
         )
+        self._deliver_access_logs()
         self.bucket_name: str = bucket_name if bucket_name is not None else self.bucket.bucket_name
         self.alarm_topic = sns.Topic(self, "AlarmTopic", master_key=self.key, enforce_ssl=True)
+
+    def _deliver_access_logs(self) -> None:
+        # Log delivery by bucket policy, not the legacy LogDeliveryWrite ACL (ACLs stay disabled).
+        stack = cdk.Stack.of(self)
+        cfn_bucket = self.bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+            destination_bucket_name=self.access_logs.bucket_name, log_file_prefix="hosting/"
+        )
+        self.access_logs.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                resources=[self.access_logs.arn_for_objects("hosting/*")],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": self.bucket.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                },
+            )
+        )
 
     def object_arn(self, scope: Construct, pattern: str) -> str:
         """ARN of the bucket's objects matching `pattern`, built from the bucket name."""
@@ -935,7 +963,7 @@ class Endpoint(Construct):
             description=f"Execution role of the models of SageMaker endpoint {endpoint_name}",
         )
         model.grant_read(self.role, self)
-        self._grant_runtime()
+        grant_endpoint_runtime(self.role, endpoint_name, vpc=self.settings.vpc is not None, volume_key=self.volume_key)
 
         self.success_topic: sns.Topic | None = None
         self.error_topic: sns.Topic | None = None
@@ -1114,29 +1142,6 @@ class Endpoint(Construct):
 
     # --- private ------------------------------------------------------------------------------
 
-    def _grant_runtime(self) -> None:
-        stack = cdk.Stack.of(self)
-        log_group = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/sagemaker/Endpoints/{self.endpoint_name}"
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[log_group, f"{log_group}:*"])
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": ["/aws/sagemaker/Endpoints", "AWS/SageMaker"]}},
-            )
-        )
-        if self.settings.vpc is not None:
-            self.role.add_to_principal_policy(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
-        if self.volume_key is not None:
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
-                    resources=[self.volume_key.key_arn],
-                )
-            )
-
     def _grant_bucket_write(self, pattern: str) -> None:
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.shared.object_arn(self, pattern)])
@@ -1151,7 +1156,9 @@ class Endpoint(Construct):
         self.error_topic = sns.Topic(self, "ErrorTopic", master_key=key, enforce_ssl=True)
         # SageMaker reads each request from the input prefix and writes results with this role.
         self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.shared.object_arn(self, f"{self.input_prefix}*")])
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[self.shared.object_arn(self, f"{self.input_prefix}*")]
+            )
         )
         self._grant_bucket_write(f"{self._s3_prefix}/output/*")
         self.role.add_to_principal_policy(
@@ -1175,24 +1182,18 @@ class Endpoint(Construct):
 
     def _create_endpoint(self) -> None:
         settings = self.settings
-        container = self.model_source.container(self, multi_model=settings.mode == "multi-model")
-        vpc = self.deployment_spec["vpc_config"]
-        model_content = {
-            "container": container,
-            "role": self.role.role_arn,
-            "vpc": vpc,
-            "isolation": settings.network_isolation,
-        }
-        model_name = content_name(self, self.endpoint_name, model_content)
-        self.model = sagemaker.CfnModel(
+        self.model = create_model(
             self,
             "Model",
-            model_name=model_name,
-            execution_role_arn=self.role.role_arn,
-            enable_network_isolation=settings.network_isolation,
+            name_prefix=self.endpoint_name,
+            source=self.model_source,
+            role=self.role,
+            vpc=self.deployment_spec["vpc_config"],
+            network_isolation=settings.network_isolation,
+            multi_model=settings.mode == "multi-model",
         )
-        _override(self.model, {"PrimaryContainer": container, "VpcConfig": vpc})
-        self.model.node.add_dependency(self.role)
+        model_name = self.model.model_name
+        assert model_name is not None
         spec = self.deployment_spec
         config_content = {
             "variants": render_production_variants(settings, model_name),
@@ -1371,6 +1372,365 @@ class Endpoint(Construct):
                 )
             )
         return cloudwatch.Dashboard(self, "Dashboard", dashboard_name=self.endpoint_name, widgets=[widgets])
+
+
+@dataclass(frozen=True)
+class InferenceComponent:
+    """One model placed on an `InferenceComponentEndpoint`, with its share of the instance.
+
+    Default: 1 accelerator, 1024 MB, 1 copy scaling between 0 and 1 copies on 5 invocations per copy.
+    """
+
+    name: str
+    model: ModelSource
+    accelerators: int = 1
+    """NumberOfAcceleratorDevicesRequired per copy (0 on CPU instance types)."""
+    memory_mb: int = 1024
+    """MinMemoryRequiredInMb per copy."""
+    copies: int = 1
+    """Copies started on deployment."""
+    min_copies: int = 0
+    """0: the component scales to zero copies (and managed instance scaling can then remove instances)."""
+    max_copies: int = 1
+    invocations_per_copy_target: float = 5.0
+    """Target of SageMakerInferenceComponentInvocationsPerCopy (per minute)."""
+
+
+def render_component_autoscaling(component_name: str, component: InferenceComponent) -> dict[str, Any] | None:
+    """Autoscaling of one inference component's copy count (API shapes); None when min = max copies."""
+    if component.min_copies == component.max_copies:
+        return None
+    policies: list[dict[str, Any]] = [
+        {
+            "PolicyName": f"{component_name}-invocations-per-copy",
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": {
+                "TargetValue": float(component.invocations_per_copy_target),
+                "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"
+                },
+                "ScaleInCooldown": SCALE_IN_COOLDOWN_SECONDS,
+                "ScaleOutCooldown": SCALE_OUT_COOLDOWN_SECONDS,
+            },
+        }
+    ]
+    alarms: list[dict[str, Any]] = []
+    if component.min_copies == 0:
+        # At zero copies there is no per-copy load to track: requests that find no copy scale out by one.
+        step_name = f"{component_name}-no-capacity"
+        policies.append(
+            {
+                "PolicyName": step_name,
+                "PolicyType": "StepScaling",
+                "StepScalingPolicyConfiguration": {
+                    "AdjustmentType": "ChangeInCapacity",
+                    "MetricAggregationType": "Maximum",
+                    "Cooldown": SCALE_OUT_COOLDOWN_SECONDS,
+                    "StepAdjustments": [{"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 1}],
+                },
+            }
+        )
+        alarms.append(
+            {
+                "AlarmName": step_name,
+                "AlarmDescription": f"{component_name} received requests with no copy: scale out from zero",
+                "MetricName": "NoCapacityInvocationFailures",
+                "Namespace": INVOCATION_NAMESPACE,
+                "Dimensions": [{"Name": "InferenceComponentName", "Value": component_name}],
+                "Statistic": "Maximum",
+                "Period": 60,
+                "EvaluationPeriods": 1,
+                "DatapointsToAlarm": 1,
+                "Threshold": 1.0,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": "missing",
+            }
+        )
+    return {
+        "component": component_name,
+        "min_capacity": component.min_copies,
+        "max_capacity": component.max_copies,
+        "policies": policies,
+        "alarms": alarms,
+    }
+
+
+def inference_component_problems(
+    endpoint_name: str,
+    instance_type: str,
+    components: Sequence[InferenceComponent],
+    *,
+    min_instances: int,
+    initial_instances: int,
+    max_instances: int,
+) -> list[str]:
+    """Every problem with an inference-component endpoint's props."""
+    problems: list[str] = []
+    if not cdk.Token.is_unresolved(endpoint_name) and not _ENDPOINT_NAME.match(endpoint_name):
+        problems.append(f"endpoint_name={endpoint_name!r}: must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}}$")
+    spec = instance_spec(instance_type)
+    if spec is None:
+        return [*problems, f"instance_type={instance_type!r} is not in the catalog; allowed: {catalog_families()}"]
+    if not 0 <= min_instances <= initial_instances <= max_instances or initial_instances < 1:
+        problems.append(
+            f"min_instances={min_instances}, initial_instances={initial_instances}, max_instances={max_instances}: "
+            "allowed 0 <= min <= initial <= max, initial >= 1"
+        )
+    if not components:
+        problems.append("components=(): at least one inference component is required")
+    names = [c.name for c in components]
+    if len(set(names)) != len(names):
+        problems.append(f"components: names {names} must be unique")
+    for component in components:
+        label = f"component {component.name!r}"
+        if component.model.deployed_by_pipeline:
+            problems.append(
+                f"{label}: a model package group is deployed by the pipeline; give a package ARN or an image"
+            )
+        if component.accelerators > spec.accelerator_count:
+            problems.append(
+                f"{label}: accelerators={component.accelerators} per copy, but {instance_type} has "
+                f"{spec.accelerator_count} {spec.accelerator or 'accelerators'}; allowed 0-{spec.accelerator_count}"
+            )
+        if component.memory_mb > spec.memory_gib * 1024:
+            problems.append(
+                f"{label}: memory_mb={component.memory_mb} exceeds the {spec.memory_gib} GiB of {instance_type}"
+            )
+        if not 0 <= component.min_copies <= component.copies <= component.max_copies or component.copies < 1:
+            problems.append(
+                f"{label}: min_copies={component.min_copies}, copies={component.copies}, "
+                f"max_copies={component.max_copies}: allowed 0 <= min <= copies <= max, copies >= 1"
+            )
+    if spec.accelerator_count:
+        needed = sum(c.accelerators * c.max_copies for c in components)
+        available = spec.accelerator_count * max_instances
+        if needed > available:
+            problems.append(
+                f"components need {needed} accelerators at max_copies, but {max_instances} x {instance_type} "
+                f"offer {available}; raise max_instances or lower max_copies"
+            )
+    return problems
+
+
+class InferenceComponentEndpoint(Construct):
+    """Several models on one (GPU) endpoint as inference components, with managed instance scaling.
+
+    Each component reserves accelerators and memory per copy and scales its copy count on its own
+    invocations; with `min_copies=0` and `min_instances=0` an idle endpoint keeps no instance.
+
+    :param endpoint_name: stable endpoint name.
+    :param instance_type: one instance type (from the catalog) for all components.
+    :param components: the models and their resources.
+    :param min_instances: Default: 0 (managed instance scaling removes idle instances).
+    :param max_instances: Default: 1.
+    :param initial_instances: Default: 1.
+    :param shared: Default: a new `HostingShared`.
+    :param role_name: Default: generated by CloudFormation.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        endpoint_name: str,
+        instance_type: str,
+        components: Sequence[InferenceComponent],
+        min_instances: int = 0,
+        max_instances: int = 1,
+        initial_instances: int = 1,
+        shared: HostingShared | None = None,
+        role_name: str | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        problems = ProblemCollector(f"InferenceComponentEndpoint {endpoint_name}")
+        for problem in inference_component_problems(
+            endpoint_name,
+            instance_type,
+            components,
+            min_instances=min_instances,
+            initial_instances=initial_instances,
+            max_instances=max_instances,
+        ):
+            problems.add(problem)
+        problems.raise_if_any()
+        self.endpoint_name = endpoint_name
+        self.endpoint_arn = cdk.Stack.of(self).format_arn(
+            service="sagemaker", resource="endpoint", resource_name=endpoint_name.lower()
+        )
+        self.shared = shared if shared is not None else HostingShared(self, "Shared")
+        spec = instance_spec(instance_type)
+        assert spec is not None
+        self.role = PlatformRole(
+            self,
+            "ExecutionRole",
+            role_name=role_name,
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"Execution role of the inference components of SageMaker endpoint {endpoint_name}",
+        )
+        volume_key = None if spec.has_local_nvme else self.shared.key
+        grant_endpoint_runtime(self.role, endpoint_name, volume_key=volume_key)
+        variant: dict[str, Any] = {
+            "VariantName": "AllTraffic",
+            "InstanceType": instance_type,
+            "InitialInstanceCount": initial_instances,
+            "ManagedInstanceScaling": {
+                "Status": "ENABLED",
+                "MinInstanceCount": min_instances,
+                "MaxInstanceCount": max_instances,
+            },
+            "RoutingConfig": {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"},
+        }
+        config_content = {"variant": variant, "role": self.role.role_arn, "kms": volume_key and volume_key.key_arn}
+        config_name = content_name(self, endpoint_name, config_content)
+        self.endpoint_config = sagemaker.CfnEndpointConfig(
+            self,
+            "Config",
+            endpoint_config_name=config_name,
+            execution_role_arn=self.role.role_arn,
+            production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(variant_name="rendered")],
+            kms_key_id=None if volume_key is None else volume_key.key_arn,
+        )
+        _override(self.endpoint_config, {"ProductionVariants": [variant]})
+        self.endpoint_config.node.add_dependency(self.role)
+        if volume_key is None:
+            reason = "instance type has local NVMe storage, hardware-encrypted; CreateEndpointConfig refuses KmsKeyId"
+            acknowledge(
+                self.endpoint_config,
+                {
+                    "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured": reason,
+                    "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured": reason,
+                },
+            )
+            skip_checkov(self.endpoint_config, {"CKV_AWS_98": reason})
+        self.endpoint = sagemaker.CfnEndpoint(
+            self, "Endpoint", endpoint_name=endpoint_name, endpoint_config_name=config_name
+        )
+        self.endpoint.node.add_dependency(self.endpoint_config)
+        defaults = hosting_defaults(spec)
+        self.components: dict[str, sagemaker.CfnInferenceComponent] = {}
+        for component in components:
+            self.components[component.name] = self._component(component, defaults)
+        acknowledge_wildcards(self.role)
+
+    def component_name(self, component: str) -> str:
+        """The deployed name of inference component `component`."""
+        return f"{self.endpoint_name}-{component}"[:63]
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let `grantee` invoke the endpoint's components (InvokeEndpoint with InferenceComponentName)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(INVOKE_ACTIONS), resource_arns=[self.endpoint_arn]
+        )
+
+    def _component(self, component: InferenceComponent, defaults: Any) -> sagemaker.CfnInferenceComponent:
+        scope = Construct(self, component.name)
+        component.model.grant_read(self.role, scope)
+        model = create_model(
+            scope,
+            "Model",
+            name_prefix=self.component_name(component.name),
+            source=component.model,
+            role=self.role,
+            vpc=None,
+            network_isolation=False,
+        )
+        name = self.component_name(component.name)
+        resource = sagemaker.CfnInferenceComponent(
+            scope,
+            "Component",
+            inference_component_name=name,
+            endpoint_name=self.endpoint_name,
+            variant_name="AllTraffic",
+            specification=sagemaker.CfnInferenceComponent.InferenceComponentSpecificationProperty(
+                model_name="rendered"
+            ),
+        )
+        startup = {
+            "ModelDataDownloadTimeoutInSeconds": defaults.model_data_download_timeout_seconds,
+            "ContainerStartupHealthCheckTimeoutInSeconds": defaults.container_startup_health_check_timeout_seconds,
+        }
+        _override(
+            resource,
+            {
+                "Specification": {
+                    "ModelName": model.model_name,
+                    "ComputeResourceRequirements": {
+                        "NumberOfAcceleratorDevicesRequired": component.accelerators or None,
+                        "MinMemoryRequiredInMb": component.memory_mb,
+                    },
+                    "StartupParameters": startup if any(v is not None for v in startup.values()) else None,
+                },
+                "RuntimeConfig": {"CopyCount": component.copies},
+            },
+        )
+        resource.node.add_dependency(model, self.endpoint)
+        scaling = render_component_autoscaling(name, component)
+        if scaling is not None:
+            target = appscaling.CfnScalableTarget(
+                scope,
+                "ScalingTarget",
+                service_namespace="sagemaker",
+                resource_id=f"inference-component/{name}",
+                scalable_dimension=_COMPONENT_DIMENSION,
+                min_capacity=scaling["min_capacity"],
+                max_capacity=scaling["max_capacity"],
+            )
+            target.node.add_dependency(resource)
+            create_scaling_policies(scope, target, scaling)
+        return resource
+
+
+def create_model(
+    scope: Construct,
+    id: str,
+    *,
+    name_prefix: str,
+    source: ModelSource,
+    role: iam.IRole,
+    vpc: dict[str, Any] | None,
+    network_isolation: bool,
+    multi_model: bool = False,
+) -> sagemaker.CfnModel:
+    """A SageMaker model from `source`, named from a hash of its content (a change gets a new name)."""
+    container = source.container(scope, multi_model=multi_model)
+    content = {"container": container, "role": role.role_arn, "vpc": vpc, "isolation": network_isolation}
+    model = sagemaker.CfnModel(
+        scope,
+        id,
+        model_name=content_name(scope, name_prefix, content),
+        execution_role_arn=role.role_arn,
+        enable_network_isolation=network_isolation,
+    )
+    _override(model, {"PrimaryContainer": container, "VpcConfig": vpc})
+    model.node.add_dependency(role)
+    return model
+
+
+def grant_endpoint_runtime(
+    role: PlatformRole, endpoint_name: str, *, vpc: bool = False, volume_key: kms.IKey | None = None
+) -> None:
+    """What every endpoint's execution role needs at run time: its log group, metrics, VPC ENIs, volume key."""
+    stack = cdk.Stack.of(role)
+    log_group = (
+        f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/sagemaker/Endpoints/{endpoint_name}"
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[log_group, f"{log_group}:*"])
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": [INSTANCE_NAMESPACE, INVOCATION_NAMESPACE]}},
+        )
+    )
+    if vpc:
+        role.add_to_principal_policy(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
+    if volume_key is not None:
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(VOLUME_KEY_ACTIONS), resources=[volume_key.key_arn])
+        )
 
 
 def acknowledge_wildcards(role: PlatformRole) -> None:

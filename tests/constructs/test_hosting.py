@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -17,6 +20,8 @@ from sagemaker_platform.constructs.hosting import (
     Endpoint,
     EndpointSettings,
     HostingShared,
+    InferenceComponent,
+    InferenceComponentEndpoint,
     ServerlessSettings,
     VariantSettings,
     acknowledge_wildcards,
@@ -31,7 +36,7 @@ from sagemaker_platform.constructs.hosting_catalog import (
     hosting_defaults,
 )
 from sagemaker_platform.constructs.roles import PlatformRole
-from tests.support import resources_of_type
+from tests.support import REPO_ROOT, resources_of_type
 
 PACKAGE = "arn:aws:sagemaker:us-east-1:222222222222:model-package/churn/3"
 DLC_GPU = ContainerImage.from_dlc("pytorch-inference", "2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker")
@@ -115,6 +120,21 @@ def build_endpoints(stack: cdk.Stack) -> dict[str, Endpoint]:
             shared=shared,
         ),
     }
+    InferenceComponentEndpoint(
+        stack,
+        "Components",
+        endpoint_name="llm-shared",
+        instance_type="ml.g5.12xlarge",
+        min_instances=0,
+        max_instances=2,
+        components=[
+            InferenceComponent("llama", ModelSource.from_model_package(PACKAGE), accelerators=2, memory_mb=32768,
+                               max_copies=2),
+            InferenceComponent("mistral", ModelSource.from_image(DLC_GPU, ModelData.from_url("s3://models-bucket/m/")),
+                               accelerators=1, memory_mb=16384, min_copies=1, copies=1, max_copies=1),
+        ],
+        shared=shared,
+    )
     client = PlatformRole(stack, "Client", assumed_by=iam.AccountRootPrincipal())
     endpoints["async"].grant_invoke_async(client)
     endpoints["mme"].grant_invoke(client, target_models=["user-42/*"])
@@ -415,3 +435,65 @@ def test_given_a_china_region_then_the_dlc_uri_uses_its_registry_and_domain() ->
     assert uri.startswith("727897471807.dkr.ecr.cn-north-1.amazonaws.com.cn/pytorch-inference:")
     override = ContainerImage.from_dlc("pytorch-inference", "x", account="111111111111")
     assert override.image_uri(stack) == "111111111111.dkr.ecr.cn-north-1.amazonaws.com.cn/pytorch-inference:x"
+
+
+# --- inference components ---------------------------------------------------------------------------
+
+
+def test_given_inference_components_then_each_model_reserves_accelerators_memory_and_copies(
+    template: dict[str, Any],
+) -> None:
+    components = {c["InferenceComponentName"]: c for c in all_of(template, "AWS::SageMaker::InferenceComponent", "")}
+    assert set(components) == {"llm-shared-llama", "llm-shared-mistral"}
+    llama = components["llm-shared-llama"]
+    assert llama["EndpointName"] == "llm-shared" and llama["VariantName"] == "AllTraffic"
+    assert llama["Specification"]["ComputeResourceRequirements"] == {
+        "NumberOfAcceleratorDevicesRequired": 2,
+        "MinMemoryRequiredInMb": 32768,
+    }
+    assert llama["Specification"]["StartupParameters"]["ContainerStartupHealthCheckTimeoutInSeconds"] == 3600
+    assert llama["RuntimeConfig"] == {"CopyCount": 1}
+    config = only(template, "AWS::SageMaker::EndpointConfig", "Components")
+    assert "ExecutionRoleArn" in config
+    (variant,) = config["ProductionVariants"]
+    assert "ModelName" not in variant
+    assert variant["ManagedInstanceScaling"] == {"Status": "ENABLED", "MinInstanceCount": 0, "MaxInstanceCount": 2}
+
+
+def test_given_a_component_with_min_copies_zero_then_it_scales_to_and_from_zero(template: dict[str, Any]) -> None:
+    targets = all_of(template, "AWS::ApplicationAutoScaling::ScalableTarget", "Componentsllama")
+    assert targets == [
+        {
+            "MaxCapacity": 2,
+            "MinCapacity": 0,
+            "ResourceId": "inference-component/llm-shared-llama",
+            "ScalableDimension": "sagemaker:inference-component:DesiredCopyCount",
+            "ServiceNamespace": "sagemaker",
+        }
+    ]
+    policies = {p["PolicyType"]: p for p in all_of(template, "AWS::ApplicationAutoScaling::ScalingPolicy", "Componentsllama")}
+    tracking = policies["TargetTrackingScaling"]["TargetTrackingScalingPolicyConfiguration"]
+    assert tracking["PredefinedMetricSpecification"] == {
+        "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"
+    }
+    (alarm,) = all_of(template, "AWS::CloudWatch::Alarm", "Componentsllama")
+    assert alarm["MetricName"] == "NoCapacityInvocationFailures"
+    assert alarm["Dimensions"] == [{"Name": "InferenceComponentName", "Value": "llm-shared-llama"}]
+    # A component with min = max copies has nothing to scale.
+    assert all_of(template, "AWS::ApplicationAutoScaling::ScalableTarget", "Componentsmistral") == []
+
+
+def test_the_construct_template_is_cfn_lint_clean(
+    synthesized: tuple[dict[str, Any], dict[str, Endpoint], cdk.Stack], tmp_path: Path
+) -> None:
+    # Inference components and the other modes are not all in the reference app: lint them here.
+    file = tmp_path / "hosting.template.json"
+    file.write_text(json.dumps(synthesized[0]))
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(
+        [str(cfn_lint), "--config-file", str(REPO_ROOT / ".cfnlintrc"), "--format", "parseable", "--", str(file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

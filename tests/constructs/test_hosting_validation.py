@@ -9,6 +9,8 @@ from aws_cdk import aws_kms as kms
 
 from sagemaker_platform.constructs.hosting import (
     AsyncSettings,
+    InferenceComponent,
+    InferenceComponentEndpoint,
     DeploymentGuardrails,
     Endpoint,
     EndpointSettings,
@@ -190,3 +192,26 @@ def test_given_a_dlc_in_a_region_without_a_known_registry_then_refused_naming_th
     stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="123456789012", region="ap-southeast-7"))
     with pytest.raises(PropsError, match=r"region='ap-southeast-7' has no known Deep Learning Containers registry; pass account="):
         CPU_IMAGE.image_uri(stack)
+
+
+def test_given_inference_components_needing_more_accelerators_than_the_fleet_then_refused() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(PropsError) as caught:
+        InferenceComponentEndpoint(
+            stack,
+            "E",
+            endpoint_name="e",
+            instance_type="ml.g5.12xlarge",
+            max_instances=1,
+            components=[InferenceComponent("a", PACKAGE, accelerators=2, max_copies=3)],
+        )
+    assert "components need 6 accelerators at max_copies, but 1 x ml.g5.12xlarge offer 4" in str(caught.value)
+
+
+def test_given_a_component_asking_more_accelerators_than_an_instance_has_then_refused() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(PropsError, match=r"accelerators=2 per copy, but ml.g5.xlarge has 1 NVIDIA A10G; allowed 0-1"):
+        InferenceComponentEndpoint(
+            stack, "E", endpoint_name="e", instance_type="ml.g5.xlarge",
+            components=[InferenceComponent("a", PACKAGE, accelerators=2)],
+        )
