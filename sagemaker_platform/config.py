@@ -289,7 +289,8 @@ class EndpointConfig(StrictModel):
     deployment: EndpointDeploymentConfig | None = None
     alarms: EndpointAlarmsConfig = EndpointAlarmsConfig()
     vpc: EndpointVpcConfig | None = None
-    network_isolation: bool = False
+    network_isolation: bool = True
+    """Default: on (no network for the container); off for containers that download at start."""
 
     @model_validator(mode="after")
     def _one_model_source(self) -> EndpointConfig:

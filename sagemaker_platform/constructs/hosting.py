@@ -232,7 +232,9 @@ class EndpointSettings:
     deployment: DeploymentGuardrails | None = None
     alarms: AlarmThresholds = field(default_factory=AlarmThresholds)
     vpc: VpcPlacement | None = None
-    network_isolation: bool = False
+    network_isolation: bool = True
+    """Default: on. The container gets no network (SageMaker still fetches the model data and image);
+    turn it off only for containers that must download at start (e.g. from a model hub)."""
 
     @property
     def async_settings(self) -> AsyncSettings:
@@ -1394,6 +1396,8 @@ class InferenceComponent:
     max_copies: int = 1
     invocations_per_copy_target: float = 5.0
     """Target of SageMakerInferenceComponentInvocationsPerCopy (per minute)."""
+    network_isolation: bool = True
+    """Default: on (no network for the container)."""
 
 
 def render_component_autoscaling(component_name: str, component: InferenceComponent) -> dict[str, Any] | None:
@@ -1633,7 +1637,7 @@ class InferenceComponentEndpoint(Construct):
             source=component.model,
             role=self.role,
             vpc=None,
-            network_isolation=False,
+            network_isolation=component.network_isolation,
         )
         name = self.component_name(component.name)
         resource = sagemaker.CfnInferenceComponent(
@@ -1704,6 +1708,8 @@ def create_model(
     )
     _override(model, {"PrimaryContainer": container, "VpcConfig": vpc})
     model.node.add_dependency(role)
+    if not network_isolation:
+        skip_checkov(model, {"CKV_AWS_370": "network isolation turned off on purpose: the container needs outbound access"})
     return model
 
 
