@@ -183,6 +183,7 @@ class StudioConfig(StrictModel):
 # --- GPU endpoint hosting -------------------------------------------------------------------
 
 ENDPOINT_NAME_PATTERN = re.compile(r"^[a-z0-9](-?[a-z0-9])*$")
+KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$"
 MODEL_PACKAGE_ARN_PATTERN = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}/\d+$"
 
 
@@ -271,7 +272,7 @@ class EndpointConfig(StrictModel):
     """`s3://.../model.tar.gz`, or an uncompressed prefix ending in `/` (multi-model: the models' prefix)."""
     model_artifacts_bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
     """The registry's artifacts bucket, readable by the endpoint role (model packages and groups)."""
-    model_artifacts_key_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$")] | None = None
+    model_artifacts_key_arn: Annotated[str, Field(pattern=KMS_KEY_ARN_PATTERN)] | None = None
     instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")] | None = None
     min_instances: Annotated[int, Field(ge=0)] = 1
     max_instances: Annotated[int, Field(ge=1)] = 1

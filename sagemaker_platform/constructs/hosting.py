@@ -58,10 +58,10 @@ __all__ = [
     "DataCaptureSettings",
     "DeploymentGuardrails",
     "Endpoint",
+    "EndpointSettings",
     "HostingShared",
     "InferenceComponent",
     "InferenceComponentEndpoint",
-    "EndpointSettings",
     "ModelData",
     "ModelSource",
     "RegistryArtifacts",
@@ -309,7 +309,9 @@ def render_production_variants(settings: EndpointSettings, model_name: str | Non
                     "InitialVariantWeight": variant.initial_weight,
                     "VolumeSizeInGB": variant.volume_size_gb,
                     "ModelDataDownloadTimeoutInSeconds": variant.model_data_download_timeout_seconds,
-                    "ContainerStartupHealthCheckTimeoutInSeconds": variant.container_startup_health_check_timeout_seconds,
+                    "ContainerStartupHealthCheckTimeoutInSeconds": (
+                        variant.container_startup_health_check_timeout_seconds
+                    ),
                     "ServerlessConfig": None,
                 }
             )
@@ -625,14 +627,16 @@ def _serverless_size_problems(serverless: ServerlessSettings) -> list[str]:
     problems = []
     if serverless.memory_size_mb not in _SERVERLESS_MEMORY_MB:
         problems.append(
-            f"serverless.memory_size_mb={serverless.memory_size_mb}: allowed {', '.join(map(str, _SERVERLESS_MEMORY_MB))}"
+            f"serverless.memory_size_mb={serverless.memory_size_mb}: "
+            f"allowed {', '.join(map(str, _SERVERLESS_MEMORY_MB))}"
         )
     if not 1 <= serverless.max_concurrency <= 200:
         problems.append(f"serverless.max_concurrency={serverless.max_concurrency}: allowed 1-200")
     provisioned = serverless.provisioned_concurrency
     if provisioned is not None and not 1 <= provisioned <= serverless.max_concurrency:
         problems.append(
-            f"serverless.provisioned_concurrency={provisioned}: allowed 1 to max_concurrency={serverless.max_concurrency}"
+            f"serverless.provisioned_concurrency={provisioned}: "
+            f"allowed 1 to max_concurrency={serverless.max_concurrency}"
         )
     return problems
 
@@ -727,7 +731,8 @@ def _multi_model_problems(settings: EndpointSettings, model: ModelSource) -> lis
     gpu_types = [v.instance_type for v in settings.variants if v.spec is not None and v.spec.is_gpu]
     if gpu_types and model.image is not None and not model.image.is_triton:
         return [
-            f"image repository {model.image.repository_name!r} on GPU instance type(s) {', '.join(map(str, gpu_types))}: "
+            f"image repository {model.image.repository_name!r} on GPU instance type(s) "
+            f"{', '.join(map(str, gpu_types))}: "
             "GPU multi-model endpoints require an NVIDIA Triton Inference Server image (sagemaker-tritonserver)"
         ]
     return []
@@ -837,6 +842,7 @@ class HostingShared(Construct):
         reason = (
             "server access log destination: S3 log delivery supports SSE-S3 only, and a log bucket logging itself loops"
         )
+        no_replica = "access logs of one region's hosting bucket; no replica needed"
         acknowledge(
             self.access_logs,
             {
@@ -845,8 +851,8 @@ class HostingShared(Construct):
                 "NIST.800.53.R5-S3BucketLoggingEnabled": reason,
                 "HIPAA.Security-S3DefaultEncryptionKMS": reason,
                 "NIST.800.53.R5-S3DefaultEncryptionKMS": reason,
-                "HIPAA.Security-S3BucketReplicationEnabled": "access logs of one region's hosting bucket; no replica needed",
-                "NIST.800.53.R5-S3BucketReplicationEnabled": "access logs of one region's hosting bucket; no replica needed",
+                "HIPAA.Security-S3BucketReplicationEnabled": no_replica,
+                "NIST.800.53.R5-S3BucketReplicationEnabled": no_replica,
             },
         )
         skip_checkov(self.access_logs, {"CKV_AWS_18": reason, "CKV_AWS_145": reason})
@@ -1029,7 +1035,8 @@ class Endpoint(Construct):
             if self.settings.mode != "multi-model":
                 problems = ProblemCollector(f"Endpoint {self.endpoint_name}")
                 problems.add(
-                    f"target_models={list(target_models)} given for mode={self.settings.mode!r}; allowed only for multi-model"
+                    f"target_models={list(target_models)} given for mode={self.settings.mode!r}; "
+                    "allowed only for multi-model"
                 )
                 problems.raise_if_any()
             conditions = {"StringLike": {"sagemaker:TargetModel": list(target_models)}}
@@ -1709,7 +1716,9 @@ def create_model(
     _override(model, {"PrimaryContainer": container, "VpcConfig": vpc})
     model.node.add_dependency(role)
     if not network_isolation:
-        skip_checkov(model, {"CKV_AWS_370": "network isolation turned off on purpose: the container needs outbound access"})
+        skip_checkov(
+            model, {"CKV_AWS_370": "network isolation turned off on purpose: the container needs outbound access"}
+        )
     return model
 
 

@@ -310,7 +310,7 @@ class ContainerImage:
 
     @classmethod
     def from_dlc(cls, repository: str, tag: str, *, account: str | None = None) -> ContainerImage:
-        """An AWS Deep Learning Container, e.g. ``from_dlc("huggingface-pytorch-tgi-inference", "2.4.0-tgi2.3.1-gpu-py311-cu124-ubuntu22.04")``.
+        """An AWS Deep Learning Container by repository and tag, e.g. ``from_dlc("pytorch-inference", tag)``.
 
         The registry account is looked up for the stack's region (a CloudFormation mapping for an
         env-agnostic stack) and the domain follows the partition. `account`: Default: the DLC registry
@@ -541,12 +541,13 @@ class ModelSource:
 
     def problems(self) -> list[str]:
         """Problems with the source itself (what was given, what is allowed)."""
-        if self.kind == "model-package" and not cdk.Token.is_unresolved(self.model_package_arn):
-            if not _MODEL_PACKAGE_ARN.match(self.model_package_arn or ""):
-                return [
-                    f"model_package_arn={self.model_package_arn!r}: must be a versioned model package ARN, "
-                    "arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<version>"
-                ]
+        arn = self.model_package_arn
+        unresolved = cdk.Token.is_unresolved(arn)
+        if self.kind == "model-package" and not unresolved and not _MODEL_PACKAGE_ARN.match(arn or ""):
+            return [
+                f"model_package_arn={self.model_package_arn!r}: must be a versioned model package ARN, "
+                "arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<version>"
+            ]
         return []
 
     def container(self, scope: Construct, *, multi_model: bool = False) -> dict[str, object]:

@@ -128,10 +128,18 @@ def build_endpoints(stack: cdk.Stack) -> dict[str, Endpoint]:
         min_instances=0,
         max_instances=2,
         components=[
-            InferenceComponent("llama", ModelSource.from_model_package(PACKAGE), accelerators=2, memory_mb=32768,
-                               max_copies=2),
-            InferenceComponent("mistral", ModelSource.from_image(DLC_GPU, ModelData.from_url("s3://models-bucket/m/")),
-                               accelerators=1, memory_mb=16384, min_copies=1, copies=1, max_copies=1),
+            InferenceComponent(
+                "llama", ModelSource.from_model_package(PACKAGE), accelerators=2, memory_mb=32768, max_copies=2
+            ),
+            InferenceComponent(
+                "mistral",
+                ModelSource.from_image(DLC_GPU, ModelData.from_url("s3://models-bucket/m/")),
+                accelerators=1,
+                memory_mb=16384,
+                min_copies=1,
+                copies=1,
+                max_copies=1,
+            ),
         ],
         shared=shared,
     )
@@ -195,8 +203,12 @@ def test_given_async_endpoint_then_backlog_target_tracking_and_backlog_without_c
     assert step["AdjustmentType"] == "ChangeInCapacity"
     assert step["StepAdjustments"] == [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}]
     alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
-    (alarm,) = [a["Properties"] for a in alarms.values() if a["Properties"].get("MetricName") == "HasBacklogWithoutCapacity"
-                and a["Properties"]["Dimensions"] == [{"Name": "EndpointName", "Value": "sd-async"}]]
+    (alarm,) = [
+        a["Properties"]
+        for a in alarms.values()
+        if a["Properties"].get("MetricName") == "HasBacklogWithoutCapacity"
+        and a["Properties"]["Dimensions"] == [{"Name": "EndpointName", "Value": "sd-async"}]
+    ]
     assert alarm["Namespace"] == "AWS/SageMaker"
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and alarm["Threshold"] == 1
     step_id = next(
@@ -234,8 +246,10 @@ def test_given_async_topics_then_they_are_kms_encrypted_and_tls_only(template: d
 def test_given_realtime_gpu_endpoint_then_target_tracking_on_invocations_and_gpu_utilization(
     template: dict[str, Any],
 ) -> None:
-    policies = [p["TargetTrackingScalingPolicyConfiguration"] for p in all_of(
-        template, "AWS::ApplicationAutoScaling::ScalingPolicy", "Realtime")]
+    policies = [
+        p["TargetTrackingScalingPolicyConfiguration"]
+        for p in all_of(template, "AWS::ApplicationAutoScaling::ScalingPolicy", "Realtime")
+    ]
     by_metric = {
         p.get("PredefinedMetricSpecification", {}).get("PredefinedMetricType")
         or p["CustomizedMetricSpecification"]["MetricName"]: p
@@ -268,11 +282,15 @@ def test_given_multi_model_then_mode_multimodel_over_a_prefix_and_a_target_model
     assert model["PrimaryContainer"]["Mode"] == "MultiModel"
     assert model["PrimaryContainer"]["ModelDataUrl"] == "s3://models-bucket/users/"
     statements = [
-        s for p in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
+        s
+        for p in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
-    (invoke,) = [s for s in statements if s["Action"] == ["sagemaker:InvokeEndpoint",
-                                                           "sagemaker:InvokeEndpointWithResponseStream"]]
+    (invoke,) = [
+        s
+        for s in statements
+        if s["Action"] == ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"]
+    ]
     assert invoke["Condition"] == {"StringLike": {"sagemaker:TargetModel": ["user-42/*"]}}
 
 
@@ -281,7 +299,10 @@ def test_given_uncompressed_model_data_then_model_data_source_is_an_s3_prefix(te
     assert container["ModelDataSource"] == {
         "S3DataSource": {"S3Uri": "s3://models-bucket/tabular/", "S3DataType": "S3Prefix", "CompressionType": "None"}
     }
-    assert container["Image"] == "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker"
+    assert (
+        container["Image"]
+        == "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker"
+    )
 
 
 def test_given_serverless_then_serverless_config_and_no_instance_settings(template: dict[str, Any]) -> None:
@@ -326,7 +347,8 @@ def test_every_store_is_kms_encrypted(template: dict[str, Any]) -> None:
 
 def test_given_grant_invoke_async_then_invoke_input_upload_and_result_read(template: dict[str, Any]) -> None:
     statements = [
-        s for p in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
+        s
+        for p in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
     actions = {json.dumps(s["Action"]): s for s in statements}
@@ -340,7 +362,9 @@ def test_given_an_execution_role_then_it_reads_only_its_model_and_writes_only_it
     template: dict[str, Any],
 ) -> None:
     statements = [
-        s for lid, p in resources_of_type(template, "AWS::IAM::ManagedPolicy").items() if lid.startswith("Async")
+        s
+        for lid, p in resources_of_type(template, "AWS::IAM::ManagedPolicy").items()
+        if lid.startswith("Async")
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
     text = json.dumps(statements)
@@ -385,15 +409,22 @@ def test_the_published_spec_is_schema_version_1_json_with_explicit_nulls_under_4
     template, _, _ = synthesized
     value = only(template, "AWS::SSM::Parameter", "Pipeline")["Value"]
     # Stand-ins as long as real ARNs, to check the standard tier's 4 KB limit holds.
-    filled = "".join(
-        part if isinstance(part, str) else "x" * 110 for part in value["Fn::Join"][1]
-    )
+    filled = "".join(part if isinstance(part, str) else "x" * 110 for part in value["Fn::Join"][1])
     spec = json.loads(filled)
     assert len(filled) < 4096
     assert spec["version"] == 1 and spec["mode"] == "async" and spec["endpoint_name"] == "churn-async"
     assert set(spec) == {
-        "version", "endpoint_name", "mode", "execution_role_arn", "enable_network_isolation", "vpc_config",
-        "variants", "async_inference_config", "data_capture_config", "kms_key_arn", "deployment_config",
+        "version",
+        "endpoint_name",
+        "mode",
+        "execution_role_arn",
+        "enable_network_isolation",
+        "vpc_config",
+        "variants",
+        "async_inference_config",
+        "data_capture_config",
+        "kms_key_arn",
+        "deployment_config",
         "autoscaling",
     }
     assert spec["vpc_config"] is None and spec["variants"][0]["ServerlessConfig"] is None
@@ -471,7 +502,9 @@ def test_given_a_component_with_min_copies_zero_then_it_scales_to_and_from_zero(
             "ServiceNamespace": "sagemaker",
         }
     ]
-    policies = {p["PolicyType"]: p for p in all_of(template, "AWS::ApplicationAutoScaling::ScalingPolicy", "Componentsllama")}
+    policies = {
+        p["PolicyType"]: p for p in all_of(template, "AWS::ApplicationAutoScaling::ScalingPolicy", "Componentsllama")
+    }
     tracking = policies["TargetTrackingScaling"]["TargetTrackingScalingPolicyConfiguration"]
     assert tracking["PredefinedMetricSpecification"] == {
         "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"

@@ -24,8 +24,12 @@ class Intrinsics:
     def __init__(self, template: dict[str, Any], physical: dict[str, str]) -> None:
         self.template = template
         self.physical = physical
-        self.pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
-                       "AWS::URLSuffix": "amazonaws.com"}
+        self.pseudo = {
+            "AWS::Partition": "aws",
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, list):

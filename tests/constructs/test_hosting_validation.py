@@ -9,11 +9,11 @@ from aws_cdk import aws_kms as kms
 
 from sagemaker_platform.constructs.hosting import (
     AsyncSettings,
-    InferenceComponent,
-    InferenceComponentEndpoint,
     DeploymentGuardrails,
     Endpoint,
     EndpointSettings,
+    InferenceComponent,
+    InferenceComponentEndpoint,
     ServerlessSettings,
     VariantSettings,
 )
@@ -96,13 +96,17 @@ def test_given_provisioned_concurrency_above_max_then_refused() -> None:
 
 
 def test_given_min_above_initial_then_refused() -> None:
-    settings = EndpointSettings(variants=one(min_instances=3, initial_instances=2, max_instances=4, max_rps_per_instance=5))
+    settings = EndpointSettings(
+        variants=one(min_instances=3, initial_instances=2, max_instances=4, max_rps_per_instance=5)
+    )
     message = refused(settings)
     assert "min_instances=3, initial_instances=2, max_instances=4: allowed 0 <= min <= initial <= max" in message
 
 
 def test_given_initial_above_max_then_refused() -> None:
-    settings = EndpointSettings(variants=one(min_instances=1, initial_instances=5, max_instances=4, max_rps_per_instance=5))
+    settings = EndpointSettings(
+        variants=one(min_instances=1, initial_instances=5, max_instances=4, max_rps_per_instance=5)
+    )
     assert "initial_instances=5, max_instances=4" in refused(settings)
 
 
@@ -118,7 +122,9 @@ def test_given_an_unknown_instance_type_then_refused_with_the_catalog_families()
 
 def test_given_an_async_invocation_timeout_above_an_hour_then_refused() -> None:
     settings = EndpointSettings(
-        mode="async", variants=one(min_instances=0, max_instances=1), async_inference=AsyncSettings(invocation_timeout_seconds=7200)
+        mode="async",
+        variants=one(min_instances=0, max_instances=1),
+        async_inference=AsyncSettings(invocation_timeout_seconds=7200),
     )
     assert "async_inference.invocation_timeout_seconds=7200: allowed 1-3600" in refused(settings)
 
@@ -130,7 +136,9 @@ def test_given_async_settings_on_a_realtime_endpoint_then_refused() -> None:
 
 def test_given_two_variants_on_an_async_endpoint_then_refused() -> None:
     variants = (VariantSettings(instance_type="ml.g5.xlarge"), VariantSettings(instance_type="ml.g5.xlarge", name="B"))
-    assert "an asynchronous endpoint has exactly one variant" in refused(EndpointSettings(mode="async", variants=variants))
+    assert "an asynchronous endpoint has exactly one variant" in refused(
+        EndpointSettings(mode="async", variants=variants)
+    )
 
 
 def test_given_a_scaling_range_without_a_signal_then_refused() -> None:
@@ -172,7 +180,9 @@ def test_given_several_problems_then_all_are_reported_at_once() -> None:
 def test_given_target_models_on_a_realtime_endpoint_then_refused() -> None:
     stack = cdk.Stack(cdk.App(), "S")
     endpoint = Endpoint(stack, "E", endpoint_name="e", model=PACKAGE, settings=EndpointSettings(variants=one()))
-    with pytest.raises(PropsError, match=r"target_models=\['a'\] given for mode='realtime'; allowed only for multi-model"):
+    with pytest.raises(
+        PropsError, match=r"target_models=\['a'\] given for mode='realtime'; allowed only for multi-model"
+    ):
         endpoint.grant_invoke(iam.AccountRootPrincipal(), target_models=["a"])
 
 
@@ -190,7 +200,9 @@ def test_given_model_data_that_is_neither_archive_nor_prefix_then_refused() -> N
 
 def test_given_a_dlc_in_a_region_without_a_known_registry_then_refused_naming_the_override() -> None:
     stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="123456789012", region="ap-southeast-7"))
-    with pytest.raises(PropsError, match=r"region='ap-southeast-7' has no known Deep Learning Containers registry; pass account="):
+    with pytest.raises(
+        PropsError, match=r"region='ap-southeast-7' has no known Deep Learning Containers registry; pass account="
+    ):
         CPU_IMAGE.image_uri(stack)
 
 
@@ -212,6 +224,9 @@ def test_given_a_component_asking_more_accelerators_than_an_instance_has_then_re
     stack = cdk.Stack(cdk.App(), "S")
     with pytest.raises(PropsError, match=r"accelerators=2 per copy, but ml.g5.xlarge has 1 NVIDIA A10G; allowed 0-1"):
         InferenceComponentEndpoint(
-            stack, "E", endpoint_name="e", instance_type="ml.g5.xlarge",
+            stack,
+            "E",
+            endpoint_name="e",
+            instance_type="ml.g5.xlarge",
             components=[InferenceComponent("a", PACKAGE, accelerators=2)],
         )

@@ -1,4 +1,4 @@
-"""HostingStack: one per stage, the deployment-spec contract, stable endpoint placement, 100 endpoints, config refusals."""
+"""HostingStack: one per stage, the deployment-spec contract, stable placement, 100 endpoints, config refusals."""
 
 from __future__ import annotations
 
@@ -57,7 +57,9 @@ def test_given_the_multi_account_example_then_pinned_packages_are_deployed_in_bo
     for stage in ("staging", "prod"):
         templates = hosting_templates(multi_account_templates, stage)
         names = sorted(e["EndpointName"] for e in of_type(templates, "AWS::SageMaker::Endpoint"))
-        assert names == [naming.endpoint_name("mlplatform", n, stage) for n in ("faq-serverless", "fraud-realtime", "recs-mme")]
+        assert names == [
+            naming.endpoint_name("mlplatform", n, stage) for n in ("faq-serverless", "fraud-realtime", "recs-mme")
+        ]
         assert len(of_type(templates, "AWS::SSM::Parameter")) == 4
 
 
@@ -68,13 +70,28 @@ def test_endpoint_placement_depends_on_the_name_only() -> None:
 
 def scale_config(count: int) -> dict[str, Any]:
     modes = [
-        {"mode": "async", "model_package_group": "churn", "instance_type": "ml.g5.xlarge", "min_instances": 0,
-         "max_instances": 4},
-        {"mode": "realtime", "model_package_arn": "arn:aws:sagemaker:us-east-1:222222222222:model-package/fraud/7",
-         "instance_type": "ml.g5.2xlarge", "max_instances": 4, "max_rps_per_instance": 10, "gpu_utilization_target": 70,
-         "data_capture_percent": 10, "deployment": {"traffic_routing": "CANARY"}},
-        {"mode": "serverless", "image": {"repository": "pytorch-inference", "tag": "2.6.0-cpu-py312-ubuntu22.04-sagemaker"},
-         "model_data_url": "s3://models-bucket/faq/model.tar.gz"},
+        {
+            "mode": "async",
+            "model_package_group": "churn",
+            "instance_type": "ml.g5.xlarge",
+            "min_instances": 0,
+            "max_instances": 4,
+        },
+        {
+            "mode": "realtime",
+            "model_package_arn": "arn:aws:sagemaker:us-east-1:222222222222:model-package/fraud/7",
+            "instance_type": "ml.g5.2xlarge",
+            "max_instances": 4,
+            "max_rps_per_instance": 10,
+            "gpu_utilization_target": 70,
+            "data_capture_percent": 10,
+            "deployment": {"traffic_routing": "CANARY"},
+        },
+        {
+            "mode": "serverless",
+            "image": {"repository": "pytorch-inference", "tag": "2.6.0-cpu-py312-ubuntu22.04-sagemaker"},
+            "model_data_url": "s3://models-bucket/faq/model.tar.gz",
+        },
     ]
     return {"endpoints": [{"name": f"model-{i:03d}", **modes[i % len(modes)]} for i in range(count)]}
 
@@ -102,7 +119,7 @@ def config_error(entry: dict[str, Any]) -> str:
 
 def test_given_two_model_sources_then_refused() -> None:
     message = config_error({"model_package_group": "g", "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/r:t"})
-    assert "`endpoints[0].model` = [\"image\", \"model_package_group\"]: give exactly one of" in message
+    assert '`endpoints[0].model` = ["image", "model_package_group"]: give exactly one of' in message
 
 
 def test_given_no_model_source_then_refused() -> None:
@@ -111,12 +128,12 @@ def test_given_no_model_source_then_refused() -> None:
 
 def test_given_model_data_without_an_image_then_refused() -> None:
     message = config_error({"model_package_group": "g", "model_data_url": "s3://bkt/m.tar.gz"})
-    assert "`endpoints[0].model_data_url` = \"s3://bkt/m.tar.gz\": allowed only together with image" in message
+    assert '`endpoints[0].model_data_url` = "s3://bkt/m.tar.gz": allowed only together with image' in message
 
 
 def test_given_async_settings_on_a_realtime_entry_then_refused() -> None:
     message = config_error({"model_package_group": "g", "async": {"invocation_timeout_seconds": 60}})
-    assert "`endpoints[0].async` = \"realtime\": async settings are allowed only with mode: async" in message
+    assert '`endpoints[0].async` = "realtime": async settings are allowed only with mode: async' in message
 
 
 def test_given_an_invocation_timeout_above_an_hour_in_config_then_refused() -> None:
@@ -148,7 +165,12 @@ def test_given_duplicate_endpoint_names_then_refused() -> None:
 def test_given_a_catalog_refusal_from_config_then_synth_stops_with_the_endpoint_named(tmp_path: Path) -> None:
     from sagemaker_platform.errors import PropsError
 
-    config = parse_config({"endpoints": [{"name": "e", "mode": "serverless", "instance_type": "ml.g5.xlarge",
-                                          "model_package_group": "g"}]})
-    with pytest.raises(PropsError, match="(?s)Endpoint mlplatform-e-staging: invalid props:.*refuse GPUs"):
+    config = parse_config(
+        {
+            "endpoints": [
+                {"name": "e", "mode": "serverless", "instance_type": "ml.g5.xlarge", "model_package_group": "g"}
+            ]
+        }
+    )
+    with pytest.raises(PropsError, match=r"(?s)Endpoint mlplatform-e-staging: invalid props:.*refuse GPUs"):
         build_platform(cdk.App(outdir=str(tmp_path)), config, account="staging")
