@@ -1229,19 +1229,12 @@ class Endpoint(Construct):
         )
         self.endpoint_config.node.add_dependency(self.model)
         if self.volume_key is None:
-            reason = (
+            acknowledge_no_volume_key(
+                self.endpoint_config,
                 "no volume KMS key: serverless endpoints have no customer volume"
                 if settings.mode == "serverless"
-                else "instance type has local NVMe storage, hardware-encrypted; CreateEndpointConfig refuses KmsKeyId"
+                else NVME_NO_KEY_REASON,
             )
-            acknowledge(
-                self.endpoint_config,
-                {
-                    "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured": reason,
-                    "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured": reason,
-                },
-            )
-            skip_checkov(self.endpoint_config, {"CKV_AWS_98": reason})
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",
@@ -1605,15 +1598,7 @@ class InferenceComponentEndpoint(Construct):
         _override(self.endpoint_config, {"ProductionVariants": [variant]})
         self.endpoint_config.node.add_dependency(self.role)
         if volume_key is None:
-            reason = "instance type has local NVMe storage, hardware-encrypted; CreateEndpointConfig refuses KmsKeyId"
-            acknowledge(
-                self.endpoint_config,
-                {
-                    "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured": reason,
-                    "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured": reason,
-                },
-            )
-            skip_checkov(self.endpoint_config, {"CKV_AWS_98": reason})
+            acknowledge_no_volume_key(self.endpoint_config, NVME_NO_KEY_REASON)
         self.endpoint = sagemaker.CfnEndpoint(
             self, "Endpoint", endpoint_name=endpoint_name, endpoint_config_name=config_name
         )
@@ -1720,6 +1705,21 @@ def create_model(
             model, {"CKV_AWS_370": "network isolation turned off on purpose: the container needs outbound access"}
         )
     return model
+
+
+NVME_NO_KEY_REASON = "instance type has local NVMe storage, hardware-encrypted; CreateEndpointConfig refuses KmsKeyId"
+
+
+def acknowledge_no_volume_key(config: sagemaker.CfnEndpointConfig, reason: str) -> None:
+    """cdk-nag and checkov findings of an endpoint config that may not have a volume KMS key."""
+    acknowledge(
+        config,
+        {
+            "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured": reason,
+            "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured": reason,
+        },
+    )
+    skip_checkov(config, {"CKV_AWS_98": reason})
 
 
 def grant_endpoint_runtime(
