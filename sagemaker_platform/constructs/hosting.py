@@ -981,7 +981,8 @@ class Endpoint(Construct):
             self._grant_bucket_write(f"data-capture/{endpoint_name}/*")
 
         self.alarms = self._create_alarms()
-        rollback = [self.alarms[name].alarm_name for name in ("errors_5xx", "latency_p99") if name in self.alarms]
+        # Literal names (set on the alarms): the pipeline's spec needs no token for them.
+        rollback = [f"{endpoint_name}-5xx", f"{endpoint_name}-latency-p99"]
         self.deployment_spec: dict[str, Any] = render_deployment_spec(
             endpoint_name=endpoint_name,
             settings=self.settings,
@@ -1242,6 +1243,9 @@ class Endpoint(Construct):
             endpoint_config_name=config_name,
         )
         _override(self.endpoint, {"DeploymentConfig": spec["deployment_config"]})
+        if spec["deployment_config"] is not None:
+            # The rollback alarms are named, not referenced: order them before the endpoint explicitly.
+            self.endpoint.node.add_dependency(self.alarms["errors_5xx"], self.alarms["latency_p99"])
         self.endpoint.node.add_dependency(self.endpoint_config)
         self.endpoint.node.add_dependency(self.role)
         for variant in settings.variants:

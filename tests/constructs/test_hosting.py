@@ -262,7 +262,12 @@ def test_given_realtime_gpu_endpoint_then_target_tracking_on_invocations_and_gpu
     endpoint = only(template, "AWS::SageMaker::Endpoint", "Realtime")
     routing = endpoint["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
     assert routing["Type"] == "LINEAR" and routing["LinearStepSize"] == {"Type": "CAPACITY_PERCENT", "Value": 25}
-    assert len(endpoint["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]) == 2
+    assert endpoint["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"] == [
+        {"AlarmName": "llm-rt-5xx"},
+        {"AlarmName": "llm-rt-latency-p99"},
+    ]
+    alarm_names = {a["AlarmName"] for a in all_of(template, "AWS::CloudWatch::Alarm", "Realtime")}
+    assert {"llm-rt-5xx", "llm-rt-latency-p99"} <= alarm_names
 
 
 def test_given_a_large_gpu_type_then_large_model_defaults_apply(template: dict[str, Any]) -> None:
@@ -530,3 +535,42 @@ def test_the_construct_template_is_cfn_lint_clean(
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_given_several_variants_vpc_and_an_ecr_image_then_each_variant_scales_and_the_model_is_in_the_vpc() -> None:
+    from aws_cdk import aws_ecr as ecr
+
+    from sagemaker_platform.constructs.hosting import VpcPlacement
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "Variants", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    repository = ecr.Repository.from_repository_name(stack, "Repo", "my-server")
+    variants = tuple(
+        VariantSettings(
+            instance_type="ml.g5.xlarge", name=name, max_instances=2, max_rps_per_instance=8, initial_weight=weight
+        )
+        for name, weight in (("Blue", 0.9), ("Green", 0.1))
+    )
+    endpoint = Endpoint(
+        stack,
+        "E",
+        endpoint_name="ab",
+        model=ModelSource.from_image(ContainerImage.from_ecr_repository(repository, "v3")),
+        settings=EndpointSettings(
+            variants=variants, vpc=VpcPlacement(("subnet-0123456789abcdef0",), ("sg-0123456789abcdef0",))
+        ),
+    )
+    template = app.synth().get_stack_by_name("Variants").template
+    targets = all_of(template, "AWS::ApplicationAutoScaling::ScalableTarget", "E")
+    assert sorted(t["ResourceId"] for t in targets) == ["endpoint/ab/variant/Blue", "endpoint/ab/variant/Green"]
+    config = only(template, "AWS::SageMaker::EndpointConfig", "E")
+    assert [v["InitialVariantWeight"] for v in config["ProductionVariants"]] == [0.9, 0.1]
+    model = only(template, "AWS::SageMaker::Model", "E")
+    assert model["VpcConfig"] == {"Subnets": ["subnet-0123456789abcdef0"], "SecurityGroupIds": ["sg-0123456789abcdef0"]}
+    assert model["EnableNetworkIsolation"] is True
+    assert "my-server:v3" in json.dumps(model["PrimaryContainer"]["Image"])
+    statements = json.dumps(
+        [p["Properties"]["PolicyDocument"] for p in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()]
+    )
+    assert "ec2:CreateNetworkInterface" in statements and "repository/my-server" in statements
+    assert stack.resolve(endpoint.deployment_spec)["vpc_config"]["Subnets"] == ["subnet-0123456789abcdef0"]
