@@ -58,6 +58,7 @@ __all__ = [
     "DataCaptureSettings",
     "DeploymentGuardrails",
     "Endpoint",
+    "EndpointRef",
     "EndpointSettings",
     "HostingShared",
     "InferenceComponent",
@@ -793,6 +794,26 @@ def _override(resource: cdk.CfnResource, properties: dict[str, Any]) -> None:
 # --- constructs -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class EndpointRef:
+    """An endpoint known by name: enough to grant invoking it and to read its metrics."""
+
+    endpoint_name: str
+    endpoint_arn: str
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let `grantee` invoke the endpoint (InvokeEndpoint, with response stream)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(INVOKE_ACTIONS), resource_arns=[self.endpoint_arn]
+        )
+
+    def grant_invoke_async(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let `grantee` call InvokeEndpointAsync (S3 input/output grants are the bucket owner's to give)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(INVOKE_ASYNC_ACTIONS), resource_arns=[self.endpoint_arn]
+        )
+
+
 class HostingShared(Construct):
     """What many endpoints share: a KMS key, an S3 bucket (async input/output, data capture) and an alarm topic.
 
@@ -1012,6 +1033,16 @@ class Endpoint(Construct):
                 description=f"Deployment spec (version {SPEC_VERSION}) of endpoint {endpoint_name}",
                 tier=ssm.ParameterTier.STANDARD,
             )
+
+    # --- imports ------------------------------------------------------------------------------
+
+    @staticmethod
+    def from_endpoint_name(scope: Construct, endpoint_name: str) -> EndpointRef:
+        """An existing endpoint (e.g. one the deploy pipeline created, or another stack's) by its stable name."""
+        arn = cdk.Stack.of(scope).format_arn(
+            service="sagemaker", resource="endpoint", resource_name=endpoint_name.lower()
+        )
+        return EndpointRef(endpoint_name=endpoint_name, endpoint_arn=arn)
 
     # --- public API ---------------------------------------------------------------------------
 

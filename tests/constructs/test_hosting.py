@@ -574,3 +574,24 @@ def test_given_several_variants_vpc_and_an_ecr_image_then_each_variant_scales_an
     )
     assert "ec2:CreateNetworkInterface" in statements and "repository/my-server" in statements
     assert stack.resolve(endpoint.deployment_spec)["vpc_config"]["Subnets"] == ["subnet-0123456789abcdef0"]
+
+
+def test_given_an_endpoint_by_name_then_invoke_grants_target_its_arn() -> None:
+    stack = cdk.Stack(cdk.App(), "Import", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    ref = Endpoint.from_endpoint_name(stack, "mlplatform-churn-async-prod")
+    assert stack.resolve(ref.endpoint_arn) == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":sagemaker:us-east-1:123456789012:endpoint/mlplatform-churn-async-prod",
+            ],
+        ]
+    }
+    role = iam.Role(stack, "R", assumed_by=iam.AccountRootPrincipal())
+    ref.grant_invoke_async(role)
+    (policy,) = resources_of_type(cdk.assertions.Template.from_stack(stack).to_json(), "AWS::IAM::Policy").values()
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "sagemaker:InvokeEndpointAsync", "Effect": "Allow", "Resource": stack.resolve(ref.endpoint_arn)}
+    ]
