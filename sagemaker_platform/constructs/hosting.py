@@ -255,6 +255,19 @@ class AsyncOutput:
 
 # --- pure rendering: the one source of truth ---------------------------------------------------
 
+AlarmKind = Literal["latency_p99", "errors_5xx", "gpu_memory", "backlog_age"]
+_ALARM_SUFFIXES: dict[str, str] = {
+    "latency_p99": "latency-p99",
+    "errors_5xx": "5xx",
+    "gpu_memory": "gpu-memory",
+    "backlog_age": "backlog-age",
+}
+
+
+def alarm_name(endpoint_name: str, kind: AlarmKind) -> str:
+    """The deterministic name of an endpoint's alarm (rollback alarms are referenced by it)."""
+    return f"{endpoint_name}-{_ALARM_SUFFIXES[kind]}"
+
 
 def variant_defaults(variant: VariantSettings) -> VariantSettings:
     """`variant` with the catalog's large-model defaults filled in where it leaves them None."""
@@ -1002,8 +1015,8 @@ class Endpoint(Construct):
             self._grant_bucket_write(f"data-capture/{endpoint_name}/*")
 
         self.alarms = self._create_alarms()
-        # Literal names (set on the alarms): the pipeline's spec needs no token for them.
-        rollback = [f"{endpoint_name}-5xx", f"{endpoint_name}-latency-p99"]
+        # Literal names (the alarms carry them): the pipeline's spec needs no token for them.
+        rollback = [alarm_name(endpoint_name, "errors_5xx"), alarm_name(endpoint_name, "latency_p99")]
         self.deployment_spec: dict[str, Any] = render_deployment_spec(
             endpoint_name=endpoint_name,
             settings=self.settings,
@@ -1308,14 +1321,14 @@ class Endpoint(Construct):
         alarms: dict[str, cloudwatch.Alarm] = {
             "latency_p99": self._alarm(
                 "LatencyP99Alarm",
-                f"{name}-latency-p99",
+                alarm_name(name, "latency_p99"),
                 self.metric_model_latency(),
                 thresholds.latency_p99_ms * 1000,  # ModelLatency is in microseconds
                 f"p99 model latency of {name} above {thresholds.latency_p99_ms} ms",
             ),
             "errors_5xx": self._alarm(
                 "Errors5xxAlarm",
-                f"{name}-5xx",
+                alarm_name(name, "errors_5xx"),
                 self.metric_invocation_5xx_errors(),
                 thresholds.errors_5xx,
                 f"{name} returned {thresholds.errors_5xx} or more 5XX errors in 5 minutes",
@@ -1327,7 +1340,7 @@ class Endpoint(Construct):
         if spec is not None and spec.is_gpu:
             alarms["gpu_memory"] = self._alarm(
                 "GpuMemoryAlarm",
-                f"{name}-gpu-memory",
+                alarm_name(name, "gpu_memory"),
                 self.metric_gpu_memory_utilization(),
                 thresholds.gpu_memory_percent * spec.gpu_count,  # the metric sums the instance's GPUs
                 f"GPU memory of {name} above {thresholds.gpu_memory_percent} % per GPU",
@@ -1338,7 +1351,7 @@ class Endpoint(Construct):
                 age = 2 * self.settings.async_settings.invocation_timeout_seconds
             alarms["backlog_age"] = self._alarm(
                 "BacklogAgeAlarm",
-                f"{name}-backlog-age",
+                alarm_name(name, "backlog_age"),
                 self.metric_backlog_age(),
                 age,
                 f"oldest queued request of {name} older than {age} s",
