@@ -1,22 +1,36 @@
-"""`python -m bench`: run every benchmark module listed here (each exposes `main()`), in order."""
+"""`python -m bench`: run every registered benchmark module in turn, printing its figures.
+
+    python -m bench                 # all of them
+    python -m bench synth hosting   # only these (by module name)
+
+Each module exposes `main()` or `run()`; figures are printed, never asserted.
+"""
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
-MODULES = [
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+BENCHMARKS: list[str] = [
     "bench.registry",
+    "bench.hosting",
 ]
 
 
 def main(argv: list[str]) -> int:
-    selected = [name for name in MODULES if not argv or name.rsplit(".", 1)[-1] in argv]
-    for name in selected:
-        print(f"== {name}")
-        importlib.import_module(name).main()
+    wanted = set(argv)
+    for name in BENCHMARKS:
+        if wanted and name.rsplit(".", 1)[-1] not in wanted:
+            continue
+        print(f"== {name}", flush=True)
+        module = importlib.import_module(name)
+        entry = getattr(module, "main", None) or module.run
+        entry()
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:]))

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
 from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name
+from sagemaker_platform.stacks.hosting import HostingStack
 from sagemaker_platform.stacks.registry import ModelEventsStack, RegistryStack, WorkloadAccessStack, workload_accounts
 
 
@@ -27,6 +28,16 @@ def build_platform(
 
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
     _add_registry_stacks(scope, config, stacks, wants)
+    if config.endpoints:
+        for stage in ("staging", "prod"):
+            if wants(stage):
+                stacks[f"hosting-{stage}"] = HostingStack(
+                    scope,
+                    stack_name(config, "hosting", stage),
+                    config=config,
+                    stage=stage,
+                    env=stack_env(config, stage),
+                )
     return stacks
 
 

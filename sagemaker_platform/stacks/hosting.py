@@ -1,0 +1,163 @@
+"""`HostingStack`: the `endpoints` of the platform config, one stack per stage (staging, prod).
+
+Each stage's stack holds what its endpoints share (KMS key, bucket, alarm topic) and spreads the
+endpoints over nested stacks so that 100 endpoints stay far below CloudFormation's 500 resources and
+1 MB per template. An endpoint's nested stack is chosen from a hash of its name, never from its position
+in the list: adding or removing another endpoint never moves it (a move would delete and re-create it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from sagemaker_platform import naming
+from sagemaker_platform.config import EndpointConfig, EndpointDlcImageConfig, PlatformConfig
+from sagemaker_platform.constructs.hosting import (
+    AlarmThresholds,
+    AsyncSettings,
+    DataCaptureSettings,
+    DeploymentGuardrails,
+    Endpoint,
+    EndpointSettings,
+    HostingShared,
+    ServerlessSettings,
+    VariantSettings,
+    VpcPlacement,
+)
+from sagemaker_platform.constructs.hosting_catalog import ContainerImage, ModelData, ModelSource, RegistryArtifacts
+from sagemaker_platform.errors import ProblemCollector
+from sagemaker_platform.stacks.base import tag_platform
+
+ENDPOINT_GROUPS = 16
+"""Nested stacks per stage. Fixed: changing it would move endpoints between nested stacks."""
+MAX_ENDPOINTS_PER_GROUP = 20
+"""About 20 resources per endpoint: 20 endpoints keep a nested stack under 500 resources."""
+
+
+def endpoint_group(name: str) -> int:
+    """The nested stack (0-15) of endpoint `name`: a stable hash of the name."""
+    return int(hashlib.sha256(name.encode()).hexdigest(), 16) % ENDPOINT_GROUPS
+
+
+class HostingStack(cdk.Stack):
+    """The endpoints of one stage. Example: ``HostingStack(app, "mlplatform-hosting-prod", config=c, stage="prod")``."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, config: PlatformConfig, stage: naming.Stage, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, id, description=f"{config.name} GPU endpoint hosting ({stage})", **kwargs)
+        tag_platform(self, config, "hosting")
+        self.stage = stage
+        # A deterministic bucket name: endpoints in the nested stacks build their grants from it.
+        self.shared = HostingShared(
+            self, "Shared", bucket_name=f"{config.name}-{stage}-ep-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}"
+        )
+        groups: dict[int, list[EndpointConfig]] = {}
+        for entry in config.endpoints:
+            groups.setdefault(endpoint_group(entry.name), []).append(entry)
+        problems = ProblemCollector("HostingStack")
+        for index, entries in sorted(groups.items()):
+            problems.check(
+                len(entries) <= MAX_ENDPOINTS_PER_GROUP,
+                f"endpoints {[e.name for e in entries]} all hash to nested stack {index}; at most "
+                f"{MAX_ENDPOINTS_PER_GROUP} fit one nested stack: rename one of them",
+            )
+        problems.raise_if_any()
+        self.endpoints: dict[str, Endpoint] = {}
+        for index, entries in sorted(groups.items()):
+            group = cdk.NestedStack(self, f"Endpoints{index:02d}", description=f"{config.name} endpoints ({stage})")
+            for entry in entries:
+                model, settings = endpoint_props(entry)
+                self.endpoints[entry.name] = Endpoint(
+                    group,
+                    entry.name,
+                    endpoint_name=naming.endpoint_name(config.name, entry.name, stage),
+                    model=model,
+                    settings=settings,
+                    shared=self.shared,
+                    # Stage-qualified: staging and prod share one account in the sandbox.
+                    role_name=naming.endpoint_role_name(config.name, f"{entry.name}-{stage}"),
+                    deployment_spec_parameter_name=naming.deployment_spec_parameter_name(
+                        config.name, entry.name, stage
+                    ),
+                )
+
+
+def endpoint_props(entry: EndpointConfig) -> tuple[ModelSource, EndpointSettings]:
+    """The construct props of one `endpoints` entry."""
+    artifacts = (
+        None
+        if entry.model_artifacts_bucket is None
+        else RegistryArtifacts(entry.model_artifacts_bucket, entry.model_artifacts_key_arn)
+    )
+    if entry.model_package_arn is not None:
+        model = ModelSource.from_model_package(entry.model_package_arn, artifacts=artifacts)
+    elif entry.model_package_group is not None:
+        model = ModelSource.from_model_package_group(entry.model_package_group, artifacts=artifacts)
+    else:
+        image = (
+            ContainerImage.from_dlc(entry.image.repository, entry.image.tag, account=entry.image.account)
+            if isinstance(entry.image, EndpointDlcImageConfig)
+            else ContainerImage.from_uri(str(entry.image))
+        )
+        data = None if entry.model_data_url is None else ModelData.from_url(entry.model_data_url)
+        model = ModelSource.from_image(image, data)
+    serverless = None
+    if entry.mode == "serverless":
+        sizing = entry.serverless
+        serverless = (
+            ServerlessSettings()
+            if sizing is None
+            else ServerlessSettings(sizing.memory_size_mb, sizing.max_concurrency, sizing.provisioned_concurrency)
+        )
+    variant = VariantSettings(
+        instance_type=entry.instance_type,
+        min_instances=entry.min_instances,
+        max_instances=entry.max_instances,
+        initial_instances=entry.initial_instances,
+        max_rps_per_instance=entry.max_rps_per_instance,
+        safety_factor=entry.safety_factor,
+        gpu_utilization_target=entry.gpu_utilization_target,
+        volume_size_gb=entry.volume_size_gb,
+        model_data_download_timeout_seconds=entry.model_data_download_timeout_seconds,
+        container_startup_health_check_timeout_seconds=entry.container_startup_health_check_timeout_seconds,
+        serverless=serverless,
+    )
+    async_config = entry.async_
+    settings = EndpointSettings(
+        mode=entry.mode,
+        variants=(variant,),
+        async_inference=None
+        if async_config is None
+        else AsyncSettings(
+            max_concurrent_invocations_per_instance=async_config.max_concurrent_invocations_per_instance,
+            invocation_timeout_seconds=async_config.invocation_timeout_seconds,
+            backlog_per_instance_target=async_config.backlog_per_instance_target,
+        ),
+        data_capture=None
+        if entry.data_capture_percent is None
+        else DataCaptureSettings(sampling_percentage=entry.data_capture_percent),
+        deployment=None
+        if entry.deployment is None
+        else DeploymentGuardrails(
+            traffic_routing=entry.deployment.traffic_routing,
+            step_percent=entry.deployment.step_percent,
+            wait_seconds=entry.deployment.wait_seconds,
+            termination_wait_seconds=entry.deployment.termination_wait_seconds,
+        ),
+        alarms=AlarmThresholds(
+            latency_p99_ms=entry.alarms.latency_p99_ms,
+            errors_5xx=entry.alarms.errors_5xx,
+            gpu_memory_percent=entry.alarms.gpu_memory_percent,
+            backlog_age_seconds=entry.alarms.backlog_age_seconds,
+        ),
+        vpc=None
+        if entry.vpc is None
+        else VpcPlacement(tuple(entry.vpc.subnet_ids), tuple(entry.vpc.security_group_ids)),
+        network_isolation=entry.network_isolation,
+    )
+    return model, settings
