@@ -16,13 +16,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
-from pydantic import PlainValidator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from sagemaker_platform import tuning_spec
 from sagemaker_platform.errors import ConfigError
 from sagemaker_platform.regions import ALL_REGIONS
-from sagemaker_platform import tuning_spec
 
 CONTEXT_KEY = "platform"
 CONFIG_PATH_CONTEXT_KEY = "config"

@@ -35,9 +35,12 @@ def _load() -> ModuleType:
 _runtime = _load()
 
 BUILTIN_IMAGE_VERSIONS = _runtime.BUILTIN_IMAGE_VERSIONS
+ECR_IMAGE_PATTERN = _runtime.ECR_IMAGE_PATTERN
 Environment = _runtime.Environment
+INSTANCE_TYPE_PATTERN = _runtime.INSTANCE_TYPE_PATTERN
 MAX_PARENT_TUNING_JOBS: int = _runtime.MAX_PARENT_TUNING_JOBS
 Problem = _runtime.Problem
+SPEC_NAME_PATTERN = _runtime.SPEC_NAME_PATTERN
 SpecError = _runtime.SpecError
 TuningSpec = _runtime.TuningSpec
 XGBOOST_REGISTRY_ACCOUNTS: dict[str, str] = _runtime.XGBOOST_REGISTRY_ACCOUNTS
@@ -53,8 +56,11 @@ SOURCE_PATH = Path(str(_runtime.__file__))
 
 __all__ = [
     "BUILTIN_IMAGE_VERSIONS",
+    "ECR_IMAGE_PATTERN",
+    "INSTANCE_TYPE_PATTERN",
     "MAX_PARENT_TUNING_JOBS",
     "SOURCE_PATH",
+    "SPEC_NAME_PATTERN",
     "XGBOOST_REGISTRY_ACCOUNTS",
     "Environment",
     "Problem",

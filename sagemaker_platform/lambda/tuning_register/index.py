@@ -45,8 +45,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def parse_event(event: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    if not isinstance(event, dict) or not isinstance(event.get("tuning"), dict) or not isinstance(
-        event.get("register"), dict
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("tuning"), dict)
+        or not isinstance(event.get("register"), dict)
     ):
         raise InvalidEventError(f"expected {{'tuning': {{...}}, 'register': {{...}}}}, got {str(event)[:500]}")
     settings = event["register"]

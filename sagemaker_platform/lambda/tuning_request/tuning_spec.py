@@ -49,7 +49,7 @@ MAX_TRAINING_RUNTIME_SECONDS = 2_419_200  # 28 days, the training job quota
 RUN_ID_LENGTH = 12
 MAX_SPEC_NAME_LENGTH = 32 - 1 - RUN_ID_LENGTH
 
-SPEC_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,%d}$" % (MAX_SPEC_NAME_LENGTH - 1))
+SPEC_NAME_PATTERN = re.compile(rf"^[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,{MAX_SPEC_NAME_LENGTH - 1}}}$")
 TUNING_JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
 MODEL_PACKAGE_GROUP_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 CHANNEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
@@ -295,8 +295,16 @@ class _Reader:
                 self.add(_join(path, key), None, "required key is missing")
         return dict(data)
 
-    def string(self, data: Mapping[str, Any], key: str, path: str, *, pattern: re.Pattern[str] | None = None,
-               allowed: Sequence[str] | None = None, hint: str = "") -> str | None:
+    def string(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        pattern: re.Pattern[str] | None = None,
+        allowed: Sequence[str] | None = None,
+        hint: str = "",
+    ) -> str | None:
         value = data.get(key)
         where = _join(path, key)
         if value is None:
@@ -312,8 +320,17 @@ class _Reader:
             return None
         return value
 
-    def integer(self, data: Mapping[str, Any], key: str, path: str, *, minimum: int, maximum: int,
-                default: int | None = None, hint: str = "") -> int | None:
+    def integer(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        minimum: int,
+        maximum: int,
+        default: int | None = None,
+        hint: str = "",
+    ) -> int | None:
         value = data.get(key, default)
         if value is None:
             return None
@@ -339,8 +356,17 @@ class _Reader:
             return default
         return value
 
-    def string_list(self, data: Mapping[str, Any], key: str, path: str, *, minimum: int, maximum: int,
-                    pattern: re.Pattern[str] | None = None, hint: str = "") -> tuple[str, ...]:
+    def string_list(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        minimum: int,
+        maximum: int,
+        pattern: re.Pattern[str] | None = None,
+        hint: str = "",
+    ) -> tuple[str, ...]:
         value = data.get(key)
         where = _join(path, key)
         if value is None:
@@ -373,39 +399,73 @@ def parse_spec(raw: Any, *, allow_schedule: bool = True) -> TuningSpec:
     data = r.mapping(raw, "", _SPEC_KEYS)
     if data is None:
         raise SpecError(r.problems)
-    name = r.string(data, "name", "", pattern=SPEC_NAME_PATTERN,
-                    hint=f"letters, digits and inner hyphens, at most {MAX_SPEC_NAME_LENGTH} characters "
-                    f"(the tuning job name adds a {RUN_ID_LENGTH + 1}-character run id; SageMaker allows 32)")
+    name = r.string(
+        data,
+        "name",
+        "",
+        pattern=SPEC_NAME_PATTERN,
+        hint=f"letters, digits and inner hyphens, at most {MAX_SPEC_NAME_LENGTH} characters "
+        f"(the tuning job name adds a {RUN_ID_LENGTH + 1}-character run id; SageMaker allows 32)",
+    )
     strategy = r.string(data, "strategy", "", allowed=STRATEGIES)
     objective_metric, objective_type = _objective(r, data)
     metric_definitions = _metric_definitions(r, data)
     ranges = _ranges(r, data)
     static = _static_hyperparameters(r, data)
     early_stopping = r.string(data, "early_stopping", "", allowed=EARLY_STOPPING_TYPES) or "Off"
-    max_jobs = r.integer(data, "max_jobs", "", minimum=1, maximum=MAX_TRAINING_JOBS,
-                         hint=" (the default service quota of training jobs per tuning job)")
-    max_parallel = r.integer(data, "max_parallel_jobs", "", minimum=1, maximum=MAX_PARALLEL_TRAINING_JOBS,
-                             default=1, hint=" (the default service quota of concurrent training jobs per tuning job)")
-    max_runtime = r.integer(data, "max_runtime_seconds", "", minimum=MIN_TUNING_RUNTIME_SECONDS,
-                            maximum=MAX_TUNING_RUNTIME_SECONDS)
+    max_jobs = r.integer(
+        data,
+        "max_jobs",
+        "",
+        minimum=1,
+        maximum=MAX_TRAINING_JOBS,
+        hint=" (the default service quota of training jobs per tuning job)",
+    )
+    max_parallel = r.integer(
+        data,
+        "max_parallel_jobs",
+        "",
+        minimum=1,
+        maximum=MAX_PARALLEL_TRAINING_JOBS,
+        default=1,
+        hint=" (the default service quota of concurrent training jobs per tuning job)",
+    )
+    max_runtime = r.integer(
+        data, "max_runtime_seconds", "", minimum=MIN_TUNING_RUNTIME_SECONDS, maximum=MAX_TUNING_RUNTIME_SECONDS
+    )
     random_seed = r.integer(data, "random_seed", "", minimum=0, maximum=2**31 - 1)
     hyperband = _hyperband(r, data)
     image = _image(r, data)
-    instance_type = r.string(data, "instance_type", "", pattern=INSTANCE_TYPE_PATTERN,
-                             hint="must be a SageMaker training instance type such as ml.m5.large")
+    instance_type = r.string(
+        data,
+        "instance_type",
+        "",
+        pattern=INSTANCE_TYPE_PATTERN,
+        hint="must be a SageMaker training instance type such as ml.m5.large",
+    )
     instance_count = r.integer(data, "instance_count", "", minimum=1, maximum=100, default=1)
     volume = r.integer(data, "volume_size_gb", "", minimum=1, maximum=16384, default=30)
     max_run = r.integer(data, "max_run_seconds", "", minimum=1, maximum=MAX_TRAINING_RUNTIME_SECONDS, default=3600)
     channels = _channels(r, data)
-    group = r.string(data, "model_package_group", "", pattern=MODEL_PACKAGE_GROUP_PATTERN,
-                     hint="must be a model package group name: letters, digits and inner hyphens, at most 63")
+    group = r.string(
+        data,
+        "model_package_group",
+        "",
+        pattern=MODEL_PACKAGE_GROUP_PATTERN,
+        hint="must be a model package group name: letters, digits and inner hyphens, at most 63",
+    )
     isolation = r.boolean(data, "enable_network_isolation", "", False)
     warm_start = _warm_start(r, data)
     spot = _spot(r, data)
     vpc = _vpc(r, data)
     inference = _inference(r, data)
-    schedule = r.string(data, "schedule", "", pattern=SCHEDULE_PATTERN,
-                        hint="must be an EventBridge Scheduler expression: rate(N minutes|hours|days) or cron(...)")
+    schedule = r.string(
+        data,
+        "schedule",
+        "",
+        pattern=SCHEDULE_PATTERN,
+        hint="must be an EventBridge Scheduler expression: rate(N minutes|hours|days) or cron(...)",
+    )
     if schedule is not None and not allow_schedule:
         r.add("schedule", schedule, "a schedule is set in the platform config, not in a spec passed at run time")
 
@@ -414,8 +474,11 @@ def parse_spec(raw: Any, *, allow_schedule: bool = True) -> TuningSpec:
         r.add("max_parallel_jobs", max_parallel, f"must be <= max_jobs ({max_jobs})")
     _check_objective(r, image, objective_metric, objective_type, metric_definitions)
     if spot is not None and max_run is not None and spot.max_wait_seconds < max_run:
-        r.add("spot.max_wait_seconds", spot.max_wait_seconds,
-              f"must be >= max_run_seconds ({max_run}): the wait for spot capacity includes the run")
+        r.add(
+            "spot.max_wait_seconds",
+            spot.max_wait_seconds,
+            f"must be >= max_run_seconds ({max_run}): the wait for spot capacity includes the run",
+        )
 
     if r.problems:
         raise SpecError(r.problems)
@@ -518,8 +581,9 @@ def _ranges(r: _Reader, data: Mapping[str, Any]) -> tuple[ParameterRange, ...]:
     result: list[ParameterRange] = []
     for name in sorted(value):
         path = f"ranges.{name}"
-        entry = r.mapping(value[name], path, {"type": True, "min": False, "max": False, "scaling": False,
-                                              "values": False})
+        entry = r.mapping(
+            value[name], path, {"type": True, "min": False, "max": False, "scaling": False, "values": False}
+        )
         if entry is None:
             continue
         kind = r.string(entry, "type", path, allowed=RANGE_TYPES)
@@ -531,8 +595,11 @@ def _ranges(r: _Reader, data: Mapping[str, Any]) -> tuple[ParameterRange, ...]:
             result.append(ParameterRange(name, kind, values=values))
         elif kind in ("integer", "continuous"):
             if "values" in entry:
-                r.add(f"{path}.values", entry["values"], f"not allowed for a{'n' if kind == 'integer' else ''} "
-                      f"{kind} range (use min and max)")
+                r.add(
+                    f"{path}.values",
+                    entry["values"],
+                    f"not allowed for a{'n' if kind == 'integer' else ''} {kind} range (use min and max)",
+                )
             low, high = r.number(entry, "min", path), r.number(entry, "max", path)
             scaling = r.string(entry, "scaling", path, allowed=SCALING_TYPES) or "Auto"
             if kind == "integer":
@@ -545,8 +612,11 @@ def _ranges(r: _Reader, data: Mapping[str, Any]) -> tuple[ParameterRange, ...]:
                 elif scaling == "Logarithmic" and low <= 0:
                     r.add(f"{path}.min", low, "Logarithmic scaling needs min > 0")
                 elif scaling == "ReverseLogarithmic" and (kind != "continuous" or low < 0 or high >= 1):
-                    r.add(f"{path}.scaling", scaling,
-                          "ReverseLogarithmic scaling needs a continuous range with 0 <= min < max < 1")
+                    r.add(
+                        f"{path}.scaling",
+                        scaling,
+                        "ReverseLogarithmic scaling needs a continuous range with 0 <= min < max < 1",
+                    )
             result.append(ParameterRange(name, kind, low, high, scaling))
     return tuple(result)
 
@@ -560,7 +630,7 @@ def _static_hyperparameters(r: _Reader, data: Mapping[str, Any]) -> tuple[tuple[
     if not isinstance(value, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) and len(k) <= 256 and len(v) <= 2500 for k, v in value.items()
     ):
-        r.add("static_hyperparameters", value, "must map names to string values (quote numbers: \"10\")")
+        r.add("static_hyperparameters", value, 'must map names to string values (quote numbers: "10")')
         return ()
     if len(value) > MAX_STATIC_HYPERPARAMETERS:
         r.add("static_hyperparameters", len(value), f"at most {MAX_STATIC_HYPERPARAMETERS} hyperparameters")
@@ -601,8 +671,10 @@ def image_problem(image: str) -> str | None:
     """Why `image` is not a training image this platform can run, or None: an ECR URI or a known built-in."""
     if "/" in image:
         if not ECR_IMAGE_PATTERN.match(image):
-            return ("must be an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> "
-                    "(or @sha256:<digest>), or a built-in algorithm such as sagemaker-xgboost:1.7-1")
+            return (
+                "must be an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> "
+                "(or @sha256:<digest>), or a built-in algorithm such as sagemaker-xgboost:1.7-1"
+            )
         return None
     repository, _, version = image.partition(":")
     if version not in BUILTIN_IMAGE_VERSIONS.get(repository, ()):
@@ -644,8 +716,15 @@ def _warm_start(r: _Reader, data: Mapping[str, Any]) -> WarmStart | None:
     if entry is None:
         return None
     kind = r.string(entry, "type", "warm_start", allowed=tuple(WARM_START_TYPES))
-    parents = r.string_list(entry, "parents", "warm_start", minimum=1, maximum=MAX_PARENT_TUNING_JOBS,
-                            pattern=TUNING_JOB_NAME_PATTERN, hint="must be a tuning job name (at most 32 characters)")
+    parents = r.string_list(
+        entry,
+        "parents",
+        "warm_start",
+        minimum=1,
+        maximum=MAX_PARENT_TUNING_JOBS,
+        pattern=TUNING_JOB_NAME_PATTERN,
+        hint="must be a tuning job name (at most 32 characters)",
+    )
     return WarmStart(kind, parents) if kind is not None and parents else None
 
 
@@ -656,8 +735,13 @@ def _spot(r: _Reader, data: Mapping[str, Any]) -> Spot | None:
     if entry is None:
         return None
     wait = r.integer(entry, "max_wait_seconds", "spot", minimum=1, maximum=MAX_TRAINING_RUNTIME_SECONDS)
-    uri = r.string(entry, "checkpoint_s3_uri", "spot", pattern=S3_URI_PATTERN,
-                   hint="must be an S3 URI s3://<bucket>/<prefix>/ (default: the output bucket's checkpoints/)")
+    uri = r.string(
+        entry,
+        "checkpoint_s3_uri",
+        "spot",
+        pattern=S3_URI_PATTERN,
+        hint="must be an S3 URI s3://<bucket>/<prefix>/ (default: the output bucket's checkpoints/)",
+    )
     return Spot(wait, uri) if wait is not None else None
 
 
@@ -667,30 +751,56 @@ def _vpc(r: _Reader, data: Mapping[str, Any]) -> Vpc | None:
     entry = r.mapping(data["vpc"], "vpc", {"subnet_ids": True, "security_group_ids": True})
     if entry is None:
         return None
-    subnets = r.string_list(entry, "subnet_ids", "vpc", minimum=1, maximum=16, pattern=SUBNET_PATTERN,
-                            hint="must be a subnet id subnet-xxxxxxxx")
-    groups = r.string_list(entry, "security_group_ids", "vpc", minimum=1, maximum=5, pattern=SECURITY_GROUP_PATTERN,
-                           hint="must be a security group id sg-xxxxxxxx")
+    subnets = r.string_list(
+        entry,
+        "subnet_ids",
+        "vpc",
+        minimum=1,
+        maximum=16,
+        pattern=SUBNET_PATTERN,
+        hint="must be a subnet id subnet-xxxxxxxx",
+    )
+    groups = r.string_list(
+        entry,
+        "security_group_ids",
+        "vpc",
+        minimum=1,
+        maximum=5,
+        pattern=SECURITY_GROUP_PATTERN,
+        hint="must be a security group id sg-xxxxxxxx",
+    )
     return Vpc(subnets, groups) if subnets and groups else None
 
 
 def _inference(r: _Reader, data: Mapping[str, Any]) -> Inference:
     if "inference" not in data:
         return Inference()
-    entry = r.mapping(data["inference"], "inference", {"image": False, "content_types": False,
-                                                       "response_types": False})
+    entry = r.mapping(data["inference"], "inference", {"image": False, "content_types": False, "response_types": False})
     if entry is None:
         return Inference()
     image = r.string(entry, "image", "inference", pattern=ECR_IMAGE_PATTERN, hint="must be an ECR image URI")
-    content = r.string_list(entry, "content_types", "inference", minimum=1, maximum=10) if "content_types" in entry \
+    content = (
+        r.string_list(entry, "content_types", "inference", minimum=1, maximum=10)
+        if "content_types" in entry
         else Inference.content_types
-    response = r.string_list(entry, "response_types", "inference", minimum=1, maximum=10) \
-        if "response_types" in entry else Inference.response_types
+    )
+    response = (
+        r.string_list(entry, "response_types", "inference", minimum=1, maximum=10)
+        if "response_types" in entry
+        else Inference.response_types
+    )
     return Inference(image, content, response)
 
 
-def _check_strategy(r: _Reader, strategy: str | None, ranges: tuple[ParameterRange, ...], max_jobs: int | None,
-                    early_stopping: str, hyperband: Hyperband | None, warm_start: WarmStart | None) -> None:
+def _check_strategy(
+    r: _Reader,
+    strategy: str | None,
+    ranges: tuple[ParameterRange, ...],
+    max_jobs: int | None,
+    early_stopping: str,
+    hyperband: Hyperband | None,
+    warm_start: WarmStart | None,
+) -> None:
     if strategy == "Grid":
         for item in ranges:
             if item.type != "categorical":
@@ -715,22 +825,34 @@ def _check_strategy(r: _Reader, strategy: str | None, ranges: tuple[ParameterRan
         r.add("warm_start", "set", f"warm start is supported for the Bayesian and Random strategies, not {strategy}")
 
 
-def _check_objective(r: _Reader, image: str | None, metric: str | None, kind: str | None,
-                     definitions: tuple[MetricDefinition, ...]) -> None:
+def _check_objective(
+    r: _Reader, image: str | None, metric: str | None, kind: str | None, definitions: tuple[MetricDefinition, ...]
+) -> None:
     if image is None or metric is None:
         return
     if "/" not in image:  # a built-in algorithm emits its own metrics
         if definitions:
-            r.add("metric_definitions", [d.name for d in definitions],
-                  "a built-in algorithm emits its own metrics: omit metric_definitions")
+            r.add(
+                "metric_definitions",
+                [d.name for d in definitions],
+                "a built-in algorithm emits its own metrics: omit metric_definitions",
+            )
         if metric not in XGBOOST_OBJECTIVES:
-            r.add("objective.metric", metric, f"the built-in XGBoost objective metrics are {', '.join(XGBOOST_OBJECTIVES)}")
+            r.add(
+                "objective.metric",
+                metric,
+                f"the built-in XGBoost objective metrics are {', '.join(XGBOOST_OBJECTIVES)}",
+            )
         elif kind is not None and XGBOOST_OBJECTIVES[metric] != kind:
             r.add("objective.type", kind, f"{metric} is to be {XGBOOST_OBJECTIVES[metric]}d")
         return
     if metric not in {d.name for d in definitions}:
-        r.add("objective.metric", metric, "must be the name of one of metric_definitions (a custom image's "
-              "metrics are read from its log with those regexes)")
+        r.add(
+            "objective.metric",
+            metric,
+            "must be the name of one of metric_definitions (a custom image's "
+            "metrics are read from its log with those regexes)",
+        )
 
 
 # --- the request ------------------------------------------------------------------------------
@@ -763,8 +885,16 @@ def image_uri(image: str, region: str) -> str:
         return image
     account = XGBOOST_REGISTRY_ACCOUNTS.get(region)
     if account is None:
-        raise SpecError([Problem("image", image, f"the built-in image has no registry in {region}; "
-                                 f"regions: {', '.join(sorted(XGBOOST_REGISTRY_ACCOUNTS))}")])
+        raise SpecError(
+            [
+                Problem(
+                    "image",
+                    image,
+                    f"the built-in image has no registry in {region}; "
+                    f"regions: {', '.join(sorted(XGBOOST_REGISTRY_ACCOUNTS))}",
+                )
+            ]
+        )
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     return f"{account}.dkr.ecr.{region}.{suffix}/{image}"
 
@@ -775,9 +905,16 @@ def build_request(spec: TuningSpec, env: Environment, execution_id: str) -> dict
     if spec.spot is not None and spec.spot.checkpoint_s3_uri is not None:
         match = S3_URI_PATTERN.match(spec.spot.checkpoint_s3_uri)
         if match is None or match.group("bucket") != env.output_bucket:
-            raise SpecError([Problem("spot.checkpoint_s3_uri", spec.spot.checkpoint_s3_uri,
-                                     f"must be under s3://{env.output_bucket}/ (the training role may write only "
-                                     "to the tuning output bucket)")])
+            raise SpecError(
+                [
+                    Problem(
+                        "spot.checkpoint_s3_uri",
+                        spec.spot.checkpoint_s3_uri,
+                        f"must be under s3://{env.output_bucket}/ (the training role may write only "
+                        "to the tuning output bucket)",
+                    )
+                ]
+            )
     config: dict[str, Any] = {
         "Strategy": spec.strategy,
         "HyperParameterTuningJobObjective": {"Type": spec.objective_type, "MetricName": spec.objective_metric},
@@ -786,8 +923,12 @@ def build_request(spec: TuningSpec, env: Environment, execution_id: str) -> dict
         "TrainingJobEarlyStoppingType": spec.early_stopping,
     }
     if spec.hyperband is not None:
-        config["StrategyConfig"] = {"HyperbandStrategyConfig": {"MinResource": spec.hyperband.min_resource,
-                                                                "MaxResource": spec.hyperband.max_resource}}
+        config["StrategyConfig"] = {
+            "HyperbandStrategyConfig": {
+                "MinResource": spec.hyperband.min_resource,
+                "MaxResource": spec.hyperband.max_resource,
+            }
+        }
     if spec.random_seed is not None:
         config["RandomSeed"] = spec.random_seed
     request: dict[str, Any] = {
@@ -826,8 +967,9 @@ def _parameter_ranges(ranges: tuple[ParameterRange, ...]) -> dict[str, list[dict
         assert item.min is not None and item.max is not None
         render = (lambda v: str(int(v))) if item.type == "integer" else _num
         key = "IntegerParameterRanges" if item.type == "integer" else "ContinuousParameterRanges"
-        result[key].append({"Name": item.name, "MinValue": render(item.min), "MaxValue": render(item.max),
-                            "ScalingType": item.scaling})
+        result[key].append(
+            {"Name": item.name, "MinValue": render(item.min), "MaxValue": render(item.max), "ScalingType": item.scaling}
+        )
     return {key: value for key, value in result.items() if value}
 
 
@@ -840,8 +982,12 @@ def _training_job_definition(spec: TuningSpec, env: Environment, name: str) -> d
         "RoleArn": env.role_arn,
         "InputDataConfig": [_channel(c, env) for c in spec.channels],
         "OutputDataConfig": {"S3OutputPath": f"s3://{env.output_bucket}/tuning/{name}/", "KmsKeyId": env.kms_key_arn},
-        "ResourceConfig": {"InstanceType": spec.instance_type, "InstanceCount": spec.instance_count,
-                           "VolumeSizeInGB": spec.volume_size_gb, "VolumeKmsKeyId": env.kms_key_arn},
+        "ResourceConfig": {
+            "InstanceType": spec.instance_type,
+            "InstanceCount": spec.instance_count,
+            "VolumeSizeInGB": spec.volume_size_gb,
+            "VolumeKmsKeyId": env.kms_key_arn,
+        },
         "StoppingCondition": {"MaxRuntimeInSeconds": spec.max_run_seconds},
         "EnableNetworkIsolation": spec.enable_network_isolation,
         # Encrypts traffic between the instances of a distributed job; a single instance has none.
@@ -855,16 +1001,23 @@ def _training_job_definition(spec: TuningSpec, env: Environment, name: str) -> d
         uri = spec.spot.checkpoint_s3_uri or f"s3://{env.output_bucket}/checkpoints/{name}/"
         definition["CheckpointConfig"] = {"S3Uri": uri}
     if spec.vpc is not None:
-        definition["VpcConfig"] = {"Subnets": list(spec.vpc.subnet_ids),
-                                   "SecurityGroupIds": list(spec.vpc.security_group_ids)}
+        definition["VpcConfig"] = {
+            "Subnets": list(spec.vpc.subnet_ids),
+            "SecurityGroupIds": list(spec.vpc.security_group_ids),
+        }
     return definition
 
 
 def _channel(channel: Channel, env: Environment) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ChannelName": channel.name,
-        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{env.data_bucket}/{channel.prefix}",
-                                        "S3DataDistributionType": "FullyReplicated"}},
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": f"s3://{env.data_bucket}/{channel.prefix}",
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
     }
     if channel.content_type is not None:
         result["ContentType"] = channel.content_type
