@@ -16,17 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainValidator,
-    ValidationError,
-    model_validator,
-)
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from sagemaker_platform import tuning_spec
 from sagemaker_platform.errors import ConfigError
@@ -202,21 +193,21 @@ def _tuning_spec(value: Any) -> Any:
         raise ValidationError.from_exception_data(
             "TuningSpec",
             [
-                InitErrorDetails(
-                    type=PydanticCustomError(
+                {
+                    "type": PydanticCustomError(
                         "field_problem",
                         "{message}",
                         {"field": problem.path, "value": problem.value, "message": problem.message},
                     ),
-                    loc=(),
-                    input=value,
-                )
+                    "loc": (),
+                    "input": value,
+                }
                 for problem in exc.problems
             ],
         ) from None
 
 
-TuningSpecConfig = Annotated[Any, PlainValidator(_tuning_spec)]
+TuningSpecConfig = Annotated[Any, BeforeValidator(_tuning_spec)]
 """A `tuning` entry: a `tuning_spec.TuningSpec` (keys and rules in the README's Warm-pool tuning section)."""
 
 
