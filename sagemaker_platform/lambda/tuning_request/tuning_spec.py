@@ -469,7 +469,7 @@ def parse_spec(raw: Any, *, allow_schedule: bool = True) -> TuningSpec:
     if schedule is not None and not allow_schedule:
         r.add("schedule", schedule, "a schedule is set in the platform config, not in a spec passed at run time")
 
-    _check_strategy(r, strategy, ranges, max_jobs, early_stopping, hyperband, warm_start)
+    _check_strategy(r, strategy, ranges, max_jobs, "max_jobs" in data, early_stopping, hyperband, warm_start)
     if max_jobs is not None and max_parallel is not None and max_parallel > max_jobs:
         r.add("max_parallel_jobs", max_parallel, f"must be <= max_jobs ({max_jobs})")
     _check_objective(r, image, objective_metric, objective_type, metric_definitions)
@@ -797,6 +797,7 @@ def _check_strategy(
     strategy: str | None,
     ranges: tuple[ParameterRange, ...],
     max_jobs: int | None,
+    max_jobs_given: bool,
     early_stopping: str,
     hyperband: Hyperband | None,
     warm_start: WarmStart | None,
@@ -812,7 +813,7 @@ def _check_strategy(
             r.add("ranges", combinations, f"Grid runs one training job per combination: at most {MAX_TRAINING_JOBS}")
         if max_jobs is not None and max_jobs < combinations:
             r.add("max_jobs", max_jobs, f"Grid runs every combination: omit max_jobs or give at least {combinations}")
-    elif strategy is not None and max_jobs is None:
+    elif strategy is not None and not max_jobs_given:
         r.add("max_jobs", None, f"required for the {strategy} strategy (only Grid derives it from the ranges)")
     if strategy == "Hyperband":
         if early_stopping != "Off":
