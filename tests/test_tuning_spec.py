@@ -348,7 +348,7 @@ def test_given_two_tuning_specs_with_one_name_then_the_config_refuses_them() -> 
 
 
 def test_given_a_launcher_keep_alive_above_an_hour_then_the_config_refuses_it() -> None:
-    with pytest.raises(ConfigError, match="tuning_launcher.keep_alive_seconds"):
+    with pytest.raises(ConfigError, match=r"tuning_launcher\.keep_alive_seconds"):
         parse_config({"tuning_launcher": {"image": "sagemaker-xgboost:1.7-1", "keep_alive_seconds": 3601}})
 
 
