@@ -594,7 +594,7 @@ class TrainingJobLauncher(Construct):
         storage.grant_image_pull(image)
         self.dead_letter_queue = sqs.Queue(
             self,
-            "DeadLetterQueue",
+            "QueueDeadLetters",
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=storage.key,
             enforce_ssl=True,
@@ -614,7 +614,7 @@ class TrainingJobLauncher(Construct):
         )
         self.function = PlatformFunction(
             self,
-            "Launcher",
+            "Function",
             handler_name="tuning_launcher",
             key=storage.key,
             description="Launches SageMaker training jobs from the queue, paced, with warm pools",
