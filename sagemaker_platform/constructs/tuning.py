@@ -88,6 +88,8 @@ class TuningStorage(Construct):
         key: kms.Key | None = None,
     ) -> None:
         super().__init__(scope, id)
+        # Log delivery through a bucket policy, not the legacy LogDeliveryWrite ACL (whatever the app's flags).
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         if key is None:
             key = kms.Key(
                 self,
@@ -106,7 +108,6 @@ class TuningStorage(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
             removal_policy=removal_policy,
         )
         reason = "this bucket receives the server access logs of the tuning buckets; logging it would loop"
