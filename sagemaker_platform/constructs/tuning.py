@@ -593,24 +593,12 @@ class TrainingJobLauncher(Construct):
         self._validate(image, instance_type, keep_alive, requests_per_second, max_concurrency, job_name_prefix)
         self.storage = storage
         storage.grant_image_pull(image)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "QueueDeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=storage.key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
+        self.dead_letter_queue = self._queue("QueueDeadLetters")
         function_timeout = cdk.Duration.minutes(5)
-        self.queue = sqs.Queue(
-            self,
+        self.queue = self._queue(
             "Queue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=storage.key,
-            enforce_ssl=True,
             # Six times the function timeout, as Lambda recommends for SQS event sources.
-            visibility_timeout=cdk.Duration.minutes(30),
-            retention_period=cdk.Duration.days(14),
+            visibility_timeout=cdk.Duration.seconds(function_timeout.to_seconds() * 6),
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=5),
         )
         self.function = PlatformFunction(
@@ -670,6 +658,17 @@ class TrainingJobLauncher(Construct):
     def metric_queue_depth(self, **props: Any) -> Any:
         """Launch requests waiting (ApproximateNumberOfMessagesVisible, maximum over 5 minutes)."""
         return self.queue.metric_approximate_number_of_messages_visible(statistic="Maximum", **props)
+
+    def _queue(self, id: str, **props: Any) -> sqs.Queue:
+        return sqs.Queue(
+            self,
+            id,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.storage.key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+            **props,
+        )
 
     def _validate(
         self,

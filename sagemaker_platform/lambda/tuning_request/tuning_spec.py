@@ -295,6 +295,23 @@ class _Reader:
                 self.add(_join(path, key), None, "required key is missing")
         return dict(data)
 
+    def named_entries(
+        self, data: Mapping[str, Any], key: str, keys: Mapping[str, bool], hint: str
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """(name, path, entry) for each entry of the mapping `data[key]` (name -> mapping with `keys`), sorted."""
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, Mapping) or not value:
+            self.add(key, value, hint)
+            return []
+        result = []
+        for name in sorted(value):
+            entry = self.mapping(value[name], f"{key}.{name}", keys)
+            if entry is not None:
+                result.append((str(name), f"{key}.{name}", entry))
+        return result
+
     def string(
         self,
         data: Mapping[str, Any],
@@ -570,22 +587,11 @@ def check_metric_regex(regex: str) -> str | None:
 
 
 def _ranges(r: _Reader, data: Mapping[str, Any]) -> tuple[ParameterRange, ...]:
-    value = data.get("ranges")
-    if value is None:
-        return ()
-    if not isinstance(value, Mapping) or not value:
-        r.add("ranges", value, "must be a non-empty mapping of hyperparameter name -> range")
-        return ()
-    if len(value) > MAX_RANGES:
-        r.add("ranges", len(value), f"at most {MAX_RANGES} hyperparameters can be searched")
+    if isinstance(data.get("ranges"), Mapping) and len(data["ranges"]) > MAX_RANGES:
+        r.add("ranges", len(data["ranges"]), f"at most {MAX_RANGES} hyperparameters can be searched")
     result: list[ParameterRange] = []
-    for name in sorted(value):
-        path = f"ranges.{name}"
-        entry = r.mapping(
-            value[name], path, {"type": True, "min": False, "max": False, "scaling": False, "values": False}
-        )
-        if entry is None:
-            continue
+    keys = {"type": True, "min": False, "max": False, "scaling": False, "values": False}
+    for name, path, entry in r.named_entries(data, "ranges", keys, "must be a non-empty mapping of name -> range"):
         kind = r.string(entry, "type", path, allowed=RANGE_TYPES)
         if kind == "categorical":
             for key in ("min", "max", "scaling"):
@@ -684,20 +690,11 @@ def image_problem(image: str) -> str | None:
 
 
 def _channels(r: _Reader, data: Mapping[str, Any]) -> tuple[Channel, ...]:
-    value = data.get("channels")
-    if value is None:
-        return ()
-    if not isinstance(value, Mapping) or not value:
-        r.add("channels", value, "must map channel names (train, validation, ...) to {prefix, content_type}")
-        return ()
     result: list[Channel] = []
-    for name in sorted(value):
-        path = f"channels.{name}"
-        if not CHANNEL_NAME_PATTERN.match(str(name)):
+    hint = "must map channel names (train, validation, ...) to {prefix, content_type}"
+    for name, path, entry in r.named_entries(data, "channels", {"prefix": True, "content_type": False}, hint):
+        if not CHANNEL_NAME_PATTERN.match(name):
             r.add(path, name, "channel names are letters, digits, '.', '-' and '_', at most 64 characters")
-            continue
-        entry = r.mapping(value[name], path, {"prefix": True, "content_type": False})
-        if entry is None:
             continue
         prefix = r.string(entry, "prefix", path)
         if prefix is not None and (prefix.startswith(("/", "s3://")) or ".." in prefix):
