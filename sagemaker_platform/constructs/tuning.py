@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -354,7 +355,7 @@ class TuningPipeline(Construct):
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         return self.state_machine.grant_start_execution(grantee)
 
-    def metric_failed(self, **props: Any) -> Any:
+    def metric_failed(self, **props: Any) -> cloudwatch.Metric:
         """Executions that failed (tuning failed or stopped, bad spec, registration failed). Sum over 5 minutes."""
         return self.state_machine.metric_failed(**props)
 
@@ -655,7 +656,7 @@ class TrainingJobLauncher(Construct):
         """Let `grantee` queue launch requests (and use the key that encrypts them)."""
         return self.queue.grant_send_messages(grantee)
 
-    def metric_queue_depth(self, **props: Any) -> Any:
+    def metric_queue_depth(self, **props: Any) -> cloudwatch.Metric:
         """Launch requests waiting (ApproximateNumberOfMessagesVisible, maximum over 5 minutes)."""
         return self.queue.metric_approximate_number_of_messages_visible(statistic="Maximum", **props)
 
