@@ -54,6 +54,29 @@ def deploy_pipeline_role_name(platform: str) -> str:
     return f"{platform}-deploy-pipeline"
 
 
+# --- model registry (registry account) -------------------------------------------------------
+
+
+def model_artifacts_bucket_name(platform: str, account: str, region: str) -> str:
+    """The registry's model artifacts bucket (at most 55 characters: 20 + 8 + 12 + 1 + 14)."""
+    return f"{platform}-models-{account}-{region}"
+
+
+def model_artifacts_key_alias(platform: str) -> str:
+    """Alias of the artifacts bucket's KMS key; workload roles scope their key grants by it (`kms:ResourceAliases`)."""
+    return f"alias/{platform}-model-artifacts"
+
+
+def model_events_forwarder_role_name(platform: str) -> str:
+    """Registry-account role that the approval-forwarding rule uses to put events on the tooling bus."""
+    return f"{platform}-model-events-forwarder"
+
+
+def model_approvals_rule_name(platform: str) -> str:
+    """Registry-account EventBridge rule that forwards approved model package versions to the tooling bus."""
+    return f"{platform}-model-approvals"
+
+
 # --- event buses ------------------------------------------------------------------------------
 
 

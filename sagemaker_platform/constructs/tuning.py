@@ -290,6 +290,9 @@ class TuningPipeline(Construct):
     :param platform_name: `PlatformConfig.name`; names the register role and the pipeline-step role it assumes.
     :param specs: validated specs (`tuning_spec.parse_spec`) runnable by name. Default: none (run-time specs only).
     :param registry_account: account of the model package groups. Default: None, this account (the sandbox).
+    :param model_artifacts_bucket: the registry's artifacts bucket (`naming.model_artifacts_bucket_name`); the
+        best model and its metrics are copied there under ``<group>/<tuning job>/`` as the pipeline-step role
+        (which the registry lets write there). Default: None, the package points at the tuning output bucket.
     :param topic: where outcomes are published. Default: a new KMS-encrypted topic.
     """
 
@@ -302,6 +305,7 @@ class TuningPipeline(Construct):
         platform_name: str,
         specs: Sequence[Any] = (),
         registry_account: str | None = None,
+        model_artifacts_bucket: str | None = None,
         topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -334,19 +338,22 @@ class TuningPipeline(Construct):
             handler_name="tuning_register",
             key=storage.key,
             description="Registers the best model of a tuning job as PendingManualApproval",
-            timeout=cdk.Duration.minutes(2),
+            # Streams the model artifact into the registry (multipart, bounded memory).
+            timeout=cdk.Duration.minutes(15),
+            memory_size=512,
             environment={
                 "PIPELINE_STEP_ROLE_ARN": step_role_arn,
                 "OUTPUT_BUCKET": storage.output_bucket.bucket_name,
                 "KMS_KEY_ARN": storage.key.key_arn,
                 "REGISTRY_ACCOUNT": registry_account if registry_account is not None else "",
+                "MODEL_ARTIFACTS_BUCKET": model_artifacts_bucket if model_artifacts_bucket is not None else "",
             },
         )
         # The registry's pipeline-step role trusts this exact role name (cross-account contract).
         register_role = self.register_function.role.node.default_child
         assert isinstance(register_role, iam.CfnRole)
         register_role.role_name = naming.tuning_register_role_name(platform_name)
-        self._grant_register(step_role_arn)
+        self._grant_register(step_role_arn, writes_metrics=model_artifacts_bucket is None)
         self.state_machine = self._state_machine()
         self.schedules = [self._schedule(spec) for spec in self.specs if spec.schedule is not None]
 
@@ -377,9 +384,10 @@ class TuningPipeline(Construct):
         topic = sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True)
         return topic
 
-    def _grant_register(self, step_role_arn: str) -> None:
+    def _grant_register(self, step_role_arn: str, *, writes_metrics: bool) -> None:
         role = self.register_function.role
         stack = cdk.Stack.of(self)
+        output = self.storage.output_bucket
         role.add_to_principal_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[step_role_arn]))
         role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -387,14 +395,13 @@ class TuningPipeline(Construct):
                 resources=[f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:training-job/*"],
             )
         )
+        # Reads the best model (to copy it into the registry), or writes the metrics document next to it.
+        object_actions = ["s3:GetObject", "s3:PutObject"] if writes_metrics else ["s3:GetObject"]
+        key_actions = ["kms:Decrypt", "kms:GenerateDataKey"] if writes_metrics else ["kms:Decrypt"]
         role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject"], resources=[self.storage.output_bucket.arn_for_objects("tuning/*")]
-            )
+            iam.PolicyStatement(actions=object_actions, resources=[output.arn_for_objects("tuning/*")])
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Encrypt"], resources=[self.storage.key.key_arn])
-        )
+        role.add_to_principal_policy(iam.PolicyStatement(actions=key_actions, resources=[self.storage.key.key_arn]))
         acknowledge(
             role,
             {
@@ -402,8 +409,8 @@ class TuningPipeline(Construct):
                     "the best training job of a tuning job has a name SageMaker generates"
                 ),
                 "AwsSolutions-IAM5[Resource::<"
-                + cdk.Stack.of(self).get_logical_id(self.storage.output_bucket.node.default_child)  # type: ignore[arg-type]
-                + ".Arn>/tuning/*]": "metrics documents go under each tuning job's generated prefix",
+                + stack.get_logical_id(output.node.default_child)  # type: ignore[arg-type]
+                + ".Arn>/tuning/*]": "each tuning job's artifacts are under its own generated prefix",
             },
         )
 

@@ -7,6 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from sagemaker_platform import naming
 from sagemaker_platform.config import PlatformConfig
 from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipeline, TuningStorage
 from sagemaker_platform.stacks.base import tag_platform
@@ -26,6 +27,7 @@ class TuningStack(cdk.Stack):
         )
         tag_platform(self, config, CAPABILITY)
         self.storage = TuningStorage(self, "Storage")
+        registry_account = self.account if config.accounts is None else config.accounts.registry
         self.pipeline = TuningPipeline(
             self,
             "Pipeline",
@@ -33,6 +35,7 @@ class TuningStack(cdk.Stack):
             platform_name=config.name,
             specs=config.tuning,
             registry_account=None if config.accounts is None else config.accounts.registry,
+            model_artifacts_bucket=naming.model_artifacts_bucket_name(config.name, registry_account, self.region),
         )
         self.launcher: TrainingJobLauncher | None = None
         launcher = config.tuning_launcher

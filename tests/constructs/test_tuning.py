@@ -196,5 +196,6 @@ def test_given_the_multi_account_config_then_tuning_lives_in_dev_and_registers_i
     (registrar,) = [f for k, f in functions.items() if k.startswith("PipelineRegistrar")]
     env = registrar["Properties"]["Environment"]["Variables"]
     assert env["REGISTRY_ACCOUNT"] == "222222222222"
+    assert env["MODEL_ARTIFACTS_BUCKET"] == "mlplatform-models-222222222222-eu-west-1"
     assert "333333333333" in json.dumps(env["PIPELINE_STEP_ROLE_ARN"])
     assert len(resources_of_type(template, "AWS::Scheduler::Schedule")) == 1

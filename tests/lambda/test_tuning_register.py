@@ -39,7 +39,9 @@ def account(register: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[d
     """A moto account with the output bucket, the key, the group, and a finished tuning job."""
     with mock_aws():
         key_arn = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
-        boto3.client("s3").create_bucket(Bucket="output-bucket")
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="output-bucket")
+        s3.create_bucket(Bucket="mlplatform-models-123456789012-us-east-1")
         iam = boto3.client("iam")
         role_arn = iam.create_role(RoleName=STEP_ROLE, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         sagemaker = boto3.client("sagemaker")
@@ -61,11 +63,14 @@ def account(register: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[d
             ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
             StoppingCondition={"MaxRuntimeInSeconds": 3600},
         )
+        model_key = f"tuning/churn-xgb-0123456789ab/{tuning['BestTrainingJob']['TrainingJobName']}/output/model.tar.gz"
+        s3.put_object(Bucket="output-bucket", Key=model_key, Body=b"model bytes")
         for key, value in {
             "PIPELINE_STEP_ROLE_ARN": role_arn,
             "OUTPUT_BUCKET": "output-bucket",
             "KMS_KEY_ARN": key_arn,
             "REGISTRY_ACCOUNT": "",
+            "MODEL_ARTIFACTS_BUCKET": "mlplatform-models-123456789012-us-east-1",
         }.items():
             monkeypatch.setenv(key, value)
         # What the .sync task hands on: the Describe response, as JSON.
@@ -80,16 +85,41 @@ def test_given_a_finished_tuning_job_then_its_best_model_is_registered_pending_a
     package = sagemaker.describe_model_package(ModelPackageName=result["model_package_arn"])
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
     assert package["ModelPackageGroupName"] == "churn"
-    best = account["tuning"]["BestTrainingJob"]
-    objective = best["FinalHyperParameterTuningJobObjectiveMetric"]
+    objective = account["tuning"]["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]
     assert package["CustomerMetadataProperties"]["objective_metric"] == objective["MetricName"]
     assert float(package["CustomerMetadataProperties"]["objective_value"]) == float(objective["Value"])
-    container = package["InferenceSpecification"]["Containers"][0]
-    assert container["ModelDataUrl"].endswith(f"{best['TrainingJobName']}/output/model.tar.gz")
-    metrics_uri = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
-    bucket, key = metrics_uri.removeprefix("s3://").split("/", 1)
-    statistics = json.loads(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    statistics = json.loads(read(package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]))
     assert statistics["objective_metric"]["value"] == float(objective["Value"])
+
+
+def test_given_the_registry_artifacts_bucket_then_the_model_is_copied_there_and_registered_from_it(
+    register: ModuleType, account: dict[str, Any]
+) -> None:
+    result = register.handler(account, None)
+    package = boto3.client("sagemaker").describe_model_package(ModelPackageName=result["model_package_arn"])
+    model_data = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    assert model_data == "s3://mlplatform-models-123456789012-us-east-1/churn/churn-xgb-0123456789ab/model.tar.gz"
+    assert read(model_data) == b"model bytes"
+    metrics = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    assert metrics.startswith("s3://mlplatform-models-123456789012-us-east-1/churn/churn-xgb-0123456789ab/")
+
+
+def test_given_no_registry_artifacts_bucket_then_the_package_points_at_the_tuning_output(
+    register: ModuleType, account: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODEL_ARTIFACTS_BUCKET", "")
+    result = register.handler(account, None)
+    package = boto3.client("sagemaker").describe_model_package(ModelPackageName=result["model_package_arn"])
+    best = account["tuning"]["BestTrainingJob"]["TrainingJobName"]
+    assert package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == (
+        f"s3://output-bucket/tuning/churn-xgb-0123456789ab/{best}/output/model.tar.gz"
+    )
+    assert package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"].startswith("s3://output-bucket/tuning/")
+
+
+def read(uri: str) -> bytes:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
 def test_given_no_best_training_job_then_registration_fails_with_a_reason(
