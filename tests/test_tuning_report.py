@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import boto3
 import pytest
@@ -98,6 +99,8 @@ def test_given_two_tuning_jobs_then_the_report_compares_them(sagemaker: Any) -> 
     # the objective over time (2 tuning jobs, each with a best-so-far line), and one chart per hyperparameter
     assert report.count("<svg") == 3 and report.count("<path") == 2
     assert report.count("<circle") == 3 * 7
+    for svg in re.findall(r"<svg.*?</svg>", report, flags=re.S):
+        ElementTree.fromstring(svg)  # each chart is well-formed SVG
     best_rows = re.findall(r"<tr><td>1</td><td>([^<]+)</td><td>([^<]+)</td>", report)
     assert best_rows == [("churn-bayes-003-abcdef", "0.967"), ("churn-random-001-abcdef", "0.919")]
 
