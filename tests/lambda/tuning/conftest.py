@@ -1,4 +1,7 @@
-"""Load a handler folder the way the Lambda runtime does: the folder on sys.path, `index` imported."""
+"""Load a handler folder the way the Lambda runtime does: the folder on sys.path, `index` imported.
+
+The tuning handler tests live in this folder so that this fixture sits in a conftest of its own.
+"""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-EVENT = json.loads((Path(__file__).parent.parent / "events" / "tuning_launcher_batch.json").read_text())
+EVENT = json.loads((Path(__file__).parent.parent.parent / "events" / "tuning_launcher_batch.json").read_text())
 ENVIRONMENT = {
     "JOB_NAME_PREFIX": "launch",
     "TRAINING_IMAGE": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
