@@ -1,20 +1,20 @@
-"""Run every benchmark module listed in BENCHMARKS (each exposes `run() -> None` and prints its figures)."""
+"""`python -m bench`: run every benchmark module listed here (each exposes `main()`), in order."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-BENCHMARKS = [
+MODULES = [
     "bench.tuning",
 ]
 
 
 def main(argv: list[str]) -> int:
-    selected = [name for name in BENCHMARKS if not argv or name.rsplit(".", 1)[-1] in argv]
+    selected = [name for name in MODULES if not argv or name.rsplit(".", 1)[-1] in argv]
     for name in selected:
         print(f"== {name}")
-        importlib.import_module(name).run()
+        importlib.import_module(name).main()
     return 0
 
 

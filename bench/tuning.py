@@ -27,7 +27,7 @@ ENV = tuning_spec.Environment(
 )
 
 
-def run() -> None:
+def main() -> None:
     print(render(plan(jobs=40, parallel=5, provisioning_seconds=240, run_seconds=60, repeats=8, keep_alive_seconds=60)))
     raw = json.loads((REPO / "cdk.json").read_text())["context"]["platform"]["tuning"][0]
     rounds = 2000
