@@ -1,1 +1,1 @@
-"""Benchmarks that print figures (`make bench` = `python -m bench`); never timed assertions."""
+"""Benchmarks that print figures (`make bench`); never timed assertions."""
