@@ -19,7 +19,6 @@ from sagemaker_platform.tuning_planner import plan, render
 REPO = Path(__file__).resolve().parent.parent
 ENV = tuning_spec.Environment(
     region="us-east-1",
-    partition="aws",
     role_arn="arn:aws:iam::123456789012:role/training",
     data_bucket="data",
     output_bucket="output",

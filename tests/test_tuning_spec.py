@@ -17,7 +17,6 @@ from sagemaker_platform.errors import ConfigError
 
 ENV = tuning_spec.Environment(
     region="eu-west-1",
-    partition="aws",
     role_arn="arn:aws:iam::333333333333:role/training",
     data_bucket="data-bucket",
     output_bucket="output-bucket",

@@ -57,11 +57,9 @@ def select_spec(specs: dict[str, Any], execution_input: Any) -> TuningSpec:
 
 
 def environment_from(variables: Any) -> Environment:
-    role_arn = variables["TRAINING_ROLE_ARN"]
     return Environment(
         region=variables["AWS_REGION"],
-        partition=role_arn.split(":")[1],
-        role_arn=role_arn,
+        role_arn=variables["TRAINING_ROLE_ARN"],
         data_bucket=variables["DATA_BUCKET"],
         output_bucket=variables["OUTPUT_BUCKET"],
         kms_key_arn=variables["KMS_KEY_ARN"],

@@ -861,7 +861,6 @@ class Environment:
     """What the request needs besides the spec: the pipeline's resources, known once deployed."""
 
     region: str
-    partition: str
     role_arn: str
     data_bucket: str
     output_bucket: str
