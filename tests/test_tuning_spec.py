@@ -79,15 +79,25 @@ def test_given_grid_with_a_numeric_range_then_only_categorical_is_allowed() -> N
     assert found["ranges.n-estimators.type"] == "the Grid strategy searches only categorical ranges"
 
 
-def test_given_grid_with_fewer_max_jobs_than_combinations_then_refused() -> None:
+def test_given_grid_with_max_jobs_then_refused_as_grid_runs_every_combination() -> None:
     raw = custom_spec(
         strategy="Grid",
         warm_start=None,
         max_jobs=3,
         max_parallel_jobs=1,
-        ranges={"a": {"type": "categorical", "values": ["1", "2"]}, "b": {"type": "categorical", "values": ["x", "y"]}},
+        ranges={
+            "a": {"type": "categorical", "values": ["1", "2"]},
+            "b": {"type": "categorical", "values": ["x", "y"]},
+        },
     )
-    assert "at least 4" in problems(raw)["max_jobs"]
+    assert problems(raw)["max_jobs"] == "omit max_jobs: Grid runs one training job per combination (4)"
+
+
+def test_given_more_than_a_hundred_static_and_searched_hyperparameters_then_refused() -> None:
+    static = {f"s{i}": "1" for i in range(98)}
+    assert (
+        "at most 100 (3 are searched)" in problems(custom_spec(static_hyperparameters=static))["static_hyperparameters"]
+    )
 
 
 def test_given_a_non_grid_strategy_without_max_jobs_then_max_jobs_is_required() -> None:

@@ -38,7 +38,7 @@ MAX_PARENT_TUNING_JOBS = 5  # WarmStartConfig.ParentHyperParameterTuningJobs
 MAX_RANGES = 30  # "hyperparameters to search" quota; each ParameterRanges list also holds at most 30
 MAX_CATEGORICAL_VALUES = 30  # ParameterValues
 MAX_METRIC_DEFINITIONS = 40  # MetricDefinitionList
-MAX_STATIC_HYPERPARAMETERS = 100  # HyperParameters map
+MAX_STATIC_HYPERPARAMETERS = 100  # static + tunable hyperparameters of a tuning job
 # Service quotas (defaults): training jobs per tuning job, concurrent training jobs per tuning job.
 MAX_TRAINING_JOBS = 750
 MAX_PARALLEL_TRAINING_JOBS = 100
@@ -638,9 +638,15 @@ def _static_hyperparameters(r: _Reader, data: Mapping[str, Any]) -> tuple[tuple[
     ):
         r.add("static_hyperparameters", value, 'must map names to string values (quote numbers: "10")')
         return ()
-    if len(value) > MAX_STATIC_HYPERPARAMETERS:
-        r.add("static_hyperparameters", len(value), f"at most {MAX_STATIC_HYPERPARAMETERS} hyperparameters")
-    overlap = sorted(set(value) & set(data.get("ranges") or {}))
+    searched = data.get("ranges") if isinstance(data.get("ranges"), Mapping) else {}
+    if len(value) + len(searched) > MAX_STATIC_HYPERPARAMETERS:
+        r.add(
+            "static_hyperparameters",
+            len(value),
+            f"static and searched hyperparameters together: at most {MAX_STATIC_HYPERPARAMETERS} "
+            f"({len(searched)} are searched)",
+        )
+    overlap = sorted(set(value) & set(searched))
     if overlap:
         r.add("static_hyperparameters", overlap, "a hyperparameter is either static or searched (in ranges), not both")
     return tuple(sorted(value.items()))
@@ -808,8 +814,8 @@ def _check_strategy(
             combinations *= max(len(item.values), 1)
         if combinations > MAX_TRAINING_JOBS:
             r.add("ranges", combinations, f"Grid runs one training job per combination: at most {MAX_TRAINING_JOBS}")
-        if max_jobs is not None and max_jobs < combinations:
-            r.add("max_jobs", max_jobs, f"Grid runs every combination: omit max_jobs or give at least {combinations}")
+        if max_jobs_given:
+            r.add("max_jobs", max_jobs, f"omit max_jobs: Grid runs one training job per combination ({combinations})")
     elif strategy is not None and not max_jobs_given:
         r.add("max_jobs", None, f"required for the {strategy} strategy (only Grid derives it from the ranges)")
     if strategy == "Hyperband":
