@@ -207,15 +207,24 @@ def _tuning_spec(value: Any) -> Any:
         ) from None
 
 
+def _unique_tuning_names(specs: tuple[Any, ...]) -> tuple[Any, ...]:
+    names = [spec.name for spec in specs]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise field_problem("name", duplicates, "duplicate tuning spec name(s): each name must appear once")
+    return specs
+
+
 TuningSpecConfig = Annotated[Any, BeforeValidator(_tuning_spec)]
 """A `tuning` entry: a `tuning_spec.TuningSpec` (keys and rules in the README's Warm-pool tuning section)."""
+TuningSpecs = Annotated[Items[TuningSpecConfig], AfterValidator(_unique_tuning_names)]
 
 
 class TuningLauncherConfig(StrictModel):
     """`tuning_launcher`: the queue-fed launcher of many small training jobs (warm pools between them)."""
 
     image: str
-    instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9-]+\.(medium|large|[0-9]*xlarge)$")] = "ml.m5.large"
+    instance_type: Annotated[str, Field(pattern=tuning_spec.INSTANCE_TYPE_PATTERN.pattern)] = "ml.m5.large"
     instance_count: Annotated[int, Field(ge=1, le=100)] = 1
     volume_size_gb: Annotated[int, Field(ge=1, le=16384)] = 30
     max_run_seconds: Annotated[int, Field(ge=1, le=2419200)] = 3600
@@ -242,16 +251,8 @@ class PlatformConfig(StrictModel):
     region: Region = "us-east-1"
     organization_id: Annotated[str, AfterValidator(_organization_id)] | None = None
     studio: StudioConfig | None = None
-    tuning: Items[TuningSpecConfig] = ()
+    tuning: TuningSpecs = ()
     tuning_launcher: TuningLauncherConfig | None = None
-
-    @model_validator(mode="after")
-    def _unique_tuning_names(self) -> PlatformConfig:
-        names = [spec.name for spec in self.tuning]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise field_problem("tuning", duplicates, "duplicate tuning spec name(s): each name must appear once")
-        return self
 
     @property
     def is_sandbox(self) -> bool:
