@@ -71,13 +71,15 @@ TUNING_SYNC_RULE = "StepFunctionsGetEventsForSageMakerTuningJobsRule"
 LAUNCHER_ACTIONS = ["sagemaker:CreateTrainingJob", "sagemaker:AddTags"]
 TRAINING_METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
 MAX_KEEP_ALIVE = cdk.Duration.hours(1)
+_VPC_GRANT = "vpc"  # key of the VPC grant among TuningStorage's image grants (image names contain ':' or '/')
 
 
 class TuningStorage(Construct):
     """The key, buckets and SageMaker training role shared by tuning pipelines and the job launcher.
 
     :param removal_policy: of the key and the buckets. Default: RETAIN (models and data outlive the stack).
-    :param key: KMS key for the buckets, logs, topic and queues. Default: a new key with rotation.
+    :param key: KMS key for the buckets, logs, topic and queues; its policy must let CloudWatch Logs use it
+        (`grant_logs_encrypt`). Default: a new key with rotation.
     """
 
     def __init__(
@@ -135,32 +137,28 @@ class TuningStorage(Construct):
             description="SageMaker training jobs of the tuning pipelines and the job launcher",
         )
         self._grant_training_basics()
-        self._pulled: set[str] = set()
-        self._vpc_granted = False
+        self._grants: dict[str, iam.Grant] = {}
 
     # --- public methods -------------------------------------------------------------------------
 
-    def grant_image_pull(self, image: str) -> iam.Grant | None:
+    def grant_image_pull(self, image: str) -> iam.Grant:
         """Let the training role pull `image` (an ECR URI, or a built-in such as sagemaker-xgboost:1.7-1).
 
-        Returns None when the image was already granted.
+        Granting the same image again returns the first grant.
         """
-        if image in self._pulled:
-            return None
-        self._pulled.add(image)
-        return iam.Grant.add_to_principal(
-            grantee=self.training_role, actions=ECR_PULL_ACTIONS, resource_arns=[self.image_repository_arn(image)]
-        )
+        if image not in self._grants:
+            self._grants[image] = iam.Grant.add_to_principal(
+                grantee=self.training_role, actions=ECR_PULL_ACTIONS, resource_arns=[self.image_repository_arn(image)]
+            )
+        return self._grants[image]
 
-    def grant_training_vpc(self) -> iam.Grant | None:
+    def grant_training_vpc(self) -> iam.Grant:
         """Let training jobs attach to a VPC (network interfaces; EC2 offers no resource scoping for these)."""
-        if self._vpc_granted:
-            return None
-        self._vpc_granted = True
-        grant = iam.Grant.add_to_principal(
-            grantee=self.training_role, actions=TRAINING_VPC_ACTIONS, resource_arns=["*"]
-        )
-        return grant
+        if _VPC_GRANT not in self._grants:
+            self._grants[_VPC_GRANT] = iam.Grant.add_to_principal(
+                grantee=self.training_role, actions=TRAINING_VPC_ACTIONS, resource_arns=["*"]
+            )
+        return self._grants[_VPC_GRANT]
 
     def grant_pass_training_role(self, grantee: iam.IGrantable) -> iam.Grant:
         """iam:PassRole of the training role, to SageMaker only."""
@@ -381,8 +379,7 @@ class TuningPipeline(Construct):
         problems.raise_if_any()
 
     def _topic(self, key: kms.IKey) -> sns.Topic:
-        topic = sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True)
-        return topic
+        return sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True)
 
     def _grant_register(self, step_role_arn: str, *, writes_metrics: bool) -> None:
         role = self.register_function.role
