@@ -209,19 +209,26 @@ def _parameter_charts(runs: Sequence[TuningRun], colour: dict[str, str]) -> list
         values = [t.hyperparameters[name] for run in runs for t in run.scored() if name in t.hyperparameters]
         numeric = all(_is_number(v) for v in values)
         categories = [] if numeric else sorted(set(values))
+        numbers = [float(v) for v in values] if numeric else []
+        # Values spanning two decades or more (learning rates, regularization) read better on a log axis.
+        log = bool(numbers) and min(numbers) > 0 and max(numbers) / min(numbers) >= 100
+
+        def x_of(value: str, log: bool = log, categories: list[str] = categories) -> float:
+            if categories:
+                return float(categories.index(value))
+            return math.log10(float(value)) if log else float(value)
+
         series = []
         for run in runs:
             points = [
-                (
-                    float(t.hyperparameters[name]) if numeric else float(categories.index(t.hyperparameters[name])),
-                    t.objective,
-                )
+                (x_of(t.hyperparameters[name]), t.objective)
                 for t in run.scored()
                 if name in t.hyperparameters and t.objective is not None
             ]
             series.append(_Series(run.name, colour[run.name], points, []))
         charts.append(f"<h3>{html.escape(name)}</h3>")
-        charts.append(_svg(series, x_label=name, y_label=runs[0].objective_metric, categories=categories or None))
+        x_label = f"log10({name})" if log else name
+        charts.append(_svg(series, x_label=x_label, y_label=runs[0].objective_metric, categories=categories or None))
     return charts
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -20,7 +21,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from sagemaker_platform.tuning_report import collect, main, render_html
+from sagemaker_platform.tuning_report import Trial, TuningRun, collect, main, render_html
 
 OBJECTIVES = {
     "churn-bayes": [0.91, 0.95, 0.93, 0.967],
@@ -117,3 +118,20 @@ def test_the_command_writes_a_self_contained_file(sagemaker: Any, tmp_path: Path
     assert main(["--tuning-job", "churn-bayes", "--out", str(out)], client=sagemaker) == 0
     text = out.read_text()
     assert "churn-bayes" in text and "<svg" in text
+
+
+def test_given_a_hyperparameter_spanning_decades_then_its_axis_is_logarithmic() -> None:
+    start = datetime(2026, 11, 23, 10, 0)
+    trials = tuple(
+        Trial(
+            f"job-{i}",
+            "Completed",
+            0.9 + i / 100,
+            {"eta": eta, "depth": str(i + 2)},
+            start,
+            start + timedelta(minutes=i),
+        )
+        for i, eta in enumerate(["0.001", "0.01", "0.1", "1"])
+    )
+    report = render_html([TuningRun("run", "Random", "Completed", "validation:f1", "Maximize", (), trials)])
+    assert "log10(eta)" in report and "log10(depth)" not in report
