@@ -131,9 +131,8 @@ class TuningStorage(Construct):
         self.training_role = PlatformRole(
             self,
             "TrainingRole",
-            assumed_by=iam.ServicePrincipal(
-                "sagemaker.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}}
-            ),
+            # No aws:SourceAccount condition: not every SageMaker path that assumes an execution role sets it.
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="SageMaker training jobs of the tuning pipelines and the job launcher",
         )
         self._grant_training_basics()
