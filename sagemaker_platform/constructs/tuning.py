@@ -21,6 +21,8 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -353,6 +355,7 @@ class TuningPipeline(Construct):
         self._grant_register(step_role_arn, writes_metrics=model_artifacts_bucket is None)
         self.state_machine = self._state_machine()
         self.schedules = [self._schedule(spec) for spec in self.specs if spec.schedule is not None]
+        self._notify_stopped_executions()
 
     # --- public methods -------------------------------------------------------------------------
 
@@ -530,6 +533,30 @@ class TuningPipeline(Construct):
                 "Logs delivery actions Step Functions logging needs support no resource scoping",
             },
         )
+
+    def _notify_stopped_executions(self) -> None:
+        """Executions stopped from outside (StopExecution, timeout) skip the state machine's own notification."""
+        rule = events.Rule(
+            self,
+            "StoppedExecutions",
+            description="Tuning pipeline executions aborted or timed out",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={"stateMachineArn": [self.state_machine.state_machine_arn], "status": ["ABORTED", "TIMED_OUT"]},
+            ),
+        )
+        rule.add_target(events_targets.SnsTopic(self.topic))
+        if isinstance(self.storage.key, kms.Key):
+            # EventBridge publishes to the encrypted topic with this key (a service principal needs a key policy grant).
+            self.storage.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+                )
+            )
 
     def _schedule(self, spec: Any) -> scheduler.Schedule:
         role = PlatformRole(

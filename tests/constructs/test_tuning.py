@@ -199,3 +199,12 @@ def test_given_the_multi_account_config_then_tuning_lives_in_dev_and_registers_i
     assert env["MODEL_ARTIFACTS_BUCKET"] == "mlplatform-models-222222222222-eu-west-1"
     assert "333333333333" in json.dumps(env["PIPELINE_STEP_ROLE_ARN"])
     assert len(resources_of_type(template, "AWS::Scheduler::Schedule")) == 1
+
+
+def test_given_an_execution_stopped_from_outside_then_it_is_notified_too(template: dict[str, Any]) -> None:
+    (rule,) = resources_of_type(template, "AWS::Events::Rule").values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail"]["status"] == ["ABORTED", "TIMED_OUT"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Ref": next(iter(resources_of_type(template, "AWS::SNS::Topic")))}
