@@ -18,18 +18,12 @@ import pytest
 from sagemaker_platform import tuning_spec
 from tests.constructs.test_tuning import definition
 from tests.support import default_config_raw
+from tests.test_tuning_spec import ENV
 
 # The sandbox config's spec, run through the default app's state machine.
 SPEC = tuning_spec.parse_spec(default_config_raw()["tuning"][0])
 
 EXECUTION_ID = "arn:aws:states:us-east-1:123456789012:execution:TuningPipeline:run-1"
-ENV = tuning_spec.Environment(
-    region="us-east-1",
-    role_arn="arn:aws:iam::123456789012:role/training",
-    data_bucket="data",
-    output_bucket="output",
-    kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-)
 
 
 class TaskFailed(Exception):
