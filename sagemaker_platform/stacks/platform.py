@@ -11,6 +11,7 @@ from sagemaker_platform.config import PlatformConfig
 from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name
 from sagemaker_platform.stacks.hosting import HostingStack
 from sagemaker_platform.stacks.registry import ModelEventsStack, RegistryStack, WorkloadAccessStack, workload_accounts
+from sagemaker_platform.stacks.tuning import TuningStack
 
 
 def build_platform(
@@ -38,6 +39,10 @@ def build_platform(
                     stage=stage,
                     env=stack_env(config, stage),
                 )
+    if (config.tuning or config.tuning_launcher is not None) and wants("dev"):
+        stacks["tuning"] = TuningStack(
+            scope, "Tuning", config=config, env=stack_env(config, "dev"), stack_name=stack_name(config, "tuning")
+        )
     return stacks
 
 

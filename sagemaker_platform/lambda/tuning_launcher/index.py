@@ -1,0 +1,251 @@
+"""Launches SageMaker training jobs from an SQS queue, paced under the CreateTrainingJob rate quota.
+
+Message body::
+
+    {"job_id": "customer-42-2026-11-23",            # the idempotency key (1-256 characters)
+     "hyperparameters": {"eta": "0.2"},              # optional, string values
+     "channels": {"train": "customers/42/train/"}}   # prefixes inside the tuning data bucket
+
+- No job started twice: the training job name derives from `job_id` alone, so a redelivered or
+  duplicated message makes the same CreateTrainingJob call and SageMaker answers ResourceInUse,
+  which counts as already started.
+- No job lost: a message is deleted only after its job exists. Throttled (after backoff), invalid
+  or failed messages are reported as batch item failures and come back after the visibility
+  timeout; after the queue's maxReceiveCount they land in the dead-letter queue.
+- Pacing: calls are spaced by LAUNCH_INTERVAL_SECONDS (the event source mapping's maximum
+  concurrency divided by the allowed request rate), with exponential backoff and full jitter on
+  ThrottlingException.
+- Warm pools: every job asks for KeepAlivePeriodInSeconds, so consecutive jobs with the same
+  resource configuration reuse the retained instances instead of provisioning new ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from exceptions import InvalidMessageError, StillThrottledError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
+THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
+ALREADY_STARTED_CODE = "ResourceInUse"
+CHANNEL_NAME = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
+MAX_KEEP_ALIVE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Template:
+    """What every launched job shares: the resource config must match for warm-pool reuse."""
+
+    name_prefix: str
+    image: str
+    role_arn: str
+    data_bucket: str
+    output_bucket: str
+    kms_key_arn: str
+    instance_type: str
+    instance_count: int
+    volume_size_gb: int
+    max_run_seconds: int
+    keep_alive_seconds: int
+
+    @classmethod
+    def from_environment(cls, env: Any) -> Template:
+        keep_alive = int(env["KEEP_ALIVE_SECONDS"])
+        if not 0 <= keep_alive <= MAX_KEEP_ALIVE_SECONDS:
+            raise ValueError(f"KEEP_ALIVE_SECONDS={keep_alive}: must be between 0 and {MAX_KEEP_ALIVE_SECONDS}")
+        return cls(
+            name_prefix=env["JOB_NAME_PREFIX"],
+            image=env["TRAINING_IMAGE"],
+            role_arn=env["TRAINING_ROLE_ARN"],
+            data_bucket=env["DATA_BUCKET"],
+            output_bucket=env["OUTPUT_BUCKET"],
+            kms_key_arn=env["KMS_KEY_ARN"],
+            instance_type=env["INSTANCE_TYPE"],
+            instance_count=int(env["INSTANCE_COUNT"]),
+            volume_size_gb=int(env["VOLUME_SIZE_GB"]),
+            max_run_seconds=int(env["MAX_RUN_SECONDS"]),
+            keep_alive_seconds=keep_alive,
+        )
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    job_id: str
+    hyperparameters: dict[str, str]
+    channels: dict[str, str]
+
+
+def training_job_name(prefix: str, job_id: str) -> str:
+    """Deterministic name: the same job_id always gives the same name (at most 63 characters)."""
+    return f"{prefix}-{hashlib.sha256(job_id.encode()).hexdigest()[:20]}"
+
+
+def parse_message(body: str) -> LaunchRequest:
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise InvalidMessageError(f"the message body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidMessageError(f"the message body must be an object, got {type(data).__name__}")
+    unknown = sorted(set(data) - {"job_id", "hyperparameters", "channels"})
+    if unknown:
+        raise InvalidMessageError(f"unknown key(s) {unknown}; allowed: job_id, hyperparameters, channels")
+    job_id = data.get("job_id")
+    if not isinstance(job_id, str) or not 1 <= len(job_id) <= 256:
+        raise InvalidMessageError(f"job_id must be a string of 1 to 256 characters, got {job_id!r}")
+    hyperparameters = data.get("hyperparameters", {})
+    if not isinstance(hyperparameters, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in hyperparameters.items()
+    ):
+        raise InvalidMessageError("hyperparameters must map names to string values")
+    channels = data.get("channels")
+    if not isinstance(channels, dict) or not channels:
+        raise InvalidMessageError("channels must map at least one channel name to a prefix in the data bucket")
+    for name, prefix in channels.items():
+        if not CHANNEL_NAME.match(name):
+            raise InvalidMessageError(f"channel name {name!r}: letters, digits, '.', '-', '_' (at most 64)")
+        if not isinstance(prefix, str) or not prefix or prefix.startswith(("/", "s3://")) or ".." in prefix:
+            raise InvalidMessageError(f"channel {name!r}: {prefix!r} must be a key prefix inside the data bucket")
+    return LaunchRequest(job_id, dict(hyperparameters), dict(channels))
+
+
+def create_request(template: Template, request: LaunchRequest) -> dict[str, Any]:
+    """CreateTrainingJob keyword arguments for one launch request."""
+    name = training_job_name(template.name_prefix, request.job_id)
+    return {
+        "TrainingJobName": name,
+        "AlgorithmSpecification": {"TrainingImage": template.image, "TrainingInputMode": "File"},
+        "RoleArn": template.role_arn,
+        "HyperParameters": request.hyperparameters,
+        "InputDataConfig": [
+            {
+                "ChannelName": channel,
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": f"s3://{template.data_bucket}/{prefix}",
+                        "S3DataDistributionType": "FullyReplicated",
+                    }
+                },
+            }
+            for channel, prefix in sorted(request.channels.items())
+        ],
+        "OutputDataConfig": {"S3OutputPath": f"s3://{template.output_bucket}/jobs/", "KmsKeyId": template.kms_key_arn},
+        "ResourceConfig": {
+            "InstanceType": template.instance_type,
+            "InstanceCount": template.instance_count,
+            "VolumeSizeInGB": template.volume_size_gb,
+            "VolumeKmsKeyId": template.kms_key_arn,
+            "KeepAlivePeriodInSeconds": template.keep_alive_seconds,
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": template.max_run_seconds},
+        "EnableInterContainerTrafficEncryption": template.instance_count > 1,
+        "Tags": [{"Key": "launcher-job-id", "Value": request.job_id}],
+    }
+
+
+class Launcher:
+    """Calls CreateTrainingJob at most once per `interval` seconds, backing off on throttling."""
+
+    def __init__(
+        self,
+        client: SageMakerClient,
+        *,
+        interval: float,
+        max_attempts: int = 6,
+        base_delay: float = 1.0,
+        max_delay: float = 20.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        self._client = client
+        self._interval = interval
+        self._max_attempts = max_attempts
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
+        self._last_call: float | None = None
+        self.calls = 0
+
+    def launch(self, request: dict[str, Any]) -> str:
+        """Start the job; returns "started" or "already-started". Raises StillThrottledError."""
+        for attempt in range(self._max_attempts):
+            self._pace()
+            try:
+                self.calls += 1
+                self._client.create_training_job(**request)
+                return "started"
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code == ALREADY_STARTED_CODE:
+                    return "already-started"
+                if code not in THROTTLING_CODES:
+                    raise
+                # Full jitter: spread retries of concurrent launchers instead of synchronizing them.
+                self._sleep(self._jitter(0.0, min(self._max_delay, self._base_delay * 2**attempt)))
+        raise StillThrottledError(
+            f"CreateTrainingJob {request['TrainingJobName']} still throttled after {self._max_attempts} attempts"
+        )
+
+    def _pace(self) -> None:
+        now = self._clock()
+        if self._last_call is not None:
+            wait = self._interval - (now - self._last_call)
+            if wait > 0:
+                self._sleep(wait)
+                now = self._clock()
+        self._last_call = now
+
+
+def process_batch(records: list[dict[str, Any]], template: Template, launcher: Launcher) -> dict[str, Any]:
+    """SQS partial batch response: the message ids whose jobs were not started (they come back)."""
+    failures: list[dict[str, str]] = []
+    throttled = False
+    for record in records:
+        message_id = record["messageId"]
+        if throttled:
+            # CreateTrainingJob is saturated: hand the rest back instead of hammering it.
+            failures.append({"itemIdentifier": message_id})
+            continue
+        try:
+            request = create_request(template, parse_message(record["body"]))
+            outcome = launcher.launch(request)
+        except StillThrottledError as exc:
+            print(json.dumps({"message_id": message_id, "outcome": "throttled", "error": str(exc)}))
+            throttled = True
+            failures.append({"itemIdentifier": message_id})
+            continue
+        except (InvalidMessageError, ClientError) as exc:
+            print(json.dumps({"message_id": message_id, "outcome": "failed", "error": str(exc)}))
+            failures.append({"itemIdentifier": message_id})
+            continue
+        print(json.dumps({"message_id": message_id, "outcome": outcome, "training_job": request["TrainingJobName"]}))
+    return {"batchItemFailures": failures}
+
+
+_launcher: Launcher | None = None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    global _launcher
+    if _launcher is None:  # kept across warm invocations so the pacing holds between batches
+        # botocore's own retries off: the launcher paces and backs off itself, and counts every call.
+        client = boto3.client("sagemaker", config=Config(retries={"total_max_attempts": 1}))
+        _launcher = Launcher(client, interval=float(os.environ["LAUNCH_INTERVAL_SECONDS"]))
+    return process_batch(event.get("Records", []), Template.from_environment(os.environ), _launcher)

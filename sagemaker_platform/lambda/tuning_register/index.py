@@ -1,0 +1,192 @@
+"""Registers the best training job of a finished tuning job as a model package, PendingManualApproval.
+
+Event (from the state machine)::
+
+    {"tuning": {<DescribeHyperParameterTuningJob response, as the .sync task returns it>},
+     "register": {"model_package_group": ..., "objective": {"metric": ..., "type": ...},
+                  "inference_image": ..., "content_types": [...], "response_types": [...], "spec_name": ...}}
+
+The model artifact is copied from the tuning output bucket (read with this function's role) into the
+registry's artifacts bucket under ``<group>/<tuning job>/model.tar.gz`` (written as the pipeline-step
+role), so that staging and prod deploy from the registry, as for every other model version; without
+a MODEL_ARTIFACTS_BUCKET the package points at the tuning output bucket.
+
+The objective metric goes into the package twice: as CustomerMetadataProperties (shown in the
+registry and in the approval event) and as ModelMetrics statistics (a JSON document next to the
+registered artifact, or in the tuning output bucket). CreateModelPackage runs as the pipeline-step
+role, which this function's role assumes and which the registry trusts. The ClientToken derives
+from the tuning job ARN, so a retried step registers no second version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from exceptions import InvalidEventError, NoBestTrainingJobError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sagemaker import SageMakerClient
+
+APPROVAL_STATUS = "PendingManualApproval"
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    tuning, settings = parse_event(event)
+    registry = registry_session(os.environ["PIPELINE_STEP_ROLE_ARN"])
+    return register_best_model(
+        tuning,
+        settings,
+        sagemaker=boto3.client("sagemaker"),
+        registry_sagemaker=registry.client("sagemaker"),
+        s3=boto3.client("s3"),
+        registry_s3=registry.client("s3"),
+        output_bucket=os.environ["OUTPUT_BUCKET"],
+        kms_key_arn=os.environ["KMS_KEY_ARN"],
+        registry_account=os.environ.get("REGISTRY_ACCOUNT", ""),
+        artifacts_bucket=os.environ.get("MODEL_ARTIFACTS_BUCKET", ""),
+    )
+
+
+def parse_event(event: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("tuning"), dict)
+        or not isinstance(event.get("register"), dict)
+    ):
+        raise InvalidEventError(f"expected {{'tuning': {{...}}, 'register': {{...}}}}, got {str(event)[:500]}")
+    settings = event["register"]
+    missing = sorted(
+        {"model_package_group", "objective", "inference_image", "content_types", "response_types"} - set(settings)
+    )
+    if missing:
+        raise InvalidEventError(f"register settings lack {missing}")
+    if "HyperParameterTuningJobName" not in event["tuning"]:
+        raise InvalidEventError("tuning lacks HyperParameterTuningJobName")
+    return event["tuning"], settings
+
+
+def registry_session(role_arn: str) -> boto3.Session:
+    """A session acting as the pipeline-step role (the role the registry trusts)."""
+    credentials = boto3.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="tuning-register")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def publish_artifact(source_uri: str, *, s3: S3Client, registry_s3: S3Client, bucket: str, key: str) -> str:
+    """Stream `source_uri` into the registry's artifacts bucket (multipart, bounded memory); its new URI.
+
+    Idempotent: a retry writes the same object to the same key.
+    """
+    match = re.match(r"^s3://([^/]+)/(.+)$", source_uri)
+    if match is None:
+        raise InvalidEventError(f"the best training job's artifact {source_uri!r} is not an S3 URI")
+    body = s3.get_object(Bucket=match.group(1), Key=match.group(2))["Body"]
+    # The bucket's default encryption (the registry's key) applies; the pipeline-step role may use that key.
+    registry_s3.upload_fileobj(body, bucket, key)
+    return f"s3://{bucket}/{key}"
+
+
+def register_best_model(
+    tuning: dict[str, Any],
+    settings: dict[str, Any],
+    *,
+    sagemaker: SageMakerClient,
+    registry_sagemaker: SageMakerClient,
+    s3: S3Client,
+    registry_s3: S3Client,
+    output_bucket: str,
+    kms_key_arn: str,
+    registry_account: str,
+    artifacts_bucket: str,
+) -> dict[str, Any]:
+    tuning_job = tuning["HyperParameterTuningJobName"]
+    best = tuning.get("BestTrainingJob")
+    if not best or "FinalHyperParameterTuningJobObjectiveMetric" not in best:
+        raise NoBestTrainingJobError(
+            f"tuning job {tuning_job} ({tuning.get('HyperParameterTuningJobStatus')}) has no best training job: "
+            "no training job reported the objective metric"
+        )
+    training = sagemaker.describe_training_job(TrainingJobName=best["TrainingJobName"])
+    objective = best["FinalHyperParameterTuningJobObjectiveMetric"]
+    value = float(objective["Value"])
+    statistics = {
+        "objective_metric": {"name": objective["MetricName"], "type": settings["objective"]["type"], "value": value},
+        "tuning_job": tuning_job,
+        "training_job": best["TrainingJobName"],
+        "hyperparameters": best.get("TunedHyperParameters", {}),
+    }
+    metrics = json.dumps(statistics, sort_keys=True, indent=2).encode()
+    group = settings["model_package_group"]
+    model_data = training["ModelArtifacts"]["S3ModelArtifacts"]
+    if artifacts_bucket:
+        prefix = f"{group}/{tuning_job}"
+        model_data = publish_artifact(
+            model_data, s3=s3, registry_s3=registry_s3, bucket=artifacts_bucket, key=f"{prefix}/model.tar.gz"
+        )
+        registry_s3.put_object(
+            Bucket=artifacts_bucket, Key=f"{prefix}/metrics.json", Body=metrics, ContentType="application/json"
+        )
+        metrics_uri = f"s3://{artifacts_bucket}/{prefix}/metrics.json"
+    else:
+        key = f"tuning/{tuning_job}/best-model-metrics.json"
+        s3.put_object(
+            Bucket=output_bucket,
+            Key=key,
+            Body=metrics,
+            ContentType="application/json",
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=kms_key_arn,
+        )
+        metrics_uri = f"s3://{output_bucket}/{key}"
+    group_ref = group_reference(group, registry_account, tuning.get("HyperParameterTuningJobArn", ""))
+    arn = registry_sagemaker.create_model_package(
+        ModelPackageGroupName=group_ref,
+        ModelPackageDescription=f"best of tuning job {tuning_job}: {objective['MetricName']} = {value:g}",
+        ModelApprovalStatus=APPROVAL_STATUS,
+        ClientToken=client_token(tuning.get("HyperParameterTuningJobArn") or tuning_job),
+        InferenceSpecification={
+            "Containers": [{"Image": settings["inference_image"], "ModelDataUrl": model_data}],
+            "SupportedContentTypes": list(settings["content_types"]),
+            "SupportedResponseMIMETypes": list(settings["response_types"]),
+        },
+        ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": metrics_uri}}},
+        CustomerMetadataProperties={
+            "objective_metric": objective["MetricName"],
+            "objective_type": settings["objective"]["type"],
+            "objective_value": f"{value:g}",
+            "tuning_job": tuning_job,
+            "training_job": best["TrainingJobName"],
+            "tuning_spec": str(settings.get("spec_name", "")),
+        },
+    )["ModelPackageArn"]
+    return {
+        "model_package_arn": arn,
+        "model_package_group": group,
+        "objective": {"metric": objective["MetricName"], "value": value},
+        "training_job": best["TrainingJobName"],
+        "model_data_url": model_data,
+    }
+
+
+def group_reference(group: str, registry_account: str, tuning_job_arn: str) -> str:
+    """The group's name in the same account; its ARN in the registry account (cross-account needs the ARN)."""
+    if not registry_account:
+        return group
+    parts = tuning_job_arn.split(":")
+    if len(parts) < 6:
+        raise InvalidEventError(f"cannot derive partition and region from tuning job ARN {tuning_job_arn!r}")
+    return f"arn:{parts[1]}:sagemaker:{parts[3]}:{registry_account}:model-package-group/{group}"
+
+
+def client_token(tuning_job_arn: str) -> str:
+    """CreateModelPackage's idempotency token (at most 36 characters of [a-zA-Z0-9-])."""
+    return hashlib.sha256(tuning_job_arn.encode()).hexdigest()[:36]

@@ -1,0 +1,86 @@
+"""Builds the CreateHyperParameterTuningJob request of one tuning state machine execution.
+
+Event (from the state machine)::
+
+    {"specs": {"<name>": {<spec from the platform config>}, ...},
+     "input": {"spec_name": "<name>"} | {"spec": {<a full spec>}},
+     "execution_id": "<the execution ARN>"}
+
+Returns ``{"request": {...}, "tuning_job_name": ..., "register": {...}}``: the request goes to the
+`sagemaker:createHyperParameterTuningJob.sync` task unchanged, `register` to the register step.
+The spec is validated (again, for config specs) before anything is returned, so a bad spec stops
+the execution before any AWS call. The job name derives from the execution id, so a retried build
+yields the same request.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from exceptions import InvalidInputError, InvalidSpecError
+from tuning_spec import Environment, SpecError, TuningSpec, build_request, image_uri, parse_spec
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    spec = select_spec(event.get("specs") or {}, event.get("input"))
+    execution_id = event.get("execution_id")
+    if not isinstance(execution_id, str) or not execution_id:
+        raise InvalidInputError(f"execution_id must be the execution ARN, got {execution_id!r}")
+    return build(spec, environment_from(os.environ), execution_id)
+
+
+def select_spec(specs: dict[str, Any], execution_input: Any) -> TuningSpec:
+    """The spec an execution runs: a config spec by name, or a full spec given as input."""
+    if not isinstance(execution_input, dict):
+        raise InvalidInputError(f"the execution input must be an object, got {execution_input!r}")
+    has_name, has_spec = "spec_name" in execution_input, "spec" in execution_input
+    if has_name == has_spec:
+        raise InvalidInputError(
+            "the execution input must hold exactly one of spec_name (one of: "
+            f"{', '.join(sorted(specs)) or 'none configured'}) or spec (a full tuning spec)"
+        )
+    unknown = sorted(set(execution_input) - {"spec_name", "spec"})
+    if unknown:
+        raise InvalidInputError(f"unknown execution input key(s) {unknown}; allowed: spec_name, spec")
+    if has_name:
+        name = execution_input["spec_name"]
+        if name not in specs:
+            raise InvalidInputError(f"spec_name={name!r} is not configured; configured: {', '.join(sorted(specs))}")
+        raw, allow_schedule = specs[name], True
+    else:
+        raw, allow_schedule = execution_input["spec"], False
+    try:
+        return parse_spec(raw, allow_schedule=allow_schedule)
+    except SpecError as exc:
+        raise InvalidSpecError(str(exc)) from exc
+
+
+def environment_from(variables: Any) -> Environment:
+    return Environment(
+        region=variables["AWS_REGION"],
+        role_arn=variables["TRAINING_ROLE_ARN"],
+        data_bucket=variables["DATA_BUCKET"],
+        output_bucket=variables["OUTPUT_BUCKET"],
+        kms_key_arn=variables["KMS_KEY_ARN"],
+    )
+
+
+def build(spec: TuningSpec, env: Environment, execution_id: str) -> dict[str, Any]:
+    try:
+        request = build_request(spec, env, execution_id)
+        inference_image = image_uri(spec.inference.image or spec.image, env.region)
+    except SpecError as exc:
+        raise InvalidSpecError(str(exc)) from exc
+    return {
+        "request": request,
+        "tuning_job_name": request["HyperParameterTuningJobName"],
+        "register": {
+            "spec_name": spec.name,
+            "model_package_group": spec.model_package_group,
+            "objective": {"metric": spec.objective_metric, "type": spec.objective_type},
+            "inference_image": inference_image,
+            "content_types": list(spec.inference.content_types),
+            "response_types": list(spec.inference.response_types),
+        },
+    }

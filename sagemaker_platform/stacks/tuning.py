@@ -1,0 +1,60 @@
+"""`TuningStack` (dev account): tuning pipelines for the config's `tuning` specs, and the job launcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from sagemaker_platform import naming
+from sagemaker_platform.config import PlatformConfig
+from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipeline, TuningStorage
+from sagemaker_platform.stacks.base import tag_platform
+
+CAPABILITY = "tuning"
+
+
+class TuningStack(cdk.Stack):
+    """Warm-pool tuning in the dev account: shared storage, one pipeline for every spec, an optional launcher.
+
+    Best models are registered in the registry account's model package groups (this account in the sandbox).
+    """
+
+    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
+        super().__init__(
+            scope, id, description="Warm-pool tuning: tuning pipelines and the training job launcher", **kwargs
+        )
+        tag_platform(self, config, CAPABILITY)
+        self.storage = TuningStorage(self, "Storage")
+        registry_account = self.account if config.accounts is None else config.accounts.registry
+        self.pipeline = TuningPipeline(
+            self,
+            "Pipeline",
+            storage=self.storage,
+            platform_name=config.name,
+            specs=config.tuning,
+            registry_account=None if config.accounts is None else config.accounts.registry,
+            model_artifacts_bucket=naming.model_artifacts_bucket_name(config.name, registry_account, self.region),
+        )
+        self.launcher: TrainingJobLauncher | None = None
+        launcher = config.tuning_launcher
+        if launcher is not None:
+            self.launcher = TrainingJobLauncher(
+                self,
+                "Launcher",
+                storage=self.storage,
+                image=launcher.image,
+                instance_type=launcher.instance_type,
+                instance_count=launcher.instance_count,
+                volume_size_gb=launcher.volume_size_gb,
+                max_run=cdk.Duration.seconds(launcher.max_run_seconds),
+                keep_alive=cdk.Duration.seconds(launcher.keep_alive_seconds),
+                requests_per_second=launcher.requests_per_second,
+                max_concurrency=launcher.max_concurrency,
+            )
+        cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "DataBucketName", value=self.storage.data_bucket.bucket_name)
+        cdk.CfnOutput(self, "NotificationTopicArn", value=self.pipeline.topic.topic_arn)
+        if self.launcher is not None:
+            cdk.CfnOutput(self, "LauncherQueueUrl", value=self.launcher.queue.queue_url)

@@ -1,0 +1,159 @@
+"""The tuning state machine's data flow, run state by state: its JSONata expressions are evaluated with
+jsonata-python, and the tasks answered with the request builder's own code and recorded service results.
+
+What this checks that the structure tests cannot: the Tune task receives exactly the built request,
+the register step receives the tuning job description and the register settings, and errors reach
+the failure notification.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import jsonata
+import pytest
+
+from sagemaker_platform import tuning_spec
+from tests.constructs.test_tuning import definition
+from tests.support import default_config_raw
+from tests.test_tuning_spec import ENV
+
+# The sandbox config's spec, run through the default app's state machine.
+SPEC = tuning_spec.parse_spec(default_config_raw()["tuning"][0])
+
+EXECUTION_ID = "arn:aws:states:us-east-1:123456789012:execution:TuningPipeline:run-1"
+
+
+class TaskFailed(Exception):
+    def __init__(self, error: str, cause: str) -> None:
+        super().__init__(error)
+        self.error, self.cause = error, cause
+
+
+def evaluate(value: Any, states: dict[str, Any]) -> Any:
+    """An ASL JSONata field: strings in {% %} are expressions over $states; objects and arrays recurse."""
+    if isinstance(value, str) and value.startswith("{%") and value.endswith("%}"):
+        expression = jsonata.Jsonata(value[2:-2].strip())
+        expression.assign("states", states)
+        return expression.evaluate(None)
+    if isinstance(value, dict):
+        return {key: evaluate(item, states) for key, item in value.items()}
+    if isinstance(value, list):
+        return [evaluate(item, states) for item in value]
+    return value
+
+
+Task = Callable[[dict[str, Any]], Any]
+
+
+def run(flow: dict[str, Any], execution_input: Any, tasks: dict[str, Task]) -> tuple[list[str], Any, dict[str, Any]]:
+    """Execute the definition: (states visited, final output, arguments each task received)."""
+    context = {"Execution": {"Id": EXECUTION_ID, "Input": execution_input}}
+    name, state_input, visited, arguments = flow["StartAt"], execution_input, [], {}
+    while True:
+        state = flow["States"][name]
+        visited.append(name)
+        if state["Type"] == "Fail":
+            return visited, None, arguments
+        states = {"input": state_input, "context": context}
+        args = evaluate(state.get("Arguments"), states)
+        arguments[name] = args
+        try:
+            result = tasks[name](args)
+        except TaskFailed as failure:
+            (catcher,) = [c for c in state.get("Catch", []) if {"States.ALL", failure.error} & set(c["ErrorEquals"])]
+            error_output = {"Error": failure.error, "Cause": failure.cause}
+            state_input = evaluate(
+                catcher.get("Output", "{% $states.errorOutput %}"), {**states, "errorOutput": error_output}
+            )
+            name = catcher["Next"]
+            continue
+        output = evaluate(state.get("Output", "{% $states.result %}"), {**states, "result": result})
+        if state.get("End"):
+            return visited, output, arguments
+        name, state_input = state["Next"], output
+
+
+def build_task(args: dict[str, Any]) -> dict[str, Any]:
+    """What the RequestBuilder function returns (its logic is tuning_spec's), wrapped as Lambda's invoke result."""
+    payload = args["Payload"]
+    spec = tuning_spec.parse_spec(payload["specs"][payload["input"]["spec_name"]])
+    request = tuning_spec.build_request(spec, ENV, payload["execution_id"])
+    register = {"model_package_group": spec.model_package_group, "objective": {"metric": spec.objective_metric}}
+    return {
+        "Payload": {"request": request, "tuning_job_name": request["HyperParameterTuningJobName"], "register": register}
+    }
+
+
+def describe(args: dict[str, Any]) -> dict[str, Any]:
+    """A DescribeHyperParameterTuningJob response for the job the request created (the .sync result)."""
+    return {
+        "HyperParameterTuningJobName": args["HyperParameterTuningJobName"],
+        "HyperParameterTuningJobStatus": "Completed",
+        "BestTrainingJob": {
+            "TrainingJobName": f"{args['HyperParameterTuningJobName']}-003-abcdef12",
+            "FinalHyperParameterTuningJobObjectiveMetric": {"MetricName": "validation:auc", "Value": 0.967},
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def flow(default_templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return definition(default_templates["mlplatform-tuning"])
+
+
+def test_given_a_spec_name_then_tune_gets_the_built_request_and_register_gets_the_description(
+    flow: dict[str, Any],
+) -> None:
+    registered = {"model_package_arn": "arn:aws:sagemaker:us-east-1:1:model-package/churn/1"}
+    visited, output, arguments = run(
+        flow,
+        {"spec_name": SPEC.name},
+        {
+            "BuildRequest": build_task,
+            "Tune": describe,
+            "RegisterBestModel": lambda args: {"Payload": registered},
+            "NotifyRegistered": lambda args: {"MessageId": "m-1"},
+        },
+    )
+    assert visited == ["BuildRequest", "Tune", "RegisterBestModel", "NotifyRegistered"]
+    payload = arguments["BuildRequest"]["Payload"]
+    assert payload["input"] == {"spec_name": SPEC.name} and payload["execution_id"] == EXECUTION_ID
+    assert arguments["Tune"] == tuning_spec.build_request(SPEC, ENV, EXECUTION_ID)
+    register_payload = arguments["RegisterBestModel"]["Payload"]
+    assert register_payload["tuning"]["BestTrainingJob"]["TrainingJobName"].endswith("-003-abcdef12")
+    assert register_payload["register"]["model_package_group"] == SPEC.model_package_group
+    assert json.loads(arguments["NotifyRegistered"]["Message"]) == registered
+    assert output == registered
+
+
+def test_given_a_failed_tuning_job_then_the_failure_is_notified_and_the_execution_fails(
+    flow: dict[str, Any],
+) -> None:
+    def tune(args: dict[str, Any]) -> Any:
+        raise TaskFailed("States.TaskFailed", "tuning job stopped")
+
+    notified: list[dict[str, Any]] = []
+    visited, output, _ = run(
+        flow,
+        {"spec_name": SPEC.name},
+        {"BuildRequest": build_task, "Tune": tune, "NotifyFailure": lambda args: notified.append(args) or {}},
+    )
+    assert visited == ["BuildRequest", "Tune", "NotifyFailure", "Failed"] and output is None
+    message = json.loads(notified[0]["Message"])
+    assert message == {
+        "execution": EXECUTION_ID,
+        "error": {"Error": "States.TaskFailed", "Cause": "tuning job stopped"},
+    }
+
+
+def test_given_an_invalid_spec_then_no_tuning_job_is_started(flow: dict[str, Any]) -> None:
+    def build(args: dict[str, Any]) -> Any:
+        raise TaskFailed("InvalidSpecError", 'invalid tuning spec: `strategy` = "Genetic"')
+
+    visited, _, arguments = run(
+        flow, {"spec": {"strategy": "Genetic"}}, {"BuildRequest": build, "NotifyFailure": lambda args: {}}
+    )
+    assert visited == ["BuildRequest", "NotifyFailure", "Failed"] and "Tune" not in arguments
