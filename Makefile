@@ -38,6 +38,14 @@ synth: $(VENV)/.installed node_modules/.installed
 test: deps
 	$(PY) -m pytest
 
+## diff: synth-and-diff of the app at BASE (a git ref) against the working tree, offline. Exit 1 when a
+## stateful resource would be removed or replaced without an entry in .synthdiff-acknowledgments.yaml.
+## FORMAT=markdown for a merge-request comment, OUTPUT=file to also write it there, CONFIG=platform config file.
+BASE ?= origin/main
+FORMAT ?= text
+diff: $(VENV)/.installed
+	$(PY) -m sagemaker_platform.synthdiff --base $(BASE) --format $(FORMAT) $(if $(CONFIG),--config $(CONFIG)) $(if $(OUTPUT),--output $(OUTPUT))
+
 lint: $(VENV)/.installed
 	$(PY) -m ruff check sagemaker_platform tests bench app.py
 	$(PY) -m mypy sagemaker_platform
