@@ -7,6 +7,7 @@ from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
 from sagemaker_platform.stacks.base import AccountRole
+from sagemaker_platform.stacks.pipeline import build_pipeline_stack
 
 
 def build_platform(
@@ -21,6 +22,14 @@ def build_platform(
 
     def wants(role: AccountRole) -> bool:
         return account is None or account == role
+
+    # Delivery: with `pipeline` (multi-account only) the app holds just the pipeline stack; its stages
+    # (one per account) hold every other stack, built by calling build_platform again with `account`.
+    if config.pipeline is not None and account is None:
+        stacks["pipeline"] = build_pipeline_stack(
+            scope, config, lambda stage, role: build_platform(stage, config, account=role) and None
+        )
+        return stacks
 
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
     return stacks
