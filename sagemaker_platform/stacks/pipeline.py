@@ -28,7 +28,7 @@ from sagemaker_platform.constructs.function import grant_logs_encrypt
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name, tag_platform
 
-BuildStage = Callable[[cdk.Stage, AccountRole], None]
+BuildStage = Callable[[cdk.Stage, AccountRole], object]
 """Adds the stacks of one account role to a stage (the reference app passes `build_platform`)."""
 
 # Deployment order: the tooling buses exist before the registry forwards to them; prod comes last.

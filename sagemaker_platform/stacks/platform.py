@@ -27,7 +27,7 @@ def build_platform(
     # (one per account) hold every other stack, built by calling build_platform again with `account`.
     if config.pipeline is not None and account is None:
         stacks["pipeline"] = build_pipeline_stack(
-            scope, config, lambda stage, role: build_platform(stage, config, account=role) and None
+            scope, config, lambda stage, role: build_platform(stage, config, account=role)
         )
         return stacks
 
