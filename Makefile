@@ -11,7 +11,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := node_modules/.bin/cdk --no-notices
 
-.PHONY: deps synth test lint bench diff clean
+.PHONY: deps synth test lint bench diff dist clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ diff: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(PY) -m ruff check sagemaker_platform tests bench app.py
 	$(PY) -m mypy sagemaker_platform
+
+## dist: the wheel and sdist of the package in dist/ (version: sagemaker_platform.__version__)
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(PY) -m build --outdir dist .
 
 bench: $(VENV)/.installed node_modules/.installed
 	$(PY) -m bench
