@@ -10,11 +10,13 @@ is encrypted with a customer managed key that the target accounts' deploy roles 
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codecommit as codecommit
+from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -109,6 +111,7 @@ class PlatformPipelineStack(cdk.Stack):
             self,
             "Pipeline",
             pipeline_name=f"{config.name}-platform",
+            pipeline_type=codepipeline.PipelineType.V2,
             artifact_bucket=self.artifact_bucket,
             role=self.pipeline_role,
             synth=self._synth_step(config, settings),
@@ -321,9 +324,11 @@ def _builds_stacks(build_stage: BuildStage, role: AccountRole) -> bool:
 
     A stage registers its cloud assembly when it is created, so an empty one cannot be created and dropped.
     """
-    probe = cdk.Stage(cdk.App(), "Probe")
-    build_stage(probe, role)
-    return any(isinstance(child, cdk.Stack) for child in probe.node.children)
+    # Its own output folder: under the CLI, a plain App() would register the probe in the real cdk.out.
+    with tempfile.TemporaryDirectory(prefix="pipeline-probe-") as outdir:
+        probe = cdk.Stage(cdk.App(outdir=outdir), "Probe")
+        build_stage(probe, role)
+        return any(isinstance(child, cdk.Stack) for child in probe.node.children)
 
 
 def _source(scope: Construct, settings: PipelineConfig) -> pipelines.CodePipelineSource:
@@ -342,11 +347,8 @@ def _source(scope: Construct, settings: PipelineConfig) -> pipelines.CodePipelin
 
 def build_pipeline_stack(scope: Construct, config: PlatformConfig, build_stage: BuildStage) -> PlatformPipelineStack:
     """The pipeline stack of the reference app, in the tooling account."""
+    name = stack_name(config, "pipeline")
+    # Construct ID = stack name: `cdk deploy <name>` and the self-mutation step select the stack by it.
     return PlatformPipelineStack(
-        scope,
-        "Pipeline",
-        config=config,
-        build_stage=build_stage,
-        env=stack_env(config, "tooling"),
-        stack_name=stack_name(config, "pipeline"),
+        scope, name, config=config, build_stage=build_stage, env=stack_env(config, "tooling"), stack_name=name
     )

@@ -43,20 +43,37 @@ def demo_stage(stage: cdk.Stage, role: AccountRole) -> None:
     PlatformFunction(stack, "Canary", handler_name="_canary", key=key, description="canary")
 
 
-def synth_pipeline(config: PlatformConfig, outdir: Path, build_stage: Any, *, gate: bool) -> dict[str, Any]:
+def synth_pipeline(config: PlatformConfig, outdir: Path, build_stage: Any, *, gate: bool) -> cx_api.CloudAssembly:
     app = cdk.App(outdir=str(outdir))
-    stack = build_pipeline_stack(app, config, build_stage)
+    build_pipeline_stack(app, config, build_stage)
     if gate:
         add_compliance_gate(app)
-    assembly: cx_api.CloudAssembly = app.synth()
-    return assembly.get_stack_by_name(stack.stack_name).template
+    return app.synth()
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> cx_api.CloudAssembly:
     """Connection source, config file set, four stages with assets; compliance gate on."""
     config = pipeline_config(config_file="platform/prod.yaml")
     return synth_pipeline(config, tmp_path_factory.mktemp("pipeline") / "cdk.out", demo_stage, gate=True)
+
+
+@pytest.fixture(scope="module")
+def template(assembly: cx_api.CloudAssembly) -> dict[str, Any]:
+    return assembly.get_stack_by_name("mlp-pipeline").template
+
+
+def test_given_stage_stacks_with_assets_then_each_stage_assembly_finds_its_assets(
+    assembly: cx_api.CloudAssembly,
+) -> None:
+    stages = {nested.id: nested.nested_assembly for nested in assembly.nested_assemblies}
+    assert sorted(stages) == [f"assembly-mlp-pipeline-{name}" for name in ("Dev", "Prod", "Registry", "Staging")]
+    for stage in stages.values():
+        assert len(stage.stacks) == 1
+        assets_file = next(Path(stage.directory).glob("*.assets.json"))
+        manifest = json.loads(assets_file.read_text())
+        for asset in manifest["files"].values():
+            assert (Path(stage.directory) / asset["source"]["path"]).exists(), asset["source"]["path"]
 
 
 def pipeline_stages(template: dict[str, Any]) -> list[dict[str, Any]]:
@@ -151,7 +168,7 @@ def test_given_a_codecommit_source_and_no_stacks_then_a_pipeline_of_source_build
     config = parse_config(
         {"accounts": ACCOUNTS, "pipeline": {"source": "codecommit", "repository": "platform", "branch": "release/1"}}
     )
-    template = synth_pipeline(config, tmp_path / "cdk.out", lambda stage, role: None, gate=False)
+    template = synth_pipeline(config, tmp_path / "cdk.out", lambda stage, role: None, gate=False).stacks[0].template
     stages = pipeline_stages(template)
     assert [stage["Name"] for stage in stages] == ["Source", "Build", "UpdatePipeline"]
     source = stages[0]["Actions"][0]
