@@ -8,14 +8,8 @@ import pytest
 
 from sagemaker_platform.config import parse_config
 from sagemaker_platform.errors import ConfigError
+from tests.support import ACCOUNTS
 
-ACCOUNTS = {
-    "tooling": "111111111111",
-    "registry": "222222222222",
-    "dev": "333333333333",
-    "staging": "444444444444",
-    "prod": "555555555555",
-}
 CONNECTION = "arn:aws:codestar-connections:us-east-1:111111111111:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
 

@@ -16,23 +16,11 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from sagemaker_platform.synthdiff import STATEFUL_TYPES  # resource types whose loss loses data or identity
 from tests.support import REPO_ROOT, mask_asset_hashes
 
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 PINNED_IDS_FILE = Path(__file__).parent / "stateful_logical_ids.json"
-
-# Resource types whose replacement or deletion loses data or identity.
-STATEFUL_TYPES = frozenset(
-    {
-        "AWS::SageMaker::Domain",
-        "AWS::SageMaker::UserProfile",
-        "AWS::SageMaker::ModelPackageGroup",
-        "AWS::S3::Bucket",
-        "AWS::KMS::Key",
-        "AWS::DynamoDB::Table",
-        "AWS::EFS::FileSystem",
-    }
-)
 
 
 @pytest.fixture

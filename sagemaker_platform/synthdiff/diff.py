@@ -144,53 +144,56 @@ def diff_templates(
     removed = sorted(set(old_resources) - set(new_resources))
     added = sorted(set(new_resources) - set(old_resources))
     renames = _pair_renames(removed, added, old_resources, new_resources)
-    changes: list[ResourceChange] = []
-    for old_id, new_id in renames.items():
-        resource = new_resources[new_id]
-        changes.append(
-            ResourceChange(
-                stack=stack,
-                logical_id=new_id,
-                old_logical_id=old_id,
-                resource_type=resource["Type"],
-                kind=ChangeKind.RENAMED,
-                construct_path=_construct_path(resource),
-                replacement_reasons=(f"logical ID changed from {old_id} (construct ID or path renamed)",),
-                retained=old_resources[old_id].get("DeletionPolicy") == "Retain",
-            )
+    changes = [
+        _change(
+            stack,
+            new_id,
+            new_resources[new_id],
+            ChangeKind.RENAMED,
+            old=old_resources[old_id],
+            old_logical_id=old_id,
+            replacement_reasons=(f"logical ID changed from {old_id} (construct ID or path renamed)",),
         )
-    for logical_id in removed:
-        if logical_id not in renames:
-            resource = old_resources[logical_id]
-            changes.append(
-                ResourceChange(
-                    stack=stack,
-                    logical_id=logical_id,
-                    resource_type=resource["Type"],
-                    kind=ChangeKind.REMOVED,
-                    construct_path=_construct_path(resource),
-                    retained=resource.get("DeletionPolicy") == "Retain",
-                )
-            )
+        for old_id, new_id in renames.items()
+    ]
+    changes += [
+        _change(stack, logical_id, old_resources[logical_id], ChangeKind.REMOVED, old=old_resources[logical_id])
+        for logical_id in removed
+        if logical_id not in renames
+    ]
     renamed_to = set(renames.values())
-    for logical_id in added:
-        if logical_id not in renamed_to:
-            resource = new_resources[logical_id]
-            changes.append(
-                ResourceChange(
-                    stack=stack,
-                    logical_id=logical_id,
-                    resource_type=resource["Type"],
-                    kind=ChangeKind.ADDED,
-                    construct_path=_construct_path(resource),
-                )
-            )
+    changes += [
+        _change(stack, logical_id, new_resources[logical_id], ChangeKind.ADDED)
+        for logical_id in added
+        if logical_id not in renamed_to
+    ]
     for logical_id in sorted(set(old_resources) & set(new_resources)):
         change = _modified(stack, logical_id, old_resources[logical_id], new_resources[logical_id], region)
         if change is not None:
             changes.append(change)
     changes.sort(key=lambda change: change.logical_id)
     return StackDiff(stack=stack, status=status, resources=changes, outputs=_outputs_diff(old, new))
+
+
+def _change(
+    stack: str,
+    logical_id: str,
+    resource: dict[str, Any],
+    kind: ChangeKind,
+    *,
+    old: dict[str, Any] | None = None,
+    **details: Any,
+) -> ResourceChange:
+    """A change of `resource` (as it is after the change, or before for a removal); `old`: before, if it existed."""
+    return ResourceChange(
+        stack=stack,
+        logical_id=logical_id,
+        resource_type=resource["Type"],
+        kind=kind,
+        construct_path=_construct_path(resource),
+        retained=old is not None and old.get("DeletionPolicy") == "Retain",
+        **details,
+    )
 
 
 def _resources(template: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -234,14 +237,13 @@ def _modified(
     stack: str, logical_id: str, old: dict[str, Any], new: dict[str, Any], region: str
 ) -> ResourceChange | None:
     if old["Type"] != new["Type"]:
-        return ResourceChange(
-            stack=stack,
-            logical_id=logical_id,
-            resource_type=new["Type"],
-            kind=ChangeKind.MODIFIED,
-            construct_path=_construct_path(new),
+        return _change(
+            stack,
+            logical_id,
+            new,
+            ChangeKind.MODIFIED,
+            old=old,
             replacement_reasons=(f"resource type changed from {old['Type']}",),
-            retained=old.get("DeletionPolicy") == "Retain",
         )
     old_props: dict[str, Any] = old.get("Properties", {})
     new_props: dict[str, Any] = new.get("Properties", {})
@@ -263,15 +265,14 @@ def _modified(
     if not changed:
         return None
     create_only = changed_create_only_paths(new["Type"], old_props, new_props, region)
-    return ResourceChange(
-        stack=stack,
-        logical_id=logical_id,
-        resource_type=new["Type"],
-        kind=ChangeKind.MODIFIED,
-        construct_path=_construct_path(new),
+    return _change(
+        stack,
+        logical_id,
+        new,
+        ChangeKind.MODIFIED,
+        old=old,
         properties=tuple(changed),
         replacement_reasons=tuple(f"create-only property {path} changed" for path in create_only),
-        retained=old.get("DeletionPolicy") == "Retain",
     )
 
 

@@ -16,15 +16,8 @@ from sagemaker_platform.config import PlatformConfig, parse_config
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.stacks.base import AccountRole
 from sagemaker_platform.stacks.pipeline import build_pipeline_stack
-from tests.support import resources_of_type
+from tests.support import ACCOUNTS, resources_of_type
 
-ACCOUNTS = {
-    "tooling": "111111111111",
-    "registry": "222222222222",
-    "dev": "333333333333",
-    "staging": "444444444444",
-    "prod": "555555555555",
-}
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111111111111:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
 
