@@ -20,6 +20,7 @@ from sagemaker_platform.synthdiff import (
     ChangeKind,
     Report,
     ResourceChange,
+    build_report,
     diff_assemblies,
     diff_templates,
     load_acknowledgments,
@@ -319,3 +320,25 @@ def test_given_a_clean_tree_when_make_diff_base_head_then_no_changes_and_exit_0(
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "synth-and-diff: HEAD -> working tree\nno changes\n" in result.stdout
+
+
+def test_given_a_stack_gone_from_the_app_when_diffed_then_every_resource_removed_and_its_table_blocks() -> None:
+    old = {
+        "Resources": {
+            "Table": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Delete", "Properties": {}},
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}},
+        }
+    }
+    report = build_report([diff_templates("gone", old, None)])
+    (stack,) = report.stacks
+    assert stack.status is ChangeKind.REMOVED
+    assert [(change.logical_id, change.kind) for change in stack.resources] == [
+        ("Queue", ChangeKind.REMOVED),
+        ("Table", ChangeKind.REMOVED),
+    ]
+    assert [finding.change.logical_id for finding in report.blocking] == ["Table"]
+    assert "(stack removed)" in render_text(report)
+
+
+def test_given_the_repository_acknowledgment_file_then_it_loads_and_acknowledges_nothing() -> None:
+    assert load_acknowledgments(REPO_ROOT / ".synthdiff-acknowledgments.yaml") == ()
