@@ -207,8 +207,8 @@ class PipelineConfig(StrictModel):
     """The CodeStar connection's ARN (required for `source: connection`, refused for CodeCommit)."""
     config_file: Annotated[str, Field(min_length=1, max_length=500)] | None = None
     """This config's path in the repository, passed to synth as `-c config=...`. Default: cdk.json's `platform`."""
-    diff_base: Annotated[str, Field(min_length=1, max_length=200)] = "HEAD~1"
-    """Git ref the pipeline's synth-and-diff compares with: by default the branch's previous commit."""
+    diff_base: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """Git ref the pipeline's synth-and-diff compares with. Default: the last commit the pipeline deployed."""
 
     @model_validator(mode="after")
     def _source_settings(self) -> PipelineConfig:

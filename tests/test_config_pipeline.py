@@ -79,4 +79,4 @@ def test_given_a_gitlab_subgroup_repository_over_a_connection_then_accepted_with
         }
     )
     assert config.pipeline is not None
-    assert (config.pipeline.branch, config.pipeline.config_file, config.pipeline.diff_base) == ("main", None, "HEAD~1")
+    assert (config.pipeline.branch, config.pipeline.config_file, config.pipeline.diff_base) == ("main", None, None)

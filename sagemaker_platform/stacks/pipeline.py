@@ -10,6 +10,7 @@ is encrypted with a customer managed key that the target accounts' deploy roles 
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 from collections.abc import Callable
 
@@ -21,6 +22,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ssm as ssm
 from aws_cdk import pipelines
 from constructs import Construct
 
@@ -28,6 +30,7 @@ from sagemaker_platform.compliance import acknowledge, skip_checkov
 from sagemaker_platform.config import PipelineConfig, PlatformConfig
 from sagemaker_platform.constructs.function import grant_logs_encrypt
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.naming import deployed_commit_parameter_name
 from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name, tag_platform
 
 BuildStage = Callable[[cdk.Stage, AccountRole], object]
@@ -37,6 +40,8 @@ BuildStage = Callable[[cdk.Stage, AccountRole], object]
 STAGE_ORDER: tuple[AccountRole, ...] = ("tooling", "registry", "dev", "staging", "prod")
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 RUNTIME_VERSIONS = {"python": "3.12", "nodejs": "20"}
+# The deployed-commit parameter's value before the first deployment.
+NO_COMMIT = "none"
 # The action families of CDK's bucket and key grants (grantRead/grantReadWrite) on the artifact bucket.
 ARTIFACT_GRANT_ACTIONS = (
     "s3:GetObject*",
@@ -107,6 +112,15 @@ class PlatformPipelineStack(cdk.Stack):
             assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
             description=f"{config.name} delivery pipeline: test, synth-and-diff, synth",
         )
+        self.deployed_commit = ssm.StringParameter(
+            self,
+            "DeployedCommit",
+            parameter_name=deployed_commit_parameter_name(config.name),
+            string_value=NO_COMMIT,
+            description="Last commit the delivery pipeline deployed to every stage (synth-and-diff compares with it)",
+        )
+        self.deployed_commit.grant_read(self.synth_role)
+        self.source = _source(self, settings)
         self.pipeline = pipelines.CodePipeline(
             self,
             "Pipeline",
@@ -132,11 +146,11 @@ class PlatformPipelineStack(cdk.Stack):
             use_pipeline_role_for_actions=True,
         )
         self.stages: dict[AccountRole, PlatformStage] = {}
-        for role in STAGE_ORDER:
+        # CDK Pipelines refuses an empty stage: leave out the accounts where nothing is configured.
+        roles = [role for role in STAGE_ORDER if _builds_stacks(build_stage, role)]
+        for role in roles:
             env = stack_env(config, role)
             assert env is not None  # accounts is set
-            if not _builds_stacks(build_stage, role):
-                continue  # CDK Pipelines refuses an empty stage: nothing is configured for this account
             stage = PlatformStage(self, role.capitalize(), account=role, build=build_stage, env=env)
             pre = (
                 [
@@ -149,7 +163,9 @@ class PlatformPipelineStack(cdk.Stack):
                 if role == "prod"
                 else None
             )
-            self.pipeline.add_stage(stage, pre=pre)
+            # After the last stage: every stage runs this commit now; the next synth-and-diff compares with it.
+            post = [self._record_commit_step(config)] if role == roles[-1] else None
+            self.pipeline.add_stage(stage, pre=pre, post=post)
             self.stages[role] = stage
         # Build now (not at synth) so that the roles and projects CDK Pipelines creates can be acknowledged.
         self.pipeline.build_pipeline()
@@ -185,19 +201,48 @@ class PlatformPipelineStack(cdk.Stack):
 
     def _synth_step(self, config: PlatformConfig, settings: PipelineConfig) -> pipelines.CodeBuildStep:
         config_arg = f" CONFIG={settings.config_file}" if settings.config_file is not None else ""
+        diff = f"make diff BASE=$BASE{config_arg} FORMAT=markdown OUTPUT=synthdiff.md"
+        if settings.diff_base is not None:
+            diff_command = f"BASE={shlex.quote(settings.diff_base)} && {diff}"
+        else:
+            # The last commit deployed to every stage; none yet on the pipeline's first run.
+            diff_command = (
+                f"BASE=$(aws ssm get-parameter --name {deployed_commit_parameter_name(config.name)} "
+                f"--query Parameter.Value --output text) && "
+                f'if [ "$BASE" = "{NO_COMMIT}" ]; then echo "synth-and-diff: nothing deployed yet"; else {diff}; fi'
+            )
         return pipelines.CodeBuildStep(
             "Synth",
-            input=_source(self, settings),
+            input=self.source,
             install_commands=["make deps"],
             commands=[
                 "make test",
                 # Stops the pipeline before anything deploys when a stateful resource would be lost.
-                f"make diff BASE={settings.diff_base}{config_arg} FORMAT=markdown OUTPUT=synthdiff.md",
+                diff_command,
                 f"make synth{config_arg}",
             ],
             primary_output_directory="cdk.out",
             role=self.synth_role,
         )
+
+    def _record_commit_step(self, config: PlatformConfig) -> pipelines.CodeBuildStep:
+        self.record_role = PlatformRole(
+            self,
+            "RecordCommitRole",
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+            description=f"{config.name} delivery pipeline: records the deployed commit",
+        )
+        self.deployed_commit.grant_write(self.record_role)
+        self.record_step = pipelines.CodeBuildStep(
+            "RecordDeployedCommit",
+            env={"COMMIT": self.source.source_attribute("CommitId")},
+            commands=[
+                f"aws ssm put-parameter --name {deployed_commit_parameter_name(config.name)} --type String "
+                '--overwrite --value "$COMMIT"'
+            ],
+            role=self.record_role,
+        )
+        return self.record_step
 
     # --- acknowledgments of what CDK Pipelines and S3 access logging force ----------------------
 
@@ -240,6 +285,8 @@ class PlatformPipelineStack(cdk.Stack):
 
         self._acknowledge_role(self.pipeline_role, codebuild_project=None)
         self._acknowledge_role(self.synth_role, codebuild_project=self.pipeline.synth_project)
+        if self.stages:
+            self._acknowledge_role(self.record_role, codebuild_project=self.record_step.project)
         mutation = self.pipeline.self_mutation_project
         mutation_role = mutation.role
         assert mutation_role is not None

@@ -14,6 +14,7 @@ from aws_cdk import cx_api
 from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.config import PlatformConfig, parse_config
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
+from sagemaker_platform.naming import deployed_commit_parameter_name
 from sagemaker_platform.stacks.base import AccountRole
 from sagemaker_platform.stacks.pipeline import build_pipeline_stack
 from tests.support import ACCOUNTS, resources_of_type
@@ -129,19 +130,44 @@ def test_given_the_artifact_bucket_then_encrypted_with_a_rotated_key_that_every_
         assert f"iam::{account}:role/cdk-hnb659fds-deploy-role-{account}-eu-west-1" in policy
 
 
-def test_given_the_synth_step_then_it_tests_diffs_then_synthesizes_the_configured_file(
+def buildspec_of_action(template: dict[str, Any], stage_name: str, action_name: str) -> dict[str, Any]:
+    stage = next(stage for stage in pipeline_stages(template) if stage["Name"] == stage_name)
+    action = next(action for action in stage["Actions"] if action["Name"] == action_name)
+    project_id = action["Configuration"]["ProjectName"]["Ref"]
+    return json.loads(template["Resources"][project_id]["Properties"]["Source"]["BuildSpec"])
+
+
+def test_given_the_synth_step_then_it_tests_diffs_against_the_deployed_commit_then_synthesizes(
     template: dict[str, Any],
 ) -> None:
-    (pipeline,) = resources_of_type(template, "AWS::CodePipeline::Pipeline").values()
-    build = next(stage for stage in pipeline["Properties"]["Stages"] if stage["Name"] == "Build")
-    project_id = build["Actions"][0]["Configuration"]["ProjectName"]["Ref"]
-    spec = json.loads(template["Resources"][project_id]["Properties"]["Source"]["BuildSpec"])
+    spec = buildspec_of_action(template, "Build", "Synth")
     assert spec["phases"]["install"]["runtime-versions"] == {"python": "3.12", "nodejs": "20"}
+    parameter = deployed_commit_parameter_name("mlp")
     assert spec["phases"]["build"]["commands"] == [
         "make test",
-        "make diff BASE=HEAD~1 CONFIG=platform/prod.yaml FORMAT=markdown OUTPUT=synthdiff.md",
+        f"BASE=$(aws ssm get-parameter --name {parameter} --query Parameter.Value --output text) && "
+        'if [ "$BASE" = "none" ]; then echo "synth-and-diff: nothing deployed yet"; '
+        "else make diff BASE=$BASE CONFIG=platform/prod.yaml FORMAT=markdown OUTPUT=synthdiff.md; fi",
         "make synth CONFIG=platform/prod.yaml",
     ]
+
+
+def test_given_the_last_stage_then_it_records_the_deployed_commit_after_deploying(template: dict[str, Any]) -> None:
+    prod = next(stage for stage in pipeline_stages(template) if stage["Name"] == "Prod")
+    record = next(action for action in prod["Actions"] if action["Name"] == "RecordDeployedCommit")
+    assert record["RunOrder"] == max(action["RunOrder"] for action in prod["Actions"])
+    source = pipeline_stages(template)[0]["Actions"][0]
+    assert json.loads(record["Configuration"]["EnvironmentVariables"]) == [
+        {"name": "COMMIT", "type": "PLAINTEXT", "value": f"#{{{source['Namespace']}.CommitId}}"}
+    ]
+    spec = buildspec_of_action(template, "Prod", "RecordDeployedCommit")
+    assert spec["phases"]["build"]["commands"] == [
+        f"aws ssm put-parameter --name {deployed_commit_parameter_name('mlp')} --type String --overwrite "
+        '--value "$COMMIT"'
+    ]
+    (parameter,) = resources_of_type(template, "AWS::SSM::Parameter").values()
+    assert parameter["Properties"]["Name"] == deployed_commit_parameter_name("mlp")
+    assert parameter["Properties"]["Value"] == "none"
 
 
 def test_given_a_connection_source_then_a_full_clone_for_the_diff(template: dict[str, Any]) -> None:
@@ -158,9 +184,8 @@ def test_given_a_connection_source_then_a_full_clone_for_the_diff(template: dict
 def test_given_a_codecommit_source_and_no_stacks_then_a_pipeline_of_source_build_and_self_update(
     tmp_path: Path,
 ) -> None:
-    config = parse_config(
-        {"accounts": ACCOUNTS, "pipeline": {"source": "codecommit", "repository": "platform", "branch": "release/1"}}
-    )
+    settings = {"source": "codecommit", "repository": "platform", "branch": "release/1", "diff_base": "origin/main"}
+    config = parse_config({"accounts": ACCOUNTS, "pipeline": settings})
     template = synth_pipeline(config, tmp_path / "cdk.out", lambda stage, role: None, gate=False).stacks[0].template
     stages = pipeline_stages(template)
     assert [stage["Name"] for stage in stages] == ["Source", "Build", "UpdatePipeline"]
@@ -169,6 +194,11 @@ def test_given_a_codecommit_source_and_no_stacks_then_a_pipeline_of_source_build
     assert source["Configuration"]["RepositoryName"] == "platform"
     assert source["Configuration"]["BranchName"] == "release/1"
     assert source["Configuration"]["OutputArtifactFormat"] == "CODEBUILD_CLONE_REF"
+    assert buildspec_of_action(template, "Build", "Synth")["phases"]["build"]["commands"] == [
+        "make test",
+        "BASE=origin/main && make diff BASE=$BASE FORMAT=markdown OUTPUT=synthdiff.md",
+        "make synth",
+    ]
 
 
 def test_given_the_multi_account_example_then_the_app_holds_the_pipeline_and_the_stages_hold_the_rest(
