@@ -1,11 +1,12 @@
 """`PlatformPipelineStack`: CDK Pipelines in the tooling account, one stage per account of the platform.
 
-Source (a CodeStar connection to GitHub or GitLab, or CodeCommit) -> synth (``make test``, the
-synth-and-diff check against the previous commit, ``cdk synth``) -> self-mutation -> the tooling,
-registry, dev and staging stages -> a manual approval -> prod. Every stage is
-``build_platform(stage, config, account=<role>)`` in its own account; deployments go through each
-account's CDK bootstrap roles (``cdk bootstrap --trust <tooling account>``). The artifact bucket
-is encrypted with a customer managed key that the target accounts' deploy roles may use.
+Source (a CodeStar connection to GitHub or GitLab, or CodeCommit; a full clone) -> synth
+(``make test``, synth-and-diff against the last deployed commit, ``cdk synth``) -> self-mutation ->
+the tooling, registry, dev and staging stages -> a manual approval -> prod -> the deployed commit is
+recorded in SSM. Every stage is ``build_platform(stage, config, account=<role>)`` in its own account;
+deployments go through each account's CDK bootstrap roles (``cdk bootstrap --trust <tooling account>``).
+Cross-account keys: the artifact bucket is encrypted with a customer managed key (own bucket, so not
+CDK Pipelines' ``cross_account_keys``) that the target accounts' deploy roles may use.
 """
 
 from __future__ import annotations
