@@ -90,3 +90,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+run = main  # for registries that call `run()`

@@ -345,3 +345,8 @@ def test_given_a_stack_gone_from_the_app_when_diffed_then_every_resource_removed
 
 def test_given_the_repository_acknowledgment_file_then_it_loads_and_acknowledges_nothing() -> None:
     assert load_acknowledgments(REPO_ROOT / ".synthdiff-acknowledgments.yaml") == ()
+
+
+def test_given_an_unknown_base_ref_when_run_then_exit_2_naming_the_ref(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--base", "no-such-ref-synthdiff", "--repo", str(REPO_ROOT)]) == 2
+    assert "no-such-ref-synthdiff" in capsys.readouterr().err
