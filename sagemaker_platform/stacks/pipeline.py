@@ -364,7 +364,12 @@ class PlatformPipelineStack(cdk.Stack):
         acknowledge(role, reasons)
 
     def _projects(self) -> list[codebuild.CfnProject]:
-        return [child for child in self.node.find_all() if isinstance(child, codebuild.CfnProject)]
+        """The CodeBuild projects of this stack (the stages' own stacks are not this stack's business)."""
+        return [
+            child
+            for child in self.node.find_all()
+            if isinstance(child, codebuild.CfnProject) and cdk.Stack.of(child) is self
+        ]
 
 
 def _builds_stacks(build_stage: BuildStage, role: AccountRole) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_kms as kms
 from aws_cdk import cx_api
 
@@ -215,3 +216,20 @@ def test_given_the_multi_account_example_then_the_app_holds_the_pipeline_and_the
 
 def test_given_the_default_sandbox_then_no_pipeline_stack(default_templates: dict[str, dict[str, Any]]) -> None:
     assert "mlplatform-pipeline" not in default_templates
+
+
+def test_given_a_stage_stack_with_its_own_codebuild_project_then_the_pipeline_acknowledges_nothing_of_it(
+    tmp_path: Path,
+) -> None:
+    """Acknowledgments stay on the pipeline's own resources: a stage's findings still fail the gate."""
+
+    def stage_with_project(stage: cdk.Stage, role: AccountRole) -> None:
+        if role == "dev":
+            stack = cdk.Stack(stage, "Builds", stack_name="builds-dev")
+            codebuild.Project(stack, "Project", build_spec=codebuild.BuildSpec.from_object({"version": "0.2"}))
+
+    with pytest.raises(RuntimeError, match="ValidationFailed") as caught:
+        synth_pipeline(pipeline_config(), tmp_path / "cdk.out", stage_with_project, gate=True)
+    report = (tmp_path / "cdk.out" / "validation-report.json").read_text()
+    assert "HIPAA.Security-CodeBuildProjectSourceRepoUrl" in report
+    assert "Dev/Builds/Project" in report, str(caught.value)[:500]
