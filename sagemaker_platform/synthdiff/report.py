@@ -150,12 +150,11 @@ def render_text(report: Report) -> str:
 
 def _text_findings(report: Report) -> list[str]:
     lines: list[str] = []
-    acknowledged = [finding for finding in report.findings if finding.acknowledgment is not None]
+    acknowledged = _acknowledged(report)
     if acknowledged:
         lines += ["", "Acknowledged stateful changes:"]
         lines += [
-            f"  {f.change.stack} {f.change.logical_id}: {f.why} -- acknowledged: {f.acknowledgment.reason}"  # type: ignore[union-attr]
-            for f in acknowledged
+            f"  {f.change.stack} {f.change.logical_id}: {f.why} -- acknowledged: {reason}" for f, reason in acknowledged
         ]
     if report.unused_acknowledgments:
         lines += ["", "Unused acknowledgments (no matching change; remove them):"]
@@ -167,6 +166,10 @@ def _text_findings(report: Report) -> list[str]:
         ]
         lines.append("Restore the construct ID/property, or acknowledge the change in .synthdiff-acknowledgments.yaml.")
     return lines
+
+
+def _acknowledged(report: Report) -> list[tuple[Finding, str]]:
+    return [(f, f.acknowledgment.reason) for f in report.findings if f.acknowledgment is not None]
 
 
 def _cell(text: str) -> str:
@@ -205,12 +208,12 @@ def render_markdown(report: Report) -> str:
                 )
         if stack.outputs:
             lines += ["", "Outputs: " + ", ".join(f"{o.kind.value} `{o.name}`" for o in stack.outputs)]
-    acknowledged = [finding for finding in report.findings if finding.acknowledgment is not None]
+    acknowledged = _acknowledged(report)
     if acknowledged:
         lines += ["", "### Acknowledged stateful changes", ""]
         lines += [
-            f"- `{f.change.stack}` `{f.change.logical_id}`: {_cell(f.why)} — {_cell(f.acknowledgment.reason)}"  # type: ignore[union-attr]
-            for f in acknowledged
+            f"- `{f.change.stack}` `{f.change.logical_id}`: {_cell(f.why)} — {_cell(reason)}"
+            for f, reason in acknowledged
         ]
     if report.unused_acknowledgments:
         lines += [
