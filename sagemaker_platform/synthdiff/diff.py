@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from sagemaker_platform.synthdiff.schemas import DEFAULT_REGION, changed_create_only_paths
+from sagemaker_platform.synthdiff.schemas import (
+    DEFAULT_REGION,
+    changed_create_only_paths,
+    create_only_properties,
+    values_at,
+)
 
 # Resource types whose deletion or replacement loses data or identity (users' homes, registered models).
 STATEFUL_TYPES = frozenset(
@@ -167,10 +172,13 @@ def diff_templates(
         for logical_id in added
         if logical_id not in renamed_to
     ]
+    modified: dict[str, ResourceChange] = {}
     for logical_id in sorted(set(old_resources) & set(new_resources)):
         change = _modified(stack, logical_id, old_resources[logical_id], new_resources[logical_id], region)
         if change is not None:
-            changes.append(change)
+            modified[logical_id] = change
+    _cascade_replacements(stack, modified, old_resources, new_resources, region)
+    changes += modified.values()
     changes.sort(key=lambda change: change.logical_id)
     return StackDiff(stack=stack, status=status, resources=changes, outputs=_outputs_diff(old, new))
 
@@ -274,6 +282,82 @@ def _modified(
         properties=tuple(changed),
         replacement_reasons=tuple(f"create-only property {path} changed" for path in create_only),
     )
+
+
+def _cascade_replacements(
+    stack: str,
+    modified: dict[str, ResourceChange],
+    old_resources: dict[str, dict[str, Any]],
+    new_resources: dict[str, dict[str, Any]],
+    region: str,
+) -> None:
+    """Replacements that follow from others: a create-only property that refers (Ref, GetAtt, Sub) to a
+    resource being replaced gets a new value at deploy time, although its template text is unchanged
+    (a user profile's DomainId when the domain is replaced). Repeats until nothing new is replaced.
+    """
+    replaced = {logical_id for logical_id, change in modified.items() if change.replaced}
+    found = True
+    while found:
+        found = False
+        for logical_id in sorted(set(old_resources) & set(new_resources)):
+            if logical_id in replaced:
+                continue
+            resource = new_resources[logical_id]
+            reason = _replaced_reference(resource, replaced, region)
+            if reason is None:
+                continue
+            replaced.add(logical_id)
+            found = True
+            existing = modified.get(logical_id)
+            modified[logical_id] = (
+                replace(existing, replacement_reasons=(*existing.replacement_reasons, reason))
+                if existing is not None
+                else _change(
+                    stack,
+                    logical_id,
+                    resource,
+                    ChangeKind.MODIFIED,
+                    old=old_resources[logical_id],
+                    replacement_reasons=(reason,),
+                )
+            )
+
+
+def _replaced_reference(resource: dict[str, Any], replaced: set[str], region: str) -> str | None:
+    properties = resource.get("Properties", {})
+    for path in create_only_properties(resource["Type"], region):
+        for value in values_at(properties, path):
+            hit = sorted(references(value) & replaced)
+            if hit:
+                return f"create-only property {'.'.join(path)} refers to {hit[0]}, which is replaced"
+    return None
+
+
+_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
+
+
+def references(value: Any) -> set[str]:
+    """Logical IDs that `value` (a template fragment) refers to with Ref, Fn::GetAtt or Fn::Sub."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::GetAtt":
+                target = inner[0] if isinstance(inner, list) and inner else inner
+                if isinstance(target, str):
+                    found.add(target.split(".", 1)[0])
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) and inner else inner
+                if isinstance(text, str):
+                    found.update(_SUB_REFERENCE.findall(text))
+                found |= references(inner[1] if isinstance(inner, list) and len(inner) > 1 else None)
+            else:
+                found |= references(inner)
+    elif isinstance(value, list):
+        for item in value:
+            found |= references(item)
+    return found
 
 
 def _outputs_diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[OutputChange]:

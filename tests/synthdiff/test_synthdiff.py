@@ -350,3 +350,36 @@ def test_given_the_repository_acknowledgment_file_then_it_loads_and_acknowledges
 def test_given_an_unknown_base_ref_when_run_then_exit_2_naming_the_ref(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["--base", "no-such-ref-synthdiff", "--repo", str(REPO_ROOT)]) == 2
     assert "no-such-ref-synthdiff" in capsys.readouterr().err
+
+
+def test_given_a_replaced_domain_when_diffed_then_profiles_referring_to_it_are_replaced_too() -> None:
+    """The profile's template is unchanged, but its create-only DomainId gets the new domain's id."""
+
+    def template(auth: str) -> dict[str, Any]:
+        return {
+            "Resources": {
+                "Domain": {"Type": "AWS::SageMaker::Domain", "Properties": {"AuthMode": auth, "DomainName": "d"}},
+                "Alice": {
+                    "Type": "AWS::SageMaker::UserProfile",
+                    "Properties": {"DomainId": {"Fn::GetAtt": ["Domain", "DomainId"]}, "UserProfileName": "alice"},
+                },
+                "AliceSpace": {
+                    "Type": "AWS::SageMaker::Space",
+                    "Properties": {"DomainId": {"Fn::Sub": "${Domain.DomainId}"}, "SpaceName": "alice"},
+                },
+                "Notes": {
+                    "Type": "AWS::SQS::Queue",
+                    "Properties": {"Tags": [{"Key": "d", "Value": {"Ref": "Domain"}}]},
+                },
+            }
+        }
+
+    report = build_report([diff_templates("studio", template("IAM"), template("SSO"))])
+    changes = {change.logical_id: change for stack in report.stacks for change in stack.resources}
+    assert set(changes) == {"Domain", "Alice", "AliceSpace"}, "the queue's tag is not create-only: no replacement"
+    assert changes["Alice"].properties == ()
+    assert changes["Alice"].replacement_reasons == (
+        "create-only property DomainId refers to Domain, which is replaced",
+    )
+    assert changes["AliceSpace"].replaced
+    assert sorted(f.change.logical_id for f in report.blocking) == ["Alice", "Domain"]
