@@ -11,7 +11,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := node_modules/.bin/cdk --no-notices
 
-.PHONY: deps synth test lint bench diff clean
+.PHONY: deps synth test lint bench diff dist clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,9 +38,22 @@ synth: $(VENV)/.installed node_modules/.installed
 test: deps
 	$(PY) -m pytest
 
+## diff: synth-and-diff of the app at BASE (a git ref) against the working tree, offline. Exit 1 when a
+## stateful resource would be removed or replaced without an entry in .synthdiff-acknowledgments.yaml.
+## FORMAT=markdown for a merge-request comment, OUTPUT=file to also write it there, CONFIG=platform config file.
+BASE ?= origin/main
+FORMAT ?= text
+diff: $(VENV)/.installed
+	$(PY) -m sagemaker_platform.synthdiff --base $(BASE) --format $(FORMAT) $(if $(CONFIG),--config $(CONFIG)) $(if $(OUTPUT),--output $(OUTPUT))
+
 lint: $(VENV)/.installed
 	$(PY) -m ruff check sagemaker_platform tests bench app.py
 	$(PY) -m mypy sagemaker_platform
+
+## dist: the wheel and sdist of the package in dist/ (version: sagemaker_platform.__version__)
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(PY) -m build --outdir dist .
 
 bench: $(VENV)/.installed node_modules/.installed
 	$(PY) -m bench

@@ -18,6 +18,7 @@ BENCHMARKS: list[str] = [
     "bench.registry",
     "bench.hosting",
     "bench.tuning",
+    "bench.synthdiff",
 ]
 
 

@@ -111,6 +111,17 @@ def deployment_spec_parameter_prefix(platform: str) -> str:
     return f"/{platform}/"
 
 
+# --- delivery pipeline (tooling account) ------------------------------------------------------
+
+
+def deployed_commit_parameter_name(platform: str) -> str:
+    """SSM parameter where the delivery pipeline records the last commit it deployed to every stage.
+
+    The pipeline's synth-and-diff compares the new commit with it.
+    """
+    return f"/{platform}/pipeline/deployed-commit"
+
+
 # --- ARNs -------------------------------------------------------------------------------------
 
 

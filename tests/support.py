@@ -16,6 +16,14 @@ from sagemaker_platform.stacks import build_platform
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+# The account ids of examples/multi-account.yaml, for tests that build their own multi-account configs.
+ACCOUNTS = {
+    "tooling": "111111111111",
+    "registry": "222222222222",
+    "dev": "333333333333",
+    "staging": "444444444444",
+    "prod": "555555555555",
+}
 
 
 def default_config_raw() -> dict[str, Any]:

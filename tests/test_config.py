@@ -13,15 +13,7 @@ import pytest
 
 from sagemaker_platform.config import config_from_context, load_config_file, parse_config
 from sagemaker_platform.errors import ConfigError
-from tests.support import REPO_ROOT, default_config_raw
-
-ACCOUNTS = {
-    "tooling": "111111111111",
-    "registry": "222222222222",
-    "dev": "333333333333",
-    "staging": "444444444444",
-    "prod": "555555555555",
-}
+from tests.support import ACCOUNTS, REPO_ROOT, default_config_raw
 
 
 def problems_of(raw: dict[str, Any]) -> list[str]:

@@ -10,6 +10,7 @@ from constructs import Construct
 from sagemaker_platform.config import PlatformConfig
 from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name
 from sagemaker_platform.stacks.hosting import HostingStack
+from sagemaker_platform.stacks.pipeline import build_pipeline_stack
 from sagemaker_platform.stacks.registry import ModelEventsStack, RegistryStack, WorkloadAccessStack, workload_accounts
 from sagemaker_platform.stacks.tuning import TuningStack
 
@@ -26,6 +27,14 @@ def build_platform(
 
     def wants(role: AccountRole) -> bool:
         return account is None or account == role
+
+    # Delivery: with `pipeline` (multi-account only) the app holds just the pipeline stack; its stages
+    # (one per account) hold every other stack, built by calling build_platform again with `account`.
+    if config.pipeline is not None and account is None:
+        stacks["pipeline"] = build_pipeline_stack(
+            scope, config, lambda stage, role: build_platform(stage, config, account=role)
+        )
+        return stacks
 
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
     _add_registry_stacks(scope, config, stacks, wants)
