@@ -611,8 +611,7 @@ def test_given_an_endpoint_by_name_then_invoke_grants_target_its_arn() -> None:
 class Intrinsics:
     """Resolves the intrinsic functions of a synthesized template the way CloudFormation would."""
 
-    def __init__(self, template: dict[str, Any], physical: dict[str, str]) -> None:
-        self.template = template
+    def __init__(self, physical: dict[str, str]) -> None:
         self.physical = physical
         self.pseudo = {
             "AWS::Partition": "aws",
@@ -666,7 +665,7 @@ def test_given_the_synthesized_async_endpoint_when_created_with_the_api_then_it_
             if not k.startswith(("Realtime", "Cpu", "Mme", "Serverless", "Components"))
         }
     }
-    resolve = Intrinsics(template, physical_ids(template))
+    resolve = Intrinsics(physical_ids(template))
     sagemaker = boto3.client("sagemaker", region_name=REGION)
     s3 = boto3.client("s3", region_name=REGION)
     runtime = boto3.client("sagemaker-runtime", region_name=REGION)
