@@ -520,9 +520,21 @@ def test_given_a_component_with_min_copies_zero_then_it_scales_to_and_from_zero(
     assert tracking["PredefinedMetricSpecification"] == {
         "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"
     }
-    (alarm,) = all_of(template, "AWS::CloudWatch::Alarm", "Componentsllama")
-    assert alarm["MetricName"] == "NoCapacityInvocationFailures"
+    (alarm,) = [
+        a
+        for a in all_of(template, "AWS::CloudWatch::Alarm", "Componentsllama")
+        if a["MetricName"] == "NoCapacityInvocationFailures"
+    ]
     assert alarm["Dimensions"] == [{"Name": "InferenceComponentName", "Value": "llm-shared-llama"}]
+    assert {
+        a["AlarmName"] for a in all_of(template, "AWS::CloudWatch::Alarm", "Components") if "AlarmActions" in a
+    } >= {
+        "llm-shared-5xx",
+        "llm-shared-llama-latency-p99",
+        "llm-shared-mistral-latency-p99",
+        "llm-shared-llama-no-capacity",
+    }
+    assert only(template, "AWS::CloudWatch::Dashboard", "Components")["DashboardName"] == "llm-shared"
     # A component with min = max copies has nothing to scale.
     assert all_of(template, "AWS::ApplicationAutoScaling::ScalableTarget", "Componentsmistral") == []
 
