@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import boto3
 import pytest
 from aws_cdk import aws_iam as iam
+from moto import mock_aws
 
 from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.constructs.hosting import (
@@ -38,13 +40,17 @@ from sagemaker_platform.constructs.hosting_catalog import (
 from sagemaker_platform.constructs.roles import PlatformRole
 from tests.support import REPO_ROOT, resources_of_type
 
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
 PACKAGE = "arn:aws:sagemaker:us-east-1:222222222222:model-package/churn/3"
 DLC_GPU = ContainerImage.from_dlc("pytorch-inference", "2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker")
 DLC_CPU = ContainerImage.from_dlc("pytorch-inference", "2.6.0-cpu-py312-ubuntu22.04-sagemaker")
 TRITON = ContainerImage.from_uri("785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3")
 ASYNC_ZERO = EndpointSettings(
     mode="async",
-    variants=(VariantSettings(instance_type="ml.g5.xlarge", min_instances=0, max_instances=4),),
+    # ml.g4dn: a GPU type with local NVMe that moto's instance-type list knows (the moto test below).
+    variants=(VariantSettings(instance_type="ml.g4dn.xlarge", min_instances=0, max_instances=4),),
     async_inference=AsyncSettings(invocation_timeout_seconds=3600, max_concurrent_invocations_per_instance=2),
     data_capture=DataCaptureSettings(sampling_percentage=10),
 )
@@ -153,7 +159,7 @@ def build_endpoints(stack: cdk.Stack) -> dict[str, Endpoint]:
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Endpoint], cdk.Stack]:
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("hosting")))
-    stack = cdk.Stack(app, "Hosting", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    stack = cdk.Stack(app, "Hosting", env=cdk.Environment(account=ACCOUNT, region=REGION))
     endpoints = build_endpoints(stack)
     add_compliance_gate(app)
     return app.synth().get_stack_by_name("Hosting").template, endpoints, stack
@@ -344,7 +350,7 @@ def test_every_store_is_kms_encrypted(template: dict[str, Any]) -> None:
         if "DataCaptureConfig" in config:
             assert "KmsKeyId" in config["DataCaptureConfig"]
     assert "KmsKeyId" in only(template, "AWS::SageMaker::EndpointConfig", "Cpu")  # ml.m5: EBS volume
-    assert "KmsKeyId" not in only(template, "AWS::SageMaker::EndpointConfig", "Async")  # ml.g5: NVMe
+    assert "KmsKeyId" not in only(template, "AWS::SageMaker::EndpointConfig", "Async")  # ml.g4dn: NVMe
 
 
 # --- grants -----------------------------------------------------------------------------------------
@@ -405,7 +411,7 @@ def test_the_spec_carries_exactly_what_the_construct_deploys(
     )
     assert {k: v for k, v in deployed_alarm.items() if k != "AlarmActions"} == alarm
     assert spec["autoscaling"]["min_capacity"] == 0
-    assert spec.get("kms_key_arn") is None  # ml.g5 has local NVMe storage
+    assert spec.get("kms_key_arn") is None  # ml.g4dn has local NVMe storage
 
 
 def test_the_published_spec_is_schema_version_1_json_with_explicit_nulls_under_4kb(
@@ -514,9 +520,21 @@ def test_given_a_component_with_min_copies_zero_then_it_scales_to_and_from_zero(
     assert tracking["PredefinedMetricSpecification"] == {
         "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"
     }
-    (alarm,) = all_of(template, "AWS::CloudWatch::Alarm", "Componentsllama")
-    assert alarm["MetricName"] == "NoCapacityInvocationFailures"
+    (alarm,) = [
+        a
+        for a in all_of(template, "AWS::CloudWatch::Alarm", "Componentsllama")
+        if a["MetricName"] == "NoCapacityInvocationFailures"
+    ]
     assert alarm["Dimensions"] == [{"Name": "InferenceComponentName", "Value": "llm-shared-llama"}]
+    assert {
+        a["AlarmName"] for a in all_of(template, "AWS::CloudWatch::Alarm", "Components") if "AlarmActions" in a
+    } >= {
+        "llm-shared-5xx",
+        "llm-shared-llama-latency-p99",
+        "llm-shared-mistral-latency-p99",
+        "llm-shared-llama-no-capacity",
+    }
+    assert only(template, "AWS::CloudWatch::Dashboard", "Components")["DashboardName"] == "llm-shared"
     # A component with min = max copies has nothing to scale.
     assert all_of(template, "AWS::ApplicationAutoScaling::ScalableTarget", "Componentsmistral") == []
 
@@ -595,3 +613,109 @@ def test_given_an_endpoint_by_name_then_invoke_grants_target_its_arn() -> None:
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
         {"Action": "sagemaker:InvokeEndpointAsync", "Effect": "Allow", "Resource": stack.resolve(ref.endpoint_arn)}
     ]
+
+
+# --- end to end against moto ------------------------------------------------------------------------
+# The model, endpoint config and endpoint synthesized for the async endpoint are created with the
+# SageMaker API exactly as synthesized, then invoked asynchronously through the S3 input prefix.
+
+
+class Intrinsics:
+    """Resolves the intrinsic functions of a synthesized template the way CloudFormation would."""
+
+    def __init__(self, physical: dict[str, str]) -> None:
+        self.physical = physical
+        self.pseudo = {
+            "AWS::Partition": "aws",
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            return self.pseudo.get(value["Ref"]) or self.physical[value["Ref"]]
+        if "Fn::GetAtt" in value:
+            return self.physical[".".join(value["Fn::GetAtt"])]
+        if "Fn::Join" in value:
+            delimiter, parts = value["Fn::Join"]
+            return delimiter.join(str(self(part)) for part in parts)
+        return {key: self(item) for key, item in value.items()}
+
+
+def physical_ids(template: dict[str, Any]) -> dict[str, str]:
+    """Physical names/ARNs for every resource, as CloudFormation would have created them."""
+    ids: dict[str, str] = {}
+    for logical_id, resource in template["Resources"].items():
+        kind = resource["Type"]
+        if kind == "AWS::IAM::Role":
+            ids[f"{logical_id}.Arn"] = f"arn:aws:iam::{ACCOUNT}:role/{logical_id}"
+        elif kind == "AWS::KMS::Key":
+            ids[f"{logical_id}.Arn"] = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{logical_id.lower()}"
+        elif kind == "AWS::SNS::Topic":
+            ids[logical_id] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{logical_id}"
+        elif kind == "AWS::S3::Bucket":
+            ids[logical_id] = logical_id.lower()
+    return ids
+
+
+@mock_aws
+def test_given_the_synthesized_async_endpoint_when_created_with_the_api_then_it_invokes_asynchronously(
+    synthesized: tuple[dict[str, Any], dict[str, Endpoint], cdk.Stack],
+) -> None:
+    full, endpoints, _ = synthesized
+    endpoint = endpoints["async"]
+    # Only the async endpoint's resources (and what they reference).
+    template = {
+        "Resources": {
+            k: v
+            for k, v in full["Resources"].items()
+            if not k.startswith(("Realtime", "Cpu", "Mme", "Serverless", "Components"))
+        }
+    }
+    resolve = Intrinsics(physical_ids(template))
+    sagemaker = boto3.client("sagemaker", region_name=REGION)
+    s3 = boto3.client("s3", region_name=REGION)
+    runtime = boto3.client("sagemaker-runtime", region_name=REGION)
+
+    (model,) = (resolve(r["Properties"]) for r in resources_of_type(template, "AWS::SageMaker::Model").values())
+    (config,) = (
+        resolve(r["Properties"]) for r in resources_of_type(template, "AWS::SageMaker::EndpointConfig").values()
+    )
+    (created,) = (resolve(r["Properties"]) for r in resources_of_type(template, "AWS::SageMaker::Endpoint").values())
+    sagemaker.create_model(
+        ModelName=model["ModelName"],
+        ExecutionRoleArn=model["ExecutionRoleArn"],
+        PrimaryContainer=model["PrimaryContainer"],
+        EnableNetworkIsolation=model["EnableNetworkIsolation"],
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=config["EndpointConfigName"],
+        ProductionVariants=config["ProductionVariants"],
+        AsyncInferenceConfig=config["AsyncInferenceConfig"],
+        DataCaptureConfig=config["DataCaptureConfig"],
+    )
+    sagemaker.create_endpoint(EndpointName=created["EndpointName"], EndpointConfigName=created["EndpointConfigName"])
+
+    described = sagemaker.describe_endpoint_config(EndpointConfigName=config["EndpointConfigName"])
+    output = described["AsyncInferenceConfig"]["OutputConfig"]
+    assert output["S3OutputPath"].endswith("/async/sd-async/output")
+    assert output["KmsKeyId"].startswith("arn:aws:kms:")
+    assert described["ProductionVariants"][0]["InstanceType"] == "ml.g4dn.xlarge"
+    assert sagemaker.describe_endpoint(EndpointName="sd-async")["EndpointStatus"] == "InService"
+
+    bucket = output["S3OutputPath"].removeprefix("s3://").split("/", 1)[0]
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=f"{endpoint.input_prefix}request-1.json", Body=b'{"prompt": "a cat"}')
+    response = runtime.invoke_endpoint_async(
+        EndpointName="sd-async",
+        InputLocation=f"s3://{bucket}/{endpoint.input_prefix}request-1.json",
+        InvocationTimeoutSeconds=endpoint.invocation_timeout_seconds,
+    )
+    assert response["OutputLocation"].startswith("s3://")
+    result_bucket, result_key = response["OutputLocation"].removeprefix("s3://").split("/", 1)
+    assert s3.get_object(Bucket=result_bucket, Key=result_key)["Body"].read()

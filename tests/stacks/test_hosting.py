@@ -8,6 +8,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import cx_api
 
 from sagemaker_platform import naming
 from sagemaker_platform.config import parse_config
@@ -61,6 +62,15 @@ def test_given_the_multi_account_example_then_pinned_packages_are_deployed_in_bo
             naming.endpoint_name("mlplatform", n, stage) for n in ("faq-serverless", "fraud-realtime", "recs-mme")
         ]
         assert len(of_type(templates, "AWS::SSM::Parameter")) == 4
+
+
+def test_given_the_multi_account_example_then_each_stage_stack_is_pinned_to_its_account(
+    multi_account_assembly: cx_api.CloudAssembly,
+) -> None:
+    staging = multi_account_assembly.get_stack_by_name("mlplatform-hosting-staging").environment
+    prod = multi_account_assembly.get_stack_by_name("mlplatform-hosting-prod").environment
+    assert (staging.account, staging.region) == ("444444444444", "eu-west-1")
+    assert (prod.account, prod.region) == ("555555555555", "eu-west-1")
 
 
 def test_endpoint_placement_depends_on_the_name_only() -> None:
