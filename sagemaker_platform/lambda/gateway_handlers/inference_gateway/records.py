@@ -86,14 +86,15 @@ class RecordStore:
         return self._update(prediction_id, {"updated_at": int(self._clock()), **attributes}, expected)
 
     def _update(self, prediction_id: str, values: dict[str, Any], expected: Any) -> bool:
-        names = {f"#a{i}": name for i, name in enumerate(values)}
-        expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values)))
+        # Not #n/:v: boto3 names the placeholders of the condition expression so, and would overwrite these.
+        names = {f"#f{i}": name for i, name in enumerate(values)}
+        expression = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(values)))
         return self._conditional(
             lambda: self._table.update_item(
                 Key={"prediction_id": prediction_id},
                 UpdateExpression=expression,
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues={f":v{i}": value for i, value in enumerate(values.values())},
+                ExpressionAttributeValues={f":f{i}": value for i, value in enumerate(values.values())},
                 ConditionExpression=expected & Attr("prediction_id").exists(),
             )
         )
