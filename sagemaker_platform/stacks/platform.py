@@ -6,7 +6,8 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
-from sagemaker_platform.stacks.base import AccountRole
+from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name
+from sagemaker_platform.stacks.gateway import GatewayStack
 
 
 def build_platform(
@@ -23,4 +24,8 @@ def build_platform(
         return account is None or account == role
 
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
+    if config.gateway is not None and wants("prod"):
+        stacks["gateway"] = GatewayStack(
+            scope, "Gateway", config=config, env=stack_env(config, "prod"), stack_name=stack_name(config, "gateway")
+        )
     return stacks
