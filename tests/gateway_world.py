@@ -44,6 +44,8 @@ ACCOUNT = "123456789012"
 OWNER = f"arn:aws:sts::{ACCOUNT}:assumed-role/app-team/session-1"
 OWNER_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/app-team"
 STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sfn"
+# One session for every world: its loader caches the service models (a fresh session reloads them).
+_SESSION = boto3.session.Session(region_name=REGION)
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -74,7 +76,7 @@ class GatewayWorld:
     """Resources, a `Runtime` per handler, and the moves of a client, S3 and SageMaker."""
 
     def __init__(self, services: dict[str, dict[str, str]], *, webhook_schemes: tuple[str, ...] = ("https",)) -> None:
-        self.session = boto3.session.Session(region_name=REGION)
+        self.session = _SESSION
         self.s3 = self.session.client("s3")
         self.sqs = self.session.client("sqs")
         self.sns = self.session.client("sns")
@@ -223,11 +225,16 @@ class GatewayWorld:
         }
         failures = handler(event, self.runtime)["batchItemFailures"]
         failed = {item["itemIdentifier"] for item in failures}
-        for message in messages:
-            if message["MessageId"] in failed:
-                self.sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
-            else:
-                self.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        retried = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+            for i, m in enumerate(messages)
+            if m["MessageId"] in failed
+        ]
+        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages) if m["MessageId"] not in failed]
+        if retried:
+            self.sqs.change_message_visibility_batch(QueueUrl=queue, Entries=retried)
+        if done:
+            self.sqs.delete_message_batch(QueueUrl=queue, Entries=done)
         return failures
 
     def queue_depth(self, queue: str) -> int:
