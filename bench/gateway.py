@@ -76,15 +76,20 @@ def run(requests: int, *, full: bool = False) -> dict[str, float]:
             )
             for _, service in ids:
                 if service == "churn":
-                    world.stubber.add_response("invoke_endpoint_async", {"InferenceId": "x"}, {
-                        "EndpointName": ANY, "InputLocation": ANY, "ContentType": ANY, "InferenceId": ANY})
+                    world.stubber.add_response(
+                        "invoke_endpoint_async",
+                        {"InferenceId": "x"},
+                        {"EndpointName": ANY, "InputLocation": ANY, "ContentType": ANY, "InferenceId": ANY},
+                    )
                 else:
                     world.expect_realtime_invocation("mlplatform-features-prod", b'{"y": 2}')
             _drain_all(world, world.upload_queue, lambda e: timer.call("invoke", invoke.handle_batch, e, world.runtime))
             for prediction_id, service in ids:
                 if service == "churn":
                     world.async_result(prediction_id, b'{"y": 1}')
-            _drain_all(world, world.completion_queue, lambda e: timer.call("notify", notify.handle_batch, e, world.runtime))
+            _drain_all(
+                world, world.completion_queue, lambda e: timer.call("notify", notify.handle_batch, e, world.runtime)
+            )
             for prediction_id, _ in ids:
                 event = _api_event("GET", "/predictions/{prediction_id}", None, {"prediction_id": prediction_id})
                 status = _body(timer.call("api", api.handle, event, world.runtime))
@@ -106,11 +111,18 @@ def _prefill(world: Any, count: int) -> None:
             prediction_id = uuid.UUID(int=index).hex
             writer.put_item(
                 Item={
-                    "prediction_id": prediction_id, "service": "churn", "owner": OWNER, "state": "completed",
-                    "created_at": now, "updated_at": now, "input_deadline": now + 900, "expires_at": now + 86400,
+                    "prediction_id": prediction_id,
+                    "service": "churn",
+                    "owner": OWNER,
+                    "state": "completed",
+                    "created_at": now,
+                    "updated_at": now,
+                    "input_deadline": now + 900,
+                    "expires_at": now + 86400,
                     "input_location": f"s3://{world.input_bucket}/inputs/{prediction_id}",
                     "output_location": f"s3://{world.output_bucket}/outputs/{prediction_id}",
-                    "notification": {"type": "none"}, "notify_state": "none",
+                    "notification": {"type": "none"},
+                    "notify_state": "none",
                 }
             )
 
@@ -143,7 +155,8 @@ def _drain_all(world: Any, queue: str, handle: Callable[[dict[str, Any]], dict[s
         if failures:
             raise RuntimeError(f"handler reported failures: {failures}")
         world.sqs.delete_message_batch(
-            QueueUrl=queue, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+            QueueUrl=queue,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
         )
 
 

@@ -304,7 +304,8 @@ def gateway_ensemble_spec(ensemble: EnsembleConfig) -> Any:
     return EnsembleSpec(
         name=ensemble.name,
         steps=tuple(
-            StepSpec(step.name, step.service, tuple((i.field, i.source) for i in step.inputs)) for step in ensemble.steps
+            StepSpec(step.name, step.service, tuple((i.field, i.source) for i in step.inputs))
+            for step in ensemble.steps
         ),
         output=ensemble.output_step,
     )

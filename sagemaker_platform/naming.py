@@ -112,7 +112,7 @@ def gateway_output_bucket_name(platform: str, account: str, region: str) -> str:
 
 
 def gateway_completion_topic_name(platform: str) -> str:
-    """SNS topic receiving prediction completions: async endpoints' SuccessTopic and ErrorTopic, and the gateway's own."""
+    """SNS topic of prediction completions: async endpoints' SuccessTopic and ErrorTopic, and the gateway's own."""
     return f"{platform}-gateway-completions"
 
 

@@ -219,7 +219,12 @@ class GatewayWorld:
             return []
         event = {
             "Records": [
-                {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "eventSource": "aws:sqs"}
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "eventSource": "aws:sqs",
+                }
                 for m in messages
             ]
         }
@@ -230,7 +235,11 @@ class GatewayWorld:
             for i, m in enumerate(messages)
             if m["MessageId"] in failed
         ]
-        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages) if m["MessageId"] not in failed]
+        done = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+            for i, m in enumerate(messages)
+            if m["MessageId"] not in failed
+        ]
         if retried:
             self.sqs.change_message_visibility_batch(QueueUrl=queue, Entries=retried)
         if done:

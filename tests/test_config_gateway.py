@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 from pydantic_core import PydanticCustomError
 
-from sagemaker_platform.config import check_gateway_endpoints, parse_config
+from sagemaker_platform.config import check_gateway_endpoints, gateway_ensemble_spec, parse_config
 from sagemaker_platform.ensembles import levels
-from sagemaker_platform.config import gateway_ensemble_spec
 from sagemaker_platform.errors import ConfigError
 from tests.support import default_config_raw
 
@@ -44,9 +43,18 @@ def test_given_a_nested_two_level_ensemble_then_it_parses_with_mapping_inputs() 
     config = parse_config(
         gateway(
             ensembles=[
-                {"name": "inner", "steps": [step("f", "features"), {"name": "s", "service": "churn", "inputs": {"x": "f"}}]},
-                {"name": "outer", "steps": [step("a", "inner"), step("b", "features"),
-                                            {"name": "c", "service": "churn", "inputs": {"s": "a.score", "v": "b"}}]},
+                {
+                    "name": "inner",
+                    "steps": [step("f", "features"), {"name": "s", "service": "churn", "inputs": {"x": "f"}}],
+                },
+                {
+                    "name": "outer",
+                    "steps": [
+                        step("a", "inner"),
+                        step("b", "features"),
+                        {"name": "c", "service": "churn", "inputs": {"s": "a.score", "v": "b"}},
+                    ],
+                },
             ]
         )
     )
@@ -61,11 +69,21 @@ def test_given_a_nested_two_level_ensemble_then_it_parses_with_mapping_inputs() 
     [
         ([{"name": "e", "steps": [step("a", "nope")]}], "step 'a': unknown service 'nope'"),
         (
-            [{"name": "e", "steps": [{"name": "a", "service": "churn", "inputs": {"x": "b"}},
-                                     {"name": "b", "service": "churn", "inputs": {"x": "a"}}]}],
+            [
+                {
+                    "name": "e",
+                    "steps": [
+                        {"name": "a", "service": "churn", "inputs": {"x": "b"}},
+                        {"name": "b", "service": "churn", "inputs": {"x": "a"}},
+                    ],
+                }
+            ],
             "the steps form a cycle: a -> b -> a",
         ),
-        ([{"name": "e", "steps": [{"name": "a", "service": "churn", "inputs": {"x": "ghost.f"}}]}], "missing input 'x'"),
+        (
+            [{"name": "e", "steps": [{"name": "a", "service": "churn", "inputs": {"x": "ghost.f"}}]}],
+            "missing input 'x'",
+        ),
         ([{"name": "e", "steps": [{"name": "a", "service": "churn", "inputs": {}}]}], "inputs"),
         ([{"name": "e", "steps": [step("a", "churn")], "output": "z"}], "output 'z' is not a step"),
         ([{"name": "churn", "steps": [step("a", "features")]}], "a service has the same name"),
@@ -73,10 +91,15 @@ def test_given_a_nested_two_level_ensemble_then_it_parses_with_mapping_inputs() 
             [{"name": "e", "steps": [{"name": "a", "service": "churn", "inputs": {"$": "request", "y": "request"}}]}],
             "must be the step's only input",
         ),
-        ([{"name": "e", "steps": [step("a", "churn")]}, {"name": "e", "steps": [step("a", "churn")]}], "duplicate ensemble"),
+        (
+            [{"name": "e", "steps": [step("a", "churn")]}, {"name": "e", "steps": [step("a", "churn")]}],
+            "duplicate ensemble",
+        ),
     ],
 )
-def test_given_a_bad_ensemble_graph_then_config_error_names_the_problem(ensembles: list[dict[str, Any]], expected: str) -> None:
+def test_given_a_bad_ensemble_graph_then_config_error_names_the_problem(
+    ensembles: list[dict[str, Any]], expected: str
+) -> None:
     message = problems_of(gateway(ensembles=ensembles))
     assert "`gateway.ensembles" in message and expected in message
 
@@ -85,7 +108,7 @@ def test_given_a_bad_ensemble_graph_then_config_error_names_the_problem(ensemble
     ("section", "expected"),
     [
         ({"services": []}, "declare at least one service"),
-        ({"services": [{"name": "Bad", "endpoint": "x", "kind": "async"}]}, "`gateway.services[0].name` = \"Bad\""),
+        ({"services": [{"name": "Bad", "endpoint": "x", "kind": "async"}]}, '`gateway.services[0].name` = "Bad"'),
         ({"services": [{"name": "a", "endpoint": "x", "kind": "batch"}]}, "`gateway.services[0].kind`"),
         ({"services": SERVICES + SERVICES[:1]}, "duplicate service name(s)"),
         ({"services": SERVICES, "throttling": {"rate_limit": 0}}, "`gateway.throttling.rate_limit` = 0"),
@@ -93,7 +116,9 @@ def test_given_a_bad_ensemble_graph_then_config_error_names_the_problem(ensemble
         ({"services": SERVICES, "surprise": 1}, "unknown key(s) 'surprise'"),
     ],
 )
-def test_given_bad_gateway_settings_then_config_error_names_key_value_and_rule(section: dict[str, Any], expected: str) -> None:
+def test_given_bad_gateway_settings_then_config_error_names_key_value_and_rule(
+    section: dict[str, Any], expected: str
+) -> None:
     assert expected in problems_of({"gateway": section})
 
 
@@ -103,4 +128,6 @@ def test_given_known_endpoints_then_the_cross_check_passes_and_names_the_unknown
     check_gateway_endpoints(config.gateway, {"features-rt", "churn-async", "other"})
     with pytest.raises(PydanticCustomError) as raised:
         check_gateway_endpoints(config.gateway, {"churn-async"})
-    assert "unknown endpoint(s) features-rt" in str(raised.value) and "known endpoints: churn-async" in str(raised.value)
+    assert "unknown endpoint(s) features-rt" in str(raised.value) and "known endpoints: churn-async" in str(
+        raised.value
+    )

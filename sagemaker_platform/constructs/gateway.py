@@ -145,7 +145,12 @@ class InferenceGateway(Construct):
         step_timeout = step_timeout if step_timeout is not None else cdk.Duration.minutes(60)
         retention = retention if retention is not None else cdk.Duration.days(30)
         self._validate(
-            services, ensembles, throttling_rate_limit, throttling_burst_limit, max_receive_count, webhook_attempts,
+            services,
+            ensembles,
+            throttling_rate_limit,
+            throttling_burst_limit,
+            max_receive_count,
+            webhook_attempts,
             input_timeout,
         )
         self.platform_name = platform_name
@@ -157,13 +162,20 @@ class InferenceGateway(Construct):
 
         if key is None:
             key = kms.Key(
-                self, "Key", enable_key_rotation=True, removal_policy=removal_policy,
+                self,
+                "Key",
+                enable_key_rotation=True,
+                removal_policy=removal_policy,
                 description=f"{platform_name} inference gateway: records, inputs, outputs, queues, topics, logs",
             )
             grant_logs_encrypt(key)
         self.key = key
-        self.alarm_topic = alarm_topic if alarm_topic is not None else sns.Topic(
-            self, "AlarmTopic", master_key=key, enforce_ssl=True, display_name=f"{platform_name} gateway alarms"
+        self.alarm_topic = (
+            alarm_topic
+            if alarm_topic is not None
+            else sns.Topic(
+                self, "AlarmTopic", master_key=key, enforce_ssl=True, display_name=f"{platform_name} gateway alarms"
+            )
         )
 
         # --- stores ------------------------------------------------------------------------
@@ -193,7 +205,9 @@ class InferenceGateway(Construct):
         self.access_logs_bucket = self._render_access_logs_bucket()
         self.input_bucket = self._render_data_bucket("Inputs", INPUT_PREFIX, retention, name=None)
         self.output_bucket = self._render_data_bucket(
-            "Outputs", OUTPUT_PREFIX, retention,
+            "Outputs",
+            OUTPUT_PREFIX,
+            retention,
             name=naming.gateway_output_bucket_name(platform_name, stack.account, stack.region),
             extra_prefixes=(ASYNC_OUTPUT_PREFIX,),
         )
@@ -249,15 +263,22 @@ class InferenceGateway(Construct):
             "RETENTION_SECONDS": str(int(retention.to_seconds())),
         }
         self.step_function = self._render_function(
-            "StepFunction", "step", "Runs the steps of the gateway's ensemble state machines", reserved_concurrency,
-            {**common_env, "COMPLETION_TOPIC_ARN": self.completion_topic.topic_arn}, cdk.Duration.minutes(1),
+            "StepFunction",
+            "step",
+            "Runs the steps of the gateway's ensemble state machines",
+            reserved_concurrency,
+            {**common_env, "COMPLETION_TOPIC_ARN": self.completion_topic.topic_arn},
+            cdk.Duration.minutes(1),
         )
         self.state_machines = {
             ensemble.name: self._render_state_machine(ensemble, step_timeout) for ensemble in self.ensembles
         }
         all_names = [service.name for service in self.services] + [ensemble.name for ensemble in self.ensembles]
         self.api_function = self._render_function(
-            "ApiFunction", "api", "Inference gateway REST API: create predictions, report their status", reserved_concurrency,
+            "ApiFunction",
+            "api",
+            "Inference gateway REST API: create predictions, report their status",
+            reserved_concurrency,
             {
                 **common_env,
                 "SERVICE_NAMES": json.dumps(all_names),
@@ -266,7 +287,10 @@ class InferenceGateway(Construct):
             cdk.Duration.seconds(29),
         )
         self.invoke_function = self._render_function(
-            "InvokeFunction", "invoke", "Invokes the service of each prediction whose input arrived", reserved_concurrency,
+            "InvokeFunction",
+            "invoke",
+            "Invokes the service of each prediction whose input arrived",
+            reserved_concurrency,
             {
                 **common_env,
                 "COMPLETION_TOPIC_ARN": self.completion_topic.topic_arn,
@@ -275,7 +299,10 @@ class InferenceGateway(Construct):
             cdk.Duration.minutes(2),
         )
         self.notify_function = self._render_function(
-            "NotifyFunction", "notify", "Records prediction completions and calls clients back", reserved_concurrency,
+            "NotifyFunction",
+            "notify",
+            "Records prediction completions and calls clients back",
+            reserved_concurrency,
             {
                 **common_env,
                 "WEBHOOK_SECRET_ARN": self.webhook_secret.secret_arn,
@@ -284,11 +311,17 @@ class InferenceGateway(Construct):
             cdk.Duration.minutes(2),
         )
         self._grant_functions()
-        for queue, function in ((self.upload_queue, self.invoke_function), (self.completion_queue, self.notify_function)):
+        for queue, function in (
+            (self.upload_queue, self.invoke_function),
+            (self.completion_queue, self.notify_function),
+        ):
             function.function.add_event_source(
                 event_sources.SqsEventSource(
-                    queue, batch_size=10, report_batch_item_failures=True,
-                    max_batching_window=cdk.Duration.seconds(1), max_concurrency=max(2, reserved_concurrency),
+                    queue,
+                    batch_size=10,
+                    report_batch_item_failures=True,
+                    max_batching_window=cdk.Duration.seconds(1),
+                    max_concurrency=max(2, reserved_concurrency),
                 )
             )
 
@@ -329,7 +362,9 @@ class InferenceGateway(Construct):
     def metric_oldest_upload_age(self) -> cloudwatch.Metric:
         """Age of the oldest unprocessed upload event, seconds: Maximum over 5 minutes."""
         return self.metric(
-            "ApproximateAgeOfOldestMessage", queue=self.upload_queue, statistic="Maximum",
+            "ApproximateAgeOfOldestMessage",
+            queue=self.upload_queue,
+            statistic="Maximum",
             period=cdk.Duration.minutes(5),
         )
 
@@ -357,7 +392,9 @@ class InferenceGateway(Construct):
 
     def _endpoint_role_condition(self) -> dict[str, Any]:
         stack = cdk.Stack.of(self)
-        pattern = naming.role_arn(stack.partition, stack.account, f"{naming.endpoint_role_name_prefix(self.platform_name)}*")
+        pattern = naming.role_arn(
+            stack.partition, stack.account, f"{naming.endpoint_role_name_prefix(self.platform_name)}*"
+        )
         return {"ArnLike": {"aws:PrincipalArn": pattern}}
 
     def _render_access_logs_bucket(self) -> s3.Bucket:
@@ -371,15 +408,20 @@ class InferenceGateway(Construct):
             versioned=True,
             lifecycle_rules=[
                 s3.LifecycleRule(
-                    expiration=cdk.Duration.days(365), noncurrent_version_expiration=cdk.Duration.days(1),
+                    expiration=cdk.Duration.days(365),
+                    noncurrent_version_expiration=cdk.Duration.days(1),
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
                 )
             ],
             removal_policy=self._removal_policy,
         )
-        reason = "this bucket receives the S3 server access logs of the gateway's buckets; logging it to itself would loop"
+        reason = (
+            "this bucket receives the S3 server access logs of the gateway's buckets; logging it to itself would loop"
+        )
         kms_reason = "S3 server access log delivery supports only SSE-S3 on the target bucket"
-        replication = "access logs are kept for a year in the account; cross-region replication is not required for them"
+        replication = (
+            "access logs are kept for a year in the account; cross-region replication is not required for them"
+        )
         acknowledge(
             bucket,
             {
@@ -459,14 +501,20 @@ class InferenceGateway(Construct):
         account = iam.AccountRootPrincipal()
         self.input_bucket.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="EndpointRolesReadInputs", principals=[account], actions=ENDPOINT_ROLE_INPUT_ACTIONS,
-                resources=[self.input_bucket.arn_for_objects(f"{INPUT_PREFIX}*")], conditions=condition,
+                sid="EndpointRolesReadInputs",
+                principals=[account],
+                actions=ENDPOINT_ROLE_INPUT_ACTIONS,
+                resources=[self.input_bucket.arn_for_objects(f"{INPUT_PREFIX}*")],
+                conditions=condition,
             )
         )
         self.output_bucket.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="EndpointRolesWriteAsyncOutputs", principals=[account], actions=ENDPOINT_ROLE_OUTPUT_ACTIONS,
-                resources=[self.output_bucket.arn_for_objects(f"{ASYNC_OUTPUT_PREFIX}*")], conditions=condition,
+                sid="EndpointRolesWriteAsyncOutputs",
+                principals=[account],
+                actions=ENDPOINT_ROLE_OUTPUT_ACTIONS,
+                resources=[self.output_bucket.arn_for_objects(f"{ASYNC_OUTPUT_PREFIX}*")],
+                conditions=condition,
             )
         )
         stack = cdk.Stack.of(self)
@@ -479,7 +527,10 @@ class InferenceGateway(Construct):
                 conditions={
                     **condition,
                     "StringEquals": {
-                        "kms:ViaService": [f"s3.{stack.region}.{stack.url_suffix}", f"sns.{stack.region}.{stack.url_suffix}"]
+                        "kms:ViaService": [
+                            f"s3.{stack.region}.{stack.url_suffix}",
+                            f"sns.{stack.region}.{stack.url_suffix}",
+                        ]
                     },
                 },
             )
@@ -487,8 +538,12 @@ class InferenceGateway(Construct):
 
     def _render_queue(self, id: str, visibility: cdk.Duration) -> tuple[sqs.Queue, sqs.Queue]:
         dead_letters = sqs.Queue(
-            self, f"{id}DeadLetterQueue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=self.key,
-            enforce_ssl=True, retention_period=cdk.Duration.days(14),
+            self,
+            f"{id}DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
         )
         queue = sqs.Queue(
             self,
@@ -523,19 +578,32 @@ class InferenceGateway(Construct):
             ),
             targets=[
                 targets.SqsQueue(
-                    self.upload_queue, dead_letter_queue=self.upload_dead_letter_queue, retry_attempts=185,
+                    self.upload_queue,
+                    dead_letter_queue=self.upload_dead_letter_queue,
+                    retry_attempts=185,
                     max_event_age=cdk.Duration.hours(24),
                 )
             ],
         )
 
     def _render_function(
-        self, id: str, entry: str, description: str, concurrency: int, environment: dict[str, str],
+        self,
+        id: str,
+        entry: str,
+        description: str,
+        concurrency: int,
+        environment: dict[str, str],
         timeout: cdk.Duration,
     ) -> PlatformFunction:
         return PlatformFunction(
-            self, id, handler_name=HANDLER, key=self.key, description=description, timeout=timeout,
-            reserved_concurrency=concurrency, environment={"GATEWAY_FUNCTION": entry, **environment},
+            self,
+            id,
+            handler_name=HANDLER,
+            key=self.key,
+            description=description,
+            timeout=timeout,
+            reserved_concurrency=concurrency,
+            environment={"GATEWAY_FUNCTION": entry, **environment},
         )
 
     def _grant_functions(self) -> None:
@@ -553,7 +621,9 @@ class InferenceGateway(Construct):
             iam.PolicyStatement(
                 actions=INVOKE_ENDPOINT_ACTIONS,
                 resources=[
-                    stack.format_arn(service="sagemaker", resource="endpoint", resource_name=service.endpoint_name.lower())
+                    stack.format_arn(
+                        service="sagemaker", resource="endpoint", resource_name=service.endpoint_name.lower()
+                    )
                     for service in self.services
                 ],
             )
@@ -583,8 +653,10 @@ class InferenceGateway(Construct):
             "table has no index, so the wildcard matches nothing",
             "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "S3, SQS and DynamoDB ask for GenerateDataKey and "
             "GenerateDataKeyWithoutPlaintext on the gateway's own key",
-            "AwsSolutions-IAM5[Action::kms:ReEncrypt*]": "granted with the gateway's own key by the CDK grants of its stores",
-            "AwsSolutions-IAM5[Action::s3:GetObject*]": "read of objects (and their versions/ACL) in the gateway's own buckets",
+            "AwsSolutions-IAM5[Action::kms:ReEncrypt*]": "granted with the gateway's own key by the CDK grants of "
+            "its stores",
+            "AwsSolutions-IAM5[Action::s3:GetObject*]": "read of objects (and their versions/ACL) in the gateway's "
+            "own buckets",
             "AwsSolutions-IAM5[Action::s3:GetBucket*]": "bucket metadata of the gateway's own buckets",
             "AwsSolutions-IAM5[Action::s3:List*]": "listing the gateway's own buckets",
             "AwsSolutions-IAM5[Action::s3:DeleteObject*]": "the step function may replace the input of a retried step",
@@ -616,8 +688,11 @@ class InferenceGateway(Construct):
             "ReportFailure",
             lambda_function=self.step_function.function,
             payload=sfn.TaskInput.from_object(
-                {"action": "fail", "prediction_id": sfn.JsonPath.string_at("$.prediction_id"),
-                 "error": sfn.JsonPath.object_at("$.error")}
+                {
+                    "action": "fail",
+                    "prediction_id": sfn.JsonPath.string_at("$.prediction_id"),
+                    "error": sfn.JsonPath.object_at("$.error"),
+                }
             ),
             result_path=sfn.JsonPath.DISCARD,
         ).next(fail)
@@ -635,8 +710,11 @@ class InferenceGateway(Construct):
             "Finish",
             lambda_function=self.step_function.function,
             payload=sfn.TaskInput.from_object(
-                {"action": "finish", "prediction_id": sfn.JsonPath.string_at("$.prediction_id"),
-                 "output_step": ensemble.output}
+                {
+                    "action": "finish",
+                    "prediction_id": sfn.JsonPath.string_at("$.prediction_id"),
+                    "output_step": ensemble.output,
+                }
             ),
             result_path=sfn.JsonPath.DISCARD,
         )
@@ -644,11 +722,16 @@ class InferenceGateway(Construct):
         assert chain is not None
         definition = chain.next(finish)  # type: ignore[attr-defined]
         log_group = logs.LogGroup(
-            scope, "Logs", encryption_key=self.key, retention=logs.RetentionDays.ONE_YEAR,
+            scope,
+            "Logs",
+            encryption_key=self.key,
+            retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         role = PlatformRole(
-            scope, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
             description=f"Ensemble {ensemble.name} of the {self.platform_name} inference gateway (Step Functions)",
         )
         machine = sfn.StateMachine(
@@ -698,7 +781,10 @@ class InferenceGateway(Construct):
 
     def _render_api(self, rate_limit: int, burst_limit: int) -> apigw.RestApi:
         access_logs = logs.LogGroup(
-            self, "ApiAccessLogs", encryption_key=self.key, retention=logs.RetentionDays.ONE_YEAR,
+            self,
+            "ApiAccessLogs",
+            encryption_key=self.key,
+            retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         api = apigw.RestApi(
@@ -715,8 +801,15 @@ class InferenceGateway(Construct):
                 throttling_burst_limit=burst_limit,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True, http_method=True, ip=True, protocol=True, request_time=True,
-                    resource_path=True, response_length=True, status=True, user=True,
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
                 ),
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
@@ -729,7 +822,8 @@ class InferenceGateway(Construct):
             "BadRequestBody",
             type=apigw.ResponseType.BAD_REQUEST_BODY,
             templates={
-                "application/json": '{"message": "invalid request", "problems": ["$context.error.validationErrorString"]}'
+                "application/json": '{"message": "invalid request", '
+                '"problems": ["$context.error.validationErrorString"]}'
             },
         )
         body_validator = apigw.RequestValidator(
@@ -739,7 +833,9 @@ class InferenceGateway(Construct):
             self, "ParamsValidator", rest_api=api, validate_request_body=False, validate_request_parameters=True
         )
         model = api.add_model(
-            "PredictionRequest", content_type="application/json", model_name="PredictionRequest",
+            "PredictionRequest",
+            content_type="application/json",
+            model_name="PredictionRequest",
             schema=self._render_request_schema(),
         )
         integration = apigw.LambdaIntegration(self.api_function.function)
@@ -750,7 +846,9 @@ class InferenceGateway(Construct):
             "POST", integration, request_validator=body_validator, request_models={"application/json": model}
         )
         get_status = predictions.add_resource("{prediction_id}").add_method(
-            "GET", integration, request_validator=params_validator,
+            "GET",
+            integration,
+            request_validator=params_validator,
             request_parameters={"method.request.path.prediction_id": True},
         )
         for method in (create, get_status):
@@ -776,15 +874,21 @@ class InferenceGateway(Construct):
         """API Gateway's account-level CloudWatch role (execution logs), without the AWS managed policy."""
         stack = cdk.Stack.of(self)
         role = PlatformRole(
-            self, "ApiLogsRole", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            self,
+            "ApiLogsRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
             description="API Gateway writes execution and access logs of the inference gateway",
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=API_LOGS_ACTIONS,
                 resources=[
-                    stack.format_arn(service="logs", resource="log-group", resource_name="*",
-                                     arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+                    stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
                 ],
             )
         )
@@ -794,9 +898,10 @@ class InferenceGateway(Construct):
         acknowledge(
             role,
             {
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{_nag_region_account(stack)}:log-group:*]":
-                "API Gateway creates its execution log groups (API-Gateway-Execution-Logs_<api id>/<stage>) itself, "
-                "and this account-level role serves every API of the account",
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{_nag_region_account(stack)}:log-group:*]": (
+                    "API Gateway creates its execution log groups (API-Gateway-Execution-Logs_<api id>/<stage>) "
+                    "itself, and this account-level role serves every API of the account"
+                ),
             },
         )
 
@@ -817,18 +922,24 @@ class InferenceGateway(Construct):
                 "notification": apigw.JsonSchema(
                     one_of=[
                         apigw.JsonSchema(
-                            type=obj, required=["type"], additional_properties=False,
+                            type=obj,
+                            required=["type"],
+                            additional_properties=False,
                             properties={"type": apigw.JsonSchema(type=string, enum=["none"])},
                         ),
                         apigw.JsonSchema(
-                            type=obj, required=["type", "url"], additional_properties=False,
+                            type=obj,
+                            required=["type", "url"],
+                            additional_properties=False,
                             properties={
                                 "type": apigw.JsonSchema(type=string, enum=["webhook"]),
                                 "url": apigw.JsonSchema(type=string, pattern="^https://", max_length=2048),
                             },
                         ),
                         apigw.JsonSchema(
-                            type=obj, required=["type", "topic_arn"], additional_properties=False,
+                            type=obj,
+                            required=["type", "topic_arn"],
+                            additional_properties=False,
                             properties={
                                 "type": apigw.JsonSchema(type=string, enum=["sns"]),
                                 "topic_arn": apigw.JsonSchema(type=string, pattern="^arn:aws[a-z-]*:sns:"),
@@ -865,7 +976,9 @@ class InferenceGateway(Construct):
                     priority=0,
                     action=wafv2.CfnWebACL.RuleActionProperty(block={}),
                     statement=wafv2.CfnWebACL.StatementProperty(
-                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(limit=3000, aggregate_key_type="IP")
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            limit=3000, aggregate_key_type="IP"
+                        )
                     ),
                     visibility_config=self._waf_visibility("rate-limit-per-ip"),
                 ),
@@ -905,7 +1018,10 @@ class InferenceGateway(Construct):
         ):
             alarms.append(
                 self.metric_dead_letters(queue).create_alarm(
-                    self, f"{id}Alarm", threshold=1, evaluation_periods=1,
+                    self,
+                    f"{id}Alarm",
+                    threshold=1,
+                    evaluation_periods=1,
                     comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                     treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                     alarm_description=f"Poison {what} reached the dead-letter queue: inspect, fix, redrive",
@@ -913,14 +1029,20 @@ class InferenceGateway(Construct):
             )
         alarms.append(
             self.metric_oldest_upload_age().create_alarm(
-                self, "UploadBacklogAlarm", threshold=900, evaluation_periods=3,
+                self,
+                "UploadBacklogAlarm",
+                threshold=900,
+                evaluation_periods=3,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description="Upload events wait more than 15 minutes: the invoke function is failing or throttled",
+                alarm_description="Upload events wait more than 15 minutes: the invoke function fails or is throttled",
             )
         )
         alarms.append(
             self.api.metric_server_error(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
-                self, "ApiServerErrorsAlarm", threshold=1, evaluation_periods=1,
+                self,
+                "ApiServerErrorsAlarm",
+                threshold=1,
+                evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description="The inference gateway API answered 5xx",
@@ -929,7 +1051,10 @@ class InferenceGateway(Construct):
         for name, machine in self.state_machines.items():
             alarms.append(
                 machine.metric_failed(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
-                    self, f"Ensemble-{name}-FailedAlarm", threshold=1, evaluation_periods=1,
+                    self,
+                    f"Ensemble-{name}-FailedAlarm",
+                    threshold=1,
+                    evaluation_periods=1,
                     comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                     treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                     alarm_description=f"Executions of ensemble {name} failed (the predictions are recorded as failed)",

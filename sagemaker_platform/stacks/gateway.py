@@ -25,14 +25,28 @@ class GatewayStack(cdk.Stack):
         if gateway_config is None:
             raise ValueError("GatewayStack needs a `gateway` config section")
         tag_platform(self, config, CAPABILITY)
-        self.gateway = InferenceGateway(self, "Gateway", platform_name=config.name, **gateway_props(config.name, gateway_config))
+        self.gateway = InferenceGateway(
+            self, "Gateway", platform_name=config.name, **gateway_props(config.name, gateway_config)
+        )
         cdk.CfnOutput(self, "ApiUrl", value=self.gateway.url, description="Base URL of the inference gateway API")
-        cdk.CfnOutput(self, "CompletionTopicArn", value=self.gateway.completion_topic.topic_arn,
-                      description="SuccessTopic and ErrorTopic for the async endpoints the gateway serves")
-        cdk.CfnOutput(self, "OutputBucketName", value=self.gateway.output_bucket.bucket_name,
-                      description="Async endpoints served by the gateway write to s3://<this>/async/")
-        cdk.CfnOutput(self, "WebhookSecretArn", value=self.gateway.webhook_secret.secret_arn,
-                      description="HMAC key that signs webhook calls")
+        cdk.CfnOutput(
+            self,
+            "CompletionTopicArn",
+            value=self.gateway.completion_topic.topic_arn,
+            description="SuccessTopic and ErrorTopic for the async endpoints the gateway serves",
+        )
+        cdk.CfnOutput(
+            self,
+            "OutputBucketName",
+            value=self.gateway.output_bucket.bucket_name,
+            description="Async endpoints served by the gateway write to s3://<this>/async/",
+        )
+        cdk.CfnOutput(
+            self,
+            "WebhookSecretArn",
+            value=self.gateway.webhook_secret.secret_arn,
+            description="HMAC key that signs webhook calls",
+        )
 
 
 def gateway_props(platform: str, config: GatewayConfig) -> dict[str, Any]:

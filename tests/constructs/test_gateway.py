@@ -39,14 +39,19 @@ OUTER = EnsembleSpec(
 def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("gateway")))
     stack = cdk.Stack(app, "Gw")
-    gateway = InferenceGateway(stack, "Gateway", platform_name="mlplatform", services=SERVICES, ensembles=[INNER, OUTER])
+    gateway = InferenceGateway(
+        stack, "Gateway", platform_name="mlplatform", services=SERVICES, ensembles=[INNER, OUTER]
+    )
     client = PlatformRole(stack, "Client", assumed_by=iam.AccountRootPrincipal())
     gateway.grant_predict(client)
     api_id = stack.get_logical_id(gateway.api.node.default_child)  # type: ignore[arg-type]
-    acknowledge(client, {  # the caller's one acknowledgment: prediction ids are only known at run time
-        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>"
-        "/v1/GET/predictions/*]": "status of any prediction id; the API shows each caller only its own",
-    })
+    acknowledge(
+        client,
+        {  # the caller's one acknowledgment: prediction ids are only known at run time
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>"
+            "/v1/GET/predictions/*]": "status of any prediction id; the API shows each caller only its own",
+        },
+    )
     add_compliance_gate(app)  # the construct passes the gate with nothing acknowledged by the caller
     return app.synth().get_stack_by_name("Gw").template
 
@@ -119,7 +124,9 @@ def test_given_the_buckets_then_every_policy_refuses_plain_http(template: dict[s
         )
 
 
-def test_given_the_queues_then_both_have_dead_letter_queues_and_partial_batch_failures(template: dict[str, Any]) -> None:
+def test_given_the_queues_then_both_have_dead_letter_queues_and_partial_batch_failures(
+    template: dict[str, Any],
+) -> None:
     redriven = [q for q in props(template, "AWS::SQS::Queue") if "RedrivePolicy" in q]
     assert len(redriven) == 2 and all(q["RedrivePolicy"]["maxReceiveCount"] == 5 for q in redriven)
     mappings = props(template, "AWS::Lambda::EventSourceMapping")
@@ -211,7 +218,12 @@ def test_given_bad_limits_then_every_problem_is_reported_at_once() -> None:
     stack = cdk.Stack(cdk.App(), "Bad")
     with pytest.raises(PropsError) as raised:
         InferenceGateway(
-            stack, "Gateway", platform_name="p", services=[], throttling_rate_limit=0, max_receive_count=0,
+            stack,
+            "Gateway",
+            platform_name="p",
+            services=[],
+            throttling_rate_limit=0,
+            max_receive_count=0,
             input_timeout=cdk.Duration.days(2),
         )
     assert len(raised.value.problems) == 4

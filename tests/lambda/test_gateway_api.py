@@ -41,7 +41,10 @@ def table_size(world: GatewayWorld) -> int:
         ({"service": "churn", "notification": {"type": "webhook", "url": "http://example.com"}}, "must be a https URL"),
         ({"service": "churn", "notification": {"type": "webhook"}}, "notification.url None"),
         (
-            {"service": "churn", "notification": {"type": "sns", "topic_arn": "arn:aws:sns:us-east-1:123456789012:other"}},
+            {
+                "service": "churn",
+                "notification": {"type": "sns", "topic_arn": "arn:aws:sns:us-east-1:123456789012:other"},
+            },
             "starting with 'arn:aws:sns:us-east-1:123456789012:mlplatform-predictions-'",
         ),
         ({"service": "churn", "notification": {"type": "none", "url": "x"}}, "notification.url: not allowed"),
@@ -87,7 +90,7 @@ def test_given_a_client_token_reused_for_another_service_then_409_and_other_call
 
 
 def test_given_the_upload_url_then_it_targets_the_inputs_prefix_of_the_input_bucket(world: GatewayWorld) -> None:
-    status, response = world.post({"service": "churn"})
+    _status, response = world.post({"service": "churn"})
     upload = response["upload"]
     assert upload["method"] == "PUT" and upload["expires_in"] == world.settings.input_timeout_seconds
     assert f"gw-input.s3.amazonaws.com/inputs/{response['prediction_id']}?" in upload["url"]
@@ -95,7 +98,7 @@ def test_given_the_upload_url_then_it_targets_the_inputs_prefix_of_the_input_buc
 
 
 def test_given_another_callers_prediction_then_status_is_404(world: GatewayWorld) -> None:
-    _, response = world.post({"service": "churn"})
+    status, response = world.post({"service": "churn"})
     status, body = world.status(response["prediction_id"], owner=OTHER)
     assert status == 404 and body == {"message": f"no prediction {response['prediction_id']}"}
     assert world.status(response["prediction_id"], owner=OWNER.replace("session-1", "session-2"))[0] == 200

@@ -37,7 +37,14 @@ def world() -> Iterator[GatewayWorld]:
 def run_step(world: GatewayWorld, parent: str, name: str, service: str, inputs: list[list[str]], token: str) -> str:
     """The state machine's `step` task, then the S3 upload event its input write causes; returns the step's id."""
     result = step.handle(
-        {"action": "step", "prediction_id": parent, "step": name, "service": service, "inputs": inputs, "task_token": token},
+        {
+            "action": "step",
+            "prediction_id": parent,
+            "step": name,
+            "service": service,
+            "inputs": inputs,
+            "task_token": token,
+        },
         world.runtime,
     )
     assert result["started"] is True
@@ -46,7 +53,9 @@ def run_step(world: GatewayWorld, parent: str, name: str, service: str, inputs: 
 
 
 def input_of(world: GatewayWorld, prediction_id: str) -> Any:
-    return json.loads(world.s3.get_object(Bucket=world.input_bucket, Key=records.input_key(prediction_id))["Body"].read())
+    return json.loads(
+        world.s3.get_object(Bucket=world.input_bucket, Key=records.input_key(prediction_id))["Body"].read()
+    )
 
 
 def executions(world: GatewayWorld, service: str) -> list[str]:
@@ -96,7 +105,9 @@ def test_given_a_two_level_ensemble_then_steps_chain_through_task_tokens_to_the_
     assert world.record(inner)["state"] == "completed"
 
     # triage level 2: one field of the nested ensemble's output, and the original request
-    route = run_step(world, outer, "route", "churn", [["score", "enrich.score"], ["original", "request"]], "token-route")
+    route = run_step(
+        world, outer, "route", "churn", [["score", "enrich.score"], ["original", "request"]], "token-route"
+    )
     assert input_of(world, route) == {"original": {"customer": "c-1"}, "score": 0.9}
     world.expect_async_invocation(ASYNC, route)
     world.drain_uploads()
@@ -112,7 +123,7 @@ def test_given_a_two_level_ensemble_then_steps_chain_through_task_tokens_to_the_
 
 
 def test_given_a_failing_step_then_its_token_fails_and_the_ensemble_records_the_error(world: GatewayWorld) -> None:
-    status, response = world.post({"service": "scoring"})
+    _status, response = world.post({"service": "scoring"})
     inner = response["prediction_id"]
     world.upload(response, b"{}")
     world.drain_uploads()
@@ -134,7 +145,7 @@ def test_given_a_failing_step_then_its_token_fails_and_the_ensemble_records_the_
 
 
 def test_given_a_retried_step_task_then_the_intermediate_prediction_is_not_started_twice(world: GatewayWorld) -> None:
-    status, response = world.post({"service": "scoring"})
+    _status, response = world.post({"service": "scoring"})
     inner = response["prediction_id"]
     world.upload(response, b"{}")
     world.drain_uploads()
@@ -142,8 +153,14 @@ def test_given_a_retried_step_task_then_the_intermediate_prediction_is_not_start
     first = run_step(world, inner, "features", "features", [["$", "request"]], "token-features")
     world.drain_uploads()
     again = step.handle(
-        {"action": "step", "prediction_id": inner, "step": "features", "service": "features",
-         "inputs": [["$", "request"]], "task_token": "token-features"},
+        {
+            "action": "step",
+            "prediction_id": inner,
+            "step": "features",
+            "service": "features",
+            "inputs": [["$", "request"]],
+            "task_token": "token-features",
+        },
         world.runtime,
     )
     assert again == {"prediction_id": first, "started": False}

@@ -1,4 +1,7 @@
-"""End to end on moto: request -> upload -> queue -> invoke -> completion -> status (see gateway_world for what is emulated)."""
+"""End to end on moto: request -> upload -> queue -> invoke -> completion -> status.
+
+See tests/gateway_world.py for what is emulated and why.
+"""
 
 from __future__ import annotations
 
@@ -78,7 +81,7 @@ def test_given_an_endpoint_failure_then_status_reports_the_error(world: GatewayW
 
 
 def test_given_duplicate_upload_and_completion_events_then_the_service_is_invoked_once(world: GatewayWorld) -> None:
-    status, response = world.post({"service": "churn"})
+    _status, response = world.post({"service": "churn"})
     prediction_id = response["prediction_id"]
     world.upload(response, b"{}")
     world.announce_upload(records.input_key(prediction_id))  # S3 and EventBridge deliver at least once
@@ -96,7 +99,7 @@ def test_given_duplicate_upload_and_completion_events_then_the_service_is_invoke
 def test_given_a_completion_before_the_record_is_claimed_then_it_is_retried_until_the_invoke_catches_up(
     world: GatewayWorld,
 ) -> None:
-    status, response = world.post({"service": "churn"})
+    _status, response = world.post({"service": "churn"})
     prediction_id = response["prediction_id"]
     world.async_result(prediction_id, b'{"churn": 0.1}')
     failures = world.drain_completions()
@@ -111,10 +114,12 @@ def test_given_a_completion_before_the_record_is_claimed_then_it_is_retried_unti
 
 
 def test_given_a_crash_after_the_claim_then_the_redelivered_event_invokes_again(world: GatewayWorld) -> None:
-    status, response = world.post({"service": "churn"})
+    _status, response = world.post({"service": "churn"})
     prediction_id = response["prediction_id"]
     world.upload(response, b"{}")
-    world.stubber.add_client_error("invoke_endpoint_async", service_error_code="ThrottlingException", http_status_code=400)
+    world.stubber.add_client_error(
+        "invoke_endpoint_async", service_error_code="ThrottlingException", http_status_code=400
+    )
     assert len(world.drain_uploads()) == 1
     assert world.record(prediction_id)["state"] == "invoking"
 
@@ -136,7 +141,7 @@ def test_given_an_upload_for_no_record_or_a_malformed_event_then_only_that_messa
 def test_given_no_upload_before_the_deadline_then_the_prediction_expires_and_a_late_upload_is_refused(
     world: GatewayWorld,
 ) -> None:
-    status, response = world.post({"service": "churn"})
+    _status, response = world.post({"service": "churn"})
     prediction_id = response["prediction_id"]
     record = world.record(prediction_id)
     assert record["expires_at"] == record["input_deadline"] + world.settings.retention_seconds  # the TTL attribute

@@ -133,7 +133,9 @@ def validate_request(
     """Every problem with a POST body, raised together as `BadRequest`."""
     if not isinstance(request, dict):
         raise BadRequest([f"the body must be a JSON object, got {type(request).__name__}"])
-    problems = [f"unknown key {key!r}; allowed: {', '.join(REQUEST_KEYS)}" for key in sorted(set(request) - set(REQUEST_KEYS))]
+    problems = [
+        f"unknown key {key!r}; allowed: {', '.join(REQUEST_KEYS)}" for key in sorted(set(request) - set(REQUEST_KEYS))
+    ]
     service = request.get("service")
     if not isinstance(service, str) or service not in services:
         problems.append(f"service {service!r}: must be one of {', '.join(services)}")
@@ -157,12 +159,18 @@ def _notification_problems(notification: Any, schemes: tuple[str, ...], topic_ar
     problems = [f"notification.{key}: not allowed for type {kind!r}" for key in sorted(set(notification) - allowed)]
     if kind == "webhook":
         url = notification.get("url")
-        if not (isinstance(url, str) and len(url) <= MAX_URL_LENGTH and url.split("://", 1)[0] in schemes and "://" in url):
-            problems.append(f"notification.url {url!r}: must be a {'/'.join(schemes)} URL of at most {MAX_URL_LENGTH} characters")
+        if not (
+            isinstance(url, str) and len(url) <= MAX_URL_LENGTH and url.split("://", 1)[0] in schemes and "://" in url
+        ):
+            problems.append(
+                f"notification.url {url!r}: must be a {'/'.join(schemes)} URL of at most {MAX_URL_LENGTH} characters"
+            )
     if kind == "sns":
         arn = notification.get("topic_arn")
         if not (isinstance(arn, str) and TOPIC_ARN.match(arn) and arn.startswith(topic_arn_prefix)):
-            problems.append(f"notification.topic_arn {arn!r}: must be the ARN of a topic starting with {topic_arn_prefix!r}")
+            problems.append(
+                f"notification.topic_arn {arn!r}: must be the ARN of a topic starting with {topic_arn_prefix!r}"
+            )
     return problems
 
 

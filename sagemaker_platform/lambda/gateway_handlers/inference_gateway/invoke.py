@@ -7,6 +7,7 @@ retry after a crash finds it `invoking` and invokes again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -21,8 +22,16 @@ from inference_gateway.settings import Service
 
 SOURCE = "gateway.invoke"
 # Errors that no retry can fix: the prediction fails (and says why) instead of cycling through the queue.
-PERMANENT_ERRORS = frozenset({"ModelError", "ValidationError", "ValidationException", "StateMachineDoesNotExist",
-                              "InvalidArn", "InvalidExecutionInput"})
+PERMANENT_ERRORS = frozenset(
+    {
+        "ModelError",
+        "ValidationError",
+        "ValidationException",
+        "StateMachineDoesNotExist",
+        "InvalidArn",
+        "InvalidExecutionInput",
+    }
+)
 
 
 def handle_batch(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
@@ -35,7 +44,9 @@ def handle_upload(body: str, runtime: Runtime) -> str:
     if bucket is None:
         return "ignored: S3 test event"
     if bucket != runtime.settings.input_bucket or not key.startswith(records.INPUT_PREFIX):
-        raise MalformedEvent(f"s3://{bucket}/{key} is not a gateway input (s3://{runtime.settings.input_bucket}/inputs/<id>)")
+        raise MalformedEvent(
+            f"s3://{bucket}/{key} is not a gateway input (s3://{runtime.settings.input_bucket}/inputs/<id>)"
+        )
     prediction_id = key.removeprefix(records.INPUT_PREFIX)
     record = runtime.records.get(prediction_id)
     if record is None:
@@ -52,15 +63,18 @@ def handle_upload(body: str, runtime: Runtime) -> str:
             expires_at=now + runtime.settings.retention_seconds,
         )
         if not claimed:
-            if runtime.records.transition(prediction_id, [records.AWAITING_INPUT], records.EXPIRED,
-                                          error="the input arrived after its deadline"):
+            if runtime.records.transition(
+                prediction_id, [records.AWAITING_INPUT], records.EXPIRED, error="the input arrived after its deadline"
+            ):
                 return "expired: the input arrived after its deadline"
             return "skipped: another delivery claimed the input"
     elif state != records.INVOKING:
         return f"skipped: duplicate upload event, the prediction is {state}"
     service = runtime.settings.services.get(record["service"])
     if service is None:
-        raise MalformedEvent(f"prediction {prediction_id} names service {record['service']!r}, which this gateway does not serve")
+        raise MalformedEvent(
+            f"prediction {prediction_id} names service {record['service']!r}, which this gateway does not serve"
+        )
     try:
         _invoke(prediction_id, record, service, s3_uri(bucket, key), runtime)
     except ClientError as exc:
@@ -84,20 +98,23 @@ def _invoke(prediction_id: str, record: dict[str, Any], service: Service, locati
         _invoke_realtime(prediction_id, service.target, content_type, runtime)
     else:
         sfn = runtime.client("stepfunctions")
-        try:
+        # A redelivered event finds the execution (named after the prediction) already started.
+        with contextlib.suppress(sfn.exceptions.ExecutionAlreadyExists):
             sfn.start_execution(
                 stateMachineArn=service.target,
                 name=prediction_id,
                 input=json.dumps({"prediction_id": prediction_id, "input_location": location}),
             )
-        except sfn.exceptions.ExecutionAlreadyExists:
-            pass  # a redelivered event: the execution (named after the prediction) is already running
 
 
 def _invoke_realtime(prediction_id: str, endpoint: str, content_type: str, runtime: Runtime) -> None:
     """Call the endpoint, write its answer where an async endpoint would, and report the completion."""
     settings = runtime.settings
-    payload = runtime.client("s3").get_object(Bucket=settings.input_bucket, Key=records.input_key(prediction_id))["Body"].read()
+    payload = (
+        runtime.client("s3")
+        .get_object(Bucket=settings.input_bucket, Key=records.input_key(prediction_id))["Body"]
+        .read()
+    )
     answer = runtime.client("sagemaker-runtime").invoke_endpoint(
         EndpointName=endpoint, Body=payload, ContentType=content_type
     )
@@ -108,7 +125,9 @@ def _invoke_realtime(prediction_id: str, endpoint: str, content_type: str, runti
         Body=answer["Body"].read(),
         ContentType=answer.get("ContentType", "application/octet-stream"),
     )
-    publish(runtime, Completion(prediction_id, True, output_location=s3_uri(settings.output_bucket, key)), source=SOURCE)
+    publish(
+        runtime, Completion(prediction_id, True, output_location=s3_uri(settings.output_bucket, key)), source=SOURCE
+    )
 
 
 def _parse(body: str) -> tuple[str | None, str]:

@@ -57,9 +57,13 @@ def _finish(record: dict[str, Any], completion: Completion, runtime: Runtime) ->
         if bucket == runtime.settings.output_bucket:
             state, fields["output_location"] = records.COMPLETED, completion.output_location
         else:
-            state, fields["error"] = records.FAILED, (
-                f"the service wrote its output to {completion.output_location}, outside the gateway's output bucket "
-                f"{runtime.settings.output_bucket}"
+            state, fields["error"] = (
+                records.FAILED,
+                (
+                    f"the service wrote its output to {completion.output_location}, outside the gateway's "
+                    f"output bucket "
+                    f"{runtime.settings.output_bucket}"
+                ),
             )
     else:
         state, fields["error"] = records.FAILED, completion.error
@@ -113,7 +117,9 @@ def _answer_task(token: str, record: dict[str, Any], runtime: Runtime) -> tuple[
         if record["state"] == records.COMPLETED:
             sfn.send_task_success(
                 taskToken=token,
-                output=json.dumps({"prediction_id": record["prediction_id"], "output_location": record["output_location"]}),
+                output=json.dumps(
+                    {"prediction_id": record["prediction_id"], "output_location": record["output_location"]}
+                ),
             )
         else:
             sfn.send_task_failure(taskToken=token, error="PredictionFailed", cause=str(record.get("error", ""))[:32768])

@@ -40,7 +40,9 @@ class Settings:
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> Settings:
         services = {
-            name: Service(kind=spec["kind"], target=spec["target"], content_type=spec.get("content_type", "application/json"))
+            name: Service(
+                kind=spec["kind"], target=spec["target"], content_type=spec.get("content_type", "application/json")
+            )
             for name, spec in json.loads(env.get("SERVICES", "{}")).items()
         }
         names = tuple(json.loads(env["SERVICE_NAMES"])) if "SERVICE_NAMES" in env else tuple(services)

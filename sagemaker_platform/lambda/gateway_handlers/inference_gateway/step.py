@@ -62,7 +62,9 @@ def start_step(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     if not created and _record(prediction_id, runtime)["state"] != records.AWAITING_INPUT:
         return {"prediction_id": prediction_id, "started": False}  # a retried task: the step already runs
     body = build_input(parent, inputs, runtime)
-    runtime.client("s3").put_object(Bucket=runtime.settings.input_bucket, Key=records.input_key(prediction_id), Body=body)
+    runtime.client("s3").put_object(
+        Bucket=runtime.settings.input_bucket, Key=records.input_key(prediction_id), Body=body
+    )
     return {"prediction_id": prediction_id, "started": True}
 
 
@@ -79,7 +81,9 @@ def finish(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     step_record = _record(records.child_id(parent_id, output_step), runtime)
     location = step_record.get("output_location")
     if step_record["state"] != records.COMPLETED or not isinstance(location, str):
-        raise MalformedEvent(f"ensemble {parent_id}: output step {output_step!r} is {step_record['state']}, not completed")
+        raise MalformedEvent(
+            f"ensemble {parent_id}: output step {output_step!r} is {step_record['state']}, not completed"
+        )
     publish(runtime, Completion(parent_id, True, output_location=location), source=SOURCE)
     return {"prediction_id": parent_id, "output_location": location}
 
@@ -94,7 +98,9 @@ def fail(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
 
 def _read_source(parent: dict[str, Any], source: str, runtime: Runtime, *, raw: bool) -> bytes:
     if source == REQUEST_SOURCE:
-        location = parent.get("input_location") or s3_uri(runtime.settings.input_bucket, records.input_key(parent["prediction_id"]))
+        location = parent.get("input_location") or s3_uri(
+            runtime.settings.input_bucket, records.input_key(parent["prediction_id"])
+        )
         field = None
     else:
         step, _, field_name = source.partition(".")

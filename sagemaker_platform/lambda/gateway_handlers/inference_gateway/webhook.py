@@ -34,18 +34,18 @@ def post_signed(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> tuple[bool, int, str | None]:
-    """POST `payload`; retry on network errors, 429 and 5xx with exponential backoff. (ok, attempts made, last error)."""
+    """POST `payload`, retrying network errors, 429 and 5xx with exponential backoff: (ok, attempts, last error)."""
     body = json.dumps(payload, sort_keys=True).encode()
     error: str | None = None
     for attempt in range(1, attempts + 1):
-        request = urllib.request.Request(  # noqa: S310 - the scheme is checked when the request is accepted
+        request = urllib.request.Request(
             url,
             data=body,
             method="POST",
             headers={"Content-Type": "application/json", SIGNATURE_HEADER: signature(secret, int(clock()), body)},
         )
         try:
-            with urllib.request.urlopen(request, timeout=timeout_seconds) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout_seconds) as response:
                 response.read()
             return True, attempt, None
         except urllib.error.HTTPError as exc:
