@@ -169,6 +169,18 @@ class GatewayWorld:
         event["detail"]["object"]["key"] = key
         self.sqs.send_message(QueueUrl=self.upload_queue, MessageBody=json.dumps(event))
 
+    def complete_async(self, notification: dict[str, str], output: bytes = b"{}") -> str:
+        """A prediction of the async `churn` service from request to completion; returns its id."""
+        status, response = self.post({"service": "churn", "notification": notification})
+        assert status == 202, response
+        prediction_id = response["prediction_id"]
+        self.upload(response, b"{}")
+        self.expect_async_invocation("mlplatform-churn-async-prod", prediction_id)
+        assert self.drain_uploads() == []
+        self.async_result(prediction_id, output)
+        assert self.drain_completions() == []
+        return prediction_id
+
     # --- SageMaker ----------------------------------------------------------------------------
 
     def expect_async_invocation(self, endpoint: str, prediction_id: str) -> None:

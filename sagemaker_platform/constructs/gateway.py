@@ -645,7 +645,6 @@ class InferenceGateway(Construct):
     def _acknowledge_wildcards(self) -> None:
         stack = cdk.Stack.of(self)
         table_id = stack.get_logical_id(self.table.node.default_child)  # type: ignore[arg-type]
-        key_id = stack.get_logical_id(self.key.node.default_child)  # type: ignore[arg-type]
         inputs_id = stack.get_logical_id(self.input_bucket.node.default_child)  # type: ignore[arg-type]
         outputs_id = stack.get_logical_id(self.output_bucket.node.default_child)  # type: ignore[arg-type]
         common = {
@@ -668,7 +667,6 @@ class InferenceGateway(Construct):
             f"AwsSolutions-IAM5[Resource::<{outputs_id}.Arn>/*]": "outputs of any prediction (outputs/ and the async "
             "endpoints' async/) are presigned or read by id",
         }
-        del key_id
         for function in (self.api_function, self.invoke_function, self.notify_function, self.step_function):
             acknowledge(function.role, common)
         acknowledge(
@@ -683,18 +681,8 @@ class InferenceGateway(Construct):
     def _render_state_machine(self, ensemble: EnsembleSpec, step_timeout: cdk.Duration) -> sfn.StateMachine:
         scope = Construct(self, f"Ensemble-{ensemble.name}")
         fail = sfn.Fail(scope, "Failed", error="EnsembleFailed", cause=f"a step of ensemble {ensemble.name} failed")
-        report_failure = tasks.LambdaInvoke(
-            scope,
-            "ReportFailure",
-            lambda_function=self.step_function.function,
-            payload=sfn.TaskInput.from_object(
-                {
-                    "action": "fail",
-                    "prediction_id": sfn.JsonPath.string_at("$.prediction_id"),
-                    "error": sfn.JsonPath.object_at("$.error"),
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
+        report_failure = self._render_task(
+            scope, "ReportFailure", {"action": "fail", "error": sfn.JsonPath.object_at("$.error")}
         ).next(fail)
         chain: sfn.IChainable | None = None
         for index, layer in enumerate(levels(ensemble), start=1):
@@ -705,19 +693,7 @@ class InferenceGateway(Construct):
                 parallel.branch(self._render_step(scope, step, step_timeout))
             parallel.add_catch(report_failure, result_path="$.error")
             chain = parallel if chain is None else chain.next(parallel)  # type: ignore[attr-defined]
-        finish = tasks.LambdaInvoke(
-            scope,
-            "Finish",
-            lambda_function=self.step_function.function,
-            payload=sfn.TaskInput.from_object(
-                {
-                    "action": "finish",
-                    "prediction_id": sfn.JsonPath.string_at("$.prediction_id"),
-                    "output_step": ensemble.output,
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-        )
+        finish = self._render_task(scope, "Finish", {"action": "finish", "output_step": ensemble.output})
         finish.add_catch(report_failure, result_path="$.error")
         assert chain is not None
         definition = chain.next(finish)  # type: ignore[attr-defined]
@@ -758,6 +734,16 @@ class InferenceGateway(Construct):
             },
         )
         return machine
+
+    def _render_task(self, scope: Construct, id: str, payload: dict[str, Any]) -> tasks.LambdaInvoke:
+        """A request-response call of the step function about the execution's prediction."""
+        return tasks.LambdaInvoke(
+            scope,
+            id,
+            lambda_function=self.step_function.function,
+            payload=sfn.TaskInput.from_object({**payload, "prediction_id": sfn.JsonPath.string_at("$.prediction_id")}),
+            result_path=sfn.JsonPath.DISCARD,
+        )
 
     def _render_step(self, scope: Construct, step: StepSpec, step_timeout: cdk.Duration) -> sfn.IChainable:
         return tasks.LambdaInvoke(

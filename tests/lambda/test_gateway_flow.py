@@ -170,14 +170,7 @@ def test_given_an_sns_notification_then_the_client_topic_receives_the_final_stat
     inbox = world.sqs.create_queue(QueueName="inbox")["QueueUrl"]
     inbox_arn = world.sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     world.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "true"})
-    status, response = world.post({"service": "churn", "notification": {"type": "sns", "topic_arn": topic}})
-    assert status == 202, response
-    prediction_id = response["prediction_id"]
-    world.upload(response, b"{}")
-    world.expect_async_invocation("mlplatform-churn-async-prod", prediction_id)
-    world.drain_uploads()
-    world.async_result(prediction_id, b"{}")
-    world.drain_completions()
+    prediction_id = world.complete_async({"type": "sns", "topic_arn": topic})
 
     (message,) = world.sqs.receive_message(QueueUrl=inbox)["Messages"]
     assert json.loads(message["Body"]) == {

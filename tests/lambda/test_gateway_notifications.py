@@ -58,15 +58,7 @@ def world() -> Iterator[GatewayWorld]:
 
 
 def complete_with_webhook(world: GatewayWorld, url: str) -> str:
-    status, response = world.post({"service": "churn", "notification": {"type": "webhook", "url": url}})
-    assert status == 202, response
-    prediction_id = response["prediction_id"]
-    world.upload(response, b"{}")
-    world.expect_async_invocation("mlplatform-churn-async-prod", prediction_id)
-    world.drain_uploads()
-    world.async_result(prediction_id, b'{"churn": 0.2}')
-    assert world.drain_completions() == []
-    return prediction_id
+    return world.complete_async({"type": "webhook", "url": url}, b'{"churn": 0.2}')
 
 
 def test_given_a_flaky_webhook_then_it_is_retried_with_backoff_and_delivered_signed() -> None:
