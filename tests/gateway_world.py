@@ -44,6 +44,7 @@ ACCOUNT = "123456789012"
 OWNER = f"arn:aws:sts::{ACCOUNT}:assumed-role/app-team/session-1"
 OWNER_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/app-team"
 STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sfn"
+MAX_RECEIVE_COUNT = 3
 # One session for every world: its loader caches the service models (a fresh session reloads them).
 _SESSION = boto3.session.Session(region_name=REGION)
 
@@ -89,7 +90,15 @@ class GatewayWorld:
             AttributeDefinitions=[{"AttributeName": "prediction_id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        self.upload_queue = self.sqs.create_queue(QueueName="uploads")["QueueUrl"]
+        # As deployed: after MAX_RECEIVE_COUNT failed deliveries a message moves to the dead-letter queue.
+        self.upload_dead_letters = self.sqs.create_queue(QueueName="uploads-dlq")["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=self.upload_dead_letters, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)})
+        self.upload_queue = self.sqs.create_queue(QueueName="uploads", Attributes={"RedrivePolicy": redrive})[
+            "QueueUrl"
+        ]
         self.completion_queue = self.sqs.create_queue(QueueName="completions")["QueueUrl"]
         self.topic = self.sns.create_topic(Name="completions")["TopicArn"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.completion_queue, AttributeNames=["QueueArn"])[

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from tests.gateway_world import GatewayWorld, records
+from tests.gateway_world import MAX_RECEIVE_COUNT, GatewayWorld, records
 
 SERVICES = {
     "churn": {"kind": "async", "target": "mlplatform-churn-async-prod"},
@@ -136,6 +136,17 @@ def test_given_an_upload_for_no_record_or_a_malformed_event_then_only_that_messa
     failures = world.drain_uploads()
     assert len(failures) == 2
     assert world.record(prediction_id)["state"] == "running"
+
+
+def test_given_a_poison_message_then_it_is_retried_alone_and_lands_in_the_dead_letter_queue(
+    world: GatewayWorld,
+) -> None:
+    world.sqs.send_message(QueueUrl=world.upload_queue, MessageBody='{"detail": {"bucket": {}}}')
+    for _ in range(MAX_RECEIVE_COUNT):
+        assert len(world.drain_uploads()) == 1
+    assert world.drain_uploads() == []  # the next receive moves it to the dead-letter queue
+    assert world.queue_depth(world.upload_queue) == 0
+    assert world.queue_depth(world.upload_dead_letters) == 1
 
 
 def test_given_no_upload_before_the_deadline_then_the_prediction_expires_and_a_late_upload_is_refused(
