@@ -170,13 +170,7 @@ class InferenceGateway(Construct):
             )
             grant_logs_encrypt(key)
         self.key = key
-        self.alarm_topic = (
-            alarm_topic
-            if alarm_topic is not None
-            else sns.Topic(
-                self, "AlarmTopic", master_key=key, enforce_ssl=True, display_name=f"{platform_name} gateway alarms"
-            )
-        )
+        self.alarm_topic = alarm_topic if alarm_topic is not None else self._render_alarm_topic()
 
         # --- stores ------------------------------------------------------------------------
         self.table = dynamodb.Table(
@@ -396,6 +390,26 @@ class InferenceGateway(Construct):
             stack.partition, stack.account, f"{naming.endpoint_role_name_prefix(self.platform_name)}*"
         )
         return {"ArnLike": {"aws:PrincipalArn": pattern}}
+
+    def _render_alarm_topic(self) -> sns.Topic:
+        topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            master_key=self.key,
+            enforce_ssl=True,
+            display_name=f"{self.platform_name} gateway alarms",
+        )
+        # CloudWatch publishes alarm notifications as itself: without this, it cannot use the topic's key.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+            )
+        )
+        return topic
 
     def _render_access_logs_bucket(self) -> s3.Bucket:
         bucket = s3.Bucket(
