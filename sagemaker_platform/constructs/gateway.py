@@ -57,6 +57,9 @@ OUTPUT_PREFIX = "outputs/"
 ASYNC_OUTPUT_PREFIX = "async/"
 """Where async endpoints served by the gateway write their results in the output bucket."""
 API_STAGE = "v1"
+# One batch of 10 may call real-time endpoints (60 s read timeout each); the handler stops starting
+# messages 65 s before this and returns the rest to the queue.
+INVOKE_TIMEOUT_MINUTES = 5
 
 # Actions granted per function, in one place.
 INVOKE_ENDPOINT_ACTIONS = ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointAsync"]
@@ -208,7 +211,10 @@ class InferenceGateway(Construct):
         self._grant_endpoint_roles()
 
         # --- queues and topics ---------------------------------------------------------------
-        self.upload_queue, self.upload_dead_letter_queue = self._render_queue("Uploads", cdk.Duration.minutes(12))
+        # Visibility timeout: six times the consuming function's timeout (the SQS event source guidance).
+        self.upload_queue, self.upload_dead_letter_queue = self._render_queue(
+            "Uploads", cdk.Duration.minutes(6 * INVOKE_TIMEOUT_MINUTES)
+        )
         self.completion_queue, self.completion_dead_letter_queue = self._render_queue(
             "Completions", cdk.Duration.minutes(12)
         )
@@ -290,7 +296,7 @@ class InferenceGateway(Construct):
                 "COMPLETION_TOPIC_ARN": self.completion_topic.topic_arn,
                 "SERVICES": json.dumps(self._service_targets(), sort_keys=True),
             },
-            cdk.Duration.minutes(2),
+            cdk.Duration.minutes(INVOKE_TIMEOUT_MINUTES),
         )
         self.notify_function = self._render_function(
             "NotifyFunction",

@@ -129,6 +129,7 @@ def test_given_the_queues_then_both_have_dead_letter_queues_and_partial_batch_fa
 ) -> None:
     redriven = [q for q in props(template, "AWS::SQS::Queue") if "RedrivePolicy" in q]
     assert len(redriven) == 2 and all(q["RedrivePolicy"]["maxReceiveCount"] == 5 for q in redriven)
+    assert sorted(q["VisibilityTimeout"] for q in redriven) == [720, 1800]  # 6x the consuming function's timeout
     mappings = props(template, "AWS::Lambda::EventSourceMapping")
     assert len(mappings) == 2
     assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
@@ -140,6 +141,9 @@ def test_given_the_queues_then_both_have_dead_letter_queues_and_partial_batch_fa
 
 
 def test_given_the_alarms_then_dead_letters_and_failures_notify_the_alarm_topic(template: dict[str, Any]) -> None:
+    (key,) = props(template, "AWS::KMS::Key")
+    (cloudwatch,) = [s for s in key["KeyPolicy"]["Statement"] if s.get("Sid") == "CloudWatchAlarmsPublish"]
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}  # it may use the alarm topic's key
     alarms = props(template, "AWS::CloudWatch::Alarm")
     assert all(alarm["AlarmActions"] for alarm in alarms)
     dead_letter_alarms = [a for a in alarms if "dead-letter" in a["AlarmDescription"]]

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from tests.gateway_world import MAX_RECEIVE_COUNT, GatewayWorld, records
+from tests.gateway_world import MAX_RECEIVE_COUNT, GatewayWorld, invoke, records
 
 SERVICES = {
     "churn": {"kind": "async", "target": "mlplatform-churn-async-prod"},
@@ -147,6 +147,23 @@ def test_given_a_poison_message_then_it_is_retried_alone_and_lands_in_the_dead_l
     assert world.drain_uploads() == []  # the next receive moves it to the dead-letter queue
     assert world.queue_depth(world.upload_queue) == 0
     assert world.queue_depth(world.upload_dead_letters) == 1
+
+
+class ShortOfTime:
+    """A Lambda context with 10 seconds left."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def test_given_an_invocation_short_of_time_then_unstarted_messages_return_to_the_queue(world: GatewayWorld) -> None:
+    _, response = world.post({"service": "churn"})
+    world.upload(response, b"{}")
+    (message,) = world.sqs.receive_message(QueueUrl=world.upload_queue)["Messages"]
+    event = {"Records": [{"messageId": message["MessageId"], "body": message["Body"]}]}
+    result = invoke.handle_batch(event, world.runtime, ShortOfTime())
+    assert result == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    assert world.record(response["prediction_id"])["state"] == "awaiting_input"  # not started, nothing called
 
 
 def test_given_no_upload_before_the_deadline_then_the_prediction_expires_and_a_late_upload_is_refused(

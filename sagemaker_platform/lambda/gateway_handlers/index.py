@@ -25,4 +25,4 @@ def handler(event: dict[str, Any], context: Any) -> Any:
     global _runtime
     if _runtime is None:
         _runtime = Runtime.from_environment(os.environ)
-    return _ENTRY_POINTS[os.environ["GATEWAY_FUNCTION"]](event, _runtime)
+    return _ENTRY_POINTS[os.environ["GATEWAY_FUNCTION"]](event, _runtime, context)

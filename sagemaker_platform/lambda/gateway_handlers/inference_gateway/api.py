@@ -26,7 +26,7 @@ NOTIFICATION_TYPES = ("none", "webhook", "sns")
 MAX_URL_LENGTH = 2048
 
 
-def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+def handle(event: dict[str, Any], runtime: Runtime, context: Any = None) -> dict[str, Any]:
     method, resource = event.get("httpMethod"), event.get("resource")
     try:
         if method == "POST" and resource == "/predictions":

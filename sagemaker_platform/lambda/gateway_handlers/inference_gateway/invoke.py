@@ -34,8 +34,8 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
-def handle_batch(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    return batch.process(event, lambda body: handle_upload(body, runtime))
+def handle_batch(event: dict[str, Any], runtime: Runtime, context: Any = None) -> dict[str, Any]:
+    return batch.process(event, lambda body: handle_upload(body, runtime), context)
 
 
 def handle_upload(body: str, runtime: Runtime) -> str:

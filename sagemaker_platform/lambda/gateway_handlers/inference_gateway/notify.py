@@ -24,8 +24,8 @@ from inference_gateway.runtime import Runtime
 _GONE_TASK_ERRORS = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
 
 
-def handle_batch(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    return batch.process(event, lambda body: handle_completion(body, runtime))
+def handle_batch(event: dict[str, Any], runtime: Runtime, context: Any = None) -> dict[str, Any]:
+    return batch.process(event, lambda body: handle_completion(body, runtime), context)
 
 
 def handle_completion(body: str, runtime: Runtime) -> str:

@@ -21,7 +21,7 @@ REQUEST_SOURCE = "request"
 PASS_THROUGH_FIELD = "$"
 
 
-def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+def handle(event: dict[str, Any], runtime: Runtime, context: Any = None) -> dict[str, Any]:
     action = event.get("action")
     if action == "step":
         return start_step(event, runtime)
