@@ -19,6 +19,7 @@ BENCHMARKS: list[str] = [
     "bench.hosting",
     "bench.tuning",
     "bench.synthdiff",
+    "bench.gateway",
 ]
 
 

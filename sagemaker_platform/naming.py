@@ -131,3 +131,25 @@ def role_arn(partition: str, account: str, role_name: str) -> str:
 
 def event_bus_arn(partition: str, region: str, account: str, bus_name: str) -> str:
     return f"arn:{partition}:events:{region}:{account}:event-bus/{bus_name}"
+
+
+# --- inference gateway (prod account) ---------------------------------------------------------
+
+
+def gateway_output_bucket_name(platform: str, account: str, region: str) -> str:
+    """Bucket where the inference gateway keeps prediction outputs.
+
+    Async endpoints served by the gateway write their results under ``s3://<this>/async/`` (their
+    `AsyncInferenceConfig.OutputConfig.S3OutputPath`); the bucket policy lets `<name>-endpoint-*` roles do it.
+    """
+    return f"{platform}-gateway-output-{account}-{region}"
+
+
+def gateway_completion_topic_name(platform: str) -> str:
+    """SNS topic of prediction completions: async endpoints' SuccessTopic and ErrorTopic, and the gateway's own."""
+    return f"{platform}-gateway-completions"
+
+
+def gateway_client_topic_prefix(platform: str) -> str:
+    """Name prefix of the SNS topics (in the gateway's account and region) that clients may ask to be notified on."""
+    return f"{platform}-predictions-"

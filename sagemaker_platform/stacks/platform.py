@@ -9,6 +9,7 @@ from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
 from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name
+from sagemaker_platform.stacks.gateway import GatewayStack
 from sagemaker_platform.stacks.hosting import HostingStack
 from sagemaker_platform.stacks.pipeline import build_pipeline_stack
 from sagemaker_platform.stacks.registry import ModelEventsStack, RegistryStack, WorkloadAccessStack, workload_accounts
@@ -51,6 +52,10 @@ def build_platform(
     if (config.tuning or config.tuning_launcher is not None) and wants("dev"):
         stacks["tuning"] = TuningStack(
             scope, "Tuning", config=config, env=stack_env(config, "dev"), stack_name=stack_name(config, "tuning")
+        )
+    if config.gateway is not None and wants("prod"):
+        stacks["gateway"] = GatewayStack(
+            scope, "Gateway", config=config, env=stack_env(config, "prod"), stack_name=stack_name(config, "gateway")
         )
     return stacks
 

@@ -1,0 +1,83 @@
+"""Completion messages: SageMaker's asynchronous inference notification, which the gateway also emits.
+
+Async endpoints publish it to their SuccessTopic/ErrorTopic; the real-time invoke path and the
+ensemble state machines publish the same shape to the gateway's completion topic, so the
+notification handler reads one format whatever produced the result.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from inference_gateway.exceptions import MalformedEvent
+
+SUCCEEDED = "Completed"
+FAILED = "Failed"
+
+
+@dataclass(frozen=True)
+class Completion:
+    prediction_id: str
+    succeeded: bool
+    output_location: str | None = None
+    error: str | None = None
+
+
+def parse(body: str) -> Completion:
+    try:
+        message = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise MalformedEvent(f"completion message is not JSON: {exc}") from exc
+    if not isinstance(message, dict):
+        raise MalformedEvent("completion message must be a JSON object")
+    # An SNS envelope (a subscription without raw message delivery) carries the notification in `Message`.
+    if message.get("Type") == "Notification" and isinstance(message.get("Message"), str):
+        return parse(message["Message"])
+    prediction_id = message.get("inferenceId")
+    status = message.get("invocationStatus")
+    if not isinstance(prediction_id, str) or status not in (SUCCEEDED, FAILED):
+        raise MalformedEvent(
+            f"completion message needs 'inferenceId' and 'invocationStatus' ({SUCCEEDED}|{FAILED}); "
+            f"got keys {sorted(message)}"
+        )
+    response = message.get("responseParameters") or {}
+    if status == SUCCEEDED:
+        location = response.get("outputLocation")
+        if not isinstance(location, str):
+            raise MalformedEvent(f"completion of {prediction_id} has no responseParameters.outputLocation")
+        return Completion(prediction_id, True, output_location=location)
+    reason = message.get("failureReason") or "the service reported a failure without a reason"
+    return Completion(prediction_id, False, error=str(reason)[:2000])
+
+
+def render(completion: Completion, *, source: str) -> str:
+    message: dict[str, Any] = {
+        "eventVersion": "1.0",
+        "eventSource": source,
+        "eventName": "InferenceResult",
+        "inferenceId": completion.prediction_id,
+        "invocationStatus": SUCCEEDED if completion.succeeded else FAILED,
+        "responseParameters": {"outputLocation": completion.output_location} if completion.succeeded else {},
+    }
+    if not completion.succeeded:
+        message["failureReason"] = completion.error
+    return json.dumps(message, sort_keys=True)
+
+
+def publish(runtime: Any, completion: Completion, *, source: str) -> None:
+    runtime.client("sns").publish(
+        TopicArn=runtime.settings.completion_topic_arn, Message=render(completion, source=source)
+    )
+
+
+def s3_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise MalformedEvent(f"not an S3 URI: {uri!r}")
+    bucket, key = uri[5:].split("/", 1)
+    return bucket, key

@@ -1,0 +1,136 @@
+"""Tasks of the ensemble state machines (Lambda invoke; `step` waits for a task token).
+
+- `step`: build the step's input from the ensemble request and earlier steps' outputs (the declared
+  mapping), write an intermediate prediction record whose callback is the task token, and upload the
+  input: the ordinary upload -> queue -> invoke path runs it, nested ensembles included.
+- `finish` / `fail`: report the ensemble's own completion to the completion topic.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from inference_gateway import records
+from inference_gateway.completion import Completion, publish, s3_uri, split_s3_uri
+from inference_gateway.exceptions import MalformedEvent, UnknownPrediction
+from inference_gateway.runtime import Runtime
+
+SOURCE = "gateway.ensemble"
+REQUEST_SOURCE = "request"
+PASS_THROUGH_FIELD = "$"
+
+
+def handle(event: dict[str, Any], runtime: Runtime, context: Any = None) -> dict[str, Any]:
+    action = event.get("action")
+    if action == "step":
+        return start_step(event, runtime)
+    if action == "finish":
+        return finish(event, runtime)
+    if action == "fail":
+        return fail(event, runtime)
+    raise MalformedEvent(f"unknown ensemble task action {action!r}; expected step, finish or fail")
+
+
+def start_step(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    try:
+        parent_id, step, service = event["prediction_id"], event["step"], event["service"]
+        inputs = [(str(field), str(source)) for field, source in event["inputs"]]
+        token = event["task_token"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedEvent(f"ensemble step task is missing {exc}") from exc
+    parent = _record(parent_id, runtime)
+    prediction_id = records.child_id(parent_id, step)
+    now = runtime.now()
+    created = runtime.records.create(
+        {
+            "prediction_id": prediction_id,
+            "service": service,
+            "owner": parent["owner"],
+            "parent_id": parent_id,
+            "step": step,
+            "state": records.AWAITING_INPUT,
+            "created_at": now,
+            "updated_at": now,
+            "input_deadline": now + runtime.settings.input_timeout_seconds,
+            "expires_at": now + runtime.settings.input_timeout_seconds + runtime.settings.retention_seconds,
+            "notification": {"type": "task_token", "task_token": token},
+            "notify_state": records.NOTIFY_PENDING,
+            **({"content_type": "application/json"} if inputs[0][0] != PASS_THROUGH_FIELD else {}),
+        }
+    )
+    if not created and _record(prediction_id, runtime)["state"] != records.AWAITING_INPUT:
+        return {"prediction_id": prediction_id, "started": False}  # a retried task: the step already runs
+    body = build_input(parent, inputs, runtime)
+    runtime.client("s3").put_object(
+        Bucket=runtime.settings.input_bucket, Key=records.input_key(prediction_id), Body=body
+    )
+    return {"prediction_id": prediction_id, "started": True}
+
+
+def build_input(parent: dict[str, Any], inputs: list[tuple[str, str]], runtime: Runtime) -> bytes:
+    """The step's input document from its mapping: `{field: value}` as JSON, or one source passed through."""
+    if inputs and inputs[0][0] == PASS_THROUGH_FIELD:
+        return _read_source(parent, inputs[0][1], runtime, raw=True)
+    document = {field: json.loads(_read_source(parent, source, runtime, raw=False)) for field, source in inputs}
+    return json.dumps(document, sort_keys=True).encode()
+
+
+def finish(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    parent_id, output_step = event["prediction_id"], event["output_step"]
+    step_record = _record(records.child_id(parent_id, output_step), runtime)
+    location = step_record.get("output_location")
+    if step_record["state"] != records.COMPLETED or not isinstance(location, str):
+        raise MalformedEvent(
+            f"ensemble {parent_id}: output step {output_step!r} is {step_record['state']}, not completed"
+        )
+    publish(runtime, Completion(parent_id, True, output_location=location), source=SOURCE)
+    return {"prediction_id": parent_id, "output_location": location}
+
+
+def fail(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    parent_id = event["prediction_id"]
+    error = event.get("error") or {}
+    cause = error.get("Cause") or error.get("Error") or "the ensemble failed"
+    publish(runtime, Completion(parent_id, False, error=f"ensemble step failed: {cause}"[:2000]), source=SOURCE)
+    return {"prediction_id": parent_id, "failed": True}
+
+
+def _read_source(parent: dict[str, Any], source: str, runtime: Runtime, *, raw: bool) -> bytes:
+    if source == REQUEST_SOURCE:
+        location = parent.get("input_location") or s3_uri(
+            runtime.settings.input_bucket, records.input_key(parent["prediction_id"])
+        )
+        field = None
+    else:
+        step, _, field_name = source.partition(".")
+        field = field_name or None
+        upstream = _record(records.child_id(parent["prediction_id"], step), runtime)
+        location = upstream.get("output_location")
+        if upstream["state"] != records.COMPLETED or not isinstance(location, str):
+            raise MalformedEvent(f"input {source!r}: step {step!r} is {upstream['state']}, not completed")
+    bucket, key = split_s3_uri(location)
+    data = runtime.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    if field is None:
+        return data if raw else _as_json_bytes(data)
+    try:
+        value = json.loads(data)[field]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise MalformedEvent(f"input {source!r}: the output of step is not a JSON object with {field!r}") from exc
+    return json.dumps(value).encode()
+
+
+def _as_json_bytes(data: bytes) -> bytes:
+    """An output that is not JSON is carried as a JSON string, so it can sit in the input document."""
+    try:
+        json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return json.dumps(data.decode("utf-8", errors="replace")).encode()
+    return data
+
+
+def _record(prediction_id: str, runtime: Runtime) -> dict[str, Any]:
+    record = runtime.records.get(prediction_id)
+    if record is None:
+        raise UnknownPrediction(f"no prediction record {prediction_id}")
+    return record

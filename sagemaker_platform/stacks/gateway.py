@@ -1,0 +1,75 @@
+"""`GatewayStack`: the inference gateway of the prod account, from the `gateway` config section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from sagemaker_platform import naming
+from sagemaker_platform.config import GatewayConfig, PlatformConfig, gateway_ensemble_spec
+from sagemaker_platform.constructs.gateway import GatewayService, InferenceGateway
+from sagemaker_platform.stacks.base import tag_platform
+
+CAPABILITY = "gateway"
+STAGE: naming.Stage = "prod"
+
+
+class GatewayStack(cdk.Stack):
+    """The inference gateway over the prod stage's endpoints (`naming.endpoint_name(..., "prod")`)."""
+
+    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        gateway_config = config.gateway
+        if gateway_config is None:
+            raise ValueError("GatewayStack needs a `gateway` config section")
+        tag_platform(self, config, CAPABILITY)
+        self.gateway = InferenceGateway(
+            self, "Gateway", platform_name=config.name, **gateway_props(config.name, gateway_config)
+        )
+        cdk.CfnOutput(self, "ApiUrl", value=self.gateway.url, description="Base URL of the inference gateway API")
+        cdk.CfnOutput(
+            self,
+            "CompletionTopicArn",
+            value=self.gateway.completion_topic.topic_arn,
+            description="SuccessTopic and ErrorTopic for the async endpoints the gateway serves",
+        )
+        cdk.CfnOutput(
+            self,
+            "OutputBucketName",
+            value=self.gateway.output_bucket.bucket_name,
+            description="Async endpoints served by the gateway write to s3://<this>/async/",
+        )
+        cdk.CfnOutput(
+            self,
+            "WebhookSecretArn",
+            value=self.gateway.webhook_secret.secret_arn,
+            description="HMAC key that signs webhook calls",
+        )
+
+
+def gateway_props(platform: str, config: GatewayConfig) -> dict[str, Any]:
+    """`InferenceGateway` props from the config section."""
+    return {
+        "services": [
+            GatewayService(
+                name=service.name,
+                endpoint_name=naming.endpoint_name(platform, service.endpoint, STAGE),
+                kind=service.kind,
+                content_type=service.content_type,
+            )
+            for service in config.services
+        ],
+        "ensembles": [gateway_ensemble_spec(ensemble) for ensemble in config.ensembles],
+        "throttling_rate_limit": config.throttling.rate_limit,
+        "throttling_burst_limit": config.throttling.burst_limit,
+        "input_timeout": cdk.Duration.minutes(config.input_timeout_minutes),
+        "step_timeout": cdk.Duration.minutes(config.step_timeout_minutes),
+        "retention": cdk.Duration.days(config.retention_days),
+        "max_receive_count": config.max_receive_count,
+        "webhook_attempts": config.webhook_attempts,
+        "reserved_concurrency": config.concurrency,
+        "waf": config.waf,
+        "removal_policy": cdk.RemovalPolicy.RETAIN if config.removal_policy == "retain" else cdk.RemovalPolicy.DESTROY,
+    }
