@@ -54,6 +54,11 @@ def deploy_pipeline_role_name(platform: str) -> str:
     return f"{platform}-deploy-pipeline"
 
 
+def deploy_state_machine_name(platform: str) -> str:
+    """Step Functions state machine of the deploy pipeline (tooling account)."""
+    return f"{platform}-deploy"
+
+
 # --- event buses ------------------------------------------------------------------------------
 
 

@@ -1,0 +1,121 @@
+"""Target of the Approved rule: claim the version once, then start the deployment or trigger CI.
+
+`DEPLOY_TARGET` picks what the function starts: the Step Functions deployment (`state-machine`), a
+GitLab pipeline (`gitlab`) or an Airflow DAG on MWAA (`mwaa`); each has its own claim on the version.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from deployer import aws, claims, notify, settings, triggers
+from deployer.errors import AwsCallFailed, DeployError, SettingsError
+from deployer.events import PackageEvent, parse_package_event, smoke_test_input
+
+TARGETS = ("state-machine", "gitlab", "mwaa")
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    package = parse_package_event(
+        event,
+        expected_status="Approved",
+        groups=settings.groups(),
+        region=settings.region(),
+        registry_account=settings.registry_account(),
+    )
+    target = aws.setting("DEPLOY_TARGET")
+    if target not in TARGETS:
+        raise SettingsError(f"DEPLOY_TARGET must be one of {', '.join(TARGETS)}, got {target!r}")
+    if target == "state-machine":
+        return start_deployment(package)
+    return trigger(package, target)
+
+
+def execution_input(package: PackageEvent, attempt: int) -> dict[str, Any]:
+    group = settings.groups()[package.group]
+    return {
+        "kind": "deploy",
+        "model_package_arn": package.model_package_arn,
+        "model_package_group": package.group,
+        "version": package.version,
+        "attempt": attempt,
+        "claim_arn": package.model_package_arn,
+        "execution_name": settings.deployment_name(package.group, package.version, attempt),
+        "endpoints": [
+            {"endpoint": endpoint, "smoke_test": smoke_test_input(group.smoke_test)} for endpoint in group.endpoints
+        ],
+        "include_prod": True,
+        "rolled_back_from": None,
+    }
+
+
+def start_deployment(package: PackageEvent) -> dict[str, Any]:
+    attempt = claims.claim(
+        package.model_package_arn, claims.DEPLOYMENT_TARGET, group=package.group, version=package.version
+    )
+    if attempt is None:
+        return {"started": False, "reason": "duplicate: this version is already deploying or deployed"}
+    superseded = supersede_older(package)
+    payload = execution_input(package, attempt)
+    try:
+        start_execution(payload)
+    except DeployError:
+        # Release the claim so that EventBridge's retry (or a re-approval) can start it again.
+        claims.transition(package.model_package_arn, claims.DEPLOYMENT_TARGET, claims.FAILED, attempt=attempt)
+        raise
+    notify.emit(notify.STARTED, _event_detail(payload))
+    return {"started": True, "execution_name": payload["execution_name"], "superseded": superseded}
+
+
+def start_execution(payload: dict[str, Any]) -> None:
+    """Start the state machine; a name already used with this input (a retried call) counts as started."""
+    try:
+        aws.call(
+            aws.client("stepfunctions"),
+            "start_execution",
+            stateMachineArn=aws.setting("STATE_MACHINE_ARN"),
+            name=payload["execution_name"],
+            input=json.dumps(payload, sort_keys=True),
+        )
+    except AwsCallFailed as exc:
+        if exc.code != "ExecutionAlreadyExists":
+            raise
+
+
+def supersede_older(package: PackageEvent) -> list[str]:
+    """Fail the manual-approval wait of every older version of the group; the arns superseded."""
+    superseded = []
+    for older in claims.older_waiting(package.group, package.version):
+        if older.task_token is not None:
+            fail_task(older.task_token, "Superseded", f"version {package.version} of {package.group} was approved")
+        superseded.append(older.model_package_arn)
+    return superseded
+
+
+def fail_task(token: str, error: str, cause: str) -> None:
+    """Fail a waiting task; one that already ended (approved, timed out, failed) is left as it is."""
+    try:
+        aws.call(aws.client("stepfunctions"), "send_task_failure", taskToken=token, error=error, cause=cause)
+    except AwsCallFailed as exc:
+        if exc.code not in ("TaskDoesNotExist", "TaskTimedOut", "InvalidToken"):
+            raise
+
+
+def trigger(package: PackageEvent, target: str) -> dict[str, Any]:
+    attempt = claims.claim(package.model_package_arn, target)
+    if attempt is None:
+        return {"started": False, "reason": f"duplicate: {target} was already triggered for this version"}
+    try:
+        run_id = (
+            triggers.gitlab_pipeline(package, attempt) if target == "gitlab" else triggers.mwaa_dag(package, attempt)
+        )
+    except DeployError:
+        claims.transition(package.model_package_arn, target, claims.FAILED, attempt=attempt)
+        raise
+    return {"started": True, "target": target, "run": run_id}
+
+
+def _event_detail(payload: dict[str, Any]) -> dict[str, Any]:
+    keys = ("kind", "model_package_arn", "model_package_group", "version", "execution_name", "rolled_back_from")
+    return {key: payload[key] for key in keys} | {"endpoints": [item["endpoint"] for item in payload["endpoints"]]}
