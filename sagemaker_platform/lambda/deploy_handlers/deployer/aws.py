@@ -65,6 +65,16 @@ def client(service: str, credentials: dict[str, str] | None = None) -> BaseClien
     return _clients[key]
 
 
+class Clients:
+    """Clients created on first use, all with the same assumed-role credentials: `clients["sagemaker"]`."""
+
+    def __init__(self, credentials: dict[str, str]) -> None:
+        self._credentials = credentials
+
+    def __getitem__(self, service: str) -> BaseClient:
+        return client(service, self._credentials)
+
+
 def reset() -> None:
     """Forget cached clients (tests; a new endpoint URL or new credentials)."""
     _clients.clear()
@@ -96,9 +106,10 @@ def error_code(exc: Exception) -> str:
     return str(response.get("Error", {}).get("Code", ""))
 
 
-def assume_role(role_arn: str, session_name: str) -> dict[str, str]:
-    """Temporary credentials of `role_arn` (a stage's deploy role)."""
-    response = call(client("sts"), "assume_role", RoleArn=role_arn, RoleSessionName=session_name[:64])
+def assume_role(role_arn: str, session_name: str, credentials: dict[str, str] | None = None) -> dict[str, str]:
+    """Temporary credentials of `role_arn`, assumed with the function's role or with `credentials`."""
+    session = "".join(c if c.isalnum() or c in "=,.@-_" else "-" for c in session_name)[:64]
+    response = call(client("sts", credentials), "assume_role", RoleArn=role_arn, RoleSessionName=session)
     return response["Credentials"]
 
 

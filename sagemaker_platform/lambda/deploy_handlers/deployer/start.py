@@ -32,21 +32,34 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     return trigger(package, target)
 
 
-def execution_input(package: PackageEvent, attempt: int) -> dict[str, Any]:
-    group = settings.groups()[package.group]
+def execution_input(
+    *,
+    kind: str,
+    package_arn: str,
+    group: str,
+    version: int,
+    attempt: int,
+    claim_arn: str,
+    execution_name: str,
+    include_prod: bool = True,
+    rolled_back_from: str | None = None,
+) -> dict[str, Any]:
+    """The state machine's input: what to deploy where, and which claim records the outcome."""
+    settings_of_group = settings.groups()[group]
     return {
-        "kind": "deploy",
-        "model_package_arn": package.model_package_arn,
-        "model_package_group": package.group,
-        "version": package.version,
+        "kind": kind,
+        "model_package_arn": package_arn,
+        "model_package_group": group,
+        "version": version,
         "attempt": attempt,
-        "claim_arn": package.model_package_arn,
-        "execution_name": settings.deployment_name(package.group, package.version, attempt),
+        "claim_arn": claim_arn,
+        "execution_name": execution_name,
         "endpoints": [
-            {"endpoint": endpoint, "smoke_test": smoke_test_input(group.smoke_test)} for endpoint in group.endpoints
+            {"endpoint": endpoint, "smoke_test": smoke_test_input(settings_of_group.smoke_test)}
+            for endpoint in settings_of_group.endpoints
         ],
-        "include_prod": True,
-        "rolled_back_from": None,
+        "include_prod": include_prod,
+        "rolled_back_from": rolled_back_from,
     }
 
 
@@ -57,14 +70,22 @@ def start_deployment(package: PackageEvent) -> dict[str, Any]:
     if attempt is None:
         return {"started": False, "reason": "duplicate: this version is already deploying or deployed"}
     superseded = supersede_older(package)
-    payload = execution_input(package, attempt)
+    payload = execution_input(
+        kind="deploy",
+        package_arn=package.model_package_arn,
+        group=package.group,
+        version=package.version,
+        attempt=attempt,
+        claim_arn=package.model_package_arn,
+        execution_name=settings.deployment_name(package.group, package.version, attempt),
+    )
     try:
         start_execution(payload)
     except DeployError:
         # Release the claim so that EventBridge's retry (or a re-approval) can start it again.
         claims.transition(package.model_package_arn, claims.DEPLOYMENT_TARGET, claims.FAILED, attempt=attempt)
         raise
-    notify.emit(notify.STARTED, _event_detail(payload))
+    notify.emit(notify.STARTED, event_detail(payload))
     return {"started": True, "execution_name": payload["execution_name"], "superseded": superseded}
 
 
@@ -116,6 +137,6 @@ def trigger(package: PackageEvent, target: str) -> dict[str, Any]:
     return {"started": True, "target": target, "run": run_id}
 
 
-def _event_detail(payload: dict[str, Any]) -> dict[str, Any]:
+def event_detail(payload: dict[str, Any]) -> dict[str, Any]:
     keys = ("kind", "model_package_arn", "model_package_group", "version", "execution_name", "rolled_back_from")
     return {key: payload[key] for key in keys} | {"endpoints": [item["endpoint"] for item in payload["endpoints"]]}
