@@ -6,7 +6,8 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
-from sagemaker_platform.stacks.base import AccountRole
+from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name
+from sagemaker_platform.stacks.deploy import DeployStack, PipelineSchedulesStack, schedule_accounts
 
 
 def build_platform(
@@ -23,4 +24,14 @@ def build_platform(
         return account is None or account == role
 
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
+
+    if config.deploy is not None and wants("tooling"):
+        name = stack_name(config, "deploy")
+        stacks["deploy"] = DeployStack(scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config)
+    for role in schedule_accounts(config):
+        if wants(role):
+            name = stack_name(config, "schedules", role)
+            stacks[f"schedules-{role}"] = PipelineSchedulesStack(
+                scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
+            )
     return stacks
