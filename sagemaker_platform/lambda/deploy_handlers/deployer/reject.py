@@ -6,6 +6,7 @@ manual approval, on staging only when the rejected version never reached prod.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from deployer import aws, claims, notify, settings
@@ -22,7 +23,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         region=settings.region(),
         registry_account=settings.registry_account(),
     )
-    for target in aws.setting("TRIGGER_TARGETS").split(","):
+    for target in os.environ.get("TRIGGER_TARGETS", "").split(","):
         if target:
             # A re-approval after this rejection triggers CI again.
             claims.transition(package.model_package_arn, target, claims.REJECTED, from_statuses=(claims.TRIGGERED,))
