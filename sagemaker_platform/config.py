@@ -223,11 +223,13 @@ SageMakerPipelineName = Annotated[
 class DeploySmokeTestConfig(StrictModel):
     """The request the pipeline sends to the staging endpoint once it is InService, and what must come back.
 
+    The payload travels in the Lambda environment (4 KB in all), so it is at most 1024 characters.
+
     Real-time, serverless and multi-model endpoints are invoked with `InvokeEndpoint`; asynchronous
     endpoints take their input from S3, so their smoke test is recorded as skipped.
     """
 
-    payload: Annotated[str, Field(min_length=1, max_length=6_000_000)]
+    payload: Annotated[str, Field(min_length=1, max_length=1024)]
     content_type: Annotated[str, Field(min_length=1, max_length=1024)] = "application/json"
     accept: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
     target_model: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
