@@ -8,9 +8,8 @@ is deploying, waiting for approval or deployed fails the condition and starts no
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from deployer import aws
 from deployer.errors import AwsCallFailed
@@ -30,8 +29,7 @@ DEPLOYMENT_TARGET = "deployment"
 GROUP_INDEX = "by-group"
 
 
-@dataclass(frozen=True)
-class Deployment:
+class Deployment(NamedTuple):
     model_package_arn: str
     group: str
     version: int

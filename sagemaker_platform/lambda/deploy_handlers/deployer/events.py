@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from deployer.errors import EventError, UnknownGroup
 
@@ -18,8 +17,7 @@ MODEL_PACKAGE_ARN = re.compile(
 STAGES = ("staging", "prod")
 
 
-@dataclass(frozen=True)
-class SmokeTest:
+class SmokeTest(NamedTuple):
     payload: str
     content_type: str
     accept: str | None
@@ -27,8 +25,7 @@ class SmokeTest:
     expect_contains: str | None
 
 
-@dataclass(frozen=True)
-class GroupSettings:
+class GroupSettings(NamedTuple):
     """What the pipeline does for one model package group (rendered by the construct into `DEPLOY_GROUPS`)."""
 
     endpoints: tuple[str, ...]
@@ -36,8 +33,7 @@ class GroupSettings:
     rollback_on_reject: bool
 
 
-@dataclass(frozen=True)
-class PackageEvent:
+class PackageEvent(NamedTuple):
     """A validated 'SageMaker Model Package State Change' event."""
 
     model_package_arn: str

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from deployer.errors import SpecError
 
@@ -26,8 +25,7 @@ VARIANT_KEYS = (
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     endpoint_name: str
     mode: str
     execution_role_arn: str
