@@ -36,6 +36,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
+from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from sagemaker_platform import naming
@@ -327,12 +328,13 @@ class DeployPipeline(Construct):
                     ],
                 )
             )
+            executions = f"execution:{naming.deploy_state_machine_name(platform_name)}:*"
             acknowledge(
                 reject_fn.role,
                 {
-                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:{_nag(stack.region, 'Region')}:"
-                    f"{_nag(stack.account, 'AccountId')}:execution:{naming.deploy_state_machine_name(platform_name)}:*]": "executions get their names "
-                    "at run time; the grant is scoped to executions of this pipeline's state machine"
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:"
+                    f"{_nag(stack.region, 'Region')}:{_nag(stack.account, 'AccountId')}:{executions}]": "executions "
+                    "get their names at run time; the grant is scoped to executions of this pipeline's state machine"
                 },
             )
             self.rejected_rule = events.Rule(
@@ -567,7 +569,6 @@ class DeployPipeline(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        lambda_arns = [fn.function.function_arn for fn in (endpoint_fn, approval_fn, record_fn)]
         acknowledge(
             role,
             {
@@ -581,17 +582,16 @@ class DeployPipeline(Construct):
                 },
             },
         )
-        del lambda_arns
         return state_machine
 
     def _task(
-        self, id: str, function: PlatformFunction, payload: dict[str, object], result_path: str = "$.record"
+        self, id: str, function: PlatformFunction, payload: Mapping[str, object], result_path: str = "$.record"
     ) -> tasks.LambdaInvoke:
         task = tasks.LambdaInvoke(
             self,
             id,
             lambda_function=function.function,
-            payload=sfn.TaskInput.from_object(payload),
+            payload=sfn.TaskInput.from_object(dict(payload)),
             payload_response_only=True,
             result_path=result_path,
             retry_on_service_exceptions=True,
@@ -891,13 +891,13 @@ class _StartPipeline:
         self._role = role
         self._dead_letter_queue = dead_letter_queue
 
-    def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:
+    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
         self._dead_letter_queue.add_to_resource_policy(
             iam.PolicyStatement(
                 actions=["sqs:SendMessage"],
                 principals=[iam.ServicePrincipal("events.amazonaws.com")],
                 resources=[self._dead_letter_queue.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": rule.rule_arn}},
+                conditions={"ArnEquals": {"aws:SourceArn": rule.rule_ref.rule_arn}},
             )
         )
         return events.RuleTargetConfig(

@@ -147,7 +147,7 @@ events = (
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(event=events)
 def test_given_any_generated_event_then_the_event_handlers_raise_only_typed_errors_before_any_aws_call(
     no_aws: None, event: Any
@@ -191,7 +191,7 @@ step_inputs = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(event=step_inputs)
 def test_given_any_generated_step_input_then_the_step_handlers_raise_only_typed_errors(
     no_aws: None, event: Any
