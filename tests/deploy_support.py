@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,13 @@ def deployment_spec(endpoint: str, stage: str, **overrides: Any) -> dict[str, An
         },
     }
     return spec | overrides
+
+
+def credentials(access_key: str) -> dict[str, Any]:
+    """Temporary credentials as STS returns them, told apart by their access key id."""
+    return {
+        "AccessKeyId": access_key,
+        "SecretAccessKey": "secret",
+        "SessionToken": "token",
+        "Expiration": datetime(2030, 1, 1, tzinfo=UTC),
+    }

@@ -7,9 +7,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from sagemaker_platform import naming
 from sagemaker_platform.assets import handler_dir
@@ -26,6 +29,7 @@ from tests.deploy_support import (
     REGION,
     STATE_MACHINE_ARN,
     TOPIC_ARN,
+    credentials,
 )
 
 
@@ -93,3 +97,26 @@ def handler_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     aws.reset()
     settings.groups.cache_clear()
+
+
+@pytest.fixture
+def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Stubber]]:
+    """`stub(service, access_key=None)`: the active Stubber of the client the handlers will get for that service
+    and credentials (None: the function's own role). Every queued response must be used."""
+    stubbers: dict[tuple[str, str | None], Stubber] = {}
+
+    def factory(service: str, credentials: dict[str, str] | None = None) -> Any:
+        client = boto3.client(service, region_name=REGION)
+        stubbers[(service, None if credentials is None else credentials["AccessKeyId"])] = Stubber(client)
+        return client
+
+    def get(service: str, access_key: str | None = None) -> Stubber:
+        aws.client(service, None if access_key is None else credentials(access_key))
+        stubber = stubbers[(service, access_key)]
+        stubber.activate()
+        return stubber
+
+    monkeypatch.setattr(aws, "client_factory", factory)
+    yield get
+    for stubber in stubbers.values():
+        stubber.assert_no_pending_responses()

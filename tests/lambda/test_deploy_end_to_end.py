@@ -320,3 +320,19 @@ def test_given_a_deployed_version_when_it_is_rejected_then_the_previous_version_
         assert live_model_package(cloud, stage) == first
     assert claims.get(second).status == claims.ROLLED_BACK  # type: ignore[union-attr]
     assert start.handler(event_for(second), None)["started"] is True  # re-approval after a rollback deploys again
+
+
+def test_given_an_older_deployed_version_when_it_is_rejected_after_a_newer_went_live_then_nothing_rolls_back(
+    cloud: Cloud,
+) -> None:
+    first = register_and_approve(cloud)
+    run_deployment(execution_input(cloud, start.handler(event_for(first), None)["execution_name"]), "t1")
+    second = register_and_approve(cloud)
+    run_deployment(execution_input(cloud, start.handler(event_for(second), None)["execution_name"]), "t2")
+
+    rejected = reject.handler(event_for(first, "Rejected"), None)
+
+    assert rejected == {"rolled_back": False, "reason": "a newer version is live"}
+    for stage in naming.STAGES:
+        assert live_model_package(cloud, stage) == second
+    assert claims.get(first).status == claims.REJECTED  # type: ignore[union-attr]

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sagemaker_platform import naming
-from tests.deploy_support import ACCOUNT, ENDPOINT, GROUP, PLATFORM, REGION, deployment_spec, package_event
+from tests.deploy_support import ACCOUNT, ENDPOINT, GROUP, PLATFORM, REGION, credentials, deployment_spec, package_event
 
 from deployer import approval, aws, claims, endpoint, record, reject, start  # isort: skip
 from deployer.errors import DeployError, EventError, Throttled  # isort: skip
@@ -206,47 +204,12 @@ def test_given_any_generated_step_input_then_the_step_handlers_raise_only_typed_
 # --- throttling --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def stubbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[tuple[str, str | None], Stubber]]:
-    """Clients answered by Stubbers: key (service, access key id of the credentials or None)."""
-    stubbers: dict[tuple[str, str | None], Stubber] = {}
-
-    def factory(service: str, credentials: dict[str, str] | None = None) -> Any:
-        key = (service, None if credentials is None else credentials["AccessKeyId"])
-        client = boto3.client(service, region_name=REGION)
-        stubber = Stubber(client)
-        stubbers[key] = stubber
-        return client
-
-    monkeypatch.setattr(aws, "client_factory", factory)
-    yield stubbers
-    for stubber in stubbers.values():
-        stubber.assert_no_pending_responses()
-
-
-def _stub(stubbers: dict[tuple[str, str | None], Stubber], service: str, key: str | None = None) -> Stubber:
-    """The Stubber of a client, creating (and activating) the client now."""
-    aws.client(service, None if key is None else _credentials(key))
-    stubber = stubbers[(service, key)]
-    stubber.activate()
-    return stubber
-
-
-def _credentials(key: str) -> dict[str, Any]:
-    return {
-        "AccessKeyId": key,
-        "SecretAccessKey": "secret",
-        "SessionToken": "token",
-        "Expiration": datetime(2030, 1, 1, tzinfo=UTC),
-    }
-
-
 def test_given_dynamodb_throttles_a_few_times_then_the_claim_is_retried_with_backoff(
-    stubbed: dict[tuple[str, str | None], Stubber], monkeypatch: pytest.MonkeyPatch
+    stub: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     delays: list[float] = []
     monkeypatch.setattr(aws, "sleep", delays.append)
-    dynamodb = _stub(stubbed, "dynamodb")
+    dynamodb = stub("dynamodb")
     for _ in range(2):
         dynamodb.add_client_error("update_item", "ProvisionedThroughputExceededException")
     dynamodb.add_response("update_item", {"Attributes": {"attempt": {"N": "1"}}})
@@ -256,10 +219,10 @@ def test_given_dynamodb_throttles_a_few_times_then_the_claim_is_retried_with_bac
 
 
 def test_given_step_functions_keeps_throttling_then_start_releases_the_claim_and_reports_throttled(
-    stubbed: dict[tuple[str, str | None], Stubber],
+    stub: Any,
 ) -> None:
-    dynamodb = _stub(stubbed, "dynamodb")
-    sfn = _stub(stubbed, "stepfunctions")
+    dynamodb = stub("dynamodb")
+    sfn = stub("stepfunctions")
     dynamodb.add_response("update_item", {"Attributes": {"attempt": {"N": "1"}}})
     dynamodb.add_response("query", {"Items": []})
     for _ in range(aws.MAX_ATTEMPTS):
@@ -290,7 +253,7 @@ def test_given_step_functions_keeps_throttling_then_start_releases_the_claim_and
 
 
 def test_given_an_autoscaled_endpoint_whose_instance_type_changes_then_scaling_is_deregistered_counts_kept_and_updated(
-    stubbed: dict[tuple[str, str | None], Stubber],
+    stub: Any,
 ) -> None:
     stage = "prod"
     name = naming.endpoint_name(PLATFORM, ENDPOINT, stage)
@@ -298,14 +261,14 @@ def test_given_an_autoscaled_endpoint_whose_instance_type_changes_then_scaling_i
     spec = deployment_spec(ENDPOINT, stage)
     spec["variants"][0]["InstanceType"] = "ml.g5.2xlarge"
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/2"
-    sts = _stub(stubbed, "sts")
-    sts.add_response("assume_role", {"Credentials": _credentials("ASIAPIPELINEXXXXXXXX")})
-    chained = _stub(stubbed, "sts", "ASIAPIPELINEXXXXXXXX")
-    chained.add_response("assume_role", {"Credentials": _credentials("ASIASTAGEXXXXXXXXXXX")})
+    sts = stub("sts")
+    sts.add_response("assume_role", {"Credentials": credentials("ASIAPIPELINEXXXXXXXX")})
+    chained = stub("sts", "ASIAPIPELINEXXXXXXXX")
+    chained.add_response("assume_role", {"Credentials": credentials("ASIASTAGEXXXXXXXXXXX")})
     key = "ASIASTAGEXXXXXXXXXXX"
-    ssm = _stub(stubbed, "ssm", key)
-    sagemaker = _stub(stubbed, "sagemaker", key)
-    scaling = _stub(stubbed, "application-autoscaling", key)
+    ssm = stub("ssm", key)
+    sagemaker = stub("sagemaker", key)
+    scaling = stub("application-autoscaling", key)
     ssm.add_response("get_parameter", {"Parameter": {"Name": "p", "Value": json.dumps(spec), "Type": "String"}})
     sagemaker.add_response("create_model", {"ModelArn": "arn:aws:sagemaker:us-east-1:1:model/m"})
     sagemaker.add_response(

@@ -26,7 +26,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         claims.DEPLOYMENT_TARGET,
         claims.AWAITING_APPROVAL,
         attempt=attempt,
-        from_statuses=(claims.DEPLOYING,),
+        from_statuses=(claims.DEPLOYING, claims.AWAITING_APPROVAL),  # AWAITING: a retried invocation
         task_token=token,
     )
     if recorded is None:

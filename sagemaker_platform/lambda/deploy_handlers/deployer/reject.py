@@ -35,7 +35,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 
 def reject(package: PackageEvent, current: claims.Deployment) -> dict[str, Any]:
     rollback = settings.groups()[package.group].rollback_on_reject
-    previous = claims.previous_deployed(package.group, package.version) if rollback else None
+    # An older version rejected after a newer one went live is not on the endpoints: nothing to roll back.
+    superseded = claims.newer_live(package.group, package.version)
+    previous = claims.previous_deployed(package.group, package.version) if rollback and not superseded else None
     updated = claims.transition(
         package.model_package_arn,
         claims.DEPLOYMENT_TARGET,
@@ -50,7 +52,13 @@ def reject(package: PackageEvent, current: claims.Deployment) -> dict[str, Any]:
         stop(settings.deployment_name(package.group, package.version, current.attempt))
     description = [f"Model package {package.model_package_arn} was rejected in the registry."]
     if previous is None:
-        reason = "rollback_on_reject is off" if not rollback else "no older version of the group was deployed"
+        reason = (
+            "rollback_on_reject is off"
+            if not rollback
+            else "a newer version is live"
+            if superseded
+            else "no older version of the group was deployed"
+        )
         notify.notify(
             f"Rejected {package.group} v{package.version}: not rolled back",
             [*description, f"Not rolled back: {reason}; the endpoints keep the rejected version."],
