@@ -211,13 +211,10 @@ class DeployPipeline(Construct):
             )
             grant_logs_encrypt(key)
         self.key = key
-        self._let_services_use_key(key)
+        # EventBridge writes to the encrypted DLQ; CloudWatch alarms publish to the encrypted topic.
+        _let_services_use_key(key, ["events.amazonaws.com", "cloudwatch.amazonaws.com"])
 
-        self.topic = sns.Topic(
-            self, "Notifications", display_name=f"{platform_name} deployments", master_key=key, enforce_ssl=True
-        )
-        for email in notification_emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        self.topic = _topic(self, f"{platform_name} deployments", key, notification_emails)
 
         self.table = dynamodb.Table(
             self,
@@ -247,18 +244,7 @@ class DeployPipeline(Construct):
             },
         )
 
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "EventsDeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            {"AwsSolutions-SQS3": "this queue is the dead-letter queue of the deploy rules' targets"},
-        )
+        self.dead_letter_queue = _dead_letter_queue(self, "EventsDeadLetterQueue", key, "the deploy rules' targets")
 
         deploy_roles = [deploy_role_arns[stage] for stage in STAGES]
         self.state_machine: sfn.StateMachine | None = None
@@ -469,18 +455,6 @@ class DeployPipeline(Construct):
             max_event_age=cdk.Duration.hours(6),
         )
 
-    def _let_services_use_key(self, key: kms.Key) -> None:
-        # EventBridge writes to the encrypted DLQ; CloudWatch alarms publish to the encrypted topic.
-        for service in ("events.amazonaws.com", "cloudwatch.amazonaws.com"):
-            key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                    principals=[iam.ServicePrincipal(service)],
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
-                )
-            )
-
     def _render_pipeline_role(self, endpoint_fn: PlatformFunction, deploy_roles: list[str]) -> PlatformRole:
         """The named role the stage deploy roles trust; it may only assume them."""
         role = PlatformRole(
@@ -651,35 +625,22 @@ class DeployPipeline(Construct):
 
     def _render_alarms(self) -> None:
         """A deployment that fails without reaching RecordFailure, or an undelivered event, still reaches people."""
-        action = cw_actions.SnsAction(self.topic)
-        alarms = [
-            cloudwatch.Alarm(
-                self,
-                "DeadLettersAlarm",
-                metric=self.metric_dead_letters(),
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description="Model package events the deploy pipeline could not take (see the DLQ)",
-            )
-        ]
+        _alarm(
+            self,
+            "DeadLettersAlarm",
+            self.metric_dead_letters(),
+            "Model package events the deploy pipeline could not take (see the DLQ)",
+            self.topic,
+        )
         if self.state_machine is not None:
             for metric_name in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"):
-                alarms.append(
-                    cloudwatch.Alarm(
-                        self,
-                        f"{metric_name}Alarm",
-                        metric=self.metric(metric_name, statistic="Sum", period=cdk.Duration.minutes(5)),
-                        threshold=1,
-                        evaluation_periods=1,
-                        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                        alarm_description=f"Deploy state machine: {metric_name}",
-                    )
+                _alarm(
+                    self,
+                    f"{metric_name}Alarm",
+                    self.metric(metric_name, statistic="Sum", period=cdk.Duration.minutes(5)),
+                    f"Deploy state machine: {metric_name}",
+                    self.topic,
                 )
-        for alarm in alarms:
-            alarm.add_alarm_action(action)
 
     def _validate(
         self,
@@ -752,31 +713,10 @@ class PipelineSchedules(Construct):
                 self, "Key", description="Pipeline schedules", enable_key_rotation=True, removal_policy=removal_policy
             )
         self.key = key
-        for service in ("events.amazonaws.com", "scheduler.amazonaws.com"):
-            key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                    principals=[iam.ServicePrincipal(service)],
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-                )
-            )
-        self.topic = sns.Topic(
-            self, "Notifications", display_name="Pipeline failures", master_key=key, enforce_ssl=True
-        )
-        for email in notification_emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            {"AwsSolutions-SQS3": "this queue is the dead-letter queue of the schedules and the retraining rule"},
+        _let_services_use_key(key, ["events.amazonaws.com", "scheduler.amazonaws.com"])
+        self.topic = _topic(self, "Pipeline failures", key, notification_emails)
+        self.dead_letter_queue = _dead_letter_queue(
+            self, "DeadLetterQueue", key, "the schedules and the retraining rule"
         )
         self.role = PlatformRole(
             self,
@@ -826,27 +766,16 @@ class PipelineSchedules(Construct):
             event_pattern=_pipeline_failed_pattern(sorted(set(watched))),
             targets=[targets.SnsTopic(self.topic, dead_letter_queue=self.dead_letter_queue)],
         )
-        alarm = cloudwatch.Alarm(
+        _alarm(
             self,
             "DeadLettersAlarm",
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+            self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                 statistic="Maximum", period=cdk.Duration.minutes(5)
             ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="A schedule or the retraining rule could not start its pipeline (see the DLQ)",
+            "A schedule or the retraining rule could not start its pipeline (see the DLQ)",
+            self.topic,
         )
-        alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-            )
-        )
+        _let_services_use_key(key, ["cloudwatch.amazonaws.com"])
 
     def _pipeline_arn(self, name: str) -> str:
         return cdk.Stack.of(self).format_arn(service="sagemaker", resource="pipeline", resource_name=name.lower())
@@ -908,6 +837,54 @@ class _StartPipeline:
                 maximum_event_age_in_seconds=21600, maximum_retry_attempts=8
             ),
         )
+
+
+def _let_services_use_key(key: kms.Key, services: Sequence[str]) -> None:
+    """Let AWS services of this account encrypt to and decrypt from `key` (encrypted queues and topics)."""
+    for service in services:
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                principals=[iam.ServicePrincipal(service)],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(key).account}},
+            )
+        )
+
+
+def _topic(scope: Construct, display_name: str, key: kms.IKey, emails: Sequence[str]) -> sns.Topic:
+    topic = sns.Topic(scope, "Notifications", display_name=display_name, master_key=key, enforce_ssl=True)
+    for email in emails:
+        topic.add_subscription(subscriptions.EmailSubscription(email))
+    return topic
+
+
+def _dead_letter_queue(scope: Construct, id: str, key: kms.IKey, of_what: str) -> sqs.Queue:
+    queue = sqs.Queue(
+        scope,
+        id,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=cdk.Duration.days(14),
+    )
+    acknowledge(queue, {"AwsSolutions-SQS3": f"this queue is the dead-letter queue of {of_what}"})
+    return queue
+
+
+def _alarm(scope: Construct, id: str, metric: cloudwatch.IMetric, description: str, topic: sns.ITopic) -> None:
+    """An alarm on `metric` >= 1 that notifies `topic`."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        id,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    alarm.add_alarm_action(cw_actions.SnsAction(topic))
 
 
 def _render_groups(groups: Sequence[DeployGroup]) -> dict[str, object]:

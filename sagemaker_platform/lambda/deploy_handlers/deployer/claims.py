@@ -66,22 +66,17 @@ def claim(arn: str, target: str, *, group: str | None = None, version: int | Non
         update += "REMOVE task_token ADD attempt :one"
         values |= {":group": {"S": group}, ":version": {"N": str(version)}}
     restartable = ", ".join(f":r{index}" for index in range(len(RESTARTABLE)))
-    try:
-        item = aws.call(
-            api,
-            "update_item",
-            TableName=table,
-            Key=_key(arn, target),
-            UpdateExpression=update,
-            ConditionExpression=f"attribute_not_exists(#pk) OR #status IN ({restartable})",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )["Attributes"]
-    except AwsCallFailed as exc:
-        if exc.code == "ConditionalCheckFailedException":
-            return None
-        raise
+    item = _conditional_update(
+        api,
+        TableName=table,
+        Key=_key(arn, target),
+        UpdateExpression=update,
+        ConditionExpression=f"attribute_not_exists(#pk) OR #status IN ({restartable})",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+    if item is None:
+        return None
     return int(item["attempt"]["N"])
 
 
@@ -114,18 +109,21 @@ def transition(
     if bump_attempt:
         update += " ADD attempt :one"
         values[":one"] = {"N": "1"}
+    return _conditional_update(
+        api,
+        TableName=table,
+        Key=_key(arn, target),
+        UpdateExpression=update,
+        ConditionExpression=" AND ".join(conditions),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+
+
+def _conditional_update(api: Any, **request: Any) -> dict[str, Any] | None:
+    """UpdateItem returning the new item, or None when the condition does not hold."""
     try:
-        return aws.call(
-            api,
-            "update_item",
-            TableName=table,
-            Key=_key(arn, target),
-            UpdateExpression=update,
-            ConditionExpression=" AND ".join(conditions),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )["Attributes"]
+        return aws.call(api, "update_item", ReturnValues="ALL_NEW", **request)["Attributes"]
     except AwsCallFailed as exc:
         if exc.code == "ConditionalCheckFailedException":
             return None

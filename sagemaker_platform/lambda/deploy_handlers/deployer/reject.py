@@ -11,18 +11,12 @@ from typing import Any
 
 from deployer import aws, claims, notify, settings
 from deployer.errors import AwsCallFailed
-from deployer.events import PackageEvent, parse_package_event
+from deployer.events import PackageEvent
 from deployer.start import event_detail, execution_input, start_execution
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    package = parse_package_event(
-        event,
-        expected_status="Rejected",
-        groups=settings.groups(),
-        region=settings.region(),
-        registry_account=settings.registry_account(),
-    )
+    package = settings.package_event(event, "Rejected")
     for target in os.environ.get("TRIGGER_TARGETS", "").split(","):
         if target:
             # A re-approval after this rejection triggers CI again.

@@ -6,12 +6,23 @@ import os
 from functools import cache
 
 from deployer import aws
-from deployer.events import GroupSettings, parse_groups
+from deployer.events import GroupSettings, PackageEvent, parse_groups, parse_package_event
 
 
 @cache
 def groups() -> dict[str, GroupSettings]:
     return parse_groups(aws.json_setting("DEPLOY_GROUPS"))
+
+
+def package_event(event: object, expected_status: str) -> PackageEvent:
+    """Validate a model package state change against this pipeline's groups, region and registry account."""
+    return parse_package_event(
+        event,
+        expected_status=expected_status,
+        groups=groups(),
+        region=region(),
+        registry_account=registry_account(),
+    )
 
 
 def region() -> str:

@@ -11,19 +11,13 @@ from typing import Any
 
 from deployer import aws, claims, notify, settings, triggers
 from deployer.errors import AwsCallFailed, DeployError, SettingsError
-from deployer.events import PackageEvent, parse_package_event, smoke_test_input
+from deployer.events import PackageEvent, smoke_test_input
 
 TARGETS = ("state-machine", "gitlab", "mwaa")
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    package = parse_package_event(
-        event,
-        expected_status="Approved",
-        groups=settings.groups(),
-        region=settings.region(),
-        registry_account=settings.registry_account(),
-    )
+    package = settings.package_event(event, "Approved")
     target = aws.setting("DEPLOY_TARGET")
     if target not in TARGETS:
         raise SettingsError(f"DEPLOY_TARGET must be one of {', '.join(TARGETS)}, got {target!r}")
