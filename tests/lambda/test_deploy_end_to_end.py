@@ -27,6 +27,7 @@ from tests.deploy_support import (
 )
 
 from deployer import approval, aws, claims, endpoint, record, reject, start  # isort: skip
+from deployer.errors import PackageNotApproved  # isort: skip
 
 
 class Cloud:
@@ -336,3 +337,14 @@ def test_given_an_older_deployed_version_when_it_is_rejected_after_a_newer_went_
     for stage in naming.STAGES:
         assert live_model_package(cloud, stage) == second
     assert claims.get(first).status == claims.REJECTED  # type: ignore[union-attr]
+
+
+def test_given_a_version_rejected_before_its_deploy_step_runs_then_nothing_is_deployed(cloud: Cloud) -> None:
+    arn = register_and_approve(cloud)
+    state = execution_input(cloud, start.handler(event_for(arn), None)["execution_name"])
+    cloud.client("sagemaker").update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected")
+
+    with pytest.raises(PackageNotApproved):
+        run_stage(state, "staging", smoke_test=True)
+
+    assert cloud.client("sagemaker").list_endpoints()["Endpoints"] == []

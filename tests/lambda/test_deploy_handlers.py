@@ -270,6 +270,18 @@ def test_given_an_autoscaled_endpoint_whose_instance_type_changes_then_scaling_i
     sagemaker = stub("sagemaker", key)
     scaling = stub("application-autoscaling", key)
     ssm.add_response("get_parameter", {"Parameter": {"Name": "p", "Value": json.dumps(spec), "Type": "String"}})
+    sagemaker.add_response(
+        "describe_model_package",
+        {
+            "ModelPackageName": GROUP,
+            "ModelPackageArn": arn,
+            "CreationTime": datetime(2026, 1, 1),
+            "ModelPackageStatus": "Completed",
+            "ModelPackageStatusDetails": {"ValidationStatuses": []},
+            "ModelApprovalStatus": "Approved",
+        },
+        {"ModelPackageName": arn},
+    )
     sagemaker.add_response("create_model", {"ModelArn": "arn:aws:sagemaker:us-east-1:1:model/m"})
     sagemaker.add_response(
         "describe_endpoint",

@@ -16,6 +16,7 @@ from deployer.errors import (
     EndpointBusy,
     EndpointFailed,
     EventError,
+    PackageNotApproved,
     SmokeTestFailed,
 )
 from deployer.events import parse_smoke_test, parse_stage, parse_version_arn, require
@@ -86,6 +87,10 @@ def deploy(stage: str, endpoint: str, arn: str, version: int, execution_name: st
     spec = read_spec(api["ssm"], endpoint, stage)
     name = resource_name(spec.endpoint_name, version, execution_name, stage)
     sagemaker = api["sagemaker"]
+    package = aws.call(sagemaker, "describe_model_package", ModelPackageName=arn)
+    if package.get("ModelApprovalStatus") != "Approved":
+        # Rejected (or reset) between the event and this step: deploy nothing.
+        raise PackageNotApproved(f"{arn} is {package.get('ModelApprovalStatus')}, not Approved")
     _create_if_absent(sagemaker, "create_model", model_request(spec, name, arn))
     current = describe_endpoint(sagemaker, spec.endpoint_name)
     result = {

@@ -60,6 +60,10 @@ class DeployTimeout(DeployError):
     """The endpoint did not reach InService in the configured time."""
 
 
+class PackageNotApproved(DeployError):
+    """The model package is no longer Approved in the registry when its deployment step runs."""
+
+
 class SmokeTestFailed(DeployError):
     """The staging endpoint's answer to the smoke test request is not what was expected."""
 
