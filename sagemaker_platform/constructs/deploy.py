@@ -58,6 +58,16 @@ STAGES = naming.STAGES
 TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"]
 KEY_USE_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 STOP_EXECUTION_ACTIONS = ["states:StopExecution"]
+# What each function's handler touches in the tooling account (the endpoint step works only in the stages).
+FUNCTION_NEEDS = {
+    "EndpointStep": frozenset[str](),
+    "ApprovalStep": frozenset({"table", "topic"}),
+    "RecordStep": frozenset({"table", "topic", "bus"}),
+    "Start": frozenset({"table", "bus"}),
+    "Reject": frozenset({"table", "topic", "bus"}),
+    "GitLabTrigger": frozenset({"table"}),
+    "MwaaTrigger": frozenset({"table"}),
+}
 MWAA_ACTIONS = ["airflow:InvokeRestApi"]
 START_PIPELINE_ACTIONS = ["sagemaker:StartPipelineExecution"]
 
@@ -250,7 +260,8 @@ class DeployPipeline(Construct):
         self.state_machine: sfn.StateMachine | None = None
         self.pipeline_role: PlatformRole | None = None
         self._functions: dict[str, PlatformFunction] = {}
-        common_env = {
+        # What every handler reads (the handlers' `settings` and `notify` modules).
+        self._common_env = {
             "DEPLOY_GROUPS": self._groups_setting,
             "DEPLOYMENTS_TABLE": self.table.table_name,
             "EVENT_BUS_NAME": platform_events_bus.event_bus_name,
@@ -258,7 +269,7 @@ class DeployPipeline(Construct):
             "TOPIC_ARN": self.topic.topic_arn,
         }
         if registry_account is not None:
-            common_env["REGISTRY_ACCOUNT"] = registry_account
+            self._common_env["REGISTRY_ACCOUNT"] = registry_account
 
         rule_targets: list[events.IRuleTarget] = []
         if state_machine:
@@ -376,8 +387,9 @@ class DeployPipeline(Construct):
             targets=rule_targets,
         )
         for function in self._functions.values():
-            self._grant_bookkeeping(function.role)
-            platform_events_bus.grant_put_events_to(function.role)
+            self._grant_bookkeeping(function.role, FUNCTION_NEEDS[function.node.id])
+            if "bus" in FUNCTION_NEEDS[function.node.id]:
+                platform_events_bus.grant_put_events_to(function.role)
         self._render_alarms()
 
     # --- public methods ---------------------------------------------------------------------------
@@ -421,31 +433,28 @@ class DeployPipeline(Construct):
             key=self.key,
             description=description,
             timeout=timeout,
-            environment={
-                "DEPLOY_HANDLER": handler,
-                "DEPLOY_GROUPS": self._groups_setting,
-                "DEPLOYMENTS_TABLE": self.table.table_name,
-                "TOPIC_ARN": self.topic.topic_arn,
-                **(environment or {}),
-            },
+            environment={"DEPLOY_HANDLER": handler, **self._common_env, **(environment or {})},
         )
         self._functions[id] = function
         return function
 
-    def _grant_bookkeeping(self, grantee: iam.IGrantable) -> None:
-        """The claims table (item reads/writes, the group index), the topic, and the key they are encrypted with."""
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=TABLE_ACTIONS,
-                resources=[self.table.table_arn, f"{self.table.table_arn}/index/{GROUP_INDEX}"],
+    def _grant_bookkeeping(self, grantee: iam.IGrantable, needs: frozenset[str]) -> None:
+        """The claims table (items, the group index) and/or the topic, and the key they are encrypted with."""
+        if "table" in needs:
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=TABLE_ACTIONS,
+                    resources=[self.table.table_arn, f"{self.table.table_arn}/index/{GROUP_INDEX}"],
+                )
             )
-        )
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["sns:Publish"], resources=[self.topic.topic_arn])
-        )
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=KEY_USE_ACTIONS, resources=[self.key.key_arn])
-        )
+        if "topic" in needs:
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(actions=["sns:Publish"], resources=[self.topic.topic_arn])
+            )
+        if "table" in needs or "topic" in needs:
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(actions=KEY_USE_ACTIONS, resources=[self.key.key_arn])
+            )
 
     def _rule_target(self, function: PlatformFunction) -> targets.LambdaFunction:
         return targets.LambdaFunction(

@@ -274,3 +274,44 @@ def test_given_bad_props_then_the_pipeline_refuses_them_naming_the_prop(
     with pytest.raises(PropsError) as caught:
         _pipeline(stack, **overrides)
     assert expected in str(caught.value)
+
+
+def test_given_every_deploy_function_then_it_gets_the_settings_its_handlers_read(template: dict[str, Any]) -> None:
+    functions = [
+        fn["Properties"]["Environment"]["Variables"]
+        for fn in resources_of_type(template, "AWS::Lambda::Function").values()
+        if "DEPLOY_HANDLER" in fn["Properties"].get("Environment", {}).get("Variables", {})
+    ]
+    assert len(functions) == 7
+    for variables in functions:
+        assert {"DEPLOY_GROUPS", "DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "EVENT_SOURCE", "TOPIC_ARN"} <= set(variables)
+        assert variables["REGISTRY_ACCOUNT"] == "222222222222" and variables["EVENT_SOURCE"] == "mlplatform.deploy"
+    by_handler = {variables["DEPLOY_HANDLER"]: variables for variables in functions}
+    assert {"DEPLOY_ROLE_ARNS", "SPEC_PARAMETER_TEMPLATE", "MAX_POLLS", "PIPELINE_ROLE_ARN"} <= set(
+        by_handler["endpoint"]
+    )
+    assert by_handler["endpoint"]["MAX_POLLS"] == "180"  # 90 minutes / 30 seconds
+    assert (
+        by_handler["endpoint"]["SPEC_PARAMETER_TEMPLATE"] == "/mlplatform/{stage}/endpoints/{endpoint}/deployment-spec"
+    )
+    assert "STATE_MACHINE_ARN" in by_handler["reject"] and by_handler["reject"]["TRIGGER_TARGETS"] == "gitlab,mwaa"
+
+
+def test_given_the_endpoint_step_then_its_role_may_only_assume_the_pipeline_role(template: dict[str, Any]) -> None:
+    roles = resources_of_type(template, "AWS::IAM::Role")
+    (endpoint_role,) = [key for key in roles if key.startswith("DeployEndpointStepRole")]
+    statements = [
+        statement
+        for policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": endpoint_role} in policy["Properties"].get("Roles", [])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = {action for statement in statements for action in _as_list(statement["Action"])}
+    # its own logs, traces and dead-letter queue (PlatformFunction), and the one sts:AssumeRole
+    assert {action.split(":")[0] for action in actions} == {"logs", "xray", "sqs", "sts"}
+    (assume,) = [statement for statement in statements if statement["Action"] == "sts:AssumeRole"]
+    assert assume["Resource"]["Fn::GetAtt"][0].startswith("DeployPipelineRole")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
