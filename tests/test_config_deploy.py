@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from sagemaker_platform.config import parse_config
+from sagemaker_platform.config import Items, PlatformConfig, StrictModel, parse_config
 from sagemaker_platform.errors import ConfigError
 from tests.support import default_config_raw
 
@@ -57,3 +59,37 @@ def test_given_a_minimal_deploy_section_then_the_defaults_apply() -> None:
 )
 def test_given_a_bad_deploy_section_then_the_problem_names_the_key(deploy: dict[str, Any], expected: str) -> None:
     assert any(expected in problem for problem in problems_of(deploy)), problems_of(deploy)
+
+
+class _Endpoint(StrictModel):
+    name: str
+    model_package_group: str
+
+
+class _WithEndpoints(PlatformConfig):
+    """The platform config once GPU endpoint hosting adds its `endpoints` list (same shape as its entries)."""
+
+    endpoints: Items[_Endpoint] | None = None
+
+
+@pytest.mark.parametrize(
+    ("endpoints", "expected"),
+    [
+        ([{"name": "churn-async", "model_package_group": "churn"}], None),
+        ([{"name": "other", "model_package_group": "churn"}], "no `endpoints` entry of that name; known: other"),
+        (
+            [{"name": "churn-async", "model_package_group": "fraud"}],
+            "serves model_package_group 'fraud', not 'churn'",
+        ),
+    ],
+)
+def test_given_endpoints_entries_then_deploy_groups_must_name_entries_serving_the_group(
+    endpoints: list[dict[str, str]], expected: str | None
+) -> None:
+    raw = {"deploy": {"groups": [GROUP]}, "endpoints": endpoints}
+    if expected is None:
+        assert _WithEndpoints.model_validate_json(json.dumps(raw)).deploy is not None
+        return
+    with pytest.raises(ValidationError) as caught:
+        _WithEndpoints.model_validate_json(json.dumps(raw))
+    assert expected in str(caught.value)
