@@ -386,3 +386,15 @@ def test_given_an_autoscaled_endpoint_whose_instance_type_changes_then_scaling_i
 
     assert result["previous_endpoint_config"] == "old-config" and result["state"] == "InProgress"
     assert result["endpoint_config_name"].startswith(f"{name}-v2-")
+
+
+def test_given_many_invocations_with_fresh_credentials_then_the_client_cache_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(aws, "client_factory", lambda service, credentials=None: object())
+    own = aws.client("dynamodb")
+    for index in range(100):
+        aws.client("sagemaker", credentials(f"ASIA{index:016d}"))
+
+    assert len(aws._clients) <= aws.MAX_CACHED_CLIENTS
+    assert aws.client("dynamodb") is own

@@ -33,6 +33,7 @@ THROTTLING_CODES = frozenset(
 MAX_ATTEMPTS = 5
 BASE_DELAY_SECONDS = 0.2
 MAX_DELAY_SECONDS = 5.0
+MAX_CACHED_CLIENTS = 24
 
 sleep: Callable[[float], None] = time.sleep
 """Replaced in tests so that backoff costs no time."""
@@ -61,6 +62,10 @@ def client(service: str, credentials: dict[str, str] | None = None) -> BaseClien
     """A cached client for `service`, with the function's own role or the given assumed-role credentials."""
     key = (service, None if credentials is None else credentials["AccessKeyId"])
     if key not in _clients:
+        if len(_clients) >= MAX_CACHED_CLIENTS:
+            # Each invocation assumes roles afresh: drop the clients of earlier credentials, keep the own-role ones.
+            for stale in [cached for cached in _clients if cached[1] is not None]:
+                del _clients[stale]
         _clients[key] = client_factory(service, credentials)
     return _clients[key]
 
