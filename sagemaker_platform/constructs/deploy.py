@@ -51,7 +51,8 @@ PIPELINE_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Cha
 GROUP_INDEX = "by-group"
 # Lambda environment variables are limited to 4 KB in all; the groups' settings get most of it.
 MAX_GROUPS_SETTING_CHARS = 3000
-THROTTLED_ERRORS = ["Throttled"]
+# The handlers' own `Throttled` (AWS APIs kept throttling) and Lambda refusing for reserved concurrency.
+THROTTLED_ERRORS = ["Throttled", "Lambda.TooManyRequestsException"]
 STAGES = naming.STAGES
 
 # What each part of the pipeline may do (least privilege, one place).
@@ -457,6 +458,16 @@ class DeployPipeline(Construct):
             )
 
     def _rule_target(self, function: PlatformFunction) -> targets.LambdaFunction:
+        # An event the function failed on (after Lambda's own retries) lands in its DLQ: someone must hear of it.
+        _alarm(
+            self,
+            f"{function.node.id}DeadLettersAlarm",
+            function.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                statistic="Maximum", period=cdk.Duration.minutes(5)
+            ),
+            f"{function.node.id}: model package events the handler failed on (see its dead-letter queue)",
+            self.topic,
+        )
         return targets.LambdaFunction(
             function.function,
             dead_letter_queue=self.dead_letter_queue,

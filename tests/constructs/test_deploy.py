@@ -149,7 +149,7 @@ def test_given_the_approval_step_then_it_waits_for_a_task_token_with_a_timeout(t
     assert approval["Resource"].endswith(":states:::lambda:invoke.waitForTaskToken")
     assert approval["Parameters"]["Payload"] == {"task_token.$": "$$.Task.Token", "step.$": "$"}
     assert approval["TimeoutSeconds"] == 72 * 3600
-    assert "Throttled" in _retried_errors(approval)
+    assert {"Throttled", "Lambda.TooManyRequestsException"} <= _retried_errors(approval)
 
 
 def test_given_a_stage_map_then_it_polls_with_wait_states_and_retries_busy_and_throttled(
@@ -315,3 +315,16 @@ def test_given_the_endpoint_step_then_its_role_may_only_assume_the_pipeline_role
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def test_given_the_rule_targets_then_a_failed_event_in_any_dead_letter_queue_raises_an_alarm_to_the_topic(
+    template: dict[str, Any],
+) -> None:
+    alarms = [
+        alarm["Properties"]
+        for alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    ]
+    # the rules' DLQ, the start/reject/GitLab/MWAA functions' DLQs, the schedules' DLQ
+    assert len(alarms) == 6
+    assert all(alarm["AlarmActions"] and alarm["Threshold"] == 1 for alarm in alarms)
