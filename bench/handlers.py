@@ -78,7 +78,11 @@ def main() -> None:
     print(f"import boto3 alone: {boto3_alone * 1000:.1f} ms (median of {RUNS} fresh interpreters)")
     print(f"{'handler':28} {'import':>9} {'/boto3':>7} {'(import+boto3)/boto3':>21}  goal <= {IMPORT_GOAL}")
     for label, folder, env in handlers():
-        handler_ms, ratio_alone, ratio_with = import_ratios(folder, env)
+        try:
+            handler_ms, ratio_alone, ratio_with = import_ratios(folder, env)
+        except subprocess.CalledProcessError as exc:
+            print(f"{label:28} import failed: {exc.stderr.strip().splitlines()[-1] if exc.stderr else exc}")
+            continue
         verdict = "ok" if ratio_with <= IMPORT_GOAL else "OVER"
         print(f"{label:28} {handler_ms:7.1f}ms {ratio_alone:7.2f} {ratio_with:21.2f}  {verdict}")
     print(f"{'asset':28} {'zipped':>9}  goal <= {SIZE_GOAL_BYTES // 1024} KB")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sagemaker_platform import naming
 from tests.deploy_support import ACCOUNT, ENDPOINT, GROUP, PLATFORM, REGION, credentials, deployment_spec, package_event
 
-from deployer import approval, aws, claims, endpoint, record, reject, start  # isort: skip
+from deployer import approval, aws, claims, endpoint, notify, record, reject, start  # isort: skip
 from deployer.errors import DeployError, EventError, Throttled  # isort: skip
 from deployer.events import parse_package_event  # isort: skip
 
@@ -398,3 +398,13 @@ def test_given_many_invocations_with_fresh_credentials_then_the_client_cache_sta
 
     assert len(aws._clients) <= aws.MAX_CACHED_CLIENTS
     assert aws.client("dynamodb") is own
+
+
+def test_given_the_bus_refuses_an_entry_then_emit_raises_instead_of_losing_the_event(stub: Any) -> None:
+    stub("events").add_response(
+        "put_events",
+        {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "AccessDeniedException", "ErrorMessage": "no"}]},
+    )
+
+    with pytest.raises(DeployError, match="AccessDeniedException"):
+        notify.emit(notify.STARTED, {"model_package_arn": "arn"})
