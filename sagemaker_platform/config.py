@@ -182,7 +182,7 @@ class StudioConfig(StrictModel):
 
 # --- deploy on approval ---------------------------------------------------------------------
 
-MODEL_PACKAGE_GROUP_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+DEPLOY_GROUP_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 ENDPOINT_ENTRY_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,40}$")
 SAGEMAKER_PIPELINE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 # EventBridge Scheduler's ScheduleExpression: at(...), rate(...) or cron(...).
@@ -201,10 +201,10 @@ def _pattern(pattern: re.Pattern[str], allowed: str) -> Any:
     return AfterValidator(check)
 
 
-ModelPackageGroupName = Annotated[
+DeployGroupName = Annotated[
     str,
     _pattern(
-        MODEL_PACKAGE_GROUP_NAME_PATTERN,
+        DEPLOY_GROUP_NAME_PATTERN,
         "a model package group name: letters, digits and inner hyphens, at most 63 characters",
     ),
 ]
@@ -241,7 +241,7 @@ class DeploySmokeTestConfig(StrictModel):
 class DeployGroupConfig(StrictModel):
     """One model package group whose approved versions are deployed to the named `endpoints` entries."""
 
-    model_package_group: ModelPackageGroupName
+    model_package_group: DeployGroupName
     endpoints: Annotated[Items[EndpointEntryName], Field(min_length=1, max_length=10)]
     smoke_test: DeploySmokeTestConfig | None = None
     rollback_on_reject: bool = True
