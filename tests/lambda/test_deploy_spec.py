@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy_support import ENDPOINT, deployment_spec
+from tests.deploy_support import ENDPOINT, EVENTS, deployment_spec
 
 from deployer.errors import SpecError  # isort: skip
 from deployer.spec import (  # isort: skip
@@ -17,6 +17,7 @@ from deployer.spec import (  # isort: skip
     kept_count,
     model_request,
     parse_spec,
+    policy_requests,
     resource_name,
 )
 
@@ -102,3 +103,22 @@ def test_given_step_alarms_then_the_policy_arn_is_filled_in_and_an_ambiguous_ala
     assert caught.value.field == "autoscaling.alarms[1].AlarmActions"
     single = parse_spec(_spec(autoscaling=autoscaling | {"alarms": [{"AlarmName": "idle"}]}))
     assert alarm_requests(single, {"scale-in": "arn:in"}) == [{"AlarmName": "idle", "AlarmActions": ["arn:in"]}]
+
+
+@pytest.mark.parametrize("mode", ["realtime", "async", "multi-model", "serverless"])
+def test_given_a_spec_as_the_hosting_stack_publishes_it_then_every_request_builds(mode: str) -> None:
+    """Specs rendered by the GPU endpoint hosting constructs (tests/events/hosting_deployment_specs.json)."""
+    published = json.loads((EVENTS / "hosting_deployment_specs.json").read_text())[mode]
+    spec = parse_spec(json.dumps(published))
+    step_policies = {
+        policy["PolicyName"]: f"arn:policy/{policy['PolicyName']}"
+        for policy in policy_requests(spec)
+        if policy["PolicyType"] == "StepScaling"
+    }
+
+    config = endpoint_config_request(spec, "config", "model", kept_counts={})
+    alarms = alarm_requests(spec, step_policies)
+
+    assert spec.mode == mode and config["ProductionVariants"][0]["ModelName"] == "model"
+    assert ("AsyncInferenceConfig" in config) == (mode == "async")
+    assert all(alarm["AlarmActions"] == list(step_policies.values()) for alarm in alarms)
