@@ -28,9 +28,12 @@ SMOKE_TEST = {
 GROUPS = {GROUP: {"endpoints": [ENDPOINT], "rollback_on_reject": True, "smoke_test": SMOKE_TEST}}
 
 
-def package_event(version: int = 1, status: str = "Approved", group: str = GROUP) -> dict[str, Any]:
-    """A 'SageMaker Model Package State Change' event as the registry forwards it."""
+def package_event(
+    version: int = 1, status: str = "Approved", group: str = GROUP, time: str | None = None
+) -> dict[str, Any]:
+    """A 'SageMaker Model Package State Change' event as the registry forwards it, emitted now unless `time`."""
     event = json.loads((EVENTS / "model_package_state_change.json").read_text())
+    event["time"] = time if time is not None else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{group}/{version}"
     event["resources"] = [arn]
     event["detail"] |= {

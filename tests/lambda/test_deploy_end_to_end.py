@@ -169,8 +169,8 @@ def register_and_approve(world: Cloud) -> str:
     return arn
 
 
-def event_for(arn: str, status: str = "Approved") -> dict[str, Any]:
-    return package_event(version=int(arn.rsplit("/", 1)[1]), status=status)
+def event_for(arn: str, status: str = "Approved", time: str | None = None) -> dict[str, Any]:
+    return package_event(version=int(arn.rsplit("/", 1)[1]), status=status, time=time)
 
 
 def execution_input(world: Cloud, name: str) -> dict[str, Any]:
@@ -348,3 +348,16 @@ def test_given_a_version_rejected_before_its_deploy_step_runs_then_nothing_is_de
         run_stage(state, "staging", smoke_test=True)
 
     assert cloud.client("sagemaker").list_endpoints()["Endpoints"] == []
+
+
+def test_given_a_failed_deployment_when_its_original_approval_is_replayed_then_nothing_starts(cloud: Cloud) -> None:
+    arn = register_and_approve(cloud)
+    original = event_for(arn, time="2026-01-01T00:00:00Z")
+    state = execution_input(cloud, start.handler(original, None)["execution_name"])
+    state["error"] = {"Error": "EndpointFailed", "Cause": "capacity"}
+    record.handler({"outcome": "failed", "step": state}, None)
+
+    replayed = start.handler(original, None)  # an archive replay keeps the original event time
+
+    assert replayed["started"] is False
+    assert start.handler(event_for(arn), None)["started"] is True  # a re-approval, emitted now

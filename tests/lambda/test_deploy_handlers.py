@@ -67,6 +67,9 @@ OTHER_ACCOUNT_ARN = f"arn:aws:sagemaker:{REGION}:999999999999:model-package/{GRO
         (package_event(status="Rejected"), "detail.ModelApprovalStatus"),
         (_with(package_event(), "aws.s3", "source"), "source"),
         ("not an event", "event"),
+        (_without(package_event(), "time"), "time"),
+        (package_event(time="yesterday"), "time"),
+        (package_event(time="2026-11-23T10:00:00"), "time"),
     ],
 )
 def test_given_a_malformed_approval_event_then_start_names_the_field_and_calls_no_aws(
@@ -214,7 +217,7 @@ def test_given_dynamodb_throttles_a_few_times_then_the_claim_is_retried_with_bac
         dynamodb.add_client_error("update_item", "ProvisionedThroughputExceededException")
     dynamodb.add_response("update_item", {"Attributes": {"attempt": {"N": "1"}}})
 
-    assert claims.claim("arn", claims.DEPLOYMENT_TARGET, group=GROUP, version=1) == 1
+    assert claims.claim("arn", claims.DEPLOYMENT_TARGET, event_time="2026-11-23T10:00:00Z", group=GROUP, version=1) == 1
     assert len(delays) == 2 and delays[0] < delays[1] * 2
 
 

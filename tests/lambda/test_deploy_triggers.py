@@ -19,7 +19,7 @@ from deployer.errors import DeployError  # isort: skip
 from deployer.events import PackageEvent  # isort: skip
 
 ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/1"
-PACKAGE = PackageEvent(ARN, GROUP, 1, "Approved", REGION, ACCOUNT)
+PACKAGE = PackageEvent(ARN, GROUP, 1, "Approved", REGION, ACCOUNT, "2026-11-23T10:00:00Z")
 
 
 def test_given_a_package_then_the_gitlab_request_passes_it_as_pipeline_variables() -> None:

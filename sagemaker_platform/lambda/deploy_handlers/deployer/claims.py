@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from deployer import aws
 from deployer.errors import AwsCallFailed
+from deployer.events import TIME_FORMAT
 
 DEPLOYING = "DEPLOYING"
 AWAITING_APPROVAL = "AWAITING_APPROVAL"
@@ -39,7 +40,7 @@ class Deployment(NamedTuple):
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).strftime(TIME_FORMAT)
 
 
 def _table() -> tuple[Any, str]:
@@ -50,13 +51,20 @@ def _key(arn: str, target: str) -> dict[str, Any]:
     return {"model_package_arn": {"S": arn}, "target": {"S": target}}
 
 
-def claim(arn: str, target: str, *, group: str | None = None, version: int | None = None) -> int | None:
-    """Claim `arn` for `target`; the attempt number, or None when it is already live (a duplicate)."""
+def claim(
+    arn: str, target: str, *, event_time: str, group: str | None = None, version: int | None = None
+) -> int | None:
+    """Claim `arn` for `target`; the attempt number, or None for a duplicate or a replay.
+
+    A duplicate: the version is live. A replay: the event is older than the claim's last change (an
+    archived or retried Approved event of a deployment that has since failed), unlike a re-approval.
+    """
     api, table = _table()
     names = {"#status": "status", "#pk": "model_package_arn"}
     values: dict[str, Any] = {
         ":new": {"S": DEPLOYING if target == DEPLOYMENT_TARGET else TRIGGERED},
         ":now": {"S": now()},
+        ":event_time": {"S": event_time},
         ":one": {"N": "1"},
         **{f":r{index}": {"S": status} for index, status in enumerate(RESTARTABLE)},
     }
@@ -71,7 +79,7 @@ def claim(arn: str, target: str, *, group: str | None = None, version: int | Non
         TableName=table,
         Key=_key(arn, target),
         UpdateExpression=update,
-        ConditionExpression=f"attribute_not_exists(#pk) OR #status IN ({restartable})",
+        ConditionExpression=f"attribute_not_exists(#pk) OR (#status IN ({restartable}) AND updated_at <= :event_time)",
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
     )

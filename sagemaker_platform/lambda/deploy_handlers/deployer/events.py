@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from deployer.errors import EventError, UnknownGroup
@@ -15,6 +16,7 @@ MODEL_PACKAGE_ARN = re.compile(
     r"model-package/(?P<group>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})/(?P<version>[1-9]\d{0,9})$"
 )
 STAGES = ("staging", "prod")
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class SmokeTest(NamedTuple):
@@ -42,6 +44,8 @@ class PackageEvent(NamedTuple):
     status: str
     region: str
     account: str
+    time: str
+    """When SageMaker emitted the event, UTC, `YYYY-MM-DDTHH:MM:SSZ` (a replay keeps the original time)."""
 
 
 def require(mapping: Any, key: str, kind: type | tuple[type, ...], path: str) -> Any:
@@ -107,7 +111,20 @@ def parse_package_event(
         status=status,
         region=match["region"],
         account=match["account"],
+        time=parse_time(event),
     )
+
+
+def parse_time(event: dict[str, Any]) -> str:
+    """The event's `time`, normalized to UTC `YYYY-MM-DDTHH:MM:SSZ` (how the claims table records times)."""
+    text = require(event, "time", str, "")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise EventError("time", f"must be an ISO 8601 timestamp, got {text!r}") from exc
+    if moment.tzinfo is None:
+        raise EventError("time", f"must carry a time zone, got {text!r}")
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 def parse_groups(raw: Any) -> dict[str, GroupSettings]:

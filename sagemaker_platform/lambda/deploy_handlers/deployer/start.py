@@ -59,10 +59,14 @@ def execution_input(
 
 def start_deployment(package: PackageEvent) -> dict[str, Any]:
     attempt = claims.claim(
-        package.model_package_arn, claims.DEPLOYMENT_TARGET, group=package.group, version=package.version
+        package.model_package_arn,
+        claims.DEPLOYMENT_TARGET,
+        event_time=package.time,
+        group=package.group,
+        version=package.version,
     )
     if attempt is None:
-        return {"started": False, "reason": "duplicate: this version is already deploying or deployed"}
+        return {"started": False, "reason": "duplicate or replay: this version is live, or the event predates its end"}
     superseded = supersede_older(package)
     payload = execution_input(
         kind="deploy",
@@ -118,7 +122,7 @@ def fail_task(token: str, error: str, cause: str) -> None:
 
 
 def trigger(package: PackageEvent, target: str) -> dict[str, Any]:
-    attempt = claims.claim(package.model_package_arn, target)
+    attempt = claims.claim(package.model_package_arn, target, event_time=package.time)
     if attempt is None:
         return {"started": False, "reason": f"duplicate: {target} was already triggered for this version"}
     try:
