@@ -20,6 +20,7 @@ BENCHMARKS: list[str] = [
     "bench.tuning",
     "bench.synthdiff",
     "bench.gateway",
+    "bench.handlers",
 ]
 
 

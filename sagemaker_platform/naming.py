@@ -75,6 +75,9 @@ def model_events_forwarder_role_name(platform: str) -> str:
 def model_approvals_rule_name(platform: str) -> str:
     """Registry-account EventBridge rule that forwards approved model package versions to the tooling bus."""
     return f"{platform}-model-approvals"
+def deploy_state_machine_name(platform: str) -> str:
+    """Step Functions state machine of the deploy pipeline (tooling account)."""
+    return f"{platform}-deploy"
 
 
 # --- event buses ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
 from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name
+from sagemaker_platform.stacks.deploy import DeployStack, PipelineSchedulesStack, schedule_accounts
 from sagemaker_platform.stacks.gateway import GatewayStack
 from sagemaker_platform.stacks.hosting import HostingStack
 from sagemaker_platform.stacks.pipeline import build_pipeline_stack
@@ -57,6 +58,18 @@ def build_platform(
         stacks["gateway"] = GatewayStack(
             scope, "Gateway", config=config, env=stack_env(config, "prod"), stack_name=stack_name(config, "gateway")
         )
+
+    if config.deploy is not None and wants("tooling"):
+        name = stack_name(config, "deploy")
+        stacks["deploy"] = DeployStack(scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config)
+        if "model_events" in stacks:
+            stacks["deploy"].add_stack_dependency(stacks["model_events"], "its rules live on the model-events bus")
+    for role in schedule_accounts(config):
+        if wants(role):
+            name = stack_name(config, "schedules", role)
+            stacks[f"schedules-{role}"] = PipelineSchedulesStack(
+                scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
+            )
     return stacks
 
 

@@ -1,0 +1,135 @@
+"""Deploy on approval (tooling account) and scheduled pipelines (the account where they run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from sagemaker_platform import naming
+from sagemaker_platform.config import DeployConfig, PlatformConfig
+from sagemaker_platform.constructs.deploy import (
+    DeployGroup,
+    DeployPipeline,
+    GitLabTrigger,
+    MwaaTrigger,
+    PipelineSchedule,
+    PipelineSchedules,
+    SmokeTest,
+)
+from sagemaker_platform.stacks.base import AccountRole, tag_platform
+
+
+class DeployStack(cdk.Stack):
+    """The deploy pipeline and the platform events bus, in the tooling account.
+
+    The model-events bus (fed by the registry's forwarding) and the stages' deploy roles belong to the
+    registry and workload-access stacks; they are referred to here by their deterministic names.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        deploy = _deploy_config(config)
+        tag_platform(self, config, "deploy")
+        self.platform_events_bus = events.EventBus(
+            self, "PlatformEvents", event_bus_name=naming.platform_events_bus_name(config.name)
+        )
+        model_events_bus = events.EventBus.from_event_bus_name(
+            self, "ModelEvents", naming.model_events_bus_name(config.name)
+        )
+        accounts = config.accounts
+        stage_accounts = {
+            "staging": cdk.Aws.ACCOUNT_ID if accounts is None else accounts.staging,
+            "prod": cdk.Aws.ACCOUNT_ID if accounts is None else accounts.prod,
+        }
+        gitlab = None
+        if deploy.gitlab is not None:
+            gitlab = GitLabTrigger(
+                url=deploy.gitlab.url,
+                project_id=deploy.gitlab.project_id,
+                ref=deploy.gitlab.ref,
+                token_secret=secretsmanager.Secret.from_secret_name_v2(
+                    self, "GitLabToken", deploy.gitlab.token_secret_name
+                ),
+            )
+        self.pipeline = DeployPipeline(
+            self,
+            "Pipeline",
+            platform_name=config.name,
+            groups=[
+                DeployGroup(
+                    model_package_group=group.model_package_group,
+                    endpoints=list(group.endpoints),
+                    rollback_on_reject=group.rollback_on_reject,
+                    smoke_test=None
+                    if group.smoke_test is None
+                    else SmokeTest(
+                        payload=group.smoke_test.payload,
+                        content_type=group.smoke_test.content_type,
+                        accept=group.smoke_test.accept,
+                        target_model=group.smoke_test.target_model,
+                        expect_contains=group.smoke_test.expect_contains,
+                    ),
+                )
+                for group in deploy.groups
+            ],
+            model_events_bus=model_events_bus,
+            platform_events_bus=self.platform_events_bus,
+            deploy_role_arns={
+                stage: naming.role_arn(self.partition, account, naming.deploy_role_name(config.name))
+                for stage, account in stage_accounts.items()
+            },
+            registry_account=None if accounts is None else accounts.registry,
+            state_machine=deploy.state_machine,
+            approval_timeout=cdk.Duration.hours(deploy.approval_timeout_hours),
+            poll_interval=cdk.Duration.seconds(deploy.poll_interval_seconds),
+            deploy_timeout=cdk.Duration.minutes(deploy.deploy_timeout_minutes),
+            notification_emails=list(deploy.notification_emails),
+            gitlab=gitlab,
+            mwaa=None
+            if deploy.mwaa is None
+            else MwaaTrigger(environment_name=deploy.mwaa.environment_name, dag_id=deploy.mwaa.dag_id),
+        )
+
+
+class PipelineSchedulesStack(cdk.Stack):
+    """`deploy.schedules` of one account role: scheduled pipeline runs, retraining on failure, notifications."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, config: PlatformConfig, account: AccountRole, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        deploy = _deploy_config(config)
+        tag_platform(self, config, "deploy")
+        self.schedules = PipelineSchedules(
+            self,
+            "Schedules",
+            schedules=[
+                PipelineSchedule(
+                    id=schedule.name,
+                    pipeline_name=schedule.pipeline_name,
+                    schedule_expression=schedule.schedule_expression,
+                    timezone=schedule.timezone,
+                    retrain_pipeline_name=schedule.retrain_pipeline_name,
+                )
+                for schedule in deploy.schedules
+                if schedule.account == account
+            ],
+            notification_emails=list(deploy.notification_emails),
+        )
+
+
+def schedule_accounts(config: PlatformConfig) -> list[AccountRole]:
+    """The account roles that hold at least one schedule (one schedules stack each)."""
+    if config.deploy is None:
+        return []
+    return sorted({schedule.account for schedule in config.deploy.schedules})
+
+
+def _deploy_config(config: PlatformConfig) -> DeployConfig:
+    if config.deploy is None:
+        raise ValueError("the deploy stacks need `deploy` in the platform config")
+    return config.deploy
