@@ -20,6 +20,7 @@ statement for a principal also requires `aws:PrincipalOrgID`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -34,6 +35,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IValidation
 
 from sagemaker_platform import naming
@@ -576,22 +578,15 @@ class ModelRegistry(Construct):
         self._validate(model_package_groups)
         self._organization_id = organization_id
         self._key_alias_name = naming.model_artifacts_key_alias(platform_name)
+        self._key_admins = list(key_admins) if key_admins is not None else [_deployment_role(stack)]
         self._key_policy = iam.PolicyDocument()  # no account-root statement: every principal is named below
-        self.key = kms.Key(
-            self,
+        self.key = self._render_key(
             "ArtifactsKey",
-            description=f"{platform_name}: model artifacts in the central registry",
-            enable_key_rotation=True,
-            alias=self._key_alias_name,
-            policy=self._key_policy,
-            removal_policy=removal_policy,
+            f"{platform_name}: model artifacts in the central registry",
+            self._key_policy,
+            removal_policy,
         )
-        admins = list(key_admins) if key_admins is not None else [_deployment_role(stack)]
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="KeyAdministration", principals=admins, actions=list(KEY_ADMIN_ACTIONS), resources=["*"]
-            )
-        )
+        self.key.add_alias(self._key_alias_name)
         self.logs_bucket = self._render_logs_bucket(removal_policy)
         bucket_name = naming.model_artifacts_bucket_name(platform_name, stack.account, stack.region)
         # The key policy names the bucket by its built ARN: a GetAtt would make key and bucket depend on each other.
@@ -639,7 +634,9 @@ class ModelRegistry(Construct):
         }
         self.forwarding_rule: events.Rule | None = None
         if events_bus_arn is not None:
-            self.forwarding_rule = self._render_forwarding(platform_name, events_bus_arn, list(model_package_groups))
+            self.forwarding_rule = self._render_forwarding(
+                platform_name, events_bus_arn, list(model_package_groups), removal_policy
+            )
         self._add_validations()
 
     # --- public methods ---
@@ -799,7 +796,9 @@ class ModelRegistry(Construct):
         skip_checkov(bucket, {"CKV_AWS_18": own_logs, "CKV_AWS_145": sse_s3})
         return bucket
 
-    def _render_forwarding(self, platform_name: str, events_bus_arn: str, groups: list[str]) -> events.Rule:
+    def _render_forwarding(
+        self, platform_name: str, events_bus_arn: str, groups: list[str], removal_policy: cdk.RemovalPolicy
+    ) -> events.Rule:
         stack = cdk.Stack.of(self)
         rule_name = naming.model_approvals_rule_name(platform_name)
         rule_arn = stack.format_arn(service="events", resource="rule", resource_name=rule_name)
@@ -820,8 +819,55 @@ class ModelRegistry(Construct):
             description="Approved versions of the registry's model package groups, to the tooling account",
             event_pattern=approval_event_pattern(groups),
         )
-        rule.add_target(targets.EventBus(bus, role=role))
+        # Events the tooling bus refuses (a missing bus policy, throttling) are kept for replay, not dropped.
+        self.events_key = self._render_key(
+            "ForwardingKey",
+            f"{platform_name}: undelivered model approval events",
+            iam.PolicyDocument(),
+            removal_policy,
+        )
+        self.events_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="EventBridgeDeadLetters",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "ForwardingDeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.events_key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+            removal_policy=removal_policy,
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            {"AwsSolutions-SQS3": "this queue is the dead-letter queue of the approval forwarding rule's target"},
+        )
+        rule.add_target(targets.EventBus(bus, role=role, dead_letter_queue=self.dead_letter_queue))
         return rule
+
+    def _render_key(
+        self, id: str, description: str, policy: iam.PolicyDocument, removal_policy: cdk.RemovalPolicy
+    ) -> kms.Key:
+        key = kms.Key(
+            self,
+            id,
+            description=description,
+            enable_key_rotation=True,
+            policy=policy,
+            removal_policy=removal_policy,
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="KeyAdministration", principals=self._key_admins, actions=list(KEY_ADMIN_ACTIONS), resources=["*"]
+            )
+        )
+        return key
 
     def _add_validations(self) -> None:
         documents = lambda: [  # noqa: E731 - read at synth, once every statement is in
@@ -829,6 +875,7 @@ class ModelRegistry(Construct):
             ("artifacts key policy", self._key_policy),
         ]
         self.node.add_validation(_NoAccountRootPrincipal(self, documents))
+        self.node.add_validation(_PolicySizeLimit(self, documents))
 
     @staticmethod
     def _validate(model_package_groups: Sequence[str]) -> None:
@@ -982,6 +1029,38 @@ class _NoAccountRootPrincipal:
                 for principal in _aws_principals(statement):
                     if principal.endswith(":root") or principal.isdigit():
                         problems.append(f"{what}: principal {principal} is an account root; name a role instead")
+        return problems
+
+
+# S3 bucket policies hold 20 KB, KMS key policies 32 KB. Tokens render shorter than what they
+# resolve to (an ARN's partition, a GetAtt): each is counted at 60 characters.
+_POLICY_LIMITS = {"artifacts bucket policy": 20_480, "artifacts key policy": 32_768}
+_TOKEN_ALLOWANCE = 60
+
+
+@jsii.implements(IValidation)
+class _PolicySizeLimit:
+    """Refuses a bucket or key policy that would exceed its service limit (too many groups or roles)."""
+
+    def __init__(
+        self, scope: Construct, documents: Callable[[], Sequence[tuple[str, iam.PolicyDocument | None]]]
+    ) -> None:
+        self._scope = scope
+        self._documents = documents
+
+    def validate(self) -> list[str]:
+        stack = cdk.Stack.of(self._scope)
+        problems = []
+        for what, document in self._documents():
+            if document is None or document.is_empty or what not in _POLICY_LIMITS:
+                continue
+            rendered = json.dumps(stack.resolve(document.to_json()), separators=(",", ":"))
+            size = len(rendered) + _TOKEN_ALLOWANCE * (rendered.count('{"Ref"') + rendered.count('{"Fn::GetAtt"'))
+            if size > _POLICY_LIMITS[what]:
+                problems.append(
+                    f"{what}: about {size} characters, over its limit of {_POLICY_LIMITS[what]}; split the model "
+                    "package groups over more than one registry (platform name), or give fewer roles access"
+                )
         return problems
 
 

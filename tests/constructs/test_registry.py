@@ -214,7 +214,9 @@ def registry_template() -> dict[str, Any]:
 
 
 def test_registry_passes_the_gate_and_its_key_policy_has_no_account_root(registry_template: dict[str, Any]) -> None:
-    (key,) = resources_of_type(registry_template, "AWS::KMS::Key").values()
+    keys = resources_of_type(registry_template, "AWS::KMS::Key").values()
+    assert ":root" not in json.dumps([k["Properties"]["KeyPolicy"] for k in keys])
+    (key,) = [k for k in keys if "model artifacts" in k["Properties"]["Description"]]
     rendered = json.dumps(key["Properties"]["KeyPolicy"])
     assert ":root" not in rendered
     sids = [s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]]
@@ -259,3 +261,30 @@ def test_model_events_bus_accepts_only_the_forwarder_role() -> None:
     assert statement["Condition"] == {
         "StringEquals": {"events:source": "aws.sagemaker", "events:detail-type": "SageMaker Model Package State Change"}
     }
+
+
+def test_given_too_many_groups_for_one_bucket_policy_then_synth_refuses_it() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Huge", env=REGISTRY_ENV)
+    registry = ModelRegistry(
+        stack, "Registry", platform_name="ml", model_package_groups=[f"group-{index:03d}" for index in range(120)]
+    )
+    for index in range(6):
+        role = iam.Role.from_role_arn(stack, f"R{index}", f"arn:aws:iam::444444444444:role/r{index}", mutable=False)
+        registry.add_access(role, RegistryAccess.READ if index % 2 else RegistryAccess.WRITE)
+    with pytest.raises(RuntimeError, match=r"artifacts bucket policy: about \d+ characters, over its limit of 20480"):
+        app.synth()
+
+
+def test_undeliverable_approvals_go_to_an_encrypted_dead_letter_queue(registry_template: dict[str, Any]) -> None:
+    (rule,) = resources_of_type(registry_template, "AWS::Events::Rule").values()
+    (target,) = rule["Properties"]["Targets"]
+    (queue_id,) = resources_of_type(registry_template, "AWS::SQS::Queue")
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    queue = registry_template["Resources"][queue_id]
+    assert queue["DeletionPolicy"] == "Retain" and "KmsMasterKeyId" in queue["Properties"]
+    key_id = queue["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    statements = registry_template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    (events,) = [s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+    assert events["Condition"] == {"StringEquals": {"aws:SourceAccount": "222222222222"}}
+    assert ":root" not in json.dumps(statements)

@@ -398,7 +398,11 @@ def test_artifacts_key_policy_names_exactly_the_admin_and_the_workload_roles_thr
     multi_account_templates: dict[str, dict[str, Any]],
 ) -> None:
     template = multi_account_templates[REGISTRY]
-    (key,) = resources_of_type(template, "AWS::KMS::Key").values()
+    (key,) = [
+        k
+        for k in resources_of_type(template, "AWS::KMS::Key").values()
+        if "artifacts" in k["Properties"]["Description"]
+    ]
     assert key["DeletionPolicy"] == "Retain" and key["Properties"]["EnableKeyRotation"] is True
     sids = by_sid(key["Properties"]["KeyPolicy"])
     assert len(statements(key["Properties"]["KeyPolicy"])) == len(sids) == 3
