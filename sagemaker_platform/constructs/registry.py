@@ -380,9 +380,7 @@ class ModelPackageGroup(ModelPackageGroupBase):
         self._resource.apply_removal_policy(removal_policy)
         self.model_package_group_name = model_package_group_name
         self.model_package_group_arn = self._resource.attr_model_package_group_arn
-        self.node.add_validation(
-            _NoAccountRootPrincipal(self, lambda: [("model package group resource policy", self._policy)])
-        )
+        self.node.add_validation(_PolicyChecks(self, lambda: [("model package group resource policy", self._policy)]))
 
     # --- imports ---
 
@@ -874,8 +872,7 @@ class ModelRegistry(Construct):
             ("artifacts bucket policy", self.bucket.policy.document if self.bucket.policy is not None else None),
             ("artifacts key policy", self._key_policy),
         ]
-        self.node.add_validation(_NoAccountRootPrincipal(self, documents))
-        self.node.add_validation(_PolicySizeLimit(self, documents))
+        self.node.add_validation(_PolicyChecks(self, documents))
 
     @staticmethod
     def _validate(model_package_groups: Sequence[str]) -> None:
@@ -1009,9 +1006,16 @@ def _nag_text(value: object) -> str:
     raise TypeError(f"cannot name {value!r} as cdk-nag does")
 
 
+# S3 bucket policies hold 20 KB, KMS key policies 32 KB. Tokens render shorter than what they
+# resolve to (an ARN's partition, a GetAtt): each is counted at 60 characters.
+_POLICY_LIMITS = {"artifacts bucket policy": 20_480, "artifacts key policy": 32_768}
+_TOKEN_ALLOWANCE = 60
+
+
 @jsii.implements(IValidation)
-class _NoAccountRootPrincipal:
-    """Refuses policies that name an account root (``arn:...:root`` or a bare account id) as principal."""
+class _PolicyChecks:
+    """Refuses a resource policy that names an account root (``arn:...:root`` or a bare account id) as
+    principal, or that would exceed its service limit (too many groups or roles)."""
 
     def __init__(
         self, scope: Construct, documents: Callable[[], Sequence[tuple[str, iam.PolicyDocument | None]]]
@@ -1025,38 +1029,14 @@ class _NoAccountRootPrincipal:
         for what, document in self._documents():
             if document is None or document.is_empty:
                 continue
-            for statement in stack.resolve(document.to_json()).get("Statement", []):
+            resolved = stack.resolve(document.to_json())
+            for statement in resolved.get("Statement", []):
                 for principal in _aws_principals(statement):
                     if principal.endswith(":root") or principal.isdigit():
                         problems.append(f"{what}: principal {principal} is an account root; name a role instead")
-        return problems
-
-
-# S3 bucket policies hold 20 KB, KMS key policies 32 KB. Tokens render shorter than what they
-# resolve to (an ARN's partition, a GetAtt): each is counted at 60 characters.
-_POLICY_LIMITS = {"artifacts bucket policy": 20_480, "artifacts key policy": 32_768}
-_TOKEN_ALLOWANCE = 60
-
-
-@jsii.implements(IValidation)
-class _PolicySizeLimit:
-    """Refuses a bucket or key policy that would exceed its service limit (too many groups or roles)."""
-
-    def __init__(
-        self, scope: Construct, documents: Callable[[], Sequence[tuple[str, iam.PolicyDocument | None]]]
-    ) -> None:
-        self._scope = scope
-        self._documents = documents
-
-    def validate(self) -> list[str]:
-        stack = cdk.Stack.of(self._scope)
-        problems = []
-        for what, document in self._documents():
-            if document is None or document.is_empty or what not in _POLICY_LIMITS:
-                continue
-            rendered = json.dumps(stack.resolve(document.to_json()), separators=(",", ":"))
+            rendered = json.dumps(resolved, separators=(",", ":"))
             size = len(rendered) + _TOKEN_ALLOWANCE * (rendered.count('{"Ref"') + rendered.count('{"Fn::GetAtt"'))
-            if size > _POLICY_LIMITS[what]:
+            if what in _POLICY_LIMITS and size > _POLICY_LIMITS[what]:
                 problems.append(
                     f"{what}: about {size} characters, over its limit of {_POLICY_LIMITS[what]}; split the model "
                     "package groups over more than one registry (platform name), or give fewer roles access"

@@ -18,6 +18,7 @@ from sagemaker_platform.constructs.registry import RegistryAccess
 from sagemaker_platform.stacks.registry import endpoint_roles_from_registry, extra_registry_roles
 from tests.registry_helpers import text
 from tests.support import resources_of_type
+from tests.test_config import ACCOUNTS
 
 REGISTRY = "mlplatform-registry"
 EVENTS = "mlplatform-model-events"
@@ -26,13 +27,6 @@ WORKLOADS = {
     "dev": "mlplatform-workload-access-dev",
     "staging": "mlplatform-workload-access-staging",
     "prod": "mlplatform-workload-access-prod",
-}
-ACCOUNTS = {
-    "tooling": "111111111111",
-    "registry": "222222222222",
-    "dev": "333333333333",
-    "staging": "444444444444",
-    "prod": "555555555555",
 }
 ORG = {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}
 REGION = "eu-west-1"
