@@ -545,7 +545,11 @@ class ModelRegistry(Construct):
       access logs to a logs bucket of its own, public access blocked, RETAIN, objects only encrypted with
       its key; the bucket and key policies allow exactly the roles given to `add_access`;
     - an EventBridge rule forwarding "SageMaker Model Package State Change" events of these groups whose
-      status is Approved to `events_bus_arn`, through the role `forwarder_role_name`.
+      status is Approved to `events_bus_arn`, through the role `<name>-model-events-forwarder`; what the
+      bus refuses lands in a KMS-encrypted dead-letter queue (`dead_letter_queue`, 14 days).
+
+    Metrics: SageMaker publishes none for the registry; alarm on the dead-letter queue's
+    `metric_approximate_number_of_messages_visible()`.
 
     :param platform_name: prefix of the bucket, key alias, rule and role names (`naming`).
     :param model_package_groups: group names (SageMaker's pattern).

@@ -182,7 +182,14 @@ class WorkloadAccess(Construct):
         grant_groups(self.pipeline_step_role, groups, RegistryAccess.REGISTER if registers else RegistryAccess.READ)
         if self.deploy_role is not None:
             grant_groups(self.deploy_role, groups, RegistryAccess.DEPLOY)
-        self.execution_role.grant_pass_role(self.pipeline_step_role)
+        self.pipeline_step_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="PassExecutionRoleToSageMaker",
+                actions=["iam:PassRole"],
+                resources=[self.execution_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
+            )
+        )
         self._grant_job_logs(self.execution_role)
 
     @property

@@ -570,6 +570,7 @@ def test_pipeline_step_role_may_pass_only_the_execution_role(
     execution_id, _ = role_named(template, "mlplatform-sagemaker-execution")
     (passing,) = actions_on(identity_statements(template, logical_id), "iam:PassRole")
     assert passing["Resource"] == {"Fn::GetAtt": [execution_id, "Arn"]}
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
 
 
 def test_sandbox_workload_roles_and_registry_policies_share_the_one_account(
