@@ -1010,10 +1010,31 @@ def _nag_text(value: object) -> str:
     raise TypeError(f"cannot name {value!r} as cdk-nag does")
 
 
-# S3 bucket policies hold 20 KB, KMS key policies 32 KB. Tokens render shorter than what they
-# resolve to (an ARN's partition, a GetAtt): each is counted at 60 characters.
+# S3 bucket policies hold 20 KB, KMS key policies 32 KB. A policy is measured as it will deploy, each
+# token replaced by the longest value it can take.
 _POLICY_LIMITS = {"artifacts bucket policy": 20_480, "artifacts key policy": 32_768}
-_TOKEN_ALLOWANCE = 60
+_LONGEST_REF = {"AWS::Partition": "aws-us-gov", "AWS::URLSuffix": "amazonaws.com.cn", "AWS::AccountId": "0" * 12}
+_LONGEST_OTHER = 96  # a region, an ARN from GetAtt, any other Ref
+
+
+def deployed_policy_size(value: object) -> int:
+    """Characters of a resolved policy once CloudFormation has replaced its intrinsics (at most)."""
+
+    def deployed(item: object) -> object:
+        if isinstance(item, dict) and "Fn::Join" in item:
+            separator, parts = item["Fn::Join"]
+            return str(separator).join(str(deployed(part)) for part in parts)
+        if isinstance(item, dict) and "Ref" in item:
+            return _LONGEST_REF.get(item["Ref"], "x" * _LONGEST_OTHER)
+        if isinstance(item, dict) and ("Fn::GetAtt" in item or "Fn::Sub" in item):
+            return "x" * _LONGEST_OTHER
+        if isinstance(item, dict):
+            return {key: deployed(entry) for key, entry in item.items()}
+        if isinstance(item, list):
+            return [deployed(entry) for entry in item]
+        return item
+
+    return len(json.dumps(deployed(value), separators=(",", ":")))
 
 
 @jsii.implements(IValidation)
@@ -1038,8 +1059,7 @@ class _PolicyChecks:
                 for principal in _aws_principals(statement):
                     if principal.endswith(":root") or principal.isdigit():
                         problems.append(f"{what}: principal {principal} is an account root; name a role instead")
-            rendered = json.dumps(resolved, separators=(",", ":"))
-            size = len(rendered) + _TOKEN_ALLOWANCE * (rendered.count('{"Ref"') + rendered.count('{"Fn::GetAtt"'))
+            size = deployed_policy_size(resolved)
             if what in _POLICY_LIMITS and size > _POLICY_LIMITS[what]:
                 problems.append(
                     f"{what}: about {size} characters, over its limit of {_POLICY_LIMITS[what]}; split the model "
