@@ -558,6 +558,9 @@ class ModelRegistry(Construct):
     :param key_admins: principals that administer the artifacts key. Default: the CloudFormation
         execution role of the stack's `DefaultStackSynthesizer` (the CDK bootstrap role that deploys it).
         No account root: the key serves exactly the roles given to `add_access`.
+    :param dead_letter_readers: roles of the registry account that may read (and delete) the forwarding
+        dead letters. Default: none; the queue's depth still shows failures, and approving a version again
+        (UpdateModelPackage) makes SageMaker emit its event again.
     :param removal_policy: of the groups, bucket and key. Default: RETAIN.
     """
 
@@ -571,6 +574,7 @@ class ModelRegistry(Construct):
         events_bus_arn: str | None = None,
         organization_id: str | None = None,
         key_admins: Sequence[iam.IPrincipal] | None = None,
+        dead_letter_readers: Sequence[iam.IRole] = (),
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
@@ -635,10 +639,14 @@ class ModelRegistry(Construct):
             for name in model_package_groups
         }
         self.forwarding_rule: events.Rule | None = None
+        self.dead_letter_queue: sqs.Queue | None = None
+        self.events_key: kms.Key | None = None
         if events_bus_arn is not None:
             self.forwarding_rule = self._render_forwarding(
                 platform_name, events_bus_arn, list(model_package_groups), removal_policy
             )
+            for reader in dead_letter_readers:
+                self.grant_read_dead_letters(reader)
         self._add_validations()
 
     # --- public methods ---
@@ -667,6 +675,22 @@ class ModelRegistry(Construct):
         self._shared_statement(
             "EncryptThroughS3" if writes else "DecryptThroughS3", self._render_key_statement, writes
         ).add_principals(role)
+
+    def grant_read_dead_letters(self, role: iam.IRole) -> iam.Grant:
+        """Let a role of the registry account read and delete the forwarding dead letters (and decrypt them
+        through SQS)."""
+        if self.dead_letter_queue is None or self.events_key is None:
+            raise PropsError("ModelRegistry.grant_read_dead_letters", ["no events_bus_arn: nothing is forwarded"])
+        stack = cdk.Stack.of(self)
+        self.events_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[role],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"kms:ViaService": f"sqs.{stack.region}.{stack.url_suffix}"}},
+            )
+        )
+        return self.dead_letter_queue.grant_consume_messages(role)
 
     # --- private ---
 

@@ -288,3 +288,39 @@ def test_undeliverable_approvals_go_to_an_encrypted_dead_letter_queue(registry_t
     (events,) = [s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}]
     assert events["Condition"] == {"StringEquals": {"aws:SourceAccount": "222222222222"}}
     assert ":root" not in json.dumps(statements)
+
+
+def test_given_dead_letter_readers_then_they_may_consume_and_decrypt_through_sqs_only() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Readers", env=REGISTRY_ENV)
+    operator = PlatformRole(stack, "Operator", assumed_by=iam.AccountPrincipal("222222222222"))
+    registry = ModelRegistry(
+        stack,
+        "Registry",
+        platform_name="ml",
+        model_package_groups=["churn"],
+        events_bus_arn="arn:aws:events:eu-west-1:111111111111:event-bus/ml-model-events",
+        dead_letter_readers=[operator],
+    )
+    template = synth(app, stack)
+    assert registry.events_key is not None
+    key_id = stack.get_logical_id(registry.events_key.node.default_child)  # type: ignore[arg-type]
+    statements = template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    (decrypt,) = [
+        s
+        for s in statements
+        if s.get("Principal", {}).get("AWS")
+        == {"Fn::GetAtt": [stack.get_logical_id(operator.node.default_child), "Arn"]}
+    ]  # type: ignore[arg-type]
+    assert decrypt["Action"] == "kms:Decrypt"
+    assert text(decrypt["Condition"]["StringEquals"]["kms:ViaService"]) == "sqs.eu-west-1.<AWS::URLSuffix>"
+    consume = [a for s in managed_statements(template) for a in actions(s)]
+    assert "sqs:ReceiveMessage" in consume and "sqs:DeleteMessage" in consume
+
+
+def test_without_forwarding_there_are_no_dead_letters_to_read() -> None:
+    stack = cdk.Stack(cdk.App(), "NoForwarding", env=REGISTRY_ENV)
+    registry = ModelRegistry(stack, "Registry", platform_name="ml", model_package_groups=["churn"])
+    role = iam.Role.from_role_name(stack, "R", "operator")
+    with pytest.raises(PropsError, match="nothing is forwarded"):
+        registry.grant_read_dead_letters(role)
