@@ -40,6 +40,7 @@ from constructs import Construct, IValidation
 
 from sagemaker_platform import naming
 from sagemaker_platform.compliance import acknowledge, skip_checkov
+from sagemaker_platform.config import MODEL_PACKAGE_GROUP_NAME_PATTERN
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.errors import ProblemCollector, PropsError
 
@@ -336,9 +337,10 @@ class ModelPackageGroup(ModelPackageGroupBase):
         group.grant_register(iam.Role.from_role_arn(self, "DevStep",
                              "arn:aws:iam::333333333333:role/mlplatform-pipeline-step", mutable=False))
 
-    A grant to a role this app cannot change (an immutable import, or a role in another account)
-    lands in the group's resource policy; a grant to a role of this stack's account lands in its
-    identity policy.
+    A grant to a role of another account (or of an account not known at synth) lands in the group's
+    resource policy too; a grant to a role of this stack's account lands in its identity policy only.
+    For an imported role of this account that the app cannot change, add the statement yourself:
+    ``group.add_to_resource_policy(group.allow(role, READ_ACTIONS))``.
 
     :param model_package_group_name: SageMaker's pattern ``^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$``.
     :param description: Default: none.
@@ -506,8 +508,6 @@ class ModelPackageGroup(ModelPackageGroupBase):
     def _validate_name(name: str) -> None:
         if cdk.Token.is_unresolved(name):
             return
-        from sagemaker_platform.config import MODEL_PACKAGE_GROUP_NAME_PATTERN
-
         problems = ProblemCollector("ModelPackageGroup")
         problems.check(
             MODEL_PACKAGE_GROUP_NAME_PATTERN.match(name) is not None,

@@ -34,6 +34,7 @@ from sagemaker_platform.constructs.registry import (
     grant_groups,
 )
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.errors import PropsError
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 
@@ -204,8 +205,6 @@ class WorkloadAccess(Construct):
 
     def _render_deploy_role(self, tooling_account: str | None) -> PlatformRole:
         if tooling_account is None:
-            from sagemaker_platform.errors import PropsError
-
             raise PropsError("WorkloadAccess", ["deploys=True needs tooling_account (the deploy pipeline's account)"])
         stack = cdk.Stack.of(self)
         p = self._platform_name
