@@ -194,17 +194,22 @@ def test_grant_register_allows_only_pending_versions_and_artifact_writes() -> No
 # --- ModelRegistry ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def registry_template() -> dict[str, Any]:
-    app = cdk.App()
-    stack = cdk.Stack(app, "Registry", env=REGISTRY_ENV)
-    registry = ModelRegistry(
+def forwarding_registry(stack: cdk.Stack, **props: Any) -> ModelRegistry:
+    return ModelRegistry(
         stack,
         "Registry",
         platform_name="ml",
         model_package_groups=["churn"],
         events_bus_arn="arn:aws:events:eu-west-1:111111111111:event-bus/ml-model-events",
+        **props,
     )
+
+
+@pytest.fixture(scope="module")
+def registry_template() -> dict[str, Any]:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Registry", env=REGISTRY_ENV)
+    registry = forwarding_registry(stack)
     reader = iam.Role.from_role_arn(stack, "Reader", "arn:aws:iam::555555555555:role/ml-deploy", mutable=False)
     registry.add_access(reader, RegistryAccess.DEPLOY)
     approver = iam.Role.from_role_arn(stack, "Approver", "arn:aws:iam::333333333333:role/lead", mutable=False)
@@ -294,14 +299,7 @@ def test_given_dead_letter_readers_then_they_may_consume_and_decrypt_through_sqs
     app = cdk.App()
     stack = cdk.Stack(app, "Readers", env=REGISTRY_ENV)
     operator = PlatformRole(stack, "Operator", assumed_by=iam.AccountPrincipal("222222222222"))
-    registry = ModelRegistry(
-        stack,
-        "Registry",
-        platform_name="ml",
-        model_package_groups=["churn"],
-        events_bus_arn="arn:aws:events:eu-west-1:111111111111:event-bus/ml-model-events",
-        dead_letter_readers=[operator],
-    )
+    registry = forwarding_registry(stack, dead_letter_readers=[operator])
     template = synth(app, stack)
     assert registry.events_key is not None
     key_id = stack.get_logical_id(registry.events_key.node.default_child)  # type: ignore[arg-type]
