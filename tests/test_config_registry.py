@@ -8,14 +8,8 @@ import pytest
 
 from sagemaker_platform.config import parse_config
 from sagemaker_platform.errors import ConfigError
+from tests.test_config import ACCOUNTS
 
-ACCOUNTS = {
-    "tooling": "111111111111",
-    "registry": "222222222222",
-    "dev": "333333333333",
-    "staging": "444444444444",
-    "prod": "555555555555",
-}
 REGISTRY = {"model_package_groups": ["churn"]}
 
 

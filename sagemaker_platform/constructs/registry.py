@@ -20,6 +20,7 @@ statement for a principal also requires `aws:PrincipalOrgID`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -34,10 +35,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IValidation
 
 from sagemaker_platform import naming
 from sagemaker_platform.compliance import acknowledge, skip_checkov
+from sagemaker_platform.config import MODEL_PACKAGE_GROUP_NAME_PATTERN
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.errors import ProblemCollector, PropsError
 
@@ -334,9 +337,10 @@ class ModelPackageGroup(ModelPackageGroupBase):
         group.grant_register(iam.Role.from_role_arn(self, "DevStep",
                              "arn:aws:iam::333333333333:role/mlplatform-pipeline-step", mutable=False))
 
-    A grant to a role this app cannot change (an immutable import, or a role in another account)
-    lands in the group's resource policy; a grant to a role of this stack's account lands in its
-    identity policy.
+    A grant to a role of another account (or of an account not known at synth) lands in the group's
+    resource policy too; a grant to a role of this stack's account lands in its identity policy only.
+    For an imported role of this account that the app cannot change, add the statement yourself:
+    ``group.add_to_resource_policy(group.allow(role, READ_ACTIONS))``.
 
     :param model_package_group_name: SageMaker's pattern ``^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$``.
     :param description: Default: none.
@@ -378,9 +382,7 @@ class ModelPackageGroup(ModelPackageGroupBase):
         self._resource.apply_removal_policy(removal_policy)
         self.model_package_group_name = model_package_group_name
         self.model_package_group_arn = self._resource.attr_model_package_group_arn
-        self.node.add_validation(
-            _NoAccountRootPrincipal(self, lambda: [("model package group resource policy", self._policy)])
-        )
+        self.node.add_validation(_PolicyChecks(self, lambda: [("model package group resource policy", self._policy)]))
 
     # --- imports ---
 
@@ -506,8 +508,6 @@ class ModelPackageGroup(ModelPackageGroupBase):
     def _validate_name(name: str) -> None:
         if cdk.Token.is_unresolved(name):
             return
-        from sagemaker_platform.config import MODEL_PACKAGE_GROUP_NAME_PATTERN
-
         problems = ProblemCollector("ModelPackageGroup")
         problems.check(
             MODEL_PACKAGE_GROUP_NAME_PATTERN.match(name) is not None,
@@ -545,7 +545,11 @@ class ModelRegistry(Construct):
       access logs to a logs bucket of its own, public access blocked, RETAIN, objects only encrypted with
       its key; the bucket and key policies allow exactly the roles given to `add_access`;
     - an EventBridge rule forwarding "SageMaker Model Package State Change" events of these groups whose
-      status is Approved to `events_bus_arn`, through the role `forwarder_role_name`.
+      status is Approved to `events_bus_arn`, through the role `<name>-model-events-forwarder`; what the
+      bus refuses lands in a KMS-encrypted dead-letter queue (`dead_letter_queue`, 14 days).
+
+    Metrics: SageMaker publishes none for the registry; alarm on the dead-letter queue's
+    `metric_approximate_number_of_messages_visible()`.
 
     :param platform_name: prefix of the bucket, key alias, rule and role names (`naming`).
     :param model_package_groups: group names (SageMaker's pattern).
@@ -554,6 +558,9 @@ class ModelRegistry(Construct):
     :param key_admins: principals that administer the artifacts key. Default: the CloudFormation
         execution role of the stack's `DefaultStackSynthesizer` (the CDK bootstrap role that deploys it).
         No account root: the key serves exactly the roles given to `add_access`.
+    :param dead_letter_readers: roles of the registry account that may read (and delete) the forwarding
+        dead letters. Default: none; the queue's depth still shows failures, and approving a version again
+        (UpdateModelPackage) makes SageMaker emit its event again.
     :param removal_policy: of the groups, bucket and key. Default: RETAIN.
     """
 
@@ -567,6 +574,7 @@ class ModelRegistry(Construct):
         events_bus_arn: str | None = None,
         organization_id: str | None = None,
         key_admins: Sequence[iam.IPrincipal] | None = None,
+        dead_letter_readers: Sequence[iam.IRole] = (),
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
@@ -576,22 +584,15 @@ class ModelRegistry(Construct):
         self._validate(model_package_groups)
         self._organization_id = organization_id
         self._key_alias_name = naming.model_artifacts_key_alias(platform_name)
+        self._key_admins = list(key_admins) if key_admins is not None else [_deployment_role(stack)]
         self._key_policy = iam.PolicyDocument()  # no account-root statement: every principal is named below
-        self.key = kms.Key(
-            self,
+        self.key = self._render_key(
             "ArtifactsKey",
-            description=f"{platform_name}: model artifacts in the central registry",
-            enable_key_rotation=True,
-            alias=self._key_alias_name,
-            policy=self._key_policy,
-            removal_policy=removal_policy,
+            f"{platform_name}: model artifacts in the central registry",
+            self._key_policy,
+            removal_policy,
         )
-        admins = list(key_admins) if key_admins is not None else [_deployment_role(stack)]
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="KeyAdministration", principals=admins, actions=list(KEY_ADMIN_ACTIONS), resources=["*"]
-            )
-        )
+        self.key.add_alias(self._key_alias_name)
         self.logs_bucket = self._render_logs_bucket(removal_policy)
         bucket_name = naming.model_artifacts_bucket_name(platform_name, stack.account, stack.region)
         # The key policy names the bucket by its built ARN: a GetAtt would make key and bucket depend on each other.
@@ -638,8 +639,14 @@ class ModelRegistry(Construct):
             for name in model_package_groups
         }
         self.forwarding_rule: events.Rule | None = None
+        self.dead_letter_queue: sqs.Queue | None = None
+        self.events_key: kms.Key | None = None
         if events_bus_arn is not None:
-            self.forwarding_rule = self._render_forwarding(platform_name, events_bus_arn, list(model_package_groups))
+            self.forwarding_rule = self._render_forwarding(
+                platform_name, events_bus_arn, list(model_package_groups), removal_policy
+            )
+            for reader in dead_letter_readers:
+                self.grant_read_dead_letters(reader)
         self._add_validations()
 
     # --- public methods ---
@@ -668,6 +675,22 @@ class ModelRegistry(Construct):
         self._shared_statement(
             "EncryptThroughS3" if writes else "DecryptThroughS3", self._render_key_statement, writes
         ).add_principals(role)
+
+    def grant_read_dead_letters(self, role: iam.IRole) -> iam.Grant:
+        """Let a role of the registry account read and delete the forwarding dead letters (and decrypt them
+        through SQS)."""
+        if self.dead_letter_queue is None or self.events_key is None:
+            raise PropsError("ModelRegistry.grant_read_dead_letters", ["no events_bus_arn: nothing is forwarded"])
+        stack = cdk.Stack.of(self)
+        self.events_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[role],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"kms:ViaService": f"sqs.{stack.region}.{stack.url_suffix}"}},
+            )
+        )
+        return self.dead_letter_queue.grant_consume_messages(role)
 
     # --- private ---
 
@@ -799,7 +822,9 @@ class ModelRegistry(Construct):
         skip_checkov(bucket, {"CKV_AWS_18": own_logs, "CKV_AWS_145": sse_s3})
         return bucket
 
-    def _render_forwarding(self, platform_name: str, events_bus_arn: str, groups: list[str]) -> events.Rule:
+    def _render_forwarding(
+        self, platform_name: str, events_bus_arn: str, groups: list[str], removal_policy: cdk.RemovalPolicy
+    ) -> events.Rule:
         stack = cdk.Stack.of(self)
         rule_name = naming.model_approvals_rule_name(platform_name)
         rule_arn = stack.format_arn(service="events", resource="rule", resource_name=rule_name)
@@ -820,15 +845,62 @@ class ModelRegistry(Construct):
             description="Approved versions of the registry's model package groups, to the tooling account",
             event_pattern=approval_event_pattern(groups),
         )
-        rule.add_target(targets.EventBus(bus, role=role))
+        # Events the tooling bus refuses (a missing bus policy, throttling) are kept for replay, not dropped.
+        self.events_key = self._render_key(
+            "ForwardingKey",
+            f"{platform_name}: undelivered model approval events",
+            iam.PolicyDocument(),
+            removal_policy,
+        )
+        self.events_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="EventBridgeDeadLetters",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "ForwardingDeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.events_key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+            removal_policy=removal_policy,
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            {"AwsSolutions-SQS3": "this queue is the dead-letter queue of the approval forwarding rule's target"},
+        )
+        rule.add_target(targets.EventBus(bus, role=role, dead_letter_queue=self.dead_letter_queue))
         return rule
+
+    def _render_key(
+        self, id: str, description: str, policy: iam.PolicyDocument, removal_policy: cdk.RemovalPolicy
+    ) -> kms.Key:
+        key = kms.Key(
+            self,
+            id,
+            description=description,
+            enable_key_rotation=True,
+            policy=policy,
+            removal_policy=removal_policy,
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="KeyAdministration", principals=self._key_admins, actions=list(KEY_ADMIN_ACTIONS), resources=["*"]
+            )
+        )
+        return key
 
     def _add_validations(self) -> None:
         documents = lambda: [  # noqa: E731 - read at synth, once every statement is in
             ("artifacts bucket policy", self.bucket.policy.document if self.bucket.policy is not None else None),
             ("artifacts key policy", self._key_policy),
         ]
-        self.node.add_validation(_NoAccountRootPrincipal(self, documents))
+        self.node.add_validation(_PolicyChecks(self, documents))
 
     @staticmethod
     def _validate(model_package_groups: Sequence[str]) -> None:
@@ -962,9 +1034,37 @@ def _nag_text(value: object) -> str:
     raise TypeError(f"cannot name {value!r} as cdk-nag does")
 
 
+# S3 bucket policies hold 20 KB, KMS key policies 32 KB. A policy is measured as it will deploy, each
+# token replaced by the longest value it can take.
+_POLICY_LIMITS = {"artifacts bucket policy": 20_480, "artifacts key policy": 32_768}
+_LONGEST_REF = {"AWS::Partition": "aws-us-gov", "AWS::URLSuffix": "amazonaws.com.cn", "AWS::AccountId": "0" * 12}
+_LONGEST_OTHER = 96  # a region, an ARN from GetAtt, any other Ref
+
+
+def deployed_policy_size(value: object) -> int:
+    """Characters of a resolved policy once CloudFormation has replaced its intrinsics (at most)."""
+
+    def deployed(item: object) -> object:
+        if isinstance(item, dict) and "Fn::Join" in item:
+            separator, parts = item["Fn::Join"]
+            return str(separator).join(str(deployed(part)) for part in parts)
+        if isinstance(item, dict) and "Ref" in item:
+            return _LONGEST_REF.get(item["Ref"], "x" * _LONGEST_OTHER)
+        if isinstance(item, dict) and ("Fn::GetAtt" in item or "Fn::Sub" in item):
+            return "x" * _LONGEST_OTHER
+        if isinstance(item, dict):
+            return {key: deployed(entry) for key, entry in item.items()}
+        if isinstance(item, list):
+            return [deployed(entry) for entry in item]
+        return item
+
+    return len(json.dumps(deployed(value), separators=(",", ":")))
+
+
 @jsii.implements(IValidation)
-class _NoAccountRootPrincipal:
-    """Refuses policies that name an account root (``arn:...:root`` or a bare account id) as principal."""
+class _PolicyChecks:
+    """Refuses a resource policy that names an account root (``arn:...:root`` or a bare account id) as
+    principal, or that would exceed its service limit (too many groups or roles)."""
 
     def __init__(
         self, scope: Construct, documents: Callable[[], Sequence[tuple[str, iam.PolicyDocument | None]]]
@@ -978,10 +1078,17 @@ class _NoAccountRootPrincipal:
         for what, document in self._documents():
             if document is None or document.is_empty:
                 continue
-            for statement in stack.resolve(document.to_json()).get("Statement", []):
+            resolved = stack.resolve(document.to_json())
+            for statement in resolved.get("Statement", []):
                 for principal in _aws_principals(statement):
                     if principal.endswith(":root") or principal.isdigit():
                         problems.append(f"{what}: principal {principal} is an account root; name a role instead")
+            size = deployed_policy_size(resolved)
+            if what in _POLICY_LIMITS and size > _POLICY_LIMITS[what]:
+                problems.append(
+                    f"{what}: about {size} characters, over its limit of {_POLICY_LIMITS[what]}; split the model "
+                    "package groups over more than one registry (platform name), or give fewer roles access"
+                )
         return problems
 
 

@@ -34,6 +34,7 @@ from sagemaker_platform.constructs.registry import (
     grant_groups,
 )
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.errors import PropsError
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 
@@ -182,7 +183,14 @@ class WorkloadAccess(Construct):
         grant_groups(self.pipeline_step_role, groups, RegistryAccess.REGISTER if registers else RegistryAccess.READ)
         if self.deploy_role is not None:
             grant_groups(self.deploy_role, groups, RegistryAccess.DEPLOY)
-        self.execution_role.grant_pass_role(self.pipeline_step_role)
+        self.pipeline_step_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="PassExecutionRoleToSageMaker",
+                actions=["iam:PassRole"],
+                resources=[self.execution_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
+            )
+        )
         self._grant_job_logs(self.execution_role)
 
     @property
@@ -197,8 +205,6 @@ class WorkloadAccess(Construct):
 
     def _render_deploy_role(self, tooling_account: str | None) -> PlatformRole:
         if tooling_account is None:
-            from sagemaker_platform.errors import PropsError
-
             raise PropsError("WorkloadAccess", ["deploys=True needs tooling_account (the deploy pipeline's account)"])
         stack = cdk.Stack.of(self)
         p = self._platform_name

@@ -194,17 +194,22 @@ def test_grant_register_allows_only_pending_versions_and_artifact_writes() -> No
 # --- ModelRegistry ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def registry_template() -> dict[str, Any]:
-    app = cdk.App()
-    stack = cdk.Stack(app, "Registry", env=REGISTRY_ENV)
-    registry = ModelRegistry(
+def forwarding_registry(stack: cdk.Stack, **props: Any) -> ModelRegistry:
+    return ModelRegistry(
         stack,
         "Registry",
         platform_name="ml",
         model_package_groups=["churn"],
         events_bus_arn="arn:aws:events:eu-west-1:111111111111:event-bus/ml-model-events",
+        **props,
     )
+
+
+@pytest.fixture(scope="module")
+def registry_template() -> dict[str, Any]:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Registry", env=REGISTRY_ENV)
+    registry = forwarding_registry(stack)
     reader = iam.Role.from_role_arn(stack, "Reader", "arn:aws:iam::555555555555:role/ml-deploy", mutable=False)
     registry.add_access(reader, RegistryAccess.DEPLOY)
     approver = iam.Role.from_role_arn(stack, "Approver", "arn:aws:iam::333333333333:role/lead", mutable=False)
@@ -214,7 +219,9 @@ def registry_template() -> dict[str, Any]:
 
 
 def test_registry_passes_the_gate_and_its_key_policy_has_no_account_root(registry_template: dict[str, Any]) -> None:
-    (key,) = resources_of_type(registry_template, "AWS::KMS::Key").values()
+    keys = resources_of_type(registry_template, "AWS::KMS::Key").values()
+    assert ":root" not in json.dumps([k["Properties"]["KeyPolicy"] for k in keys])
+    (key,) = [k for k in keys if "model artifacts" in k["Properties"]["Description"]]
     rendered = json.dumps(key["Properties"]["KeyPolicy"])
     assert ":root" not in rendered
     sids = [s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]]
@@ -259,3 +266,59 @@ def test_model_events_bus_accepts_only_the_forwarder_role() -> None:
     assert statement["Condition"] == {
         "StringEquals": {"events:source": "aws.sagemaker", "events:detail-type": "SageMaker Model Package State Change"}
     }
+
+
+def test_given_too_many_groups_for_one_bucket_policy_then_synth_refuses_it() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Huge", env=REGISTRY_ENV)
+    registry = ModelRegistry(
+        stack, "Registry", platform_name="ml", model_package_groups=[f"group-{index:03d}" for index in range(120)]
+    )
+    for index in range(6):
+        role = iam.Role.from_role_arn(stack, f"R{index}", f"arn:aws:iam::444444444444:role/r{index}", mutable=False)
+        registry.add_access(role, RegistryAccess.READ if index % 2 else RegistryAccess.WRITE)
+    with pytest.raises(RuntimeError, match=r"artifacts bucket policy: about \d+ characters, over its limit of 20480"):
+        app.synth()
+
+
+def test_undeliverable_approvals_go_to_an_encrypted_dead_letter_queue(registry_template: dict[str, Any]) -> None:
+    (rule,) = resources_of_type(registry_template, "AWS::Events::Rule").values()
+    (target,) = rule["Properties"]["Targets"]
+    (queue_id,) = resources_of_type(registry_template, "AWS::SQS::Queue")
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    queue = registry_template["Resources"][queue_id]
+    assert queue["DeletionPolicy"] == "Retain" and "KmsMasterKeyId" in queue["Properties"]
+    key_id = queue["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    statements = registry_template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    (events,) = [s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+    assert events["Condition"] == {"StringEquals": {"aws:SourceAccount": "222222222222"}}
+    assert ":root" not in json.dumps(statements)
+
+
+def test_given_dead_letter_readers_then_they_may_consume_and_decrypt_through_sqs_only() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Readers", env=REGISTRY_ENV)
+    operator = PlatformRole(stack, "Operator", assumed_by=iam.AccountPrincipal("222222222222"))
+    registry = forwarding_registry(stack, dead_letter_readers=[operator])
+    template = synth(app, stack)
+    assert registry.events_key is not None
+    key_id = stack.get_logical_id(registry.events_key.node.default_child)  # type: ignore[arg-type]
+    statements = template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    (decrypt,) = [
+        s
+        for s in statements
+        if s.get("Principal", {}).get("AWS")
+        == {"Fn::GetAtt": [stack.get_logical_id(operator.node.default_child), "Arn"]}
+    ]  # type: ignore[arg-type]
+    assert decrypt["Action"] == "kms:Decrypt"
+    assert text(decrypt["Condition"]["StringEquals"]["kms:ViaService"]) == "sqs.eu-west-1.<AWS::URLSuffix>"
+    consume = [a for s in managed_statements(template) for a in actions(s)]
+    assert "sqs:ReceiveMessage" in consume and "sqs:DeleteMessage" in consume
+
+
+def test_without_forwarding_there_are_no_dead_letters_to_read() -> None:
+    stack = cdk.Stack(cdk.App(), "NoForwarding", env=REGISTRY_ENV)
+    registry = ModelRegistry(stack, "Registry", platform_name="ml", model_package_groups=["churn"])
+    role = iam.Role.from_role_name(stack, "R", "operator")
+    with pytest.raises(PropsError, match="nothing is forwarded"):
+        registry.grant_read_dead_letters(role)

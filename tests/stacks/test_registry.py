@@ -18,6 +18,7 @@ from sagemaker_platform.constructs.registry import RegistryAccess
 from sagemaker_platform.stacks.registry import endpoint_roles_from_registry, extra_registry_roles
 from tests.registry_helpers import text
 from tests.support import resources_of_type
+from tests.test_config import ACCOUNTS
 
 REGISTRY = "mlplatform-registry"
 EVENTS = "mlplatform-model-events"
@@ -26,13 +27,6 @@ WORKLOADS = {
     "dev": "mlplatform-workload-access-dev",
     "staging": "mlplatform-workload-access-staging",
     "prod": "mlplatform-workload-access-prod",
-}
-ACCOUNTS = {
-    "tooling": "111111111111",
-    "registry": "222222222222",
-    "dev": "333333333333",
-    "staging": "444444444444",
-    "prod": "555555555555",
 }
 ORG = {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}
 REGION = "eu-west-1"
@@ -398,7 +392,11 @@ def test_artifacts_key_policy_names_exactly_the_admin_and_the_workload_roles_thr
     multi_account_templates: dict[str, dict[str, Any]],
 ) -> None:
     template = multi_account_templates[REGISTRY]
-    (key,) = resources_of_type(template, "AWS::KMS::Key").values()
+    (key,) = [
+        k
+        for k in resources_of_type(template, "AWS::KMS::Key").values()
+        if "artifacts" in k["Properties"]["Description"]
+    ]
     assert key["DeletionPolicy"] == "Retain" and key["Properties"]["EnableKeyRotation"] is True
     sids = by_sid(key["Properties"]["KeyPolicy"])
     assert len(statements(key["Properties"]["KeyPolicy"])) == len(sids) == 3
@@ -572,6 +570,7 @@ def test_pipeline_step_role_may_pass_only_the_execution_role(
     execution_id, _ = role_named(template, "mlplatform-sagemaker-execution")
     (passing,) = actions_on(identity_statements(template, logical_id), "iam:PassRole")
     assert passing["Resource"] == {"Fn::GetAtt": [execution_id, "Arn"]}
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
 
 
 def test_sandbox_workload_roles_and_registry_policies_share_the_one_account(

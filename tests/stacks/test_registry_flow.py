@@ -36,7 +36,7 @@ REGION = "eu-west-1"
 REGISTRY_ACCOUNT = "222222222222"
 TOOLING_ACCOUNT = "111111111111"
 DEV_ACCOUNT = "333333333333"
-EVENT_TEMPLATE = Path(__file__).parent / "events" / "registry_model_package_state_change.json"
+EVENT_TEMPLATE = Path(__file__).parents[1] / "events" / "registry_model_package_state_change.json"
 INFERENCE = {
     "Containers": [
         {
