@@ -6,7 +6,8 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
-from sagemaker_platform.stacks.base import AccountRole
+from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name
+from sagemaker_platform.stacks.studio import StudioStack
 
 
 def build_platform(
@@ -23,4 +24,13 @@ def build_platform(
         return account is None or account == role
 
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
+    if config.studio is not None and wants("dev"):
+        stacks["studio"] = StudioStack(
+            scope,
+            "Studio",
+            config=config,
+            studio=config.studio,
+            env=stack_env(config, "dev"),
+            stack_name=stack_name(config, "studio"),
+        )
     return stacks
