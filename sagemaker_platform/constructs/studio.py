@@ -166,6 +166,12 @@ def _wildcard_finding(stack: cdk.Stack, service: str, path: str) -> str:
     return f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:{service}:{region}:{account}:{path}]"
 
 
+def _invoke_finding(stack: cdk.Stack, function: Construct) -> str:
+    """The cdk-nag finding id of `lambda:InvokeFunction` on `<function ARN>:*` (versions and aliases)."""
+    logical_id = stack.get_logical_id(function.node.default_child)  # type: ignore[arg-type]
+    return f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]"
+
+
 def profile_shard(name: str, shards: int) -> int:
     """The nested stack that holds profile `name`: a stable hash of the name alone.
 
@@ -290,7 +296,9 @@ class StudioDomain(Construct):
 
     # --- public methods ---------------------------------------------------------------------------------
 
-    def grant_read_data(self, bucket: s3.IBucket, objects_key_pattern: str = "*", *, user: str | None = None) -> iam.Grant:
+    def grant_read_data(
+        self, bucket: s3.IBucket, objects_key_pattern: str = "*", *, user: str | None = None
+    ) -> iam.Grant:
         """Let the default execution role (or `user`'s own role) read objects of `bucket` matching the pattern.
 
         Includes `kms:Decrypt` on the bucket's key when it has one.
@@ -300,7 +308,7 @@ class StudioDomain(Construct):
     def grant_read_write_data(
         self, bucket: s3.IBucket, objects_key_pattern: str = "*", *, user: str | None = None
     ) -> iam.Grant:
-        """Let the default execution role (or `user`'s own role) read and write objects of `bucket` matching the pattern."""
+        """Let the default execution role (or `user`'s own role) read and write objects of `bucket` matching it."""
         return bucket.grant_read_write(self._role_of(user), objects_key_pattern)
 
     # --- rendering ---------------------------------------------------------------------------------------
@@ -707,8 +715,8 @@ class StudioDomain(Construct):
             acknowledge(
                 role,
                 {
-                    f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.function.node.default_child)}.Arn>:*]":
-                    "lambda:InvokeFunction on the versions and aliases of this handler (the framework's grant)"
+                    _invoke_finding(stack, fn.function): "lambda:InvokeFunction on the versions and aliases of "
+                    "this handler (the framework's own grant)"
                     for fn in functions.values()
                 },
             )
@@ -726,12 +734,13 @@ class StudioDomain(Construct):
                 "NIST.800.53.R5-IAMNoInlinePolicy": "the Provider framework creates the waiter state machine's role "
                 "and its policy; it accepts no role of ours",
                 **{
-                    f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.node.default_child)}.Arn>:*]":
-                    "lambda:InvokeFunction on the versions of the framework's own waiter function"
+                    _invoke_finding(stack, fn): "lambda:InvokeFunction on the versions of the framework's own "
+                    "waiter function"
                     for fn in framework_fns
                 },
             },
         )
+
     def _grant_teardown(self, role: iam.IRole, stack: cdk.Stack) -> None:
         arn = f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}"
         domain_id = self.domain_id
@@ -759,9 +768,7 @@ class StudioDomain(Construct):
                 conditions={"StringEquals": {"aws:ResourceTag/ManagedByAmazonSageMakerResource": self.domain_arn}},
             )
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["ec2:DescribeSecurityGroups"], resources=["*"])
-        )
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["ec2:DescribeSecurityGroups"], resources=["*"]))
         acknowledge(
             role,
             {
@@ -773,9 +780,13 @@ class StudioDomain(Construct):
                 "domain, named at run time",
                 _wildcard_finding(stack, "sagemaker", f"user-profile/{self._domain_ref()}/*"): "the profiles of "
                 "this one domain",
-                _wildcard_finding(stack, "elasticfilesystem", "file-system/*"): "the home file system's id is known only once the domain exists; deletion is "
+                _wildcard_finding(
+                    stack, "elasticfilesystem", "file-system/*"
+                ): "the home file system's id is known only once the domain exists; deletion is "
                 "limited by the tag SageMaker puts on this domain's file system",
-                _wildcard_finding(stack, "ec2", "security-group/*"): "SageMaker's NFS security groups are created at run time; limited to this VPC "
+                _wildcard_finding(
+                    stack, "ec2", "security-group/*"
+                ): "SageMaker's NFS security groups are created at run time; limited to this VPC "
                 "by the ec2:Vpc condition, and the handler deletes only the two named for this domain",
             },
         )
@@ -783,7 +794,11 @@ class StudioDomain(Construct):
             iam.PolicyStatement(
                 actions=TEARDOWN_SG_ACTIONS,
                 resources=[f"arn:{stack.partition}:ec2:{stack.region}:{stack.account}:security-group/*"],
-                conditions={"StringEquals": {"ec2:Vpc": f"arn:{stack.partition}:ec2:{stack.region}:{stack.account}:vpc/{self.vpc.vpc_id}"}},
+                conditions={
+                    "StringEquals": {
+                        "ec2:Vpc": f"arn:{stack.partition}:ec2:{stack.region}:{stack.account}:vpc/{self.vpc.vpc_id}"
+                    }
+                },
             )
         )
 
@@ -876,7 +891,9 @@ class StudioDomain(Construct):
             acknowledge(
                 role,
                 {
-                    _wildcard_finding(cdk.Stack.of(role), "sagemaker", "project/*"): "SageMaker Projects are named by users at run time",
+                    _wildcard_finding(
+                        cdk.Stack.of(role), "sagemaker", "project/*"
+                    ): "SageMaker Projects are named by users at run time",
                 },
             )
         for fn in self._teardown_functions.values():

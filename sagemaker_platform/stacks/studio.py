@@ -20,7 +20,9 @@ _REMOVAL_POLICIES = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalP
 class StudioStack(cdk.Stack):
     """The Studio domain named `<platform>-studio`, its VPC (or the configured one), roles, key and profiles."""
 
-    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, studio: StudioConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, config: PlatformConfig, studio: StudioConfig, **kwargs: Any
+    ) -> None:
         super().__init__(scope, id, **kwargs)
         tag_platform(self, config, CAPABILITY)
         vpc, subnets, security_groups = _imported_network(self, studio.vpc)
