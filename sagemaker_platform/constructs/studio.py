@@ -112,6 +112,12 @@ PROJECT_LIST_ACTIONS = [
     "servicecatalog:DescribeProvisioningParameters",
     "servicecatalog:ListLaunchPaths",
 ]
+# StudioDomain.grant_read_data / grant_read_write_data: named actions, never `s3:GetObject*`-style wildcards.
+DATA_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"]
+DATA_WRITE_ACTIONS = ["s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+DATA_LIST_ACTIONS = ["s3:ListBucket"]
+DATA_READ_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey"]
+DATA_WRITE_KEY_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"]
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
 KEY_USE_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 
@@ -164,6 +170,24 @@ def _wildcard_finding(stack: cdk.Stack, service: str, path: str) -> str:
     region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
     account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
     return f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:{service}:{region}:{account}:{path}]"
+
+
+def _nag_arn(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    """How cdk-nag renders `bucket`'s ARN in a policy of `stack` (`<LogicalId.Arn>`, `arn:<AWS::Partition>:...`)."""
+    return _nag_render(stack.resolve(bucket.bucket_arn))
+
+
+def _nag_render(value: object) -> str:
+    """cdk-nag's rendering of a resolved CloudFormation value: `<Ref>`, `<Logical.Attr>`, joins concatenated."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Ref":
+            return f"<{argument}>"
+        if function == "Fn::GetAtt":
+            return f"<{argument[0]}.{argument[1]}>"
+        if function == "Fn::Join":
+            return str(argument[0]).join(_nag_render(part) for part in argument[1])
+    return str(value)
 
 
 def _invoke_finding(stack: cdk.Stack, function: Construct) -> str:
@@ -252,13 +276,16 @@ class StudioDomain(Construct):
         if vpc is None:
             self._render_endpoints(enable_projects)
         self.security_groups: tuple[ec2.ISecurityGroup, ...] = tuple(security_groups)
-        subnets = self._select_subnets(vpc_subnets)
+        subnet_ids = self._select_subnets(vpc_subnets)
 
         self.execution_role = self._render_execution_role("ExecutionRole", "default execution role")
         if notebook_output_sharing and sharing_bucket is None:
             sharing_bucket = self._render_sharing_bucket(removal_policy)
         self.sharing_bucket = sharing_bucket
 
+        user_settings = self._render_user_settings(
+            self.execution_role, classic_images, idle_shutdown_minutes, notebook_output_sharing
+        )
         self.domain = sagemaker.CfnDomain(
             self,
             "Domain",
@@ -266,14 +293,14 @@ class StudioDomain(Construct):
             auth_mode=auth_mode,
             app_network_access_type="VpcOnly",
             vpc_id=self.vpc.vpc_id,
-            subnet_ids=subnets.subnet_ids,
+            subnet_ids=subnet_ids,
             kms_key_id=self.key.key_id,
-            default_user_settings=self._render_user_settings(
-                self.execution_role, classic_images, idle_shutdown_minutes, notebook_output_sharing
-            ),
+            default_user_settings=user_settings,
+            # Shared spaces: the same role, groups and JupyterLab idle shutdown as the users' private spaces.
             default_space_settings=sagemaker.CfnDomain.DefaultSpaceSettingsProperty(
                 execution_role=self.execution_role.role_arn,
                 security_groups=[sg.security_group_id for sg in self.security_groups],
+                jupyter_lab_app_settings=user_settings.jupyter_lab_app_settings,
             ),
             domain_settings=sagemaker.CfnDomain.DomainSettingsProperty(
                 security_group_ids=[sg.security_group_id for sg in self.security_groups]
@@ -299,17 +326,56 @@ class StudioDomain(Construct):
     def grant_read_data(
         self, bucket: s3.IBucket, objects_key_pattern: str = "*", *, user: str | None = None
     ) -> iam.Grant:
-        """Let the default execution role (or `user`'s own role) read objects of `bucket` matching the pattern.
+        """Let the default execution role (or `user`'s own role) list and read objects of `bucket` under the pattern.
 
-        Includes `kms:Decrypt` on the bucket's key when it has one.
+        Named actions only (no `s3:GetObject*`), `s3:ListBucket` limited to the pattern as prefix, and
+        `kms:Decrypt` on the bucket's key when it has one. The pattern's wildcard is acknowledged on the role.
         """
-        return bucket.grant_read(self._role_of(user), objects_key_pattern)
+        return self._grant_data(bucket, objects_key_pattern, user, DATA_READ_ACTIONS, DATA_READ_KEY_ACTIONS)
 
     def grant_read_write_data(
         self, bucket: s3.IBucket, objects_key_pattern: str = "*", *, user: str | None = None
     ) -> iam.Grant:
-        """Let the default execution role (or `user`'s own role) read and write objects of `bucket` matching it."""
-        return bucket.grant_read_write(self._role_of(user), objects_key_pattern)
+        """As `grant_read_data`, plus writing and deleting objects under the pattern (and encrypting with the key)."""
+        return self._grant_data(
+            bucket,
+            objects_key_pattern,
+            user,
+            DATA_READ_ACTIONS + DATA_WRITE_ACTIONS,
+            DATA_READ_KEY_ACTIONS + DATA_WRITE_KEY_ACTIONS,
+        )
+
+    def _grant_data(
+        self,
+        bucket: s3.IBucket,
+        pattern: str,
+        user: str | None,
+        actions: list[str],
+        key_actions: list[str],
+    ) -> iam.Grant:
+        role = self._role_of(user)
+        grant = iam.Grant.add_to_principal(
+            grantee=role, actions=actions, resource_arns=[bucket.arn_for_objects(pattern)]
+        )
+        grant = grant.combine(
+            iam.Grant.add_to_principal(
+                grantee=role,
+                actions=DATA_LIST_ACTIONS,
+                resource_arns=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [pattern]}},
+            )
+        )
+        if bucket.encryption_key is not None:
+            grant = grant.combine(bucket.encryption_key.grant(role, *key_actions))
+        if "*" in pattern:
+            acknowledge(
+                role,
+                {
+                    f"AwsSolutions-IAM5[Resource::{_nag_arn(cdk.Stack.of(role), bucket)}/{pattern}]": f"objects "
+                    f"under '{pattern}' of this bucket, granted on purpose with StudioDomain.grant_*_data"
+                },
+            )
+        return grant
 
     # --- rendering ---------------------------------------------------------------------------------------
 
@@ -377,17 +443,19 @@ class StudioDomain(Construct):
         )
         return vpc
 
-    def _select_subnets(self, selection: ec2.SubnetSelection | None) -> ec2.SelectedSubnets:
+    def _select_subnets(self, selection: ec2.SubnetSelection | None) -> list[str]:
         if selection is None:
-            return self.vpc.select_subnets()  # private subnets: the new VPC's isolated ones
+            return self.vpc.select_subnets().subnet_ids  # private subnets: the new VPC's isolated ones
+        if selection.subnets is not None:
+            # Imported by id: CDK cannot place them in zones offline, and the domain needs only the ids.
+            return [subnet.subnet_id for subnet in selection.subnets]
         return self.vpc.select_subnets(
             availability_zones=selection.availability_zones,
             one_per_az=selection.one_per_az,
             subnet_filters=selection.subnet_filters,
             subnet_group_name=selection.subnet_group_name,
-            subnets=selection.subnets,
             subnet_type=selection.subnet_type,
-        )
+        ).subnet_ids
 
     def _render_security_group(self) -> ec2.SecurityGroup:
         sg = ec2.SecurityGroup(
@@ -585,7 +653,8 @@ class StudioDomain(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            # S3 server access log delivery writes with the log delivery group's ACL.
+            object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
             removal_policy=removal_policy,
         )
         reason = "server access log delivery writes only to SSE-S3 buckets"
