@@ -65,7 +65,7 @@ def test_cfn_lint_reports_nothing_on_any_template(assembly_dirs: list[Path]) -> 
         [
             sys.executable,
             "-m",
-            "cfnlint",
+            "cfnlint.runner.cli",  # cfn-lint 1.x has no `python -m cfnlint`
             "--config-file",
             str(REPO_ROOT / ".cfnlintrc"),
             "--format",

@@ -499,3 +499,10 @@ def test_given_a_vpc_without_studio_endpoints_then_subnets_are_selected_from_it(
     assert resources_of_type(template, "AWS::EC2::VPCEndpoint") == {}
     subnets = one(template, "AWS::SageMaker::Domain")["Properties"]["SubnetIds"]
     assert all("PrivateSubnet" in s["Ref"] for s in subnets)
+
+
+def test_given_names_that_differ_only_by_hyphens_then_their_logical_ids_differ(tmp_path: Path) -> None:
+    users = [StudioUser("jo-ann", own_role=True), StudioUser("joann", own_role=True)]
+    assembly, _ = build(tmp_path, users=users, profile_shards=1)
+    placed = profiles_by_stack(templates_of(assembly))
+    assert placed["jo-ann"][1] != placed["joann"][1]
