@@ -280,11 +280,13 @@ class StudioDomain(Construct):
         self.removal_policy = removal_policy
         self.auth_mode = auth_mode
 
+        self._network: list[IConstruct] = []  # what a retained domain keeps using (see _retain_network)
         self.key: kms.IKey = key if key is not None else self._render_key(removal_policy)
         self.vpc: ec2.IVpc = vpc if vpc is not None else self._render_vpc()
         self.security_group: ec2.SecurityGroup | None = None
         if security_groups is None:
             self.security_group = self._render_security_group()
+            self._network.append(self.security_group)
             security_groups = [self.security_group]
         if vpc is None:
             self._render_endpoints(enable_projects)
@@ -333,6 +335,8 @@ class StudioDomain(Construct):
             self._render_projects()
         if removal_policy == cdk.RemovalPolicy.DESTROY:
             self._render_domain_teardown()
+        else:
+            self._retain_network(removal_policy)
 
     # --- public methods ---------------------------------------------------------------------------------
 
@@ -445,12 +449,14 @@ class StudioDomain(Construct):
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        self._network.append(vpc)
         flow_logs_role = PlatformRole(
             self,
             "FlowLogsRole",
             assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
             description="Delivers the Studio VPC's flow logs to CloudWatch Logs",
         )
+        self._network.append(flow_logs_role)
         vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs, flow_logs_role),
@@ -511,8 +517,9 @@ class StudioDomain(Construct):
         }
         if enable_projects:
             services["ServiceCatalog"] = ec2.InterfaceVpcEndpointAwsService.SERVICE_CATALOG
+        self._network.append(endpoint_sg)
         for name, service in services.items():
-            ec2.InterfaceVpcEndpoint(
+            endpoint = ec2.InterfaceVpcEndpoint(
                 self,
                 f"{name}Endpoint",
                 vpc=self.vpc,
@@ -521,7 +528,10 @@ class StudioDomain(Construct):
                 security_groups=[endpoint_sg],
                 open=False,
             )
-        ec2.GatewayVpcEndpoint(self, "S3Endpoint", vpc=self.vpc, service=ec2.GatewayVpcEndpointAwsService.S3)
+            self._network.append(endpoint)
+        self._network.append(
+            ec2.GatewayVpcEndpoint(self, "S3Endpoint", vpc=self.vpc, service=ec2.GatewayVpcEndpointAwsService.S3)
+        )
 
     def _render_execution_role(self, id: str, purpose: str, scope: Construct | None = None) -> PlatformRole:
         stack = cdk.Stack.of(self)
@@ -973,6 +983,17 @@ class StudioDomain(Construct):
         # and with DESTROY the domain teardown deletes them.
         profile.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         self.user_profiles[user.name] = profile
+
+    def _retain_network(self, removal_policy: cdk.RemovalPolicy) -> None:
+        """A retained domain keeps its network: the VPC, subnets, endpoints and groups it runs in.
+
+        Deleting them under a retained domain would fail anyway (its EFS mount targets and app ENIs sit in
+        the subnets and groups), leaving the stack in DELETE_FAILED; retained, the domain keeps working.
+        """
+        for construct in self._network:
+            for child in construct.node.find_all():
+                if isinstance(child, cdk.CfnResource):
+                    child.apply_removal_policy(removal_policy)
 
     def _render_domain_teardown(self) -> None:
         teardown = cdk.CustomResource(

@@ -372,6 +372,9 @@ def test_given_retain_then_the_domain_and_profiles_are_kept_and_nothing_tears_th
     for t in default_templates.values():
         for profile in resources_of_type(t, "AWS::SageMaker::UserProfile").values():
             assert profile["DeletionPolicy"] == "Retain"
+    # The retained domain keeps the network it runs in (its EFS mount targets and ENIs would block deletion).
+    for kind in ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup", "AWS::EC2::VPCEndpoint"):
+        assert {r.get("DeletionPolicy") for r in resources_of_type(template, kind).values()} == {"Retain"}, kind
 
 
 def test_given_destroy_then_the_teardown_runs_before_the_profiles_stacks_and_the_domain_are_deleted(
@@ -380,6 +383,7 @@ def test_given_destroy_then_the_teardown_runs_before_the_profiles_stacks_and_the
     template = variant["Studio"]
     domain_id, domain = next(iter(resources_of_type(template, "AWS::SageMaker::Domain").items()))
     assert domain["DeletionPolicy"] == "Delete"
+    assert "DeletionPolicy" not in one(template, "AWS::EC2::VPC")  # deleted after the NFS groups are gone
     (teardown,) = resources_of_type(template, "Custom::StudioDomainTeardown").values()
     props = teardown["Properties"]
     assert props["Kind"] == "DomainTeardown"
