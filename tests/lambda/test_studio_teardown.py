@@ -304,7 +304,7 @@ def test_given_a_space_whose_deletion_failed_then_the_error_reaches_cloudformati
         {"DomainId": DOMAIN, "SpaceName": "lab", "Status": "Delete_Failed", "FailureReason": "EBS volume busy"},
         {"DomainId": DOMAIN, "SpaceName": "lab"},
     )
-    with pytest.raises(exceptions.DeletionFailedError, match=r"space 'lab' .*EBS volume busy"):
+    with pytest.raises(exceptions.DeletionFailedError, match=r"space of domain d-abcdefghijkl, 'lab': EBS volume busy"):
         handler.is_complete(teardown_request(), world.api)
 
 

@@ -8,7 +8,7 @@ state raises `DeletionFailedError`, so CloudFormation always gets an answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import DeletionFailedError
@@ -51,33 +51,45 @@ def delete_apps(apps: Iterable[dict[str, Any]], api: StudioApi) -> bool:
 
 def delete_spaces(domain_id: str, spaces: Iterable[dict[str, Any]], api: StudioApi) -> bool:
     """Start deleting each space (its apps must be gone); True when none is left."""
-    done = True
-    for space in spaces:
-        name = space["SpaceName"]
-        done = False
-        status = space["Status"]
-        if status == DELETE_FAILED:
-            detail = api.describe_space(domain_id, name) or {}
-            raise DeletionFailedError(f"space {name!r} of domain {domain_id}: {detail.get('FailureReason', status)}")
-        if status in SPACE_OR_PROFILE_DELETABLE:
-            api.delete_space(domain_id, name)
-    return done
+    return _delete_each(
+        spaces,
+        "SpaceName",
+        f"space of domain {domain_id}",
+        describe=lambda name: api.describe_space(domain_id, name),
+        delete=lambda name: api.delete_space(domain_id, name),
+    )
 
 
 def delete_user_profiles(domain_id: str, profiles: Iterable[dict[str, Any]], api: StudioApi) -> bool:
     """Start deleting each profile (its apps and private spaces must be gone); True when none is left."""
+    return _delete_each(
+        profiles,
+        "UserProfileName",
+        f"user profile of domain {domain_id}",
+        describe=lambda name: api.describe_user_profile(domain_id, name),
+        delete=lambda name: api.delete_user_profile(domain_id, name),
+    )
+
+
+def _delete_each(
+    items: Iterable[dict[str, Any]],
+    name_key: str,
+    what: str,
+    *,
+    describe: Callable[[str], dict[str, Any] | None],
+    delete: Callable[[str], None],
+) -> bool:
+    """Spaces and profiles share their statuses: start each deletion that can start, raise on a failed one."""
     done = True
-    for profile in profiles:
-        name = profile["UserProfileName"]
+    for item in items:
+        name = item[name_key]
         done = False
-        status = profile["Status"]
+        status = item["Status"]
         if status == DELETE_FAILED:
-            detail = api.describe_user_profile(domain_id, name) or {}
-            raise DeletionFailedError(
-                f"user profile {name!r} of domain {domain_id}: {detail.get('FailureReason', status)}"
-            )
+            detail = describe(name) or {}
+            raise DeletionFailedError(f"{what}, {name!r}: {detail.get('FailureReason', status)}")
         if status in SPACE_OR_PROFILE_DELETABLE:
-            api.delete_user_profile(domain_id, name)
+            delete(name)
     return done
 
 
