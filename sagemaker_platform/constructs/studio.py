@@ -430,6 +430,16 @@ class StudioDomain(Construct):
         grant_logs_encrypt(key)
         return key
 
+    def _render_log_group(self, id: str) -> logs.LogGroup:
+        """A log group encrypted with the domain's key, kept a year and kept when the stack goes."""
+        return logs.LogGroup(
+            self,
+            id,
+            encryption_key=self.key,
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
     def _render_vpc(self) -> ec2.Vpc:
         # Isolated subnets only: no internet gateway, no NAT. Studio reaches AWS through the endpoints below.
         vpc = ec2.Vpc(
@@ -456,13 +466,7 @@ class StudioDomain(Construct):
                 "NIST.800.53.R5-VPCDefaultSecurityGroupClosed": closed,
             },
         )
-        flow_logs = logs.LogGroup(
-            self,
-            "FlowLogs",
-            encryption_key=self.key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        flow_logs = self._render_log_group("FlowLogs")
         self._network.append(vpc)
         flow_logs_role = PlatformRole(
             self,
@@ -774,13 +778,7 @@ class StudioDomain(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Studio lifecycle Provider framework: isComplete and onTimeout functions",
         )
-        framework_logs = logs.LogGroup(
-            self,
-            "ProviderLogs",
-            encryption_key=self.key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        framework_logs = self._render_log_group("ProviderLogs")
         provider = cr.Provider(
             self,
             "Provider",
