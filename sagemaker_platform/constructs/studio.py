@@ -294,13 +294,20 @@ class StudioDomain(Construct):
         self.removal_policy = removal_policy
         self.auth_mode = auth_mode
 
-        self._network: list[IConstruct] = []  # what a retained domain keeps using (see _retain_network)
-        self.key: kms.IKey = key if key is not None else self._render_key(removal_policy)
+        self._kept: list[IConstruct] = []  # what a retained domain keeps using (see _retain_with_domain)
+        self.key: kms.IKey = key if key is not None else self._render_key("Key", removal_policy)
+        # Logs, Lambda environments and dead-letter queues need a key whose policy this stack writes (CloudWatch
+        # Logs must be let in): the domain's own key, or one of their own when the caller brought the domain key.
+        self._ops_key: kms.Key = (
+            self.key
+            if isinstance(self.key, kms.Key) and cdk.Stack.of(self.key) is cdk.Stack.of(self)
+            else self._render_key("OperationsKey", cdk.RemovalPolicy.RETAIN)
+        )
         self.vpc: ec2.IVpc = vpc if vpc is not None else self._render_vpc()
         self.security_group: ec2.SecurityGroup | None = None
         if security_groups is None:
             self.security_group = self._render_security_group()
-            self._network.append(self.security_group)
+            self._kept.append(self.security_group)
             security_groups = [self.security_group]
         if vpc is None:
             self._render_endpoints(enable_projects)
@@ -340,6 +347,7 @@ class StudioDomain(Construct):
         self.domain_id: str = self.domain.attr_domain_id
         self.domain_arn: str = self.domain.attr_domain_arn
         self._scope_role_to_domain(self.execution_role, self.domain_id, self._domain_ref())
+        self._kept.append(self.execution_role)
 
         self.provider = self._render_provider(stack)
         self.user_profile_roles: dict[str, iam.IRole] = {}
@@ -350,7 +358,7 @@ class StudioDomain(Construct):
         if removal_policy == cdk.RemovalPolicy.DESTROY:
             self._render_domain_teardown()
         else:
-            self._retain_network(removal_policy)
+            self._retain_with_domain(removal_policy)
 
     # --- public methods ---------------------------------------------------------------------------------
 
@@ -419,11 +427,13 @@ class StudioDomain(Construct):
             )
         return self.user_profile_roles[user]
 
-    def _render_key(self, removal_policy: cdk.RemovalPolicy) -> kms.Key:
+    def _render_key(self, id: str, removal_policy: cdk.RemovalPolicy) -> kms.Key:
         key = kms.Key(
             self,
-            "Key",
-            description="SageMaker Studio domain: home EFS file system, space EBS volumes, logs",
+            id,
+            description="SageMaker Studio domain: home EFS file system, space EBS volumes, logs"
+            if id == "Key"
+            else "SageMaker Studio domain operations: logs, Lambda environments, dead-letter queues",
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
@@ -431,11 +441,11 @@ class StudioDomain(Construct):
         return key
 
     def _render_log_group(self, id: str) -> logs.LogGroup:
-        """A log group encrypted with the domain's key, kept a year and kept when the stack goes."""
+        """A log group encrypted with the operations key, kept a year and kept when the stack goes."""
         return logs.LogGroup(
             self,
             id,
-            encryption_key=self.key,
+            encryption_key=self._ops_key,
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
@@ -467,14 +477,14 @@ class StudioDomain(Construct):
             },
         )
         flow_logs = self._render_log_group("FlowLogs")
-        self._network.append(vpc)
+        self._kept.append(vpc)
         flow_logs_role = PlatformRole(
             self,
             "FlowLogsRole",
             assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
             description="Delivers the Studio VPC's flow logs to CloudWatch Logs",
         )
-        self._network.append(flow_logs_role)
+        self._kept.append(flow_logs_role)
         vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs, flow_logs_role),
@@ -535,7 +545,7 @@ class StudioDomain(Construct):
         }
         if enable_projects:
             services["ServiceCatalog"] = ec2.InterfaceVpcEndpointAwsService.SERVICE_CATALOG
-        self._network.append(endpoint_sg)
+        self._kept.append(endpoint_sg)
         for name, service in services.items():
             endpoint = ec2.InterfaceVpcEndpoint(
                 self,
@@ -546,8 +556,8 @@ class StudioDomain(Construct):
                 security_groups=[endpoint_sg],
                 open=False,
             )
-            self._network.append(endpoint)
-        self._network.append(
+            self._kept.append(endpoint)
+        self._kept.append(
             ec2.GatewayVpcEndpoint(self, "S3Endpoint", vpc=self.vpc, service=ec2.GatewayVpcEndpointAwsService.S3)
         )
 
@@ -749,13 +759,12 @@ class StudioDomain(Construct):
 
     def _render_provider(self, stack: cdk.Stack) -> cr.Provider:
         """The Provider framework behind profile cleanup, domain teardown and projects enablement."""
-        assert isinstance(self.key, kms.Key), "the teardown functions need a key whose policy this stack manages"
         functions = {
             phase: PlatformFunction(
                 self,
                 f"Teardown{phase.title().replace('_', '')}",
                 handler_name="studio_teardown",
-                key=self.key,
+                key=self._ops_key,
                 description=f"Studio domain lifecycle ({phase.replace('_', '-')}): deletes apps, spaces, "
                 "profiles, the domain and its file system in order",
                 timeout=cdk.Duration.minutes(5),
@@ -789,7 +798,7 @@ class StudioDomain(Construct):
             total_timeout=cdk.Duration.hours(2),
             framework_on_event_role=on_event_role,
             framework_complete_and_timeout_role=waiter_role,
-            provider_function_env_encryption=self.key,
+            provider_function_env_encryption=self._ops_key,
             log_group=framework_logs,
             disable_waiter_state_machine_logging=False,
             waiter_state_machine_log_options=cr.LogOptions(
@@ -963,6 +972,7 @@ class StudioDomain(Construct):
                 f"Role{_construct_suffix(user.name)}", f"execution role of {user.name}", scope=shard
             )
             self._scope_role_to_domain(own, domain_id, "<DomainId>")
+            self._kept.append(own)
             self.user_profile_roles[user.name] = own
             role = own
         settings = sagemaker.CfnUserProfile.UserSettingsProperty(
@@ -984,13 +994,14 @@ class StudioDomain(Construct):
         profile.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         self.user_profiles[user.name] = profile
 
-    def _retain_network(self, removal_policy: cdk.RemovalPolicy) -> None:
-        """A retained domain keeps its network: the VPC, subnets, endpoints and groups it runs in.
+    def _retain_with_domain(self, removal_policy: cdk.RemovalPolicy) -> None:
+        """A retained domain keeps what it runs with: its network and its execution roles.
 
-        Deleting them under a retained domain would fail anyway (its EFS mount targets and app ENIs sit in
-        the subnets and groups), leaving the stack in DELETE_FAILED; retained, the domain keeps working.
+        Deleting the VPC, subnets and groups under a retained domain would fail anyway (its EFS mount targets
+        and app ENIs sit in them), leaving the stack in DELETE_FAILED; without its execution roles the
+        retained domain and profiles could not start an app. Retained, the domain keeps working.
         """
-        for construct in self._network:
+        for construct in self._kept:
             for child in construct.node.find_all():
                 if isinstance(child, cdk.CfnResource):
                     child.apply_removal_policy(removal_policy)

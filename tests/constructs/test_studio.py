@@ -15,6 +15,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import cx_api
 
@@ -373,8 +374,13 @@ def test_given_retain_then_the_domain_and_profiles_are_kept_and_nothing_tears_th
         for profile in resources_of_type(t, "AWS::SageMaker::UserProfile").values():
             assert profile["DeletionPolicy"] == "Retain"
     # The retained domain keeps the network it runs in (its EFS mount targets and ENIs would block deletion).
-    for kind in ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup", "AWS::EC2::VPCEndpoint"):
+    kept = ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup", "AWS::EC2::VPCEndpoint")
+    for kind in kept:
         assert {r.get("DeletionPolicy") for r in resources_of_type(template, kind).values()} == {"Retain"}, kind
+    # ... and the execution roles its settings and profiles name.
+    roles = resources_of_type(template, "AWS::IAM::Role")
+    (execution,) = [r for r in roles.values() if "default execution role" in r["Properties"].get("Description", "")]
+    assert execution["DeletionPolicy"] == "Retain"
 
 
 def test_given_destroy_then_the_teardown_runs_before_the_profiles_stacks_and_the_domain_are_deleted(
@@ -510,3 +516,18 @@ def test_given_names_that_differ_only_by_hyphens_then_their_logical_ids_differ(t
     assembly, _ = build(tmp_path, users=users, profile_shards=1)
     placed = profiles_by_stack(templates_of(assembly))
     assert placed["jo-ann"][1] != placed["joann"][1]
+
+
+def test_given_a_key_of_the_callers_then_the_domain_uses_it_and_logs_get_a_key_of_their_own(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Studio")
+    key = kms.Key.from_key_arn(
+        stack, "Given", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )
+    StudioDomain(stack, "Studio", domain_name="research", key=key)
+    template = app.synth().get_stack_by_name("Studio").template
+    domain = one(template, "AWS::SageMaker::Domain")["Properties"]
+    assert domain["KmsKeyId"] == "1234abcd-12ab-34cd-56ef-1234567890ab"
+    (ops_key_id,) = resources_of_type(template, "AWS::KMS::Key")
+    for log_group in resources_of_type(template, "AWS::Logs::LogGroup").values():
+        assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [ops_key_id, "Arn"]}
