@@ -808,6 +808,9 @@ class StudioDomain(Construct):
         for fn in functions.values():
             self._grant_teardown(fn.role, stack)
         self._acknowledge_provider(provider, on_event_role, waiter_role, functions)
+        # Grants land in managed policies that nothing else depends on: without these dependencies,
+        # CloudFormation may delete a policy while a teardown is still running under it.
+        self._lifecycle_roles: list[IConstruct] = [on_event_role, waiter_role, *(fn.role for fn in functions.values())]
         return provider
 
     def _acknowledge_provider(
@@ -951,7 +954,7 @@ class StudioDomain(Construct):
             domain_id = cdk.CfnParameter(shard, "DomainId", type="String").value_as_string
             for user in sorted(by_shard[index], key=lambda u: u.name):
                 self._render_profile(shard, user, domain_id)
-            cdk.CustomResource(
+            cleanup = cdk.CustomResource(
                 shard,
                 "ProfileCleanup",
                 service_token=self.provider.service_token,
@@ -962,6 +965,7 @@ class StudioDomain(Construct):
                     "UserProfileNames": sorted(user.name for user in by_shard[index]),
                 },
             )
+            cleanup.node.add_dependency(*self._lifecycle_roles)
             nested.append(shard)
         return nested
 
@@ -1022,7 +1026,7 @@ class StudioDomain(Construct):
         # Created after, so deleted before, the profiles' nested stacks and the domain.
         for shard in self.shards:
             teardown.node.add_dependency(shard)
-        teardown.node.add_dependency(self.domain)
+        teardown.node.add_dependency(self.domain, *self._lifecycle_roles)
 
     def _render_projects(self) -> None:
         stack = cdk.Stack.of(self)
@@ -1072,7 +1076,7 @@ class StudioDomain(Construct):
             resource_type="Custom::StudioProjects",
             properties={"Kind": "Projects", "PrincipalArns": [role.role_arn for role in roles]},
         )
-        projects.node.add_dependency(projects_policy)
+        projects.node.add_dependency(projects_policy, *self._lifecycle_roles)
 
     def _validate(
         self,

@@ -397,6 +397,9 @@ def test_given_destroy_then_the_teardown_runs_before_the_profiles_stacks_and_the
     shards = set(resources_of_type(template, "AWS::CloudFormation::Stack"))
     assert len(shards) == 16
     assert shards | {domain_id} <= set(teardown["DependsOn"])
+    # ... and after the policies it runs under, so that they are still there while it deletes.
+    policies = {k for k, p in resources_of_type(template, "AWS::IAM::ManagedPolicy").items() if "Teardown" in k}
+    assert policies and policies <= set(teardown["DependsOn"])
 
 
 def test_given_the_provider_then_it_polls_is_complete_for_at_least_an_hour(
