@@ -287,6 +287,12 @@ def test_given_apps_still_deleting_when_polled_then_nothing_new_is_deleted_and_i
     assert handler.is_complete(teardown_request(), world.api) == {"IsComplete": False}
 
 
+@pytest.mark.parametrize("status", ["Pending", "Updating", "Deleting"])
+def test_given_a_domain_that_is_not_settled_then_it_waits_without_deleting_anything(world: World, status: str) -> None:
+    world.domain(status)
+    assert handler.is_complete(teardown_request(), world.api) == {"IsComplete": False}
+
+
 def test_given_nothing_left_when_torn_down_then_it_completes_at_once(world: World) -> None:
     world.domain(None)
     world.fail("efs", "describe_file_systems", "FileSystemNotFound", {"FileSystemId": FS})

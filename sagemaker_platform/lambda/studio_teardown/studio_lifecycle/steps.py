@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 APP_DELETABLE = frozenset({"InService", "Failed"})
 APP_GONE = "Deleted"
 SPACE_OR_PROFILE_DELETABLE = frozenset({"InService", "Failed", "Update_Failed"})
-DELETING = "Deleting"
+DOMAIN_DELETABLE = SPACE_OR_PROFILE_DELETABLE
 DELETE_FAILED = "Delete_Failed"
 EFS_DELETING = frozenset({"deleting", "deleted"})
 
@@ -131,8 +131,8 @@ def advance_domain_teardown(api: StudioApi, domain_id: str, file_system_id: str 
         status = domain["Status"]
         if status == DELETE_FAILED:
             raise DeletionFailedError(f"domain {domain_id}: {domain.get('FailureReason', status)}")
-        if status == DELETING:
-            return False
+        if status not in DOMAIN_DELETABLE:
+            return False  # Deleting, or Pending/Updating: DeleteDomain would be refused until it settles
         if not delete_apps(api.list_apps(domain_id), api):
             return False
         if not delete_spaces(domain_id, api.list_spaces(domain_id), api):
