@@ -73,6 +73,7 @@ STUDIO_IMAGE_ACCOUNTS: dict[str, str] = {
     "us-west-1": "742091327244",
     "us-west-2": "236514542706",
 }
+SHARED_NOTEBOOKS_PATTERN = "shared/*"
 JUPYTER_SERVER_IMAGE = "jupyter-server-3"
 KERNEL_GATEWAY_IMAGE = "datascience-1.0"
 
@@ -318,6 +319,7 @@ class StudioDomain(Construct):
         if notebook_output_sharing and sharing_bucket is None:
             sharing_bucket = self._render_sharing_bucket(removal_policy)
         self.sharing_bucket = sharing_bucket
+        self._notebook_sharing = notebook_output_sharing
 
         user_settings = self._render_user_settings(
             self.execution_role, classic_images, idle_shutdown_minutes, notebook_output_sharing
@@ -643,10 +645,10 @@ class StudioDomain(Construct):
             assert self.sharing_bucket is not None
             sharing = sagemaker.CfnDomain.SharingSettingsProperty(
                 notebook_output_option="Allowed",
-                s3_output_path=self.sharing_bucket.s3_url_for_object("shared"),
+                s3_output_path=self.sharing_bucket.s3_url_for_object(SHARED_NOTEBOOKS_PATTERN.removesuffix("/*")),
                 s3_kms_key_id=self.key.key_id,
             )
-            self.grant_read_write_data(self.sharing_bucket, "shared/*")
+            self.grant_read_write_data(self.sharing_bucket, SHARED_NOTEBOOKS_PATTERN)
         else:
             sharing = sagemaker.CfnDomain.SharingSettingsProperty(notebook_output_option="Disabled")
         return sagemaker.CfnDomain.UserSettingsProperty(
@@ -943,17 +945,27 @@ class StudioDomain(Construct):
             by_shard[profile_shard(user.name, shards)].append(user)
         nested: list[cdk.NestedStack] = []
         for index in range(shards):
+            parameters = {"DomainId": self.domain_id}
+            # Only a shard with roles of its own grants them the shared notebooks (an unused parameter is lint).
+            sharing = self._notebook_sharing and any(user.own_role for user in by_shard[index])
+            if sharing and self.sharing_bucket is not None:
+                parameters["SharingBucketArn"] = self.sharing_bucket.bucket_arn
             shard = cdk.NestedStack(
-                self,
-                f"Profiles{index:02d}",
-                description=f"Studio user profiles, shard {index}",
-                parameters={"DomainId": self.domain_id},
+                self, f"Profiles{index:02d}", description=f"Studio user profiles, shard {index}", parameters=parameters
             )
-            # A parameter of our own (not CDK's generated reference) so that the id reads `<DomainId>` in the
-            # shard's acknowledgments.
+            # Parameters of our own (not CDK's generated references) so that they read `<DomainId>` and
+            # `<SharingBucketArn>` in the shard's acknowledgments.
             domain_id = cdk.CfnParameter(shard, "DomainId", type="String").value_as_string
+            shard_sharing_bucket = None
+            if sharing:
+                shard_sharing_bucket = s3.Bucket.from_bucket_attributes(
+                    shard,
+                    "SharingBucket",
+                    bucket_arn=cdk.CfnParameter(shard, "SharingBucketArn", type="String").value_as_string,
+                    encryption_key=self.key,
+                )
             for user in sorted(by_shard[index], key=lambda u: u.name):
-                self._render_profile(shard, user, domain_id)
+                self._render_profile(shard, user, domain_id, shard_sharing_bucket)
             cleanup = cdk.CustomResource(
                 shard,
                 "ProfileCleanup",
@@ -969,7 +981,9 @@ class StudioDomain(Construct):
             nested.append(shard)
         return nested
 
-    def _render_profile(self, shard: cdk.NestedStack, user: StudioUser, domain_id: str) -> None:
+    def _render_profile(
+        self, shard: cdk.NestedStack, user: StudioUser, domain_id: str, sharing_bucket: s3.IBucket | None
+    ) -> None:
         role: iam.IRole = self.execution_role
         if user.own_role:
             own = self._render_execution_role(
@@ -978,6 +992,8 @@ class StudioDomain(Construct):
             self._scope_role_to_domain(own, domain_id, "<DomainId>")
             self._kept.append(own)
             self.user_profile_roles[user.name] = own
+            if sharing_bucket is not None:
+                self.grant_read_write_data(sharing_bucket, SHARED_NOTEBOOKS_PATTERN, user=user.name)
             role = own
         settings = sagemaker.CfnUserProfile.UserSettingsProperty(
             execution_role=role.role_arn,
