@@ -62,10 +62,6 @@ def synth_once(app: Path, context: dict[str, Any]) -> float:
         return synth_seconds(app, context, Path(outdir))
 
 
-def best_of(repeat: int, app: Path, context: dict[str, Any]) -> float:
-    return min(synth_once(app, context) for _ in range(repeat))
-
-
 def largest_stack(outdir: Path) -> tuple[str, int, int]:
     """(template, resource count, bytes) of the template with the most resources, nested stacks included."""
     sizes = []
@@ -89,11 +85,15 @@ def ratio_to_empty_app(repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp) / "empty_app.py"
         empty.write_text(EMPTY_APP)
-        # One warm-up run each, so the first measured run does not pay for cold file caches.
+        # One warm-up run each, so the first measured run does not pay for cold file caches; then the two
+        # apps alternate, so that a burst of load on a shared machine hits both alike.
         synth_once(empty, context)
         synth_once(REPO_ROOT / "app.py", context)
-        empty_s = best_of(repeat, empty, context)
-        app_s = best_of(repeat, REPO_ROOT / "app.py", context)
+        empty_runs, app_runs = [], []
+        for _ in range(repeat):
+            empty_runs.append(synth_once(empty, context))
+            app_runs.append(synth_once(REPO_ROOT / "app.py", context))
+        empty_s, app_s = min(empty_runs), min(app_runs)
     ratio = app_s / empty_s
     print(f"empty CDK app (1 stack, 1 bucket) synth: {empty_s:6.2f} s  (best of {repeat})")
     print(f"reference app synth (gate on):          {app_s:6.2f} s  (best of {repeat})")
