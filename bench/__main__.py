@@ -15,6 +15,7 @@ import sys
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 BENCHMARKS: list[str] = [
+    "bench.synth",
     "bench.registry",
     "bench.hosting",
     "bench.tuning",

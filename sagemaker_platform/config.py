@@ -169,6 +169,9 @@ class StudioConfig(StrictModel):
     idle_shutdown_minutes: Annotated[int, Field(ge=60, le=525600)] | None = 60
     notebook_output_sharing: bool = False
     enable_projects: bool = False
+    classic_images: bool = False
+    """Set Studio Classic's JupyterServer (`jupyter-server-3`) and KernelGateway (`datascience-1.0`) default
+    images, resolved per region and partition. Default: off, leaving Studio's own default images."""
     removal_policy: Literal["retain", "destroy"] = "retain"
     vpc: StudioVpcConfig | None = None
 

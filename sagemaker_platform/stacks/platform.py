@@ -14,6 +14,7 @@ from sagemaker_platform.stacks.gateway import GatewayStack
 from sagemaker_platform.stacks.hosting import HostingStack
 from sagemaker_platform.stacks.pipeline import build_pipeline_stack
 from sagemaker_platform.stacks.registry import ModelEventsStack, RegistryStack, WorkloadAccessStack, workload_accounts
+from sagemaker_platform.stacks.studio import StudioStack
 from sagemaker_platform.stacks.tuning import TuningStack
 
 
@@ -70,6 +71,15 @@ def build_platform(
             stacks[f"schedules-{role}"] = PipelineSchedulesStack(
                 scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
             )
+    if config.studio is not None and wants("dev"):
+        stacks["studio"] = StudioStack(
+            scope,
+            "Studio",
+            config=config,
+            studio=config.studio,
+            env=stack_env(config, "dev"),
+            stack_name=stack_name(config, "studio"),
+        )
     return stacks
 
 
