@@ -460,6 +460,7 @@ class TuningLauncherConfig(StrictModel):
         problem = tuning_spec.image_problem(self.image)
         if problem is not None:
             raise field_problem("image", self.image, problem)
+        return self
 
 
 # --- delivery: CDK Pipelines ---------------------------------------------------------------

@@ -18,8 +18,15 @@ SERVICES = [
 ]
 
 
+# The `endpoints` entries the services name (gateway services must name existing endpoints).
+ENDPOINTS = [
+    {"name": "features-rt", "mode": "realtime", "model_package_group": "features", "instance_type": "ml.m5.large"},
+    {"name": "churn-async", "mode": "async", "model_package_group": "churn", "instance_type": "ml.g5.xlarge"},
+]
+
+
 def gateway(**section: Any) -> dict[str, Any]:
-    return {"gateway": {"services": SERVICES, **section}}
+    return {"endpoints": ENDPOINTS, "gateway": {"services": SERVICES, **section}}
 
 
 def step(name: str, service: str, **inputs: str) -> dict[str, Any]:

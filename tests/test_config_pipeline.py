@@ -18,7 +18,7 @@ CONNECTION = "arn:aws:codestar-connections:us-east-1:111111111111:connection/0f1
     [
         (
             {"pipeline": {"source": "codecommit", "repository": "platform"}},
-            "`platform.pipeline` = {",
+            "`pipeline` = {",
         ),
         (
             {"accounts": ACCOUNTS, "pipeline": {"source": "connection", "repository": "org/platform"}},

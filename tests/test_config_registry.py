@@ -40,12 +40,12 @@ def test_given_only_groups_then_dev_registers_and_nobody_else_approves() -> None
         ),
         (
             {"accounts": {**ACCOUNTS, "registry": ACCOUNTS["dev"]}, "registry": REGISTRY},
-            '`platform.accounts.dev` = "333333333333": with `registry` set, the registry account must not be a '
+            '`accounts.dev` = "333333333333": with `registry` set, the registry account must not be a '
             "workload account (dev, staging, prod); allowed: an account of its own, or the tooling account",
         ),
         (
             {"accounts": {**ACCOUNTS, "prod": ACCOUNTS["staging"]}, "registry": REGISTRY},
-            '`platform.accounts.prod` = "444444444444": with `registry` set, dev, staging and prod must be three '
+            '`accounts.prod` = "444444444444": with `registry` set, dev, staging and prod must be three '
             "different accounts",
         ),
         (
