@@ -52,6 +52,14 @@ def templates_of(assembly: cx_api.CloudAssembly) -> dict[str, dict[str, Any]]:
     return templates
 
 
+def stack_by_name(assembly: cx_api.CloudAssembly, name: str) -> cx_api.CloudFormationStackArtifact:
+    """A stack of the assembly by stack name, looking inside pipeline stages too."""
+    for stack in assembly.stacks_recursively:
+        if stack.stack_name == name:
+            return stack
+    raise KeyError(f"no stack {name!r}; stacks: {sorted(s.stack_name for s in assembly.stacks_recursively)}")
+
+
 def mask_asset_hashes(template: dict[str, Any]) -> dict[str, Any]:
     """The template with every 64-hex asset hash replaced, so a handler edit does not churn snapshots.
 

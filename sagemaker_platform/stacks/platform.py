@@ -47,6 +47,7 @@ def build_platform(
                 stacks[f"hosting-{stage}"] = HostingStack(
                     scope,
                     stack_name(config, "hosting", stage),
+                    stack_name=stack_name(config, "hosting", stage),
                     config=config,
                     stage=stage,
                     env=stack_env(config, stage),

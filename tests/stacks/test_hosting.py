@@ -15,11 +15,12 @@ from sagemaker_platform.config import parse_config
 from sagemaker_platform.errors import ConfigError
 from sagemaker_platform.stacks import build_platform
 from sagemaker_platform.stacks.hosting import endpoint_group
-from tests.support import resources_of_type, templates_of
+from tests.support import resources_of_type, stack_by_name, templates_of
 
 
 def hosting_templates(templates: dict[str, dict[str, Any]], stage: str) -> list[dict[str, Any]]:
-    return [t for name, t in templates.items() if name.replace("-", "").startswith(f"mlplatformhosting{stage}")]
+    # Inside a pipeline stage, nested stack files carry the stage's path as a prefix.
+    return [t for name, t in templates.items() if f"mlplatformhosting{stage}" in name.replace("-", "")]
 
 
 def of_type(templates: list[dict[str, Any]], resource_type: str) -> list[dict[str, Any]]:
@@ -61,14 +62,14 @@ def test_given_the_multi_account_example_then_pinned_packages_are_deployed_in_bo
         assert names == [
             naming.endpoint_name("mlplatform", n, stage) for n in ("faq-serverless", "fraud-realtime", "recs-mme")
         ]
-        assert len(of_type(templates, "AWS::SSM::Parameter")) == 4
+        assert len(of_type(templates, "AWS::SSM::Parameter")) == 5  # one deployment spec per endpoint
 
 
 def test_given_the_multi_account_example_then_each_stage_stack_is_pinned_to_its_account(
     multi_account_assembly: cx_api.CloudAssembly,
 ) -> None:
-    staging = multi_account_assembly.get_stack_by_name("mlplatform-hosting-staging").environment
-    prod = multi_account_assembly.get_stack_by_name("mlplatform-hosting-prod").environment
+    staging = stack_by_name(multi_account_assembly, "mlplatform-hosting-staging").environment
+    prod = stack_by_name(multi_account_assembly, "mlplatform-hosting-prod").environment
     assert (staging.account, staging.region) == ("444444444444", "eu-west-1")
     assert (prod.account, prod.region) == ("555555555555", "eu-west-1")
 
