@@ -102,15 +102,37 @@ def test_given_a_clean_venv_then_the_package_and_its_handlers_come_from_site_pac
     assert found["version"] == sagemaker_platform.__version__
 
 
-def test_given_the_consumer_app_then_the_function_asset_is_the_packaged_handler_code(
+def test_given_the_consumer_app_then_the_function_assets_are_the_packaged_handler_code(
     consumer_run: tuple[Path, dict[str, Any]],
 ) -> None:
     outdir, found = consumer_run
     template = json.loads((outdir / "ConsumerStack.template.json").read_text())
-    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 1
-    asset_hash = functions[0]["Properties"]["Code"]["S3Key"].removesuffix(".zip")
     assets = json.loads((outdir / "ConsumerStack.assets.json").read_text())
-    shipped = outdir / assets["files"][asset_hash]["source"]["path"] / "index.py"
-    assert shipped.read_text() == (Path(found["handler_dir"]) / "index.py").read_text()
-    assert shipped.read_text() == (PACKAGE_DIR / "lambda" / "_canary" / "index.py").read_text()
+    shipped = [
+        outdir / assets["files"][r["Properties"]["Code"]["S3Key"].removesuffix(".zip")]["source"]["path"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and "S3Key" in r["Properties"].get("Code", {})
+    ]
+    handler = Path(found["handler_dir"]) / "index.py"
+    matching = [
+        folder
+        for folder in shipped
+        if (folder / "index.py").is_file() and (folder / "index.py").read_text() == handler.read_text()
+    ]
+    assert matching, "no Lambda asset carries the installed package's studio_teardown handler"
+    assert handler.read_text() == (PACKAGE_DIR / "lambda" / "studio_teardown" / "index.py").read_text()
+
+
+def test_given_the_consumer_app_then_it_has_a_studio_domain_an_async_endpoint_at_zero_and_a_registry_grant(
+    consumer_run: tuple[Path, dict[str, Any]],
+) -> None:
+    outdir, _ = consumer_run
+    template = json.loads((outdir / "ConsumerStack.template.json").read_text())
+    resources = template["Resources"].values()
+    assert [r for r in resources if r["Type"] == "AWS::SageMaker::Domain"]
+    (config,) = [r for r in resources if r["Type"] == "AWS::SageMaker::EndpointConfig"]
+    assert "AsyncInferenceConfig" in config["Properties"]
+    targets = [r for r in resources if r["Type"] == "AWS::ApplicationAutoScaling::ScalableTarget"]
+    assert [t["Properties"]["MinCapacity"] for t in targets] == [0]
+    policies = json.dumps([r for r in resources if r["Type"] == "AWS::IAM::ManagedPolicy"])
+    assert "model-package-group/churn" in policies  # the imported group's deploy grant
