@@ -31,9 +31,13 @@ def deploy_role_name(platform: str) -> str:
     return f"{platform}-deploy"
 
 
-def endpoint_role_name(platform: str, endpoint: str) -> str:
-    """Execution role of one hosted endpoint's models (IAM role names are limited to 64 characters)."""
-    return f"{platform}-endpoint-{endpoint}"[:64]
+def endpoint_role_name(platform: str, endpoint: str, stage: Stage) -> str:
+    """Execution role of one hosted endpoint's models in one stage (IAM role names are limited to 64 characters).
+
+    The stage is part of the name so staging and prod can share one account in the sandbox. The hosting
+    stack creates it; the registry (artifacts, packages) and the gateway (output bucket, topic) grant it.
+    """
+    return f"{platform}-endpoint-{endpoint}-{stage}"[:64]
 
 
 def endpoint_role_name_prefix(platform: str) -> str:

@@ -79,8 +79,7 @@ class HostingStack(cdk.Stack):
                     model=model,
                     settings=settings,
                     shared=self.shared,
-                    # Stage-qualified: staging and prod share one account in the sandbox.
-                    role_name=naming.endpoint_role_name(config.name, f"{entry.name}-{stage}"),
+                    role_name=naming.endpoint_role_name(config.name, entry.name, stage),
                     deployment_spec_parameter_name=naming.deployment_spec_parameter_name(
                         config.name, entry.name, stage
                     ),
