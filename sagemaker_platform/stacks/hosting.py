@@ -23,6 +23,7 @@ from sagemaker_platform.constructs.hosting import (
     DeploymentGuardrails,
     Endpoint,
     EndpointSettings,
+    GatewayRouting,
     HostingShared,
     ServerlessSettings,
     VariantSettings,
@@ -31,6 +32,7 @@ from sagemaker_platform.constructs.hosting import (
 from sagemaker_platform.constructs.hosting_catalog import ContainerImage, ModelData, ModelSource, RegistryArtifacts
 from sagemaker_platform.errors import ProblemCollector
 from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.gateway import STAGE as GATEWAY_STAGE
 
 ENDPOINT_GROUPS = 16
 """Nested stacks per stage. Fixed: changing it would move endpoints between nested stacks."""
@@ -54,8 +56,14 @@ class HostingStack(cdk.Stack):
         self.stage = stage
         # A deterministic bucket name: endpoints in the nested stacks build their grants from it.
         self.shared = HostingShared(
-            self, "Shared", bucket_name=f"{config.name}-{stage}-ep-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}"
+            self,
+            "Shared",
+            bucket_name=f"{config.name}-{stage}-ep-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}",
+            # The deploy role's key grant (CreateEndpointConfig with the spec's kms_key_arn) names the key by alias.
+            key_alias=naming.hosting_key_alias(config.name, stage),
         )
+        served = gateway_served_endpoints(config, stage)
+        gateway = GatewayRouting.for_platform(self, config.name) if served else None
         groups: dict[int, list[EndpointConfig]] = {}
         for entry in config.endpoints:
             groups.setdefault(endpoint_group(entry.name), []).append(entry)
@@ -83,7 +91,16 @@ class HostingStack(cdk.Stack):
                     deployment_spec_parameter_name=naming.deployment_spec_parameter_name(
                         config.name, entry.name, stage
                     ),
+                    gateway=gateway if entry.name in served else None,
                 )
+
+
+def gateway_served_endpoints(config: PlatformConfig, stage: naming.Stage) -> frozenset[str]:
+    """Names of the `endpoints` entries whose async output the gateway collects: the entries that an async
+    `gateway.services` entry names, in the gateway's stage (prod) only."""
+    if config.gateway is None or stage != GATEWAY_STAGE:
+        return frozenset()
+    return frozenset(service.endpoint for service in config.gateway.services if service.kind == "async")
 
 
 def endpoint_props(entry: EndpointConfig) -> tuple[ModelSource, EndpointSettings]:

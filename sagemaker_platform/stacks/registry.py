@@ -109,6 +109,7 @@ class WorkloadAccessStack(cdk.Stack):
             tooling_account=account_of(config, "tooling"),
             trust_tuning_register="dev" in account_roles,
             organization_id=config.organization_id,
+            deploy_stages=[stage for stage in naming.STAGES if stage in account_roles],
         )
 
 
