@@ -1,0 +1,382 @@
+"""The capabilities together: each contract between two stacks checked on the synthesized reference app.
+
+- The endpoint execution roles the registry grants are the ones the hosting stacks create.
+- The `<name>-deploy` role allows every AWS call the deploy pipeline's endpoint step makes with it (read
+  from the handler source), on the resources it makes them on.
+- Async endpoints served by the gateway report to the gateway's bucket and topic, and both sides allow it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from sagemaker_platform import naming
+from sagemaker_platform.assets import handler_dir
+from tests.registry_helpers import text
+from tests.support import ACCOUNTS, resources_of_type
+from tests.wiring_helpers import allows, as_list, iam_action, module_calls, principal_allowed
+
+P = "mlplatform"
+SANDBOX = {"account": "<AWS::AccountId>", "region": "<AWS::Region>", "registry": "<AWS::AccountId>"}
+MULTI = {"region": "eu-west-1", "registry": ACCOUNTS["registry"]}
+DEPLOYER = handler_dir("deploy_handlers") / "deployer"
+
+
+def is_hosting(template_name: str, stage: str) -> bool:
+    """The stage's hosting stack or one of its nested stacks (also inside a delivery pipeline stage)."""
+    return f"{P}hosting{stage}" in template_name.replace("-", "")
+
+
+def roles_by_name(template: dict[str, Any]) -> dict[str, str]:
+    """Role name -> logical ID."""
+    return {
+        r["Properties"]["RoleName"]: logical_id
+        for logical_id, r in resources_of_type(template, "AWS::IAM::Role").items()
+        if isinstance(r["Properties"].get("RoleName"), str)
+    }
+
+
+def identity_statements(template: dict[str, Any], role_logical_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").values():
+        if {"Ref": role_logical_id} in policy["Properties"].get("Roles", []):
+            found.extend(as_list(policy["Properties"]["PolicyDocument"]["Statement"]))
+    return found
+
+
+def role_statements(template: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return identity_statements(template, roles_by_name(template)[name])
+
+
+def arn(partition_free: str) -> str:
+    return f"arn:<AWS::Partition>:{partition_free}"
+
+
+# --- endpoint execution roles: hosting creates them, the registry grants them ----------------------
+
+
+def endpoint_roles_granted_by_registry(template: dict[str, Any]) -> set[str]:
+    granted = set()
+    for group in resources_of_type(template, "AWS::SageMaker::ModelPackageGroup").values():
+        for statement in as_list(group["Properties"]["ModelPackageGroupPolicy"]["Statement"]):
+            for principal in as_list(statement["Principal"]["AWS"]):
+                if f":role/{naming.endpoint_role_name_prefix(P)}" in text(principal):
+                    granted.add(text(principal))
+    return granted
+
+
+def endpoint_roles_created_by_hosting(templates: dict[str, dict[str, Any]], account_of: dict[str, str]) -> set[str]:
+    created = set()
+    for name, template in templates.items():
+        stage = next((s for s in naming.STAGES if is_hosting(name, s)), None)
+        if stage is None:
+            continue
+        for role in roles_by_name(template):
+            if role.startswith(naming.endpoint_role_name_prefix(P)):
+                created.add(naming.role_arn("<AWS::Partition>", account_of[stage], role))
+    return created
+
+
+def test_given_the_sandbox_then_the_registry_grants_exactly_the_endpoint_roles_of_both_hosting_stages(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    # churn-async is fed by the churn group: both stages' roles, in the one account.
+    created = endpoint_roles_created_by_hosting(default_templates, {s: "<AWS::AccountId>" for s in naming.STAGES})
+    assert created == {
+        naming.role_arn("<AWS::Partition>", "<AWS::AccountId>", naming.endpoint_role_name(P, "churn-async", stage))
+        for stage in naming.STAGES
+    }
+    assert endpoint_roles_granted_by_registry(default_templates["mlplatform-registry"]) == created
+
+
+def test_given_accounts_then_each_stages_endpoint_roles_are_granted_in_that_stages_account(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    created = endpoint_roles_created_by_hosting(multi_account_templates, {s: ACCOUNTS[s] for s in naming.STAGES})
+    granted = endpoint_roles_granted_by_registry(multi_account_templates["mlplatform-registry"])
+    # Every role the registry names exists (a policy naming a missing role fails to deploy) ...
+    assert granted <= created
+    # ... and every endpoint fed by a group (churn-async, churn-realtime) can read the registry in both stages.
+    assert granted == {
+        naming.role_arn("<AWS::Partition>", ACCOUNTS[stage], naming.endpoint_role_name(P, endpoint, stage))
+        for endpoint in ("churn-async", "churn-realtime")
+        for stage in naming.STAGES
+    }
+
+
+# --- the deploy role allows every call of the endpoint step -------------------------------------
+
+# Parameters of endpoint.py's helpers that receive the deploy role's clients.
+ENDPOINT_STEP_CLIENTS = {"sagemaker": "sagemaker", "ssm": "ssm", "autoscaling": "application-autoscaling"}
+
+
+def endpoint_step_actions() -> dict[str, set[str]]:
+    """IAM action -> the boto3 operations of endpoint.py that need it (every call there uses the deploy role)."""
+    actions: dict[str, set[str]] = {}
+    for service, operation, _ in module_calls(DEPLOYER / "endpoint.py", ENDPOINT_STEP_CLIENTS):
+        actions.setdefault(iam_action(service, operation), set()).add(operation)
+    return actions
+
+
+def test_the_endpoint_step_source_is_read_completely() -> None:
+    """Guards the extraction itself: the calls the deploy contract is about are all found."""
+    assert {
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:CreateModel",
+        "sagemaker:CreateEndpointConfig",
+        "sagemaker:CreateEndpoint",
+        "sagemaker:UpdateEndpoint",
+        "sagemaker:InvokeEndpoint",
+        "ssm:GetParameter",
+        "application-autoscaling:RegisterScalableTarget",
+        "cloudwatch:PutMetricAlarm",
+    } <= set(endpoint_step_actions())
+
+
+def deploy_requests(env: dict[str, str], stage: naming.Stage) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """IAM action -> the (resource, request context) pairs one deployment of churn-async needs it on."""
+    account, region, registry = env["account"], env["region"], env["registry"]
+    endpoint = naming.endpoint_name(P, "churn-async", stage)
+    generated = f"{endpoint}-v3-0123456789"
+    sm = f"sagemaker:{region}:{account}"
+    package = arn(f"sagemaker:{region}:{registry}:model-package/churn/3")
+    parameter = naming.deployment_spec_parameter_name(P, "churn-async", stage).lstrip("/")
+    alarm = arn(f"cloudwatch:{region}:{account}:alarm:{endpoint}-backlog-without-capacity")
+    via_sagemaker = {
+        "kms:ViaService": f"sagemaker.{region}.<AWS::URLSuffix>",
+        "kms:ResourceAliases": [naming.hosting_key_alias(P, stage)],
+    }
+    key = arn(f"kms:{region}:{account}:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789")
+    return {
+        "ssm:GetParameter": [(arn(f"ssm:{region}:{account}:parameter/{parameter}"), {})],
+        "sagemaker:DescribeModelPackage": [(package, {})],
+        # CreateModel from a registry version: on the model and on the version (cross-account).
+        "sagemaker:CreateModel": [(arn(f"{sm}:model/{generated}"), {}), (package, {})],
+        "sagemaker:CreateEndpointConfig": [(arn(f"{sm}:endpoint-config/{generated}"), {})],
+        "sagemaker:DescribeEndpointConfig": [(arn(f"{sm}:endpoint-config/{generated}"), {})],
+        **{
+            f"sagemaker:{op}": [(arn(f"{sm}:endpoint/{endpoint}"), {})]
+            for op in ("CreateEndpoint", "DescribeEndpoint", "UpdateEndpoint", "DeleteEndpoint", "InvokeEndpoint")
+        },
+        **{
+            f"application-autoscaling:{op}": [
+                (
+                    "*",
+                    {
+                        "application-autoscaling:service-namespace": "sagemaker",
+                        "application-autoscaling:scalable-dimension": "sagemaker:variant:DesiredInstanceCount",
+                    },
+                )
+            ]
+            for op in ("RegisterScalableTarget", "PutScalingPolicy", "DeleteScalingPolicy", "DeregisterScalableTarget")
+        },
+        "application-autoscaling:DescribeScalableTargets": [("*", {})],
+        "application-autoscaling:DescribeScalingPolicies": [("*", {})],
+        "cloudwatch:PutMetricAlarm": [(alarm, {})],
+        # Implied by the calls: CreateModel passes the endpoint's role; CreateEndpointConfig with the spec's
+        # kms_key_arn has SageMaker describe the key and grant itself its use, as the caller.
+        "iam:PassRole": [
+            (
+                naming.role_arn("<AWS::Partition>", account, naming.endpoint_role_name(P, "churn-async", stage)),
+                {"iam:PassedToService": "sagemaker.amazonaws.com"},
+            )
+        ],
+        "kms:DescribeKey": [(key, via_sagemaker)],
+        "kms:CreateGrant": [(key, {**via_sagemaker, "kms:GrantIsForAWSResource": "true"})],
+    }
+
+
+IMPLIED = {"iam:PassRole", "kms:DescribeKey", "kms:CreateGrant"}
+
+
+@pytest.mark.parametrize(
+    ("templates_fixture", "stack", "stage"),
+    [
+        ("default_templates", "mlplatform-workload-access", "staging"),
+        ("default_templates", "mlplatform-workload-access", "prod"),
+        ("multi_account_templates", "mlplatform-workload-access-staging", "staging"),
+        ("multi_account_templates", "mlplatform-workload-access-prod", "prod"),
+    ],
+)
+def test_the_deploy_role_allows_every_call_of_the_endpoint_step(
+    request: pytest.FixtureRequest, templates_fixture: str, stack: str, stage: naming.Stage
+) -> None:
+    templates = request.getfixturevalue(templates_fixture)
+    env = SANDBOX if templates_fixture == "default_templates" else {**MULTI, "account": ACCOUNTS[stage]}
+    statements = role_statements(templates[stack], naming.deploy_role_name(P))
+    needed = deploy_requests(env, stage)
+    called = endpoint_step_actions()
+    # Every call of the handler is covered by the table above (a new call must be added there) ...
+    assert set(called) <= set(needed), sorted(set(called) - set(needed))
+    assert set(needed) - set(called) == IMPLIED
+    # ... and the role allows each one, on its resource, with the context the request carries.
+    refused = [
+        (action, resource)
+        for action, requests in needed.items()
+        for resource, context in requests
+        if not allows(statements, action, resource, context)
+    ]
+    assert refused == []
+
+
+def test_the_deploy_roles_key_grant_holds_only_through_sagemaker_for_aws_resources_on_the_hosting_keys(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    statements = role_statements(multi_account_templates["mlplatform-workload-access-prod"], naming.deploy_role_name(P))
+    key = arn(f"kms:eu-west-1:{ACCOUNTS['prod']}:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789")
+    good = {
+        "kms:ViaService": "sagemaker.eu-west-1.<AWS::URLSuffix>",
+        "kms:ResourceAliases": [naming.hosting_key_alias(P, "prod")],
+        "kms:GrantIsForAWSResource": "true",
+    }
+    assert allows(statements, "kms:CreateGrant", key, good)
+    assert not allows(statements, "kms:CreateGrant", key, {**good, "kms:GrantIsForAWSResource": "false"})
+    assert not allows(statements, "kms:CreateGrant", key, {**good, "kms:ViaService": "s3.eu-west-1.<AWS::URLSuffix>"})
+    # The prod account's deploy role: not the staging key's alias (that key lives in the staging account).
+    staging_alias = [naming.hosting_key_alias(P, "staging")]
+    assert not allows(statements, "kms:CreateGrant", key, {**good, "kms:ResourceAliases": staging_alias})
+    assert not allows(statements, "kms:Decrypt", key, good)
+
+
+@pytest.mark.parametrize("stage", naming.STAGES)
+def test_each_hosting_stage_names_its_key_by_the_alias_the_deploy_role_is_granted_on(
+    default_templates: dict[str, dict[str, Any]], stage: str
+) -> None:
+    template = default_templates[f"mlplatform-hosting-{stage}"]
+    (alias,) = resources_of_type(template, "AWS::KMS::Alias").values()
+    assert alias["Properties"]["AliasName"] == naming.hosting_key_alias(P, stage)  # type: ignore[arg-type]
+    target = alias["Properties"]["TargetKeyId"]["Fn::GetAtt"][0]
+    key = resources_of_type(template, "AWS::KMS::Key")[target]
+    # The shared key: the one whose ARN the specs carry as kms_key_arn (volumes, where the instance allows one).
+    assert key["Properties"]["Description"].startswith("Endpoint volumes")
+    assert key["DeletionPolicy"] == "Retain"
+
+
+# --- gateway-served async endpoints report to the gateway ----------------------------------------
+
+
+def published_specs(templates: dict[str, dict[str, Any]], stage: str) -> dict[str, dict[str, Any]]:
+    """Endpoint name -> the deployment spec its hosting stack publishes (tokens as text)."""
+    specs = {}
+    for name, template in templates.items():
+        if not is_hosting(name, stage):
+            continue
+        for parameter in resources_of_type(template, "AWS::SSM::Parameter").values():
+            spec = json.loads(text(parameter["Properties"]["Value"]))
+            specs[spec["endpoint_name"]] = spec
+    return specs
+
+
+def endpoint_role(templates: dict[str, dict[str, Any]], stage: str, endpoint: str) -> list[dict[str, Any]]:
+    name = naming.endpoint_role_name(P, endpoint, stage)  # type: ignore[arg-type]
+    for template_name, template in templates.items():
+        if is_hosting(template_name, stage) and name in roles_by_name(template):
+            return role_statements(template, name)
+    raise AssertionError(f"no role {name}")
+
+
+def test_given_the_sandbox_then_the_prod_async_endpoint_the_gateway_serves_reports_to_the_gateway(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    account, region = "<AWS::AccountId>", "<AWS::Region>"
+    output_bucket = naming.gateway_output_bucket_name(P, account, region)
+    input_bucket = naming.gateway_input_bucket_name(P, account, region)
+    topic = arn(f"sns:{region}:{account}:{naming.gateway_completion_topic_name(P)}")
+    endpoint = naming.endpoint_name(P, "churn-async", "prod")
+    spec = published_specs(default_templates, "prod")[endpoint]
+    output = spec["async_inference_config"]["OutputConfig"]
+    assert output["S3OutputPath"] == f"s3://{output_bucket}/async/{endpoint}/output"
+    assert output["S3FailurePath"] == f"s3://{output_bucket}/async/{endpoint}/failure"
+    assert output["NotificationConfig"] == {"SuccessTopic": topic, "ErrorTopic": topic}
+    assert output["KmsKeyId"] == arn(f"kms:{region}:{account}:{naming.gateway_key_alias(P)}")
+
+    # The endpoint's role may read the gateway's inputs, write the outputs, publish, and use the gateway key.
+    statements = endpoint_role(default_templates, "prod", "churn-async")
+    via = {"kms:ResourceAliases": [naming.gateway_key_alias(P)]}
+    key = arn(f"kms:{region}:{account}:key/0a1b2c3d")
+    assert allows(statements, "s3:GetObject", arn(f"s3:::{input_bucket}/inputs/p-1/payload"))
+    assert allows(statements, "s3:PutObject", arn(f"s3:::{output_bucket}/async/{endpoint}/output/p-1.out"))
+    assert allows(statements, "s3:PutObject", arn(f"s3:::{output_bucket}/async/{endpoint}/failure/p-1.out"))
+    assert not allows(statements, "s3:PutObject", arn(f"s3:::{output_bucket}/outputs/p-1"))
+    assert allows(statements, "sns:Publish", topic)
+    for service in ("s3", "sns"):
+        context = {**via, "kms:ViaService": f"{service}.{region}.<AWS::URLSuffix>"}
+        assert allows(statements, "kms:GenerateDataKey", key, context)
+        assert allows(statements, "kms:Decrypt", key, context)
+    assert not allows(statements, "kms:Decrypt", key, {**via, "kms:ViaService": f"lambda.{region}.<AWS::URLSuffix>"})
+
+    # The gateway's side: these names are its bucket, topic and key alias, and their policies admit the role.
+    gateway = default_templates["mlplatform-gateway"]
+    role = naming.role_arn("<AWS::Partition>", account, naming.endpoint_role_name(P, "churn-async", "prod"))
+    by_name = {
+        text(r["Properties"]["BucketName"]): logical_id
+        for logical_id, r in resources_of_type(gateway, "AWS::S3::Bucket").items()
+        if "BucketName" in r["Properties"]
+    }
+    assert {input_bucket, output_bucket} <= set(by_name)
+    (topic_resource,) = [
+        (logical_id, r)
+        for logical_id, r in resources_of_type(gateway, "AWS::SNS::Topic").items()
+        if r["Properties"].get("TopicName") == naming.gateway_completion_topic_name(P)
+    ]
+    (alias,) = [
+        r
+        for r in resources_of_type(gateway, "AWS::KMS::Alias").values()
+        if r["Properties"]["AliasName"] == naming.gateway_key_alias(P)
+    ]
+    topic_policy = [
+        s
+        for r in resources_of_type(gateway, "AWS::SNS::TopicPolicy").values()
+        if {"Ref": topic_resource[0]} in r["Properties"]["Topics"]
+        for s in as_list(r["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    assert any(
+        s["Effect"] == "Allow" and "sns:Publish" in as_list(s["Action"]) and principal_allowed(s, role)
+        for s in topic_policy
+    )
+    bucket_statements = {
+        text(r["Properties"]["Bucket"]): as_list(r["Properties"]["PolicyDocument"]["Statement"])
+        for r in resources_of_type(gateway, "AWS::S3::BucketPolicy").values()
+    }
+    for bucket, action, key_name in (
+        (output_bucket, "s3:PutObject", f"async/{endpoint}/output/p-1.out"),
+        (input_bucket, "s3:GetObject", "inputs/p-1/payload"),
+    ):
+        logical_id = by_name[bucket]
+        statements_ = [s for s in bucket_statements[f"<{logical_id}>"] if principal_allowed(s, role)]
+        assert allows(statements_, action, f"<{logical_id}.Arn>/{key_name}", {"aws:PrincipalArn": role})
+    key_id = alias["Properties"]["TargetKeyId"]["Fn::GetAtt"][0]
+    key_policy = as_list(resources_of_type(gateway, "AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"])
+    admitted = [s for s in key_policy if principal_allowed(s, role)]
+    context = {"aws:PrincipalArn": role, "kms:ViaService": f"sns.{region}.<AWS::URLSuffix>"}
+    assert allows(admitted, "kms:GenerateDataKey", "*", context)
+
+
+def test_given_the_sandbox_then_the_staging_endpoint_keeps_its_own_bucket_and_topics(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    endpoint = naming.endpoint_name(P, "churn-async", "staging")
+    output = published_specs(default_templates, "staging")[endpoint]["async_inference_config"]["OutputConfig"]
+    assert "gateway" not in output["S3OutputPath"]
+    assert output["NotificationConfig"]["SuccessTopic"] != output["NotificationConfig"]["ErrorTopic"]
+    statements = endpoint_role(default_templates, "staging", "churn-async")
+    topic = arn(f"sns:<AWS::Region>:<AWS::AccountId>:{naming.gateway_completion_topic_name(P)}")
+    assert not allows(statements, "sns:Publish", topic)
+
+
+def test_given_accounts_then_the_prod_hosting_stack_routes_to_the_prod_accounts_gateway(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    account = ACCOUNTS["prod"]
+    endpoint = naming.endpoint_name(P, "churn-async", "prod")
+    specs = published_specs(multi_account_templates, "prod")
+    output = specs[endpoint]["async_inference_config"]["OutputConfig"]
+    bucket = naming.gateway_output_bucket_name(P, account, "eu-west-1")
+    assert output["S3OutputPath"] == f"s3://{bucket}/async/{endpoint}/output"
+    topic = arn(f"sns:eu-west-1:{account}:{naming.gateway_completion_topic_name(P)}")
+    assert output["NotificationConfig"] == {"SuccessTopic": topic, "ErrorTopic": topic}
+    # Only the endpoint a gateway service names: churn-realtime (real-time) has no async config at all.
+    assert specs[naming.endpoint_name(P, "churn-realtime", "prod")]["async_inference_config"] is None
