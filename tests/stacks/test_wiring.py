@@ -380,3 +380,95 @@ def test_given_accounts_then_the_prod_hosting_stack_routes_to_the_prod_accounts_
     assert output["NotificationConfig"] == {"SuccessTopic": topic, "ErrorTopic": topic}
     # Only the endpoint a gateway service names: churn-realtime (real-time) has no async config at all.
     assert specs[naming.endpoint_name(P, "churn-realtime", "prod")]["async_inference_config"] is None
+
+
+# --- the deploy pipeline reads the spec parameters the hosting stacks write -----------------------
+
+
+def test_the_endpoint_step_reads_the_spec_parameter_each_hosting_stage_publishes(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    functions = resources_of_type(default_templates["mlplatform-deploy"], "AWS::Lambda::Function").values()
+    (template,) = [
+        f["Properties"]["Environment"]["Variables"]["SPEC_PARAMETER_TEMPLATE"]
+        for f in functions
+        if "SPEC_PARAMETER_TEMPLATE" in f["Properties"]["Environment"]["Variables"]
+    ]
+    for stage in naming.STAGES:
+        published = {
+            p["Properties"]["Name"]
+            for name, t in default_templates.items()
+            if is_hosting(name, stage)
+            for p in resources_of_type(t, "AWS::SSM::Parameter").values()
+        }
+        # The step's `endpoint` is the `endpoints` entry's name (deploy.groups[].endpoints).
+        assert template.format(endpoint="churn-async", stage=stage) in published
+
+
+# --- the tuning register step registers through the pipeline-step role ----------------------------
+
+TUNING_REGISTRY_CALLS = {
+    # boto3 method of the registry session -> (IAM action, resource, request context)
+    "upload_fileobj": "s3:PutObject",
+    "put_object": "s3:PutObject",
+    "create_model_package": "sagemaker:CreateModelPackage",
+}
+
+
+def registry_session_calls() -> set[str]:
+    """The boto3 methods tuning_register calls with the registry session (clients named registry_*)."""
+    import ast
+
+    tree = ast.parse((handler_dir("tuning_register") / "index.py").read_text())
+    return {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id.startswith("registry_")
+    }
+
+
+def test_the_pipeline_step_role_trusts_the_register_role_and_allows_what_it_registers_with(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    account, region = "<AWS::AccountId>", "<AWS::Region>"
+    assert registry_session_calls() == set(TUNING_REGISTRY_CALLS)
+    step_name, register_name = naming.pipeline_step_role_name(P), naming.tuning_register_role_name(P)
+    step_arn = naming.role_arn("<AWS::Partition>", account, step_name)
+    register = role_statements(default_templates["mlplatform-tuning"], register_name)
+    assert allows(register, "sts:AssumeRole", step_arn)
+
+    workload = default_templates["mlplatform-workload-access"]
+    step_id = roles_by_name(workload)[step_name]
+    trust = as_list(resources_of_type(workload, "AWS::IAM::Role")[step_id]["Properties"]["AssumeRolePolicyDocument"])
+    trusted = [
+        text(p)
+        for document in trust
+        for s in as_list(document["Statement"])
+        for p in as_list(s["Principal"].get("AWS", []))
+    ]
+    assert trusted == [naming.role_arn("<AWS::Partition>", account, register_name)]
+
+    step = identity_statements(workload, step_id)
+    bucket = naming.model_artifacts_bucket_name(P, account, region)
+    job = "churn-hpo-20260101"
+    via_s3 = {
+        "kms:ViaService": f"s3.{region}.<AWS::URLSuffix>",
+        "kms:ResourceAliases": [naming.model_artifacts_key_alias(P)],
+    }
+    key = arn(f"kms:{region}:{account}:key/0a1b2c3d")
+    group = arn(f"sagemaker:{region}:{account}:model-package-group/churn")
+    pending = {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
+    for method, action in TUNING_REGISTRY_CALLS.items():
+        if action == "s3:PutObject":
+            for name in ("model.tar.gz", "metrics.json"):
+                assert allows(step, action, arn(f"s3:::{bucket}/churn/{job}/{name}")), method
+        else:
+            assert allows(step, action, group, pending), method
+            assert not allows(step, action, group, {"sagemaker:ModelApprovalStatus": "Approved"}), method
+    # Multipart upload of the model and the registry bucket's key, through S3 only.
+    assert allows(step, "s3:AbortMultipartUpload", arn(f"s3:::{bucket}/churn/{job}/model.tar.gz"))
+    assert allows(step, "kms:GenerateDataKey", key, via_s3)
+    assert allows(step, "kms:Decrypt", key, via_s3)
