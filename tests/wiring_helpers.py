@@ -96,9 +96,17 @@ def module_calls(path: Path, clients: Mapping[str, str]) -> Iterator[tuple[str, 
     parameter named in `clients` (parameter name -> service). Any other client argument fails the test,
     so that a new way of making calls cannot slip past it.
     """
+    for _, service, operation, line in function_calls(path, clients):
+        yield service, operation, line
+
+
+def function_calls(path: Path, clients: Mapping[str, str]) -> Iterator[tuple[str, str, str, int]]:
+    """(function, service, operation, line): `module_calls` with the module-level function making each call."""
     tree = ast.parse(path.read_text(), filename=str(path))
     # A wrapper's own body passes its operation on: its callers name the operations.
-    for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name not in CALLERS]:
+    for function in tree.body:
+        if not isinstance(function, ast.FunctionDef) or function.name in CALLERS:
+            continue
         locals_: dict[str, str] = {}
         for node in ast.walk(function):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -119,7 +127,54 @@ def module_calls(path: Path, clients: Mapping[str, str]) -> Iterator[tuple[str, 
                     f"{path.name}:{node.lineno}: cannot tell the AWS service of {ast.unparse(node.args[0])!r} "
                     f"in {ast.unparse(node)[:80]}; teach module_calls about it"
                 )
-            yield service, operation.value, node.lineno
+            yield function.name, service, operation.value, node.lineno
+
+
+def reachable_functions(package: Path, module: str, function: str = "handler") -> set[tuple[str, str]]:
+    """(module, function) pairs reachable from `module.function` through the package's module-level functions.
+
+    Follows plain calls and references (`f`, `mod.f`, names imported with `from <package> import mod` or
+    `from <package>.mod import f`): an over-approximation of what one handler may run.
+    """
+    trees = {p.stem: ast.parse(p.read_text()) for p in package.glob("*.py")}
+    functions = {
+        (name, node.name): node
+        for name, tree in trees.items()
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+    imports: dict[str, dict[str, tuple[str, str | None]]] = {}
+    for name, tree in trees.items():
+        table: dict[str, tuple[str, str | None]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == package.name:
+                parts = node.module.split(".")
+                for alias in node.names:
+                    if len(parts) == 1:
+                        table[alias.asname or alias.name] = (alias.name, None)
+                    else:
+                        table[alias.asname or alias.name] = (parts[1], alias.name)
+        imports[name] = table
+    seen: set[tuple[str, str]] = set()
+    todo = [(module, function)]
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in functions:
+            continue
+        seen.add(current)
+        mod = current[0]
+        for node in ast.walk(functions[current]):
+            if isinstance(node, ast.Name):
+                if (mod, node.id) in functions:
+                    todo.append((mod, node.id))
+                elif node.id in imports[mod] and imports[mod][node.id][1] is not None:
+                    target_module, target = imports[mod][node.id]
+                    todo.append((target_module, str(target)))
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                imported = imports[mod].get(node.value.id)
+                if imported is not None and imported[1] is None:
+                    todo.append((imported[0], node.attr))
+    return seen
 
 
 def _service_of(node: ast.expr, names: Mapping[str, str]) -> str | None:

@@ -17,7 +17,15 @@ from sagemaker_platform import naming
 from sagemaker_platform.assets import handler_dir
 from tests.registry_helpers import text
 from tests.support import ACCOUNTS, resources_of_type
-from tests.wiring_helpers import allows, as_list, iam_action, module_calls, principal_allowed
+from tests.wiring_helpers import (
+    allows,
+    as_list,
+    function_calls,
+    iam_action,
+    module_calls,
+    principal_allowed,
+    reachable_functions,
+)
 
 P = "mlplatform"
 SANDBOX = {"account": "<AWS::AccountId>", "region": "<AWS::Region>", "registry": "<AWS::AccountId>"}
@@ -472,3 +480,69 @@ def test_the_pipeline_step_role_trusts_the_register_role_and_allows_what_it_regi
     assert allows(step, "s3:AbortMultipartUpload", arn(f"s3:::{bucket}/churn/{job}/model.tar.gz"))
     assert allows(step, "kms:GenerateDataKey", key, via_s3)
     assert allows(step, "kms:Decrypt", key, via_s3)
+
+
+# --- the tooling-account functions of the deploy pipeline allow the calls they make ----------------
+
+# A handler module's calls that its function makes only under another DEPLOY_TARGET (start.py dispatches).
+TARGET_ONLY_MODULES = {"state-machine": {"triggers"}, "gitlab": set(), "mwaa": set()}
+
+
+def tooling_calls(handler: str, target: str | None) -> set[str]:
+    """IAM actions of the calls reachable from `deployer.<handler>.handler`, made with the function's own role.
+
+    endpoint.py's calls are the deploy role's (the test above); its `aws.assume_role` is the function's.
+    """
+    reachable = reachable_functions(DEPLOYER, handler)
+    skipped = {"endpoint"} | (TARGET_ONLY_MODULES.get(target or "", set()))
+    actions = set()
+    for module in {m for m, _ in reachable} - skipped:
+        for function, service, operation, _ in function_calls(DEPLOYER / f"{module}.py", {"api": "dynamodb"}):
+            if (module, function) in reachable:
+                actions.add(iam_action(service, operation))
+    return actions
+
+
+def test_every_deploy_pipeline_function_role_allows_the_calls_its_handler_makes(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    template = default_templates["mlplatform-deploy"]
+    checked = {}
+    for function in resources_of_type(template, "AWS::Lambda::Function").values():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        if "DEPLOY_HANDLER" not in variables:
+            continue
+        role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        statements = identity_statements(template, role_id)
+        needed = tooling_calls(variables["DEPLOY_HANDLER"], variables.get("DEPLOY_TARGET"))
+        refused = sorted(
+            a for a in needed if not any(allows([s], a, text(r)) for s in statements for r in as_list(s["Resource"]))
+        )
+        checked[variables["DEPLOY_HANDLER"]] = refused
+    assert set(checked) >= {"start", "reject", "endpoint", "approval", "record"}
+    assert checked == {handler: [] for handler in checked}
+
+
+def test_the_endpoint_step_reaches_the_deploy_roles_only_through_the_pipeline_role(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    template = default_templates["mlplatform-deploy"]
+    (function,) = [
+        f["Properties"]
+        for f in resources_of_type(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("Environment", {}).get("Variables", {}).get("DEPLOY_HANDLER") == "endpoint"
+    ]
+    pipeline = naming.role_arn("<AWS::Partition>", "<AWS::AccountId>", naming.deploy_pipeline_role_name(P))
+    deploy = naming.role_arn("<AWS::Partition>", "<AWS::AccountId>", naming.deploy_role_name(P))
+    own = identity_statements(template, function["Role"]["Fn::GetAtt"][0])
+    assert tooling_calls("endpoint", None) == {"sts:AssumeRole"}
+    pipeline_id = roles_by_name(template)[naming.deploy_pipeline_role_name(P)]
+    assert [text(r) for s in own if "sts:AssumeRole" in as_list(s["Action"]) for r in as_list(s["Resource"])] == [
+        f"<{pipeline_id}.Arn>"
+    ]
+    assert allows(identity_statements(template, pipeline_id), "sts:AssumeRole", deploy)
+    # The deploy role trusts exactly that pipeline role.
+    workload = default_templates["mlplatform-workload-access"]
+    deploy_role = resources_of_type(workload, "AWS::IAM::Role")[roles_by_name(workload)[naming.deploy_role_name(P)]]
+    trust = as_list(deploy_role["Properties"]["AssumeRolePolicyDocument"]["Statement"])
+    assert [text(p) for s in trust for p in as_list(s["Principal"]["AWS"])] == [pipeline]
