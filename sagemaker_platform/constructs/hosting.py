@@ -2006,11 +2006,15 @@ def acknowledge_wildcards(role: PlatformRole) -> None:
             for resource in map(flatten_cfn_reference, resources):
                 if "*" not in resource:
                     continue
-                reason = (
-                    f"{', '.join(actions)} support no resource-level permissions"
-                    if resource == "*"
-                    else f"{', '.join(actions)} on the objects under this one prefix only"
-                )
+                if resource == "*":
+                    reason = f"{', '.join(actions)} support no resource-level permissions"
+                elif ":kms:" in resource and resource.endswith(":key/*"):
+                    reason = (
+                        f"{', '.join(actions)} on the key another stack or account owns, named by its alias only "
+                        "(kms:ResourceAliases condition) and used through a named service (kms:ViaService)"
+                    )
+                else:
+                    reason = f"{', '.join(actions)} on the objects under this one prefix only"
                 key = f"AwsSolutions-IAM5[Resource::{resource}]"
                 reasons[key] = f"{reasons[key]}; {reason}" if key in reasons else reason
     if reasons:

@@ -79,7 +79,7 @@ class HostingStack(cdk.Stack):
         for index, entries in sorted(groups.items()):
             group = cdk.NestedStack(self, f"Endpoints{index:02d}", description=f"{config.name} endpoints ({stage})")
             for entry in entries:
-                model, settings = endpoint_props(entry)
+                model, settings = endpoint_props(entry, registry_artifacts(config))
                 self.endpoints[entry.name] = Endpoint(
                     group,
                     entry.name,
@@ -103,10 +103,30 @@ def gateway_served_endpoints(config: PlatformConfig, stage: naming.Stage) -> fro
     return frozenset(service.endpoint for service in config.gateway.services if service.kind == "async")
 
 
-def endpoint_props(entry: EndpointConfig) -> tuple[ModelSource, EndpointSettings]:
-    """The construct props of one `endpoints` entry."""
+def registry_artifacts(config: PlatformConfig) -> RegistryArtifacts | None:
+    """The platform registry's artifacts bucket and key (by their deterministic names), if it has a registry."""
+    if config.registry is None:
+        return None
+    account = cdk.Aws.ACCOUNT_ID if config.accounts is None else config.accounts.registry
+    region = cdk.Aws.REGION if config.accounts is None else config.region
+    return RegistryArtifacts(
+        naming.model_artifacts_bucket_name(config.name, account, region),
+        key_alias=naming.model_artifacts_key_alias(config.name),
+        key_account=account,
+        key_region=region,
+    )
+
+
+def endpoint_props(
+    entry: EndpointConfig, default_artifacts: RegistryArtifacts | None = None
+) -> tuple[ModelSource, EndpointSettings]:
+    """The construct props of one `endpoints` entry.
+
+    `default_artifacts`: where a registry model's data is when the entry names no `model_artifacts_bucket`
+    (the platform's registry: `registry_artifacts`).
+    """
     artifacts = (
-        None
+        default_artifacts
         if entry.model_artifacts_bucket is None
         else RegistryArtifacts(entry.model_artifacts_bucket, entry.model_artifacts_key_arn)
     )

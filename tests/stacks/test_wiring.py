@@ -515,6 +515,7 @@ def test_every_deploy_pipeline_function_role_allows_the_calls_its_handler_makes(
         role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
         statements = identity_statements(template, role_id)
         needed = tooling_calls(variables["DEPLOY_HANDLER"], variables.get("DEPLOY_TARGET"))
+        assert needed, variables["DEPLOY_HANDLER"]  # every handler calls AWS: an empty set means a blind extraction
         refused = sorted(
             a for a in needed if not any(allows([s], a, text(r)) for s in statements for r in as_list(s["Resource"]))
         )
@@ -546,3 +547,24 @@ def test_the_endpoint_step_reaches_the_deploy_roles_only_through_the_pipeline_ro
     deploy_role = resources_of_type(workload, "AWS::IAM::Role")[roles_by_name(workload)[naming.deploy_role_name(P)]]
     trust = as_list(deploy_role["Properties"]["AssumeRolePolicyDocument"]["Statement"])
     assert [text(p) for s in trust for p in as_list(s["Principal"]["AWS"])] == [pipeline]
+
+
+# --- endpoints fed by the registry read its artifacts (identity side; the registry's side is above) ------
+
+
+@pytest.mark.parametrize("stage", naming.STAGES)
+def test_given_accounts_then_registry_fed_endpoint_roles_may_read_and_decrypt_the_registry_artifacts(
+    multi_account_templates: dict[str, dict[str, Any]], stage: str
+) -> None:
+    registry, region = ACCOUNTS["registry"], "eu-west-1"
+    bucket = naming.model_artifacts_bucket_name(P, registry, region)
+    key = arn(f"kms:{region}:{registry}:key/0a1b2c3d")
+    via_s3 = {
+        "kms:ViaService": f"s3.{region}.<AWS::URLSuffix>",
+        "kms:ResourceAliases": [naming.model_artifacts_key_alias(P)],
+    }
+    for endpoint in ("churn-async", "churn-realtime"):
+        statements = endpoint_role(multi_account_templates, stage, endpoint)
+        assert allows(statements, "s3:GetObject", arn(f"s3:::{bucket}/churn/churn-hpo-1/model.tar.gz")), endpoint
+        assert allows(statements, "kms:Decrypt", key, via_s3), endpoint
+        assert not allows(statements, "kms:Decrypt", key, {**via_s3, "kms:ResourceAliases": ["alias/other"]})
