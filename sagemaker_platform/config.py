@@ -460,6 +460,8 @@ class TuningLauncherConfig(StrictModel):
         problem = tuning_spec.image_problem(self.image)
         if problem is not None:
             raise field_problem("image", self.image, problem)
+        # Returned: an "after" validator that returns None turns the whole section into None.
+        return self
 
 
 # --- delivery: CDK Pipelines ---------------------------------------------------------------

@@ -55,3 +55,9 @@ def test_given_tuning_and_a_registry_that_dev_may_not_register_in_then_the_confi
     raw["tuning"] = []
     raw.pop("tuning_launcher", None)
     assert parse_config(raw).registry is not None
+
+
+def test_given_the_default_config_then_the_tuning_launcher_section_survives_validation() -> None:
+    config = parse_config(default_config_raw())
+    assert config.tuning_launcher is not None
+    assert config.tuning_launcher.instance_type == "ml.m5.large"
