@@ -18,8 +18,22 @@ SERVICES = [
 ]
 
 
+# The `endpoints` entries SERVICES name (a gateway service must name one, of a fitting mode).
+ENDPOINTS = [
+    {"name": "features-rt", "mode": "realtime", "model_package_group": "features", "instance_type": "ml.g5.xlarge"},
+    {
+        "name": "churn-async",
+        "mode": "async",
+        "model_package_group": "churn",
+        "instance_type": "ml.g5.xlarge",
+        "min_instances": 0,
+        "max_instances": 2,
+    },
+]
+
+
 def gateway(**section: Any) -> dict[str, Any]:
-    return {"gateway": {"services": SERVICES, **section}}
+    return {"endpoints": ENDPOINTS, "gateway": {"services": SERVICES, **section}}
 
 
 def step(name: str, service: str, **inputs: str) -> dict[str, Any]:
