@@ -926,7 +926,8 @@ class PlatformConfig(StrictModel):
                 raise field_problem(
                     f"{where}.model_package_group",
                     group.model_package_group,
-                    f"not a registry model package group; known: {', '.join(sorted(self.registry.model_package_groups))}",
+                    "not a registry model package group; known: "
+                    + ", ".join(sorted(self.registry.model_package_groups)),
                 )
         return self
 

@@ -28,7 +28,12 @@ def test_given_the_default_cdk_json_then_deploy_is_on_at_sandbox_scale() -> None
 
 
 def test_given_a_minimal_deploy_section_then_the_defaults_apply() -> None:
-    deploy = parse_config({"deploy": {"groups": [GROUP]}}).deploy
+    # Each deployed endpoint must be an `endpoints` entry fed by the group (the merged cross-check).
+    endpoints = [
+        {"name": name, "model_package_group": GROUP["model_package_group"], "instance_type": "ml.g5.xlarge"}
+        for name in GROUP["endpoints"]
+    ]
+    deploy = parse_config({"endpoints": endpoints, "deploy": {"groups": [GROUP]}}).deploy
     assert deploy is not None
     assert (deploy.approval_timeout_hours, deploy.poll_interval_seconds, deploy.deploy_timeout_minutes) == (72, 30, 90)
     assert deploy.groups[0].rollback_on_reject is True and deploy.groups[0].smoke_test is None
