@@ -460,6 +460,7 @@ class TuningLauncherConfig(StrictModel):
         problem = tuning_spec.image_problem(self.image)
         if problem is not None:
             raise field_problem("image", self.image, problem)
+        # Returned: an "after" validator that returns None turns the whole section into None.
         return self
 
 
@@ -866,6 +867,40 @@ class PlatformConfig(StrictModel):
             check_gateway_endpoints(self.gateway, {endpoint.name for endpoint in self.endpoints})
         return self
 
+    # --- wiring between capabilities ---
+
+    @model_validator(mode="after")
+    def _gateway_services_fit_their_endpoints(self) -> PlatformConfig:
+        # An async service needs an async endpoint (its results reach the gateway's bucket and topic); a
+        # real-time service calls InvokeEndpoint with no TargetModel: a real-time or serverless endpoint.
+        if self.gateway is None:
+            return self
+        modes = {entry.name: entry.mode for entry in self.endpoints}
+        allowed = {"async": ("async",), "realtime": ("realtime", "serverless")}
+        for index, service in enumerate(self.gateway.services):
+            mode = modes.get(service.endpoint)
+            if mode is not None and mode not in allowed[service.kind]:
+                raise field_problem(
+                    f"gateway.services[{index}].kind",
+                    service.kind,
+                    f"endpoint {service.endpoint!r} has mode {mode!r}; a {service.kind} service needs an endpoint "
+                    f"of mode {' or '.join(allowed[service.kind])}",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _tuning_can_register(self) -> PlatformConfig:
+        # The tuning pipeline (dev account) registers its best model through the dev pipeline-step role.
+        tunes = bool(self.tuning) or self.tuning_launcher is not None
+        if tunes and self.registry is not None and "dev" not in self.registry.register_from:
+            raise field_problem(
+                "registry.register_from",
+                list(self.registry.register_from),
+                "must include dev when `tuning` is set: the tuning pipeline registers its best model from the "
+                "dev account",
+            )
+        return self
+
     @model_validator(mode="after")
     def _deploy_targets_exist(self) -> PlatformConfig:
         # Each deployed group must be a registry group, and each of its endpoints an `endpoints` entry fed by it.
@@ -891,7 +926,8 @@ class PlatformConfig(StrictModel):
                 raise field_problem(
                     f"{where}.model_package_group",
                     group.model_package_group,
-                    f"not a registry model package group; known: {', '.join(sorted(self.registry.model_package_groups))}",
+                    "not a registry model package group; known: "
+                    + ", ".join(sorted(self.registry.model_package_groups)),
                 )
         return self
 

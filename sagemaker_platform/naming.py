@@ -31,9 +31,13 @@ def deploy_role_name(platform: str) -> str:
     return f"{platform}-deploy"
 
 
-def endpoint_role_name(platform: str, endpoint: str) -> str:
-    """Execution role of one hosted endpoint's models (IAM role names are limited to 64 characters)."""
-    return f"{platform}-endpoint-{endpoint}"[:64]
+def endpoint_role_name(platform: str, endpoint: str, stage: Stage) -> str:
+    """Execution role of one hosted endpoint's models in one stage (IAM role names are limited to 64 characters).
+
+    The stage is part of the name so staging and prod can share one account in the sandbox. The hosting
+    stack creates it; the registry (artifacts, packages) and the gateway (output bucket, topic) grant it.
+    """
+    return f"{platform}-endpoint-{endpoint}-{stage}"[:64]
 
 
 def endpoint_role_name_prefix(platform: str) -> str:
@@ -75,6 +79,8 @@ def model_events_forwarder_role_name(platform: str) -> str:
 def model_approvals_rule_name(platform: str) -> str:
     """Registry-account EventBridge rule that forwards approved model package versions to the tooling bus."""
     return f"{platform}-model-approvals"
+
+
 def deploy_state_machine_name(platform: str) -> str:
     """Step Functions state machine of the deploy pipeline (tooling account)."""
     return f"{platform}-deploy"
@@ -107,6 +113,14 @@ def endpoint_name(platform: str, endpoint: str, stage: Stage) -> str:
 def deployment_spec_parameter_name(platform: str, endpoint: str, stage: Stage) -> str:
     """SSM parameter where the hosting stack publishes an endpoint's deployment spec for the deploy pipeline."""
     return f"/{platform}/{stage}/endpoints/{endpoint}/deployment-spec"
+
+
+def hosting_key_alias(platform: str, stage: Stage) -> str:
+    """Alias of a stage's hosting KMS key (endpoint volumes: the spec's `kms_key_arn`).
+
+    The deploy role's `kms:CreateGrant`/`kms:DescribeKey` grant is scoped by it (`kms:ResourceAliases`).
+    """
+    return f"alias/{platform}-hosting-{stage}"
 
 
 def deployment_spec_parameter_prefix(platform: str) -> str:
@@ -146,6 +160,22 @@ def gateway_output_bucket_name(platform: str, account: str, region: str) -> str:
     `AsyncInferenceConfig.OutputConfig.S3OutputPath`); the bucket policy lets `<name>-endpoint-*` roles do it.
     """
     return f"{platform}-gateway-output-{account}-{region}"
+
+
+def gateway_input_bucket_name(platform: str, account: str, region: str) -> str:
+    """Bucket where the inference gateway keeps request payloads (at most 63 characters: 20 + 15 + 12 + 1 + 14).
+
+    Async endpoints served by the gateway read their requests (`InputLocation`) from ``s3://<this>/inputs/``.
+    """
+    return f"{platform}-gateway-input-{account}-{region}"
+
+
+def gateway_key_alias(platform: str) -> str:
+    """Alias of the inference gateway's KMS key (its buckets and completion topic).
+
+    Async endpoints served by the gateway encrypt their outputs with it; their roles' grants are scoped by it.
+    """
+    return f"alias/{platform}-gateway"
 
 
 def gateway_completion_topic_name(platform: str) -> str:

@@ -13,8 +13,6 @@ from sagemaker_platform.errors import ConfigError
 from tests.support import default_config_raw
 
 GROUP = {"model_package_group": "churn", "endpoints": ["churn-async"]}
-# The `endpoints` entry the group deploys to (deploy targets must be endpoints fed by the group).
-ENDPOINTS = [{"name": "churn-async", "mode": "async", "model_package_group": "churn", "instance_type": "ml.g5.xlarge"}]
 
 
 def problems_of(deploy: dict[str, Any]) -> list[str]:
@@ -30,7 +28,12 @@ def test_given_the_default_cdk_json_then_deploy_is_on_at_sandbox_scale() -> None
 
 
 def test_given_a_minimal_deploy_section_then_the_defaults_apply() -> None:
-    deploy = parse_config({"endpoints": ENDPOINTS, "deploy": {"groups": [GROUP]}}).deploy
+    # Each deployed endpoint must be an `endpoints` entry fed by the group (the merged cross-check).
+    endpoints = [
+        {"name": name, "model_package_group": GROUP["model_package_group"], "instance_type": "ml.g5.xlarge"}
+        for name in GROUP["endpoints"]
+    ]
+    deploy = parse_config({"endpoints": endpoints, "deploy": {"groups": [GROUP]}}).deploy
     assert deploy is not None
     assert (deploy.approval_timeout_hours, deploy.poll_interval_seconds, deploy.deploy_timeout_minutes) == (72, 30, 90)
     assert deploy.groups[0].rollback_on_reject is True and deploy.groups[0].smoke_test is None

@@ -18,10 +18,17 @@ SERVICES = [
 ]
 
 
-# The `endpoints` entries the services name (gateway services must name existing endpoints).
+# The `endpoints` entries SERVICES name (a gateway service must name one, of a fitting mode).
 ENDPOINTS = [
-    {"name": "features-rt", "mode": "realtime", "model_package_group": "features", "instance_type": "ml.m5.large"},
-    {"name": "churn-async", "mode": "async", "model_package_group": "churn", "instance_type": "ml.g5.xlarge"},
+    {"name": "features-rt", "mode": "realtime", "model_package_group": "features", "instance_type": "ml.g5.xlarge"},
+    {
+        "name": "churn-async",
+        "mode": "async",
+        "model_package_group": "churn",
+        "instance_type": "ml.g5.xlarge",
+        "min_instances": 0,
+        "max_instances": 2,
+    },
 ]
 
 

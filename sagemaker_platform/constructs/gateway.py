@@ -67,6 +67,7 @@ CLIENT_ACTIONS = ["execute-api:Invoke"]
 ENDPOINT_ROLE_INPUT_ACTIONS = ["s3:GetObject"]
 ENDPOINT_ROLE_OUTPUT_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload"]
 ENDPOINT_ROLE_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"]
+ENDPOINT_ROLE_TOPIC_ACTIONS = ["sns:Publish"]
 API_LOGS_ACTIONS = [
     "logs:CreateLogGroup",
     "logs:CreateLogStream",
@@ -173,6 +174,8 @@ class InferenceGateway(Construct):
             )
             grant_logs_encrypt(key)
         self.key = key
+        # Async endpoints served by the gateway (another stack) encrypt their outputs with this key by its alias.
+        self.key_alias = kms.Alias(self, "KeyAlias", alias_name=naming.gateway_key_alias(platform_name), target_key=key)
         self.alarm_topic = alarm_topic if alarm_topic is not None else self._render_alarm_topic()
 
         # --- stores ------------------------------------------------------------------------
@@ -200,7 +203,13 @@ class InferenceGateway(Construct):
             },
         )
         self.access_logs_bucket = self._render_access_logs_bucket()
-        self.input_bucket = self._render_data_bucket("Inputs", INPUT_PREFIX, retention, name=None)
+        # Deterministic names: the hosting stack grants its async endpoints' roles on them without exports.
+        self.input_bucket = self._render_data_bucket(
+            "Inputs",
+            INPUT_PREFIX,
+            retention,
+            name=naming.gateway_input_bucket_name(platform_name, stack.account, stack.region),
+        )
         self.output_bucket = self._render_data_bucket(
             "Outputs",
             OUTPUT_PREFIX,
@@ -225,6 +234,16 @@ class InferenceGateway(Construct):
             master_key=key,
             enforce_ssl=True,
             display_name=f"{platform_name} prediction completions",
+        )
+        # SageMaker publishes async completions (SuccessTopic, ErrorTopic) with the endpoints' execution roles.
+        self.completion_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="EndpointRolesPublishCompletions",
+                principals=[iam.AccountRootPrincipal()],
+                actions=ENDPOINT_ROLE_TOPIC_ACTIONS,
+                resources=[self.completion_topic.topic_arn],
+                conditions=self._endpoint_role_condition(),
+            )
         )
         self.completion_topic.add_subscription(
             subscriptions.SqsSubscription(

@@ -37,6 +37,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from sagemaker_platform import naming
 from sagemaker_platform.compliance import acknowledge, skip_checkov
 from sagemaker_platform.constructs.hosting_catalog import (
     ContainerImage,
@@ -251,6 +252,36 @@ class AsyncOutput:
     kms_key_arn: str
     success_topic_arn: str
     error_topic_arn: str
+
+
+@dataclass(frozen=True)
+class GatewayRouting:
+    """Where an async endpoint served by the inference gateway reads requests and reports results.
+
+    Built from the gateway's deterministic names (`naming`), so the hosting stack needs no reference to the
+    gateway's stack (which must be deployed first: its bucket, key alias and topic must exist).
+
+    :param input_bucket_name: the gateway's input bucket (requests under ``inputs/``).
+    :param output_bucket_name: the gateway's output bucket (results under ``async/<endpoint>/``).
+    :param key_alias: alias of the gateway's KMS key (``alias/...``), which encrypts those buckets and the topic.
+    :param completion_topic_name: the gateway's completion topic: SuccessTopic and ErrorTopic.
+    """
+
+    input_bucket_name: str
+    output_bucket_name: str
+    key_alias: str
+    completion_topic_name: str
+
+    @staticmethod
+    def for_platform(scope: Construct, platform_name: str) -> GatewayRouting:
+        """The routing of `platform_name`'s gateway in `scope`'s account and region."""
+        stack = cdk.Stack.of(scope)
+        return GatewayRouting(
+            input_bucket_name=naming.gateway_input_bucket_name(platform_name, stack.account, stack.region),
+            output_bucket_name=naming.gateway_output_bucket_name(platform_name, stack.account, stack.region),
+            key_alias=naming.gateway_key_alias(platform_name),
+            completion_topic_name=naming.gateway_completion_topic_name(platform_name),
+        )
 
 
 # --- pure rendering: the one source of truth ---------------------------------------------------
@@ -836,6 +867,8 @@ class HostingShared(Construct):
         in other (nested) stacks use this bucket: their grants are then built from the name, with no
         cross-stack reference.
     :param removal_policy: of the key and buckets. Default: RETAIN.
+    :param key_alias: an alias for the key (``alias/...``). Default: none. Give the deterministic one
+        (`naming.hosting_key_alias`) when other accounts' or stacks' grants name the key by alias.
     """
 
     def __init__(
@@ -845,6 +878,7 @@ class HostingShared(Construct):
         *,
         bucket_name: str | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        key_alias: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.key = kms.Key(
@@ -854,6 +888,9 @@ class HostingShared(Construct):
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
+        self.key_alias: kms.Alias | None = None
+        if key_alias is not None:
+            self.key_alias = kms.Alias(self, "KeyAlias", alias_name=key_alias, target_key=self.key)
         # CloudWatch alarms publish to the KMS-encrypted alarm topic.
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -961,6 +998,9 @@ class Endpoint(Construct):
         instance types with local NVMe storage, where the API refuses one (refused here if given).
     :param deployment_spec_parameter_name: publish the deployment spec in this SSM String parameter.
         Default: not published.
+    :param gateway: async endpoints only: served by the inference gateway, so results go to the gateway's
+        output bucket (``async/<endpoint_name>/``) and completions to its topic, encrypted with its key, and
+        the role may read the gateway's inputs. Default: the shared bucket and the endpoint's own topics.
     """
 
     def __init__(
@@ -975,12 +1015,15 @@ class Endpoint(Construct):
         role_name: str | None = None,
         volume_key: kms.IKey | None = None,
         deployment_spec_parameter_name: str | None = None,
+        gateway: GatewayRouting | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.settings = settings if settings is not None else EndpointSettings()
         problems = ProblemCollector(f"Endpoint {endpoint_name}")
         for problem in endpoint_problems(endpoint_name, self.settings, model, volume_key_given=volume_key is not None):
             problems.add(problem)
+        if gateway is not None and self.settings.mode != "async":
+            problems.add(f"gateway routing given for mode={self.settings.mode!r}; allowed only for mode='async'")
         problems.raise_if_any()
 
         self.endpoint_name = endpoint_name
@@ -991,6 +1034,7 @@ class Endpoint(Construct):
             service="sagemaker", resource="endpoint", resource_name=endpoint_name.lower()
         )
         self._s3_prefix = f"async/{endpoint_name}"
+        self.gateway = gateway
         has_nvme = any(v.spec is not None and v.spec.has_local_nvme for v in self.settings.variants)
         serverless = self.settings.mode == "serverless"
         self.volume_key: kms.IKey | None = (
@@ -1009,7 +1053,9 @@ class Endpoint(Construct):
 
         self.success_topic: sns.Topic | None = None
         self.error_topic: sns.Topic | None = None
-        async_output = self._async_output() if self.settings.mode == "async" else None
+        async_output = None
+        if self.settings.mode == "async":
+            async_output = self._async_output() if gateway is None else self._gateway_output(gateway)
         capture_destination = f"s3://{self.shared.bucket_name}/data-capture/{endpoint_name}"
         if self.settings.data_capture is not None:
             self._grant_bucket_write(f"data-capture/{endpoint_name}/*")
@@ -1109,10 +1155,7 @@ class Endpoint(Construct):
             iam.Grant.add_to_principal(
                 grantee=grantee,
                 actions=["s3:GetObject"],
-                resource_arns=[
-                    self.shared.object_arn(self, f"{self._s3_prefix}/output/*"),
-                    self.shared.object_arn(self, f"{self._s3_prefix}/failure/*"),
-                ],
+                resource_arns=self._result_object_arns(),
             )
         )
         return grant.combine(
@@ -1196,6 +1239,15 @@ class Endpoint(Construct):
 
     # --- private ------------------------------------------------------------------------------
 
+    def _result_object_arns(self) -> list[str]:
+        if self.gateway is None:
+            return [self.shared.object_arn(self, f"{self._s3_prefix}/{kind}/*") for kind in ("output", "failure")]
+        partition = cdk.Stack.of(self).partition
+        return [
+            f"arn:{partition}:s3:::{self.gateway.output_bucket_name}/{self._s3_prefix}/{kind}/*"
+            for kind in ("output", "failure")
+        ]
+
     def _grant_bucket_write(self, pattern: str) -> None:
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.shared.object_arn(self, pattern)])
@@ -1232,6 +1284,62 @@ class Endpoint(Construct):
             kms_key_arn=key.key_arn,
             success_topic_arn=self.success_topic.topic_arn,
             error_topic_arn=self.error_topic.topic_arn,
+        )
+
+    def _gateway_output(self, gateway: GatewayRouting) -> AsyncOutput:
+        """Results to the gateway's bucket and topic; requests from the gateway's (or the shared) input prefix."""
+        stack = cdk.Stack.of(self)
+        partition = stack.partition
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadRequests",
+                actions=["s3:GetObject"],
+                resources=[
+                    self.shared.object_arn(self, f"{self.input_prefix}*"),
+                    f"arn:{partition}:s3:::{gateway.input_bucket_name}/inputs/*",
+                ],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="WriteGatewayResults",
+                actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[f"arn:{partition}:s3:::{gateway.output_bucket_name}/{self._s3_prefix}/*"],
+            )
+        )
+        topic_arn = stack.format_arn(
+            service="sns", resource=gateway.completion_topic_name, arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(sid="PublishGatewayCompletions", actions=["sns:Publish"], resources=[topic_arn])
+        )
+        # Shared key: the shared input prefix. Gateway key (by alias): its inputs, the results, the topic.
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.shared.key.key_arn])
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="UseGatewayKey",
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                resources=[stack.format_arn(service="kms", resource="key", resource_name="*")],
+                conditions={
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": gateway.key_alias},
+                    "StringEquals": {
+                        "kms:ViaService": [
+                            f"s3.{stack.region}.{stack.url_suffix}",
+                            f"sns.{stack.region}.{stack.url_suffix}",
+                        ]
+                    },
+                },
+            )
+        )
+        output = f"s3://{gateway.output_bucket_name}/{self._s3_prefix}"
+        return AsyncOutput(
+            output_path=f"{output}/output",
+            failure_path=f"{output}/failure",
+            kms_key_arn=stack.format_arn(service="kms", resource=gateway.key_alias),
+            success_topic_arn=topic_arn,
+            error_topic_arn=topic_arn,
         )
 
     def _create_endpoint(self) -> None:
@@ -1898,11 +2006,15 @@ def acknowledge_wildcards(role: PlatformRole) -> None:
             for resource in map(flatten_cfn_reference, resources):
                 if "*" not in resource:
                     continue
-                reason = (
-                    f"{', '.join(actions)} support no resource-level permissions"
-                    if resource == "*"
-                    else f"{', '.join(actions)} on the objects under this one prefix only"
-                )
+                if resource == "*":
+                    reason = f"{', '.join(actions)} support no resource-level permissions"
+                elif ":kms:" in resource and resource.endswith(":key/*"):
+                    reason = (
+                        f"{', '.join(actions)} on the key another stack or account owns, named by its alias only "
+                        "(kms:ResourceAliases condition) and used through a named service (kms:ViaService)"
+                    )
+                else:
+                    reason = f"{', '.join(actions)} on the objects under this one prefix only"
                 key = f"AwsSolutions-IAM5[Resource::{resource}]"
                 reasons[key] = f"{reasons[key]}; {reason}" if key in reasons else reason
     if reasons:

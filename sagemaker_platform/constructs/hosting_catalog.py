@@ -482,19 +482,40 @@ _MODEL_PACKAGE_ARN = re.compile(
 
 @dataclass(frozen=True)
 class RegistryArtifacts:
-    """The central registry's artifacts bucket and key, which a model package's model data lives in."""
+    """The central registry's artifacts bucket and key, which a model package's model data lives in.
+
+    The key is named by ARN (`key_arn`) or, as the platform's registry does, by alias (`key_alias` with the
+    key's `key_account` and `key_region`): the grant then holds for the key carrying that alias, through S3.
+    """
 
     bucket_name: str
     key_arn: str | None = None
+    key_alias: str | None = None
+    key_account: str | None = None
+    key_region: str | None = None
 
     def grant_read(self, grantee: iam.IGrantable, scope: Construct) -> None:
-        partition = cdk.Stack.of(scope).partition
+        stack = cdk.Stack.of(scope)
+        partition = stack.partition
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:{partition}:s3:::{self.bucket_name}/*"])
         )
         if self.key_arn is not None:
             grantee.grant_principal.add_to_principal_policy(
                 iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key_arn])
+            )
+        elif self.key_alias is not None:
+            region = self.key_region if self.key_region is not None else stack.region
+            account = self.key_account if self.key_account is not None else stack.account
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"],
+                    resources=[f"arn:{partition}:kms:{region}:{account}:key/*"],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"s3.{region}.{stack.url_suffix}"},
+                        "ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias},
+                    },
+                )
             )
 
 

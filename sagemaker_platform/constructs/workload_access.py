@@ -17,6 +17,7 @@ The registry side of each grant (group, bucket and key policies) is `ModelRegist
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -72,6 +73,11 @@ SAGEMAKER_SCALABLE_DIMENSIONS = (
 )
 DEPLOY_ALARM_ACTIONS = ("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm")
 """Step-scaling alarms of the deployment spec, and the target-tracking alarms Application Auto Scaling makes."""
+DEPLOY_SMOKE_TEST_ACTIONS = ("sagemaker:InvokeEndpoint",)
+"""The pipeline's smoke test of a deployed staging endpoint (`<name>-*` endpoints only)."""
+DEPLOY_KEY_ACTIONS = ("kms:DescribeKey",)
+DEPLOY_KEY_GRANT_ACTIONS = ("kms:CreateGrant",)
+"""CreateEndpointConfig with a `KmsKeyId`: SageMaker describes the key and grants itself its use, as the caller."""
 DEPLOY_PARAMETER_ACTIONS = ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath")
 SAGEMAKER_AUTOSCALING_SLR = "sagemaker.application-autoscaling.amazonaws.com"
 JOB_LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents")
@@ -132,6 +138,9 @@ class WorkloadAccess(Construct):
     :param trust_tuning_register: the pipeline-step role also trusts this account's `<name>-tuning-register`
         role (the dev account).
     :param organization_id: ``aws:PrincipalOrgID`` on the cross-account trust. Default: none.
+    :param deploy_stages: the stages whose endpoints the deploy role deploys in this account (staging, prod;
+        both in the sandbox): it may use their hosting keys (`naming.hosting_key_alias`) for SageMaker.
+        Default: none.
     """
 
     def __init__(
@@ -146,11 +155,13 @@ class WorkloadAccess(Construct):
         tooling_account: str | None = None,
         trust_tuning_register: bool = False,
         organization_id: str | None = None,
+        deploy_stages: Sequence[naming.Stage] = (),
     ) -> None:
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
         self._platform_name = platform_name
         self._organization_id = organization_id
+        self._deploy_stages = tuple(deploy_stages)
         groups = registry.groups(self)
 
         self.execution_role = PlatformRole(
@@ -272,6 +283,14 @@ class WorkloadAccess(Construct):
                 resources=alarm_resources,
             )
         )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="SmokeTestPlatformEndpoints",
+                actions=list(DEPLOY_SMOKE_TEST_ACTIONS),
+                resources=[stack.format_arn(service="sagemaker", resource="endpoint", resource_name=f"{p}-*")],
+            )
+        )
+        self._grant_hosting_keys(role)
         endpoint_roles = naming.role_arn(stack.partition, stack.account, f"{naming.endpoint_role_name_prefix(p)}*")
         role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -320,6 +339,37 @@ class WorkloadAccess(Construct):
             f"deployment specs are published per endpoint and stage under /{prefix}/; read access only",
         )
         return role
+
+    def _grant_hosting_keys(self, role: PlatformRole) -> None:
+        """The stages' hosting keys (the specs' `kms_key_arn`), by alias, through SageMaker, for AWS resources."""
+        if not self._deploy_stages:
+            return
+        stack = cdk.Stack.of(self)
+        keys = stack.format_arn(service="kms", resource="key", resource_name="*")
+        aliases = [naming.hosting_key_alias(self._platform_name, stage) for stage in self._deploy_stages]
+        conditions: dict[str, dict[str, object]] = {
+            "StringEquals": {"kms:ViaService": f"sagemaker.{stack.region}.{stack.url_suffix}"},
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": aliases},
+        }
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="DescribeHostingKeys", actions=list(DEPLOY_KEY_ACTIONS), resources=[keys], conditions=conditions
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="GrantHostingKeysToSageMaker",
+                actions=list(DEPLOY_KEY_GRANT_ACTIONS),
+                resources=[keys],
+                conditions={**conditions, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            )
+        )
+        acknowledge_wildcard_resources(
+            role,
+            [keys],
+            f"the hosting keys' ARNs are not known outside their stacks; the grant holds only for the keys carrying "
+            f"{', '.join(aliases)} (kms:ResourceAliases), used by SageMaker (kms:ViaService) for its own resources",
+        )
 
     def _grant_job_logs(self, role: PlatformRole) -> None:
         stack = cdk.Stack.of(self)

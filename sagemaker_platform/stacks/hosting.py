@@ -23,6 +23,7 @@ from sagemaker_platform.constructs.hosting import (
     DeploymentGuardrails,
     Endpoint,
     EndpointSettings,
+    GatewayRouting,
     HostingShared,
     ServerlessSettings,
     VariantSettings,
@@ -31,6 +32,7 @@ from sagemaker_platform.constructs.hosting import (
 from sagemaker_platform.constructs.hosting_catalog import ContainerImage, ModelData, ModelSource, RegistryArtifacts
 from sagemaker_platform.errors import ProblemCollector
 from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.gateway import STAGE as GATEWAY_STAGE
 
 ENDPOINT_GROUPS = 16
 """Nested stacks per stage. Fixed: changing it would move endpoints between nested stacks."""
@@ -54,8 +56,14 @@ class HostingStack(cdk.Stack):
         self.stage = stage
         # A deterministic bucket name: endpoints in the nested stacks build their grants from it.
         self.shared = HostingShared(
-            self, "Shared", bucket_name=f"{config.name}-{stage}-ep-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}"
+            self,
+            "Shared",
+            bucket_name=f"{config.name}-{stage}-ep-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}",
+            # The deploy role's key grant (CreateEndpointConfig with the spec's kms_key_arn) names the key by alias.
+            key_alias=naming.hosting_key_alias(config.name, stage),
         )
+        served = gateway_served_endpoints(config, stage)
+        gateway = GatewayRouting.for_platform(self, config.name) if served else None
         groups: dict[int, list[EndpointConfig]] = {}
         for entry in config.endpoints:
             groups.setdefault(endpoint_group(entry.name), []).append(entry)
@@ -71,7 +79,7 @@ class HostingStack(cdk.Stack):
         for index, entries in sorted(groups.items()):
             group = cdk.NestedStack(self, f"Endpoints{index:02d}", description=f"{config.name} endpoints ({stage})")
             for entry in entries:
-                model, settings = endpoint_props(entry)
+                model, settings = endpoint_props(entry, registry_artifacts(config))
                 self.endpoints[entry.name] = Endpoint(
                     group,
                     entry.name,
@@ -79,18 +87,46 @@ class HostingStack(cdk.Stack):
                     model=model,
                     settings=settings,
                     shared=self.shared,
-                    # Stage-qualified: staging and prod share one account in the sandbox.
-                    role_name=naming.endpoint_role_name(config.name, f"{entry.name}-{stage}"),
+                    role_name=naming.endpoint_role_name(config.name, entry.name, stage),
                     deployment_spec_parameter_name=naming.deployment_spec_parameter_name(
                         config.name, entry.name, stage
                     ),
+                    gateway=gateway if entry.name in served else None,
                 )
 
 
-def endpoint_props(entry: EndpointConfig) -> tuple[ModelSource, EndpointSettings]:
-    """The construct props of one `endpoints` entry."""
+def gateway_served_endpoints(config: PlatformConfig, stage: naming.Stage) -> frozenset[str]:
+    """Names of the `endpoints` entries whose async output the gateway collects: the entries that an async
+    `gateway.services` entry names, in the gateway's stage (prod) only."""
+    if config.gateway is None or stage != GATEWAY_STAGE:
+        return frozenset()
+    return frozenset(service.endpoint for service in config.gateway.services if service.kind == "async")
+
+
+def registry_artifacts(config: PlatformConfig) -> RegistryArtifacts | None:
+    """The platform registry's artifacts bucket and key (by their deterministic names), if it has a registry."""
+    if config.registry is None:
+        return None
+    account = cdk.Aws.ACCOUNT_ID if config.accounts is None else config.accounts.registry
+    region = cdk.Aws.REGION if config.accounts is None else config.region
+    return RegistryArtifacts(
+        naming.model_artifacts_bucket_name(config.name, account, region),
+        key_alias=naming.model_artifacts_key_alias(config.name),
+        key_account=account,
+        key_region=region,
+    )
+
+
+def endpoint_props(
+    entry: EndpointConfig, default_artifacts: RegistryArtifacts | None = None
+) -> tuple[ModelSource, EndpointSettings]:
+    """The construct props of one `endpoints` entry.
+
+    `default_artifacts`: where a registry model's data is when the entry names no `model_artifacts_bucket`
+    (the platform's registry: `registry_artifacts`).
+    """
     artifacts = (
-        None
+        default_artifacts
         if entry.model_artifacts_bucket is None
         else RegistryArtifacts(entry.model_artifacts_bucket, entry.model_artifacts_key_arn)
     )

@@ -109,6 +109,7 @@ class WorkloadAccessStack(cdk.Stack):
             tooling_account=account_of(config, "tooling"),
             trust_tuning_register="dev" in account_roles,
             organization_id=config.organization_id,
+            deploy_stages=[stage for stage in naming.STAGES if stage in account_roles],
         )
 
 
@@ -164,11 +165,12 @@ def extra_registry_roles(config: PlatformConfig) -> list[tuple[str, str, str, Re
         (f"Reader{index}", account_of(config, entry.account), entry.role_name, RegistryAccess.READ)
         for index, entry in enumerate(registry.readers)
     ]
-    stages: tuple[AccountRole, ...] = ("staging",) if config.accounts is None else ("staging", "prod")
+    # Each stage's hosting stack creates its own role (`naming.endpoint_role_name` carries the stage), in the
+    # stage's account: both roles are granted, also in the sandbox where both stages share the one account.
     for endpoint in endpoint_roles_from_registry(config):
-        for stage in stages:
+        for stage in naming.STAGES:
             label = f"{stage.capitalize()}Endpoint{''.join(p.capitalize() for p in endpoint.split('-'))}"
-            role_name = naming.endpoint_role_name(config.name, endpoint)
+            role_name = naming.endpoint_role_name(config.name, endpoint, stage)
             roles.append((label, account_of(config, stage), role_name, RegistryAccess.READ))
     return roles
 

@@ -41,7 +41,7 @@ def test_given_the_default_config_then_each_stage_publishes_the_deployment_spec_
     assert spec["endpoint_name"] == naming.endpoint_name("mlplatform", "churn-async", stage)
     assert spec["mode"] == "async" and spec["autoscaling"]["min_capacity"] == 0
     (role,) = [r for r in of_type(templates, "AWS::IAM::Role") if "RoleName" in r]
-    assert role["RoleName"] == naming.endpoint_role_name("mlplatform", f"churn-async-{stage}")
+    assert role["RoleName"] == naming.endpoint_role_name("mlplatform", "churn-async", stage)
     assert role["RoleName"].startswith(naming.endpoint_role_name_prefix("mlplatform"))
 
 

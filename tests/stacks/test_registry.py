@@ -11,8 +11,10 @@ from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
+import aws_cdk as cdk
 import pytest
 
+from sagemaker_platform import naming
 from sagemaker_platform.config import parse_config
 from sagemaker_platform.constructs.registry import RegistryAccess
 from sagemaker_platform.stacks.registry import endpoint_roles_from_registry, extra_registry_roles
@@ -356,6 +358,11 @@ EXPECTED_ACCESS = {
     "ProdPipelineStep": ("prod", "mlplatform-pipeline-step", False),
     "ProdDeploy": ("prod", "mlplatform-deploy", False),
     "Reader0": ("prod", "analytics-batch-scoring", False),
+    # The execution roles the hosting stacks create for the endpoints fed by a group, one per stage and account.
+    "StagingEndpointChurnAsync": ("staging", "mlplatform-endpoint-churn-async-staging", False),
+    "ProdEndpointChurnAsync": ("prod", "mlplatform-endpoint-churn-async-prod", False),
+    "StagingEndpointChurnRealtime": ("staging", "mlplatform-endpoint-churn-realtime-staging", False),
+    "ProdEndpointChurnRealtime": ("prod", "mlplatform-endpoint-churn-realtime-prod", False),
 }
 
 
@@ -472,6 +479,11 @@ def test_model_package_groups_are_retained_and_their_policies_grant_each_role_it
                 for stage in ("staging", "prod")
             },
             role_arn(ACCOUNTS["prod"], "analytics-batch-scoring"): [(read, {"StringEquals": ORG})],
+            **{
+                role_arn(ACCOUNTS[stage], f"mlplatform-endpoint-{endpoint}-{stage}"): [(read, {"StringEquals": ORG})]
+                for endpoint in ("churn-async", "churn-realtime")
+                for stage in ("staging", "prod")
+            },
             role_arn(ACCOUNTS["dev"], "mlplatform-model-approver"): [
                 ([*read, "sagemaker:UpdateModelPackage"], {"StringEquals": ORG})
             ],
@@ -582,7 +594,14 @@ def test_sandbox_workload_roles_and_registry_policies_share_the_one_account(
     }
     assert principals == {
         role_arn("<AWS::AccountId>", name)
-        for name in ("mlplatform-sagemaker-execution", "mlplatform-pipeline-step", "mlplatform-deploy")
+        for name in (
+            "mlplatform-sagemaker-execution",
+            "mlplatform-pipeline-step",
+            "mlplatform-deploy",
+            # churn-async is fed by the churn group: the roles of both stages' endpoints, in the one account.
+            "mlplatform-endpoint-churn-async-staging",
+            "mlplatform-endpoint-churn-async-prod",
+        )
     }
     policy = only(resources_of_type(default_templates[EVENTS], "AWS::Events::EventBusPolicy"))
     assert aws_principals(policy["Statement"]) == [role_arn("<AWS::AccountId>", "mlplatform-model-events-forwarder")]
@@ -611,6 +630,26 @@ def test_readers_and_endpoint_roles_get_read_access_in_staging_and_prod() -> Non
         roles = extra_registry_roles(config)
     assert roles == [
         ("Reader0", ACCOUNTS["prod"], "scoring", RegistryAccess.READ),
-        ("StagingEndpointChurnAsync", ACCOUNTS["staging"], "mlplatform-endpoint-churn-async", RegistryAccess.READ),
-        ("ProdEndpointChurnAsync", ACCOUNTS["prod"], "mlplatform-endpoint-churn-async", RegistryAccess.READ),
+        (
+            "StagingEndpointChurnAsync",
+            ACCOUNTS["staging"],
+            "mlplatform-endpoint-churn-async-staging",
+            RegistryAccess.READ,
+        ),
+        ("ProdEndpointChurnAsync", ACCOUNTS["prod"], "mlplatform-endpoint-churn-async-prod", RegistryAccess.READ),
+    ]
+    # The roles are the ones the hosting stacks create, one per stage.
+    assert [name for _, _, name, _ in roles[1:]] == [
+        naming.endpoint_role_name("mlplatform", "churn-async", stage) for stage in naming.STAGES
+    ]
+
+
+def test_sandbox_grants_both_stages_endpoint_roles_in_the_one_account() -> None:
+    config = parse_config({"registry": {"model_package_groups": ["churn"]}})
+    with patch("sagemaker_platform.stacks.registry.endpoint_roles_from_registry", return_value=["churn-async"]):
+        roles = extra_registry_roles(config)
+    account = cdk.Aws.ACCOUNT_ID
+    assert roles == [
+        ("StagingEndpointChurnAsync", account, "mlplatform-endpoint-churn-async-staging", RegistryAccess.READ),
+        ("ProdEndpointChurnAsync", account, "mlplatform-endpoint-churn-async-prod", RegistryAccess.READ),
     ]

@@ -1,0 +1,207 @@
+"""A small IAM policy evaluator over synthesized templates, for the cross-capability wiring tests.
+
+Values are compared as `registry_helpers.text` renders them (``<AWS::AccountId>`` for pseudo parameters),
+so a test names resources with the same placeholders. Supported: Allow/Deny, Action and Resource
+wildcards, and the condition operators the platform's policies use. A condition key missing from the
+request context fails its condition (as in IAM), so a test must state the context a call carries.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from tests.registry_helpers import text
+
+Context = Mapping[str, str | list[str]]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _match(pattern: str, value: str, *, case: bool = True) -> bool:
+    if not case:
+        pattern, value = pattern.lower(), value.lower()
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+def _condition_holds(operator: str, key: str, expected: Any, context: Context) -> bool:
+    wanted = [text(v) for v in as_list(expected)]
+    if key not in context:
+        return operator.endswith("IfExists")
+    given = as_list(context[key])
+    base = operator.removesuffix("IfExists")
+    quantifier, _, base = base.rpartition(":")
+    if base in ("StringEquals", "ArnEquals", "Bool"):
+        test = lambda g: any(g == w for w in wanted)  # noqa: E731
+    elif base in ("StringLike", "ArnLike"):
+        test = lambda g: any(_match(w, g) for w in wanted)  # noqa: E731
+    else:
+        raise AssertionError(f"condition operator {operator} is not supported by this evaluator")
+    if quantifier == "ForAnyValue":
+        return any(test(g) for g in given)
+    if quantifier == "ForAllValues":
+        return all(test(g) for g in given)
+    return all(test(g) for g in given)
+
+
+def statement_applies(statement: dict[str, Any], action: str, resource: str, context: Context) -> bool:
+    if not any(_match(str(a), action, case=False) for a in as_list(statement["Action"])):
+        return False
+    if not any(_match(text(r), resource) for r in as_list(statement.get("Resource", "*"))):
+        return False
+    for operator, entries in statement.get("Condition", {}).items():
+        for key, expected in entries.items():
+            if not _condition_holds(operator, key, expected, context):
+                return False
+    return True
+
+
+def allows(statements: Iterable[dict[str, Any]], action: str, resource: str, context: Context | None = None) -> bool:
+    """True when some Allow statement applies to (action, resource, context) and no Deny does."""
+    statements = list(statements)
+    ctx = context or {}
+    applicable = [s for s in statements if statement_applies(s, action, resource, ctx)]
+    return any(s["Effect"] == "Allow" for s in applicable) and not any(s["Effect"] == "Deny" for s in applicable)
+
+
+def principal_allowed(statement: dict[str, Any], principal_arn: str) -> bool:
+    """The statement's principal covers `principal_arn`: named, or the account root with an ArnLike
+    `aws:PrincipalArn` condition that the ARN matches."""
+    principal = statement.get("Principal", {})
+    principals = [text(p) for p in as_list(principal.get("AWS", []))] if isinstance(principal, dict) else []
+    if principal_arn in principals:
+        return True
+    account = principal_arn.split(":iam::")[1].split(":role/")[0]
+    roots = [p for p in principals if p.endswith(f":iam::{account}:root")]
+    condition = statement.get("Condition", {}).get("ArnLike", {}).get("aws:PrincipalArn")
+    return bool(roots) and condition is not None and any(_match(text(c), principal_arn) for c in as_list(condition))
+
+
+# --- boto3 calls in handler sources ---------------------------------------------------------------
+
+
+CALLERS = frozenset({"aws.call", "call", "_create_if_absent"})
+"""The functions through which the deploy handlers call AWS: `aws.call(client, "operation", ...)` and wrappers."""
+
+
+def module_calls(path: Path, clients: Mapping[str, str]) -> Iterator[tuple[str, str, int]]:
+    """(service, operation, line) of each call `f(<client>, "<operation>", ...)` (f in `CALLERS`) in a module.
+
+    `<client>` is `api["svc"]`, `aws.client("svc")`, or a name: a local assigned from one of those, or a
+    parameter named in `clients` (parameter name -> service). Any other client argument fails the test,
+    so that a new way of making calls cannot slip past it.
+    """
+    for _, service, operation, line in function_calls(path, clients):
+        yield service, operation, line
+
+
+def function_calls(path: Path, clients: Mapping[str, str]) -> Iterator[tuple[str, str, str, int]]:
+    """(function, service, operation, line): `module_calls` with the module-level function making each call."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    # A wrapper's own body passes its operation on: its callers name the operations.
+    for function in tree.body:
+        if not isinstance(function, ast.FunctionDef) or function.name in CALLERS:
+            continue
+        locals_: dict[str, str] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                service = _service_of(node.value, {})
+                if service is not None:
+                    locals_[node.targets[0].id] = service
+        for node in ast.walk(function):
+            if not (isinstance(node, ast.Call) and ast.unparse(node.func) in CALLERS):
+                continue
+            operation = node.args[1] if len(node.args) >= 2 else None
+            if not (isinstance(operation, ast.Constant) and isinstance(operation.value, str)):
+                raise AssertionError(
+                    f"{path.name}:{node.lineno}: operation of {ast.unparse(node)[:80]} is not a literal"
+                )
+            service = _service_of(node.args[0], {**clients, **locals_})
+            if service is None:
+                raise AssertionError(
+                    f"{path.name}:{node.lineno}: cannot tell the AWS service of {ast.unparse(node.args[0])!r} "
+                    f"in {ast.unparse(node)[:80]}; teach module_calls about it"
+                )
+            yield function.name, service, operation.value, node.lineno
+
+
+def reachable_functions(package: Path, module: str, function: str = "handler") -> set[tuple[str, str]]:
+    """(module, function) pairs reachable from `module.function` through the package's module-level functions.
+
+    Follows plain calls and references (`f`, `mod.f`, names imported with `from <package> import mod` or
+    `from <package>.mod import f`): an over-approximation of what one handler may run.
+    """
+    trees = {p.stem: ast.parse(p.read_text()) for p in package.glob("*.py")}
+    functions = {
+        (name, node.name): node
+        for name, tree in trees.items()
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+    imports: dict[str, dict[str, tuple[str, str | None]]] = {}
+    for name, tree in trees.items():
+        table: dict[str, tuple[str, str | None]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == package.name:
+                parts = node.module.split(".")
+                for alias in node.names:
+                    if len(parts) == 1:
+                        table[alias.asname or alias.name] = (alias.name, None)
+                    else:
+                        table[alias.asname or alias.name] = (parts[1], alias.name)
+        imports[name] = table
+    seen: set[tuple[str, str]] = set()
+    todo = [(module, function)]
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in functions:
+            continue
+        seen.add(current)
+        mod = current[0]
+        for node in ast.walk(functions[current]):
+            if isinstance(node, ast.Name):
+                if (mod, node.id) in functions:
+                    todo.append((mod, node.id))
+                elif node.id in imports[mod] and imports[mod][node.id][1] is not None:
+                    target_module, target = imports[mod][node.id]
+                    todo.append((target_module, str(target)))
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                imported = imports[mod].get(node.value.id)
+                if imported is not None and imported[1] is None:
+                    todo.append((imported[0], node.attr))
+    return seen
+
+
+def _service_of(node: ast.expr, names: Mapping[str, str]) -> str | None:
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        return node.slice.value
+    if (
+        isinstance(node, ast.Call)
+        and ast.unparse(node.func) in ("aws.client", "client")
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ):
+        return str(node.args[0].value)
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    return None
+
+
+IAM_PREFIX = {"sagemaker-runtime": "sagemaker", "stepfunctions": "states", "mwaa": "airflow"}
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action of boto3 `service`'s `operation` (from botocore's service model)."""
+    import botocore.session
+    from botocore import xform_name
+
+    model = botocore.session.get_session().get_service_model(service)
+    names = {xform_name(name): name for name in model.operation_names}
+    if operation not in names:
+        raise AssertionError(f"{service} has no operation {operation}")
+    return f"{IAM_PREFIX.get(service, service)}:{names[operation]}"
