@@ -16,7 +16,7 @@ from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.config import PlatformConfig, parse_config
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.naming import deployed_commit_parameter_name
-from sagemaker_platform.stacks.base import AccountRole
+from sagemaker_platform.stacks.base import AccountRole, Phase
 from sagemaker_platform.stacks.pipeline import build_pipeline_stack
 from tests.support import ACCOUNTS, resources_of_type
 
@@ -28,9 +28,9 @@ def pipeline_config(**pipeline: Any) -> PlatformConfig:
     return parse_config({"name": "mlp", "region": "eu-west-1", "accounts": ACCOUNTS, "pipeline": settings})
 
 
-def demo_stage(stage: cdk.Stage, role: AccountRole) -> None:
+def demo_stage(stage: cdk.Stage, role: AccountRole, phase: Phase) -> None:
     """A stack with a Lambda asset in every account but tooling: stands in for the platform's stacks."""
-    if role == "tooling":
+    if role == "tooling" or phase != "resources":
         return
     stack = cdk.Stack(stage, "Demo", stack_name=f"demo-{role}")
     key = kms.Key(stack, "Key", enable_key_rotation=True)
@@ -80,7 +80,7 @@ def test_given_stacks_in_four_accounts_then_stages_in_order_and_no_empty_tooling
     template: dict[str, Any],
 ) -> None:
     names = [stage["Name"] for stage in pipeline_stages(template)]
-    assert names == ["Source", "Build", "UpdatePipeline", "Assets", "Registry", "Dev", "Staging", "Prod"]
+    assert names == ["Source", "Build", "UpdatePipeline", "Assets", "Dev", "Staging", "Prod", "Registry"]
 
 
 def test_given_the_prod_stage_then_a_manual_approval_runs_before_any_deployment(template: dict[str, Any]) -> None:
@@ -223,8 +223,8 @@ def test_given_a_stage_stack_with_its_own_codebuild_project_then_the_pipeline_ac
 ) -> None:
     """Acknowledgments stay on the pipeline's own resources: a stage's findings still fail the gate."""
 
-    def stage_with_project(stage: cdk.Stage, role: AccountRole) -> None:
-        if role == "dev":
+    def stage_with_project(stage: cdk.Stage, role: AccountRole, phase: Phase) -> None:
+        if role == "dev" and phase == "resources":
             stack = cdk.Stack(stage, "Builds", stack_name="builds-dev")
             codebuild.Project(stack, "Project", build_spec=codebuild.BuildSpec.from_object({"version": "0.2"}))
 
