@@ -81,9 +81,11 @@ def build_platform(
     if config.endpoints:
         for stage in ("staging", "prod"):
             if wants(stage):
+                # Construct ID = stack name; the stack name passed too, so a pipeline stage does not prefix it.
                 stacks[f"hosting-{stage}"] = HostingStack(
                     scope,
                     stack_name(config, "hosting", stage),
+                    stack_name=stack_name(config, "hosting", stage),
                     config=config,
                     stage=stage,
                     env=stack_env(config, stage),

@@ -154,14 +154,14 @@ def test_given_the_synth_step_then_it_tests_diffs_against_the_deployed_commit_th
 
 
 def test_given_the_last_stage_then_it_records_the_deployed_commit_after_deploying(template: dict[str, Any]) -> None:
-    prod = next(stage for stage in pipeline_stages(template) if stage["Name"] == "Prod")
-    record = next(action for action in prod["Actions"] if action["Name"] == "RecordDeployedCommit")
-    assert record["RunOrder"] == max(action["RunOrder"] for action in prod["Actions"])
+    last = pipeline_stages(template)[-1]
+    record = next(action for action in last["Actions"] if action["Name"] == "RecordDeployedCommit")
+    assert record["RunOrder"] == max(action["RunOrder"] for action in last["Actions"])
     source = pipeline_stages(template)[0]["Actions"][0]
     assert json.loads(record["Configuration"]["EnvironmentVariables"]) == [
         {"name": "COMMIT", "type": "PLAINTEXT", "value": f"#{{{source['Namespace']}.CommitId}}"}
     ]
-    spec = buildspec_of_action(template, "Prod", "RecordDeployedCommit")
+    spec = buildspec_of_action(template, last["Name"], "RecordDeployedCommit")
     assert spec["phases"]["build"]["commands"] == [
         f"aws ssm put-parameter --name {deployed_commit_parameter_name('mlp')} --type String --overwrite "
         '--value "$COMMIT"'
@@ -187,7 +187,7 @@ def test_given_a_codecommit_source_and_no_stacks_then_a_pipeline_of_source_build
 ) -> None:
     settings = {"source": "codecommit", "repository": "platform", "branch": "release/1", "diff_base": "origin/main"}
     config = parse_config({"accounts": ACCOUNTS, "pipeline": settings})
-    template = synth_pipeline(config, tmp_path / "cdk.out", lambda stage, role: None, gate=False).stacks[0].template
+    template = synth_pipeline(config, tmp_path / "cdk.out", lambda stage, role, phase: None, gate=False).stacks[0].template
     stages = pipeline_stages(template)
     assert [stage["Name"] for stage in stages] == ["Source", "Build", "UpdatePipeline"]
     source = stages[0]["Actions"][0]
@@ -211,7 +211,10 @@ def test_given_the_multi_account_example_then_the_app_holds_the_pipeline_and_the
     assert pipeline.environment.account == "111111111111"
     for nested in multi_account_assembly.nested_assemblies:
         for stack in nested.nested_assembly.stacks:
-            assert stack.environment.account != "111111111111" or nested.id == "assembly-Pipeline-Tooling"
+            assert stack.environment.account != "111111111111" or nested.id in (
+                "assembly-mlplatform-pipeline-ToolingIdentities",
+                "assembly-mlplatform-pipeline-Tooling",
+            )
 
 
 def test_given_the_default_sandbox_then_no_pipeline_stack(default_templates: dict[str, dict[str, Any]]) -> None:
