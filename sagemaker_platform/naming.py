@@ -55,7 +55,7 @@ def deploy_pipeline_role_name(platform: str) -> str:
 
 
 def deploy_endpoint_step_role_name(platform: str) -> str:
-    """Role of the deploy pipeline's endpoint step (tooling account); the only principal the deploy-pipeline role trusts.
+    """Role of the deploy pipeline's endpoint step (tooling account): the only one the deploy-pipeline role trusts.
 
     Named because the deploy-pipeline role lives in a stack deployed before it (`<name>-deploy-identity`) and
     trusts it by `aws:PrincipalArn`.

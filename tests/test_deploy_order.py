@@ -61,7 +61,7 @@ def render(value: Any, account: str) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and len(value) == 1:
-        (function, argument), = value.items()
+        ((function, argument),) = value.items()
         if function == "Ref":
             return pseudo.get(argument)
         if function == "Fn::Join":
@@ -145,7 +145,9 @@ def stacks_of(assembly: cx_api.CloudAssembly) -> list[StackInfo]:
     """The top-level stacks of `assembly` (not of its nested assemblies), nested stack templates included."""
     directory = Path(assembly.directory)
     return [
-        StackInfo(key=(stack.environment.account, stack.stack_name), templates=tuple(_with_nested(stack.template, directory)))
+        StackInfo(
+            key=(stack.environment.account, stack.stack_name), templates=tuple(_with_nested(stack.template, directory))
+        )
         for stack in assembly.stacks
     ]
 
@@ -211,7 +213,9 @@ def deploy_positions(pipeline_template: dict[str, Any]) -> dict[tuple[str, str],
 @pytest.fixture(scope="module")
 def pipeline_order(multi_account_assembly: cx_api.CloudAssembly) -> tuple[list[StackInfo], dict[Any, tuple[int, int]]]:
     (pipeline,) = multi_account_assembly.stacks
-    stacks = [stack for nested in multi_account_assembly.nested_assemblies for stack in stacks_of(nested.nested_assembly)]
+    stacks = [
+        stack for nested in multi_account_assembly.nested_assemblies for stack in stacks_of(nested.nested_assembly)
+    ]
     return stacks, deploy_positions(pipeline.template)
 
 
@@ -255,3 +259,51 @@ def test_given_the_pipeline_then_nothing_reaches_prod_before_the_manual_approval
     staging = multi_account_raw["accounts"]["staging"]
     assert all(position > approvals[0] for (account, _), position in positions.items() if account == prod)
     assert all(position < approvals[0] for (account, _), position in positions.items() if account == staging)
+
+
+# --- the collector itself ---------------------------------------------------------------------------
+
+
+def _role(name: str) -> dict[str, Any]:
+    return {"Type": "AWS::IAM::Role", "Properties": {"RoleName": name}}
+
+
+def _trusting(account: str, name: str) -> dict[str, Any]:
+    arn = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::{account}:role/{name}"]]}
+    statement = {"Effect": "Allow", "Principal": {"AWS": [arn]}, "Action": "sts:AssumeRole"}
+    return {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": [statement]}}}
+
+
+def test_given_policies_naming_roles_then_edges_lead_from_the_creator_to_the_namer_only_across_stacks() -> None:
+    creator = StackInfo(("111", "creator"), ({"Resources": {"A": _role("a"), "Self": _trusting("111", "a")}},))
+    namer = StackInfo(
+        ("222", "namer"),
+        (
+            {
+                "Resources": {
+                    "Trusts": _trusting("111", "a"),
+                    "External": _trusting("111", "not-created-here"),
+                    "OtherAccount": _trusting("333", "a"),
+                    "Rule": {"Type": "AWS::Events::Rule", "Properties": {"EventBusName": "bus"}},
+                }
+            },
+        ),
+    )
+    bus = StackInfo(
+        ("222", "bus"), ({"Resources": {"Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "bus"}}}},)
+    )
+    assert edges([creator, namer, bus]) == [
+        Edge(("111", "creator"), ("222", "namer"), "role/a in account 111"),
+        Edge(("222", "bus"), ("222", "namer"), "event-bus/bus in account 222"),
+    ]
+
+
+def test_given_sub_and_pseudo_parameters_then_render_resolves_them_in_the_stack_account() -> None:
+    assert (
+        render({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/x"}, "123") == "arn:aws:iam::123:role/x"
+    )
+    assert render({"Fn::Sub": ["arn:${P}:iam::1:role/${N}", {"P": {"Ref": "AWS::Partition"}, "N": "y"}]}, "1") == (
+        "arn:aws:iam::1:role/y"
+    )
+    assert render({"Fn::GetAtt": ["Role", "Arn"]}, "1") is None
+    assert render({"Fn::Sub": "arn:${AWS::Partition}:iam::1:role/${Unknown}"}, "1") is None

@@ -181,9 +181,7 @@ class DeployPipelineRole(PlatformRole):
             scope,
             id,
             role_name=naming.deploy_pipeline_role_name(platform_name),
-            assumed_by=iam.AccountPrincipal(stack.account).with_conditions(
-                {"ArnEquals": {"aws:PrincipalArn": caller}}
-            ),
+            assumed_by=iam.AccountPrincipal(stack.account).with_conditions({"ArnEquals": {"aws:PrincipalArn": caller}}),
             description="Deploy pipeline tasks: assumes the staging and prod deploy roles, nothing else",
             max_session_duration=cdk.Duration.hours(1),
         )

@@ -51,7 +51,10 @@ class DeployIdentityStack(cdk.Stack):
         _deploy_config(config)
         tag_platform(self, config, "deploy")
         self.pipeline_role = DeployPipelineRole(
-            self, "PipelineRole", platform_name=config.name, deploy_role_arns=list(_deploy_role_arns(self, config).values())
+            self,
+            "PipelineRole",
+            platform_name=config.name,
+            deploy_role_arns=list(_deploy_role_arns(self, config).values()),
         )
 
 

@@ -17,7 +17,6 @@ from sagemaker_platform.stacks.registry import ModelEventsStack, RegistryStack, 
 from sagemaker_platform.stacks.studio import StudioStack
 from sagemaker_platform.stacks.tuning import TuningStack
 
-
 # Deploy order (namer, creator, why): the first stack's policies name a role or bus that the second creates, and
 # IAM, S3, KMS, SageMaker and EventBridge refuse a principal (or a rule on a bus) that does not exist yet.
 # tests/test_deploy_order.py finds these edges in the templates and checks the sandbox and the pipeline.

@@ -187,7 +187,9 @@ def test_given_a_codecommit_source_and_no_stacks_then_a_pipeline_of_source_build
 ) -> None:
     settings = {"source": "codecommit", "repository": "platform", "branch": "release/1", "diff_base": "origin/main"}
     config = parse_config({"accounts": ACCOUNTS, "pipeline": settings})
-    template = synth_pipeline(config, tmp_path / "cdk.out", lambda stage, role, phase: None, gate=False).stacks[0].template
+    template = (
+        synth_pipeline(config, tmp_path / "cdk.out", lambda stage, role, phase: None, gate=False).stacks[0].template
+    )
     stages = pipeline_stages(template)
     assert [stage["Name"] for stage in stages] == ["Source", "Build", "UpdatePipeline"]
     source = stages[0]["Actions"][0]
