@@ -58,6 +58,15 @@ def deploy_pipeline_role_name(platform: str) -> str:
     return f"{platform}-deploy-pipeline"
 
 
+def deploy_endpoint_step_role_name(platform: str) -> str:
+    """Role of the deploy pipeline's endpoint step (tooling account): the only one the deploy-pipeline role trusts.
+
+    Named because the deploy-pipeline role lives in a stack deployed before it (`<name>-deploy-identity`) and
+    trusts it by `aws:PrincipalArn`.
+    """
+    return f"{platform}-deploy-endpoint-step"
+
+
 # --- model registry (registry account) -------------------------------------------------------
 
 

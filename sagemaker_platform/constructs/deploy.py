@@ -156,6 +156,40 @@ class PipelineSchedule:
 # --- the constructs ----------------------------------------------------------------------------
 
 
+class DeployPipelineRole(PlatformRole):
+    """The role named `naming.deploy_pipeline_role_name`: the only principal the stages' deploy roles trust.
+
+    It may only assume those deploy roles, and only the deploy pipeline's endpoint step (the role named
+    `naming.deploy_endpoint_step_role_name` in this account) may assume it. It lives in a stack of its own
+    (`DeployIdentityStack`) deployed before everything else: the staging and prod deploy roles name it in their
+    trust policies, and IAM refuses a principal that does not exist yet. For the same reason it trusts the
+    endpoint step by `aws:PrincipalArn`, not by a role principal: that role is created later, with the pipeline.
+
+    Example::
+
+        DeployPipelineRole(self, "PipelineRole", platform_name="mlplatform",
+                           deploy_role_arns=[staging_deploy_role_arn, prod_deploy_role_arn])
+
+    :param platform_name: prefix of names (`PlatformConfig.name`).
+    :param deploy_role_arns: ARNs of the staging and prod deploy roles.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, platform_name: str, deploy_role_arns: Sequence[str]) -> None:
+        stack = cdk.Stack.of(scope)
+        caller = naming.role_arn(stack.partition, stack.account, naming.deploy_endpoint_step_role_name(platform_name))
+        super().__init__(
+            scope,
+            id,
+            role_name=naming.deploy_pipeline_role_name(platform_name),
+            assumed_by=iam.AccountPrincipal(stack.account).with_conditions({"ArnEquals": {"aws:PrincipalArn": caller}}),
+            description="Deploy pipeline tasks: assumes the staging and prod deploy roles, nothing else",
+            max_session_duration=cdk.Duration.hours(1),
+        )
+        self.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sts:AssumeRole"], resources=sorted(set(deploy_role_arns)))
+        )
+
+
 class DeployPipeline(Construct):
     """EventBridge rules on approved/rejected model packages, an idempotent start, a deploy state machine.
 
@@ -171,6 +205,10 @@ class DeployPipeline(Construct):
     :param model_events_bus: the bus receiving the registry's model package events.
     :param platform_events_bus: the bus the pipeline announces deployments on.
     :param deploy_role_arns: stage (`staging`, `prod`) → ARN of that account's deploy role.
+    :param pipeline_role: the role the endpoint step assumes to reach the stages (a `DeployPipelineRole`,
+        usually imported by name from a stack deployed earlier); the endpoint step's role is then named
+        `naming.deploy_endpoint_step_role_name`, which that role trusts. Default: a new `DeployPipelineRole`-like
+        role in this construct, trusted by the endpoint step's role.
     :param registry_account: only events from this account are accepted. Default: any account
         (the model-events bus policy decides who may send).
     :param key: KMS key for the table, topic, queues, logs and Lambda environment. Default: a new key.
@@ -192,6 +230,7 @@ class DeployPipeline(Construct):
         model_events_bus: events.IEventBus,
         platform_events_bus: events.IEventBus,
         deploy_role_arns: Mapping[str, str],
+        pipeline_role: iam.IRole | None = None,
         registry_account: str | None = None,
         key: kms.Key | None = None,
         state_machine: bool = True,
@@ -259,7 +298,7 @@ class DeployPipeline(Construct):
 
         deploy_roles = [deploy_role_arns[stage] for stage in STAGES]
         self.state_machine: sfn.StateMachine | None = None
-        self.pipeline_role: PlatformRole | None = None
+        self.pipeline_role: iam.IRole | None = None
         self._functions: dict[str, PlatformFunction] = {}
         # What every handler reads (the handlers' `settings` and `notify` modules).
         self._common_env = {
@@ -288,8 +327,14 @@ class DeployPipeline(Construct):
                     "MAX_POLLS": str(math.ceil(self._deploy_timeout.to_seconds() / self._poll_interval.to_seconds())),
                 },
                 timeout=cdk.Duration.minutes(2),
+                role_name=None if pipeline_role is None else naming.deploy_endpoint_step_role_name(platform_name),
             )
-            self.pipeline_role = self._render_pipeline_role(endpoint_fn, deploy_roles)
+            self.pipeline_role = (
+                self._render_pipeline_role(endpoint_fn, deploy_roles) if pipeline_role is None else pipeline_role
+            )
+            endpoint_fn.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[self.pipeline_role.role_arn])
+            )
             endpoint_fn.function.add_environment("PIPELINE_ROLE_ARN", self.pipeline_role.role_arn)
             approval_fn = self._function("ApprovalStep", "approval", "Asks for manual approval of a prod deployment")
             record_fn = self._function("RecordStep", "record", "Records, announces and notifies a deployment outcome")
@@ -426,6 +471,7 @@ class DeployPipeline(Construct):
         description: str,
         environment: dict[str, str] | None = None,
         timeout: cdk.Duration | None = None,
+        role_name: str | None = None,
     ) -> PlatformFunction:
         function = PlatformFunction(
             self,
@@ -434,6 +480,7 @@ class DeployPipeline(Construct):
             key=self.key,
             description=description,
             timeout=timeout,
+            role_name=role_name,
             environment={"DEPLOY_HANDLER": handler, **self._common_env, **(environment or {})},
         )
         self._functions[id] = function
@@ -487,9 +534,6 @@ class DeployPipeline(Construct):
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["sts:AssumeRole"], resources=sorted(set(deploy_roles)))
-        )
-        endpoint_fn.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[role.role_arn])
         )
         return role
 

@@ -45,6 +45,7 @@ class PlatformFunction(Construct):
     :param vpc_reason: why the function is not in a VPC (recorded on the HIPAA/NIST acknowledgment).
         Default: it calls only AWS service APIs and reaches no resource inside a VPC.
     :param log_retention: Default: one year.
+    :param role_name: name of the execution role, for a role that policies elsewhere name. Default: generated.
     """
 
     def __init__(
@@ -61,13 +62,18 @@ class PlatformFunction(Construct):
         reserved_concurrency: int = 10,
         vpc_reason: str = "calls only AWS service APIs and reaches no resource inside a VPC",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        role_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.log_group = logs.LogGroup(
             self, "Logs", retention=log_retention, encryption_key=key, removal_policy=cdk.RemovalPolicy.RETAIN
         )
         self.role = PlatformRole(
-            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=f"{description} (Lambda)"
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{description} (Lambda)",
+            role_name=role_name,
         )
         self.dead_letter_queue = sqs.Queue(
             self,

@@ -9,6 +9,9 @@ import aws_cdk as cdk
 from sagemaker_platform.config import PlatformConfig
 
 AccountRole = Literal["tooling", "registry", "dev", "staging", "prod"]
+Phase = Literal["identities", "resources"]
+"""When a stack deploys in its account: `identities` (roles that other accounts' policies name and that name
+nothing themselves) before everything else, `resources` in the platform's deploy order (see `build_platform`)."""
 
 
 def stack_env(config: PlatformConfig, account: AccountRole) -> cdk.Environment | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -14,6 +15,7 @@ from sagemaker_platform.config import DeployConfig, PlatformConfig
 from sagemaker_platform.constructs.deploy import (
     DeployGroup,
     DeployPipeline,
+    DeployPipelineRole,
     GitLabTrigger,
     MwaaTrigger,
     PipelineSchedule,
@@ -23,11 +25,44 @@ from sagemaker_platform.constructs.deploy import (
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
 
 
+def _deploy_role_arns(stack: cdk.Stack, config: PlatformConfig) -> dict[str, str]:
+    """Stage (`staging`, `prod`) -> ARN of that account's deploy role (the deploying account in the sandbox)."""
+    accounts = config.accounts
+    stage_accounts = {
+        "staging": cdk.Aws.ACCOUNT_ID if accounts is None else accounts.staging,
+        "prod": cdk.Aws.ACCOUNT_ID if accounts is None else accounts.prod,
+    }
+    return {
+        stage: naming.role_arn(stack.partition, account, naming.deploy_role_name(config.name))
+        for stage, account in stage_accounts.items()
+    }
+
+
+class DeployIdentityStack(cdk.Stack):
+    """The deploy pipeline's identity, `<name>-deploy-pipeline` (tooling account), deployed before every other stack.
+
+    The staging and prod deploy roles (workload-access stacks) trust it by name, the registry names those, the
+    model-events bus names the registry's forwarder, and the deploy pipeline's rules need that bus: with the role
+    inside `DeployStack` that chain would be a cycle. Only with a `deploy` config that has a state machine.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, description=f"{config.name}: the deploy pipeline's role", **kwargs)
+        _deploy_config(config)
+        tag_platform(self, config, "deploy")
+        self.pipeline_role = DeployPipelineRole(
+            self,
+            "PipelineRole",
+            platform_name=config.name,
+            deploy_role_arns=list(_deploy_role_arns(self, config).values()),
+        )
+
+
 class DeployStack(cdk.Stack):
     """The deploy pipeline and the platform events bus, in the tooling account.
 
-    The model-events bus (fed by the registry's forwarding) and the stages' deploy roles belong to the
-    registry and workload-access stacks; they are referred to here by their deterministic names.
+    The model-events bus (fed by the registry's forwarding), the stages' deploy roles and the pipeline's own role
+    (`DeployIdentityStack`) belong to other stacks; they are referred to here by their deterministic names.
     """
 
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
@@ -41,10 +76,6 @@ class DeployStack(cdk.Stack):
             self, "ModelEvents", naming.model_events_bus_name(config.name)
         )
         accounts = config.accounts
-        stage_accounts = {
-            "staging": cdk.Aws.ACCOUNT_ID if accounts is None else accounts.staging,
-            "prod": cdk.Aws.ACCOUNT_ID if accounts is None else accounts.prod,
-        }
         gitlab = None
         if deploy.gitlab is not None:
             gitlab = GitLabTrigger(
@@ -78,10 +109,15 @@ class DeployStack(cdk.Stack):
             ],
             model_events_bus=model_events_bus,
             platform_events_bus=self.platform_events_bus,
-            deploy_role_arns={
-                stage: naming.role_arn(self.partition, account, naming.deploy_role_name(config.name))
-                for stage, account in stage_accounts.items()
-            },
+            deploy_role_arns=_deploy_role_arns(self, config),
+            pipeline_role=iam.Role.from_role_arn(
+                self,
+                "PipelineRoleRef",
+                naming.role_arn(self.partition, self.account, naming.deploy_pipeline_role_name(config.name)),
+                mutable=False,
+            )
+            if deploy.state_machine
+            else None,
             registry_account=None if accounts is None else accounts.registry,
             state_machine=deploy.state_machine,
             approval_timeout=cdk.Duration.hours(deploy.approval_timeout_hours),

@@ -2,8 +2,9 @@
 
 Source (a CodeStar connection to GitHub or GitLab, or CodeCommit; a full clone) -> synth
 (``make test``, synth-and-diff against the last deployed commit, ``cdk synth``) -> self-mutation ->
-the tooling, registry, dev and staging stages -> a manual approval -> prod -> the deployed commit is
-recorded in SSM. Every stage is ``build_platform(stage, config, account=<role>)`` in its own account;
+the tooling identities, dev and staging stages -> a manual approval -> prod -> registry -> tooling -> the
+deployed commit is recorded in SSM (`STAGE_ORDER` says why in that order). Every stage is
+``build_platform(stage, config, account=<role>, phase=<phase>)`` in its own account;
 deployments go through each account's CDK bootstrap roles (``cdk bootstrap --trust <tooling account>``).
 Cross-account keys: the artifact bucket is encrypted with a customer managed key (own bucket, so not
 CDK Pipelines' ``cross_account_keys``) that the target accounts' deploy roles may use.
@@ -32,13 +33,26 @@ from sagemaker_platform.config import PipelineConfig, PlatformConfig
 from sagemaker_platform.constructs.function import grant_logs_encrypt
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.naming import deployed_commit_parameter_name
-from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name, tag_platform
+from sagemaker_platform.stacks.base import AccountRole, Phase, stack_env, stack_name, tag_platform
 
-BuildStage = Callable[[cdk.Stage, AccountRole], object]
-"""Adds the stacks of one account role to a stage (the reference app passes `build_platform`)."""
+BuildStage = Callable[[cdk.Stage, AccountRole, Phase], object]
+"""Adds the stacks of one account role and phase to a stage (the reference app passes `build_platform`)."""
 
-# Deployment order: the tooling buses exist before the registry forwards to them; prod comes last.
-STAGE_ORDER: tuple[AccountRole, ...] = ("tooling", "registry", "dev", "staging", "prod")
+# Deployment order, (stage ID, account role, phase): a stack whose policies name another stack's role (or bus)
+# deploys after it, as IAM, S3, KMS, SageMaker and EventBridge refuse a principal that does not exist yet.
+# The deploy-pipeline role first (the staging and prod deploy roles trust it); the workload accounts (their
+# roles; dev's tuning role is trusted by its pipeline-step role, in the same stage); the manual approval before
+# prod; the registry (its policies name every workload and endpoint role, prod's included); the tooling account
+# last (the model-events bus names the registry's forwarder; the deploy pipeline's rules need the bus).
+# Stage IDs are part of the stage stacks' construct paths: keep them.
+STAGE_ORDER: tuple[tuple[str, AccountRole, Phase], ...] = (
+    ("ToolingIdentities", "tooling", "identities"),
+    ("Dev", "dev", "resources"),
+    ("Staging", "staging", "resources"),
+    ("Prod", "prod", "resources"),
+    ("Registry", "registry", "resources"),
+    ("Tooling", "tooling", "resources"),
+)
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 RUNTIME_VERSIONS = {"python": "3.12", "nodejs": "20"}
 # The deployed-commit parameter's value before the first deployment.
@@ -56,22 +70,30 @@ ARTIFACT_GRANT_ACTIONS = (
 
 
 class PlatformStage(cdk.Stage):
-    """The stacks of one account role, deployed to that account by the pipeline."""
+    """The stacks of one account role and phase, deployed to that account by the pipeline."""
 
     def __init__(
-        self, scope: Construct, id: str, *, account: AccountRole, build: BuildStage, env: cdk.Environment
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        account: AccountRole,
+        build: BuildStage,
+        env: cdk.Environment,
+        phase: Phase = "resources",
     ) -> None:
         super().__init__(scope, id, env=env)
         self.account_role = account
-        build(self, account)
+        self.phase = phase
+        build(self, account, phase)
 
 
 class PlatformPipelineStack(cdk.Stack):
     """The platform's delivery pipeline (tooling account).
 
     :param config: the platform config; needs `accounts` and `pipeline`.
-    :param build_stage: adds the stacks of one account role to a stage. The reference app passes
-        ``lambda stage, role: build_platform(stage, config, account=role)``.
+    :param build_stage: adds the stacks of one account role and phase to a stage. The reference app passes
+        ``lambda stage, role, phase: build_platform(stage, config, account=role, phase=phase)``.
     """
 
     def __init__(
@@ -146,13 +168,13 @@ class PlatformPipelineStack(cdk.Stack):
             # Actions run as the pipeline role (a PlatformRole: managed policies), not one inline-policy role each.
             use_pipeline_role_for_actions=True,
         )
-        self.stages: dict[AccountRole, PlatformStage] = {}
+        self.stages: dict[str, PlatformStage] = {}
         # CDK Pipelines refuses an empty stage: leave out the accounts where nothing is configured.
-        roles = [role for role in STAGE_ORDER if _builds_stacks(build_stage, role)]
-        for role in roles:
+        order = [entry for entry in STAGE_ORDER if _builds_stacks(build_stage, entry[1], entry[2])]
+        for stage_id, role, phase in order:
             env = stack_env(config, role)
             assert env is not None  # accounts is set
-            stage = PlatformStage(self, role.capitalize(), account=role, build=build_stage, env=env)
+            stage = PlatformStage(self, stage_id, account=role, build=build_stage, env=env, phase=phase)
             pre = (
                 [
                     pipelines.ManualApprovalStep(
@@ -165,9 +187,9 @@ class PlatformPipelineStack(cdk.Stack):
                 else None
             )
             # After the last stage: every stage runs this commit now; the next synth-and-diff compares with it.
-            post = [self._record_commit_step(config)] if role == roles[-1] else None
+            post = [self._record_commit_step(config)] if stage_id == order[-1][0] else None
             self.pipeline.add_stage(stage, pre=pre, post=post)
-            self.stages[role] = stage
+            self.stages[stage_id] = stage
         # Build now (not at synth) so that the roles and projects CDK Pipelines creates can be acknowledged.
         self.pipeline.build_pipeline()
         self._acknowledge()
@@ -372,15 +394,15 @@ class PlatformPipelineStack(cdk.Stack):
         ]
 
 
-def _builds_stacks(build_stage: BuildStage, role: AccountRole) -> bool:
-    """Whether `build_stage` adds any stack for `role`, tried in a scratch app.
+def _builds_stacks(build_stage: BuildStage, role: AccountRole, phase: Phase) -> bool:
+    """Whether `build_stage` adds any stack for `role` and `phase`, tried in a scratch app.
 
     A stage registers its cloud assembly when it is created, so an empty one cannot be created and dropped.
     """
     # Its own output folder: under the CLI, a plain App() would register the probe in the real cdk.out.
     with tempfile.TemporaryDirectory(prefix="pipeline-probe-") as outdir:
         probe = cdk.Stage(cdk.App(outdir=outdir), "Probe")
-        build_stage(probe, role)
+        build_stage(probe, role, phase)
         return any(isinstance(child, cdk.Stack) for child in probe.node.children)
 
 

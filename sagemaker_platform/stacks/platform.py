@@ -8,8 +8,8 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
-from sagemaker_platform.stacks.base import AccountRole, stack_env, stack_name
-from sagemaker_platform.stacks.deploy import DeployStack, PipelineSchedulesStack, schedule_accounts
+from sagemaker_platform.stacks.base import AccountRole, Phase, stack_env, stack_name
+from sagemaker_platform.stacks.deploy import DeployIdentityStack, DeployStack, PipelineSchedulesStack, schedule_accounts
 from sagemaker_platform.stacks.gateway import GatewayStack
 from sagemaker_platform.stacks.hosting import HostingStack
 from sagemaker_platform.stacks.pipeline import build_pipeline_stack
@@ -17,33 +17,70 @@ from sagemaker_platform.stacks.registry import ModelEventsStack, RegistryStack, 
 from sagemaker_platform.stacks.studio import StudioStack
 from sagemaker_platform.stacks.tuning import TuningStack
 
+# Deploy order (namer, creator, why): the first stack's policies name a role or bus that the second creates, and
+# IAM, S3, KMS, SageMaker and EventBridge refuse a principal (or a rule on a bus) that does not exist yet.
+# tests/test_deploy_order.py finds these edges in the templates and checks the sandbox and the pipeline.
+DEPLOY_ORDER: tuple[tuple[str, str, str], ...] = (
+    *(
+        (workload, "deploy_identity", "the deploy role trusts <name>-deploy-pipeline")
+        for workload in ("workload_access", "workload_access_staging", "workload_access_prod")
+    ),
+    *(
+        (workload, "tuning", "the pipeline-step role trusts <name>-tuning-register")
+        for workload in ("workload_access", "workload_access_dev")
+    ),
+    *(
+        ("registry", creator, "the registry's policies name the workload and endpoint roles")
+        for creator in (
+            "workload_access",
+            "workload_access_dev",
+            "workload_access_staging",
+            "workload_access_prod",
+            "hosting-staging",
+            "hosting-prod",
+        )
+    ),
+    ("model_events", "registry", "the bus policy names the forwarder role"),
+    ("deploy", "model_events", "its rules live on the model-events bus"),
+    ("deploy", "deploy_identity", "its endpoint step assumes <name>-deploy-pipeline"),
+)
+
 
 def build_platform(
-    scope: Construct, config: PlatformConfig, *, account: AccountRole | None = None
+    scope: Construct, config: PlatformConfig, *, account: AccountRole | None = None, phase: Phase | None = None
 ) -> dict[str, cdk.Stack]:
     """Add the stacks that `config` enables to `scope` (an App or a Stage); returns them by key.
 
-    `account`: build only the stacks that live in that account role (one CDK Pipelines stage per
-    account). Default: every stack. In the sandbox (no `accounts`) every stack is env-agnostic.
+    `account`: build only the stacks that live in that account role, and `phase`: only those of that phase
+    (one CDK Pipelines stage each). Default: every stack. In the sandbox (no `accounts`) every stack is
+    env-agnostic. Stacks of one scope depend on each other as `DEPLOY_ORDER` says; across stages, the
+    pipeline's stage order (`pipeline.STAGE_ORDER`) keeps the same order.
     """
     stacks: dict[str, cdk.Stack] = {}
 
-    def wants(role: AccountRole) -> bool:
-        return account is None or account == role
+    def wants(role: AccountRole, stack_phase: Phase = "resources") -> bool:
+        return (account is None or account == role) and (phase is None or phase == stack_phase)
 
     # Delivery: with `pipeline` (multi-account only) the app holds just the pipeline stack; its stages
-    # (one per account) hold every other stack, built by calling build_platform again with `account`.
+    # (one per account and phase) hold every other stack, built by calling build_platform again.
     if config.pipeline is not None and account is None:
         stacks["pipeline"] = build_pipeline_stack(
-            scope, config, lambda stage, role: build_platform(stage, config, account=role)
+            scope, config, lambda stage, role, phase: build_platform(stage, config, account=role, phase=phase)
         )
         return stacks
+
+    if config.deploy is not None and config.deploy.state_machine and wants("tooling", "identities"):
+        name = stack_name(config, "deploy-identity")
+        stacks["deploy_identity"] = DeployIdentityStack(
+            scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config
+        )
 
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
     _add_registry_stacks(scope, config, stacks, wants)
     if config.endpoints:
         for stage in ("staging", "prod"):
             if wants(stage):
+                # Construct ID = stack name; the stack name passed too, so a pipeline stage does not prefix it.
                 stacks[f"hosting-{stage}"] = HostingStack(
                     scope,
                     stack_name(config, "hosting", stage),
@@ -64,8 +101,6 @@ def build_platform(
     if config.deploy is not None and wants("tooling"):
         name = stack_name(config, "deploy")
         stacks["deploy"] = DeployStack(scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config)
-        if "model_events" in stacks:
-            stacks["deploy"].add_stack_dependency(stacks["model_events"], "its rules live on the model-events bus")
     for role in schedule_accounts(config):
         if wants(role):
             name = stack_name(config, "schedules", role)
@@ -81,19 +116,18 @@ def build_platform(
             env=stack_env(config, "dev"),
             stack_name=stack_name(config, "studio"),
         )
+    for namer, creator, reason in DEPLOY_ORDER:
+        if namer in stacks and creator in stacks:
+            stacks[namer].add_stack_dependency(stacks[creator], reason)
     return stacks
 
 
 def _add_registry_stacks(
     scope: Construct, config: PlatformConfig, stacks: dict[str, cdk.Stack], wants: Callable[[AccountRole], bool]
 ) -> None:
-    """Model registry: workload access (dev, staging, prod), then the registry, then the tooling bus.
-
-    The dependencies order deployment: the registry's policies and the bus policy name roles that must exist.
-    """
+    """Model registry: workload access (dev, staging, prod), the registry, the tooling bus (`DEPLOY_ORDER`)."""
     if config.registry is None:
         return
-    workload: list[cdk.Stack] = []
     for label, roles in workload_accounts(config):
         # In the sandbox one account plays dev, staging and prod: one stack, built with the dev stage.
         home = roles[0]
@@ -107,7 +141,6 @@ def _add_registry_stacks(
                 config=config,
                 account_roles=roles,
             )
-            workload.append(stacks[key])
     if wants("registry"):
         stacks["registry"] = RegistryStack(
             scope,
@@ -116,8 +149,6 @@ def _add_registry_stacks(
             env=stack_env(config, "registry"),
             config=config,
         )
-        for stack in workload:
-            stacks["registry"].add_stack_dependency(stack, "the registry's policies name the workload roles")
     if wants("tooling"):
         stacks["model_events"] = ModelEventsStack(
             scope,
@@ -126,5 +157,3 @@ def _add_registry_stacks(
             env=stack_env(config, "tooling"),
             config=config,
         )
-        if "registry" in stacks:
-            stacks["model_events"].add_stack_dependency(stacks["registry"], "the bus policy names the forwarder role")

@@ -50,3 +50,38 @@ def test_given_multi_account_then_gitlab_and_mwaa_targets_are_on_the_approved_ru
         if "DEPLOY_HANDLER" in function["Properties"].get("Environment", {}).get("Variables", {})
     )
     assert handlers == ["-", "-", "-", "-", "gitlab", "mwaa", "state-machine"]
+
+
+def test_given_multi_account_then_the_deploy_pipeline_role_is_its_own_stack_trusting_the_named_endpoint_step(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    """The role lives in `<name>-deploy-identity`, deployed before the deploy roles that trust it (and before the
+    endpoint step's role exists, so it trusts that role by `aws:PrincipalArn`, not as a principal)."""
+    identity = multi_account_templates["mlplatform-deploy-identity"]
+    (role,) = resources_of_type(identity, "AWS::IAM::Role").values()
+    assert role["Properties"]["RoleName"] == naming.deploy_pipeline_role_name("mlplatform")
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"]["AWS"] == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::111111111111:root"]]
+    }
+    assert statement["Condition"] == {
+        "ArnEquals": {
+            "aws:PrincipalArn": {
+                "Fn::Join": [
+                    "",
+                    ["arn:", {"Ref": "AWS::Partition"}, ":iam::111111111111:role/mlplatform-deploy-endpoint-step"],
+                ]
+            }
+        }
+    }
+    (policy,) = resources_of_type(identity, "AWS::IAM::ManagedPolicy").values()
+    (assume,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert assume["Action"] == "sts:AssumeRole"
+    assert [arn["Fn::Join"][1][-1] for arn in assume["Resource"]] == [
+        ":iam::444444444444:role/mlplatform-deploy",
+        ":iam::555555555555:role/mlplatform-deploy",
+    ]
+    deploy = multi_account_templates["mlplatform-deploy"]
+    names = {role["Properties"].get("RoleName") for role in resources_of_type(deploy, "AWS::IAM::Role").values()}
+    assert naming.deploy_pipeline_role_name("mlplatform") not in names
+    assert naming.deploy_endpoint_step_role_name("mlplatform") in names

@@ -16,7 +16,7 @@ from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.config import PlatformConfig, parse_config
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.naming import deployed_commit_parameter_name
-from sagemaker_platform.stacks.base import AccountRole
+from sagemaker_platform.stacks.base import AccountRole, Phase
 from sagemaker_platform.stacks.pipeline import build_pipeline_stack
 from tests.support import ACCOUNTS, resources_of_type
 
@@ -28,9 +28,9 @@ def pipeline_config(**pipeline: Any) -> PlatformConfig:
     return parse_config({"name": "mlp", "region": "eu-west-1", "accounts": ACCOUNTS, "pipeline": settings})
 
 
-def demo_stage(stage: cdk.Stage, role: AccountRole) -> None:
+def demo_stage(stage: cdk.Stage, role: AccountRole, phase: Phase) -> None:
     """A stack with a Lambda asset in every account but tooling: stands in for the platform's stacks."""
-    if role == "tooling":
+    if role == "tooling" or phase != "resources":
         return
     stack = cdk.Stack(stage, "Demo", stack_name=f"demo-{role}")
     key = kms.Key(stack, "Key", enable_key_rotation=True)
@@ -80,7 +80,7 @@ def test_given_stacks_in_four_accounts_then_stages_in_order_and_no_empty_tooling
     template: dict[str, Any],
 ) -> None:
     names = [stage["Name"] for stage in pipeline_stages(template)]
-    assert names == ["Source", "Build", "UpdatePipeline", "Assets", "Registry", "Dev", "Staging", "Prod"]
+    assert names == ["Source", "Build", "UpdatePipeline", "Assets", "Dev", "Staging", "Prod", "Registry"]
 
 
 def test_given_the_prod_stage_then_a_manual_approval_runs_before_any_deployment(template: dict[str, Any]) -> None:
@@ -154,14 +154,14 @@ def test_given_the_synth_step_then_it_tests_diffs_against_the_deployed_commit_th
 
 
 def test_given_the_last_stage_then_it_records_the_deployed_commit_after_deploying(template: dict[str, Any]) -> None:
-    prod = next(stage for stage in pipeline_stages(template) if stage["Name"] == "Prod")
-    record = next(action for action in prod["Actions"] if action["Name"] == "RecordDeployedCommit")
-    assert record["RunOrder"] == max(action["RunOrder"] for action in prod["Actions"])
+    last = pipeline_stages(template)[-1]
+    record = next(action for action in last["Actions"] if action["Name"] == "RecordDeployedCommit")
+    assert record["RunOrder"] == max(action["RunOrder"] for action in last["Actions"])
     source = pipeline_stages(template)[0]["Actions"][0]
     assert json.loads(record["Configuration"]["EnvironmentVariables"]) == [
         {"name": "COMMIT", "type": "PLAINTEXT", "value": f"#{{{source['Namespace']}.CommitId}}"}
     ]
-    spec = buildspec_of_action(template, "Prod", "RecordDeployedCommit")
+    spec = buildspec_of_action(template, last["Name"], "RecordDeployedCommit")
     assert spec["phases"]["build"]["commands"] == [
         f"aws ssm put-parameter --name {deployed_commit_parameter_name('mlp')} --type String --overwrite "
         '--value "$COMMIT"'
@@ -187,7 +187,9 @@ def test_given_a_codecommit_source_and_no_stacks_then_a_pipeline_of_source_build
 ) -> None:
     settings = {"source": "codecommit", "repository": "platform", "branch": "release/1", "diff_base": "origin/main"}
     config = parse_config({"accounts": ACCOUNTS, "pipeline": settings})
-    template = synth_pipeline(config, tmp_path / "cdk.out", lambda stage, role: None, gate=False).stacks[0].template
+    template = (
+        synth_pipeline(config, tmp_path / "cdk.out", lambda stage, role, phase: None, gate=False).stacks[0].template
+    )
     stages = pipeline_stages(template)
     assert [stage["Name"] for stage in stages] == ["Source", "Build", "UpdatePipeline"]
     source = stages[0]["Actions"][0]
@@ -211,7 +213,10 @@ def test_given_the_multi_account_example_then_the_app_holds_the_pipeline_and_the
     assert pipeline.environment.account == "111111111111"
     for nested in multi_account_assembly.nested_assemblies:
         for stack in nested.nested_assembly.stacks:
-            assert stack.environment.account != "111111111111" or nested.id.endswith("-Tooling")
+            assert stack.environment.account != "111111111111" or nested.id in (
+                "assembly-mlplatform-pipeline-ToolingIdentities",
+                "assembly-mlplatform-pipeline-Tooling",
+            )
 
 
 def test_given_the_default_sandbox_then_no_pipeline_stack(default_templates: dict[str, dict[str, Any]]) -> None:
@@ -223,8 +228,8 @@ def test_given_a_stage_stack_with_its_own_codebuild_project_then_the_pipeline_ac
 ) -> None:
     """Acknowledgments stay on the pipeline's own resources: a stage's findings still fail the gate."""
 
-    def stage_with_project(stage: cdk.Stage, role: AccountRole) -> None:
-        if role == "dev":
+    def stage_with_project(stage: cdk.Stage, role: AccountRole, phase: Phase) -> None:
+        if role == "dev" and phase == "resources":
             stack = cdk.Stack(stage, "Builds", stack_name="builds-dev")
             codebuild.Project(stack, "Project", build_spec=codebuild.BuildSpec.from_object({"version": "0.2"}))
 
