@@ -537,11 +537,13 @@ def test_the_endpoint_step_reaches_the_deploy_roles_only_through_the_pipeline_ro
     deploy = naming.role_arn("<AWS::Partition>", "<AWS::AccountId>", naming.deploy_role_name(P))
     own = identity_statements(template, function["Role"]["Fn::GetAtt"][0])
     assert tooling_calls("endpoint", None) == {"sts:AssumeRole"}
-    pipeline_id = roles_by_name(template)[naming.deploy_pipeline_role_name(P)]
+    # The pipeline role lives in its own stack (deployed first); the step names it by its fixed ARN.
     assert [text(r) for s in own if "sts:AssumeRole" in as_list(s["Action"]) for r in as_list(s["Resource"])] == [
-        f"<{pipeline_id}.Arn>"
+        pipeline
     ]
-    assert allows(identity_statements(template, pipeline_id), "sts:AssumeRole", deploy)
+    identity = default_templates["mlplatform-deploy-identity"]
+    pipeline_id = roles_by_name(identity)[naming.deploy_pipeline_role_name(P)]
+    assert allows(identity_statements(identity, pipeline_id), "sts:AssumeRole", deploy)
     # The deploy role trusts exactly that pipeline role.
     workload = default_templates["mlplatform-workload-access"]
     deploy_role = resources_of_type(workload, "AWS::IAM::Role")[roles_by_name(workload)[naming.deploy_role_name(P)]]
