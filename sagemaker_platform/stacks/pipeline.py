@@ -81,6 +81,10 @@ class PlatformPipelineStack(cdk.Stack):
         if config.accounts is None or config.pipeline is None:
             raise ValueError("PlatformPipelineStack needs a config with `accounts` and `pipeline`")
         super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+        # Before any child exists: the stage stacks are built inside this stack's tree and inherit the flag, so
+        # buckets there given `server_access_logs_bucket` grant S3 logging by bucket policy instead of the
+        # legacy LogDeliveryWrite ACL (which also forbids BucketOwnerEnforced object ownership).
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         tag_platform(self, config, "pipeline")
         settings = config.pipeline
         self.key = kms.Key(
