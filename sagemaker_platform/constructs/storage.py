@@ -47,16 +47,12 @@ def access_logs_bucket(
     problems = ProblemCollector("access_logs_bucket")
     problems.check(bool(of.strip()), f"of={of!r}: name what the logs are of (e.g. 'the tuning buckets')")
     problems.raise_if_any()
-    bucket = s3.Bucket(
+    bucket = _private_bucket(
         scope,
         id,
         encryption=s3.BucketEncryption.S3_MANAGED,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        enforce_ssl=True,
-        versioned=True,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         removal_policy=removal_policy,
-        lifecycle_rules=list(lifecycle_rules),
+        lifecycle_rules=lifecycle_rules,
     )
     own_logs = f"this bucket receives the server access logs of {of}; logging it to itself would loop"
     replication = f"server access logs of {of} are kept in their own region; replicating them is not required"
@@ -110,19 +106,14 @@ def encrypted_bucket(
         )
     problems.check(bool(replication.strip()), f"replication={replication!r}: say why this bucket is not replicated")
     problems.raise_if_any()
-    bucket = s3.Bucket(
+    bucket = _private_bucket(
         scope,
         id,
-        bucket_name=bucket_name,
         encryption=s3.BucketEncryption.KMS,
-        encryption_key=key,
-        bucket_key_enabled=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        enforce_ssl=True,
-        versioned=True,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        key=key,
+        bucket_name=bucket_name,
         removal_policy=removal_policy,
-        lifecycle_rules=list(lifecycle_rules),
+        lifecycle_rules=lifecycle_rules,
     )
     # Set on the L1: the L2 `server_access_logs_bucket` prop would add the LogDeliveryWrite ACL (which needs
     # ACLs enabled on the log bucket) unless the app sets a feature flag.
@@ -150,3 +141,30 @@ def encrypted_bucket(
         },
     )
     return bucket
+
+
+def _private_bucket(
+    scope: Construct,
+    id: str,
+    *,
+    encryption: s3.BucketEncryption,
+    removal_policy: cdk.RemovalPolicy,
+    lifecycle_rules: Sequence[s3.LifecycleRule],
+    key: kms.IKey | None = None,
+    bucket_name: str | None = None,
+) -> s3.Bucket:
+    """Versioned, TLS only, ACLs disabled, public access blocked; with a key, an S3 bucket key cuts KMS calls."""
+    return s3.Bucket(
+        scope,
+        id,
+        bucket_name=bucket_name,
+        encryption=encryption,
+        encryption_key=key,
+        bucket_key_enabled=True if key is not None else None,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        versioned=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        removal_policy=removal_policy,
+        lifecycle_rules=list(lifecycle_rules),
+    )
