@@ -39,9 +39,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IValidation
 
 from sagemaker_platform import naming
-from sagemaker_platform.compliance import acknowledge, skip_checkov
+from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.config import MODEL_PACKAGE_GROUP_NAME_PATTERN
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import ProblemCollector, PropsError
 
 # --- actions (one place per capability) ---------------------------------------------------------
@@ -578,8 +579,6 @@ class ModelRegistry(Construct):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
-        # Log delivery through a bucket policy (scoped to this source bucket), not the LogDeliveryWrite ACL.
-        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         stack = cdk.Stack.of(self)
         self._validate(model_package_groups)
         self._organization_id = organization_id
@@ -597,33 +596,18 @@ class ModelRegistry(Construct):
         bucket_name = naming.model_artifacts_bucket_name(platform_name, stack.account, stack.region)
         # The key policy names the bucket by its built ARN: a GetAtt would make key and bucket depend on each other.
         self._bucket_arn = f"arn:{stack.partition}:s3:::{bucket_name}"
-        self.bucket = s3.Bucket(
+        self.bucket = encrypted_bucket(
             self,
             "ArtifactsBucket",
             bucket_name=bucket_name,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            versioned=True,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.logs_bucket,
-            server_access_logs_prefix="artifacts/",
+            key=self.key,
+            access_logs=self.logs_bucket,
+            access_logs_prefix="artifacts/",
             removal_policy=removal_policy,
+            replication="the registry is the single source of model artifacts in its region; versioning and RETAIN "
+            "protect them, and cross-region replication is a per-organisation choice",
         )
         self._deny_foreign_encryption()
-        replication = (
-            "the registry is the single source of model artifacts in its region; versioning and RETAIN protect "
-            "them, and cross-region replication is a per-organisation choice"
-        )
-        acknowledge(
-            self.bucket,
-            {
-                "HIPAA.Security-S3BucketReplicationEnabled": replication,
-                "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
-            },
-        )
         self._statements: dict[str, iam.PolicyStatement] = {}
         self.groups: dict[str, ModelPackageGroup] = {
             name: ModelPackageGroup(
@@ -785,15 +769,11 @@ class ModelRegistry(Construct):
         )
 
     def _render_logs_bucket(self, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:
-        bucket = s3.Bucket(
+        return access_logs_bucket(
             self,
             "AccessLogsBucket",
-            # Server access log delivery writes only to SSE-S3 buckets.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            versioned=True,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            of="the model artifacts bucket",
+            removal_policy=removal_policy,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireAccessLogs",
@@ -802,25 +782,7 @@ class ModelRegistry(Construct):
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
                 )
             ],
-            removal_policy=removal_policy,
         )
-        sse_s3 = "S3 server access log delivery supports only SSE-S3 on the target bucket, not SSE-KMS"
-        own_logs = "this is the access-log bucket of the artifacts bucket; logging it to itself would loop"
-        replication = "access logs are kept for one year in the registry's region; replicating them is not required"
-        acknowledge(
-            bucket,
-            {
-                "AwsSolutions-S1": own_logs,
-                "HIPAA.Security-S3BucketLoggingEnabled": own_logs,
-                "NIST.800.53.R5-S3BucketLoggingEnabled": own_logs,
-                "HIPAA.Security-S3DefaultEncryptionKMS": sse_s3,
-                "NIST.800.53.R5-S3DefaultEncryptionKMS": sse_s3,
-                "HIPAA.Security-S3BucketReplicationEnabled": replication,
-                "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
-            },
-        )
-        skip_checkov(bucket, {"CKV_AWS_18": own_logs, "CKV_AWS_145": sse_s3})
-        return bucket
 
     def _render_forwarding(
         self, platform_name: str, events_bus_arn: str, groups: list[str], removal_policy: cdk.RemovalPolicy

@@ -38,6 +38,7 @@ from sagemaker_platform.compliance import acknowledge, skip_checkov
 from sagemaker_platform.config import USER_PROFILE_NAME_PATTERN
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import ProblemCollector
 
 AuthMode = Literal["IAM", "SSO"]
@@ -694,70 +695,18 @@ class StudioDomain(Construct):
         return f"arn:{stack.partition}:sagemaker:{stack.region}:{account}:image/{image}"
 
     def _render_sharing_bucket(self, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:
-        access_logs = s3.Bucket(
-            self,
-            "SharingAccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=removal_policy,
+        access_logs = access_logs_bucket(
+            self, "SharingAccessLogs", of="the notebook sharing bucket", removal_policy=removal_policy
         )
-        reason = "server access log delivery writes only to SSE-S3 buckets"
-        acknowledge(
-            access_logs,
-            {
-                "AwsSolutions-S1": "this is the access log bucket of the notebook sharing bucket",
-                "HIPAA.Security-S3BucketLoggingEnabled": "this is the access log bucket of the sharing bucket",
-                "NIST.800.53.R5-S3BucketLoggingEnabled": "this is the access log bucket of the sharing bucket",
-                "HIPAA.Security-S3DefaultEncryptionKMS": reason,
-                "NIST.800.53.R5-S3DefaultEncryptionKMS": reason,
-                "HIPAA.Security-S3BucketReplicationEnabled": "access logs are not replicated",
-                "NIST.800.53.R5-S3BucketReplicationEnabled": "access logs are not replicated",
-            },
-        )
-        skip_checkov(access_logs, {"CKV_AWS_18": "this is an access log bucket"})
-        bucket = s3.Bucket(
+        return encrypted_bucket(
             self,
             "SharingBucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            key=self.key,
+            access_logs=access_logs,
+            access_logs_prefix="sharing/",
             removal_policy=removal_policy,
+            replication="shared notebook snapshots are copies of notebooks kept on the home file system",
         )
-        # Server access logs delivered under a bucket policy, not the legacy LogDeliveryWrite ACL (which the
-        # L2 prop picks unless an app-wide feature flag is set, and which needs ACLs enabled on the log bucket).
-        cfn_bucket = bucket.node.default_child
-        assert isinstance(cfn_bucket, s3.CfnBucket)
-        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
-            destination_bucket_name=access_logs.bucket_name, log_file_prefix="sharing/"
-        )
-        stack = cdk.Stack.of(self)
-        access_logs.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
-                actions=["s3:PutObject"],
-                resources=[access_logs.arn_for_objects("sharing/*")],
-                conditions={
-                    "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                },
-            )
-        )
-        replication = "shared notebook snapshots are copies of notebooks kept on the home file system"
-        acknowledge(
-            bucket,
-            {
-                "HIPAA.Security-S3BucketReplicationEnabled": replication,
-                "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
-            },
-        )
-        return bucket
 
     def _render_provider(self, stack: cdk.Stack) -> cr.Provider:
         """The Provider framework behind profile cleanup, domain teardown and projects enablement."""

@@ -37,9 +37,10 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from sagemaker_platform import naming, tuning_spec
-from sagemaker_platform.compliance import acknowledge, skip_checkov
+from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import ProblemCollector
 
 # --- action lists (one place) -----------------------------------------------------------------
@@ -93,8 +94,6 @@ class TuningStorage(Construct):
         key: kms.Key | None = None,
     ) -> None:
         super().__init__(scope, id)
-        # Log delivery through a bucket policy, not the legacy LogDeliveryWrite ACL (whatever the app's flags).
-        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         if key is None:
             key = kms.Key(
                 self,
@@ -105,29 +104,9 @@ class TuningStorage(Construct):
             )
             grant_logs_encrypt(key)
         self.key = key
-        self.access_logs_bucket = s3.Bucket(
-            self,
-            "AccessLogs",
-            # Server access log delivery writes only to SSE-S3 buckets.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            removal_policy=removal_policy,
+        self.access_logs_bucket = access_logs_bucket(
+            self, "AccessLogs", of="the tuning data and output buckets", removal_policy=removal_policy
         )
-        reason = "this bucket receives the server access logs of the tuning buckets; logging it would loop"
-        acknowledge(
-            self.access_logs_bucket,
-            {
-                "AwsSolutions-S1": reason,
-                "HIPAA.Security-S3BucketLoggingEnabled": reason,
-                "NIST.800.53.R5-S3BucketLoggingEnabled": reason,
-                "HIPAA.Security-S3DefaultEncryptionKMS": "S3 server access log delivery supports only SSE-S3 targets",
-                "NIST.800.53.R5-S3DefaultEncryptionKMS": "S3 server access log delivery supports only SSE-S3 targets",
-            },
-        )
-        skip_checkov(self.access_logs_bucket, {"CKV_AWS_18": reason})
-        _acknowledge_no_replication(self.access_logs_bucket)
         self.data_bucket = self._bucket("Data", "data/", removal_policy)
         self.output_bucket = self._bucket("Output", "output/", removal_policy)
         self.training_role = PlatformRole(
@@ -204,21 +183,16 @@ class TuningStorage(Construct):
         return mapping.find_in_map(cdk.Aws.REGION, "account")
 
     def _bucket(self, id: str, log_prefix: str, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:
-        bucket = s3.Bucket(
+        return encrypted_bucket(
             self,
             id,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix=log_prefix,
+            key=self.key,
+            access_logs=self.access_logs_bucket,
+            access_logs_prefix=log_prefix,
             removal_policy=removal_policy,
+            replication="tuning data and model artifacts are reproducible from their sources; cross-region "
+            "replication is a deployment choice the platform config does not make",
         )
-        _acknowledge_no_replication(bucket)
-        return bucket
 
     def _grant_training_basics(self) -> None:
         role = self.training_role
@@ -736,17 +710,6 @@ def _nag_arn(stack: cdk.Stack, service: str, resource: str) -> str:
     region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
     account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
     return f"arn:<AWS::Partition>:{service}:{region}:{account}:{resource}"
-
-
-def _acknowledge_no_replication(bucket: s3.Bucket) -> None:
-    reason = (
-        "tuning data, model artifacts and their access logs are reproducible from their sources; cross-region "
-        "replication is a deployment choice the platform config does not make"
-    )
-    acknowledge(
-        bucket,
-        {"HIPAA.Security-S3BucketReplicationEnabled": reason, "NIST.800.53.R5-S3BucketReplicationEnabled": reason},
-    )
 
 
 def _pascal(name: str) -> str:

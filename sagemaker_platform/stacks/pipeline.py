@@ -32,6 +32,7 @@ from sagemaker_platform.compliance import acknowledge, skip_checkov
 from sagemaker_platform.config import PipelineConfig, PlatformConfig
 from sagemaker_platform.constructs.function import grant_logs_encrypt
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.naming import deployed_commit_parameter_name
 from sagemaker_platform.stacks.base import AccountRole, Phase, stack_env, stack_name, tag_platform
 
@@ -102,7 +103,8 @@ class PlatformPipelineStack(cdk.Stack):
         if config.accounts is None or config.pipeline is None:
             raise ValueError("PlatformPipelineStack needs a config with `accounts` and `pipeline`")
         super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
-        # Before any child exists: the access-log bucket grants S3 logging by bucket policy instead of the
+        # Before any child exists: the stage stacks are built inside this stack's tree and inherit the flag, so
+        # buckets there given `server_access_logs_bucket` grant S3 logging by bucket policy instead of the
         # legacy LogDeliveryWrite ACL (which also forbids BucketOwnerEnforced object ownership).
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         tag_platform(self, config, "pipeline")
@@ -195,30 +197,22 @@ class PlatformPipelineStack(cdk.Stack):
         self._acknowledge()
 
     def _artifact_bucket(self) -> s3.Bucket:
-        self.artifact_bucket_logs = access_logs = s3.Bucket(
+        self.artifact_bucket_logs = access_logs_bucket(
             self,
             "ArtifactsAccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            of="the pipeline artifact bucket",
             removal_policy=cdk.RemovalPolicy.RETAIN,
             lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
         )
-        return s3.Bucket(
+        return encrypted_bucket(
             self,
             "Artifacts",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="artifacts/",
+            key=self.key,
+            access_logs=self.artifact_bucket_logs,
+            access_logs_prefix="artifacts/",
             removal_policy=cdk.RemovalPolicy.RETAIN,
+            replication="pipeline artifacts are rebuilt from the source repository on every run; a replica adds "
+            "no recovery",
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(90))],
         )
 
@@ -267,32 +261,9 @@ class PlatformPipelineStack(cdk.Stack):
         )
         return self.record_step
 
-    # --- acknowledgments of what CDK Pipelines and S3 access logging force ----------------------
+    # --- acknowledgments of what CDK Pipelines forces -----------------------------------------
 
     def _acknowledge(self) -> None:
-        replication = (
-            "pipeline artifacts are rebuilt from the source repository on every run; a replica adds no recovery"
-        )
-        for bucket in (self.artifact_bucket, self.artifact_bucket_logs):
-            acknowledge(
-                bucket,
-                {
-                    "HIPAA.Security-S3BucketReplicationEnabled": replication,
-                    "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
-                },
-            )
-        no_kms = "S3 server access logs can only be delivered to a bucket encrypted with SSE-S3, not SSE-KMS"
-        acknowledge(
-            self.artifact_bucket_logs,
-            {
-                "HIPAA.Security-S3DefaultEncryptionKMS": no_kms,
-                "NIST.800.53.R5-S3DefaultEncryptionKMS": no_kms,
-                "AwsSolutions-S1": "this is the access log bucket of the artifact bucket; logging it would recurse",
-            },
-        )
-        skip_checkov(
-            self.artifact_bucket_logs, {"CKV_AWS_18": "the access log bucket itself; logging it would recurse"}
-        )
         cfn_pipeline = self.pipeline.pipeline.node.default_child
         assert isinstance(cfn_pipeline, cdk.CfnResource)
         # CDK Pipelines renders the deploy actions' cross-account role ARNs with Fn::Join; cfn-lint prefers Fn::Sub.
