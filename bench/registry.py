@@ -28,7 +28,11 @@ LIMITS = {"group_policy": 20_480, "bucket_policy": 20_480, "key_policy": 32_768,
 
 def _config(groups: int) -> dict[str, Any]:
     raw = yaml.safe_load((REPO_ROOT / "examples" / "multi-account.yaml").read_text())
-    raw["registry"]["model_package_groups"] = [f"model-{index:02d}" for index in range(groups)]
+    # Keep the example's own groups (its deploy section and endpoints refer to them) and add more up to `groups`.
+    named = list(raw["registry"]["model_package_groups"])
+    raw["registry"]["model_package_groups"] = (named + [f"model-{index:02d}" for index in range(groups)])[
+        : max(groups, len(named))
+    ]
     return raw
 
 

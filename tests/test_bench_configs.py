@@ -1,0 +1,19 @@
+"""The benchmarks' generated configs stay valid as the platform config grows its cross-checks.
+
+A benchmark that builds an invalid config fails only when someone runs `make bench`; this catches it in
+`make test` without running the (slow) benchmarks themselves.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import registry
+from sagemaker_platform.config import parse_config
+
+
+@pytest.mark.parametrize("groups", [1, 2, 25, 60])
+def test_given_n_groups_then_the_registry_benchmark_config_is_valid_with_n_groups(groups: int) -> None:
+    config = parse_config(registry._config(groups))
+    assert config.registry is not None
+    assert len(config.registry.model_package_groups) == max(groups, 2)
