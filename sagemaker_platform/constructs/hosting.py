@@ -50,6 +50,7 @@ from sagemaker_platform.constructs.hosting_catalog import (
     instance_spec,
 )
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import ProblemCollector
 
 __all__ = [
@@ -899,79 +900,26 @@ class HostingShared(Construct):
                 resources=["*"],
             )
         )
-        self.access_logs = s3.Bucket(
+        self.access_logs = access_logs_bucket(
             self,
             "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
+            of="the hosting bucket",
             removal_policy=removal_policy,
             lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
         )
-        reason = (
-            "server access log destination: S3 log delivery supports SSE-S3 only, and a log bucket logging itself loops"
-        )
-        no_replica = "access logs of one region's hosting bucket; no replica needed"
-        acknowledge(
-            self.access_logs,
-            {
-                "AwsSolutions-S1": reason,
-                "HIPAA.Security-S3BucketLoggingEnabled": reason,
-                "NIST.800.53.R5-S3BucketLoggingEnabled": reason,
-                "HIPAA.Security-S3DefaultEncryptionKMS": reason,
-                "NIST.800.53.R5-S3DefaultEncryptionKMS": reason,
-                "HIPAA.Security-S3BucketReplicationEnabled": no_replica,
-                "NIST.800.53.R5-S3BucketReplicationEnabled": no_replica,
-            },
-        )
-        skip_checkov(self.access_logs, {"CKV_AWS_18": reason, "CKV_AWS_145": reason})
-        self.bucket = s3.Bucket(
+        self.bucket = encrypted_bucket(
             self,
             "Bucket",
             bucket_name=bucket_name,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            key=self.key,
+            access_logs=self.access_logs,
+            access_logs_prefix="hosting/",
             removal_policy=removal_policy,
+            replication="async inference payloads and captured data are working data, re-creatable from their sources",
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30))],
         )
-        replica = "async inference payloads and captured data are working data, re-creatable from their sources"
-        acknowledge(
-            self.bucket,
-            {
-                "HIPAA.Security-S3BucketReplicationEnabled": replica,
-                "NIST.800.53.R5-S3BucketReplicationEnabled": replica,
-            },
-        )
-        self._deliver_access_logs()
         self.bucket_name: str = bucket_name if bucket_name is not None else self.bucket.bucket_name
         self.alarm_topic = sns.Topic(self, "AlarmTopic", master_key=self.key, enforce_ssl=True)
-
-    def _deliver_access_logs(self) -> None:
-        # Log delivery by bucket policy, not the legacy LogDeliveryWrite ACL (ACLs stay disabled).
-        stack = cdk.Stack.of(self)
-        cfn_bucket = self.bucket.node.default_child
-        assert isinstance(cfn_bucket, s3.CfnBucket)
-        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
-            destination_bucket_name=self.access_logs.bucket_name, log_file_prefix="hosting/"
-        )
-        self.access_logs.add_to_resource_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject"],
-                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
-                resources=[self.access_logs.arn_for_objects("hosting/*")],
-                conditions={
-                    "ArnLike": {"aws:SourceArn": self.bucket.bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                },
-            )
-        )
 
     def object_arn(self, scope: Construct, pattern: str) -> str:
         """ARN of the bucket's objects matching `pattern`, built from the bucket name."""
