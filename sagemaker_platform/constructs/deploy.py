@@ -28,7 +28,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -43,6 +42,11 @@ from sagemaker_platform import naming
 from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.workflow import (
+    acknowledge_function_invokes,
+    state_machine_log_group,
+    state_machine_role,
+)
 from sagemaker_platform.errors import ProblemCollector
 
 HANDLER_ASSET = "deploy_handlers"
@@ -581,19 +585,8 @@ class DeployPipeline(Construct):
             .otherwise(approval)
         )
         definition = staging.next(route)
-        log_group = logs.LogGroup(
-            self,
-            "StateMachineLogs",
-            encryption_key=self.key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        role = PlatformRole(
-            self,
-            "StateMachineRole",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description="Deploy state machine",
-        )
+        log_group = state_machine_log_group(self, "StateMachineLogs", key=self.key)
+        role = state_machine_role(self, "StateMachineRole", description="Deploy state machine")
         state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -607,18 +600,11 @@ class DeployPipeline(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        acknowledge(
+        acknowledge_function_invokes(
             role,
-            {
-                "AwsSolutions-IAM5[Resource::*]": "CloudWatch Logs delivery and X-Ray actions of Step Functions "
-                "support no resource-level permissions",
-                **{
-                    f"AwsSolutions-IAM5[Resource::<{cdk.Stack.of(self).get_logical_id(fn.function.node.default_child)}"  # type: ignore[arg-type]
-                    ".Arn>:*]": "lambda:InvokeFunction on the function's versions and aliases, as Step Functions "
-                    "invokes them; scoped to this pipeline's own step function"
-                    for fn in (endpoint_fn, approval_fn, record_fn)
-                },
-            },
+            (endpoint_fn, approval_fn, record_fn),
+            "lambda:InvokeFunction on the function's versions and aliases, as Step Functions invokes them; scoped "
+            "to this pipeline's own step function",
         )
         return state_machine
 

@@ -46,6 +46,11 @@ from sagemaker_platform import naming
 from sagemaker_platform.compliance import acknowledge, skip_checkov
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.workflow import (
+    acknowledge_function_invokes,
+    state_machine_log_group,
+    state_machine_role,
+)
 from sagemaker_platform.ensembles import EnsembleSpec, StepSpec, graph_problems, levels
 from sagemaker_platform.errors import ProblemCollector
 
@@ -736,17 +741,10 @@ class InferenceGateway(Construct):
         finish.add_catch(report_failure, result_path="$.error")
         assert chain is not None
         definition = chain.next(finish)  # type: ignore[attr-defined]
-        log_group = logs.LogGroup(
-            scope,
-            "Logs",
-            encryption_key=self.key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        role = PlatformRole(
+        log_group = state_machine_log_group(scope, "Logs", key=self.key)
+        role = state_machine_role(
             scope,
             "Role",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
             description=f"Ensemble {ensemble.name} of the {self.platform_name} inference gateway (Step Functions)",
         )
         machine = sfn.StateMachine(
@@ -761,16 +759,10 @@ class InferenceGateway(Construct):
             timeout=cdk.Duration.days(1),
             comment=f"Ensemble {ensemble.name}: {len(ensemble.steps)} steps, output {ensemble.output}",
         )
-        stack = cdk.Stack.of(self)
-        function_id = stack.get_logical_id(self.step_function.function.node.default_child)  # type: ignore[arg-type]
-        acknowledge(
+        acknowledge_function_invokes(
             role,
-            {
-                "AwsSolutions-IAM5[Resource::*]": "CloudWatch Logs log delivery and X-Ray actions support no "
-                "resource-level permissions",
-                f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]": "invoke of the ensemble step function's "
-                "versions and aliases (granted by LambdaInvoke)",
-            },
+            (self.step_function,),
+            "invoke of the ensemble step function's versions and aliases (granted by LambdaInvoke)",
         )
         return machine
 

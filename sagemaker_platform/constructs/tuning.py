@@ -26,7 +26,6 @@ from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
@@ -41,6 +40,11 @@ from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.workflow import (
+    acknowledge_function_invokes,
+    state_machine_log_group,
+    state_machine_role,
+)
 from sagemaker_platform.errors import ProblemCollector
 
 # --- action lists (one place) -----------------------------------------------------------------
@@ -439,19 +443,8 @@ class TuningPipeline(Construct):
             outputs="{% $states.input %}",
         )
         definition = build.next(tune).next(register).next(notify_success)
-        log_group = logs.LogGroup(
-            self,
-            "ExecutionLogs",
-            encryption_key=self.storage.key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        role = PlatformRole(
-            self,
-            "StateMachineRole",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description="Tuning pipeline state machine",
-        )
+        log_group = state_machine_log_group(self, "ExecutionLogs", key=self.storage.key)
+        role = state_machine_role(self, "StateMachineRole", description="Tuning pipeline state machine")
         state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -465,15 +458,10 @@ class TuningPipeline(Construct):
         )
         self._grant_tuning_sync(role)
         self.storage.key.grant_encrypt_decrypt(role)
-        stack = cdk.Stack.of(self)
-        acknowledge(
+        acknowledge_function_invokes(
             role,
-            {
-                f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.function.node.default_child)}.Arn>:*]": (  # type: ignore[arg-type]
-                    "Step Functions' Lambda integration grants invoking the function's versions and aliases"
-                )
-                for fn in (self.build_function, self.register_function)
-            },
+            (self.build_function, self.register_function),
+            "Step Functions' Lambda integration grants invoking the function's versions and aliases",
         )
         return state_machine
 

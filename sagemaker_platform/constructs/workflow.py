@@ -1,0 +1,52 @@
+"""What every Step Functions state machine of the platform shares: its encrypted log group and its role.
+
+The deploy pipeline, the tuning pipeline and the gateway's ensembles each run a state machine with
+execution logging to a KMS-encrypted log group, X-Ray tracing and a `PlatformRole`; these helpers build
+those pieces once, with the cdk-nag acknowledgments that Step Functions' own grants force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.constructs.function import PlatformFunction
+from sagemaker_platform.constructs.roles import PlatformRole
+
+
+def state_machine_log_group(scope: Construct, id: str, *, key: kms.IKey) -> logs.LogGroup:
+    """The execution log group of a state machine: encrypted with `key`, kept one year, retained."""
+    return logs.LogGroup(
+        scope, id, encryption_key=key, retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.RETAIN
+    )
+
+
+def state_machine_role(scope: Construct, id: str, *, description: str) -> PlatformRole:
+    """The role a state machine runs as; its log-delivery and X-Ray wildcard is acknowledged here."""
+    role = PlatformRole(scope, id, assumed_by=iam.ServicePrincipal("states.amazonaws.com"), description=description)
+    acknowledge(
+        role,
+        {
+            "AwsSolutions-IAM5[Resource::*]": "CloudWatch Logs log delivery and X-Ray actions of Step Functions "
+            "support no resource-level permissions",
+        },
+    )
+    return role
+
+
+def acknowledge_function_invokes(role: PlatformRole, functions: Iterable[PlatformFunction], reason: str) -> None:
+    """Acknowledge the `<function>.Arn:*` wildcard that Step Functions' Lambda integration grants `role`."""
+    stack = cdk.Stack.of(role)
+    acknowledge(
+        role,
+        {
+            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.function.node.default_child)}.Arn>:*]": reason  # type: ignore[arg-type]
+            for fn in functions
+        },
+    )
