@@ -6,7 +6,7 @@ Production-grade take on the published "Studio domain with user profiles in CDK"
   imported VPC; one security group that allows only NFS to the home file system, the Studio Classic
   app-to-app ports, and HTTPS out.
 - A customer managed KMS key (rotation on) for the home EFS file system and the spaces' EBS volumes.
-- A default execution role scoped to this domain (never `AmazonSageMakerFullAccess`), optional
+- A default execution role scoped to this domain (no AWS managed full-access policy), optional
   per-profile roles, and `grant_read_data` / `grant_read_write_data` for data access.
 - Studio Classic images resolved per region *and* partition through a `CfnMapping`.
 - Profiles sharded into nested stacks by a stable hash, so 2,000 users stay under CloudFormation's
