@@ -8,6 +8,7 @@ AWS answers come from `tests.offline_aws` (nothing leaves the process).
 
 from __future__ import annotations
 
+import copy
 import importlib
 import io
 import os
@@ -132,12 +133,24 @@ def gateway_record(state: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _keyed(answer: dict[str, Any]) -> Answer:
+    """As DynamoDB does: a key that is not a non-empty string is a ValidationException (a ClientError)."""
+
+    def check(params: dict[str, Any]) -> dict[str, Any]:
+        key = (params.get("Key") or params.get("Item") or {}).get("prediction_id")
+        if not isinstance(key, str) or not key:
+            return error("ValidationException", "One or more parameter values were invalid: key")
+        return copy.deepcopy(answer)  # boto3 deserializes the item in place
+
+    return check
+
+
 def gateway_answers(record: dict[str, Any]) -> Callable[[], dict[str, Answer]]:
     def answers() -> dict[str, Answer]:
         return {
-            "GetItem": {"Item": _item(record)},
-            "PutItem": {},
-            "UpdateItem": {},
+            "GetItem": _keyed({"Item": _item(record)}),
+            "PutItem": _keyed({}),
+            "UpdateItem": _keyed({}),
             "GetObject": lambda _: {"Body": body(b'{"x": 1}')},
             "PutObject": {},
             "Publish": {"MessageId": "m"},
