@@ -12,4 +12,8 @@ class NoBestTrainingJobError(RegisterError):
 
 
 class InvalidEventError(RegisterError):
-    """The event lacks the tuning job description or the register settings."""
+    """The event lacks the tuning job description or the register settings, or a field is malformed."""
+
+
+class NoModelArtifactsError(RegisterError):
+    """The best training job has no model artifact to register."""

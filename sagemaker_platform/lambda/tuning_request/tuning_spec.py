@@ -293,6 +293,9 @@ class _Reader:
         for key, required in keys.items():
             if required and key not in data:
                 self.add(_join(path, key), None, "required key is missing")
+            elif required and data[key] is None:
+                # null is not a value: without this, readers that treat None as "absent" would drop it silently.
+                self.add(_join(path, key), None, "required key is null; give it a value")
         return dict(data)
 
     def named_entries(
