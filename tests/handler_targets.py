@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from functools import cache
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import boto3
 from botocore.response import StreamingBody
@@ -468,8 +469,22 @@ def tuning_targets() -> list[Target]:
         with environment(LAUNCHER_ENV):
             return launcher.handler(event, None)
 
+    session = boto3.session.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    clients: dict[str, Any] = {}
+
+    def client(service: str, **_: Any) -> Any:
+        if service not in clients:
+            clients[service] = session.client(service)  # type: ignore[call-overload]
+        return clients[service]
+
     def register_run(event: Any) -> Any:
-        with environment({**CREDENTIALS, **REGISTER_ENV}):
+        # The handler builds fresh clients per call (as it should in Lambda); here one set serves every case,
+        # since a new session reloads the service models and would make the fuzz run minutes, not seconds.
+        with (
+            environment({**CREDENTIALS, **REGISTER_ENV}),
+            mock.patch.object(register.boto3, "client", client),
+            mock.patch.object(register.boto3, "Session", lambda **_: session),
+        ):
             return register.handler(event, None)
 
     def request_run(event: Any) -> Any:
