@@ -114,7 +114,7 @@ def classify(target: Target, event: Any) -> Outcome:
         if writes:
             return Outcome("late", f"{type(exc).__name__} after {', '.join(writes)}")
         return Outcome("refused", type(exc).__name__)
-    except Exception as exc:  # noqa: BLE001 - counting what escapes is the point
+    except Exception as exc:
         return Outcome("untyped", f"{type(exc).__name__}: {str(exc)[:120]}")
     return Outcome("ok")
 

@@ -97,9 +97,7 @@ def gateway_runtime() -> Any:
         webhook_secret_arn=f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:webhook",
         client_topic_arn_prefix=TOPIC_PREFIX,
     )
-    session = boto3.session.Session(
-        region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
+    session = boto3.session.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
     return Runtime(settings, session=session, clock=lambda: 1_800_000_000.0, sleep=lambda _: None)
 
 
@@ -315,9 +313,7 @@ def studio_targets() -> list[Target]:
 
     index = load_index("studio_teardown")
     clients = {
-        service: boto3.client(
-            service, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
-        )
+        service: boto3.client(service, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
         for service in ("sagemaker", "efs", "ec2", "servicecatalog")
     }
 

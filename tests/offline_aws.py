@@ -32,8 +32,22 @@ from tests.faults import Call
 Answer = Mapping[str, Any] | Callable[[dict[str, Any]], Mapping[str, Any]]
 # Operations that change something: a refusal must come before any of them.
 WRITE_PREFIXES = (
-    "Put", "Create", "Copy", "Upload", "Start", "Send", "Delete", "Update", "Publish", "Invoke", "Revoke",
-    "Associate", "Disassociate", "Enable", "CompleteMultipart", "AbortMultipart",
+    "Put",
+    "Create",
+    "Copy",
+    "Upload",
+    "Start",
+    "Send",
+    "Delete",
+    "Update",
+    "Publish",
+    "Invoke",
+    "Revoke",
+    "Associate",
+    "Disassociate",
+    "Enable",
+    "CompleteMultipart",
+    "AbortMultipart",
 )
 
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import BotoCoreError, ClientError
 from exceptions import InvalidMessageError, StillThrottledError
 
 if TYPE_CHECKING:
@@ -248,8 +248,8 @@ def process_batch(records: list[dict[str, Any]], template: Template, launcher: L
             throttled = True
             failures.append({"itemIdentifier": message_id})
             continue
-        except (InvalidMessageError, ClientError, ParamValidationError) as exc:
-            # This record alone fails: it comes back, then lands in the dead-letter queue with the others' fate untouched.
+        except (InvalidMessageError, ClientError, BotoCoreError) as exc:
+            # This record alone fails (a bad message, or a failed call): it comes back, the others are not held up.
             print(json.dumps({"message_id": message_id, "outcome": "failed", "error": str(exc)}))
             failures.append({"itemIdentifier": message_id})
             continue

@@ -137,7 +137,10 @@ BEST = {
 def test_given_a_malformed_register_event_then_it_is_refused_naming_the_field_before_any_call(
     register: ModuleType, path: str, value: Any
 ) -> None:
-    event = {"tuning": {"HyperParameterTuningJobName": TUNING_JOB, "BestTrainingJob": BEST}, "register": REGISTER_SETTINGS}
+    event = {
+        "tuning": {"HyperParameterTuningJobName": TUNING_JOB, "BestTrainingJob": BEST},
+        "register": REGISTER_SETTINGS,
+    }
     with recording() as calls, pytest.raises(register.InvalidEventError, match=path.split(".", 1)[1]):
         register.handler(with_value(event, path, value), None)
     assert calls == []

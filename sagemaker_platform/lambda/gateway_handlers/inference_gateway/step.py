@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from inference_gateway import records
+from boto3.dynamodb.conditions import Attr
+
+from inference_gateway import notify, records
 from inference_gateway.completion import Completion, publish, s3_uri, split_s3_uri
 from inference_gateway.events import require_object, require_prediction_id, require_string
 from inference_gateway.exceptions import MalformedEvent, UnknownPrediction
@@ -63,12 +65,32 @@ def start_step(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
             **({"content_type": "application/json"} if inputs[0][0] != PASS_THROUGH_FIELD else {}),
         }
     )
-    if not created and _record(prediction_id, runtime)["state"] != records.AWAITING_INPUT:
-        return {"prediction_id": prediction_id, "started": False}  # a retried task: the step already runs
+    if not created:
+        existing = _record(prediction_id, runtime)
+        if (existing.get("notification") or {}).get("task_token") != token:
+            _follow_new_task(prediction_id, token, runtime)
+        if existing["state"] != records.AWAITING_INPUT:
+            return {"prediction_id": prediction_id, "started": False}  # a retried task: the step already runs
     runtime.client("s3").put_object(
         Bucket=runtime.settings.input_bucket, Key=records.input_key(prediction_id), Body=body
     )
     return {"prediction_id": prediction_id, "started": True}
+
+
+def _follow_new_task(prediction_id: str, token: str, runtime: Runtime) -> None:
+    """A retried step task waits with a new token: the callback must reach it, not the failed attempt's task.
+
+    Without this, a step whose first invocation failed after writing the record would answer the old
+    token (TaskDoesNotExist) and leave the retried task waiting until its timeout.
+    """
+    notification = {"type": "task_token", "task_token": token}
+    if runtime.records.set_fields(
+        prediction_id, Attr("notify_state").eq(records.NOTIFY_PENDING), notification=notification
+    ):
+        return
+    current = _record(prediction_id, runtime)
+    if current["state"] in records.TERMINAL:  # the old task was answered already: answer this one the same way
+        notify.deliver({**current, "notification": notification}, runtime)
 
 
 def build_input(parent: dict[str, Any], inputs: list[tuple[str, str]], runtime: Runtime) -> bytes:
