@@ -60,10 +60,15 @@ def is_write(call: Call) -> bool:
 
 
 @contextmanager
-def offline_aws(answers: Mapping[str, Answer]) -> Iterator[list[Call]]:
-    """Answer every AWS call inside the block from `answers` (operation name -> answer); yields the calls."""
+def offline_aws(answers: Mapping[str, Answer], *, passthrough: bool = False) -> Iterator[list[Call]]:
+    """Answer every AWS call inside the block from `answers` (operation name -> answer); yields the calls.
+
+    `passthrough`: an operation without an answer goes where it would have gone (moto, when it is active),
+    to fill what moto lacks (SageMaker endpoints, Studio apps) and let moto do the rest.
+    """
     calls: list[Call] = []
     original_api_call = BaseClient._make_api_call
+    original_request = BaseClient._make_request
 
     def make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         # Keep the handler's own parameters for stateful answers (the wire form is serialized already).
@@ -73,6 +78,8 @@ def offline_aws(answers: Mapping[str, Answer]) -> Iterator[list[Call]]:
     def make_request(client: BaseClient, operation_model: Any, request_dict: Any, request_context: Any) -> Any:
         name = operation_model.name
         calls.append(Call(client.meta.service_model.endpoint_prefix, name))
+        if name not in answers and passthrough:
+            return original_request(client, operation_model, request_dict, request_context)
         if name not in answers:
             raise Unanswered(f"no answer for {client.meta.service_model.endpoint_prefix}:{name}")
         answer = answers[name]
