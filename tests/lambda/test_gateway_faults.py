@@ -93,7 +93,7 @@ class Journey:
             if not messages:
                 return
             event = {"Records": [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]}
-            result, error = self.run(lambda: handler(event, self.world.runtime))
+            result, error = self.run(lambda event=event: handler(event, self.world.runtime))  # type: ignore[misc]
             failed = (
                 {m["MessageId"] for m in messages}
                 if error
