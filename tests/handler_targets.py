@@ -136,8 +136,8 @@ def _keyed(answer: dict[str, Any]) -> Answer:
     """As DynamoDB does: a key that is not a non-empty string is a ValidationException (a ClientError)."""
 
     def check(params: dict[str, Any]) -> dict[str, Any]:
-        key = (params.get("Key") or params.get("Item") or {}).get("prediction_id")
-        if not isinstance(key, str) or not key:
+        key = (params.get("Key") or params.get("Item") or {}).get("prediction_id")  # typed: {"S": "..."}
+        if not isinstance(key, dict) or not isinstance(key.get("S"), str) or not key["S"]:
             return error("ValidationException", "One or more parameter values were invalid: key")
         return copy.deepcopy(answer)  # boto3 deserializes the item in place
 

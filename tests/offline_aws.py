@@ -5,14 +5,15 @@ DynamoDB type transformation, where a request would go on the wire. So a handler
 an AWS call gets the real `ParamValidationError`, resource-layer tables work, and nothing leaves the
 process. Unlike a botocore `Stubber` (a fixed queue of expected calls) the answers here may depend on
 state, which is what re-polled handlers (the Studio teardown's isComplete) need. `tests/faults.py` sits
-one step earlier (`_make_api_call`) and composes with it.
+one step earlier (`_make_api_call`) and composes with it, nested either way.
 
     with offline_aws({"GetItem": {"Item": {...}}, "PutItem": {}}) as calls:
         handler(event)
     assert [c.operation for c in calls] == ["GetItem", "PutItem"]
 
 An answer is a parsed response dict, a callable `(params) -> dict` (params: the operation's input as the
-handler gave it), or an `Error` dict (`{"Error": {"Code": ...}}`) which botocore raises as a ClientError.
+handler gave it; DynamoDB values in their typed form, `{"S": ...}`), or an `Error` dict
+(`{"Error": {"Code": ...}}`, see `error`) which botocore raises as a ClientError.
 An operation with no answer raises `Unanswered`, so a harness gap is never mistaken for handler behaviour.
 """
 
@@ -67,13 +68,15 @@ def offline_aws(answers: Mapping[str, Answer], *, passthrough: bool = False) -> 
     to fill what moto lacks (SageMaker endpoints, Studio apps) and let moto do the rest.
     """
     calls: list[Call] = []
-    original_api_call = BaseClient._make_api_call
+    original_emit = BaseClient._emit_api_params
     original_request = BaseClient._make_request
 
-    def make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        # Keep the handler's own parameters for stateful answers (the wire form is serialized already).
+    def emit_api_params(client: BaseClient, api_params: Any, operation_model: Any, context: Any) -> Any:
+        # Keep the call's parameters (as the handler gave them, after boto3's DynamoDB typing) for stateful
+        # answers; this step runs inside botocore's own _make_api_call, whatever wraps it (tests.faults).
+        params = original_emit(client, api_params=api_params, operation_model=operation_model, context=context)
         client._offline_params = params  # type: ignore[attr-defined]
-        return original_api_call(client, operation, params)
+        return params
 
     def make_request(client: BaseClient, operation_model: Any, request_dict: Any, request_context: Any) -> Any:
         name = operation_model.name
@@ -83,14 +86,14 @@ def offline_aws(answers: Mapping[str, Answer], *, passthrough: bool = False) -> 
         if name not in answers:
             raise Unanswered(f"no answer for {client.meta.service_model.endpoint_prefix}:{name}")
         answer = answers[name]
-        params = client.__dict__.pop("_offline_params", {})  # {} when tests.faults.inject sits inside
+        params = client.__dict__.pop("_offline_params", {})
         parsed = dict(answer(params) if callable(answer) else copy.deepcopy(answer))
         status = int(parsed.pop("_status", 400 if "Error" in parsed else 200))
         parsed.setdefault("ResponseMetadata", {"HTTPStatusCode": status, "HTTPHeaders": {}})
         return AWSResponse("https://offline.invalid", status, {}, None), parsed
 
     with (
-        mock.patch.object(BaseClient, "_make_api_call", make_api_call),
+        mock.patch.object(BaseClient, "_emit_api_params", emit_api_params),
         mock.patch.object(BaseClient, "_make_request", make_request),
     ):
         yield calls
