@@ -114,19 +114,20 @@ def record_success(step: dict[str, Any]) -> Callable[[], Any]:
     return sfn_task(lambda: record(step), catch)
 
 
-def deploy_version(created: World, arn: str, token: str) -> dict[str, Any]:
-    """Approve and run v's deployment to DEPLOYED (no faults), endpoints included."""
-    from deployer import approval, endpoint, start
+def deploy_version(created: World, arn: str, token: str, *, endpoints: bool = False) -> dict[str, Any]:
+    """Approve and run v's deployment to DEPLOYED (no faults); the endpoint steps only if `endpoints`
+    (the other scenarios look at claims, executions and announcements, not at the endpoints)."""
+    from deployer import approval, start
 
     started = start.handler(event(arn), None)
     step = started_input(created, int(arn.rsplit("/", 1)[1]))
     assert started["started"] is True
-    for stage in ("staging", "prod"):
-        run_stage(step, stage)
-        if stage == "staging":
-            approval.handler({"task_token": token, "step": step}, None)
+    if endpoints:
+        run_stage(step, "staging")
+    approval.handler({"task_token": token, "step": step}, None)
+    if endpoints:
+        run_stage(step, "prod")
     record(step)
-    assert endpoint  # the stage runs through endpoint.handler
     return step
 
 
@@ -270,7 +271,7 @@ def _deploy_step(version_to_deploy: int) -> Callable[[World], Callable[[], Any]]
 
         arns = [register(created) for _ in range(version_to_deploy)]
         if version_to_deploy > 1:
-            deploy_version(created, arns[0], "token-v1")
+            deploy_version(created, arns[0], "token-v1", endpoints=True)
         start.handler(event(arns[-1]), None)
         step = started_input(created, version_to_deploy)
         item = {"stage": "staging", "endpoint": step["endpoints"][0]["endpoint"], "smoke_test": None,
@@ -316,12 +317,18 @@ class FakeCi:
     runs: Counter[str] = field(default_factory=Counter)
 
     def mwaa(self, client: Any) -> None:
-        def respond(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-            run_id = params["Body"]["dag_run_id"] if isinstance(params.get("Body"), dict) else "?"
+        requested: list[str] = []
+
+        def capture(params: dict[str, Any], **_: Any) -> None:
+            requested.append(str(params["Body"]["dag_run_id"]))
+
+        def respond(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+            run_id = requested[-1]
             self.runs[run_id] += 1
-            status = 200 if self.runs[run_id] == 1 else 409
+            status = 200 if self.runs[run_id] == 1 else 409  # Airflow refuses a second run with the same id
             return AWSResponse("", 200, {}, None), {"RestApiStatusCode": status, "RestApiResponse": {}}
 
+        client.meta.events.register("before-parameter-build.mwaa.InvokeRestApi", capture)
         client.meta.events.register("before-call.mwaa.InvokeRestApi", respond)
 
     def urlopen(self, request: urllib.request.Request, timeout: float = 0) -> Any:
@@ -365,6 +372,7 @@ def _run_once(scenario: Scenario, fault: Fault | None) -> tuple[State, Any, Base
             patches.append(mock.patch.object(urllib.request, "urlopen", ci.urlopen))
             from deployer import aws
 
+            aws.reset()  # new clients, hooked to this run's fake CI
             real = aws.client_factory
 
             def factory(service: str, credentials: dict[str, str] | None = None) -> Any:
