@@ -24,7 +24,7 @@ from botocore.awsrequest import AWSResponse
 
 from tests.deploy_support import GROUP, REGION, package_event
 from tests.deploy_world import State, World, register, world
-from tests.faults import Fault, attempt, fault_plan, inject, record_calls
+from tests.faults import ALL_KINDS, Fault, FaultKind, attempt, fault_plan, inject, record_calls
 
 LAMBDA_ASYNC_ATTEMPTS = 3  # the first invocation and Lambda's two retries; then the function's DLQ
 SFN_TASK_ATTEMPTS = 4
@@ -432,12 +432,12 @@ def _typed(error: BaseException | None) -> bool:
     return error is None or isinstance(error, DeployError)
 
 
-def run_scenario(scenario: Scenario) -> tuple[list[Outcome], list[str]]:
+def run_scenario(scenario: Scenario, kinds: tuple[FaultKind, ...] = ALL_KINDS) -> tuple[list[Outcome], list[str]]:
     """Every single fault on the scenario's calls; the outcomes, and the fault-free run's own oracle problems."""
     expected, expected_extra, _, _, calls = _run_once(scenario, None)
     oracle = scenario.oracle(expected)
     outcomes = []
-    for fault in fault_plan(calls):
+    for fault in fault_plan(calls, kinds):
         got, got_extra, error, fired, _ = _run_once(scenario, fault)
         if not fired:
             continue
