@@ -23,6 +23,7 @@ BENCHMARKS: list[str] = [
     "bench.gateway",
     "bench.handlers",
     "bench.handler_faults",
+    "bench.handler_faults_deploy",
 ]
 
 

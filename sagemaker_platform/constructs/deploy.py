@@ -57,6 +57,11 @@ GROUP_INDEX = "by-group"
 MAX_GROUPS_SETTING_CHARS = 3000
 # The handlers' own `Throttled` (AWS APIs kept throttling) and Lambda refusing for reserved concurrency.
 THROTTLED_ERRORS = ["Throttled", "Lambda.TooManyRequestsException"]
+# What every Lambda task of the state machine retries: throttling, AWS APIs unavailable after the handler's own
+# backoff, and a refused AWS call (one AccessDenied while a role or key grant propagates); every step is
+# repeatable (deterministic names, conditional writes, once-markers), so a retry completes what a failure left.
+TRANSIENT_ERRORS = [*THROTTLED_ERRORS, "AwsUnavailable"]
+TASK_RETRY_ERRORS = [*TRANSIENT_ERRORS, "AwsCallFailed"]
 STAGES = naming.STAGES
 
 # What each part of the pipeline may do (least privilege, one place).
@@ -213,7 +218,7 @@ class DeployPipeline(Construct):
         usually imported by name from a stack deployed earlier); the endpoint step's role is then named
         `naming.deploy_endpoint_step_role_name`, which that role trusts. Default: a new `DeployPipelineRole`-like
         role in this construct, trusted by the endpoint step's role.
-    :param registry_account: only events from this account are accepted. Default: any account
+    :param registry_account: only events from this account are accepted. Default: the pipeline's own account
         (the model-events bus policy decides who may send).
     :param key: KMS key for the table, topic, queues, logs and Lambda environment. Default: a new key.
     :param state_machine: Default: True. False leaves only the GitLab/MWAA triggers.
@@ -551,7 +556,17 @@ class DeployPipeline(Construct):
         record_success = self._task(
             "RecordSuccess", record_fn, {"outcome": "succeeded", "step": sfn.JsonPath.entire_payload}
         )
-        record_success.add_catch(failure, result_path="$.error")
+        # The endpoints already serve the version: a recording failure must not record the deployment as failed.
+        # The execution fails (the ExecutionsFailed alarm tells people) and the claim stays as it was.
+        record_success.add_catch(
+            sfn.Fail(
+                self,
+                "RecordingFailed",
+                error="RecordingFailed",
+                cause="the endpoints were updated, but recording the outcome failed; see the execution history",
+            ),
+            result_path="$.error",
+        )
         done = record_success.next(sfn.Succeed(self, "Deployed"))
 
         staging = self._stage_map("staging", endpoint_fn, smoke_test=True).add_catch(failure, result_path="$.error")
@@ -569,7 +584,7 @@ class DeployPipeline(Construct):
             task_timeout=sfn.Timeout.duration(self._approval_timeout),
             retry_on_service_exceptions=True,
         )
-        approval.add_retry(errors=THROTTLED_ERRORS, interval=cdk.Duration.seconds(5), max_attempts=4, backoff_rate=2)
+        _add_task_retries(approval)
         approval.add_catch(failure, result_path="$.error")
         approval.next(prod)
         route = (
@@ -620,7 +635,7 @@ class DeployPipeline(Construct):
             result_path=result_path,
             retry_on_service_exceptions=True,
         )
-        task.add_retry(errors=THROTTLED_ERRORS, interval=cdk.Duration.seconds(5), max_attempts=4, backoff_rate=2)
+        _add_task_retries(task)
         return task
 
     def _stage_map(self, stage: str, endpoint_fn: PlatformFunction, *, smoke_test: bool) -> sfn.Map:
@@ -954,6 +969,12 @@ def _render_groups(groups: Sequence[DeployGroup]) -> dict[str, object]:
         }
         for group in groups
     }
+
+
+def _add_task_retries(task: tasks.LambdaInvoke) -> None:
+    """Transient failures a few times with backoff; a refused AWS call twice more (the handler steps are repeatable)."""
+    task.add_retry(errors=TRANSIENT_ERRORS, interval=cdk.Duration.seconds(5), max_attempts=4, backoff_rate=2)
+    task.add_retry(errors=["AwsCallFailed"], interval=cdk.Duration.seconds(20), max_attempts=2, backoff_rate=2)
 
 
 def _package_pattern(groups: Sequence[DeployGroup], status: str, registry_account: str | None) -> events.EventPattern:

@@ -125,6 +125,7 @@ def test_given_the_definition_then_staging_approval_prod_record_run_in_that_orde
         "Deployed",
         "RecordFailure",
         "DeploymentFailed",
+        "RecordingFailed",
     }
     assert states["DeployStaging"]["Next"] == "RollbackOrApproval"
     assert states["RollbackOrApproval"]["Default"] == "RequestApproval"
@@ -135,13 +136,39 @@ def test_given_the_definition_then_staging_approval_prod_record_run_in_that_orde
     assert states["RecordFailure"]["Next"] == "DeploymentFailed" and states["DeploymentFailed"]["Type"] == "Fail"
 
 
-def test_given_the_definition_then_every_step_that_can_fail_is_caught_into_record_failure(
+def test_given_the_definition_then_every_step_before_recording_is_caught_into_record_failure(
     template: dict[str, Any],
 ) -> None:
     states = definition_of(template)["States"]
-    for name in ("DeployStaging", "RequestApproval", "DeployProd", "RecordSuccess"):
+    for name in ("DeployStaging", "RequestApproval", "DeployProd"):
         (catch,) = states[name]["Catch"]
         assert catch == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}, name
+
+
+def test_given_recording_a_success_fails_then_the_deployment_is_not_recorded_failed(template: dict[str, Any]) -> None:
+    """The endpoints already serve the version: RecordSuccess's Catch ends the execution, never in RecordFailure."""
+    states = definition_of(template)["States"]
+    (catch,) = states["RecordSuccess"]["Catch"]
+    assert catch["Next"] == "RecordingFailed" and states["RecordingFailed"]["Type"] == "Fail"
+
+
+def _lambda_tasks(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = {}
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            found[name] = state
+        if state["Type"] == "Map":
+            found |= _lambda_tasks(state["ItemProcessor"]["States"])
+    return found
+
+
+def test_given_any_lambda_task_then_it_retries_transient_and_refused_aws_calls_not_only_throttling(
+    template: dict[str, Any],
+) -> None:
+    tasks = _lambda_tasks(definition_of(template)["States"])
+    assert len(tasks) == 7
+    for name, task in tasks.items():
+        assert {"Throttled", "AwsUnavailable", "AwsCallFailed", "Lambda.ServiceException"} <= _retried_errors(task), name
 
 
 def test_given_the_approval_step_then_it_waits_for_a_task_token_with_a_timeout(template: dict[str, Any]) -> None:
