@@ -59,9 +59,12 @@ def skip_checkov(resource: IConstruct, reasons: dict[str, str]) -> None:
 
 
 def _qualified(rule: str) -> str:
-    if "::" in rule:
-        return rule
+    # Always "<pack>::<rule id>", also for granular ids such as "AwsSolutions-IAM5[Resource::*]" (whose own "::"
+    # sits inside the brackets). An unqualified id is recorded under the "Annotation::" namespace, which cdk-nag
+    # honours itself, before the CDK sees the finding: it would then never reach validation-report.json.
     for prefix, pack in _PACK_PREFIXES.items():
+        if rule.startswith(f"{pack}::{prefix}"):
+            return rule
         if rule.startswith(prefix):
             return f"{pack}::{rule}"
     raise ValueError(f"unknown cdk-nag rule id {rule!r}; expected one of the prefixes {sorted(_PACK_PREFIXES)}")
