@@ -20,16 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, NagPack
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks
 from constructs import IConstruct
 
+from sagemaker_platform.compliance import CONTROL_TOWER
 from sagemaker_platform.errors import PlatformError
 
 _ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 _REPORT = "validation-report.json"
 # The namespaces of the gate's plugins. aws-cdk-lib's own constructs acknowledge rules of its built-in
 # "CloudFormation-Validate" plugin, which the gate does not run; those are not ours to audit.
-GATE_NAMESPACES = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "cdk-validator-cfnguard")
+CONTROL_TOWER_PACK = CONTROL_TOWER.removesuffix("::")
+GATE_NAMESPACES = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", CONTROL_TOWER_PACK)
 
 
 @dataclass(frozen=True, order=True)
@@ -98,7 +100,10 @@ def recount(app: IConstruct) -> set[Finding]:
 def _hidden_from_report(rule: str) -> bool:
     # cdk-nag strips "Annotation::" and compares the rest with its rule ids.
     namespace, _, rest = rule.partition("::")
-    return namespace.lower() == "annotation" and rest.startswith(("AwsSolutions-", "HIPAA.Security-", "NIST.800.53.R5-"))
+    return namespace.lower() == "annotation" and rest.startswith(_NAG_RULE_PREFIXES)
+
+
+_NAG_RULE_PREFIXES = ("AwsSolutions-", "HIPAA.Security-", "NIST.800.53.R5-")
 
 
 def read_report(assembly_dir: Path) -> dict[str, Any]:
@@ -141,15 +146,21 @@ def used_acknowledgments(assembly_dir: Path) -> set[tuple[str, str]]:
     }
 
 
-def unmatched_acknowledgments(app: IConstruct, assembly_dir: Path) -> list[Acknowledgment]:
-    """Acknowledgments that hide no finding of this synth (dead, or shadowed by a nearer one)."""
+def unmatched_acknowledgments(
+    app: IConstruct, assembly_dir: Path, *, control_tower: bool = False
+) -> list[Acknowledgment]:
+    """Acknowledgments that hide no finding of this synth (dead, or shadowed by a nearer one).
+
+    Control Tower acknowledgments are audited only when that pack ran (`control_tower`).
+    """
     used = used_acknowledgments(assembly_dir)
-    return [ack for ack in acknowledgments(app) if (ack.rule, ack.path) not in used]
+    namespaces = GATE_NAMESPACES if control_tower else tuple(ns for ns in GATE_NAMESPACES if ns != CONTROL_TOWER_PACK)
+    return [ack for ack in acknowledgments(app, namespaces=namespaces) if (ack.rule, ack.path) not in used]
 
 
-def check_acknowledgments(app: cdk.App | cdk.Stage, assembly_dir: Path) -> None:
+def check_acknowledgments(app: cdk.App | cdk.Stage, assembly_dir: Path, *, control_tower: bool = False) -> None:
     """Raise naming every acknowledgment that matches no finding, and where it was made."""
-    dead = unmatched_acknowledgments(app, assembly_dir)
+    dead = unmatched_acknowledgments(app, assembly_dir, control_tower=control_tower)
     if dead:
         lines = "\n".join(f"  {ack.rule} at {ack.path}" for ack in dead)
         raise DeadAcknowledgmentError(

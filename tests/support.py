@@ -38,7 +38,7 @@ def synth_platform(config: PlatformConfig | dict[str, Any], outdir: Path, *, gat
     app = cdk.App(outdir=str(outdir))
     build_platform(app, config)
     if gate:
-        add_compliance_gate(app)
+        add_compliance_gate(app, control_tower=config.compliance.control_tower)
     return app.synth()
 
 

@@ -49,6 +49,7 @@ from sagemaker_platform.constructs.hosting_catalog import (
     hosting_defaults,
     instance_spec,
 )
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import ProblemCollector
@@ -889,6 +890,7 @@ class HostingShared(Construct):
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
+        limit_grants_to_aws_resources(self.key)
         self.key_alias: kms.Alias | None = None
         if key_alias is not None:
             self.key_alias = kms.Alias(self, "KeyAlias", alias_name=key_alias, target_key=self.key)

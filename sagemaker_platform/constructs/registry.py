@@ -39,8 +39,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IValidation
 
 from sagemaker_platform import naming
-from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
 from sagemaker_platform.config import MODEL_PACKAGE_GROUP_NAME_PATTERN
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import ProblemCollector, PropsError
@@ -832,10 +833,7 @@ class ModelRegistry(Construct):
             retention_period=cdk.Duration.days(14),
             removal_policy=removal_policy,
         )
-        acknowledge(
-            self.dead_letter_queue,
-            {"AwsSolutions-SQS3": "this queue is the dead-letter queue of the approval forwarding rule's target"},
-        )
+        acknowledge_dead_letter_queue(self.dead_letter_queue, of="the approval forwarding rule's target")
         rule.add_target(targets.EventBus(bus, role=role, dead_letter_queue=self.dead_letter_queue))
         return rule
 
@@ -850,6 +848,7 @@ class ModelRegistry(Construct):
             policy=policy,
             removal_policy=removal_policy,
         )
+        limit_grants_to_aws_resources(key)
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="KeyAdministration", principals=self._key_admins, actions=list(KEY_ADMIN_ACTIONS), resources=["*"]

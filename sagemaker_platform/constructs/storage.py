@@ -59,9 +59,6 @@ def access_logs_bucket(
     acknowledge(
         bucket,
         {
-            "AwsSolutions-S1": own_logs,
-            "HIPAA.Security-S3BucketLoggingEnabled": own_logs,
-            "NIST.800.53.R5-S3BucketLoggingEnabled": own_logs,
             "HIPAA.Security-S3DefaultEncryptionKMS": SSE_S3_ONLY,
             "NIST.800.53.R5-S3DefaultEncryptionKMS": SSE_S3_ONLY,
             "HIPAA.Security-S3BucketReplicationEnabled": replication,

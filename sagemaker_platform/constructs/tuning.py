@@ -36,12 +36,12 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from sagemaker_platform import naming, tuning_spec
-from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.constructs.workflow import (
-    acknowledge_function_invokes,
     state_machine_log_group,
     state_machine_role,
 )
@@ -106,6 +106,7 @@ class TuningStorage(Construct):
                 enable_key_rotation=True,
                 removal_policy=removal_policy,
             )
+            limit_grants_to_aws_resources(key)
             grant_logs_encrypt(key)
         self.key = key
         self.access_logs_bucket = access_logs_bucket(
@@ -200,7 +201,13 @@ class TuningStorage(Construct):
 
     def _grant_training_basics(self) -> None:
         role = self.training_role
-        self.data_bucket.grant_read(role)
+        # Named read actions, not grant_read's GetObject*/GetBucket*/List* families; the key is granted below.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=TRAINING_DATA_READ_ACTIONS,
+                resources=[self.data_bucket.bucket_arn, self.data_bucket.arn_for_objects("*")],
+            )
+        )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=TRAINING_OUTPUT_ACTIONS,
@@ -233,9 +240,6 @@ class TuningStorage(Construct):
         acknowledge(
             role,
             {
-                "AwsSolutions-IAM5[Action::s3:GetObject*]": "read-only object actions on the tuning data bucket",
-                "AwsSolutions-IAM5[Action::s3:GetBucket*]": "read-only bucket actions on the tuning data bucket",
-                "AwsSolutions-IAM5[Action::s3:List*]": "listing the tuning data bucket's training channels",
                 "AwsSolutions-IAM5[Resource::<"
                 + self._logical_id(self.data_bucket)
                 + ".Arn>/*]": "training channels are prefixes chosen per job inside the data bucket",
@@ -247,8 +251,6 @@ class TuningStorage(Construct):
                 "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no "
                 "resource scoping; PutMetricData is limited to the SageMaker training namespace by condition, "
                 "and EC2 network-interface actions (only with a VPC) support none either",
-                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "KMS data keys for the tuning key only",
-                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]": "KMS re-encryption with the tuning key only",
             },
         )
 
@@ -457,12 +459,8 @@ class TuningPipeline(Construct):
             encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(self.storage.key),
         )
         self._grant_tuning_sync(role)
-        self.storage.key.grant_encrypt_decrypt(role)
-        acknowledge_function_invokes(
-            role,
-            (self.build_function, self.register_function),
-            "Step Functions' Lambda integration grants invoking the function's versions and aliases",
-        )
+        # Step Functions encrypts execution data with the key: named actions, not grant_encrypt_decrypt's families.
+        role.add_to_principal_policy(iam.PolicyStatement(actions=KEY_USE_ACTIONS, resources=[self.storage.key.key_arn]))
         return state_machine
 
     def _grant_tuning_sync(self, role: PlatformRole) -> None:
@@ -489,8 +487,6 @@ class TuningPipeline(Construct):
                     "tuning job names carry a per-execution run id, and execution input may name a spec not known "
                     "at synth"
                 ),
-                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "KMS data keys for the tuning key only",
-                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]": "KMS re-encryption with the tuning key only",
                 "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments/PutTelemetryRecords and the CloudWatch "
                 "Logs delivery actions Step Functions logging needs support no resource scoping",
             },
@@ -508,7 +504,17 @@ class TuningPipeline(Construct):
                 detail={"stateMachineArn": [self.state_machine.state_machine_arn], "status": ["ABORTED", "TIMED_OUT"]},
             ),
         )
-        rule.add_target(events_targets.SnsTopic(self.topic))
+        # Like every other rule target of the platform: an event EventBridge cannot deliver is kept, not dropped.
+        self.stopped_dead_letter_queue = sqs.Queue(
+            self,
+            "StoppedExecutionsDeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.storage.key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        acknowledge_dead_letter_queue(self.stopped_dead_letter_queue, of="the stopped-executions rule's target")
+        rule.add_target(events_targets.SnsTopic(self.topic, dead_letter_queue=self.stopped_dead_letter_queue))
         if isinstance(self.storage.key, kms.Key):
             # EventBridge publishes to the encrypted topic with this key (a service principal needs a key policy grant).
             self.storage.key.add_to_resource_policy(
@@ -587,6 +593,9 @@ class TrainingJobLauncher(Construct):
         self.storage = storage
         storage.grant_image_pull(image)
         self.dead_letter_queue = self._queue("QueueDeadLetters")
+        acknowledge_dead_letter_queue(
+            self.dead_letter_queue, of="the launcher queue (jobs that failed five times)", cdk_nag=False
+        )
         function_timeout = cdk.Duration.minutes(5)
         self.queue = self._queue(
             "Queue",
@@ -639,8 +648,6 @@ class TrainingJobLauncher(Construct):
                 f"AwsSolutions-IAM5[Resource::{_nag_arn(stack, 'sagemaker', f'training-job/{job_name_prefix}-*')}]": (
                     "launched job names are the prefix plus a hash of each job id"
                 ),
-                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "KMS data keys for the tuning key only",
-                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]": "KMS re-encryption with the tuning key only",
             },
         )
 

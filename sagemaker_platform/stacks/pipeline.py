@@ -31,6 +31,7 @@ from constructs import Construct
 from sagemaker_platform.compliance import acknowledge, skip_checkov
 from sagemaker_platform.config import PipelineConfig, PlatformConfig
 from sagemaker_platform.constructs.function import grant_logs_encrypt
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.naming import deployed_commit_parameter_name
@@ -116,6 +117,7 @@ class PlatformPipelineStack(cdk.Stack):
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        limit_grants_to_aws_resources(self.key)
         grant_logs_encrypt(self.key)
         self.artifact_bucket = self._artifact_bucket()
         self.log_group = logs.LogGroup(
