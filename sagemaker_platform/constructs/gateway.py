@@ -43,10 +43,11 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.compliance import acknowledge, skip_checkov
+from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, acknowledge_dead_letter_queue, skip_checkov
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.storage import acknowledge_control_tower_bucket
 from sagemaker_platform.constructs.workflow import (
     state_machine_log_group,
     state_machine_role,
@@ -219,6 +220,7 @@ class InferenceGateway(Construct):
             INPUT_PREFIX,
             retention,
             name=naming.gateway_input_bucket_name(platform_name, stack.account, stack.region),
+            object_events=True,
         )
         self.output_bucket = self._render_data_bucket(
             "Outputs",
@@ -478,8 +480,11 @@ class InferenceGateway(Construct):
                 "NIST.800.53.R5-S3DefaultEncryptionKMS": kms_reason,
                 "HIPAA.Security-S3BucketReplicationEnabled": replication,
                 "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
+                f"{CONTROL_TOWER}s3_bucket_logging_enabled_check": reason,
+                f"{CONTROL_TOWER}s3_bucket_default_encryption_kms_check": kms_reason,
             },
         )
+        acknowledge_control_tower_bucket(bucket, of="the server access logs of the gateway's buckets")
         skip_checkov(bucket, {"CKV_AWS_18": reason})
         # Log delivery by bucket policy (what the `serverAccessLogsUseBucketPolicy` feature flag renders), not
         # the legacy LogDeliveryWrite ACL that aws-cdk-lib adds for source buckets without that flag.
@@ -502,7 +507,14 @@ class InferenceGateway(Construct):
         return bucket
 
     def _render_data_bucket(
-        self, id: str, prefix: str, retention: cdk.Duration, *, name: str | None, extra_prefixes: tuple[str, ...] = ()
+        self,
+        id: str,
+        prefix: str,
+        retention: cdk.Duration,
+        *,
+        name: str | None,
+        extra_prefixes: tuple[str, ...] = (),
+        object_events: bool = False,
     ) -> s3.Bucket:
         bucket = s3.Bucket(
             self,
@@ -532,6 +544,8 @@ class InferenceGateway(Construct):
         )
         replication = "prediction inputs and outputs are transient (expire after the retention period); the record of "
         replication += "each prediction is in a PITR-protected table"
+        # The input bucket sends its object events to EventBridge (the upload rule); the output bucket sends none.
+        acknowledge_control_tower_bucket(bucket, of=f"prediction {id.lower()}", object_events=object_events)
         acknowledge(
             bucket,
             {
@@ -601,6 +615,7 @@ class InferenceGateway(Construct):
             retention_period=cdk.Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=self._max_receive_count),
         )
+        acknowledge_dead_letter_queue(dead_letters, of=f"the {id.lower()} queue", cdk_nag=False)
         return queue, dead_letters
 
     def _render_upload_rule(self) -> None:
@@ -881,8 +896,20 @@ class InferenceGateway(Construct):
             request_validator=params_validator,
             request_parameters={"method.request.path.prediction_id": True},
         )
+        # The method's Lambda permissions (its stage and the console's test-invoke) are limited by SourceArn to this
+        # API's own method; the guard rule accepts only a literal or a Ref/GetAtt there, not the Fn::Join CDK writes.
+        own_api = (
+            "apigateway.amazonaws.com may invoke the function only for this API's own method: SourceArn is the "
+            "method's execute-api ARN (an Fn::Join, which the Control Tower rule cannot evaluate)"
+        )
         for method in (create, get_status):
-            acknowledge(method, {"AwsSolutions-COG4": iam_auth})
+            acknowledge(
+                method,
+                {
+                    "AwsSolutions-COG4": iam_auth,
+                    f"{CONTROL_TOWER}lambda_function_public_access_prohibited_check": own_api,
+                },
+            )
         stage = api.deployment_stage.node.default_child
         reason = "predictions are per request and never cacheable: a cache would serve stale states"
         acknowledge(

@@ -51,7 +51,7 @@ from sagemaker_platform.constructs.hosting_catalog import (
 )
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import ProblemCollector
 
 __all__ = [
@@ -907,7 +907,7 @@ class HostingShared(Construct):
             "AccessLogs",
             of="the hosting bucket",
             removal_policy=removal_policy,
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
+            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
         self.bucket = encrypted_bucket(
             self,
@@ -917,6 +917,7 @@ class HostingShared(Construct):
             access_logs=self.access_logs,
             access_logs_prefix="hosting/",
             removal_policy=removal_policy,
+            holds="async inference payloads and results",
             replication="async inference payloads and captured data are working data, re-creatable from their sources",
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30))],
         )

@@ -605,8 +605,18 @@ class ModelRegistry(Construct):
             access_logs=self.logs_bucket,
             access_logs_prefix="artifacts/",
             removal_policy=removal_policy,
+            holds="model artifacts",
             replication="the registry is the single source of model artifacts in its region; versioning and RETAIN "
             "protect them, and cross-region replication is a per-organisation choice",
+            # Current artifacts are kept as long as their model packages; an overwritten or deleted artifact's old
+            # version a year (long enough to restore a model package that still names it).
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireOldVersions",
+                    noncurrent_version_expiration=cdk.Duration.days(365),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                )
+            ],
         )
         self._deny_foreign_encryption()
         self._statements: dict[str, iam.PolicyStatement] = {}

@@ -39,7 +39,7 @@ from sagemaker_platform.config import USER_PROFILE_NAME_PATTERN
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import ProblemCollector
 
 AuthMode = Literal["IAM", "SSO"]
@@ -698,7 +698,11 @@ class StudioDomain(Construct):
 
     def _render_sharing_bucket(self, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:
         access_logs = access_logs_bucket(
-            self, "SharingAccessLogs", of="the notebook sharing bucket", removal_policy=removal_policy
+            self,
+            "SharingAccessLogs",
+            of="the notebook sharing bucket",
+            removal_policy=removal_policy,
+            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
         return encrypted_bucket(
             self,
@@ -707,7 +711,12 @@ class StudioDomain(Construct):
             access_logs=access_logs,
             access_logs_prefix="sharing/",
             removal_policy=removal_policy,
+            holds="shared notebook snapshots",
             replication="shared notebook snapshots are copies of notebooks kept on the home file system",
+            # Snapshots are copies: a replaced or deleted one's old version is kept 30 days.
+            lifecycle_rules=[
+                s3.LifecycleRule(id="ExpireOldVersions", noncurrent_version_expiration=cdk.Duration.days(30))
+            ],
         )
 
     def _render_provider(self, stack: cdk.Stack) -> cr.Provider:
