@@ -3,7 +3,8 @@
 Every handler of every capability runs through it, so the compliance posture of a Lambda function is
 decided once: a current Python runtime, an execution role with no AWS managed policy (CloudWatch
 Logs access scoped to the function's own log group), a KMS-encrypted log group with retention,
-X-Ray tracing, reserved concurrency, and a KMS-encrypted dead-letter queue for asynchronous
+X-Ray tracing (write access from the stack's one `XRayWritePolicy`, the only `Resource: "*"` the
+functions share), reserved concurrency, and a KMS-encrypted dead-letter queue for asynchronous
 invocations.
 """
 
