@@ -92,7 +92,15 @@ def test_given_a_log_bucket_then_it_is_sse_s3_versioned_private_and_skips_loggin
     assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     assert "AccessControl" not in props and "LoggingConfiguration" not in props
     assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
-    assert props["LifecycleConfiguration"]["Rules"] == [{"ExpirationInDays": 365, "Status": "Enabled"}]
+    assert props["LifecycleConfiguration"]["Rules"] == [
+        {
+            "Id": "ExpireAccessLogs",
+            "ExpirationInDays": 365,
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+            "Status": "Enabled",
+        }
+    ]
     assert bucket["DeletionPolicy"] == "Retain"
     skips = {skip["id"]: skip["comment"] for skip in bucket["Metadata"]["checkov"]["skip"]}
     assert set(skips) == {"CKV_AWS_18", "CKV_AWS_145"}
