@@ -24,6 +24,7 @@ BENCHMARKS: list[str] = [
     "bench.handlers",
     "bench.handler_faults",
     "bench.handler_faults_deploy",
+    "bench.compliance",
 ]
 
 

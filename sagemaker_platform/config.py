@@ -803,6 +803,16 @@ class DeployConfig(StrictModel):
         return self
 
 
+# --- compliance ------------------------------------------------------------------------------
+
+
+class ComplianceConfig(StrictModel):
+    """`compliance`: optional rule packs of the synth-time gate (cdk-nag's three packs always run)."""
+
+    # AWS Control Tower proactive controls (cfn-guard) as a fourth pack: for organisations that turn them on.
+    control_tower: bool = False
+
+
 # --- the whole platform ---------------------------------------------------------------------
 
 
@@ -821,6 +831,7 @@ class PlatformConfig(StrictModel):
     pipeline: PipelineConfig | None = None
     gateway: GatewayConfig | None = None
     deploy: DeployConfig | None = None
+    compliance: ComplianceConfig = ComplianceConfig()
 
     @model_validator(mode="after")
     def _registry_accounts(self) -> PlatformConfig:

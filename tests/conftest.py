@@ -14,13 +14,19 @@ import pytest
 import yaml
 from aws_cdk import cx_api
 
-from tests.support import REPO_ROOT, default_config_raw, synth_platform, templates_of
+from tests.support import REPO_ROOT, default_config_raw, synth_platform_app, templates_of
 
 
 @pytest.fixture(scope="session")
-def default_assembly(tmp_path_factory: pytest.TempPathFactory) -> cx_api.CloudAssembly:
+def default_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, cx_api.CloudAssembly]:
+    """(app, assembly) of the reference app with the default (sandbox) config of cdk.json, compliance gate on."""
+    return synth_platform_app(default_config_raw(), tmp_path_factory.mktemp("default") / "cdk.out")
+
+
+@pytest.fixture(scope="session")
+def default_assembly(default_app: tuple[Any, cx_api.CloudAssembly]) -> cx_api.CloudAssembly:
     """The reference app with the default (sandbox) config of cdk.json, compliance gate on."""
-    return synth_platform(default_config_raw(), tmp_path_factory.mktemp("default") / "cdk.out")
+    return default_app[1]
 
 
 @pytest.fixture(scope="session")
@@ -34,11 +40,17 @@ def multi_account_raw() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def multi_account_assembly(
+def multi_account_app(
     tmp_path_factory: pytest.TempPathFactory, multi_account_raw: dict[str, Any]
-) -> cx_api.CloudAssembly:
+) -> tuple[Any, cx_api.CloudAssembly]:
+    """(app, assembly) of the reference app with examples/multi-account.yaml, gate on."""
+    return synth_platform_app(multi_account_raw, tmp_path_factory.mktemp("multi") / "cdk.out")
+
+
+@pytest.fixture(scope="session")
+def multi_account_assembly(multi_account_app: tuple[Any, cx_api.CloudAssembly]) -> cx_api.CloudAssembly:
     """The reference app with examples/multi-account.yaml (every stack pinned to an account), gate on."""
-    return synth_platform(multi_account_raw, tmp_path_factory.mktemp("multi") / "cdk.out")
+    return multi_account_app[1]
 
 
 @pytest.fixture(scope="session")

@@ -33,13 +33,20 @@ def default_config_raw() -> dict[str, Any]:
 
 def synth_platform(config: PlatformConfig | dict[str, Any], outdir: Path, *, gate: bool = True) -> cx_api.CloudAssembly:
     """Synthesize the reference app for `config` into `outdir`, with the compliance gate unless told not to."""
+    return synth_platform_app(config, outdir, gate=gate)[1]
+
+
+def synth_platform_app(
+    config: PlatformConfig | dict[str, Any], outdir: Path, *, gate: bool = True
+) -> tuple[cdk.App, cx_api.CloudAssembly]:
+    """`synth_platform`, also returning the app (its construct tree is what the compliance audit reads)."""
     if isinstance(config, dict):
         config = parse_config(config)
     app = cdk.App(outdir=str(outdir))
     build_platform(app, config)
     if gate:
-        add_compliance_gate(app)
-    return app.synth()
+        add_compliance_gate(app, control_tower=config.compliance.control_tower)
+    return app, app.synth()
 
 
 def templates_of(assembly: cx_api.CloudAssembly) -> dict[str, dict[str, Any]]:

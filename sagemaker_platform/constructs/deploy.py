@@ -39,11 +39,11 @@ from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.workflow import (
-    acknowledge_function_invokes,
     state_machine_log_group,
     state_machine_role,
 )
@@ -268,6 +268,7 @@ class DeployPipeline(Construct):
                 enable_key_rotation=True,
                 removal_policy=removal_policy,
             )
+            limit_grants_to_aws_resources(key)
             grant_logs_encrypt(key)
         self.key = key
         # EventBridge writes to the encrypted DLQ; CloudWatch alarms publish to the encrypted topic.
@@ -615,12 +616,6 @@ class DeployPipeline(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        acknowledge_function_invokes(
-            role,
-            (endpoint_fn, approval_fn, record_fn),
-            "lambda:InvokeFunction on the function's versions and aliases, as Step Functions invokes them; scoped "
-            "to this pipeline's own step function",
-        )
         return state_machine
 
     def _task(
@@ -777,6 +772,7 @@ class PipelineSchedules(Construct):
             key = kms.Key(
                 self, "Key", description="Pipeline schedules", enable_key_rotation=True, removal_policy=removal_policy
             )
+            limit_grants_to_aws_resources(key)
         self.key = key
         _let_services_use_key(key, ["events.amazonaws.com", "scheduler.amazonaws.com"])
         self.topic = _topic(self, "Pipeline failures", key, notification_emails)
@@ -933,7 +929,7 @@ def _dead_letter_queue(scope: Construct, id: str, key: kms.IKey, of_what: str) -
         enforce_ssl=True,
         retention_period=cdk.Duration.days(14),
     )
-    acknowledge(queue, {"AwsSolutions-SQS3": f"this queue is the dead-letter queue of {of_what}"})
+    acknowledge_dead_letter_queue(queue, of=of_what)
     return queue
 
 

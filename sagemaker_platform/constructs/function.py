@@ -3,7 +3,8 @@
 Every handler of every capability runs through it, so the compliance posture of a Lambda function is
 decided once: a current Python runtime, an execution role with no AWS managed policy (CloudWatch
 Logs access scoped to the function's own log group), a KMS-encrypted log group with retention,
-X-Ray tracing, reserved concurrency, and a KMS-encrypted dead-letter queue for asynchronous
+X-Ray tracing (write access from the stack's one `XRayWritePolicy`, the only `Resource: "*"` the
+functions share), reserved concurrency, and a KMS-encrypted dead-letter queue for asynchronous
 invocations.
 """
 
@@ -18,7 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_platform.assets import handler_code
-from sagemaker_platform.compliance import acknowledge, skip_checkov
+from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, acknowledge_dead_letter_queue, skip_checkov
 from sagemaker_platform.constructs.roles import PlatformRole
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -83,6 +84,7 @@ class PlatformFunction(Construct):
             enforce_ssl=True,
             retention_period=cdk.Duration.days(14),
         )
+        acknowledge_dead_letter_queue(self.dead_letter_queue, of=f"the asynchronous invocations of {id}", cdk_nag=False)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -98,41 +100,66 @@ class PlatformFunction(Construct):
             reserved_concurrent_executions=reserved_concurrency,
             role=self.role,
             log_group=self.log_group,
-            tracing=lambda_.Tracing.ACTIVE,
             dead_letter_queue=self.dead_letter_queue,
         )
+        # Active tracing set on the L1, with the X-Ray write permission from the stack's one tracing policy:
+        # `tracing=ACTIVE` would put `Resource: "*"` into this role's own policy, where a waiver for it would
+        # also pre-approve any later wildcard.
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        self.role.add_managed_policy(xray_write_policy(cdk.Stack.of(self)))
         self._grant_own_logs()
         acknowledge(
             self.function,
             {
                 "HIPAA.Security-LambdaInsideVPC": vpc_reason,
                 "NIST.800.53.R5-LambdaInsideVPC": vpc_reason,
+                f"{CONTROL_TOWER}lambda_inside_vpc_check": vpc_reason,
             },
         )
         skip_checkov(self.function, {"CKV_AWS_117": vpc_reason})
-        log_group_id = cdk.Stack.of(self).get_logical_id(self.log_group.node.default_child)  # type: ignore[arg-type]
-        acknowledge(
-            self.role,
-            {
-                "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments and PutTelemetryRecords support no "
-                "resource-level permissions",
-                f"AwsSolutions-IAM5[Resource::<{log_group_id}.Arn>:log-stream:*]": "log streams get generated "
-                "names at run time; the grant is scoped to this function's own log group",
-            },
-        )
 
     @property
     def function_arn(self) -> str:
         return self.function.function_arn
 
     def _grant_own_logs(self) -> None:
-        # Scoped to this function's log group, instead of the AWSLambdaBasicExecutionRole managed policy.
+        # Scoped to this function's log group, instead of the AWSLambdaBasicExecutionRole managed policy. The
+        # log group's ARN attribute ends in ":*", which already covers its streams ("...:log-stream:<name>").
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn, f"{self.log_group.log_group_arn}:log-stream:*"],
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
             )
         )
+
+
+XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+
+def xray_write_policy(stack: cdk.Stack) -> iam.ManagedPolicy:
+    """The stack's one customer managed policy that lets its functions send X-Ray traces (created on first use).
+
+    X-Ray's write actions support no resource-level permissions, so this is the one `Resource: "*"` the
+    functions' roles share, acknowledged on this policy alone.
+    """
+    existing = stack.node.try_find_child("XRayWritePolicy")
+    if isinstance(existing, iam.ManagedPolicy):
+        return existing
+    policy = iam.ManagedPolicy(
+        stack,
+        "XRayWritePolicy",
+        description="Lets the stack's Lambda functions send X-Ray trace segments and telemetry",
+        statements=[iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"])],
+    )
+    acknowledge(
+        policy,
+        {
+            "AwsSolutions-IAM5[Resource::*]": "xray:PutTraceSegments and xray:PutTelemetryRecords support no "
+            "resource-level permissions; this policy holds only those two actions",
+        },
+    )
+    return policy
 
 
 def grant_logs_encrypt(key: kms.Key) -> None:

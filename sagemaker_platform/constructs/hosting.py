@@ -49,8 +49,9 @@ from sagemaker_platform.constructs.hosting_catalog import (
     hosting_defaults,
     instance_spec,
 )
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import ProblemCollector
 
 __all__ = [
@@ -889,6 +890,7 @@ class HostingShared(Construct):
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
+        limit_grants_to_aws_resources(self.key)
         self.key_alias: kms.Alias | None = None
         if key_alias is not None:
             self.key_alias = kms.Alias(self, "KeyAlias", alias_name=key_alias, target_key=self.key)
@@ -905,7 +907,7 @@ class HostingShared(Construct):
             "AccessLogs",
             of="the hosting bucket",
             removal_policy=removal_policy,
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
+            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
         self.bucket = encrypted_bucket(
             self,
@@ -915,6 +917,7 @@ class HostingShared(Construct):
             access_logs=self.access_logs,
             access_logs_prefix="hosting/",
             removal_policy=removal_policy,
+            holds="async inference payloads and results",
             replication="async inference payloads and captured data are working data, re-creatable from their sources",
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30))],
         )

@@ -39,8 +39,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IValidation
 
 from sagemaker_platform import naming
-from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
 from sagemaker_platform.config import MODEL_PACKAGE_GROUP_NAME_PATTERN
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import ProblemCollector, PropsError
@@ -604,8 +605,18 @@ class ModelRegistry(Construct):
             access_logs=self.logs_bucket,
             access_logs_prefix="artifacts/",
             removal_policy=removal_policy,
+            holds="model artifacts",
             replication="the registry is the single source of model artifacts in its region; versioning and RETAIN "
             "protect them, and cross-region replication is a per-organisation choice",
+            # Current artifacts are kept as long as their model packages; an overwritten or deleted artifact's old
+            # version a year (long enough to restore a model package that still names it).
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireOldVersions",
+                    noncurrent_version_expiration=cdk.Duration.days(365),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                )
+            ],
         )
         self._deny_foreign_encryption()
         self._statements: dict[str, iam.PolicyStatement] = {}
@@ -832,10 +843,7 @@ class ModelRegistry(Construct):
             retention_period=cdk.Duration.days(14),
             removal_policy=removal_policy,
         )
-        acknowledge(
-            self.dead_letter_queue,
-            {"AwsSolutions-SQS3": "this queue is the dead-letter queue of the approval forwarding rule's target"},
-        )
+        acknowledge_dead_letter_queue(self.dead_letter_queue, of="the approval forwarding rule's target")
         rule.add_target(targets.EventBus(bus, role=role, dead_letter_queue=self.dead_letter_queue))
         return rule
 
@@ -850,6 +858,7 @@ class ModelRegistry(Construct):
             policy=policy,
             removal_policy=removal_policy,
         )
+        limit_grants_to_aws_resources(key)
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="KeyAdministration", principals=self._key_admins, actions=list(KEY_ADMIN_ACTIONS), resources=["*"]

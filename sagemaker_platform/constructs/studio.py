@@ -34,11 +34,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
-from sagemaker_platform.compliance import acknowledge, skip_checkov
+from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
 from sagemaker_platform.config import USER_PROFILE_NAME_PATTERN
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import ProblemCollector
 
 AuthMode = Literal["IAM", "SSO"]
@@ -440,6 +441,7 @@ class StudioDomain(Construct):
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
+        limit_grants_to_aws_resources(key)
         grant_logs_encrypt(key)
         return key
 
@@ -696,7 +698,11 @@ class StudioDomain(Construct):
 
     def _render_sharing_bucket(self, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:
         access_logs = access_logs_bucket(
-            self, "SharingAccessLogs", of="the notebook sharing bucket", removal_policy=removal_policy
+            self,
+            "SharingAccessLogs",
+            of="the notebook sharing bucket",
+            removal_policy=removal_policy,
+            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
         return encrypted_bucket(
             self,
@@ -705,7 +711,12 @@ class StudioDomain(Construct):
             access_logs=access_logs,
             access_logs_prefix="sharing/",
             removal_policy=removal_policy,
+            holds="shared notebook snapshots",
             replication="shared notebook snapshots are copies of notebooks kept on the home file system",
+            # Snapshots are copies: a replaced or deleted one's old version is kept 30 days.
+            lifecycle_rules=[
+                s3.LifecycleRule(id="ExpireOldVersions", noncurrent_version_expiration=cdk.Duration.days(30))
+            ],
         )
 
     def _render_provider(self, stack: cdk.Stack) -> cr.Provider:
@@ -787,15 +798,7 @@ class StudioDomain(Construct):
                     "Step Functions, which record failures; an async dead-letter queue would never receive",
                     "HIPAA.Security-LambdaConcurrency": f"{framework}: the handlers it calls have reserved concurrency",
                     "NIST.800.53.R5-LambdaConcurrency": f"{framework}: the handlers it calls have reserved concurrency",
-                },
-            )
-        for role in (on_event_role, waiter_role):
-            acknowledge(
-                role,
-                {
-                    _invoke_finding(stack, fn.function): "lambda:InvokeFunction on the versions and aliases of "
-                    "this handler (the framework's own grant)"
-                    for fn in functions.values()
+                    f"{CONTROL_TOWER}lambda_inside_vpc_check": f"{framework} calls only Lambda and Step Functions APIs",
                 },
             )
         for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout"):
@@ -820,6 +823,8 @@ class StudioDomain(Construct):
                 "logging (logs:CreateLogDelivery, ...) support no resource-level permissions",
                 "AwsSolutions-SF2": "the Provider framework's waiter state machine offers no tracing setting; its "
                 "Lambda functions and our handlers are traced",
+                f"{CONTROL_TOWER}step_functions_state_machine_tracing_enabled_check": "the Provider framework's "
+                "waiter state machine offers no tracing setting; its Lambda functions and our handlers are traced",
                 "HIPAA.Security-IAMNoInlinePolicy": "the Provider framework creates the waiter state machine's role "
                 "and its policy; it accepts no role of ours",
                 "NIST.800.53.R5-IAMNoInlinePolicy": "the Provider framework creates the waiter state machine's role "

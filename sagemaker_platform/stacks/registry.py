@@ -110,6 +110,14 @@ class WorkloadAccessStack(cdk.Stack):
             trust_tuning_register="dev" in account_roles,
             organization_id=config.organization_id,
             deploy_stages=[stage for stage in naming.STAGES if stage in account_roles],
+            # Only the endpoints the deploy pipeline owns (deploy groups), not those CloudFormation manages.
+            deployed_endpoints=[
+                naming.endpoint_name(config.name, endpoint, stage)
+                for group in (config.deploy.groups if config.deploy is not None else ())
+                for endpoint in group.endpoints
+                for stage in naming.STAGES
+                if stage in account_roles
+            ],
         )
 
 

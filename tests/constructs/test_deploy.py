@@ -334,8 +334,9 @@ def test_given_the_endpoint_step_then_its_role_may_only_assume_the_pipeline_role
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
     actions = {action for statement in statements for action in _as_list(statement["Action"])}
-    # its own logs, traces and dead-letter queue (PlatformFunction), and the one sts:AssumeRole
-    assert {action.split(":")[0] for action in actions} == {"logs", "xray", "sqs", "sts"}
+    # its own logs and dead-letter queue (PlatformFunction; traces come from the stack's XRayWritePolicy), and the
+    # one sts:AssumeRole
+    assert {action.split(":")[0] for action in actions} == {"logs", "sqs", "sts"}
     (assume,) = [statement for statement in statements if statement["Action"] == "sts:AssumeRole"]
     assert assume["Resource"]["Fn::GetAtt"][0].startswith("DeployPipelineRole")
 

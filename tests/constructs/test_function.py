@@ -37,8 +37,16 @@ def test_given_a_platform_function_then_its_role_has_no_inline_and_no_aws_manage
 ) -> None:
     assert resources_of_type(function_template, "AWS::IAM::Policy") == {}
     (role,) = resources_of_type(function_template, "AWS::IAM::Role").values()
-    assert "ManagedPolicyArns" not in role["Properties"]
-    assert len(resources_of_type(function_template, "AWS::IAM::ManagedPolicy")) == 1
+    policies = resources_of_type(function_template, "AWS::IAM::ManagedPolicy")
+    # The role's own policy, and the stack's one X-Ray write policy (the only Resource "*" the functions share).
+    assert len(policies) == 2
+    (xray,) = [logical_id for logical_id in policies if logical_id.startswith("XRayWritePolicy")]
+    assert role["Properties"]["ManagedPolicyArns"] == [{"Ref": xray}]
+    assert policies[xray]["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Effect": "Allow", "Resource": "*"}
+    ]
+    own = [policy for logical_id, policy in policies.items() if logical_id != xray]
+    assert all(s["Resource"] != "*" for p in own for s in p["Properties"]["PolicyDocument"]["Statement"])
 
 
 def test_given_a_platform_function_then_logs_env_and_dlq_are_kms_encrypted(function_template: dict[str, Any]) -> None:

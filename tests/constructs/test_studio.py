@@ -236,7 +236,7 @@ def test_given_the_default_execution_role_then_its_sagemaker_permissions_are_sco
     policies = [
         p
         for p in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
-        if p["Properties"]["Roles"] == [{"Ref": role_id}]
+        if p["Properties"].get("Roles") == [{"Ref": role_id}]
     ]
     statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
     for statement in statements:

@@ -406,7 +406,8 @@ def test_artifacts_key_policy_names_exactly_the_admin_and_the_workload_roles_thr
     ]
     assert key["DeletionPolicy"] == "Retain" and key["Properties"]["EnableKeyRotation"] is True
     sids = by_sid(key["Properties"]["KeyPolicy"])
-    assert len(statements(key["Properties"]["KeyPolicy"])) == len(sids) == 3
+    # KeyAdministration, DecryptThroughS3 and DenyGrantsNotForAwsResources (AWS Control Tower CT.KMS.PR.3)
+    assert len(statements(key["Properties"]["KeyPolicy"])) == len(sids) == 4
     admin = sids["KeyAdministration"]
     assert text(admin["Principal"]["AWS"]) == (
         f"arn:${{AWS::Partition}}:iam::{ACCOUNTS['registry']}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNTS['registry']}-{REGION}"
@@ -507,9 +508,14 @@ def test_deploy_role_may_exactly_what_the_deploy_contract_lists(
     granted = identity_statements(template, logical_id)
     sids = {s["Sid"]: s for s in granted if "Sid" in s}
     prod = ACCOUNTS["prod"]
+    # Models and endpoint configs under the platform prefix; endpoints: only those of the deploy groups (issue 15).
     assert [text(r) for r in sids["ManagePlatformEndpoints"]["Resource"]] == [
-        f"arn:<AWS::Partition>:sagemaker:{REGION}:{prod}:{kind}/mlplatform-*"
-        for kind in ("model", "endpoint-config", "endpoint")
+        *(
+            f"arn:<AWS::Partition>:sagemaker:{REGION}:{prod}:{kind}/mlplatform-*"
+            for kind in ("model", "endpoint-config")
+        ),
+        f"arn:<AWS::Partition>:sagemaker:{REGION}:{prod}:endpoint/mlplatform-churn-async-prod",
+        f"arn:<AWS::Partition>:sagemaker:{REGION}:{prod}:endpoint/mlplatform-churn-realtime-prod",
     ]
     assert {"sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DeleteModel"} <= set(
         sids["ManagePlatformEndpoints"]["Action"]
