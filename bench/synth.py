@@ -95,8 +95,8 @@ def beside_configs(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
     from tests.stacks.test_hosting import scale_config  # the hosting benchmark's own 100-endpoint shape
 
     endpoints = json.loads(json.dumps(context))
-    endpoints["platform"]["endpoints"] = scale_config(100)["endpoints"]
-    endpoints["platform"].pop("gateway", None)  # its services name the default endpoint
+    # The default endpoint stays (deploy groups and the gateway name it), 99 more beside it.
+    endpoints["platform"]["endpoints"] += scale_config(100 - len(endpoints["platform"]["endpoints"]))["endpoints"]
     return {
         "examples/multi-account.yaml": {**context, "config": "examples/multi-account.yaml"},
         "2,000 Studio users": with_users(context, 2000),
@@ -147,12 +147,16 @@ def ratio_to_empty_app(repeat: int) -> None:
             f"goals: ratio <= {RATIO_GOAL}, <= {PER_100_GOAL} s per 100 resources above the floor; "
             f"medians of {repeat} alternating runs"
         )
-        # Beside: each config once, right after an empty-app run (its own floor, same load).
-        for name, scaled in beside_configs(context).items():
-            floor = synth_once(empty, context)
-            seconds, count = timed(REPO_ROOT / "app.py", scaled)
-            per_100 = (seconds - floor) / count * 100
-            print(f"{name:<30} {seconds:>8.2f} {count:>9} {seconds / floor:>6.2f} {per_100:>11.2f}", flush=True)
+        beside(empty, context)
+
+
+def beside(empty: Path, context: dict[str, Any]) -> None:
+    """Each `beside_configs` config once, right after an empty-app run (its own floor, same load)."""
+    for name, scaled in beside_configs(context).items():
+        floor = synth_once(empty, context)
+        seconds, count = timed(REPO_ROOT / "app.py", scaled)
+        per_100 = (seconds - floor) / count * 100
+        print(f"{name:<30} {seconds:>8.2f} {count:>9} {seconds / floor:>6.2f} {per_100:>11.2f}", flush=True)
 
 
 def phase_split() -> None:
