@@ -10,17 +10,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import aws_cdk as cdk
-
 from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.compliance_audit import check_acknowledgments
 from sagemaker_platform.config import config_from_context
 from sagemaker_platform.errors import PlatformError
+from sagemaker_platform.platform_app import platform_app
 from sagemaker_platform.stacks import build_platform
 
 
 def main() -> int:
-    app = cdk.App()
+    app = platform_app()
     try:
         config = config_from_context(app.node.try_get_context)
         build_platform(app, config)

@@ -16,6 +16,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 BENCHMARKS: list[str] = [
     "bench.synth",
+    "bench.deploy_cost",
     "bench.registry",
     "bench.hosting",
     "bench.tuning",

@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 from aws_cdk import cx_api
 
 from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.config import PlatformConfig, parse_config
+from sagemaker_platform.platform_app import platform_app
 from sagemaker_platform.stacks import build_platform
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def synth_platform_app(
     """`synth_platform`, also returning the app (its construct tree is what the compliance audit reads)."""
     if isinstance(config, dict):
         config = parse_config(config)
-    app = cdk.App(outdir=str(outdir))
+    app = platform_app(str(outdir))
     build_platform(app, config)
     if gate:
         add_compliance_gate(app, control_tower=config.compliance.control_tower)

@@ -35,10 +35,11 @@ class PlatformRole(iam.Role):
         self._policies: list[iam.ManagedPolicy] = []
         self._statements_in_current = 0
         self._chars_in_current = 0
+        self._stack = cdk.Stack.of(self)  # once: every grant below would ask jsii for it again
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         statement = _without_version_wildcards(_connection_actions_for_resource(statement))
-        size = len(json.dumps(cdk.Stack.of(self).resolve(statement.to_statement_json()), default=str))
+        size = len(json.dumps(self._stack.resolve(statement.to_statement_json()), default=str))
         if (
             not self._policies
             or self._statements_in_current >= _MAX_STATEMENTS_PER_POLICY

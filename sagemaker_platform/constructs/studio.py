@@ -19,6 +19,7 @@ Production-grade take on the published "Studio domain with user profiles in CDK"
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -82,6 +83,9 @@ KERNEL_GATEWAY_IMAGE = "datascience-1.0"
 DEFAULT_PROFILE_SHARDS = 16
 """Nested stacks holding the user profiles. Fixed: changing it moves profiles between stacks, which replaces them."""
 _MAX_RESOURCES_PER_SHARD = 450  # CloudFormation allows 500; keep room for the shard's own resources.
+# The profile cleanup's request carries the old and the new name lists, and the Provider framework's waiter
+# state machine takes it as input: Step Functions accepts at most 256 KiB, so each list gets under half.
+_MAX_PROFILE_NAMES_BYTES = 120_000
 
 # Studio Classic's JupyterServer and KernelGateway apps talk to each other on these ports (Studio VPC docs).
 _CLASSIC_APP_PORTS = ec2.Port.tcp_range(8192, 65535)
@@ -894,11 +898,17 @@ class StudioDomain(Construct):
         )
 
     def _render_profile_shards(self, users: Sequence[StudioUser], shards: int) -> list[cdk.NestedStack]:
-        by_shard: dict[int, list[StudioUser]] = {index: [] for index in range(shards)}
+        """A nested stack per shard that holds a user, and one profile cleanup over every shard.
+
+        A shard exists only while it holds a user: an empty one would still be a nested stack for
+        CloudFormation to create and update. `profile_shard` hashes the name alone, so creating or removing a
+        shard never moves another user; each shard keeps its construct id (and so its profiles' logical ids).
+        """
+        by_shard: dict[int, list[StudioUser]] = {}
         for user in users:
-            by_shard[profile_shard(user.name, shards)].append(user)
+            by_shard.setdefault(profile_shard(user.name, shards), []).append(user)
         nested: list[cdk.NestedStack] = []
-        for index in range(shards):
+        for index in sorted(by_shard):
             parameters = {"DomainId": self.domain_id}
             # Only a shard with roles of its own grants them the shared notebooks (an unused parameter is lint).
             sharing = self._notebook_sharing and any(user.own_role for user in by_shard[index])
@@ -920,20 +930,31 @@ class StudioDomain(Construct):
                 )
             for user in sorted(by_shard[index], key=lambda u: u.name):
                 self._render_profile(shard, user, domain_id, shard_sharing_bucket)
-            cleanup = cdk.CustomResource(
-                shard,
-                "ProfileCleanup",
-                service_token=self.provider.service_token,
-                resource_type="Custom::StudioProfileCleanup",
-                properties={
-                    "Kind": "ProfileCleanup",
-                    "DomainId": domain_id,
-                    "UserProfileNames": sorted(user.name for user in by_shard[index]),
-                },
-            )
-            cleanup.node.add_dependency(*self._lifecycle_roles)
             nested.append(shard)
+        self._render_profile_cleanup(users)
         return nested
+
+    def _render_profile_cleanup(self, users: Sequence[StudioUser]) -> None:
+        """One cleanup in this stack, listing every profile: removing a user changes its properties.
+
+        It lives here, not in the shards, so that it outlives them: when the last user of a shard leaves,
+        the shard's nested stack is deleted (its profiles are retained), while this resource receives an
+        Update whose old properties still name that user, and deletes the user's apps, private spaces and
+        profile. Its Delete does nothing (a retained domain keeps its profiles; DESTROY has the teardown).
+        Its properties change only when the users do, so a redeploy without a change never invokes it.
+        """
+        cleanup = cdk.CustomResource(
+            self,
+            "ProfileCleanup",
+            service_token=self.provider.service_token,
+            resource_type="Custom::StudioProfileCleanup",
+            properties={
+                "Kind": "ProfileCleanup",
+                "DomainId": self.domain_id,
+                "UserProfileNames": sorted(user.name for user in users),
+            },
+        )
+        cleanup.node.add_dependency(*self._lifecycle_roles)
 
     def _render_profile(
         self, shard: cdk.NestedStack, user: StudioUser, domain_id: str, sharing_bucket: s3.IBucket | None
@@ -962,7 +983,7 @@ class StudioDomain(Construct):
             single_sign_on_user_identifier="UserName" if self.auth_mode == "SSO" else None,
             single_sign_on_user_value=(user.sso_user_value or user.name) if self.auth_mode == "SSO" else None,
         )
-        # Kept by CloudFormation in every mode: a removed user is deleted by the shard's ProfileCleanup
+        # Kept by CloudFormation in every mode: a removed user is deleted by the domain's ProfileCleanup
         # (apps and private spaces first), stack deletion with RETAIN must leave profiles and their spaces,
         # and with DESTROY the domain teardown deletes them.
         profile.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
@@ -1092,4 +1113,10 @@ class StudioDomain(Construct):
                 f"users: {len(users)} profiles need {fullest} resources in one of {profile_shards} nested stacks "
                 f"(at most {_MAX_RESOURCES_PER_SHARD}); raise profile_shards before the first deployment",
             )
+        names_bytes = len(json.dumps(sorted(user.name for user in users)))
+        problems.check(
+            names_bytes <= _MAX_PROFILE_NAMES_BYTES,
+            f"users: {len(users)} profile names take {names_bytes} bytes in the profile cleanup's request "
+            f"(at most {_MAX_PROFILE_NAMES_BYTES}: Step Functions takes 256 KiB, old and new names)",
+        )
         problems.raise_if_any()
