@@ -172,6 +172,15 @@ class StudioClassicImagesConfig(StrictModel):
     kernel_gateway_instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")] = "ml.t3.medium"
 
 
+def _classic_images(value: Any) -> Any:
+    # `true` means the default images, `false` none; a mapping picks the images (one error path, not a union's two).
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
 class StudioConfig(StrictModel):
     """`studio`: the SageMaker Studio domain and its user profiles."""
 
@@ -180,7 +189,7 @@ class StudioConfig(StrictModel):
     idle_shutdown_minutes: Annotated[int, Field(ge=60, le=525600)] | None = 60
     notebook_output_sharing: bool = False
     enable_projects: bool = False
-    classic_images: bool | StudioClassicImagesConfig = False
+    classic_images: Annotated[StudioClassicImagesConfig | None, BeforeValidator(_classic_images)] = None
     """Set Studio Classic's JupyterServer (`jupyter-server-3`) and KernelGateway (`datascience-1.0`) default
     images, resolved per region and partition; a mapping picks other SageMaker images, e.g.
     `{kernel_gateway: sagemaker-data-science-310-v1}`. Default: off, leaving Studio's own default images."""

@@ -68,7 +68,7 @@ def _imported_network(
     return vpc, ec2.SubnetSelection(subnets=subnets), security_groups
 
 
-def _classic_images(value: bool | StudioClassicImagesConfig) -> bool | ClassicImages:
-    if isinstance(value, StudioClassicImagesConfig):
-        return ClassicImages(value.jupyter_server, value.kernel_gateway, value.kernel_gateway_instance_type)
-    return value
+def _classic_images(value: StudioClassicImagesConfig | None) -> bool | ClassicImages:
+    if value is None:
+        return False
+    return ClassicImages(value.jupyter_server, value.kernel_gateway, value.kernel_gateway_instance_type)
