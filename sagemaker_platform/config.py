@@ -772,6 +772,18 @@ class DeployGitLabConfig(StrictModel):
     project_id: Annotated[int, Field(ge=1)]
     ref: Annotated[str, Field(min_length=1, max_length=255)] = "main"
     token_secret_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
+    fire_on: Literal["approved", "deployed"] = "approved"
+    """`approved`: when the version is approved (in parallel with the deployment); `deployed`: once prod is
+    deployed (the pipeline's Deployment Succeeded event). Default: approved."""
+    vpc: DeployTriggerVpcConfig | None = None
+    """Run the trigger inside a VPC, for a self-managed GitLab reachable only privately. Default: not in a VPC."""
+
+
+class DeployTriggerVpcConfig(StrictModel):
+    """`deploy.gitlab.vpc`: subnets (with a route to GitLab) and security groups (HTTPS out to it)."""
+
+    subnet_ids: Annotated[Items[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], Field(min_length=1)]
+    security_group_ids: Annotated[Items[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]], Field(min_length=1)]
 
 
 class DeployMwaaConfig(StrictModel):
@@ -779,6 +791,8 @@ class DeployMwaaConfig(StrictModel):
 
     environment_name: Annotated[str, Field(pattern=r"^[a-zA-Z][0-9a-zA-Z_-]{0,79}$")]
     dag_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,250}$")]
+    fire_on: Literal["approved", "deployed"] = "approved"
+    """`approved` or `deployed` (once prod is deployed). Default: approved."""
 
 
 class PipelineScheduleConfig(StrictModel):
@@ -829,6 +843,14 @@ class DeployConfig(StrictModel):
         for name in names:
             if names.count(name) > 1:
                 raise field_problem("schedules", name, "each schedule name may be used once")
+        for key, trigger in (("gitlab", self.gitlab), ("mwaa", self.mwaa)):
+            if trigger is not None and trigger.fire_on == "deployed" and not self.state_machine:
+                raise field_problem(
+                    f"{key}.fire_on",
+                    "deployed",
+                    "needs state_machine: true (only the deploy state machine announces a deployment); allowed: "
+                    "approved",
+                )
         return self
 
 
