@@ -125,7 +125,9 @@ class CiIdentity(Construct):
 
     def grant_assume_roles(self, role_arns: Sequence[str]) -> iam.Grant:
         """Assume these exact roles (e.g. the CDK bootstrap lookup roles `cdk diff` reads templates with)."""
-        return iam.Grant.add_to_principal(grantee=self.role, actions=list(ASSUME_ACTIONS), resource_arns=list(role_arns))
+        return iam.Grant.add_to_principal(
+            grantee=self.role, actions=list(ASSUME_ACTIONS), resource_arns=list(role_arns)
+        )
 
     def acknowledge_ecr_token(self) -> None:
         """The role calls ecr:GetAuthorizationToken, which IAM supports only on `*`."""

@@ -454,7 +454,9 @@ class DeployPipeline(Construct):
                 deployed_targets.append(mwaa_fn)
         self.deployed_rule: events.Rule | None = None
         if deployed_targets:
-            self.deployed_rule = self._render_deployed_rule(platform_name, groups, platform_events_bus, deployed_targets)
+            self.deployed_rule = self._render_deployed_rule(
+                platform_name, groups, platform_events_bus, deployed_targets
+            )
         self.approved_rule = events.Rule(
             self,
             "ApprovedRule",

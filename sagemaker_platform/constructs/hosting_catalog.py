@@ -215,12 +215,8 @@ INSTANCE_TYPES: dict[str, InstanceSpec] = {
     ),
     # --- added for issue 16; sources: the EC2 instance type pages of each family (accelerated computing,
     # general purpose, compute optimized) and SageMaker AI pricing's "Real-Time Inference" instance list.
-    **_family(
-        "ml.p5e", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu"
-    ),
-    **_family(
-        "ml.p5en", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu"
-    ),
+    **_family("ml.p5e", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu"),
+    **_family("ml.p5en", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu"),
     **_family(
         "ml.inf1",
         {
@@ -372,9 +368,7 @@ def declared_instance_problems(spec: InstanceSpec) -> list[str]:
     return problems
 
 
-def instance_spec(
-    instance_type: str, declared: Mapping[str, InstanceSpec] | None = None
-) -> InstanceSpec | None:
+def instance_spec(instance_type: str, declared: Mapping[str, InstanceSpec] | None = None) -> InstanceSpec | None:
     """The catalog entry of `instance_type` (or the user's `declared` one), or None when neither knows it."""
     if declared is not None and instance_type in declared:
         return declared[instance_type]

@@ -152,9 +152,7 @@ class ImageRepository(Construct):
         if self._organization_id is not None:
             conditions["StringEquals"]["aws:PrincipalOrgID"] = self._organization_id
         self.repository.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=sid, principals=[iam.AnyPrincipal()], actions=list(actions), conditions=conditions
-            )
+            iam.PolicyStatement(sid=sid, principals=[iam.AnyPrincipal()], actions=list(actions), conditions=conditions)
         )
 
     @staticmethod

@@ -66,6 +66,7 @@ class ClassicImages:
     kernel_gateway: str = KERNEL_GATEWAY_IMAGE
     kernel_gateway_instance_type: str = "ml.t3.medium"
 
+
 DEFAULT_PROFILE_SHARDS = 16
 """Nested stacks holding the user profiles. Fixed: changing it moves profiles between stacks, which replaces them."""
 _MAX_RESOURCES_PER_SHARD = 450  # CloudFormation allows 500; keep room for the shard's own resources.

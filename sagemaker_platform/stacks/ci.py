@@ -193,9 +193,7 @@ class CiStack(cdk.Stack):
                 self.format_arn(service="codepipeline", resource=f"{config.name}-platform", region=config.region)
             )
         accounts = (
-            [cdk.Aws.ACCOUNT_ID]
-            if config.accounts is None
-            else sorted(set(config.accounts.model_dump().values()))
+            [cdk.Aws.ACCOUNT_ID] if config.accounts is None else sorted(set(config.accounts.model_dump().values()))
         )
         region = self.region if config.accounts is None else config.region
         identity.grant_assume_roles(

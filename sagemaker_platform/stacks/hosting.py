@@ -42,10 +42,10 @@ from sagemaker_platform.constructs.hosting_catalog import (
     ModelSource,
     RegistryArtifacts,
 )
-from sagemaker_platform.stacks.ci import platform_image
-from sagemaker_platform.instance_types import declared_specs
 from sagemaker_platform.errors import ProblemCollector
+from sagemaker_platform.instance_types import declared_specs
 from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.ci import platform_image
 from sagemaker_platform.stacks.gateway import STAGE as GATEWAY_STAGE
 
 ENDPOINT_GROUPS = 16

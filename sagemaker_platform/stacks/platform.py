@@ -8,8 +8,8 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
-from sagemaker_platform.stacks.ci import CiStack, ImagesStack
 from sagemaker_platform.stacks.base import AccountRole, Phase, stack_env, stack_name
+from sagemaker_platform.stacks.ci import CiStack, ImagesStack
 from sagemaker_platform.stacks.deploy import DeployIdentityStack, DeployStack, PipelineSchedulesStack, schedule_accounts
 from sagemaker_platform.stacks.gateway import GatewayStack
 from sagemaker_platform.stacks.hosting import HostingStack

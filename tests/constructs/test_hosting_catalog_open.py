@@ -120,7 +120,9 @@ def test_given_a_declared_type_then_the_same_rules_apply() -> None:
     (problem,) = mme("ml.p6-b200.48xlarge", declared=B200)
     assert "not a GPU type SageMaker supports for multi-model endpoints" in problem
     # ... a real-time endpoint on it is accepted, and NVMe refuses a volume size.
-    ok = EndpointSettings(mode="realtime", variants=(VariantSettings(instance_type=B200.instance_type, declared_spec=B200),))
+    ok = EndpointSettings(
+        mode="realtime", variants=(VariantSettings(instance_type=B200.instance_type, declared_spec=B200),)
+    )
     assert endpoint_problems("llm", ok, ModelSource.from_image(PYTORCH)) == []
     sized = EndpointSettings(
         mode="realtime",
@@ -148,7 +150,7 @@ def test_given_a_triton_mme_on_p4d_in_the_config_then_one_error_names_endpoints_
         parse_config(config_with(multi_account_raw, RECS_MME, instance_type="ml.p4d.24xlarge"))
     message = str(error.value)
     assert message.count("\n  - ") == 1
-    assert f"`endpoints[{RECS_MME}].instance_type` = \"ml.p4d.24xlarge\"" in message
+    assert f'`endpoints[{RECS_MME}].instance_type` = "ml.p4d.24xlarge"' in message
     assert "ml.g5.2xlarge" in message
 
 

@@ -57,9 +57,7 @@ def test_the_table_covers_all_three_partitions_and_only_sagemaker_regions() -> N
     assert all(len(account) == 12 and account.isdigit() for account in STUDIO_IMAGE_ACCOUNTS.values())
 
 
-@pytest.mark.parametrize(
-    ("region", "account"), [("il-central-1", "380164790875"), ("us-gov-west-1", "107173498710")]
-)
+@pytest.mark.parametrize(("region", "account"), [("il-central-1", "380164790875"), ("us-gov-west-1", "107173498710")])
 def test_given_classic_images_then_studio_synthesizes_in_the_region_with_its_image_account(
     region: str, account: str
 ) -> None:

@@ -115,7 +115,11 @@ def test_the_deployed_event_reaches_the_trigger_as_an_approved_package_event_it_
     delivered = transform(target, event)
     # hop 3: the trigger handler's own validation accepts it, for the deployed version
     package = parse_package_event(
-        delivered, expected_status="Approved", groups={"churn": None}, region=REGION, registry_account=REGISTRY  # type: ignore[dict-item]
+        delivered,
+        expected_status="Approved",
+        groups={"churn": None},
+        region=REGION,
+        registry_account=REGISTRY,  # type: ignore[dict-item]
     )
     assert (package.model_package_arn, package.group, package.version) == (ARN, "churn", 7)
     assert package.time == "2026-12-06T03:00:00Z"

@@ -44,7 +44,9 @@ def repository_allows(repository: dict[str, Any], principal_arn: str, action: st
     statements whose principal covers any AWS principal or names this one."""
     statements = as_list(repository["Properties"].get("RepositoryPolicyText", {}).get("Statement", []))
     covering = [
-        s for s in statements if s["Principal"] in ({"AWS": "*"}, "*") or principal_arn in as_list(s["Principal"].get("AWS"))
+        s
+        for s in statements
+        if s["Principal"] in ({"AWS": "*"}, "*") or principal_arn in as_list(s["Principal"].get("AWS"))
     ]
     context: Context = {"aws:PrincipalArn": principal_arn, "aws:PrincipalOrgID": org}
     return allows(covering, action, "*", context) or allows(
@@ -206,9 +208,15 @@ def test_ci_roles_may_push_to_the_platform_repositories_and_read_with_the_cdk_lo
         assert allows(statements, "ecr:PutImage", repo_arn("churn-training"))
         assert not allows(statements, "ecr:PutImage", f"arn:<AWS::Partition>:ecr:{REGION}:{TOOLING}:repository/other")
         assert allows(statements, "ecr:GetAuthorizationToken", "*")
-        assumable = {text(r) for s in statements if "sts:AssumeRole" in as_list(s["Action"]) for r in as_list(s["Resource"])}
+        assumable = {
+            text(r) for s in statements if "sts:AssumeRole" in as_list(s["Action"]) for r in as_list(s["Resource"])
+        }
         assert assumable == lookups
-        assert not allows(statements, "sts:AssumeRole", f"arn:<AWS::Partition>:iam::{PROD}:role/cdk-hnb659fds-deploy-role-{PROD}-{REGION}")
+        assert not allows(
+            statements,
+            "sts:AssumeRole",
+            f"arn:<AWS::Partition>:iam::{PROD}:role/cdk-hnb659fds-deploy-role-{PROD}-{REGION}",
+        )
         actions = {a for s in statements for a in as_list(s["Action"])}
         assert actions <= {
             "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
