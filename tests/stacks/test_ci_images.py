@@ -268,3 +268,45 @@ def test_given_a_wildcard_or_insecure_ci_subject_then_one_error_names_the_key(
     with pytest.raises(ConfigError) as error:
         parse_config(raw)
     assert f"`{key}`" in str(error.value)
+
+
+# --- the single-account sandbox (env-agnostic) ---------------------------------------------------------------
+
+
+def test_given_the_sandbox_then_images_and_ci_synthesize_env_agnostic_through_the_gate() -> None:
+    import aws_cdk as cdk
+
+    from sagemaker_platform.compliance import add_compliance_gate
+    from sagemaker_platform.stacks.ci import CiStack, ImagesStack
+
+    config = parse_config(
+        {
+            "images": {"repositories": [{"name": "serving", "pullers": ["endpoints"], "pull_accounts": ["prod"]}]},
+            "ci": {"github": {"repositories": [{"name": "org/repo"}]}},
+            "endpoints": [
+                {"name": "api", "image": {"platform_repository": "serving", "tag": "1"}, "instance_type": "ml.m5.large"}
+            ],
+        }
+    )
+    app = cdk.App()
+    ImagesStack(app, "Images", config=config)
+    CiStack(app, "Ci", config=config)
+    add_compliance_gate(app)
+    assembly = app.synth()
+    (repo,) = resources_of_type(assembly.get_stack_by_name("Images").template, "AWS::ECR::Repository").values()
+    (statement,) = repo["Properties"]["RepositoryPolicyText"]["Statement"]
+    assert [text(a) for a in as_list(statement["Condition"]["StringEquals"]["aws:PrincipalArn"])] == [
+        "arn:<AWS::Partition>:iam::<AWS::AccountId>:role/mlplatform-endpoint-api-prod"
+    ]
+    ci = assembly.get_stack_by_name("Ci").template
+    statements = identity_statements(ci, roles_by_name(ci)["mlplatform-ci-github"])
+    assert allows(
+        statements,
+        "sts:AssumeRole",
+        "arn:<AWS::Partition>:iam::<AWS::AccountId>:role/cdk-hnb659fds-lookup-role-<AWS::AccountId>-<AWS::Region>",
+    )
+    assert allows(
+        statements,
+        "ecr:PutImage",
+        "arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/mlplatform/serving",
+    )
