@@ -932,6 +932,7 @@ class ImagesConfig(StrictModel):
 
 
 GIT_REF_PATTERN = r"^[A-Za-z0-9._/-]{1,255}$"
+OIDC_PROVIDER_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[A-Za-z0-9._/-]+$"
 
 
 class CiGitLabProjectConfig(StrictModel):
@@ -951,6 +952,8 @@ class CiGitLabConfig(StrictModel):
     audience: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     """The `aud` the jobs' `id_tokens` ask for. Default: the URL."""
     projects: Annotated[Items[CiGitLabProjectConfig], Field(min_length=1)]
+    existing_provider_arn: Annotated[str, Field(pattern=OIDC_PROVIDER_ARN_PATTERN)] | None = None
+    """The account's provider for this URL, when it already has one (IAM holds one per URL). Default: a new one."""
 
 
 class CiGitHubRepositoryConfig(StrictModel):
@@ -975,6 +978,8 @@ class CiGitHubConfig(StrictModel):
     """`ci.github`: GitHub Actions as an IAM OIDC identity provider."""
 
     repositories: Annotated[Items[CiGitHubRepositoryConfig], Field(min_length=1)]
+    existing_provider_arn: Annotated[str, Field(pattern=OIDC_PROVIDER_ARN_PATTERN)] | None = None
+    """The account's token.actions.githubusercontent.com provider, when it already has one. Default: a new one."""
 
 
 class CiConfig(StrictModel):

@@ -150,6 +150,7 @@ class CiStack(cdk.Stack):
                     for branch in project.branches
                 ],
                 role_name=ci_role_name(config.name, "gitlab"),
+                provider=self._existing_provider("GitLabProvider", ci.gitlab.existing_provider_arn),
             )
         if ci.github is not None:
             self.identities["github"] = CiIdentity(
@@ -170,9 +171,13 @@ class CiStack(cdk.Stack):
                     ),
                 ],
                 role_name=ci_role_name(config.name, "github"),
+                provider=self._existing_provider("GitHubProvider", ci.github.existing_provider_arn),
             )
         for identity in self.identities.values():
             self._grant(identity, config)
+
+    def _existing_provider(self, id: str, arn: str | None) -> iam.IOidcProvider | None:
+        return None if arn is None else iam.OidcProviderNative.from_oidc_provider_arn(self, id, arn)
 
     def _grant(self, identity: CiIdentity, config: PlatformConfig) -> None:
         ci = config.ci

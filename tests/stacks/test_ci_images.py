@@ -310,3 +310,20 @@ def test_given_the_sandbox_then_images_and_ci_synthesize_env_agnostic_through_th
         "ecr:PutImage",
         "arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/mlplatform/serving",
     )
+
+
+def test_given_an_existing_provider_then_the_role_trusts_it_and_no_provider_is_created() -> None:
+    import aws_cdk as cdk
+
+    from sagemaker_platform.stacks.ci import CiStack
+
+    existing = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"
+    config = parse_config(
+        {"ci": {"github": {"repositories": [{"name": "org/repo"}], "existing_provider_arn": existing}}}
+    )
+    app = cdk.App()
+    CiStack(app, "Ci", config=config)
+    template = app.synth().get_stack_by_name("Ci").template
+    assert not resources_of_type(template, "AWS::IAM::OIDCProvider")
+    trust = template["Resources"][roles_by_name(template)["mlplatform-ci-github"]]["Properties"]
+    assert trust["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Federated": existing}
