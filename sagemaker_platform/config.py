@@ -161,6 +161,26 @@ class StudioUserConfig(StrictModel):
         return {"name": data} if isinstance(data, str) else data
 
 
+SAGEMAKER_IMAGE_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9.]){0,62}$"
+
+
+class StudioClassicImagesConfig(StrictModel):
+    """`studio.classic_images` as a mapping: which SageMaker-published images Studio Classic apps start with."""
+
+    jupyter_server: Annotated[str, Field(pattern=SAGEMAKER_IMAGE_NAME_PATTERN)] = "jupyter-server-3"
+    kernel_gateway: Annotated[str, Field(pattern=SAGEMAKER_IMAGE_NAME_PATTERN)] = "datascience-1.0"
+    kernel_gateway_instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")] = "ml.t3.medium"
+
+
+def _classic_images(value: Any) -> Any:
+    # `true` means the default images, `false` none; a mapping picks the images (one error path, not a union's two).
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
 class StudioConfig(StrictModel):
     """`studio`: the SageMaker Studio domain and its user profiles."""
 
@@ -169,9 +189,10 @@ class StudioConfig(StrictModel):
     idle_shutdown_minutes: Annotated[int, Field(ge=60, le=525600)] | None = 60
     notebook_output_sharing: bool = False
     enable_projects: bool = False
-    classic_images: bool = False
+    classic_images: Annotated[StudioClassicImagesConfig | None, BeforeValidator(_classic_images)] = None
     """Set Studio Classic's JupyterServer (`jupyter-server-3`) and KernelGateway (`datascience-1.0`) default
-    images, resolved per region and partition. Default: off, leaving Studio's own default images."""
+    images, resolved per region and partition; a mapping picks other SageMaker images, e.g.
+    `{kernel_gateway: sagemaker-data-science-310-v1}`. Default: off, leaving Studio's own default images."""
     removal_policy: Literal["retain", "destroy"] = "retain"
     vpc: StudioVpcConfig | None = None
 
@@ -276,6 +297,14 @@ class EndpointDlcImageConfig(StrictModel):
     """Registry account override. Default: the DLC registry of the region."""
 
 
+class EndpointPlatformImageConfig(StrictModel):
+    """`endpoints[].image: {platform_repository, tag}`: an image in one of the platform's own ECR repositories
+    (`images.repositories`); the endpoint's role is let in by the repository policy and its own policy."""
+
+    platform_repository: Annotated[str, Field(pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$", max_length=100)]
+    tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+
+
 class EndpointAsyncConfig(StrictModel):
     """`endpoints[].async`: asynchronous inference settings (mode async only)."""
 
@@ -339,14 +368,14 @@ class EndpointConfig(StrictModel):
     mode: Literal["realtime", "async", "multi-model", "serverless"] = "realtime"
     model_package_arn: Annotated[str, Field(pattern=MODEL_PACKAGE_ARN_PATTERN)] | None = None
     model_package_group: Annotated[str, Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")] | None = None
-    image: Annotated[str, Field(min_length=1)] | EndpointDlcImageConfig | None = None
+    image: Annotated[str, Field(min_length=1)] | EndpointDlcImageConfig | EndpointPlatformImageConfig | None = None
     """A full image URI, or `{repository, tag, account?}` for an AWS Deep Learning Container."""
     model_data_url: Annotated[str, Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.*$")] | None = None
     """`s3://.../model.tar.gz`, or an uncompressed prefix ending in `/` (multi-model: the models' prefix)."""
     model_artifacts_bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
     """The registry's artifacts bucket, readable by the endpoint role (model packages and groups)."""
     model_artifacts_key_arn: Annotated[str, Field(pattern=KMS_KEY_ARN_PATTERN)] | None = None
-    instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")] | None = None
+    instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")] | None = None
     min_instances: Annotated[int, Field(ge=0)] = 1
     max_instances: Annotated[int, Field(ge=1)] = 1
     initial_instances: Annotated[int, Field(ge=1)] | None = None
@@ -743,6 +772,18 @@ class DeployGitLabConfig(StrictModel):
     project_id: Annotated[int, Field(ge=1)]
     ref: Annotated[str, Field(min_length=1, max_length=255)] = "main"
     token_secret_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
+    fire_on: Literal["approved", "deployed"] = "approved"
+    """`approved`: when the version is approved (in parallel with the deployment); `deployed`: once prod is
+    deployed (the pipeline's Deployment Succeeded event). Default: approved."""
+    vpc: DeployTriggerVpcConfig | None = None
+    """Run the trigger inside a VPC, for a self-managed GitLab reachable only privately. Default: not in a VPC."""
+
+
+class DeployTriggerVpcConfig(StrictModel):
+    """`deploy.gitlab.vpc`: subnets (with a route to GitLab) and security groups (HTTPS out to it)."""
+
+    subnet_ids: Annotated[Items[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], Field(min_length=1)]
+    security_group_ids: Annotated[Items[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]], Field(min_length=1)]
 
 
 class DeployMwaaConfig(StrictModel):
@@ -750,6 +791,8 @@ class DeployMwaaConfig(StrictModel):
 
     environment_name: Annotated[str, Field(pattern=r"^[a-zA-Z][0-9a-zA-Z_-]{0,79}$")]
     dag_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,250}$")]
+    fire_on: Literal["approved", "deployed"] = "approved"
+    """`approved` or `deployed` (once prod is deployed). Default: approved."""
 
 
 class PipelineScheduleConfig(StrictModel):
@@ -800,6 +843,157 @@ class DeployConfig(StrictModel):
         for name in names:
             if names.count(name) > 1:
                 raise field_problem("schedules", name, "each schedule name may be used once")
+        for key, trigger in (("gitlab", self.gitlab), ("mwaa", self.mwaa)):
+            if trigger is not None and trigger.fire_on == "deployed" and not self.state_machine:
+                raise field_problem(
+                    f"{key}.fire_on",
+                    "deployed",
+                    "needs state_machine: true (only the deploy state machine announces a deployment); allowed: "
+                    "approved",
+                )
+        return self
+
+
+# --- bring your own code: instance types, container images, CI identities (issue 16) --------------
+
+
+class InstanceTypeConfig(StrictModel):
+    """`instance_types[]`: a SageMaker instance type the built-in hosting catalog does not know.
+
+    Validated like a catalog entry (multi-model, serverless, NVMe and GPU-scaling rules use these figures).
+    """
+
+    name: Annotated[str, Field(pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")]
+    vcpus: Annotated[int, Field(ge=1, le=4096)]
+    memory_gib: Annotated[int, Field(ge=1, le=65536)]
+    accelerator_family: Literal["gpu", "inferentia", "trainium"] | None = None
+    """Default: none (a CPU type)."""
+    accelerator: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """The accelerator model, e.g. `NVIDIA B200`. Default: none."""
+    accelerator_count: Annotated[int, Field(ge=0, le=64)] = 0
+    accelerator_memory_gib: Annotated[int, Field(ge=0, le=65536)] = 0
+    """Total accelerator memory of the instance (all GPUs or Neuron devices together)."""
+    local_nvme_gb: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InstanceTypeConfig:
+        if self.accelerator_family is None and (self.accelerator_count or self.accelerator_memory_gib):
+            raise field_problem(
+                "accelerator_family",
+                None,
+                "required when accelerator_count or accelerator_memory_gib is set; allowed: gpu, inferentia, trainium",
+            )
+        if self.accelerator_family is not None and (self.accelerator_count < 1 or self.accelerator_memory_gib < 1):
+            raise field_problem(
+                "accelerator_count",
+                self.accelerator_count,
+                f"accelerator_family {self.accelerator_family} needs accelerator_count >= 1 and "
+                "accelerator_memory_gib >= 1",
+            )
+        return self
+
+
+ImageAccountRole = Literal["tooling", "registry"]
+ImagePuller = Literal["endpoints", "training", "pipeline"]
+ECR_REPOSITORY_NAME_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$"
+
+
+class ImageRepositoryConfig(StrictModel):
+    """`images.repositories[]`: one ECR repository, `<platform>/<name>`."""
+
+    name: Annotated[str, Field(pattern=ECR_REPOSITORY_NAME_PATTERN, max_length=100)]
+    pull_accounts: Annotated[Items[WorkloadAccountRole], Field(min_length=1)] = ("dev", "staging", "prod")
+    """Workload accounts whose named roles may pull. Default: dev, staging and prod."""
+    pullers: Annotated[Items[ImagePuller], Field(min_length=1)] = ("endpoints", "training", "pipeline")
+    """Which named roles of those accounts pull: `endpoints` (the execution roles of the `endpoints` entries
+    that name this repository), `training` (`<name>-sagemaker-execution`), `pipeline` (`<name>-pipeline-step`).
+    Default: all three."""
+    keep_tagged: Annotated[int, Field(ge=1, le=10000)] = 100
+    """Lifecycle: the newest tagged images kept. Default: 100."""
+    untagged_days: Annotated[int, Field(ge=1, le=3650)] = 7
+    """Lifecycle: untagged images (layers of overwritten builds) expire after these days. Default: 7."""
+
+
+class ImagesConfig(StrictModel):
+    """`images`: the platform's ECR repositories for custom training and inference images."""
+
+    account: ImageAccountRole = "tooling"
+    """Where the repositories live. Default: tooling (deployed first, with the deploy identities)."""
+    repositories: Annotated[Items[ImageRepositoryConfig], Field(min_length=1)]
+    removal_policy: Literal["retain", "destroy"] = "retain"
+
+    @model_validator(mode="after")
+    def _unique(self) -> ImagesConfig:
+        names = [repo.name for repo in self.repositories]
+        for name in names:
+            if names.count(name) > 1:
+                raise field_problem("repositories", name, "each repository name may be used once")
+        return self
+
+
+GIT_REF_PATTERN = r"^[A-Za-z0-9._/-]{1,255}$"
+OIDC_PROVIDER_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[A-Za-z0-9._/-]+$"
+
+
+class CiGitLabProjectConfig(StrictModel):
+    """`ci.gitlab.projects[]`: a GitLab project whose CI jobs may assume the GitLab CI role."""
+
+    path: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$", max_length=255)]
+    """`group/project` (or `group/subgroup/project`)."""
+    branches: Annotated[Items[Annotated[str, Field(pattern=GIT_REF_PATTERN)]], Field(min_length=1)] = ("main",)
+    """Protected branches whose jobs may assume the role (the `sub` claim's `ref_type:branch:ref:`). Default: main."""
+
+
+class CiGitLabConfig(StrictModel):
+    """`ci.gitlab`: GitLab CI/CD (gitlab.com or self-managed) as an IAM OIDC identity provider."""
+
+    url: Annotated[str, Field(pattern=r"^https://[^\s/]+(/[^\s]*)?$")] = "https://gitlab.com"
+    """The GitLab instance (its `iss` claim). Default: https://gitlab.com."""
+    audience: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    """The `aud` the jobs' `id_tokens` ask for. Default: the URL."""
+    projects: Annotated[Items[CiGitLabProjectConfig], Field(min_length=1)]
+    existing_provider_arn: Annotated[str, Field(pattern=OIDC_PROVIDER_ARN_PATTERN)] | None = None
+    """The account's provider for this URL, when it already has one (IAM holds one per URL). Default: a new one."""
+
+
+class CiGitHubRepositoryConfig(StrictModel):
+    """`ci.github.repositories[]`: a GitHub repository whose workflows may assume the GitHub Actions role."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", max_length=200)]
+    """`owner/repository`."""
+    branches: Items[Annotated[str, Field(pattern=GIT_REF_PATTERN)]] = ("main",)
+    """Branches (`sub` = `repo:<name>:ref:refs/heads/<branch>`). Default: main."""
+    environments: Items[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,255}$")]] = ()
+    """GitHub environments (`sub` = `repo:<name>:environment:<env>`), e.g. one with required reviewers.
+    Default: none."""
+
+    @model_validator(mode="after")
+    def _some_subject(self) -> CiGitHubRepositoryConfig:
+        if not self.branches and not self.environments:
+            raise field_problem("branches", [], "give at least one branch or environment")
+        return self
+
+
+class CiGitHubConfig(StrictModel):
+    """`ci.github`: GitHub Actions as an IAM OIDC identity provider."""
+
+    repositories: Annotated[Items[CiGitHubRepositoryConfig], Field(min_length=1)]
+    existing_provider_arn: Annotated[str, Field(pattern=OIDC_PROVIDER_ARN_PATTERN)] | None = None
+    """The account's token.actions.githubusercontent.com provider, when it already has one. Default: a new one."""
+
+
+class CiConfig(StrictModel):
+    """`ci`: OIDC identities for CI (tooling account); no IAM user or access key anywhere."""
+
+    gitlab: CiGitLabConfig | None = None
+    github: CiGitHubConfig | None = None
+    cdk_qualifier: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,10}$")] = "hnb659fds"
+    """The CDK bootstrap qualifier of the platform's accounts (the lookup roles `cdk diff` assumes)."""
+
+    @model_validator(mode="after")
+    def _some_provider(self) -> CiConfig:
+        if self.gitlab is None and self.github is None:
+            raise field_problem("ci", {}, "give gitlab and/or github")
         return self
 
 
@@ -832,6 +1026,9 @@ class PlatformConfig(StrictModel):
     gateway: GatewayConfig | None = None
     deploy: DeployConfig | None = None
     compliance: ComplianceConfig = ComplianceConfig()
+    instance_types: Items[InstanceTypeConfig] = ()
+    images: ImagesConfig | None = None
+    ci: CiConfig | None = None
 
     @model_validator(mode="after")
     def _registry_accounts(self) -> PlatformConfig:
@@ -939,6 +1136,33 @@ class PlatformConfig(StrictModel):
                     group.model_package_group,
                     "not a registry model package group; known: "
                     + ", ".join(sorted(self.registry.model_package_groups)),
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _endpoint_instance_types(self) -> PlatformConfig:
+        # The hosting catalog's rules at config time, so a bad type stops synth naming the config key.
+        from sagemaker_platform.instance_types import endpoint_instance_problem, instance_type_problem
+
+        for index, declared in enumerate(self.instance_types):
+            problem = instance_type_problem(declared)
+            if problem is not None:
+                raise field_problem(f"instance_types[{index}].name", declared.name, problem)
+        for index, entry in enumerate(self.endpoints):
+            problem = endpoint_instance_problem(entry, self.instance_types)
+            if problem is not None:
+                raise field_problem(f"endpoints[{index}].instance_type", entry.instance_type, problem)
+        return self
+
+    @model_validator(mode="after")
+    def _platform_images_exist(self) -> PlatformConfig:
+        known = {repo.name for repo in self.images.repositories} if self.images is not None else set()
+        for index, entry in enumerate(self.endpoints):
+            if isinstance(entry.image, EndpointPlatformImageConfig) and entry.image.platform_repository not in known:
+                raise field_problem(
+                    f"endpoints[{index}].image.platform_repository",
+                    entry.image.platform_repository,
+                    "not an `images.repositories` entry; known: " + (", ".join(sorted(known)) or "none"),
                 )
         return self
 

@@ -18,6 +18,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import aws_cdk as cdk
 import jsii
@@ -115,17 +116,29 @@ class DeployGroup:
     rollback_on_reject: bool = True
 
 
+TriggerMoment = Literal["approved", "deployed"]
+DEPLOYMENT_SUCCEEDED = "Deployment Succeeded"
+"""Detail type the pipeline puts on the platform bus once prod is deployed (the handlers' `notify.SUCCEEDED`)."""
+
+
 @dataclass(frozen=True)
 class GitLabTrigger:
     """Trigger a GitLab pipeline on approval, with MODEL_PACKAGE_ARN/GROUP/VERSION as pipeline variables.
 
     :param token_secret: a Secrets Manager secret whose SecretString is the pipeline trigger token.
+    :param fire_on: ``"approved"`` (when the version is approved, in parallel with the deployment) or
+        ``"deployed"`` (once prod is deployed: on the pipeline's Deployment Succeeded event). Default: approved.
+    :param vpc_subnet_ids: run the trigger inside a VPC (a self-managed GitLab reachable only privately), with
+        `security_group_ids` allowing HTTPS to it. Default: none (the trigger reaches GitLab over the internet).
     """
 
     url: str
     project_id: int
     token_secret: secretsmanager.ISecret
     ref: str = "main"
+    fire_on: TriggerMoment = "approved"
+    vpc_subnet_ids: Sequence[str] = ()
+    security_group_ids: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -133,11 +146,13 @@ class MwaaTrigger:
     """Create a run of an Airflow DAG on Amazon MWAA on approval (through the MWAA InvokeRestApi API).
 
     :param airflow_role: the Airflow role the function's IAM role is mapped to. Default: User.
+    :param fire_on: ``"approved"`` or ``"deployed"`` (once prod is deployed). Default: approved.
     """
 
     environment_name: str
     dag_id: str
     airflow_role: str = "User"
+    fire_on: TriggerMoment = "approved"
 
 
 @dataclass(frozen=True)
@@ -322,6 +337,7 @@ class DeployPipeline(Construct):
             self._common_env["REGISTRY_ACCOUNT"] = registry_account
 
         rule_targets: list[events.IRuleTarget] = []
+        deployed_targets: list[PlatformFunction] = []
         if state_machine:
             endpoint_fn = self._function(
                 "EndpointStep",
@@ -411,9 +427,14 @@ class DeployPipeline(Construct):
                     "GITLAB_REF": gitlab.ref,
                     "GITLAB_TOKEN_SECRET": gitlab.token_secret.secret_arn,
                 },
+                vpc_subnet_ids=gitlab.vpc_subnet_ids,
+                security_group_ids=gitlab.security_group_ids,
             )
             gitlab.token_secret.grant_read(gitlab_fn.role)
-            rule_targets.append(self._rule_target(gitlab_fn))
+            if gitlab.fire_on == "approved":
+                rule_targets.append(self._rule_target(gitlab_fn))
+            else:
+                deployed_targets.append(gitlab_fn)
         if mwaa is not None:
             mwaa_fn = self._function(
                 "MwaaTrigger",
@@ -433,7 +454,15 @@ class DeployPipeline(Construct):
                     ],
                 )
             )
-            rule_targets.append(self._rule_target(mwaa_fn))
+            if mwaa.fire_on == "approved":
+                rule_targets.append(self._rule_target(mwaa_fn))
+            else:
+                deployed_targets.append(mwaa_fn)
+        self.deployed_rule: events.Rule | None = None
+        if deployed_targets:
+            self.deployed_rule = self._render_deployed_rule(
+                platform_name, groups, platform_events_bus, deployed_targets
+            )
         self.approved_rule = events.Rule(
             self,
             "ApprovedRule",
@@ -482,6 +511,8 @@ class DeployPipeline(Construct):
         environment: dict[str, str] | None = None,
         timeout: cdk.Duration | None = None,
         role_name: str | None = None,
+        vpc_subnet_ids: Sequence[str] = (),
+        security_group_ids: Sequence[str] = (),
     ) -> PlatformFunction:
         function = PlatformFunction(
             self,
@@ -491,6 +522,8 @@ class DeployPipeline(Construct):
             description=description,
             timeout=timeout,
             role_name=role_name,
+            vpc_subnet_ids=vpc_subnet_ids,
+            security_group_ids=security_group_ids,
             environment={"DEPLOY_HANDLER": handler, **self._common_env, **(environment or {})},
         )
         self._functions[id] = function
@@ -514,7 +547,47 @@ class DeployPipeline(Construct):
                 iam.PolicyStatement(actions=KEY_USE_ACTIONS, resources=[self.key.key_arn])
             )
 
-    def _rule_target(self, function: PlatformFunction) -> targets.LambdaFunction:
+    def _render_deployed_rule(
+        self,
+        platform_name: str,
+        groups: Sequence[DeployGroup],
+        bus: events.IEventBus,
+        functions: Sequence[PlatformFunction],
+    ) -> events.Rule:
+        """Triggers that fire once prod is deployed: the pipeline's Deployment Succeeded event (kind `deploy`, not
+        a rollback), reshaped into the Approved model package event the trigger handler already validates and
+        claims once per version (same checks, no second event format in the handler)."""
+        package = events.RuleTargetInput.from_object(
+            {
+                "source": "aws.sagemaker",
+                "detail-type": MODEL_PACKAGE_STATE_CHANGE,
+                "time": events.EventField.time,
+                "detail": {
+                    "ModelPackageGroupName": events.EventField.from_path("$.detail.model_package_group"),
+                    "ModelPackageArn": events.EventField.from_path("$.detail.model_package_arn"),
+                    "ModelApprovalStatus": "Approved",
+                },
+            }
+        )
+        return events.Rule(
+            self,
+            "DeployedRule",
+            event_bus=bus,
+            description="Versions deployed to prod by the pipeline: fire the triggers set to run after deployment",
+            event_pattern=events.EventPattern(
+                source=[f"{platform_name}.deploy"],
+                detail_type=[DEPLOYMENT_SUCCEEDED],
+                detail={
+                    "kind": ["deploy"],
+                    "model_package_group": sorted(group.model_package_group for group in groups),
+                },
+            ),
+            targets=[self._rule_target(function, event=package) for function in functions],
+        )
+
+    def _rule_target(
+        self, function: PlatformFunction, *, event: events.RuleTargetInput | None = None
+    ) -> targets.LambdaFunction:
         # An event the function failed on (after Lambda's own retries) lands in its DLQ: someone must hear of it.
         _alarm(
             self,
@@ -527,6 +600,7 @@ class DeployPipeline(Construct):
         )
         return targets.LambdaFunction(
             function.function,
+            event=event,
             dead_letter_queue=self.dead_letter_queue,
             retry_attempts=8,
             max_event_age=cdk.Duration.hours(6),
@@ -725,6 +799,12 @@ class DeployPipeline(Construct):
             state_machine or gitlab is not None or mwaa is not None,
             "state_machine=False with neither gitlab nor mwaa: nothing would deploy",
         )
+        for name, trigger in (("gitlab", gitlab), ("mwaa", mwaa)):
+            problems.check(
+                trigger is None or trigger.fire_on == "approved" or state_machine,
+                f"{name}.fire_on='deployed' with state_machine=False: only the deploy state machine announces a "
+                "deployment; allowed: fire_on='approved', or state_machine=True",
+            )
         if not cdk.Token.is_unresolved(self._poll_interval.to_seconds()):
             problems.check(
                 self._poll_interval.to_seconds() < self._deploy_timeout.to_seconds(),

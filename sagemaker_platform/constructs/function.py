@@ -10,6 +10,8 @@ invocations.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -21,6 +23,7 @@ from constructs import Construct
 from sagemaker_platform.assets import handler_code
 from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, acknowledge_dead_letter_queue, skip_checkov
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.errors import PropsError
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -47,6 +50,9 @@ class PlatformFunction(Construct):
         Default: it calls only AWS service APIs and reaches no resource inside a VPC.
     :param log_retention: Default: one year.
     :param role_name: name of the execution role, for a role that policies elsewhere name. Default: generated.
+    :param vpc_subnet_ids: run the function in these subnets (e.g. to reach a self-managed GitLab that is only
+        reachable privately), with `security_group_ids`. Default: none (not in a VPC; `vpc_reason` says why).
+    :param security_group_ids: security groups of the function's network interfaces. Default: none.
     """
 
     def __init__(
@@ -64,8 +70,18 @@ class PlatformFunction(Construct):
         vpc_reason: str = "calls only AWS service APIs and reaches no resource inside a VPC",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         role_name: str | None = None,
+        vpc_subnet_ids: Sequence[str] = (),
+        security_group_ids: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
+        if bool(vpc_subnet_ids) != bool(security_group_ids):
+            raise PropsError(
+                "PlatformFunction",
+                [
+                    f"vpc_subnet_ids={list(vpc_subnet_ids)}, security_group_ids={list(security_group_ids)}: give "
+                    "both (a function in a VPC) or neither"
+                ],
+            )
         self.log_group = logs.LogGroup(
             self, "Logs", retention=log_retention, encryption_key=key, removal_policy=cdk.RemovalPolicy.RETAIN
         )
@@ -110,15 +126,69 @@ class PlatformFunction(Construct):
         cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
         self.role.add_managed_policy(xray_write_policy(cdk.Stack.of(self)))
         self._grant_own_logs()
+        if vpc_subnet_ids:
+            self._place_in_vpc(list(vpc_subnet_ids), list(security_group_ids))
+        else:
+            acknowledge(
+                self.function,
+                {
+                    "HIPAA.Security-LambdaInsideVPC": vpc_reason,
+                    "NIST.800.53.R5-LambdaInsideVPC": vpc_reason,
+                    f"{CONTROL_TOWER}lambda_inside_vpc_check": vpc_reason,
+                },
+            )
+            skip_checkov(self.function, {"CKV_AWS_117": vpc_reason})
+
+    def _place_in_vpc(self, subnet_ids: list[str], security_group_ids: list[str]) -> None:
+        """Subnets and security groups by id (no lookup), and the network-interface permissions Lambda checks
+        when it creates the function: scoped to those subnets and groups, except Describe (no resource-level
+        permissions)."""
+        stack = cdk.Stack.of(self)
+        cfn = self.function.node.default_child
+        assert isinstance(cfn, lambda_.CfnFunction)
+        cfn.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
+            subnet_ids=subnet_ids, security_group_ids=security_group_ids
+        )
+
+        def ec2_arn(resource: str) -> str:
+            return stack.format_arn(service="ec2", resource=resource)
+
+        interfaces = ec2_arn("network-interface/*")
+        statements = [
+            iam.PolicyStatement(
+                actions=["ec2:CreateNetworkInterface"],
+                resources=[
+                    interfaces,
+                    *(ec2_arn(f"subnet/{subnet}") for subnet in subnet_ids),
+                    *(ec2_arn(f"security-group/{group}") for group in security_group_ids),
+                ],
+            ),
+            iam.PolicyStatement(
+                actions=[
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                resources=[interfaces],
+            ),
+            iam.PolicyStatement(actions=["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], resources=["*"]),
+        ]
+        for statement in statements:
+            result = self.role.add_to_principal_policy(statement)
+            # Lambda checks the role's network-interface permissions when it creates the function.
+            if result.policy_dependable is not None:
+                self.function.node.add_dependency(result.policy_dependable)
+        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
+        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
         acknowledge(
-            self.function,
+            self.role,
             {
-                "HIPAA.Security-LambdaInsideVPC": vpc_reason,
-                "NIST.800.53.R5-LambdaInsideVPC": vpc_reason,
-                f"{CONTROL_TOWER}lambda_inside_vpc_check": vpc_reason,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:{region}:{account}:network-interface/*]": (
+                    "Lambda creates and deletes its own network interfaces in the configured subnets; their ids "
+                    "are generated at run time"
+                ),
             },
         )
-        skip_checkov(self.function, {"CKV_AWS_117": vpc_reason})
 
     @property
     def function_arn(self) -> str:

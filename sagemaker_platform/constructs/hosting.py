@@ -46,8 +46,10 @@ from sagemaker_platform.constructs.hosting_catalog import (
     ModelSource,
     RegistryArtifacts,
     catalog_families,
+    declared_instance_problems,
     hosting_defaults,
     instance_spec,
+    multi_model_refusal,
 )
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
@@ -155,6 +157,9 @@ class VariantSettings:
     container_startup_health_check_timeout_seconds: int | None = None
     """Default: from the instance catalog (large-model defaults on accelerated types)."""
     serverless: ServerlessSettings | None = None
+    declared_spec: InstanceSpec | None = None
+    """What `instance_type` is, for a type the built-in catalog does not know (GPU count, GPU memory, local NVMe,
+    accelerator family); validated like a catalog entry. Default: the catalog entry of `instance_type`."""
 
     @property
     def initial_count(self) -> int:
@@ -162,7 +167,11 @@ class VariantSettings:
 
     @property
     def spec(self) -> InstanceSpec | None:
-        return None if self.instance_type is None else instance_spec(self.instance_type)
+        if self.instance_type is None:
+            return None
+        if self.declared_spec is not None and self.declared_spec.instance_type == self.instance_type:
+            return self.declared_spec
+        return instance_spec(self.instance_type)
 
 
 @dataclass(frozen=True)
@@ -692,10 +701,20 @@ def _instance_variant_problems(settings: EndpointSettings, variant: VariantSetti
     label = f"variant {variant.name!r}"
     if variant.instance_type is None:
         return [f"{label}: instance_type is required for mode={settings.mode!r}"]
+    if variant.declared_spec is not None:
+        declared_problems = declared_instance_problems(variant.declared_spec)
+        if variant.declared_spec.instance_type != variant.instance_type:
+            declared_problems.append(
+                f"declared_spec.instance_type={variant.declared_spec.instance_type!r} differs from "
+                f"instance_type={variant.instance_type!r}"
+            )
+        if declared_problems:
+            return [f"{label}: {problem}" for problem in declared_problems]
     spec = variant.spec
     if spec is None:
         return [
-            f"{label}: instance_type={variant.instance_type!r} is not in the catalog; allowed: {catalog_families()}"
+            f"{label}: instance_type={variant.instance_type!r} is not in the catalog; allowed: {catalog_families()}, "
+            "or declare it with VariantSettings.declared_spec"
         ]
     problems = []
     if variant.serverless is not None:
@@ -775,6 +794,13 @@ def _multi_model_problems(settings: EndpointSettings, model: ModelSource) -> lis
             "model: a multi-model endpoint loads models from an S3 prefix; allowed: ModelSource.from_image(image, "
             "ModelData.from_url('s3://bucket/prefix/'))"
         ]
+    refusals = [
+        f"variant {v.name!r}: instance_type={v.instance_type!r}: {refusal}"
+        for v in settings.variants
+        if v.spec is not None and (refusal := multi_model_refusal(v.spec)) is not None
+    ]
+    if refusals:
+        return refusals
     gpu_types = [v.instance_type for v in settings.variants if v.spec is not None and v.spec.is_gpu]
     if gpu_types and model.image is not None and not model.image.is_triton:
         return [

@@ -15,6 +15,7 @@ Pure data and small `bind`/`grant` helpers; no resource is created here.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,7 +27,8 @@ from constructs import Construct
 from sagemaker_platform.errors import PropsError
 from sagemaker_platform.regions import url_suffix_of
 
-AcceleratorKind = Literal["gpu", "inferentia"]
+AcceleratorKind = Literal["gpu", "inferentia", "trainium"]
+ACCELERATOR_KINDS: tuple[AcceleratorKind, ...] = ("gpu", "inferentia", "trainium")
 
 
 # --- instance catalog -------------------------------------------------------------------------
@@ -59,6 +61,11 @@ class InstanceSpec:
     @property
     def is_accelerated(self) -> bool:
         return self.accelerator_kind is not None
+
+    @property
+    def is_neuron(self) -> bool:
+        """AWS Inferentia or Trainium (Neuron devices): no multi-model endpoints on them."""
+        return self.accelerator_kind in ("inferentia", "trainium")
 
     @property
     def has_local_nvme(self) -> bool:
@@ -206,11 +213,165 @@ INSTANCE_TYPES: dict[str, InstanceSpec] = {
         accelerator="AWS Inferentia2",
         kind="inferentia",
     ),
+    # --- added for issue 16; sources: the EC2 instance type pages of each family (accelerated computing,
+    # general purpose, compute optimized) and SageMaker AI pricing's "Real-Time Inference" instance list.
+    **_family("ml.p5e", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu"),
+    **_family("ml.p5en", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu"),
+    **_family(
+        "ml.inf1",
+        {
+            "xlarge": (4, 8, 1, 8, 0),
+            "2xlarge": (8, 16, 1, 8, 0),
+            "6xlarge": (24, 48, 4, 32, 0),
+            "24xlarge": (96, 192, 16, 128, 0),
+        },
+        accelerator="AWS Inferentia",
+        kind="inferentia",
+    ),
+    **_family(
+        "ml.trn1",
+        {"2xlarge": (8, 32, 1, 32, 474), "32xlarge": (128, 512, 16, 512, 7600)},
+        accelerator="AWS Trainium",
+        kind="trainium",
+    ),
+    **_family("ml.trn2", {"48xlarge": (192, 2048, 16, 1536, 7600)}, accelerator="AWS Trainium2", kind="trainium"),
+    **_family(
+        "ml.m7i",
+        {
+            "large": (2, 8, 0, 0, 0),
+            "xlarge": (4, 16, 0, 0, 0),
+            "2xlarge": (8, 32, 0, 0, 0),
+            "4xlarge": (16, 64, 0, 0, 0),
+            "8xlarge": (32, 128, 0, 0, 0),
+            "12xlarge": (48, 192, 0, 0, 0),
+            "16xlarge": (64, 256, 0, 0, 0),
+            "24xlarge": (96, 384, 0, 0, 0),
+            "48xlarge": (192, 768, 0, 0, 0),
+        },
+    ),
+    **_family(
+        "ml.c7i",
+        {
+            "large": (2, 4, 0, 0, 0),
+            "xlarge": (4, 8, 0, 0, 0),
+            "2xlarge": (8, 16, 0, 0, 0),
+            "4xlarge": (16, 32, 0, 0, 0),
+            "8xlarge": (32, 64, 0, 0, 0),
+            "12xlarge": (48, 96, 0, 0, 0),
+            "16xlarge": (64, 128, 0, 0, 0),
+            "24xlarge": (96, 192, 0, 0, 0),
+            "48xlarge": (192, 384, 0, 0, 0),
+        },
+    ),
+    **_family(
+        "ml.r7i",
+        {
+            "large": (2, 16, 0, 0, 0),
+            "xlarge": (4, 32, 0, 0, 0),
+            "2xlarge": (8, 64, 0, 0, 0),
+            "4xlarge": (16, 128, 0, 0, 0),
+            "8xlarge": (32, 256, 0, 0, 0),
+        },
+    ),
+    # Graviton (arm64): the image must be an arm64 build.
+    **_family(
+        "ml.c7g",
+        {
+            "large": (2, 4, 0, 0, 0),
+            "xlarge": (4, 8, 0, 0, 0),
+            "2xlarge": (8, 16, 0, 0, 0),
+            "4xlarge": (16, 32, 0, 0, 0),
+            "8xlarge": (32, 64, 0, 0, 0),
+            "12xlarge": (48, 96, 0, 0, 0),
+            "16xlarge": (64, 128, 0, 0, 0),
+        },
+    ),
+    **_family(
+        "ml.m6g",
+        {
+            "large": (2, 8, 0, 0, 0),
+            "xlarge": (4, 16, 0, 0, 0),
+            "2xlarge": (8, 32, 0, 0, 0),
+            "4xlarge": (16, 64, 0, 0, 0),
+            "8xlarge": (32, 128, 0, 0, 0),
+            "12xlarge": (48, 192, 0, 0, 0),
+            "16xlarge": (64, 256, 0, 0, 0),
+        },
+    ),
 }
 
+# GPU multi-model endpoints (Triton only): the single-GPU sizes SageMaker's "Supported algorithms, frameworks,
+# and instances for multi-model endpoints" page lists (docs.aws.amazon.com/sagemaker/latest/dg/
+# multi-model-support.html; ml.p2.xlarge is listed too but retired from this catalog). CPU multi-model
+# endpoints support every CPU type; Inferentia and Trainium support none.
+MULTI_MODEL_GPU_TYPES: frozenset[str] = frozenset(
+    {
+        "ml.p2.xlarge",
+        "ml.p3.2xlarge",
+        *(f"ml.g4dn.{size}" for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")),
+        *(f"ml.g5.{size}" for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")),
+    }
+)
 
-def instance_spec(instance_type: str) -> InstanceSpec | None:
-    """The catalog entry of `instance_type`, or None when it is not in the catalog."""
+
+def multi_model_refusal(spec: InstanceSpec) -> str | None:
+    """Why SageMaker refuses a multi-model endpoint on `spec`, with what is allowed; None when it accepts it."""
+    if spec.is_neuron:
+        return (
+            f"{spec.instance_type} has {spec.accelerator_kind} accelerators: SageMaker multi-model endpoints do not "
+            "run on Inferentia or Trainium; allowed: a CPU instance type, or a GPU type among "
+            + ", ".join(sorted(MULTI_MODEL_GPU_TYPES))
+        )
+    if spec.is_gpu and spec.instance_type not in MULTI_MODEL_GPU_TYPES:
+        return (
+            f"{spec.instance_type} is not a GPU type SageMaker supports for multi-model endpoints; allowed: a CPU "
+            "instance type, or " + ", ".join(sorted(MULTI_MODEL_GPU_TYPES))
+        )
+    return None
+
+
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")
+
+
+def declared_instance_problems(spec: InstanceSpec) -> list[str]:
+    """Problems with an instance type declared by the user (one the built-in catalog does not know).
+
+    The same figures drive the same validation as a catalog entry, so they must be consistent: an accelerator
+    kind with a count and memory, or none of them.
+    """
+    name = spec.instance_type
+    problems: list[str] = []
+    if not _INSTANCE_TYPE.match(name):
+        problems.append(f"instance_type={name!r}: must look like ml.<family>.<size>")
+    elif name in INSTANCE_TYPES:
+        problems.append(f"instance_type={name!r} is already in the built-in catalog; declare only unknown types")
+    if spec.vcpus < 1 or spec.memory_gib < 1:
+        problems.append(f"{name}: vcpus={spec.vcpus}, memory_gib={spec.memory_gib}: both must be >= 1")
+    if spec.accelerator_kind is None:
+        if spec.accelerator_count or spec.accelerator_memory_gib:
+            problems.append(
+                f"{name}: accelerator_count={spec.accelerator_count}, accelerator_memory_gib="
+                f"{spec.accelerator_memory_gib} without an accelerator family; allowed: set accelerator_family "
+                f"({', '.join(ACCELERATOR_KINDS)}) or leave both 0"
+            )
+    elif spec.accelerator_kind not in ACCELERATOR_KINDS:
+        problems.append(
+            f"{name}: accelerator_family={spec.accelerator_kind!r}; allowed: {', '.join(ACCELERATOR_KINDS)} or none"
+        )
+    elif spec.accelerator_count < 1 or spec.accelerator_memory_gib < 1:
+        problems.append(
+            f"{name}: accelerator_family={spec.accelerator_kind!r} needs accelerator_count >= 1 and "
+            f"accelerator_memory_gib >= 1 (given {spec.accelerator_count} and {spec.accelerator_memory_gib})"
+        )
+    if spec.local_nvme_gb < 0:
+        problems.append(f"{name}: local_nvme_gb={spec.local_nvme_gb}: must be >= 0")
+    return problems
+
+
+def instance_spec(instance_type: str, declared: Mapping[str, InstanceSpec] | None = None) -> InstanceSpec | None:
+    """The catalog entry of `instance_type` (or the user's `declared` one), or None when neither knows it."""
+    if declared is not None and instance_type in declared:
+        return declared[instance_type]
     return INSTANCE_TYPES.get(instance_type)
 
 
@@ -316,6 +477,12 @@ class ContainerImage:
         env-agnostic stack) and the domain follows the partition. `account`: Default: the DLC registry
         of the region; give it for regions missing from `DLC_REGISTRY_ACCOUNTS` or for a mirror.
         """
+        return cls("dlc", repository_name=repository, tag=tag, account=account)
+
+    @classmethod
+    def from_account_repository(cls, repository: str, tag: str, *, account: str) -> ContainerImage:
+        """An image in an ECR repository of `account` in the stack's region, e.g. the platform's image account
+        (`images`): the URI and the pull grant are built like a DLC's, with that account."""
         return cls("dlc", repository_name=repository, tag=tag, account=account)
 
     @classmethod

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -35,6 +36,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
+from sagemaker_platform import regions
 from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
 from sagemaker_platform.config import USER_PROFILE_NAME_PATTERN
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
@@ -45,40 +47,27 @@ from sagemaker_platform.errors import ProblemCollector
 
 AuthMode = Literal["IAM", "SSO"]
 
-# Account that publishes the SageMaker Studio Classic images (jupyter-server-3, datascience-1.0, ...) in each
-# region where they exist. Sources: the AWS "Available Amazon SageMaker Images" tables as reproduced in
-# AWS-published code (sagemaker-studio-jupyter-scheduler, aws-samples). The image ARN is built with the
-# partition of the deploying stack, so the China regions resolve to `arn:aws-cn:...`.
-STUDIO_IMAGE_ACCOUNTS: dict[str, str] = {
-    "af-south-1": "559312083959",
-    "ap-east-1": "493642496378",
-    "ap-northeast-1": "102112518831",
-    "ap-northeast-2": "806072073708",
-    "ap-northeast-3": "792733760839",
-    "ap-south-1": "394103062818",
-    "ap-southeast-1": "492261229750",
-    "ap-southeast-2": "452832661640",
-    "ap-southeast-3": "276181064229",
-    "ca-central-1": "310906938811",
-    "cn-north-1": "390048526115",
-    "cn-northwest-1": "390780980154",
-    "eu-central-1": "936697816551",
-    "eu-north-1": "243637512696",
-    "eu-south-1": "592751261982",
-    "eu-west-1": "470317259841",
-    "eu-west-2": "712779665605",
-    "eu-west-3": "615547856133",
-    "me-central-1": "103105715889",
-    "me-south-1": "117516905037",
-    "sa-east-1": "782484402741",
-    "us-east-1": "081325390199",
-    "us-east-2": "429704687514",
-    "us-west-1": "742091327244",
-    "us-west-2": "236514542706",
-}
+# Account that publishes the SageMaker Studio images in each region: one table, with its source, in `regions`.
+# The image ARN is built with the partition of the deploying stack (arn:aws-cn:..., arn:aws-us-gov:...).
+STUDIO_IMAGE_ACCOUNTS: dict[str, str] = regions.STUDIO_IMAGE_ACCOUNTS
 SHARED_NOTEBOOKS_PATTERN = "shared/*"
 JUPYTER_SERVER_IMAGE = "jupyter-server-3"
 KERNEL_GATEWAY_IMAGE = "datascience-1.0"
+_IMAGE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9.]){0,62}$")
+
+
+@dataclass(frozen=True)
+class ClassicImages:
+    """Studio Classic's default images: SageMaker-published image names, resolved per region and partition.
+
+    Default: ``jupyter-server-3`` and ``datascience-1.0`` on ``ml.t3.medium``; e.g.
+    ``ClassicImages(kernel_gateway="sagemaker-data-science-310-v1")`` for the Data Science 3.0 image.
+    """
+
+    jupyter_server: str = JUPYTER_SERVER_IMAGE
+    kernel_gateway: str = KERNEL_GATEWAY_IMAGE
+    kernel_gateway_instance_type: str = "ml.t3.medium"
+
 
 DEFAULT_PROFILE_SHARDS = 16
 """Nested stacks holding the user profiles. Fixed: changing it moves profiles between stacks, which replaces them."""
@@ -263,8 +252,10 @@ class StudioDomain(Construct):
     :param key: KMS key for the home EFS file system and the spaces' EBS volumes. Default: a new key with
         rotation.
     :param classic_images: set Studio Classic's default JupyterServer (`jupyter-server-3`) and KernelGateway
-        (`datascience-1.0`) images. Default: False, Studio's own defaults.
-    :param idle_shutdown_minutes: idle shutdown of JupyterLab apps (60 to 525600). Default: 60; None: off.
+        (`datascience-1.0`) images; a `ClassicImages` picks other SageMaker images. Default: False, Studio's own
+        defaults. An env-agnostic stack gets a CloudFormation Rule refusing regions without Studio images.
+    :param idle_shutdown_minutes: idle shutdown (60 to 525600) of JupyterLab and Code Editor apps, in private
+        and (JupyterLab) shared spaces. Default: 60; None: off.
     :param notebook_output_sharing: let users share notebooks with their output. Default: False.
     :param sharing_bucket: where shared notebooks go. Default: with sharing on, a new KMS-encrypted bucket.
     :param enable_projects: enable SageMaker Projects (the SageMaker Service Catalog portfolio, shared with
@@ -287,7 +278,7 @@ class StudioDomain(Construct):
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         key: kms.IKey | None = None,
-        classic_images: bool = False,
+        classic_images: bool | ClassicImages = False,
         idle_shutdown_minutes: int | None = 60,
         notebook_output_sharing: bool = False,
         sharing_bucket: s3.IBucket | None = None,
@@ -297,6 +288,7 @@ class StudioDomain(Construct):
     ) -> None:
         super().__init__(scope, id)
         self._validate(domain_name, auth_mode, users, vpc, vpc_subnets, idle_shutdown_minutes, profile_shards)
+        self._validate_images(classic_images)
         stack = cdk.Stack.of(self)
         self.removal_policy = removal_policy
         self.auth_mode = auth_mode
@@ -622,20 +614,22 @@ class StudioDomain(Construct):
     def _render_user_settings(
         self,
         role: iam.IRole,
-        classic_images: bool,
+        classic_images: bool | ClassicImages,
         idle_shutdown_minutes: int | None,
         notebook_output_sharing: bool,
     ) -> sagemaker.CfnDomain.UserSettingsProperty:
         jupyter_server = kernel_gateway = None
-        if classic_images:
+        if classic_images is not False:
+            images = classic_images if isinstance(classic_images, ClassicImages) else ClassicImages()
             jupyter_server = sagemaker.CfnDomain.JupyterServerAppSettingsProperty(
                 default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(
-                    instance_type="system", sage_maker_image_arn=self.studio_image_arn(JUPYTER_SERVER_IMAGE)
+                    instance_type="system", sage_maker_image_arn=self.studio_image_arn(images.jupyter_server)
                 )
             )
             kernel_gateway = sagemaker.CfnDomain.KernelGatewayAppSettingsProperty(
                 default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(
-                    instance_type="ml.t3.medium", sage_maker_image_arn=self.studio_image_arn(KERNEL_GATEWAY_IMAGE)
+                    instance_type=images.kernel_gateway_instance_type,
+                    sage_maker_image_arn=self.studio_image_arn(images.kernel_gateway),
                 )
             )
         lifecycle = None
@@ -668,6 +662,14 @@ class StudioDomain(Construct):
                 default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(instance_type="ml.t3.medium"),
                 app_lifecycle_management=lifecycle,
             ),
+            # Code Editor supports the same idle settings (CodeEditorAppSettings.AppLifecycleManagement).
+            code_editor_app_settings=None
+            if lifecycle is None
+            else sagemaker.CfnDomain.CodeEditorAppSettingsProperty(
+                app_lifecycle_management=sagemaker.CfnDomain.AppLifecycleManagementProperty(
+                    idle_settings=lifecycle.idle_settings
+                )
+            ),
             space_storage_settings=sagemaker.CfnDomain.DefaultSpaceStorageSettingsProperty(
                 default_ebs_storage_settings=sagemaker.CfnDomain.DefaultEbsStorageSettingsProperty(
                     default_ebs_volume_size_in_gb=5, maximum_ebs_volume_size_in_gb=100
@@ -689,6 +691,8 @@ class StudioDomain(Construct):
                 f"supported regions: {', '.join(sorted(STUDIO_IMAGE_ACCOUNTS))}"
             )
             problems.raise_if_any()
+        if cdk.Token.is_unresolved(stack.region):
+            _studio_region_rule(stack)
         mapping = stack.node.try_find_child("StudioImageAccounts")
         if mapping is None:
             mapping = cdk.CfnMapping(
@@ -699,6 +703,19 @@ class StudioDomain(Construct):
         assert isinstance(mapping, cdk.CfnMapping)
         account = mapping.find_in_map(stack.region, "account")
         return f"arn:{stack.partition}:sagemaker:{stack.region}:{account}:image/{image}"
+
+    @staticmethod
+    def _validate_images(classic_images: bool | ClassicImages) -> None:
+        if not isinstance(classic_images, ClassicImages):
+            return
+        problems = ProblemCollector("StudioDomain")
+        for field_name in ("jupyter_server", "kernel_gateway"):
+            value = getattr(classic_images, field_name)
+            problems.check(
+                bool(_IMAGE_NAME.match(value)),
+                f"classic_images.{field_name}={value!r}: must be a SageMaker image name, e.g. datascience-1.0",
+            )
+        problems.raise_if_any()
 
     def _render_sharing_bucket(self, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:
         access_logs = access_logs_bucket(
@@ -1120,3 +1137,18 @@ class StudioDomain(Construct):
             f"(at most {_MAX_PROFILE_NAMES_BYTES}: Step Functions takes 256 KiB, old and new names)",
         )
         problems.raise_if_any()
+
+
+def _studio_region_rule(stack: cdk.Stack) -> None:
+    """An env-agnostic stack deploys anywhere: refuse a region without Studio images with a readable message
+    before any resource is created (instead of a raw Fn::FindInMap failure on the domain)."""
+    if stack.node.try_find_child("StudioImageRegion") is not None:
+        return
+    supported = sorted(STUDIO_IMAGE_ACCOUNTS)
+    rule = cdk.CfnRule(stack, "StudioImageRegion")
+    rule.add_assertion(
+        cdk.Fn.condition_contains(supported, cdk.Aws.REGION),
+        "SageMaker Studio Classic images (studio.classic_images) are published only in these regions: "
+        + ", ".join(supported)
+        + ". Deploy to one of them, or turn classic_images off.",
+    )

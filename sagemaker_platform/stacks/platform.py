@@ -9,6 +9,7 @@ from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
 from sagemaker_platform.stacks.base import AccountRole, Phase, stack_env, stack_name
+from sagemaker_platform.stacks.ci import CiStack, ImagesStack
 from sagemaker_platform.stacks.deploy import DeployIdentityStack, DeployStack, PipelineSchedulesStack, schedule_accounts
 from sagemaker_platform.stacks.gateway import GatewayStack
 from sagemaker_platform.stacks.hosting import HostingStack
@@ -76,6 +77,7 @@ def build_platform(
         )
 
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
+    _add_ci_stacks(scope, config, stacks, wants)
     _add_registry_stacks(scope, config, stacks, wants)
     if config.endpoints:
         for stage in ("staging", "prod"):
@@ -157,3 +159,18 @@ def _add_registry_stacks(
             env=stack_env(config, "tooling"),
             config=config,
         )
+
+
+def _add_ci_stacks(
+    scope: Construct, config: PlatformConfig, stacks: dict[str, cdk.Stack], wants: Callable[..., bool]
+) -> None:
+    """Bring your own code: the image repositories and the CI identities. Both name roles only by name, so they
+    deploy first (tooling identities phase); repositories in the registry account deploy with its resources."""
+    if config.images is not None:
+        home = config.images.account
+        if wants(home, "identities" if home == "tooling" else "resources"):
+            name = stack_name(config, "images")
+            stacks["images"] = ImagesStack(scope, name, stack_name=name, env=stack_env(config, home), config=config)
+    if config.ci is not None and wants("tooling", "identities"):
+        name = stack_name(config, "ci")
+        stacks["ci"] = CiStack(scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config)

@@ -8,8 +8,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from sagemaker_platform.config import PlatformConfig, StudioConfig, StudioVpcConfig
-from sagemaker_platform.constructs.studio import StudioDomain, StudioUser
+from sagemaker_platform.config import PlatformConfig, StudioClassicImagesConfig, StudioConfig, StudioVpcConfig
+from sagemaker_platform.constructs.studio import ClassicImages, StudioDomain, StudioUser
 from sagemaker_platform.stacks.base import tag_platform
 
 CAPABILITY = "studio"
@@ -35,7 +35,7 @@ class StudioStack(cdk.Stack):
             vpc=vpc,
             vpc_subnets=subnets,
             security_groups=security_groups,
-            classic_images=studio.classic_images,
+            classic_images=_classic_images(studio.classic_images),
             idle_shutdown_minutes=studio.idle_shutdown_minutes,
             notebook_output_sharing=studio.notebook_output_sharing,
             enable_projects=studio.enable_projects,
@@ -66,3 +66,9 @@ def _imported_network(
         for index, sg_id in enumerate(vpc_config.security_group_ids)
     ] or None
     return vpc, ec2.SubnetSelection(subnets=subnets), security_groups
+
+
+def _classic_images(value: StudioClassicImagesConfig | None) -> bool | ClassicImages:
+    if value is None:
+        return False
+    return ClassicImages(value.jupyter_server, value.kernel_gateway, value.kernel_gateway_instance_type)
