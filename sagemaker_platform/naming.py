@@ -50,6 +50,11 @@ def tuning_register_role_name(platform: str) -> str:
     return f"{platform}-tuning-register"
 
 
+def lifecycle_lookup_role_name(platform: str) -> str:
+    """Role of the lifecycle pipelines' registry lookup function; the pipeline-step role trusts it by name."""
+    return f"{platform}-lifecycle-lookup"
+
+
 # --- IAM roles in the tooling account ---------------------------------------------------------
 
 

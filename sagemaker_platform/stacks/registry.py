@@ -19,6 +19,7 @@ from sagemaker_platform.config import PlatformConfig, RegistryConfig, WorkloadAc
 from sagemaker_platform.constructs.registry import ModelEventsBus, ModelRegistry, RegistryAccess
 from sagemaker_platform.constructs.workload_access import RegistryLocation, WorkloadAccess
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
+from sagemaker_platform.stacks.lifecycle import lifecycle_accounts
 
 CAPABILITY = "registry"
 
@@ -108,6 +109,8 @@ class WorkloadAccessStack(cdk.Stack):
             deploys="Deploy" in levels,
             tooling_account=account_of(config, "tooling"),
             trust_tuning_register="dev" in account_roles,
+            trust_lifecycle_lookup=any(role in lifecycle_accounts(config) for role in account_roles),
+            batch_inference=levels["PipelineStep"] is RegistryAccess.DEPLOY,
             organization_id=config.organization_id,
             deploy_stages=[stage for stage in naming.STAGES if stage in account_roles],
         )
@@ -150,6 +153,10 @@ def workload_access_levels(
     }
     if any(role in ("staging", "prod") for role in account_roles):
         levels["Deploy"] = RegistryAccess.DEPLOY
+    # A batch inference pipeline's Model step creates a SageMaker model from a registry version as this role.
+    batch_accounts = set() if config.lifecycle is None else {entry.account for entry in config.lifecycle.batch}
+    if not registers and any(role in batch_accounts for role in account_roles):
+        levels["PipelineStep"] = RegistryAccess.DEPLOY
     return levels
 
 
