@@ -864,11 +864,27 @@ class LifecycleBatchConfig(StrictModel):
     split_type: Literal["None", "Line", "RecordIO", "TFRecord"] = "Line"
 
 
+class LifecycleMonitorConfig(StrictModel):
+    """Model Monitor data quality of one `endpoints` entry (with data capture) in one stage."""
+
+    endpoint: Annotated[str, AfterValidator(_endpoint_entry_name)]
+    stage: Literal["staging", "prod"] = "prod"
+    schedule_expression: Annotated[str, Field(pattern=r"^cron\(.+\)$")] = "cron(0 * ? * * *)"
+    instance_type: LifecycleInstanceType = "ml.m5.large"
+    max_run_seconds: Annotated[int, Field(ge=1, le=3600)] = 1800
+    baseline: bool = False
+    """Check against ``monitoring/<endpoint name>/baseline/{constraints,statistics}.json`` in the lifecycle bucket."""
+    retrain_pipeline_name: SageMakerPipelineName | None = None
+    """A `lifecycle.build` pipeline in the stage's account, started on each violation (drift). That account must
+    register (`registry.register_from`). Default: none."""
+
+
 class LifecycleConfig(StrictModel):
     """`lifecycle`: the SageMaker pipelines the platform creates (build with a quality gate, batch inference)."""
 
     build: Items[LifecycleBuildConfig] = ()
     batch: Items[LifecycleBatchConfig] = ()
+    monitoring: Items[LifecycleMonitorConfig] = ()
     removal_policy: Literal["retain", "destroy"] = "retain"
     """Of the lifecycle key and buckets."""
 
@@ -1043,6 +1059,45 @@ class PlatformConfig(StrictModel):
                     "a build pipeline registers models, but this account's roles may not register; allowed: "
                     + ", ".join(self.registry.register_from)
                     + " (`registry.register_from`)",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _monitors_watch_capturing_endpoints(self) -> PlatformConfig:
+        # A monitor reads the endpoint's captured data; a drift retrain registers, so it runs where roles may.
+        if self.lifecycle is None:
+            return self
+        capture = {entry.name: entry.data_capture_percent for entry in self.endpoints}
+        for index, monitor in enumerate(self.lifecycle.monitoring):
+            where = f"lifecycle.monitoring[{index}]"
+            if monitor.endpoint not in capture:
+                raise field_problem(
+                    f"{where}.endpoint", monitor.endpoint, "no `endpoints` entry of that name; known: "
+                    + (", ".join(sorted(capture)) or "none")
+                )
+            if capture[monitor.endpoint] is None:
+                raise field_problem(
+                    f"{where}.endpoint",
+                    monitor.endpoint,
+                    "the endpoint captures no data; set its `data_capture_percent` (1-100)",
+                )
+            retrain = monitor.retrain_pipeline_name
+            if retrain is None:
+                continue
+            if self.registry is not None and not self.is_sandbox and monitor.stage not in self.registry.register_from:
+                raise field_problem(
+                    f"{where}.retrain_pipeline_name",
+                    retrain,
+                    f"drift retraining would run in {monitor.stage}, whose roles may not register the retrained "
+                    f"model (`registry.register_from` = {list(self.registry.register_from)}); drop it, or let "
+                    f"{monitor.stage} register",
+                )
+            builds = [b.name for b in self.lifecycle.build if self.is_sandbox or b.account == monitor.stage]
+            if retrain not in builds:
+                raise field_problem(
+                    f"{where}.retrain_pipeline_name",
+                    retrain,
+                    f"not a `lifecycle.build` pipeline in {monitor.stage}; known: " + (", ".join(builds) or "none"),
                 )
         return self
 

@@ -124,6 +124,11 @@ def endpoint_name(platform: str, endpoint: str, stage: Stage) -> str:
     return f"{platform}-{endpoint}-{stage}"
 
 
+def hosting_bucket_name(platform: str, stage: Stage, account: str, region: str) -> str:
+    """A stage's hosting bucket (data capture under ``data-capture/<endpoint name>/``), as `HostingStack` names it."""
+    return f"{platform}-{stage}-ep-{account}-{region}"
+
+
 def deployment_spec_parameter_name(platform: str, endpoint: str, stage: Stage) -> str:
     """SSM parameter where the hosting stack publishes an endpoint's deployment spec for the deploy pipeline."""
     return f"/{platform}/{stage}/endpoints/{endpoint}/deployment-spec"

@@ -91,3 +91,30 @@ def test_given_a_lifecycle_without_a_registry_then_refused() -> None:
     for section in ("registry", "deploy", "tuning", "tuning_launcher", "endpoints", "gateway"):
         raw.pop(section, None)
     assert "needs `registry`" in _refused(raw)
+
+
+def test_given_drift_retraining_in_an_account_that_cannot_register_then_refused_naming_the_key() -> None:
+    raw = _multi()
+    raw["lifecycle"]["monitoring"][0]["retrain_pipeline_name"] = "churn-train"
+    message = _refused(raw)
+    assert "`lifecycle.monitoring[0].retrain_pipeline_name` = \"churn-train\"" in message
+    assert "may not register" in message
+
+
+def test_given_a_monitor_of_an_endpoint_without_data_capture_then_refused() -> None:
+    raw = _multi()
+    raw["lifecycle"]["monitoring"][0]["endpoint"] = "churn-realtime"
+    message = _refused(raw)
+    assert "`lifecycle.monitoring[0].endpoint` = \"churn-realtime\"" in message and "data_capture_percent" in message
+
+
+def test_given_a_drift_retrain_target_that_is_not_a_build_pipeline_then_refused() -> None:
+    raw = copy.deepcopy(default_config_raw())
+    raw["lifecycle"]["monitoring"][0]["retrain_pipeline_name"] = "churn-batch-inference"
+    assert "`lifecycle.monitoring[0].retrain_pipeline_name`" in _refused(raw)
+
+
+def test_the_default_endpoint_captures_data_and_is_monitored() -> None:
+    config = parse_config(default_config_raw())
+    assert config.endpoints[0].data_capture_percent is not None
+    assert config.lifecycle is not None and [m.endpoint for m in config.lifecycle.monitoring] == [config.endpoints[0].name]

@@ -16,7 +16,13 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.config import LifecycleBatchConfig, LifecycleBuildConfig, LifecycleJobConfig, PlatformConfig
+from sagemaker_platform.config import (
+    LifecycleBatchConfig,
+    LifecycleBuildConfig,
+    LifecycleJobConfig,
+    LifecycleMonitorConfig,
+    PlatformConfig,
+)
 from sagemaker_platform.constructs.lifecycle import (
     BatchInferencePipeline,
     JobResources,
@@ -28,6 +34,7 @@ from sagemaker_platform.constructs.lifecycle import (
     RegistryLookup,
     TrainingSettings,
 )
+from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonitor
 from sagemaker_platform.constructs.lifecycle.settings import DEFAULT_PROCESSING_IMAGE, DEFAULT_TRAINING_IMAGE
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
 
@@ -38,12 +45,13 @@ def lifecycle_accounts(config: PlatformConfig) -> list[AccountRole]:
     """The account roles holding lifecycle pipelines (the sandbox: one stack, built as dev)."""
     if config.lifecycle is None:
         return []
-    entries = [*config.lifecycle.build, *config.lifecycle.batch]
-    if not entries:
+    accounts: set[AccountRole] = {entry.account for entry in (*config.lifecycle.build, *config.lifecycle.batch)}
+    accounts |= {monitor.stage for monitor in config.lifecycle.monitoring}
+    if not accounts:
         return []
     if config.is_sandbox:
         return ["dev"]
-    return sorted({entry.account for entry in entries})
+    return sorted(accounts)
 
 
 class LifecycleStack(cdk.Stack):
@@ -88,14 +96,16 @@ class LifecycleStack(cdk.Stack):
         )
         for email in config.deploy.notification_emails if config.deploy is not None else ():
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
-        self.storage.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+        # EventBridge rules and CloudWatch alarms publish to the encrypted topic.
+        for service in ("events.amazonaws.com", "cloudwatch.amazonaws.com"):
+            self.storage.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                    principals=[iam.ServicePrincipal(service)],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                )
             )
-        )
         common = {
             "storage": self.storage,
             "pipeline_role": step_role,
@@ -113,6 +123,31 @@ class LifecycleStack(cdk.Stack):
             )
             for entry in batches
         }
+        self.monitors = {
+            (monitor.endpoint, monitor.stage): self._monitor(config, monitor, job_role)
+            for monitor in lifecycle.monitoring
+            if config.is_sandbox or monitor.stage == account
+        }
+
+    def _monitor(self, config: PlatformConfig, monitor: LifecycleMonitorConfig, job_role: iam.IRole) -> DataQualityMonitor:
+        retrain = None
+        if monitor.retrain_pipeline_name is not None:
+            retrain = self.build_pipelines[monitor.retrain_pipeline_name].pipeline_arn
+        return DataQualityMonitor(
+            self,
+            f"Monitor{_pascal(monitor.endpoint)}{_pascal(monitor.stage)}",
+            endpoint_name=naming.endpoint_name(config.name, monitor.endpoint, monitor.stage),
+            capture_bucket_name=naming.hosting_bucket_name(config.name, monitor.stage, self.account, self.region),
+            capture_key_alias=naming.hosting_key_alias(config.name, monitor.stage),
+            storage=self.storage,
+            job_role=job_role,
+            topic=self.topic,
+            schedule_expression=monitor.schedule_expression,
+            instance_type=monitor.instance_type,
+            max_run_seconds=monitor.max_run_seconds,
+            baseline=monitor.baseline,
+            retrain_pipeline_arn=retrain,
+        )
 
     def _group_arn(self, group: str) -> str:
         account, region = self._registry

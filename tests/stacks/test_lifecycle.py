@@ -63,6 +63,10 @@ def test_the_default_app_builds_a_gated_build_pipeline_and_a_batch_transform_pip
     build_types = [s["Type"] for s in all_steps(pipelines["churn-train"]["Steps"])]
     assert {"Training", "Condition", "RegisterModel"} <= set(build_types)
     assert [s["Type"] for s in pipelines["churn-batch-inference"]["Steps"]][-1] == "Transform"
+    monitors = resources_of_type(default_templates[f"{P}-lifecycle"], "AWS::SageMaker::DataQualityJobDefinition")
+    assert [m["Properties"]["DataQualityJobInput"]["EndpointInput"]["EndpointName"] for m in monitors.values()] == [
+        naming.endpoint_name(P, "churn-async", "prod")
+    ]
 
 
 def test_the_multi_account_example_builds_in_dev_and_scores_in_prod(
@@ -70,6 +74,8 @@ def test_the_multi_account_example_builds_in_dev_and_scores_in_prod(
 ) -> None:
     assert sorted(pipelines_of(multi_account_templates[f"{P}-lifecycle-dev"])) == ["churn-train"]
     assert sorted(pipelines_of(multi_account_templates[f"{P}-lifecycle-prod"])) == ["churn-batch-inference"]
+    monitors = resources_of_type(multi_account_templates[f"{P}-lifecycle-prod"], "AWS::SageMaker::DataQualityJobDefinition")
+    assert len(monitors) == 1
     assert not any("lifecycle" in name for name in multi_account_templates if name.endswith(("-staging", "-tooling")))
 
 
