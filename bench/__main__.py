@@ -22,6 +22,7 @@ BENCHMARKS: list[str] = [
     "bench.synthdiff",
     "bench.gateway",
     "bench.handlers",
+    "bench.lifecycle",
 ]
 
 

@@ -890,8 +890,9 @@ class LifecycleConfig(StrictModel):
 
     @model_validator(mode="after")
     def _unique_names(self) -> LifecycleConfig:
-        names = [entry.name.lower() for entry in (*self.build, *self.batch)]
-        for index, entry in enumerate((*self.build, *self.batch)):
+        entries: list[LifecycleBuildConfig | LifecycleBatchConfig] = [*self.build, *self.batch]
+        names = [entry.name.lower() for entry in entries]
+        for index, entry in enumerate(entries):
             if names.count(entry.name.lower()) > 1:
                 key = f"build[{index}]" if index < len(self.build) else f"batch[{index - len(self.build)}]"
                 raise field_problem(f"{key}.name", entry.name, "each lifecycle pipeline name may be used once")
@@ -1039,18 +1040,20 @@ class PlatformConfig(StrictModel):
         # `registry.register_from` may hold one; both kinds read a registry group.
         if self.lifecycle is None:
             return self
-        entries = [("build", index, entry) for index, entry in enumerate(self.lifecycle.build)]
+        entries: list[tuple[str, int, LifecycleBuildConfig | LifecycleBatchConfig]] = [
+            ("build", index, entry) for index, entry in enumerate(self.lifecycle.build)
+        ]
         entries += [("batch", index, entry) for index, entry in enumerate(self.lifecycle.batch)]
         if entries and self.registry is None:
             raise field_problem("lifecycle", "...", "needs `registry`: the lifecycle pipelines use its groups")
-        assert self.registry is not None or not entries
         for kind, index, entry in entries:
             assert self.registry is not None
             if entry.model_package_group not in self.registry.model_package_groups:
                 raise field_problem(
                     f"lifecycle.{kind}[{index}].model_package_group",
                     entry.model_package_group,
-                    "not a registry model package group; known: " + ", ".join(sorted(self.registry.model_package_groups)),
+                    "not a registry model package group; known: "
+                    + ", ".join(sorted(self.registry.model_package_groups)),
                 )
             if kind == "build" and not self.is_sandbox and entry.account not in self.registry.register_from:
                 raise field_problem(
@@ -1072,8 +1075,9 @@ class PlatformConfig(StrictModel):
             where = f"lifecycle.monitoring[{index}]"
             if monitor.endpoint not in capture:
                 raise field_problem(
-                    f"{where}.endpoint", monitor.endpoint, "no `endpoints` entry of that name; known: "
-                    + (", ".join(sorted(capture)) or "none")
+                    f"{where}.endpoint",
+                    monitor.endpoint,
+                    "no `endpoints` entry of that name; known: " + (", ".join(sorted(capture)) or "none"),
                 )
             if capture[monitor.endpoint] is None:
                 raise field_problem(

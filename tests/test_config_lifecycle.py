@@ -37,7 +37,7 @@ def test_given_retraining_in_an_account_that_cannot_register_then_refused_naming
     raw = _multi()
     raw["deploy"]["schedules"][0]["retrain_pipeline_name"] = "churn-train"  # the prod batch schedule
     message = _refused(raw)
-    assert "`deploy.schedules[0].retrain_pipeline_name` = \"churn-train\"" in message
+    assert '`deploy.schedules[0].retrain_pipeline_name` = "churn-train"' in message
     assert "may not register" in message and "register_from" in message
 
 
@@ -45,14 +45,14 @@ def test_given_a_build_pipeline_in_an_account_that_cannot_register_then_refused_
     raw = _multi()
     raw["lifecycle"]["build"][0]["account"] = "staging"
     message = _refused(raw)
-    assert "`lifecycle.build[0].account` = \"staging\"" in message and "dev" in message
+    assert '`lifecycle.build[0].account` = "staging"' in message and "dev" in message
 
 
 def test_given_a_schedule_of_a_pipeline_the_app_does_not_create_then_refused_listing_the_known_ones() -> None:
     raw = _multi()
     raw["deploy"]["schedules"][0]["pipeline_name"] = "churn-batch"
     message = _refused(raw)
-    assert "`deploy.schedules[0].pipeline_name` = \"churn-batch\"" in message
+    assert '`deploy.schedules[0].pipeline_name` = "churn-batch"' in message
     assert "churn-batch-inference" in message
 
 
@@ -67,7 +67,7 @@ def test_given_a_lifecycle_group_the_registry_lacks_then_refused() -> None:
     raw = copy.deepcopy(default_config_raw())
     raw["lifecycle"]["batch"][0]["model_package_group"] = "fraud"
     message = _refused(raw)
-    assert "`lifecycle.batch[0].model_package_group` = \"fraud\"" in message and "churn" in message
+    assert '`lifecycle.batch[0].model_package_group` = "fraud"' in message and "churn" in message
 
 
 def test_given_two_lifecycle_pipelines_of_one_name_then_refused() -> None:
@@ -97,7 +97,7 @@ def test_given_drift_retraining_in_an_account_that_cannot_register_then_refused_
     raw = _multi()
     raw["lifecycle"]["monitoring"][0]["retrain_pipeline_name"] = "churn-train"
     message = _refused(raw)
-    assert "`lifecycle.monitoring[0].retrain_pipeline_name` = \"churn-train\"" in message
+    assert '`lifecycle.monitoring[0].retrain_pipeline_name` = "churn-train"' in message
     assert "may not register" in message
 
 
@@ -105,7 +105,7 @@ def test_given_a_monitor_of_an_endpoint_without_data_capture_then_refused() -> N
     raw = _multi()
     raw["lifecycle"]["monitoring"][0]["endpoint"] = "churn-realtime"
     message = _refused(raw)
-    assert "`lifecycle.monitoring[0].endpoint` = \"churn-realtime\"" in message and "data_capture_percent" in message
+    assert '`lifecycle.monitoring[0].endpoint` = "churn-realtime"' in message and "data_capture_percent" in message
 
 
 def test_given_a_drift_retrain_target_that_is_not_a_build_pipeline_then_refused() -> None:
@@ -117,4 +117,6 @@ def test_given_a_drift_retrain_target_that_is_not_a_build_pipeline_then_refused(
 def test_the_default_endpoint_captures_data_and_is_monitored() -> None:
     config = parse_config(default_config_raw())
     assert config.endpoints[0].data_capture_percent is not None
-    assert config.lifecycle is not None and [m.endpoint for m in config.lifecycle.monitoring] == [config.endpoints[0].name]
+    assert config.lifecycle is not None and [m.endpoint for m in config.lifecycle.monitoring] == [
+        config.endpoints[0].name
+    ]

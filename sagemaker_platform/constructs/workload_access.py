@@ -186,7 +186,9 @@ class WorkloadAccess(Construct):
                 )
             )
         if trust_lifecycle_lookup:
-            lookup_arn = naming.role_arn(stack.partition, stack.account, naming.lifecycle_lookup_role_name(platform_name))
+            lookup_arn = naming.role_arn(
+                stack.partition, stack.account, naming.lifecycle_lookup_role_name(platform_name)
+            )
             step_principals.append(
                 iam.AccountPrincipal(stack.account).with_conditions({"ArnEquals": {"aws:PrincipalArn": lookup_arn}})
             )

@@ -114,7 +114,9 @@ class LifecycleStack(cdk.Stack):
             "topic": self.topic,
         }
         self.build_pipelines = {
-            entry.name: ModelBuildPipeline(self, f"Build{_pascal(entry.name)}", **self._build_props(config, entry), **common)
+            entry.name: ModelBuildPipeline(
+                self, f"Build{_pascal(entry.name)}", **self._build_props(config, entry), **common
+            )
             for entry in builds
         }
         self.batch_pipelines = {
@@ -129,7 +131,9 @@ class LifecycleStack(cdk.Stack):
             if config.is_sandbox or monitor.stage == account
         }
 
-    def _monitor(self, config: PlatformConfig, monitor: LifecycleMonitorConfig, job_role: iam.IRole) -> DataQualityMonitor:
+    def _monitor(
+        self, config: PlatformConfig, monitor: LifecycleMonitorConfig, job_role: iam.IRole
+    ) -> DataQualityMonitor:
         retrain = None
         if monitor.retrain_pipeline_name is not None:
             retrain = self.build_pipelines[monitor.retrain_pipeline_name].pipeline_arn

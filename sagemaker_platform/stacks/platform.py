@@ -45,7 +45,11 @@ DEPLOY_ORDER: tuple[tuple[str, str, str], ...] = (
     ("deploy", "model_events", "its rules live on the model-events bus"),
     ("deploy", "deploy_identity", "its endpoint step assumes <name>-deploy-pipeline"),
     *(
-        (f"lifecycle{suffix}", f"workload_access{suffix}", "its policies attach to the pipeline-step and execution roles")
+        (
+            f"lifecycle{suffix}",
+            f"workload_access{suffix}",
+            "its policies attach to the pipeline-step and execution roles",
+        )
         for suffix in ("", "_dev", "_staging", "_prod")
     ),
     *(

@@ -181,7 +181,13 @@ def test_given_bad_batch_props_then_one_error_names_each() -> None:
     stack, common = _stack()
     with pytest.raises(PropsError) as caught:
         BatchInferencePipeline(
-            stack, "Batch", pipeline_name="bad_name", input_prefix="/in", output_prefix="out", instance_count=0, **common
+            stack,
+            "Batch",
+            pipeline_name="bad_name",
+            input_prefix="/in",
+            output_prefix="out",
+            instance_count=0,
+            **common,
         )
     message = str(caught.value)
     for prop in ("pipeline_name='bad_name'", "input_prefix='/in'", "output_prefix='out'", "instance_count=0"):

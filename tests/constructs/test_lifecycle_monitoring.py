@@ -58,7 +58,9 @@ def test_given_a_baseline_then_the_job_checks_against_its_constraints() -> None:
 def test_the_schedule_is_applied_when_the_endpoint_is_in_service_and_an_existing_one_is_kept() -> None:
     template = _template()
     rules = resources_of_type(template, "AWS::Events::Rule").values()
-    in_service = [r for r in rules if r["Properties"]["EventPattern"]["detail-type"] == ["SageMaker Endpoint State Change"]]
+    in_service = [
+        r for r in rules if r["Properties"]["EventPattern"]["detail-type"] == ["SageMaker Endpoint State Change"]
+    ]
     assert [r["Properties"]["EventPattern"]["detail"] for r in in_service] == [
         {"EndpointName": [ENDPOINT], "EndpointStatus": ["IN_SERVICE"]}
     ]

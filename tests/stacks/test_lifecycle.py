@@ -24,12 +24,16 @@ def _stacks(assembly: cx_api.CloudAssembly) -> list[tuple[str, str, dict[str, An
     found = []
     for stack in assembly.stacks_recursively:
         account = stack.environment.account
-        found.append((stack.stack_name, "<AWS::AccountId>" if account == "unknown-account" else account, stack.template))
+        found.append(
+            (stack.stack_name, "<AWS::AccountId>" if account == "unknown-account" else account, stack.template)
+        )
     return found
 
 
 def _pipeline_targets(template: dict[str, Any]) -> list[str]:
-    targets = [text(s["Properties"]["Target"]["Arn"]) for s in resources_of_type(template, "AWS::Scheduler::Schedule").values()]
+    targets = [
+        text(s["Properties"]["Target"]["Arn"]) for s in resources_of_type(template, "AWS::Scheduler::Schedule").values()
+    ]
     for rule in resources_of_type(template, "AWS::Events::Rule").values():
         targets += [text(t["Arn"]) for t in rule["Properties"].get("Targets", [])]
     return [target for target in targets if ":pipeline/" in target]
@@ -74,7 +78,9 @@ def test_the_multi_account_example_builds_in_dev_and_scores_in_prod(
 ) -> None:
     assert sorted(pipelines_of(multi_account_templates[f"{P}-lifecycle-dev"])) == ["churn-train"]
     assert sorted(pipelines_of(multi_account_templates[f"{P}-lifecycle-prod"])) == ["churn-batch-inference"]
-    monitors = resources_of_type(multi_account_templates[f"{P}-lifecycle-prod"], "AWS::SageMaker::DataQualityJobDefinition")
+    monitors = resources_of_type(
+        multi_account_templates[f"{P}-lifecycle-prod"], "AWS::SageMaker::DataQualityJobDefinition"
+    )
     assert len(monitors) == 1
     assert not any("lifecycle" in name for name in multi_account_templates if name.endswith(("-staging", "-tooling")))
 
@@ -87,7 +93,9 @@ def test_journey_a_build_pipeline_runs_its_jobs_and_reads_the_registry_as_the_pi
     step_name = naming.pipeline_step_role_name(P)
     step_arn = arn(f"iam::{account}:role/{step_name}")
     # 1. The pipeline runs as the pipeline-step role.
-    roles = {text(r["Properties"]["RoleArn"]) for r in resources_of_type(lifecycle, "AWS::SageMaker::Pipeline").values()}
+    roles = {
+        text(r["Properties"]["RoleArn"]) for r in resources_of_type(lifecycle, "AWS::SageMaker::Pipeline").values()
+    }
     assert roles == {step_arn}
     # 2. This stack's policy, attached to that role by name, lets it start its jobs, pass the job role and
     #    invoke the lookup function; nothing beyond the jobs SageMaker Pipelines names.
@@ -131,4 +139,8 @@ def test_journey_prod_batch_scoring_may_create_a_model_from_a_central_registry_v
     step = identity_statements(workload, roles_by_name(workload)[naming.pipeline_step_role_name(P)])
     version = arn(f"sagemaker:eu-west-1:{ACCOUNTS['registry']}:model-package/churn/3")
     assert allows(step, "sagemaker:CreateModel", version)
-    assert not allows(step, "sagemaker:CreateModelPackage", arn(f"sagemaker:eu-west-1:{ACCOUNTS['registry']}:model-package-group/churn"))
+    assert not allows(
+        step,
+        "sagemaker:CreateModelPackage",
+        arn(f"sagemaker:eu-west-1:{ACCOUNTS['registry']}:model-package-group/churn"),
+    )

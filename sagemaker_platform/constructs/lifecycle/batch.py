@@ -86,8 +86,10 @@ class BatchInferencePipeline(Construct):
                 f"{label}={prefix!r}: a key prefix like 'churn/batch/' (ends in '/', no leading '/')",
             )
         problems.check(instance_count >= 1, f"instance_count={instance_count}: >= 1")
-        problems.check(split_type in ("None", "Line", "RecordIO", "TFRecord"), f"split_type={split_type!r}: "
-                       "one of None, Line, RecordIO, TFRecord")
+        problems.check(
+            split_type in ("None", "Line", "RecordIO", "TFRecord"),
+            f"split_type={split_type!r}: one of None, Line, RecordIO, TFRecord",
+        )
         problems.raise_if_any()
         self._name = pipeline_name
         key = storage.key.key_arn

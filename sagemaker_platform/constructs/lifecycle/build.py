@@ -15,6 +15,7 @@ parameter's prefix.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -123,7 +124,9 @@ class ModelBuildPipeline(Construct):
         self._format = ModelFormat() if model_format is None else model_format
         self._objective = objective
         self._validate()
-        self._model_output_uri = storage.s3_uri(pipeline_name, "models") if model_output_uri is None else model_output_uri
+        self._model_output_uri = (
+            storage.s3_uri(pipeline_name, "models") if model_output_uri is None else model_output_uri
+        )
         training_image = builtin_image_uri(self, self._training.resources.image)
         self._inference_image = training_image if inference_image is None else builtin_image_uri(self, inference_image)
         self._processing_image = builtin_image_uri(self, self._processing.image)
@@ -137,7 +140,9 @@ class ModelBuildPipeline(Construct):
             role_arn=pipeline_role.role_arn,
             pipeline_definition={"PipelineDefinitionBody": stack.to_json_string(self.definition.render())},
         )
-        self.pipeline_arn = stack.format_arn(service="sagemaker", resource="pipeline", resource_name=pipeline_name.lower())
+        self.pipeline_arn = stack.format_arn(
+            service="sagemaker", resource="pipeline", resource_name=pipeline_name.lower()
+        )
         if topic is not None:
             self.add_notifications(topic)
 
@@ -184,7 +189,10 @@ class ModelBuildPipeline(Construct):
                 "ModelApprovalStatus": "PendingManualApproval",
                 "InferenceSpecification": {
                     "Containers": [
-                        {"Image": self._inference_image, "ModelDataUrl": Get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts")}
+                        {
+                            "Image": self._inference_image,
+                            "ModelDataUrl": Get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts"),
+                        }
                     ],
                     "SupportedContentTypes": list(self._format.content_types),
                     "SupportedResponseMIMETypes": list(self._format.response_types),
@@ -231,7 +239,11 @@ class ModelBuildPipeline(Construct):
                     arguments=self._processing_request(
                         "evaluate.py",
                         inputs=[
-                            ("model", Get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts"), "/opt/ml/processing/model"),
+                            (
+                                "model",
+                                Get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts"),
+                                "/opt/ml/processing/model",
+                            ),
                             ("test", _split_uri("test"), "/opt/ml/processing/test"),
                         ],
                         outputs=[("evaluation", "/opt/ml/processing/evaluation")],
@@ -340,8 +352,6 @@ class ModelBuildPipeline(Construct):
         }
 
     def _validate(self) -> None:
-        import re
-
         problems = ProblemCollector("ModelBuildPipeline")
         problems.check(
             bool(re.match(PIPELINE_NAME_PATTERN, self._name)),

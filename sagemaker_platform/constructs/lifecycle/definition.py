@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 DEFINITION_VERSION = "2020-12-01"
 
@@ -19,8 +19,6 @@ ParameterType = Literal["String", "Integer", "Float", "Boolean"]
 StepType = Literal["Processing", "Training", "Transform", "Model", "RegisterModel", "Lambda", "Condition", "Fail"]
 LambdaOutputType = Literal["String", "Integer", "Float", "Boolean"]
 ComparisonType = Literal["Equals", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo"]
-
-Value = Union[str, int, float, bool, "Expression", None]
 
 
 class Expression:
@@ -30,9 +28,12 @@ class Expression:
         raise NotImplementedError
 
 
+Value = str | int | float | bool | Expression | None
+
+
 @dataclass(frozen=True)
 class Get(Expression):
-    """A property of a parameter, a step or the execution, e.g. ``Get("Steps.Train.ModelArtifacts.S3ModelArtifacts")``."""
+    """A property of a parameter, a step or the execution, e.g. ``Get("Steps.Train.ModelArtifacts")``."""
 
     path: str
 
@@ -125,7 +126,7 @@ class AnyOf:
         return {"Type": "Or", "Arguments": {"Conditions": [c.render() for c in self.conditions]}}
 
 
-Condition = Union[Comparison, AnyOf]
+Condition = Comparison | AnyOf
 
 
 @dataclass(frozen=True)

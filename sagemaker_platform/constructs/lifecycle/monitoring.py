@@ -105,7 +105,8 @@ class DataQualityMonitor(Construct):
             1 <= max_run_seconds <= 86400, f"max_run_seconds={max_run_seconds}: 1 to 86400 (and within the schedule)"
         )
         problems.check(
-            schedule_expression.startswith("cron("), f"schedule_expression={schedule_expression!r}: a cron(...) expression"
+            schedule_expression.startswith("cron("),
+            f"schedule_expression={schedule_expression!r}: a cron(...) expression",
         )
         problems.raise_if_any()
         stack = cdk.Stack.of(self)
@@ -348,7 +349,9 @@ class _StartPipeline:
         return events.RuleTargetConfig(
             arn=self._pipeline_arn,
             role=self._role,
-            retry_policy=events.CfnRule.RetryPolicyProperty(maximum_event_age_in_seconds=21600, maximum_retry_attempts=8),
+            retry_policy=events.CfnRule.RetryPolicyProperty(
+                maximum_event_age_in_seconds=21600, maximum_retry_attempts=8
+            ),
         )
 
 

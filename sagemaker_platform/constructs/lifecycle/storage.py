@@ -10,7 +10,6 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
@@ -88,7 +87,7 @@ class PipelinePermissions(Construct):
     :param pipeline_role: the role the pipelines run as (`RoleArn` of `AWS::SageMaker::Pipeline`).
     :param job_role: the role the pipelines' jobs and models run as.
     :param storage: the bucket and key both use.
-    :param functions: Lambda functions the pipelines' Lambda steps invoke. Default: none.
+    :param function_arns: Lambda functions the pipelines' Lambda steps invoke. Default: none.
     """
 
     def __init__(

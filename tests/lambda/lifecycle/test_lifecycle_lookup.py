@@ -59,7 +59,9 @@ def _run(lookup: ModuleType, mode: str) -> dict[str, Any]:
     return result
 
 
-def test_given_no_approved_version_when_the_gate_asks_then_there_is_no_champion(lookup: ModuleType, registry: Any) -> None:
+def test_given_no_approved_version_when_the_gate_asks_then_there_is_no_champion(
+    lookup: ModuleType, registry: Any
+) -> None:
     _register(registry, "PendingManualApproval", "0.99")
     assert _run(lookup, "champion") == {"has_champion": False, "champion_metric": 0.0, "model_package_arn": ""}
 
