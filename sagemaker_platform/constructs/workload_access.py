@@ -137,9 +137,6 @@ class WorkloadAccess(Construct):
         Required when `deploys`.
     :param trust_tuning_register: the pipeline-step role also trusts this account's `<name>-tuning-register`
         role (the dev account).
-    :param trust_lifecycle_lookup: the pipeline-step role also trusts this account's `<name>-lifecycle-lookup`
-        role (the lifecycle pipelines' registry lookup), by ``aws:PrincipalArn``: that role is created later, in
-        the lifecycle stack, and IAM refuses a role principal that does not exist yet. Default: False.
     :param batch_inference: the pipeline-step role creates SageMaker models from registry versions (a batch
         inference pipeline's Model step), in an account that does not register. Default: False.
     :param organization_id: ``aws:PrincipalOrgID`` on the cross-account trust. Default: none.
@@ -159,7 +156,6 @@ class WorkloadAccess(Construct):
         deploys: bool,
         tooling_account: str | None = None,
         trust_tuning_register: bool = False,
-        trust_lifecycle_lookup: bool = False,
         batch_inference: bool = False,
         organization_id: str | None = None,
         deploy_stages: Sequence[naming.Stage] = (),
@@ -184,13 +180,6 @@ class WorkloadAccess(Construct):
                 iam.ArnPrincipal(
                     naming.role_arn(stack.partition, stack.account, naming.tuning_register_role_name(platform_name))
                 )
-            )
-        if trust_lifecycle_lookup:
-            lookup_arn = naming.role_arn(
-                stack.partition, stack.account, naming.lifecycle_lookup_role_name(platform_name)
-            )
-            step_principals.append(
-                iam.AccountPrincipal(stack.account).with_conditions({"ArnEquals": {"aws:PrincipalArn": lookup_arn}})
             )
         self.pipeline_step_role = PlatformRole(
             self,

@@ -80,8 +80,13 @@ class LifecycleStack(cdk.Stack):
         job_role = iam.Role.from_role_name(
             self, "ExecutionRole", naming.sagemaker_execution_role_name(config.name), mutable=True
         )
+        groups = sorted({entry.model_package_group for entry in (*builds, *batches)})
         self.lookup = RegistryLookup(
-            self, "Lookup", platform_name=config.name, key=self.storage.key, pipeline_step_role_arn=step_role.role_arn
+            self,
+            "Lookup",
+            platform_name=config.name,
+            key=self.storage.key,
+            model_package_group_arns=[self._group_arn(group) for group in groups],
         )
         self.permissions = PipelinePermissions(
             self,

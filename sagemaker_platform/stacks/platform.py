@@ -53,6 +53,10 @@ DEPLOY_ORDER: tuple[tuple[str, str, str], ...] = (
         for suffix in ("", "_dev", "_staging", "_prod")
     ),
     *(
+        ("registry", f"lifecycle{suffix}", "the registry's policies name the lifecycle lookup roles")
+        for suffix in ("", "_dev", "_staging", "_prod")
+    ),
+    *(
         (f"schedules-{role}", f"lifecycle{suffix}", "its schedules and rules start the lifecycle pipelines")
         for role in ("dev", "staging", "prod")
         for suffix in ("", f"_{role}")

@@ -109,7 +109,6 @@ class WorkloadAccessStack(cdk.Stack):
             deploys="Deploy" in levels,
             tooling_account=account_of(config, "tooling"),
             trust_tuning_register="dev" in account_roles,
-            trust_lifecycle_lookup=any(role in lifecycle_accounts(config) for role in account_roles),
             batch_inference=levels["PipelineStep"] is RegistryAccess.DEPLOY,
             organization_id=config.organization_id,
             deploy_stages=[stage for stage in naming.STAGES if stage in account_roles],
@@ -171,6 +170,16 @@ def extra_registry_roles(config: PlatformConfig) -> list[tuple[str, str, str, Re
     roles += [
         (f"Reader{index}", account_of(config, entry.account), entry.role_name, RegistryAccess.READ)
         for index, entry in enumerate(registry.readers)
+    ]
+    # The lifecycle pipelines' lookup function reads the latest Approved version of a group at run time.
+    roles += [
+        (
+            f"LifecycleLookup{role.capitalize()}",
+            account_of(config, role),
+            naming.lifecycle_lookup_role_name(config.name),
+            RegistryAccess.READ,
+        )
+        for role in lifecycle_accounts(config)
     ]
     # Each stage's hosting stack creates its own role (`naming.endpoint_role_name` carries the stage), in the
     # stage's account: both roles are granted, also in the sandbox where both stages share the one account.

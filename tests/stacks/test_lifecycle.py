@@ -116,13 +116,18 @@ def test_journey_a_build_pipeline_runs_its_jobs_and_reads_the_registry_as_the_pi
     )
     lookup_id = next(iter(resources_of_type(lifecycle, "AWS::Lambda::Function")))
     assert allows(attached, "lambda:InvokeFunction", f"<{lookup_id}.Arn>")
-    # 3. The lookup function's role assumes the pipeline-step role (which trusts it: tests/stacks/test_wiring.py).
-    assert allows(role_statements(lifecycle, naming.lifecycle_lookup_role_name(P)), "sts:AssumeRole", step_arn)
-    # 4. As that role it may list and describe the registry's versions, and register challengers as pending only.
+    # 3. The lookup function's role lists and describes the group's versions (the registry grants it too:
+    #    tests/stacks/test_registry.py), nothing else of SageMaker.
+    group = arn(f"sagemaker:{region}:{account}:model-package-group/churn")
+    lookup_role = role_statements(lifecycle, naming.lifecycle_lookup_role_name(P))
+    assert allows(lookup_role, "sagemaker:ListModelPackages", group)
+    assert allows(
+        lookup_role, "sagemaker:DescribeModelPackage", arn(f"sagemaker:{region}:{account}:model-package/churn/4")
+    )
+    assert not allows(lookup_role, "sagemaker:CreateModelPackage", group)
+    # 4. The pipeline-step role registers challengers as pending only.
     workload = default_templates[f"{P}-workload-access"]
     step = identity_statements(workload, roles_by_name(workload)[step_name])
-    group = arn(f"sagemaker:{region}:{account}:model-package-group/churn")
-    assert allows(step, "sagemaker:ListModelPackages", group)
     assert allows(
         step,
         "sagemaker:CreateModelPackage",

@@ -13,15 +13,14 @@ Returns the step's output parameters::
   the build pipeline and the tuning register step write on every version they register.
 - `latest` (batch inference): no Approved version raises `NoApprovedVersionError` (nothing to score with).
 
-The registry is read as the pipeline-step role (the role the registry's group policies trust), which this
-function's role assumes. Every AWS failure is raised as `RegistryUnavailableError`: the step fails and the
-pipeline's retry policy or a rerun retries it; nothing is guessed.
+The registry is read with this function's own role, `<name>-lifecycle-lookup`, which the registry's group
+policies grant read access (describe, list). Every AWS failure is raised as `RegistryUnavailableError`: the
+step fails and a rerun of the pipeline retries it; nothing is guessed.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -37,7 +36,7 @@ MODES = ("champion", "latest")
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     group, mode = parse_event(event)
-    return lookup(group, mode, sagemaker=registry_client(os.environ["PIPELINE_STEP_ROLE_ARN"]))
+    return lookup(group, mode, sagemaker=boto3.client("sagemaker"))
 
 
 def parse_event(event: Any) -> tuple[str, str]:
@@ -47,22 +46,6 @@ def parse_event(event: Any) -> tuple[str, str]:
     if mode not in MODES:
         raise InvalidEventError(f"mode={mode!r}; allowed: {', '.join(MODES)}")
     return event["model_package_group"], mode
-
-
-def registry_client(role_arn: str) -> SageMakerClient:
-    """A SageMaker client acting as the pipeline-step role (the role the registry trusts)."""
-    try:
-        credentials = boto3.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="lifecycle-lookup")[
-            "Credentials"
-        ]
-    except (ClientError, BotoCoreError) as exc:
-        raise RegistryUnavailableError(f"cannot assume {role_arn}: {exc}") from exc
-    return boto3.client(
-        "sagemaker",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
 
 
 def lookup(group: str, mode: str, *, sagemaker: SageMakerClient) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from moto import mock_aws
 from tests.faults import Call, attempt, fault_plan, inject, record_calls
 
 REGION = "us-east-1"
-STEP_ROLE = "mlplatform-pipeline-step"
 GROUP = "churn"
 
 
@@ -31,10 +30,8 @@ def lookup(load_handler: Callable[[str], ModuleType], monkeypatch: pytest.Monkey
 
 @pytest.fixture
 def registry(lookup: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A moto account with the pipeline-step role and an empty group."""
+    """A moto account with an empty group."""
     with mock_aws():
-        role_arn = boto3.client("iam").create_role(RoleName=STEP_ROLE, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        monkeypatch.setenv("PIPELINE_STEP_ROLE_ARN", role_arn)
         sagemaker = boto3.client("sagemaker")
         sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
         yield sagemaker
@@ -109,7 +106,6 @@ def test_given_one_fault_on_any_call_then_the_step_fails_with_a_typed_retryable_
     expected = {"has_champion": True, "champion_metric": 0.87, "model_package_arn": arn}
     calls = record_calls(lambda: _run(lookup, "champion"))
     assert calls == [
-        Call("sts", "AssumeRole"),
         Call("api.sagemaker", "ListModelPackages"),
         Call("api.sagemaker", "DescribeModelPackage"),
     ]
