@@ -26,6 +26,7 @@ BENCHMARKS: list[str] = [
     "bench.handler_faults",
     "bench.handler_faults_deploy",
     "bench.compliance",
+    "bench.lifecycle",
 ]
 
 

@@ -1005,6 +1005,106 @@ class ComplianceConfig(StrictModel):
 
     # AWS Control Tower proactive controls (cfn-guard) as a fourth pack: for organisations that turn them on.
     control_tower: bool = False
+# --- model lifecycle (build, batch inference) ------------------------------------------------
+
+LifecycleInstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
+S3KeyPrefix = Annotated[str, Field(pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$")]
+
+
+class LifecycleObjectiveConfig(StrictModel):
+    """The metric the evaluation step writes to ``evaluation.json`` and the champion/challenger gate compares."""
+
+    metric: Annotated[str, Field(min_length=1, max_length=255)]
+    json_path: Annotated[str, Field(pattern=r"^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$")]
+    """Where the report holds the value, e.g. ``metrics.auc.value``."""
+    type: Literal["Maximize", "Minimize"] = "Maximize"
+
+
+class LifecycleJobConfig(StrictModel):
+    """Instances and image of a processing or training step."""
+
+    image: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    """An ECR image URI or a SageMaker built-in. Default: sagemaker-xgboost:1.7-1 (training),
+    sagemaker-scikit-learn:1.2-1-cpu-py3 (processing)."""
+    instance_type: LifecycleInstanceType = "ml.m5.large"
+    instance_count: Annotated[int, Field(ge=1, le=100)] = 1
+    volume_size_gb: Annotated[int, Field(ge=1, le=16384)] = 30
+    max_run_seconds: Annotated[int, Field(ge=1, le=2419200)] = 3600
+
+
+class LifecycleBuildConfig(StrictModel):
+    """A model-build pipeline: preprocess → train → evaluate → champion/challenger gate → register."""
+
+    name: SageMakerPipelineName
+    model_package_group: Annotated[str, AfterValidator(_model_package_group_name)]
+    account: WorkloadAccountRole = "dev"
+    """Where the pipeline runs; its pipeline-step role must register (`registry.register_from`)."""
+    objective: LifecycleObjectiveConfig
+    training: LifecycleJobConfig = LifecycleJobConfig()
+    processing: LifecycleJobConfig = LifecycleJobConfig()
+    hyperparameters: dict[str, Annotated[str, Field(max_length=2500)]] = Field(default_factory=dict)
+    content_types: Annotated[Items[Annotated[str, Field(min_length=1, max_length=256)]], Field(min_length=1)] = (
+        "text/csv",
+    )
+    response_types: Annotated[Items[Annotated[str, Field(min_length=1, max_length=256)]], Field(min_length=1)] = (
+        "text/csv",
+    )
+
+
+class LifecycleBatchConfig(StrictModel):
+    """A batch inference pipeline: the latest Approved version of a group scores a prefix of the lifecycle bucket."""
+
+    name: SageMakerPipelineName
+    model_package_group: Annotated[str, AfterValidator(_model_package_group_name)]
+    account: WorkloadAccountRole = "prod"
+    input_prefix: S3KeyPrefix
+    output_prefix: S3KeyPrefix
+    instance_type: LifecycleInstanceType = "ml.m5.large"
+    instance_count: Annotated[int, Field(ge=1, le=100)] = 1
+    content_type: Annotated[str, Field(min_length=1, max_length=256)] = "text/csv"
+    accept: Annotated[str, Field(min_length=1, max_length=256)] = "text/csv"
+    split_type: Literal["None", "Line", "RecordIO", "TFRecord"] = "Line"
+
+
+class LifecycleMonitorConfig(StrictModel):
+    """Model Monitor data quality of one `endpoints` entry (with data capture) in one stage."""
+
+    endpoint: Annotated[str, AfterValidator(_endpoint_entry_name)]
+    stage: Literal["staging", "prod"] = "prod"
+    schedule_expression: Annotated[str, Field(pattern=r"^cron\(.+\)$")] = "cron(0 * ? * * *)"
+    instance_type: LifecycleInstanceType = "ml.m5.large"
+    max_run_seconds: Annotated[int, Field(ge=1, le=3600)] = 1800
+    baseline: bool = False
+    """Check against ``monitoring/<endpoint name>/baseline/{constraints,statistics}.json`` in the lifecycle bucket."""
+    retrain_pipeline_name: SageMakerPipelineName | None = None
+    """A `lifecycle.build` pipeline in the stage's account, started on each violation (drift). That account must
+    register (`registry.register_from`). Default: none."""
+
+
+class LifecycleConfig(StrictModel):
+    """`lifecycle`: the SageMaker pipelines the platform creates (build with a quality gate, batch inference)."""
+
+    build: Items[LifecycleBuildConfig] = ()
+    batch: Items[LifecycleBatchConfig] = ()
+    monitoring: Items[LifecycleMonitorConfig] = ()
+    removal_policy: Literal["retain", "destroy"] = "retain"
+    """Of the lifecycle key and buckets."""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> LifecycleConfig:
+        entries: list[LifecycleBuildConfig | LifecycleBatchConfig] = [*self.build, *self.batch]
+        names = [entry.name.lower() for entry in entries]
+        for index, entry in enumerate(entries):
+            if names.count(entry.name.lower()) > 1:
+                key = f"build[{index}]" if index < len(self.build) else f"batch[{index - len(self.build)}]"
+                raise field_problem(f"{key}.name", entry.name, "each lifecycle pipeline name may be used once")
+        return self
+
+    def pipelines_in(self, account: str) -> dict[str, str]:
+        """Pipeline name -> kind (``build`` or ``batch``) of the pipelines in one account role."""
+        found = {entry.name: "build" for entry in self.build if entry.account == account}
+        found.update({entry.name: "batch" for entry in self.batch if entry.account == account})
+        return found
 
 
 # --- the whole platform ---------------------------------------------------------------------
@@ -1029,6 +1129,7 @@ class PlatformConfig(StrictModel):
     instance_types: Items[InstanceTypeConfig] = ()
     images: ImagesConfig | None = None
     ci: CiConfig | None = None
+    lifecycle: LifecycleConfig | None = None
 
     @model_validator(mode="after")
     def _registry_accounts(self) -> PlatformConfig:
@@ -1163,6 +1264,116 @@ class PlatformConfig(StrictModel):
                     f"endpoints[{index}].image.platform_repository",
                     entry.image.platform_repository,
                     "not an `images.repositories` entry; known: " + (", ".join(sorted(known)) or "none"),
+    def _lifecycle_fits_the_registry(self) -> PlatformConfig:
+        # Build pipelines register through their account's pipeline-step role: only an account in
+        # `registry.register_from` may hold one; both kinds read a registry group.
+        if self.lifecycle is None:
+            return self
+        entries: list[tuple[str, int, LifecycleBuildConfig | LifecycleBatchConfig]] = [
+            ("build", index, entry) for index, entry in enumerate(self.lifecycle.build)
+        ]
+        entries += [("batch", index, entry) for index, entry in enumerate(self.lifecycle.batch)]
+        if entries and self.registry is None:
+            raise field_problem("lifecycle", "...", "needs `registry`: the lifecycle pipelines use its groups")
+        for kind, index, entry in entries:
+            assert self.registry is not None
+            if entry.model_package_group not in self.registry.model_package_groups:
+                raise field_problem(
+                    f"lifecycle.{kind}[{index}].model_package_group",
+                    entry.model_package_group,
+                    "not a registry model package group; known: "
+                    + ", ".join(sorted(self.registry.model_package_groups)),
+                )
+            if kind == "build" and not self.is_sandbox and entry.account not in self.registry.register_from:
+                raise field_problem(
+                    f"lifecycle.build[{index}].account",
+                    entry.account,
+                    "a build pipeline registers models, but this account's roles may not register; allowed: "
+                    + ", ".join(self.registry.register_from)
+                    + " (`registry.register_from`)",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _monitors_watch_capturing_endpoints(self) -> PlatformConfig:
+        # A monitor reads the endpoint's captured data; a drift retrain registers, so it runs where roles may.
+        if self.lifecycle is None:
+            return self
+        capture = {entry.name: entry.data_capture_percent for entry in self.endpoints}
+        for index, monitor in enumerate(self.lifecycle.monitoring):
+            where = f"lifecycle.monitoring[{index}]"
+            if monitor.endpoint not in capture:
+                raise field_problem(
+                    f"{where}.endpoint",
+                    monitor.endpoint,
+                    "no `endpoints` entry of that name; known: " + (", ".join(sorted(capture)) or "none"),
+                )
+            if capture[monitor.endpoint] is None:
+                raise field_problem(
+                    f"{where}.endpoint",
+                    monitor.endpoint,
+                    "the endpoint captures no data; set its `data_capture_percent` (1-100)",
+                )
+            retrain = monitor.retrain_pipeline_name
+            if retrain is None:
+                continue
+            if self.registry is not None and not self.is_sandbox and monitor.stage not in self.registry.register_from:
+                raise field_problem(
+                    f"{where}.retrain_pipeline_name",
+                    retrain,
+                    f"drift retraining would run in {monitor.stage}, whose roles may not register the retrained "
+                    f"model (`registry.register_from` = {list(self.registry.register_from)}); drop it, or let "
+                    f"{monitor.stage} register",
+                )
+            builds = [b.name for b in self.lifecycle.build if self.is_sandbox or b.account == monitor.stage]
+            if retrain not in builds:
+                raise field_problem(
+                    f"{where}.retrain_pipeline_name",
+                    retrain,
+                    f"not a `lifecycle.build` pipeline in {monitor.stage}; known: " + (", ".join(builds) or "none"),
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _schedules_start_platform_pipelines(self) -> PlatformConfig:
+        # With `lifecycle`, a schedule starts a pipeline the app creates in the schedule's account, and a retrain
+        # target is a build pipeline there; a retrain target must be in an account whose roles may register.
+        if self.deploy is None:
+            return self
+        for index, schedule in enumerate(self.deploy.schedules):
+            where = f"deploy.schedules[{index}]"
+            retrain = schedule.retrain_pipeline_name
+            if (
+                retrain is not None
+                and self.registry is not None
+                and not self.is_sandbox
+                and schedule.account not in self.registry.register_from
+            ):
+                raise field_problem(
+                    f"{where}.retrain_pipeline_name",
+                    retrain,
+                    f"retraining runs in {schedule.account}, whose roles may not register the retrained model "
+                    f"(`registry.register_from` = {list(self.registry.register_from)}); schedule the retraining in "
+                    "an account that registers, or drop retrain_pipeline_name",
+                )
+            if self.lifecycle is None:
+                continue
+            pipelines = self.lifecycle.pipelines_in(schedule.account)
+            if self.is_sandbox:
+                pipelines = {entry.name: kind for kind in ("build", "batch") for entry in getattr(self.lifecycle, kind)}
+            if schedule.pipeline_name not in pipelines:
+                raise field_problem(
+                    f"{where}.pipeline_name",
+                    schedule.pipeline_name,
+                    f"no `lifecycle` pipeline of that name in {schedule.account}; known: "
+                    + (", ".join(sorted(pipelines)) or "none"),
+                )
+            if retrain is not None and pipelines.get(retrain) != "build":
+                builds = sorted(name for name, kind in pipelines.items() if kind == "build")
+                raise field_problem(
+                    f"{where}.retrain_pipeline_name",
+                    retrain,
+                    f"not a `lifecycle.build` pipeline in {schedule.account}; known: " + (", ".join(builds) or "none"),
                 )
         return self
 

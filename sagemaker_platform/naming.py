@@ -50,6 +50,11 @@ def tuning_register_role_name(platform: str) -> str:
     return f"{platform}-tuning-register"
 
 
+def lifecycle_lookup_role_name(platform: str) -> str:
+    """Role of the lifecycle pipelines' registry lookup function; the pipeline-step role trusts it by name."""
+    return f"{platform}-lifecycle-lookup"
+
+
 # --- IAM roles in the tooling account ---------------------------------------------------------
 
 
@@ -117,6 +122,11 @@ def endpoint_name(platform: str, endpoint: str, stage: Stage) -> str:
     The stage is part of the name so staging and prod can share one account in the sandbox.
     """
     return f"{platform}-{endpoint}-{stage}"
+
+
+def hosting_bucket_name(platform: str, stage: Stage, account: str, region: str) -> str:
+    """A stage's hosting bucket (data capture under ``data-capture/<endpoint name>/``), as `HostingStack` names it."""
+    return f"{platform}-{stage}-ep-{account}-{region}"
 
 
 def deployment_spec_parameter_name(platform: str, endpoint: str, stage: Stage) -> str:

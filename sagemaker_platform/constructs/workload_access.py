@@ -137,6 +137,8 @@ class WorkloadAccess(Construct):
         Required when `deploys`.
     :param trust_tuning_register: the pipeline-step role also trusts this account's `<name>-tuning-register`
         role (the dev account).
+    :param batch_inference: the pipeline-step role creates SageMaker models from registry versions (a batch
+        inference pipeline's Model step), in an account that does not register. Default: False.
     :param organization_id: ``aws:PrincipalOrgID`` on the cross-account trust. Default: none.
     :param deploy_stages: the stages whose endpoints the deploy role deploys in this account (staging, prod;
         both in the sandbox): it may use their hosting keys (`naming.hosting_key_alias`) for SageMaker.
@@ -158,6 +160,7 @@ class WorkloadAccess(Construct):
         deploys: bool,
         tooling_account: str | None = None,
         trust_tuning_register: bool = False,
+        batch_inference: bool = False,
         organization_id: str | None = None,
         deploy_stages: Sequence[naming.Stage] = (),
         deployed_endpoints: Sequence[str] = (),
@@ -197,7 +200,8 @@ class WorkloadAccess(Construct):
 
         # One grant over every group: the roles' statements grow with the groups' ARNs, not their number.
         grant_groups(self.execution_role, groups, RegistryAccess.WRITE if registers else RegistryAccess.READ)
-        grant_groups(self.pipeline_step_role, groups, RegistryAccess.REGISTER if registers else RegistryAccess.READ)
+        step_access = RegistryAccess.DEPLOY if batch_inference else RegistryAccess.READ
+        grant_groups(self.pipeline_step_role, groups, RegistryAccess.REGISTER if registers else step_access)
         if self.deploy_role is not None:
             grant_groups(self.deploy_role, groups, RegistryAccess.DEPLOY)
         self.pipeline_step_role.add_to_principal_policy(

@@ -13,6 +13,7 @@ from sagemaker_platform.stacks.ci import CiStack, ImagesStack
 from sagemaker_platform.stacks.deploy import DeployIdentityStack, DeployStack, PipelineSchedulesStack, schedule_accounts
 from sagemaker_platform.stacks.gateway import GatewayStack
 from sagemaker_platform.stacks.hosting import HostingStack
+from sagemaker_platform.stacks.lifecycle import LifecycleStack, lifecycle_accounts
 from sagemaker_platform.stacks.pipeline import build_pipeline_stack
 from sagemaker_platform.stacks.registry import ModelEventsStack, RegistryStack, WorkloadAccessStack, workload_accounts
 from sagemaker_platform.stacks.studio import StudioStack
@@ -44,6 +45,23 @@ DEPLOY_ORDER: tuple[tuple[str, str, str], ...] = (
     ("model_events", "registry", "the bus policy names the forwarder role"),
     ("deploy", "model_events", "its rules live on the model-events bus"),
     ("deploy", "deploy_identity", "its endpoint step assumes <name>-deploy-pipeline"),
+    *(
+        (
+            f"lifecycle{suffix}",
+            f"workload_access{suffix}",
+            "its policies attach to the pipeline-step and execution roles",
+        )
+        for suffix in ("", "_dev", "_staging", "_prod")
+    ),
+    *(
+        ("registry", f"lifecycle{suffix}", "the registry's policies name the lifecycle lookup roles")
+        for suffix in ("", "_dev", "_staging", "_prod")
+    ),
+    *(
+        (f"schedules-{role}", f"lifecycle{suffix}", "its schedules and rules start the lifecycle pipelines")
+        for role in ("dev", "staging", "prod")
+        for suffix in ("", f"_{role}")
+    ),
 )
 
 
@@ -107,6 +125,13 @@ def build_platform(
         if wants(role):
             name = stack_name(config, "schedules", role)
             stacks[f"schedules-{role}"] = PipelineSchedulesStack(
+                scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
+            )
+    for role in lifecycle_accounts(config):
+        if wants(role):
+            key = "lifecycle" if config.is_sandbox else f"lifecycle_{role}"
+            name = stack_name(config, "lifecycle", None if config.is_sandbox else role)
+            stacks[key] = LifecycleStack(
                 scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
             )
     if config.studio is not None and wants("dev"):

@@ -19,6 +19,7 @@ from sagemaker_platform.config import PlatformConfig, RegistryConfig, WorkloadAc
 from sagemaker_platform.constructs.registry import ModelEventsBus, ModelRegistry, RegistryAccess
 from sagemaker_platform.constructs.workload_access import RegistryLocation, WorkloadAccess
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
+from sagemaker_platform.stacks.lifecycle import lifecycle_accounts
 
 CAPABILITY = "registry"
 
@@ -108,6 +109,7 @@ class WorkloadAccessStack(cdk.Stack):
             deploys="Deploy" in levels,
             tooling_account=account_of(config, "tooling"),
             trust_tuning_register="dev" in account_roles,
+            batch_inference=levels["PipelineStep"] is RegistryAccess.DEPLOY,
             organization_id=config.organization_id,
             deploy_stages=[stage for stage in naming.STAGES if stage in account_roles],
             # Only the endpoints the deploy pipeline owns (deploy groups), not those CloudFormation manages.
@@ -158,6 +160,10 @@ def workload_access_levels(
     }
     if any(role in ("staging", "prod") for role in account_roles):
         levels["Deploy"] = RegistryAccess.DEPLOY
+    # A batch inference pipeline's Model step creates a SageMaker model from a registry version as this role.
+    batch_accounts = set() if config.lifecycle is None else {entry.account for entry in config.lifecycle.batch}
+    if not registers and any(role in batch_accounts for role in account_roles):
+        levels["PipelineStep"] = RegistryAccess.DEPLOY
     return levels
 
 
@@ -172,6 +178,16 @@ def extra_registry_roles(config: PlatformConfig) -> list[tuple[str, str, str, Re
     roles += [
         (f"Reader{index}", account_of(config, entry.account), entry.role_name, RegistryAccess.READ)
         for index, entry in enumerate(registry.readers)
+    ]
+    # The lifecycle pipelines' lookup function reads the latest Approved version of a group at run time.
+    roles += [
+        (
+            f"LifecycleLookup{role.capitalize()}",
+            account_of(config, role),
+            naming.lifecycle_lookup_role_name(config.name),
+            RegistryAccess.READ,
+        )
+        for role in lifecycle_accounts(config)
     ]
     # Each stage's hosting stack creates its own role (`naming.endpoint_role_name` carries the stage), in the
     # stage's account: both roles are granted, also in the sandbox where both stages share the one account.

@@ -473,6 +473,15 @@ def test_model_package_groups_are_retained_and_their_policies_grant_each_role_it
                 for stage in ("staging", "prod")
                 for role in ("mlplatform-sagemaker-execution", "mlplatform-pipeline-step")
             },
+            # prod runs a batch inference pipeline: its Model step creates a model from a version.
+            role_arn(ACCOUNTS["prod"], "mlplatform-pipeline-step"): [
+                ([*read, "sagemaker:CreateModel"], {"StringEquals": ORG})
+            ],
+            # The lifecycle pipelines' lookup functions (dev: build, prod: batch and monitoring).
+            **{
+                role_arn(ACCOUNTS[stage], "mlplatform-lifecycle-lookup"): [(read, {"StringEquals": ORG})]
+                for stage in ("dev", "prod")
+            },
             **{
                 role_arn(ACCOUNTS[stage], "mlplatform-deploy"): [
                     ([*read, "sagemaker:CreateModel"], {"StringEquals": ORG})
