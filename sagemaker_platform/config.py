@@ -1264,6 +1264,10 @@ class PlatformConfig(StrictModel):
                     f"endpoints[{index}].image.platform_repository",
                     entry.image.platform_repository,
                     "not an `images.repositories` entry; known: " + (", ".join(sorted(known)) or "none"),
+                )
+        return self
+
+    @model_validator(mode="after")
     def _lifecycle_fits_the_registry(self) -> PlatformConfig:
         # Build pipelines register through their account's pipeline-step role: only an account in
         # `registry.register_from` may hold one; both kinds read a registry group.

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 from aws_cdk import cx_api
 
 from sagemaker_platform.compliance import add_compliance_gate
