@@ -31,11 +31,18 @@ def default_config_raw() -> dict[str, Any]:
     return json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["platform"]
 
 
+def feature_flags() -> dict[str, Any]:
+    """The feature flags of cdk.json (its context without `platform`): what `cdk synth` runs the app with."""
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return {key: value for key, value in context.items() if key != "platform"}
+
+
 def synth_platform(config: PlatformConfig | dict[str, Any], outdir: Path, *, gate: bool = True) -> cx_api.CloudAssembly:
-    """Synthesize the reference app for `config` into `outdir`, with the compliance gate unless told not to."""
+    """Synthesize the reference app for `config` into `outdir` with cdk.json's feature flags, as `cdk synth`
+    does, and the compliance gate unless told not to."""
     if isinstance(config, dict):
         config = parse_config(config)
-    app = cdk.App(outdir=str(outdir))
+    app = cdk.App(outdir=str(outdir), context=feature_flags())
     build_platform(app, config)
     if gate:
         add_compliance_gate(app)
