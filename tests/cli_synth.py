@@ -19,6 +19,7 @@ from typing import Any
 
 from aws_cdk import cx_api
 
+from tests.event_journeys import Stack
 from tests.support import REPO_ROOT, templates_of
 
 DEFAULT_CONFIG = "cdk.json"
@@ -70,6 +71,17 @@ class CliSynth:
         if self._templates is None:
             self._templates = templates_of(cx_api.CloudAssembly(str(self.outdir)))
         return self._templates
+
+    def stacks(self) -> list[Stack]:
+        """Every stack with the account it deploys to (`<AWS::AccountId>` for an env-agnostic stack)."""
+        assembly = cx_api.CloudAssembly(str(self.outdir))
+        templates = self.templates
+        found = []
+        for stack in assembly.stacks_recursively:
+            account = stack.environment.account
+            agnostic = account in ("unknown-account", "") or account.startswith("${")
+            found.append(Stack(stack.stack_name, "<AWS::AccountId>" if agnostic else account, templates[stack.stack_name]))
+        return found
 
     def describe(self) -> str:
         return f"{' '.join(self.command)} (exit {self.returncode}, {self.seconds:.0f} s):\n{self.output[-4000:]}"
