@@ -15,6 +15,7 @@ naming the hop where it stopped.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -270,7 +271,7 @@ def _forward(
     hops: int,
 ) -> None:
     where = f"{stack.name}/{rule_id} -> {bus_arn}"
-    account, bus_name = bus_arn.split(":")[4], bus_arn.split(":event-bus/")[1]
+    account, bus_name = _arn_account(bus_arn), bus_arn.split(":event-bus/")[1]
     role_arn = _role_arn(stack, target.get("RoleArn"), journey, where)
     # The sending role's own policy.
     if not _identity_allows(stack, role_arn, "events:PutEvents", bus_arn):
@@ -291,7 +292,7 @@ def _forward(
     for _, policy in bus_stack.resources("AWS::Events::EventBusPolicy"):
         if text(policy["Properties"].get("EventBusName")) in (f"<{bus_id}>", bus_name):
             statements += as_list(policy["Properties"].get("Statement", []))
-    same_account = role_arn.split(":")[4] == account
+    same_account = _arn_account(role_arn) == account
     context = {
         "events:source": event["source"],
         "events:detail-type": event["detail-type"],
@@ -316,6 +317,12 @@ def _forward(
     _route(stacks, event, bus_name, account, journey, hops - 1)
 
 
+def _arn_account(arn: str) -> str:
+    """The account field of an ARN as `text` renders it (pseudo parameters like `<AWS::Partition>` hold colons)."""
+    flat = re.sub(r"<AWS::(\w+)>", r"{\1}", arn)
+    return re.sub(r"\{(\w+)\}", r"<AWS::\1>", flat.split(":")[4])
+
+
 def _role_arn(stack: Stack, value: Any, journey: Journey, where: str) -> str:
     if value is None:
         raise JourneyBroken(f"forwarder role ({where})", "the target has no RoleArn", journey.trail)
@@ -336,9 +343,12 @@ def _identity_allows(stack: Stack, role_arn: str, action: str, resource: str) ->
         if text(role["Properties"].get("RoleName")) == role_name
     }
     statements: list[dict[str, Any]] = []
-    for _, policy in stack.resources("AWS::IAM::Policy"):
-        if any(text(r).strip("<>") in role_ids for r in as_list(policy["Properties"].get("Roles", []))):
-            statements += as_list(policy["Properties"]["PolicyDocument"]["Statement"])
+    attached = {text(arn).strip("<>") for i in role_ids for arn in stack.template["Resources"][i]["Properties"].get("ManagedPolicyArns", [])}
+    for policy_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for policy_id, policy in stack.resources(policy_type):
+            roles = {text(r).strip("<>") for r in as_list(policy["Properties"].get("Roles", []))}
+            if roles & role_ids or policy_id in attached:
+                statements += as_list(policy["Properties"]["PolicyDocument"]["Statement"])
     for logical_id in role_ids:
         for inline in stack.template["Resources"][logical_id]["Properties"].get("Policies", []):
             statements += as_list(inline["PolicyDocument"]["Statement"])
