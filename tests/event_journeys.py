@@ -133,6 +133,8 @@ class Arrival:
 class Journey:
     trail: list[str]
     arrivals: list[Arrival]
+    last_bus: str = ""
+    """The last bus the event was put on (`<bus> in <account>`): where no rule took it further."""
 
     def functions_with(self, key: str, value: str) -> list[Arrival]:
         return [a for a in self.arrivals if a.environment.get(key) == value]
@@ -151,7 +153,7 @@ def expect_arrival(journey: Journey, event: Mapping[str, Any], **environment: st
     """The one arrival whose function environment has `environment`; else `JourneyBroken` at the last hop."""
     found = [a for a in journey.arrivals if all(a.environment.get(k) == v for k, v in environment.items())]
     if len(found) != 1:
-        hop = journey.trail[-1].split(":", 1)[0] if journey.trail else "source bus"
+        hop = f"rules on bus {journey.last_bus}"
         raise JourneyBroken(
             hop,
             f"{_describe(event)} reached {len(found)} targets with {environment} "
@@ -172,6 +174,7 @@ def _describe(event: Mapping[str, Any]) -> str:
 def _route(stacks: list[Stack], event: dict[str, Any], bus: str, account: str, journey: Journey, hops: int) -> None:
     if hops == 0:
         raise JourneyBroken(f"bus {bus}", "too many bus-to-bus hops (a forwarding loop?)", journey.trail)
+    journey.last_bus = f"{bus} in {account}"
     for stack, rule_id, rule in _rules_on(stacks, bus, account):
         pattern = _rendered(rule["Properties"].get("EventPattern"))
         if rule["Properties"].get("State", "ENABLED") != "ENABLED" or pattern is None or not matches(pattern, event):
