@@ -80,7 +80,9 @@ class CliSynth:
         for stack in assembly.stacks_recursively:
             account = stack.environment.account
             agnostic = account in ("unknown-account", "") or account.startswith("${")
-            found.append(Stack(stack.stack_name, "<AWS::AccountId>" if agnostic else account, templates[stack.stack_name]))
+            found.append(
+                Stack(stack.stack_name, "<AWS::AccountId>" if agnostic else account, templates[stack.stack_name])
+            )
         return found
 
     def describe(self) -> str:

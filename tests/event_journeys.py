@@ -186,7 +186,11 @@ def _route(stacks: list[Stack], event: dict[str, Any], bus: str, account: str, j
 
 def _rendered(value: Any) -> Any:
     """A pattern with its intrinsics (`Ref`, `Fn::Join`...) as `text` renders them: `<AWS::AccountId>`."""
-    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("Ref", "Fn::Join", "Fn::GetAtt", "Fn::Sub"):
+    if (
+        isinstance(value, dict)
+        and len(value) == 1
+        and next(iter(value)) in ("Ref", "Fn::Join", "Fn::GetAtt", "Fn::Sub")
+    ):
         return text(value)
     if isinstance(value, dict):
         return {key: _rendered(item) for key, item in value.items()}
@@ -209,7 +213,13 @@ def _rules_on(stacks: list[Stack], bus: str, account: str) -> Iterator[tuple[Sta
 
 
 def _deliver(
-    stacks: list[Stack], event: dict[str, Any], stack: Stack, rule_id: str, target: dict[str, Any], journey: Journey, hops: int
+    stacks: list[Stack],
+    event: dict[str, Any],
+    stack: Stack,
+    rule_id: str,
+    target: dict[str, Any],
+    journey: Journey,
+    hops: int,
 ) -> None:
     arn = target["Arn"]
     rule_arn_hint = f"{stack.name}/{rule_id}"
@@ -278,7 +288,9 @@ def _forward(
     role_arn = _role_arn(stack, target.get("RoleArn"), journey, where)
     # The sending role's own policy.
     if not _identity_allows(stack, role_arn, "events:PutEvents", bus_arn):
-        raise JourneyBroken(f"forwarder role policy ({where})", f"{role_arn} may not put events on {bus_arn}", journey.trail)
+        raise JourneyBroken(
+            f"forwarder role policy ({where})", f"{role_arn} may not put events on {bus_arn}", journey.trail
+        )
     journey.trail.append(f"forwarder role {role_arn}: may put events on {bus_arn}")
     # The receiving bus and its policy.
     found = [
@@ -308,7 +320,9 @@ def _forward(
         for s in statements
         if s.get("Effect") == "Allow"
         and principal_allowed(s, role_arn)
-        and statement_applies({**s, "Resource": [text(r) for r in as_list(s.get("Resource", "*"))]}, "events:PutEvents", resource, context)
+        and statement_applies(
+            {**s, "Resource": [text(r) for r in as_list(s.get("Resource", "*"))]}, "events:PutEvents", resource, context
+        )
     ]
     if not granted and not same_account:
         raise JourneyBroken(
@@ -346,7 +360,11 @@ def _identity_allows(stack: Stack, role_arn: str, action: str, resource: str) ->
         if text(role["Properties"].get("RoleName")) == role_name
     }
     statements: list[dict[str, Any]] = []
-    attached = {text(arn).strip("<>") for i in role_ids for arn in stack.template["Resources"][i]["Properties"].get("ManagedPolicyArns", [])}
+    attached = {
+        text(arn).strip("<>")
+        for i in role_ids
+        for arn in stack.template["Resources"][i]["Properties"].get("ManagedPolicyArns", [])
+    }
     for policy_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         for policy_id, policy in stack.resources(policy_type):
             roles = {text(r).strip("<>") for r in as_list(policy["Properties"].get("Roles", []))}

@@ -86,7 +86,9 @@ def test_given_an_approved_version_then_it_reaches_the_deploy_start_in_the_tooli
     start = expect_arrival(journey, event, DEPLOY_HANDLER="start", DEPLOY_TARGET="state-machine")
     assert start.stack == "mlplatform-deploy"
     # The example's GitLab and MWAA triggers are started by the same approval, nothing else.
-    handlers = sorted((a.environment.get("DEPLOY_HANDLER"), a.environment.get("DEPLOY_TARGET")) for a in journey.arrivals)
+    handlers = sorted(
+        (a.environment.get("DEPLOY_HANDLER"), a.environment.get("DEPLOY_TARGET")) for a in journey.arrivals
+    )
     assert handlers == [("start", "gitlab"), ("start", "mwaa"), ("start", "state-machine")]
 
 
