@@ -314,15 +314,12 @@ def _forward(
         "aws:PrincipalArn": role_arn,
         **({"aws:PrincipalOrgID": event["_org"]} if "_org" in event else {}),
     }
-    resource = bus_arn.replace(f":event-bus/{bus_name}", f":event-bus/{bus_name}")
     granted = [
         s
         for s in statements
         if s.get("Effect") == "Allow"
         and principal_allowed(s, role_arn)
-        and statement_applies(
-            {**s, "Resource": [text(r) for r in as_list(s.get("Resource", "*"))]}, "events:PutEvents", resource, context
-        )
+        and statement_applies(s, "events:PutEvents", bus_arn, context)
     ]
     if not granted and not same_account:
         raise JourneyBroken(
