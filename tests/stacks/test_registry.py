@@ -612,9 +612,10 @@ def test_sandbox_workload_roles_and_registry_policies_share_the_one_account(
             "mlplatform-endpoint-churn-async-prod",
         )
     }
-    policy = only(resources_of_type(default_templates[EVENTS], "AWS::Events::EventBusPolicy"))
-    assert aws_principals(policy["Statement"]) == [role_arn("<AWS::AccountId>", "mlplatform-model-events-forwarder")]
-    assert "aws:PrincipalOrgID" not in policy["Statement"]["Condition"]["StringEquals"]
+    bus = only(resources_of_type(default_templates[EVENTS], "AWS::Events::EventBus"))
+    (statement,) = bus["Policy"]["Statement"]
+    assert aws_principals(statement) == [role_arn("<AWS::AccountId>", "mlplatform-model-events-forwarder")]
+    assert "aws:PrincipalOrgID" not in statement["Condition"]["StringEquals"]
 
 
 def test_endpoints_deployed_from_a_group_add_their_execution_roles_as_readers() -> None:
