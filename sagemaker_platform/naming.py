@@ -91,7 +91,7 @@ def model_events_forwarder_role_name(platform: str) -> str:
 
 
 def model_approvals_rule_name(platform: str) -> str:
-    """Registry-account EventBridge rule that forwards approved model package versions to the tooling bus."""
+    """Registry-account EventBridge rule forwarding approved (and rejected) model versions to the tooling bus."""
     return f"{platform}-model-approvals"
 
 

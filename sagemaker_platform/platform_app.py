@@ -10,9 +10,14 @@ single cost of `cdk synth` (about 45% of the Node side, see `make bench`). The c
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 
 
-def platform_app(outdir: str | None = None) -> cdk.App:
-    """A `cdk.App` writing to `outdir` (default: the CLI's, else `cdk.out`), without the built-in CFN validation."""
-    return cdk.App(outdir=outdir, builtin_cloud_formation_validation=False)
+def platform_app(outdir: str | None = None, context: dict[str, Any] | None = None) -> cdk.App:
+    """A `cdk.App` writing to `outdir` (default: the CLI's, else `cdk.out`), without the built-in CFN validation.
+
+    `context` adds context values (tests pass cdk.json's feature flags, as `cdk synth` does). Default: none.
+    """
+    return cdk.App(outdir=outdir, context=context, builtin_cloud_formation_validation=False)

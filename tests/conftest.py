@@ -14,6 +14,8 @@ import pytest
 import yaml
 from aws_cdk import cx_api
 
+from tests.cli_synth import DEFAULT_CONFIG, CliSynth, run_cli_synths, shipped_configs
+from tests.event_journeys import Stack
 from tests.support import REPO_ROOT, default_config_raw, synth_platform_app, templates_of
 
 
@@ -61,3 +63,21 @@ def multi_account_templates(multi_account_assembly: cx_api.CloudAssembly) -> dic
 @pytest.fixture(scope="session")
 def assembly_dirs(default_assembly: cx_api.CloudAssembly, multi_account_assembly: cx_api.CloudAssembly) -> list[Path]:
     return [Path(default_assembly.directory), Path(multi_account_assembly.directory)]
+
+
+@pytest.fixture(scope="session")
+def cli_synths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliSynth]:
+    """`cdk synth` through the real CLI of every shipped config, offline, once per session (tests/cli_synth.py)."""
+    return run_cli_synths(shipped_configs(), tmp_path_factory.mktemp("cli-synth"))
+
+
+@pytest.fixture(scope="session")
+def cli_default_stacks(cli_synths: dict[str, CliSynth]) -> list[Stack]:
+    """The CLI-synthesized stacks of the default config (cdk.json), with the account each deploys to."""
+    return cli_synths[DEFAULT_CONFIG].stacks()
+
+
+@pytest.fixture(scope="session")
+def cli_multi_account_stacks(cli_synths: dict[str, CliSynth]) -> list[Stack]:
+    """The CLI-synthesized stacks of examples/multi-account.yaml, with the account each deploys to."""
+    return cli_synths["examples/multi-account.yaml"].stacks()

@@ -32,8 +32,15 @@ def default_config_raw() -> dict[str, Any]:
     return json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["platform"]
 
 
+def feature_flags() -> dict[str, Any]:
+    """The feature flags of cdk.json (its context without `platform`): what `cdk synth` runs the app with."""
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return {key: value for key, value in context.items() if key != "platform"}
+
+
 def synth_platform(config: PlatformConfig | dict[str, Any], outdir: Path, *, gate: bool = True) -> cx_api.CloudAssembly:
-    """Synthesize the reference app for `config` into `outdir`, with the compliance gate unless told not to."""
+    """Synthesize the reference app for `config` into `outdir` with cdk.json's feature flags, as `cdk synth`
+    does, and the compliance gate unless told not to."""
     return synth_platform_app(config, outdir, gate=gate)[1]
 
 
@@ -43,7 +50,7 @@ def synth_platform_app(
     """`synth_platform`, also returning the app (its construct tree is what the compliance audit reads)."""
     if isinstance(config, dict):
         config = parse_config(config)
-    app = platform_app(str(outdir))
+    app = platform_app(str(outdir), context=feature_flags())
     build_platform(app, config)
     if gate:
         add_compliance_gate(app, control_tower=config.compliance.control_tower)

@@ -547,8 +547,9 @@ class ModelRegistry(Construct):
       access logs to a logs bucket of its own, public access blocked, RETAIN, objects only encrypted with
       its key; the bucket and key policies allow exactly the roles given to `add_access`;
     - an EventBridge rule forwarding "SageMaker Model Package State Change" events of these groups whose
-      status is Approved to `events_bus_arn`, through the role `<name>-model-events-forwarder`; what the
-      bus refuses lands in a KMS-encrypted dead-letter queue (`dead_letter_queue`, 14 days).
+      status is Approved (and Rejected, for the groups in `forward_rejected`) to `events_bus_arn`, through
+      the role `<name>-model-events-forwarder`; what the bus refuses lands in a KMS-encrypted dead-letter
+      queue (`dead_letter_queue`, 14 days).
 
     Metrics: SageMaker publishes none for the registry; alarm on the dead-letter queue's
     `metric_approximate_number_of_messages_visible()`.
@@ -556,6 +557,8 @@ class ModelRegistry(Construct):
     :param platform_name: prefix of the bucket, key alias, rule and role names (`naming`).
     :param model_package_groups: group names (SageMaker's pattern).
     :param events_bus_arn: the tooling account's model events bus. Default: no forwarding.
+    :param forward_rejected: groups (of `model_package_groups`) whose Rejected versions are forwarded too, so
+        that the tooling account can stop and roll back their deployments. Default: none.
     :param organization_id: ``aws:PrincipalOrgID`` on every statement for a principal. Default: none.
     :param key_admins: principals that administer the artifacts key. Default: the CloudFormation
         execution role of the stack's `DefaultStackSynthesizer` (the CDK bootstrap role that deploys it).
@@ -574,6 +577,7 @@ class ModelRegistry(Construct):
         platform_name: str,
         model_package_groups: Sequence[str],
         events_bus_arn: str | None = None,
+        forward_rejected: Sequence[str] = (),
         organization_id: str | None = None,
         key_admins: Sequence[iam.IPrincipal] | None = None,
         dead_letter_readers: Sequence[iam.IRole] = (),
@@ -581,7 +585,7 @@ class ModelRegistry(Construct):
     ) -> None:
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
-        self._validate(model_package_groups)
+        self._validate(model_package_groups, forward_rejected)
         self._organization_id = organization_id
         self._key_alias_name = naming.model_artifacts_key_alias(platform_name)
         self._key_admins = list(key_admins) if key_admins is not None else [_deployment_role(stack)]
@@ -638,7 +642,7 @@ class ModelRegistry(Construct):
         self.events_key: kms.Key | None = None
         if events_bus_arn is not None:
             self.forwarding_rule = self._render_forwarding(
-                platform_name, events_bus_arn, list(model_package_groups), removal_policy
+                platform_name, events_bus_arn, list(model_package_groups), list(forward_rejected), removal_policy
             )
             for reader in dead_letter_readers:
                 self.grant_read_dead_letters(reader)
@@ -796,7 +800,12 @@ class ModelRegistry(Construct):
         )
 
     def _render_forwarding(
-        self, platform_name: str, events_bus_arn: str, groups: list[str], removal_policy: cdk.RemovalPolicy
+        self,
+        platform_name: str,
+        events_bus_arn: str,
+        groups: list[str],
+        rejected: list[str],
+        removal_policy: cdk.RemovalPolicy,
     ) -> events.Rule:
         stack = cdk.Stack.of(self)
         rule_name = naming.model_approvals_rule_name(platform_name)
@@ -805,7 +814,7 @@ class ModelRegistry(Construct):
             self,
             "ForwarderRole",
             role_name=naming.model_events_forwarder_role_name(platform_name),
-            description=f"{platform_name}: forwards approved model package versions to the tooling account's bus",
+            description=f"{platform_name}: forwards approved (and rejected) model package versions to the tooling bus",
             assumed_by=iam.ServicePrincipal("events.amazonaws.com").with_conditions(
                 {"StringEquals": {"aws:SourceAccount": stack.account, "aws:SourceArn": rule_arn}}
             ),
@@ -815,8 +824,8 @@ class ModelRegistry(Construct):
             self,
             "ForwardApprovals",
             rule_name=rule_name,
-            description="Approved versions of the registry's model package groups, to the tooling account",
-            event_pattern=approval_event_pattern(groups),
+            description="Approved (and rejected deployed) versions of the registry's groups, to the tooling account",
+            event_pattern=forwarding_event_pattern(groups, rejected),
         )
         # Events the tooling bus refuses (a missing bus policy, throttling) are kept for replay, not dropped.
         self.events_key = self._render_key(
@@ -874,9 +883,15 @@ class ModelRegistry(Construct):
         self.node.add_validation(_PolicyChecks(self, documents))
 
     @staticmethod
-    def _validate(model_package_groups: Sequence[str]) -> None:
+    def _validate(model_package_groups: Sequence[str], forward_rejected: Sequence[str]) -> None:
         problems = ProblemCollector("ModelRegistry")
         problems.check(len(model_package_groups) > 0, "model_package_groups=[]: give at least one group name")
+        unknown = sorted(set(forward_rejected) - set(model_package_groups))
+        problems.check(
+            not unknown,
+            f"forward_rejected={list(forward_rejected)}: {unknown} not in model_package_groups "
+            f"{list(model_package_groups)}",
+        )
         lowered = [name.lower() for name in model_package_groups]
         duplicates = sorted({name for name in lowered if lowered.count(name) > 1})
         problems.check(not duplicates, f"model_package_groups: duplicate names {duplicates} (names ignore case)")
@@ -885,14 +900,28 @@ class ModelRegistry(Construct):
 
 def approval_event_pattern(groups: Sequence[str]) -> events.EventPattern:
     """The pattern of an approved version of one of `groups` ("SageMaker Model Package State Change")."""
-    return events.EventPattern(
-        source=[SAGEMAKER_EVENT_SOURCE],
-        detail_type=[MODEL_PACKAGE_STATE_CHANGE],
-        detail={"ModelPackageGroupName": list(groups), "ModelApprovalStatus": ["Approved"]},
-    )
+    return forwarding_event_pattern(groups, ())
+
+
+def forwarding_event_pattern(groups: Sequence[str], rejected: Sequence[str]) -> events.EventPattern:
+    """Approved versions of `groups`, and Rejected versions of `rejected` (a subset of `groups`)."""
+    detail: dict[str, Any] = {"ModelPackageGroupName": list(groups)}
+    if not rejected:
+        detail["ModelApprovalStatus"] = ["Approved"]
+    elif set(rejected) == set(groups):
+        detail["ModelApprovalStatus"] = ["Approved", "Rejected"]
+    else:
+        # Rejections only of the groups something deploys; every approval, as before.
+        detail["$or"] = [
+            {"ModelApprovalStatus": ["Approved"]},
+            {"ModelApprovalStatus": ["Rejected"], "ModelPackageGroupName": list(rejected)},
+        ]
+    return events.EventPattern(source=[SAGEMAKER_EVENT_SOURCE], detail_type=[MODEL_PACKAGE_STATE_CHANGE], detail=detail)
 
 
 # --- ModelEventsBus -----------------------------------------------------------------------------
+
+_FORWARDER_STATEMENT_ID = "RegistryForwarderOnly"
 
 
 class ModelEventsBus(Construct):
@@ -929,15 +958,23 @@ class ModelEventsBus(Construct):
         }
         if organization_id is not None:
             conditions["aws:PrincipalOrgID"] = organization_id
-        self.bus.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="RegistryForwarderOnly",
-                principals=[iam.ArnPrincipal(forwarder_role_arn)],
-                actions=["events:PutEvents"],
-                resources=[self.bus.event_bus_arn],
-                conditions={"StringEquals": conditions},
-            )
+        statement = iam.PolicyStatement(
+            sid=_FORWARDER_STATEMENT_ID,
+            principals=[iam.ArnPrincipal(forwarder_role_arn)],
+            actions=["events:PutEvents"],
+            # Built from the name: the bus's own policy cannot refer to the bus's Arn attribute.
+            resources=[
+                cdk.Stack.of(self).format_arn(service="events", resource="event-bus", resource_name=event_bus_name)
+            ],
+            conditions={"StringEquals": conditions},
         )
+        # The policy is the bus's own `Policy` property, not an AWS::Events::EventBusPolicy: cdk-nag reads that
+        # resource's deprecated `principal` (a deprecation warning on every synth). The statement id differs
+        # from the former policy resource's (`cdk-RegistryForwarderOnly`), whose removal on update deletes
+        # only its own statement.
+        cfn_bus = self.bus.node.default_child
+        assert isinstance(cfn_bus, events.CfnEventBus)
+        cfn_bus.policy = iam.PolicyDocument(statements=[statement]).to_json()
 
     @property
     def event_bus_arn(self) -> str:

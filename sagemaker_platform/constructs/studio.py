@@ -246,6 +246,9 @@ class StudioDomain(Construct):
     :param vpc: an existing VPC. Default: a new VPC with two isolated subnets (no internet route), VPC flow
         logs, and interface endpoints for SageMaker API and runtime, STS, CloudWatch Logs and metrics, ECR,
         KMS (and Service Catalog with projects), plus an S3 gateway endpoint.
+        The new VPC's zones are chosen at deploy time (`Fn::GetAZs`); `ec2.Vpc` still reads the stack's
+        `availability_zones`, which in an account-pinned stack is a context lookup (credentials at synth):
+        build it in a `sagemaker_platform.stacks.zones.DeployTimeZonesStack` to synthesize offline.
     :param vpc_subnets: subnets of `vpc` for the domain. Default: the VPC's private (isolated) subnets.
     :param security_groups: security groups for the domain's apps. Default: a new group allowing only NFS
         and the Studio Classic app ports within itself, and HTTPS out.

@@ -56,6 +56,7 @@ class RegistryStack(cdk.Stack):
             events_bus_arn=naming.event_bus_arn(
                 self.partition, _region(config), tooling, naming.model_events_bus_name(config.name)
             ),
+            forward_rejected=rejection_groups(config),
             organization_id=config.organization_id,
         )
         for label, roles in workload_accounts(config):
@@ -75,6 +76,14 @@ class RegistryStack(cdk.Stack):
                 self, f"{label}Role", naming.role_arn(self.partition, account, role_name), mutable=False
             )
             self.registry.add_access(role, level)
+
+
+def rejection_groups(config: PlatformConfig) -> list[str]:
+    """Groups whose Rejected versions the tooling account's deploy pipeline stops and rolls back."""
+    deploy = config.deploy
+    if deploy is None or not deploy.state_machine:
+        return []  # without the state machine nothing listens for rejections
+    return [group.model_package_group for group in deploy.groups]
 
 
 class WorkloadAccessStack(cdk.Stack):

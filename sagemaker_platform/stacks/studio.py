@@ -11,14 +11,19 @@ from constructs import Construct
 from sagemaker_platform.config import PlatformConfig, StudioClassicImagesConfig, StudioConfig, StudioVpcConfig
 from sagemaker_platform.constructs.studio import ClassicImages, StudioDomain, StudioUser
 from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.zones import DeployTimeZonesStack
 
 CAPABILITY = "studio"
 
 _REMOVAL_POLICIES = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
 
 
-class StudioStack(cdk.Stack):
-    """The Studio domain named `<platform>-studio`, its VPC (or the configured one), roles, key and profiles."""
+class StudioStack(DeployTimeZonesStack):
+    """The Studio domain named `<platform>-studio`, its VPC (or the configured one), roles, key and profiles.
+
+    Its zones are chosen at deploy time (`DeployTimeZonesStack`): the new VPC in the dev account's pinned stack
+    needs no zone lookup, so `cdk synth` runs with no AWS credentials.
+    """
 
     def __init__(
         self, scope: Construct, id: str, *, config: PlatformConfig, studio: StudioConfig, **kwargs: Any

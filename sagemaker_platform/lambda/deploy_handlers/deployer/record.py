@@ -11,6 +11,11 @@ from deployer.events import parse_pipeline_step, require
 from deployer.start import event_detail
 
 OUTCOMES = ("succeeded", "failed")
+# A rejection at the approval gate (send-task-failure) stops before prod and rolls nothing back: say so.
+_STAGING_KEEPS = (
+    "Rejected at the approval gate: prod is unchanged, and staging keeps this version (not rolled back) "
+    "until another version is deployed. Rejecting in the registry instead rolls staging back.",
+)
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
@@ -77,6 +82,7 @@ def failed(step: dict[str, Any], kind: str, claim_arn: str, attempt: int, error:
             f"{notify.FAILED} ({error}): {step['model_package_group']} v{step['version']}",
             [
                 f"The {kind} stopped at an error; nothing further was deployed.",
+                *(_STAGING_KEEPS if kind == "deploy" and error == "Rejected" else ()),
                 "",
                 *notify.describe(step),
                 f"Error: {error}",
