@@ -48,9 +48,22 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {scenario.handler} / {scenario.name} (no fault): {problem}")
     print("fault matrix (one fault of each kind on each AWS call, then the platform's retry):")
     for handler, counts in totals.items():
-        print(f"  {handler:9} " + "  ".join(f"{key}={counts[key]}" for key in (
-            "cases", "failed cases", "lost", "stuck", "duplicated", "regressed", "untyped",
-            "ordering/duplicate (fault-free)")))
+        print(
+            f"  {handler:9} "
+            + "  ".join(
+                f"{key}={counts[key]}"
+                for key in (
+                    "cases",
+                    "failed cases",
+                    "lost",
+                    "stuck",
+                    "duplicated",
+                    "regressed",
+                    "untyped",
+                    "ordering/duplicate (fault-free)",
+                )
+            )
+        )
     print(f"fuzz ({args.fuzz_examples} generated inputs per entry point):")
     for entry in ENTRIES:
         outcomes = fuzz(entry, args.fuzz_examples)

@@ -134,8 +134,13 @@ def deploy_version(created: World, arn: str, token: str, *, endpoints: bool = Fa
 def run_stage(step: dict[str, Any], stage: str) -> None:
     from deployer import endpoint
 
-    item = {"stage": stage, "endpoint": step["endpoints"][0]["endpoint"], "smoke_test": None,
-            "model_package_arn": step["model_package_arn"], "execution_name": step["execution_name"]}
+    item = {
+        "stage": stage,
+        "endpoint": step["endpoints"][0]["endpoint"],
+        "smoke_test": None,
+        "model_package_arn": step["model_package_arn"],
+        "execution_name": step["execution_name"],
+    }
     item["deployment"] = endpoint.handler({"action": "deploy", "step": item}, None)
     while item["deployment"]["state"] != "InService":
         item["deployment"] = endpoint.handler({"action": "status", "step": item}, None)
@@ -274,8 +279,13 @@ def _deploy_step(version_to_deploy: int) -> Callable[[World], Callable[[], Any]]
             deploy_version(created, arns[0], "token-v1", endpoints=True)
         start.handler(event(arns[-1]), None)
         step = started_input(created, version_to_deploy)
-        item = {"stage": "staging", "endpoint": step["endpoints"][0]["endpoint"], "smoke_test": None,
-                "model_package_arn": step["model_package_arn"], "execution_name": step["execution_name"]}
+        item = {
+            "stage": "staging",
+            "endpoint": step["endpoints"][0]["endpoint"],
+            "smoke_test": None,
+            "model_package_arn": step["model_package_arn"],
+            "execution_name": step["execution_name"],
+        }
         return sfn_task(lambda: endpoint.handler({"action": "deploy", "step": item}, None))
 
     return setup
@@ -401,8 +411,14 @@ def _run_once(scenario: Scenario, fault: Fault | None) -> tuple[State, Any, Base
         finally:
             for patch in reversed(patches):
                 patch.stop()
-    state = State(state.claims, state.executions, state.events, state.notifications | Counter(dict(ci.runs)),
-                  state.task_failures, state.endpoint_updates)
+    state = State(
+        state.claims,
+        state.executions,
+        state.events,
+        state.notifications | Counter(dict(ci.runs)),
+        state.task_failures,
+        state.endpoint_updates,
+    )
     return state, extra, error, fired, calls
 
 
@@ -448,4 +464,4 @@ def run_scenario(scenario: Scenario, kinds: tuple[FaultKind, ...] = ALL_KINDS) -
     return outcomes, [] if oracle is None else [oracle]
 
 
-__all__ = ["REGION", "GROUP", "SCENARIOS", "Scenario", "Outcome", "run_scenario"]
+__all__ = ["GROUP", "REGION", "SCENARIOS", "Outcome", "Scenario", "run_scenario"]

@@ -139,8 +139,9 @@ def fuzz(entry: str, examples: int) -> Counter[str]:
 
     outcomes: Counter[str] = Counter()
 
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     @given(event=inputs(entry))
     def run(event: Any) -> None:
         _claim_deploying(created)

@@ -22,8 +22,17 @@ from botocore.awsrequest import AWSResponse
 
 from sagemaker_platform import naming
 from sagemaker_platform.assets import handler_dir
-from tests.deploy_support import ACCOUNT, ENDPOINT, GROUP, GROUPS, PLATFORM, REGION, STATE_MACHINE_ARN, TOPIC_ARN
-from tests.deploy_support import deployment_spec
+from tests.deploy_support import (
+    ACCOUNT,
+    ENDPOINT,
+    GROUP,
+    GROUPS,
+    PLATFORM,
+    REGION,
+    STATE_MACHINE_ARN,
+    TOPIC_ARN,
+    deployment_spec,
+)
 
 HANDLERS = handler_dir("deploy_handlers")
 BUS = naming.platform_events_bus_name(PLATFORM)

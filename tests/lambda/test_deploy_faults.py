@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from botocore.exceptions import ClientError
 
 from tests.deploy_faults import SCENARIOS, Scenario, run_scenario

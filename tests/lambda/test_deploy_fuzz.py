@@ -37,11 +37,29 @@ def test_given_generated_malformed_inputs_then_only_typed_errors_and_no_refusal_
     [
         ("record", {"outcome": "succeeded", "step": _step() | {"endpoints": [7]}}, "step.endpoints[0]"),
         ("record", {"outcome": "failed", "step": _step("rollback")}, "step.rolled_back_from"),
-        ("approval", {"task_token": "t", "step": _step() | {"staging": [{"deployment": []}]}}, "step.staging[0].deployment"),
+        (
+            "approval",
+            {"task_token": "t", "step": _step() | {"staging": [{"deployment": []}]}},
+            "step.staging[0].deployment",
+        ),
         ("approval", {"task_token": "", "step": {}}, "task_token"),
-        ("endpoint", {"action": "status", "step": {"stage": "prod", "endpoint": "e", "deployment": {
-            "endpoint_name": "n", "endpoint_config_name": "c", "polls": 0, "autoscaling": {"variant": None}}}},
-         "step.deployment.autoscaling.variant"),
+        (
+            "endpoint",
+            {
+                "action": "status",
+                "step": {
+                    "stage": "prod",
+                    "endpoint": "e",
+                    "deployment": {
+                        "endpoint_name": "n",
+                        "endpoint_config_name": "c",
+                        "polls": 0,
+                        "autoscaling": {"variant": None},
+                    },
+                },
+            },
+            "step.deployment.autoscaling.variant",
+        ),
     ],
 )
 def test_given_a_malformed_step_then_the_error_names_the_field(entry: str, event: dict[str, Any], field: str) -> None:
@@ -60,12 +78,10 @@ def test_given_registry_account_unset_then_another_accounts_package_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The documented default: the pipeline's own account (from its topic's ARN), never any account."""
-    from deployer import start
+    from deployer import aws, start
     from deployer.errors import EventError
 
     from tests.deploy_support import GROUP, REGION, package_event
-
-    from deployer import aws
 
     def refuse(service: str, credentials: object = None) -> None:
         raise AssertionError(f"reached AWS ({service}): the event was accepted")

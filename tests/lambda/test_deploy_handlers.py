@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from botocore.stub import ANY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

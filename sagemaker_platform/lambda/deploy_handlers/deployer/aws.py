@@ -32,8 +32,17 @@ THROTTLING_CODES = frozenset(
 )
 # Server-side failures that did nothing: retried like throttling (botocore's standard mode retries them too).
 TRANSIENT_CODES = frozenset(
-    {"ServiceUnavailable", "ServiceUnavailableException", "InternalError", "InternalFailure", "InternalServerError",
-     "InternalServerException", "RequestTimeout", "RequestTimeoutException", "TransactionInProgressException"}
+    {
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServerException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "TransactionInProgressException",
+    }
 )
 MAX_ATTEMPTS = 5
 BASE_DELAY_SECONDS = 0.2

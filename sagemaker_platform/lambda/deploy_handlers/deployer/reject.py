@@ -99,7 +99,11 @@ def reject(package: PackageEvent, current: claims.Deployment, *, resumed: bool) 
     )
     start_execution(payload)
     claims.once(
-        arn, claims.DEPLOYMENT_TARGET, attempt, claims.ANNOUNCED, lambda: notify.emit(notify.STARTED, event_detail(payload))
+        arn,
+        claims.DEPLOYMENT_TARGET,
+        attempt,
+        claims.ANNOUNCED,
+        lambda: notify.emit(notify.STARTED, event_detail(payload)),
     )
     return {"rolled_back": True, "execution_name": payload["execution_name"], "to": previous.model_package_arn}
 

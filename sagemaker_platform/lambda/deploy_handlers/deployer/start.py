@@ -94,8 +94,10 @@ def refuse_older(package: PackageEvent, attempt: int, newer: claims.Deployment) 
         claims.ANNOUNCED,
         lambda: notify.notify(
             f"Not deployed: {package.group} v{package.version} is older than the live v{newer.version}",
-            [f"Model package {package.model_package_arn} was approved, but it is {reason}.",
-             "Approve a newer version, or reject the newer one to roll back to this one."],
+            [
+                f"Model package {package.model_package_arn} was approved, but it is {reason}.",
+                "Approve a newer version, or reject the newer one to roll back to this one.",
+            ],
         ),
         status=claims.SUPERSEDED,
         status_before=claims.DEPLOYING,
