@@ -16,7 +16,7 @@ from constructs import Construct
 
 from sagemaker_platform import naming
 from sagemaker_platform.config import PlatformConfig, RegistryConfig, WorkloadAccountRole
-from sagemaker_platform.constructs.registry import ModelEventsBus, ModelRegistry, RegistryAccess
+from sagemaker_platform.constructs.registry import READ_ACTIONS, ModelEventsBus, ModelRegistry, RegistryAccess
 from sagemaker_platform.constructs.workload_access import RegistryLocation, WorkloadAccess
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
 from sagemaker_platform.stacks.lifecycle import lifecycle_accounts
@@ -76,6 +76,18 @@ class RegistryStack(cdk.Stack):
                 self, f"{label}Role", naming.role_arn(self.partition, account, role_name), mutable=False
             )
             self.registry.add_access(role, level)
+        # The lifecycle pipelines' lookup functions list and describe versions; no artifacts, so group policies only.
+        for lifecycle_role in lifecycle_accounts(config):
+            lookup = iam.Role.from_role_arn(
+                self,
+                f"LifecycleLookup{lifecycle_role.capitalize()}Role",
+                naming.role_arn(
+                    self.partition, account_of(config, lifecycle_role), naming.lifecycle_lookup_role_name(config.name)
+                ),
+                mutable=False,
+            )
+            for group in self.registry.groups.values():
+                group.add_to_resource_policy(group.allow(lookup, READ_ACTIONS))
 
 
 def rejection_groups(config: PlatformConfig) -> list[str]:
@@ -188,16 +200,7 @@ def extra_registry_roles(config: PlatformConfig) -> list[tuple[str, str, str, Re
         (f"Reader{index}", account_of(config, entry.account), entry.role_name, RegistryAccess.READ)
         for index, entry in enumerate(registry.readers)
     ]
-    # The lifecycle pipelines' lookup function reads the latest Approved version of a group at run time.
-    roles += [
-        (
-            f"LifecycleLookup{role.capitalize()}",
-            account_of(config, role),
-            naming.lifecycle_lookup_role_name(config.name),
-            RegistryAccess.READ,
-        )
-        for role in lifecycle_accounts(config)
-    ]
+
     # Each stage's hosting stack creates its own role (`naming.endpoint_role_name` carries the stage), in the
     # stage's account: both roles are granted, also in the sandbox where both stages share the one account.
     for endpoint in endpoint_roles_from_registry(config):

@@ -625,6 +625,8 @@ def test_sandbox_workload_roles_and_registry_policies_share_the_one_account(
             # churn-async is fed by the churn group: the roles of both stages' endpoints, in the one account.
             "mlplatform-endpoint-churn-async-staging",
             "mlplatform-endpoint-churn-async-prod",
+            # The lifecycle pipelines' lookup function (group policies only: no artifacts).
+            "mlplatform-lifecycle-lookup",
         )
     }
     bus = only(resources_of_type(default_templates[EVENTS], "AWS::Events::EventBus"))
