@@ -13,7 +13,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr
 
-from inference_gateway import notify, records
+from inference_gateway import records
 from inference_gateway.completion import Completion, publish, s3_uri, split_s3_uri
 from inference_gateway.events import require_object, require_prediction_id, require_string
 from inference_gateway.exceptions import MalformedEvent, UnknownPrediction
@@ -90,6 +90,8 @@ def _follow_new_task(prediction_id: str, token: str, runtime: Runtime) -> None:
         return
     current = _record(prediction_id, runtime)
     if current["state"] in records.TERMINAL:  # the old task was answered already: answer this one the same way
+        from inference_gateway import notify  # rare path: keep the step function's cold start small
+
         notify.deliver({**current, "notification": notification}, runtime)
 
 
