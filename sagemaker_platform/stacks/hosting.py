@@ -79,7 +79,7 @@ class HostingStack(cdk.Stack):
         for index, entries in sorted(groups.items()):
             group = cdk.NestedStack(self, f"Endpoints{index:02d}", description=f"{config.name} endpoints ({stage})")
             for entry in entries:
-                model, settings = endpoint_props(entry, registry_artifacts(config))
+                model, settings = endpoint_props(entry, registry_artifacts(config, entry))
                 self.endpoints[entry.name] = Endpoint(
                     group,
                     entry.name,
@@ -103,9 +103,11 @@ def gateway_served_endpoints(config: PlatformConfig, stage: naming.Stage) -> fro
     return frozenset(service.endpoint for service in config.gateway.services if service.kind == "async")
 
 
-def registry_artifacts(config: PlatformConfig) -> RegistryArtifacts | None:
-    """The platform registry's artifacts bucket and key (by their deterministic names), if it has a registry."""
-    if config.registry is None:
+def registry_artifacts(config: PlatformConfig, entry: EndpointConfig) -> RegistryArtifacts | None:
+    """Where the model data of `entry`'s registry group is: its prefix of the platform registry's artifacts
+    bucket, and the bucket's key (by their deterministic names). None when no platform group feeds `entry`."""
+    group = config.registry_group_of(entry)
+    if group is None:
         return None
     account = cdk.Aws.ACCOUNT_ID if config.accounts is None else config.accounts.registry
     region = cdk.Aws.REGION if config.accounts is None else config.region
@@ -114,6 +116,7 @@ def registry_artifacts(config: PlatformConfig) -> RegistryArtifacts | None:
         key_alias=naming.model_artifacts_key_alias(config.name),
         key_account=account,
         key_region=region,
+        prefix=f"{group}/",
     )
 
 
@@ -123,7 +126,7 @@ def endpoint_props(
     """The construct props of one `endpoints` entry.
 
     `default_artifacts`: where a registry model's data is when the entry names no `model_artifacts_bucket`
-    (the platform's registry: `registry_artifacts`).
+    (its group's prefix of the platform's registry: `registry_artifacts`).
     """
     artifacts = (
         default_artifacts
