@@ -24,7 +24,16 @@ def add_statement(grantee: iam.IGrantable, statement: iam.PolicyStatement, wildc
     result = principal.add_to_principal_policy(statement)
     if not isinstance(principal, Construct):
         return  # an imported principal: its policy, and its findings, are not this app's
-    resolved = cdk.Stack.of(principal).resolve(statement.to_statement_json())
+    target = result.policy_dependable if isinstance(result.policy_dependable, Construct) else principal
+    acknowledge_statement_wildcards(target, statement, wildcard_reason)
+
+
+def acknowledge_statement_wildcards(
+    target: Construct, statement: iam.PolicyStatement, wildcard_reason: str | None
+) -> None:
+    """Acknowledge AwsSolutions-IAM5 on `target` (the policy holding `statement`) for each wildcard resource of
+    `statement`, with `wildcard_reason`; refuse a wildcard without a reason."""
+    resolved = cdk.Stack.of(target).resolve(statement.to_statement_json())
     resources = resolved.get("Resource", [])
     wildcards = sorted(
         {
@@ -37,7 +46,6 @@ def add_statement(grantee: iam.IGrantable, statement: iam.PolicyStatement, wildc
         return
     if wildcard_reason is None or not wildcard_reason.strip():
         raise ValueError(f"statement {json.dumps(resolved)[:200]} has wildcard resources {wildcards}: give the reason")
-    target = result.policy_dependable if isinstance(result.policy_dependable, Construct) else principal
     acknowledge(target, {f"AwsSolutions-IAM5[Resource::{wildcard}]": wildcard_reason for wildcard in wildcards})
 
 

@@ -16,10 +16,11 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.config import STUDIO_PERSONAS, PlatformConfig, RegistryConfig, WorkloadAccountRole
+from sagemaker_platform.config import PlatformConfig, RegistryConfig, WorkloadAccountRole
 from sagemaker_platform.constructs.registry import ModelEventsBus, ModelRegistry, RegistryAccess
 from sagemaker_platform.constructs.workload_access import RegistryLocation, WorkloadAccess
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
+from sagemaker_platform.stacks.studio_personas import studio_personas_in_use
 
 CAPABILITY = "registry"
 
@@ -219,14 +220,6 @@ def studio_persona_grantees(config: PlatformConfig) -> list[RegistryGrantee]:
         if persona == "approver":
             grantees.append(RegistryGrantee(f"{label}Approve", dev, role_name, RegistryAccess.APPROVE))
     return grantees
-
-
-def studio_personas_in_use(config: PlatformConfig) -> list[str]:
-    """The personas whose roles the Studio stack creates: data-scientist always (the domain's default role),
-    approver when a user has it."""
-    if config.studio is None:
-        return []
-    return [p for p in STUDIO_PERSONAS if p == "data-scientist" or any(u.persona == p for u in config.studio.users)]
 
 
 def endpoint_roles_from_registry(config: PlatformConfig) -> list[tuple[str, str]]:
