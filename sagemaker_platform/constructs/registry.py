@@ -666,7 +666,10 @@ class ModelRegistry(Construct):
         # Statements for a subset of groups get the subset in their Sid: a churn reader is not a fraud reader.
         suffix = "" if names == tuple(self.groups) else "".join(_sid_part(name) for name in names)
         self._shared_statement(
-            ("ReadWriteArtifacts" if writes else "ReadArtifacts") + suffix, self._render_objects_statement, writes, names
+            ("ReadWriteArtifacts" if writes else "ReadArtifacts") + suffix,
+            self._render_objects_statement,
+            writes,
+            names,
         ).add_principals(role)
         self._shared_statement("ListArtifacts" + suffix, self._render_list_statement, writes, names).add_principals(
             role

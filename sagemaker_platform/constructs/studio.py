@@ -1112,7 +1112,8 @@ class StudioDomain(Construct):
             )
             problems.check(user.name not in seen, f"users: {user.name!r} appears more than once")
             problems.check(
-                user.persona in PERSONAS, f"users: {user.name!r} has persona {user.persona!r}; allowed: {list(PERSONAS)}"
+                user.persona in PERSONAS,
+                f"users: {user.name!r} has persona {user.persona!r}; allowed: {list(PERSONAS)}",
             )
             seen.add(user.name)
         problems.check(

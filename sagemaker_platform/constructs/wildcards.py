@@ -66,4 +66,3 @@ def flatten_cfn_reference(node: Any) -> str:
     if isinstance(node, dict) and "Ref" in node:
         return f"<{flatten_cfn_reference(node['Ref'])}>"
     return json.dumps(node, separators=(",", ":"))
-

@@ -220,4 +220,3 @@ class PersonaTuningAccess(Construct):
         for statement, reason in statements:
             self.policy.add_statements(statement)
             acknowledge_statement_wildcards(self.policy, statement, reason)
-

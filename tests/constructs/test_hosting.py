@@ -155,7 +155,9 @@ def build_endpoints(stack: cdk.Stack) -> dict[str, Endpoint]:
     # The client's own prefixes (input, output, failure of the async endpoint): what a consumer acknowledges.
     for policy in client.managed_policies:
         for statement in stack.resolve(policy.document.to_json())["Statement"]:
-            for resource in statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]:
+            for resource in (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            ):
                 if "*" in flatten_cfn_reference(resource):
                     acknowledge(
                         client,

@@ -682,7 +682,11 @@ def test_endpoints_fed_by_a_group_or_pinned_to_one_of_its_versions_add_their_exe
                     "model_package_arn": package.format(account="999999999999", group="fraud"),
                     "instance_type": "ml.g5.xlarge",
                 },
-                {"name": "image-only", "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/x:1", "instance_type": "ml.g5.xlarge"},
+                {
+                    "name": "image-only",
+                    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/x:1",
+                    "instance_type": "ml.g5.xlarge",
+                },
             ],
         }
     )
@@ -731,8 +735,12 @@ def test_sandbox_grants_both_stages_endpoint_roles_in_the_one_account() -> None:
         roles = extra_registry_roles(config)
     account = cdk.Aws.ACCOUNT_ID
     assert [(r.label, r.account, r.role_name, r.access, r.groups) for r in roles] == [
-        ("StagingEndpointChurnAsync", account, "mlplatform-endpoint-churn-async-staging", RegistryAccess.READ, ("churn",)),
+        (
+            "StagingEndpointChurnAsync",
+            account,
+            "mlplatform-endpoint-churn-async-staging",
+            RegistryAccess.READ,
+            ("churn",),
+        ),
         ("ProdEndpointChurnAsync", account, "mlplatform-endpoint-churn-async-prod", RegistryAccess.READ, ("churn",)),
     ]
-
-
