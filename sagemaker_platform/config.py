@@ -146,6 +146,10 @@ class StudioVpcConfig(StrictModel):
     security_group_ids: Items[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]] = ()
 
 
+StudioPersona = Literal["data-scientist", "approver"]
+STUDIO_PERSONAS: tuple[StudioPersona, ...] = ("data-scientist", "approver")
+
+
 class StudioUserConfig(StrictModel):
     """One Studio user profile. A plain string in `studio.users` is the same as `{name: ...}`."""
 
@@ -153,7 +157,10 @@ class StudioUserConfig(StrictModel):
     sso_user_value: str | None = None
     """IAM Identity Center user name (required per user when `studio.auth` is SSO; default: `name`)."""
     own_role: bool = False
-    """Give this user an execution role of its own instead of the domain's default role."""
+    """Give this user an execution role of its own instead of its persona's role."""
+    persona: StudioPersona = "data-scientist"
+    """What the user does on the platform (README, "Studio personas"): `data-scientist` or `approver`
+    (a data scientist who may also approve or reject registry versions)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -423,6 +430,12 @@ class EndpointConfig(StrictModel):
         if self.min_instances > self.max_instances:
             raise field_problem("min_instances", self.min_instances, f"must be <= max_instances ({self.max_instances})")
         return self
+
+
+def pinned_package_parts(arn: str) -> tuple[str, str, str]:
+    """(region, account, group) of a `model_package_arn` (already validated by MODEL_PACKAGE_ARN_PATTERN)."""
+    _, _, _, region, account, resource = arn.split(":", 5)
+    return region, account, resource.split("/")[1]
 
 
 def _unique_endpoint_names(endpoints: tuple[EndpointConfig, ...]) -> tuple[EndpointConfig, ...]:
@@ -1196,6 +1209,50 @@ class PlatformConfig(StrictModel):
                     f"of mode {' or '.join(allowed[service.kind])}",
                 )
         return self
+
+    @model_validator(mode="after")
+    def _pinned_packages_in_declared_groups(self) -> PlatformConfig:
+        # A version pinned in the registry account is granted through its group's policies; a group the
+        # registry does not declare has none, and the hosting stack's CreateModel would be refused.
+        if self.registry is None or self.accounts is None:
+            return self
+        declared = {name.lower() for name in self.registry.model_package_groups}
+        for index, entry in enumerate(self.endpoints):
+            if entry.model_package_arn is None:
+                continue
+            region, account, group = pinned_package_parts(entry.model_package_arn)
+            if account == self.accounts.registry and group.lower() not in declared:
+                raise field_problem(
+                    f"endpoints[{index}].model_package_arn",
+                    entry.model_package_arn,
+                    f"group {group!r} is in the registry account but not in registry.model_package_groups "
+                    f"{list(self.registry.model_package_groups)}: declare it there, or pin a version of a declared "
+                    "group",
+                )
+            if account == self.accounts.registry and region != self.region:
+                raise field_problem(
+                    f"endpoints[{index}].model_package_arn",
+                    entry.model_package_arn,
+                    f"the registry is in {self.region}; a version pinned in the registry account must be there too",
+                )
+        return self
+
+    def registry_group_of(self, entry: EndpointConfig) -> str | None:
+        """The platform registry group an `endpoints` entry is fed by (a group, or a version pinned in one), if any.
+
+        In the sandbox a pinned version counts as the platform's when its group is declared: the registry
+        account is the deploying account, unknown until deployment.
+        """
+        if self.registry is None:
+            return None
+        if entry.model_package_group is not None:
+            return entry.model_package_group
+        if entry.model_package_arn is None or entry.model_artifacts_bucket is not None:
+            return None
+        _, account, group = pinned_package_parts(entry.model_package_arn)
+        if self.accounts is not None and account != self.accounts.registry:
+            return None
+        return next((name for name in self.registry.model_package_groups if name.lower() == group.lower()), None)
 
     @model_validator(mode="after")
     def _tuning_can_register(self) -> PlatformConfig:

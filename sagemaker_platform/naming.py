@@ -55,6 +55,15 @@ def lifecycle_lookup_role_name(platform: str) -> str:
     return f"{platform}-lifecycle-lookup"
 
 
+def studio_persona_role_name(platform: str, persona: str) -> str:
+    """Studio execution role of one persona (`data-scientist`, `approver`) in the dev account.
+
+    Fixed, so that the registry account's group, bucket and key policies can name it (register from dev,
+    approve), and the tuning stack can attach the persona's access to its pipelines by name.
+    """
+    return f"{platform}-studio-{persona}"
+
+
 # --- IAM roles in the tooling account ---------------------------------------------------------
 
 

@@ -54,6 +54,7 @@ from sagemaker_platform.constructs.hosting_catalog import (
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.wildcards import add_statement
 from sagemaker_platform.errors import ProblemCollector
 
 __all__ = [
@@ -1035,7 +1036,10 @@ class Endpoint(Construct):
             async_output = self._async_output() if gateway is None else self._gateway_output(gateway)
         capture_destination = f"s3://{self.shared.bucket_name}/data-capture/{endpoint_name}"
         if self.settings.data_capture is not None:
-            self._grant_bucket_write(f"data-capture/{endpoint_name}/*")
+            self._grant_bucket_write(
+                f"data-capture/{endpoint_name}/*",
+                "SageMaker names each data capture file by variant, date and hour, under this endpoint's prefix",
+            )
 
         self.alarms = self._create_alarms()
         # Literal names (the alarms carry them): the pipeline's spec needs no token for them.
@@ -1056,7 +1060,6 @@ class Endpoint(Construct):
         if not model.deployed_by_pipeline:
             self._create_endpoint()
         self.dashboard = self._create_dashboard()
-        acknowledge_wildcards(self.role)
         self.deployment_spec_parameter: ssm.StringParameter | None = None
         if deployment_spec_parameter_name is not None:
             self.deployment_spec_parameter = ssm.StringParameter(
@@ -1225,12 +1228,15 @@ class Endpoint(Construct):
             for kind in ("output", "failure")
         ]
 
-    def _grant_bucket_write(self, pattern: str) -> None:
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.shared.object_arn(self, pattern)])
+    def _grant_bucket_write(self, pattern: str, reason: str) -> None:
+        add_statement(
+            self.role,
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.shared.object_arn(self, pattern)]),
+            reason,
         )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["kms:Encrypt", "kms:GenerateDataKey"], resources=[self.shared.key.key_arn])
+        add_statement(
+            self.role,
+            iam.PolicyStatement(actions=["kms:Encrypt", "kms:GenerateDataKey"], resources=[self.shared.key.key_arn]),
         )
 
     def _async_output(self) -> AsyncOutput:
@@ -1238,22 +1244,29 @@ class Endpoint(Construct):
         self.success_topic = sns.Topic(self, "SuccessTopic", master_key=key, enforce_ssl=True)
         self.error_topic = sns.Topic(self, "ErrorTopic", master_key=key, enforce_ssl=True)
         # SageMaker reads each request from the input prefix and writes results with this role.
-        self.role.add_to_principal_policy(
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 actions=["s3:GetObject"], resources=[self.shared.object_arn(self, f"{self.input_prefix}*")]
-            )
+            ),
+            "callers name each async request's payload object; all of them sit under this endpoint's input prefix",
         )
-        self._grant_bucket_write(f"{self._s3_prefix}/output/*")
-        self.role.add_to_principal_policy(
+        self._grant_bucket_write(
+            f"{self._s3_prefix}/output/*", "SageMaker names each async result by its inference id, under this prefix"
+        )
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 actions=["s3:PutObject"], resources=[self.shared.object_arn(self, f"{self._s3_prefix}/failure/*")]
-            )
+            ),
+            "SageMaker names each async failure by its inference id, under this prefix",
         )
-        self.role.add_to_principal_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
-        self.role.add_to_principal_policy(
+        add_statement(self.role, iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 actions=["sns:Publish"], resources=[self.success_topic.topic_arn, self.error_topic.topic_arn]
-            )
+            ),
         )
         return AsyncOutput(
             output_path=f"s3://{self.shared.bucket_name}/{self._s3_prefix}/output",
@@ -1267,7 +1280,8 @@ class Endpoint(Construct):
         """Results to the gateway's bucket and topic; requests from the gateway's (or the shared) input prefix."""
         stack = cdk.Stack.of(self)
         partition = stack.partition
-        self.role.add_to_principal_policy(
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 sid="ReadRequests",
                 actions=["s3:GetObject"],
@@ -1275,26 +1289,31 @@ class Endpoint(Construct):
                     self.shared.object_arn(self, f"{self.input_prefix}*"),
                     f"arn:{partition}:s3:::{gateway.input_bucket_name}/inputs/*",
                 ],
-            )
+            ),
+            "each request's payload is an object named per request: under this endpoint's input prefix, or under "
+            "the gateway's inputs/ prefix",
         )
-        self.role.add_to_principal_policy(
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 sid="WriteGatewayResults",
                 actions=["s3:PutObject", "s3:AbortMultipartUpload"],
                 resources=[f"arn:{partition}:s3:::{gateway.output_bucket_name}/{self._s3_prefix}/*"],
-            )
+            ),
+            "SageMaker names each result and failure by its inference id, under this endpoint's prefix of the "
+            "gateway's bucket",
         )
         topic_arn = stack.format_arn(
             service="sns", resource=gateway.completion_topic_name, arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
         )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(sid="PublishGatewayCompletions", actions=["sns:Publish"], resources=[topic_arn])
+        add_statement(
+            self.role,
+            iam.PolicyStatement(sid="PublishGatewayCompletions", actions=["sns:Publish"], resources=[topic_arn]),
         )
         # Shared key: the shared input prefix. Gateway key (by alias): its inputs, the results, the topic.
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.shared.key.key_arn])
-        )
-        self.role.add_to_principal_policy(
+        add_statement(self.role, iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.shared.key.key_arn]))
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 sid="UseGatewayKey",
                 actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
@@ -1308,7 +1327,9 @@ class Endpoint(Construct):
                         ]
                     },
                 },
-            )
+            ),
+            "the gateway's key lives in the gateway stack, named here by its alias only: the grant holds for the key "
+            f"carrying {gateway.key_alias} (kms:ResourceAliases), used through S3 or SNS (kms:ViaService)",
         )
         output = f"s3://{gateway.output_bucket_name}/{self._s3_prefix}"
         return AsyncOutput(
@@ -1733,7 +1754,6 @@ class InferenceComponentEndpoint(Construct):
         self._component_scopes: dict[str, Construct] = {}
         for component in components:
             self.components[component.name] = self._component(component, defaults)
-        acknowledge_wildcards(self.role)
         self.alarms = self._create_alarms(alarms if alarms is not None else AlarmThresholds())
         self.dashboard = cloudwatch.Dashboard(
             self,
@@ -1948,73 +1968,30 @@ def grant_endpoint_runtime(
     log_group = (
         f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/sagemaker/Endpoints/{endpoint_name}"
     )
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[log_group, f"{log_group}:*"])
+    add_statement(
+        role,
+        iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[log_group, f"{log_group}:*"]),
+        "SageMaker names one log stream per variant and instance in the endpoint's own log group",
     )
-    role.add_to_principal_policy(
+    add_statement(
+        role,
         iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"],
             resources=["*"],
             conditions={"StringEquals": {"cloudwatch:namespace": [INSTANCE_NAMESPACE, INVOCATION_NAMESPACE]}},
-        )
+        ),
+        "cloudwatch:PutMetricData supports no resource-level permissions; limited to SageMaker's endpoint "
+        "namespaces by the cloudwatch:namespace condition",
     )
     if vpc:
-        role.add_to_principal_policy(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
-    if volume_key is not None:
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(VOLUME_KEY_ACTIONS), resources=[volume_key.key_arn])
+        add_statement(
+            role,
+            iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]),
+            "the EC2 network-interface calls SageMaker makes for a VPC endpoint support no resource-level "
+            "permissions (Describe*) or act on interfaces that do not exist yet",
         )
-
-
-def acknowledge_wildcards(role: PlatformRole) -> None:
-    """Acknowledge each wildcard resource of `role`'s policies, with the actions it is for as the reason.
-
-    Wildcards here are of two kinds only: object prefixes (an endpoint's own S3 prefixes, its log group's
-    streams, a model's uncompressed artifacts) and actions that support no resource-level permissions
-    (ECR auth token, PutMetricData limited by namespace, VPC network interfaces).
-    """
-    stack = cdk.Stack.of(role)
-    reasons: dict[str, str] = {}
-    for policy in role.managed_policies:
-        document = stack.resolve(policy.document.to_json())
-        for statement in document.get("Statement", []):
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            for resource in map(flatten_cfn_reference, resources):
-                if "*" not in resource:
-                    continue
-                if resource == "*":
-                    reason = f"{', '.join(actions)} support no resource-level permissions"
-                elif ":kms:" in resource and resource.endswith(":key/*"):
-                    reason = (
-                        f"{', '.join(actions)} on the key another stack or account owns, named by its alias only "
-                        "(kms:ResourceAliases condition) and used through a named service (kms:ViaService)"
-                    )
-                else:
-                    reason = f"{', '.join(actions)} on the objects under this one prefix only"
-                key = f"AwsSolutions-IAM5[Resource::{resource}]"
-                reasons[key] = f"{reasons[key]}; {reason}" if key in reasons else reason
-    if reasons:
-        acknowledge(role, reasons)
-
-
-def flatten_cfn_reference(node: Any) -> str:
-    """A resolved CloudFormation value as cdk-nag prints it in finding ids (its `flattenCfnReference`)."""
-    if node is None:
-        return ""
-    if isinstance(node, str):
-        return node.replace("${", "<").replace("}", ">")
-    if isinstance(node, dict) and "Fn::Join" in node:
-        delimiter, items = node["Fn::Join"]
-        return delimiter.join(flatten_cfn_reference(item) for item in items)
-    if isinstance(node, dict) and "Fn::Sub" in node:
-        return flatten_cfn_reference(node["Fn::Sub"])
-    if isinstance(node, dict) and "Fn::GetAtt" in node:
-        resource, attribute = node["Fn::GetAtt"]
-        return f"<{flatten_cfn_reference(resource)}.{flatten_cfn_reference(attribute)}>"
-    if isinstance(node, dict) and "Ref" in node:
-        return f"<{flatten_cfn_reference(node['Ref'])}>"
-    return json.dumps(node, separators=(",", ":"))
+    if volume_key is not None:
+        add_statement(role, iam.PolicyStatement(actions=list(VOLUME_KEY_ACTIONS), resources=[volume_key.key_arn]))
 
 
 def create_scaling_policies(scope: Construct, target: appscaling.CfnScalableTarget, scaling: dict[str, Any]) -> None:

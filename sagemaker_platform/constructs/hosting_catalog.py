@@ -24,6 +24,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from sagemaker_platform.constructs.wildcards import add_statement
 from sagemaker_platform.errors import PropsError
 from sagemaker_platform.regions import url_suffix_of
 
@@ -525,23 +526,22 @@ class ContainerImage:
 
     def grant_pull(self, grantee: iam.IGrantable, scope: Construct) -> None:
         """Let `grantee` (the model's execution role) pull this image."""
+        stack = cdk.Stack.of(scope)
         if self._kind == "ecr":
             assert self.ecr_repository is not None
-            self.ecr_repository.grant_pull(grantee)
-            return
-        stack = cdk.Stack.of(scope)
-        account = self._registry_account(stack) if self._kind == "dlc" else self.account
-        if account is None:  # not an ECR URI we can scope: SageMaker pulls it as a public image
-            return
-        region = stack.region if self._kind == "dlc" else _IMAGE_URI.match(self.uri).group("region")  # type: ignore[union-attr]
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=list(_ECR_PULL_ACTIONS),
-                resources=[f"arn:{stack.partition}:ecr:{region}:{account}:repository/{self.repository_name}"],
-            )
-        )
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
+            repository_arn = self.ecr_repository.repository_arn
+        else:
+            account = self._registry_account(stack) if self._kind == "dlc" else self.account
+            if account is None:  # not an ECR URI we can scope: SageMaker pulls it as a public image
+                return
+            region = stack.region if self._kind == "dlc" else _IMAGE_URI.match(self.uri).group("region")  # type: ignore[union-attr]
+            repository_arn = f"arn:{stack.partition}:ecr:{region}:{account}:repository/{self.repository_name}"
+        add_statement(grantee, iam.PolicyStatement(actions=list(_ECR_PULL_ACTIONS), resources=[repository_arn]))
+        add_statement(
+            grantee,
+            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+            "ecr:GetAuthorizationToken supports no resource-level permissions; the image's layers are pulled "
+            "from its one named repository",
         )
 
     def _registry_account(self, stack: cdk.Stack) -> str:
@@ -623,21 +623,22 @@ class ModelData:
     def grant_read(self, grantee: iam.IGrantable, scope: Construct) -> None:
         partition = cdk.Stack.of(scope).partition
         objects = f"arn:{partition}:s3:::{self.bucket_name}/{self.key}{'' if self.compressed else '*'}"
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects])
+        add_statement(
+            grantee,
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects]),
+            f"an uncompressed model is every object under its one prefix {self.key!r}, read as SageMaker loads it",
         )
         if not self.compressed:
-            grantee.grant_principal.add_to_principal_policy(
+            add_statement(
+                grantee,
                 iam.PolicyStatement(
                     actions=["s3:ListBucket"],
                     resources=[f"arn:{partition}:s3:::{self.bucket_name}"],
                     conditions={"StringLike": {"s3:prefix": [f"{self.key}*"]}},
-                )
+                ),
             )
         if self.key_arn is not None:
-            grantee.grant_principal.add_to_principal_policy(
-                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key_arn])
-            )
+            add_statement(grantee, iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key_arn]))
 
 
 # --- model sources ----------------------------------------------------------------------------
@@ -653,6 +654,8 @@ class RegistryArtifacts:
 
     The key is named by ARN (`key_arn`) or, as the platform's registry does, by alias (`key_alias` with the
     key's `key_account` and `key_region`): the grant then holds for the key carrying that alias, through S3.
+    `prefix`: the key prefix the models' data is under, e.g. a registry group's ``"churn/"``. Default: none
+    (the whole bucket), for a registry whose layout is not known here.
     """
 
     bucket_name: str
@@ -660,21 +663,33 @@ class RegistryArtifacts:
     key_alias: str | None = None
     key_account: str | None = None
     key_region: str | None = None
+    prefix: str | None = None
+
+    @property
+    def objects_pattern(self) -> str:
+        """The object keys the grant covers: the prefix's objects, or every object."""
+        return f"{self.prefix or ''}*"
 
     def grant_read(self, grantee: iam.IGrantable, scope: Construct) -> None:
         stack = cdk.Stack.of(scope)
         partition = stack.partition
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:{partition}:s3:::{self.bucket_name}/*"])
+        add_statement(
+            grantee,
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[f"arn:{partition}:s3:::{self.bucket_name}/{self.objects_pattern}"],
+            ),
+            f"registry versions get their artifact keys at registration (run-specific), all under {self.prefix!r}"
+            if self.prefix is not None
+            else "a registry of unknown layout: the versions' artifact keys are not known at synth",
         )
         if self.key_arn is not None:
-            grantee.grant_principal.add_to_principal_policy(
-                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key_arn])
-            )
+            add_statement(grantee, iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key_arn]))
         elif self.key_alias is not None:
             region = self.key_region if self.key_region is not None else stack.region
             account = self.key_account if self.key_account is not None else stack.account
-            grantee.grant_principal.add_to_principal_policy(
+            add_statement(
+                grantee,
                 iam.PolicyStatement(
                     actions=["kms:Decrypt"],
                     resources=[f"arn:{partition}:kms:{region}:{account}:key/*"],
@@ -682,7 +697,9 @@ class RegistryArtifacts:
                         "StringEquals": {"kms:ViaService": f"s3.{region}.{stack.url_suffix}"},
                         "ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias},
                     },
-                )
+                ),
+                f"the registry's key lives in the registry account, its ARN unknown here: Decrypt holds only for "
+                f"the key carrying {self.key_alias} (kms:ResourceAliases), through S3 (kms:ViaService)",
             )
 
 
@@ -762,6 +779,7 @@ class ModelSource:
         if self.artifacts is not None:
             self.artifacts.grant_read(grantee, scope)
         if self.model_package_arn is not None:
-            grantee.grant_principal.add_to_principal_policy(
-                iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[self.model_package_arn])
+            add_statement(
+                grantee,
+                iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[self.model_package_arn]),
             )

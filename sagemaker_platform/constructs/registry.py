@@ -539,6 +539,11 @@ class _ImportedModelPackageGroup(ModelPackageGroupBase):
 # --- ModelRegistry ------------------------------------------------------------------------------
 
 
+def _sid_part(group: str) -> str:
+    """A group name as part of a statement id (Sids are alphanumeric): `fraud-detection` -> `FraudDetection`."""
+    return "".join(part[:1].upper() + part[1:] for part in group.split("-"))
+
+
 class ModelRegistry(Construct):
     """The central registry of the registry account.
 
@@ -650,15 +655,21 @@ class ModelRegistry(Construct):
 
     # --- public methods ---
 
-    def add_access(self, role: iam.IRole, access: RegistryAccess) -> None:
-        """Let `role` (usually in another account) use every group and the artifacts at `access` level.
+    def add_access(self, role: iam.IRole, access: RegistryAccess, *, groups: Sequence[str] | None = None) -> None:
+        """Let `role` (usually in another account) use the groups and their artifacts at `access` level.
 
         Writes the resource-side statements: each group's resource policy, and the bucket and key policies
-        (use through S3, for this bucket only). Roles with the same artifact access share one statement,
-        so the bucket and key policies grow with the roles plus the groups, not their product. The role's
-        own identity policy is its account's business (`WorkloadAccess`, `grant_groups`).
+        (use through S3, for this bucket only). Roles with the same artifact access to the same groups share
+        one statement, so the bucket and key policies grow with the kinds of access plus the groups, not with
+        their product. The role's own identity policy is its account's business (`WorkloadAccess`,
+        `grant_groups`).
+
+        :param groups: the group names `role` may use (e.g. the one group an endpoint is fed by).
+            Default: every group of the registry.
         """
-        for group in self.groups.values():
+        names = self._group_names(groups)
+        for name in names:
+            group = self.groups[name]
             # Written explicitly, not through grant_*: an imported role may be of this very account and
             # still not be this app's to change (e.g. an approver's role in the registry account).
             if access is RegistryAccess.REGISTER:
@@ -667,13 +678,33 @@ class ModelRegistry(Construct):
         if access is RegistryAccess.APPROVE:
             return
         writes = access.writes_artifacts
+        # Statements for a subset of groups get the subset in their Sid: a churn reader is not a fraud reader.
+        suffix = "" if names == tuple(self.groups) else "".join(_sid_part(name) for name in names)
         self._shared_statement(
-            "ReadWriteArtifacts" if writes else "ReadArtifacts", self._render_objects_statement, writes
+            ("ReadWriteArtifacts" if writes else "ReadArtifacts") + suffix,
+            self._render_objects_statement,
+            writes,
+            names,
         ).add_principals(role)
-        self._shared_statement("ListArtifacts", self._render_list_statement, writes).add_principals(role)
+        self._shared_statement("ListArtifacts" + suffix, self._render_list_statement, writes, names).add_principals(
+            role
+        )
+        # One key statement whatever the groups: with an S3 Bucket Key the encryption context is the bucket,
+        # so the key cannot tell prefixes apart; the bucket policy and the role's own policy do.
         self._shared_statement(
-            "EncryptThroughS3" if writes else "DecryptThroughS3", self._render_key_statement, writes
+            "EncryptThroughS3" if writes else "DecryptThroughS3", self._render_key_statement, writes, names
         ).add_principals(role)
+
+    def add_model_creator(self, principal: iam.IPrincipal, *, groups: Sequence[str]) -> None:
+        """Let `principal` describe the versions of `groups` and create SageMaker models from them.
+
+        For the principal that calls CreateModel with a pinned version of another account (CloudFormation's
+        execution role in a hosting account): the caller needs the group's resource policy; the model's
+        execution role (`add_access`) is what then reads and decrypts the artifacts.
+        """
+        for name in self._group_names(groups):
+            group = self.groups[name]
+            group.add_to_resource_policy(group.allow(principal, READ_ACTIONS + DEPLOY_ACTIONS))
 
     def grant_read_dead_letters(self, role: iam.IRole) -> iam.Grant:
         """Let a role of the registry account read and delete the forwarding dead letters (and decrypt them
@@ -693,11 +724,27 @@ class ModelRegistry(Construct):
 
     # --- private ---
 
+    def _group_names(self, groups: Sequence[str] | None) -> tuple[str, ...]:
+        if groups is None:
+            return tuple(self.groups)
+        unknown = sorted(set(groups) - set(self.groups))
+        if unknown or not groups:
+            raise PropsError(
+                "ModelRegistry.add_access",
+                [f"groups={list(groups)!r}: give one or more of the registry's groups {sorted(self.groups)}"],
+            )
+        # In the registry's order, so that the same subset always renders the same statement.
+        return tuple(name for name in self.groups if name in groups)
+
     def _shared_statement(
-        self, sid: str, render: Callable[[str, bool], tuple[iam.PolicyStatement, bool]], writes: bool
+        self,
+        sid: str,
+        render: Callable[[str, bool, Sequence[str]], tuple[iam.PolicyStatement, bool]],
+        writes: bool,
+        names: Sequence[str],
     ) -> iam.PolicyStatement:
         if sid not in self._statements:
-            statement, on_key = render(sid, writes)
+            statement, on_key = render(sid, writes, names)
             if on_key:
                 self.key.add_to_resource_policy(statement)
             else:
@@ -705,28 +752,30 @@ class ModelRegistry(Construct):
             self._statements[sid] = statement
         return self._statements[sid]
 
-    def _render_objects_statement(self, sid: str, writes: bool) -> tuple[iam.PolicyStatement, bool]:
+    def _render_objects_statement(
+        self, sid: str, writes: bool, names: Sequence[str]
+    ) -> tuple[iam.PolicyStatement, bool]:
         statement = iam.PolicyStatement(
             sid=sid,
             actions=list(ARTIFACT_READ_ACTIONS + (ARTIFACT_WRITE_ACTIONS if writes else ())),
-            resources=[self.bucket.arn_for_objects(f"{name}/*") for name in self.groups],
+            resources=[self.bucket.arn_for_objects(f"{name}/*") for name in names],
             conditions=self._org_conditions() or None,
         )
         return statement, False
 
-    def _render_list_statement(self, sid: str, writes: bool) -> tuple[iam.PolicyStatement, bool]:
+    def _render_list_statement(self, sid: str, writes: bool, names: Sequence[str]) -> tuple[iam.PolicyStatement, bool]:
         statement = iam.PolicyStatement(
             sid=sid,
             actions=list(ARTIFACT_LIST_ACTIONS),
             resources=[self.bucket.bucket_arn],
             conditions={
                 **self._org_conditions(),
-                "StringLike": {"s3:prefix": [p for name in self.groups for p in (f"{name}/", f"{name}/*")]},
+                "StringLike": {"s3:prefix": [p for name in names for p in (f"{name}/", f"{name}/*")]},
             },
         )
         return statement, False
 
-    def _render_key_statement(self, sid: str, writes: bool) -> tuple[iam.PolicyStatement, bool]:
+    def _render_key_statement(self, sid: str, writes: bool, names: Sequence[str]) -> tuple[iam.PolicyStatement, bool]:
         stack = cdk.Stack.of(self)
         conditions = self._org_conditions()
         statement = iam.PolicyStatement(

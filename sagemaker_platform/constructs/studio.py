@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -43,9 +43,12 @@ from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.wildcards import add_statement
 from sagemaker_platform.errors import ProblemCollector
 
 AuthMode = Literal["IAM", "SSO"]
+Persona = Literal["data-scientist", "approver"]
+PERSONAS: tuple[Persona, ...] = ("data-scientist", "approver")
 
 # Account that publishes the SageMaker Studio images in each region: one table, with its source, in `regions`.
 # The image ARN is built with the partition of the deploying stack (arn:aws-cn:..., arn:aws-us-gov:...).
@@ -100,6 +103,8 @@ PROJECT_ACTIONS = [
     "sagemaker:DescribeProject",
     "sagemaker:UpdateProject",
 ]
+OWN_PROJECT_PATTERN = "${aws:SourceIdentity}-*"
+"""The projects a Studio user may create, update, describe and delete: `<their user profile name>-...`."""
 PROJECT_LIST_ACTIONS = [
     "sagemaker:ListProjects",
     "servicecatalog:SearchProducts",
@@ -152,12 +157,16 @@ class StudioUser:
 
     :param name: the profile name (SageMaker's UserProfileName pattern).
     :param sso_user_value: IAM Identity Center user name. Default: `name`. Used only with SSO auth.
-    :param own_role: give this profile an execution role of its own. Default: the domain's default role.
+    :param own_role: give this profile an execution role of its own. Default: its persona's role.
+    :param persona: what the user does: ``"data-scientist"`` (the domain's default role) or ``"approver"``
+        (the approver role). Default: ``"data-scientist"``. The construct gives both personas Studio's own
+        needs; what each persona may do beyond Studio is granted on `StudioDomain.persona_roles`.
     """
 
     name: str
     sso_user_value: str | None = None
     own_role: bool = False
+    persona: Persona = "data-scientist"
 
 
 def _wildcard_finding(stack: cdk.Stack, service: str, path: str) -> str:
@@ -267,6 +276,8 @@ class StudioDomain(Construct):
         Default: RETAIN. DESTROY deletes the domain's apps, spaces, profiles, the domain, its EFS file
         system and SageMaker's two NFS security groups for it.
     :param profile_shards: nested stacks holding the profiles. Default: 16. Never change it once deployed.
+    :param persona_role_names: fixed names of the persona roles (`persona_roles`), e.g. so that another
+        account's policies can name them. Default: names CloudFormation generates.
     """
 
     def __init__(
@@ -288,6 +299,7 @@ class StudioDomain(Construct):
         enable_projects: bool = False,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         profile_shards: int = DEFAULT_PROFILE_SHARDS,
+        persona_role_names: Mapping[Persona, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         self._validate(domain_name, auth_mode, users, vpc, vpc_subnets, idle_shutdown_minutes, profile_shards)
@@ -316,7 +328,16 @@ class StudioDomain(Construct):
         self.security_groups: tuple[ec2.ISecurityGroup, ...] = tuple(security_groups)
         subnet_ids = self._select_subnets(vpc_subnets)
 
-        self.execution_role = self._render_execution_role("ExecutionRole", "default execution role")
+        role_names = dict(persona_role_names or {})
+        # The data scientists' role is the domain's default role (shared spaces run with it too).
+        self.execution_role = self._render_execution_role(
+            "ExecutionRole", "default execution role (data scientists)", role_name=role_names.get("data-scientist")
+        )
+        self.persona_roles: dict[Persona, PlatformRole] = {"data-scientist": self.execution_role}
+        if any(user.persona == "approver" for user in users):
+            self.persona_roles["approver"] = self._render_execution_role(
+                "ApproverRole", "execution role of approvers", role_name=role_names.get("approver")
+            )
         if notebook_output_sharing and sharing_bucket is None:
             sharing_bucket = self._render_sharing_bucket(removal_policy)
         self.sharing_bucket = sharing_bucket
@@ -342,18 +363,23 @@ class StudioDomain(Construct):
                 jupyter_lab_app_settings=user_settings.jupyter_lab_app_settings,
             ),
             domain_settings=sagemaker.CfnDomain.DomainSettingsProperty(
-                security_group_ids=[sg.security_group_id for sg in self.security_groups]
+                security_group_ids=[sg.security_group_id for sg in self.security_groups],
+                # Sessions of a user's role carry the profile name as aws:SourceIdentity: what limits a user
+                # to their own projects when a persona's role is shared (`_render_projects`).
+                execution_role_identity_config="USER_PROFILE_NAME",
             ),
             tag_propagation="ENABLED",
         )
         self.domain.apply_removal_policy(removal_policy)
         self.domain_id: str = self.domain.attr_domain_id
         self.domain_arn: str = self.domain.attr_domain_arn
-        self._scope_role_to_domain(self.execution_role, self.domain_id, self._domain_ref())
-        self._kept.append(self.execution_role)
+        for persona_role in self.persona_roles.values():
+            self._scope_role_to_domain(persona_role, self.domain_id, self._domain_ref())
+            self._kept.append(persona_role)
 
         self.provider = self._render_provider(stack)
         self.user_profile_roles: dict[str, iam.IRole] = {}
+        self._personas: dict[str, Persona] = {user.name: user.persona for user in users}
         self.user_profiles: dict[str, sagemaker.CfnUserProfile] = {}
         self.shards = self._render_profile_shards(users, profile_shards)
         if enable_projects:
@@ -364,6 +390,14 @@ class StudioDomain(Construct):
             self._retain_with_domain(removal_policy)
 
     # --- public methods ---------------------------------------------------------------------------------
+
+    def roles_of_persona(self, persona: Persona) -> list[iam.IRole]:
+        """Every execution role a user of `persona` may run with: the persona's role and the own roles
+        (`own_role`) of its users. Grant a persona's permissions on each."""
+        if persona not in self.persona_roles:
+            return []
+        own = [role for user, role in sorted(self.user_profile_roles.items()) if self._personas[user] == persona]
+        return [self.persona_roles[persona], *own]
 
     def grant_read_data(
         self, bucket: s3.IBucket, objects_key_pattern: str = "*", *, user: str | None = None
@@ -565,11 +599,14 @@ class StudioDomain(Construct):
             ec2.GatewayVpcEndpoint(self, "S3Endpoint", vpc=self.vpc, service=ec2.GatewayVpcEndpointAwsService.S3)
         )
 
-    def _render_execution_role(self, id: str, purpose: str, scope: Construct | None = None) -> PlatformRole:
+    def _render_execution_role(
+        self, id: str, purpose: str, scope: Construct | None = None, *, role_name: str | None = None
+    ) -> PlatformRole:
         stack = cdk.Stack.of(self)
         role = PlatformRole(
             scope if scope is not None else self,
             id,
+            role_name=role_name,
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com").with_conditions(
                 {"StringEquals": {"aws:SourceAccount": stack.account}}
             ),
@@ -979,7 +1016,7 @@ class StudioDomain(Construct):
     def _render_profile(
         self, shard: cdk.NestedStack, user: StudioUser, domain_id: str, sharing_bucket: s3.IBucket | None
     ) -> None:
-        role: iam.IRole = self.execution_role
+        role: iam.IRole = self.persona_roles[user.persona]
         if user.own_role:
             own = self._render_execution_role(
                 f"Role{_construct_suffix(user.name)}", f"execution role of {user.name}", scope=shard
@@ -1041,22 +1078,29 @@ class StudioDomain(Construct):
 
     def _render_projects(self) -> None:
         stack = cdk.Stack.of(self)
-        roles = [self.execution_role, *self.user_profile_roles.values()]
+        roles = [*self.persona_roles.values(), *self.user_profile_roles.values()]
         for role in roles:
-            role.add_to_principal_policy(
+            role_stack = cdk.Stack.of(role)
+            # A user's own projects only: named `<user profile>-...`, the profile being the session's
+            # aws:SourceIdentity (the domain's ExecutionRoleIdentityConfig), so a shared persona role
+            # still keeps one user off another's projects.
+            add_statement(
+                role,
                 iam.PolicyStatement(
                     actions=PROJECT_ACTIONS,
-                    resources=[f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:project/*"],
-                )
+                    resources=[
+                        f"arn:{role_stack.partition}:sagemaker:{role_stack.region}:{role_stack.account}:"
+                        f"project/{OWN_PROJECT_PATTERN}"
+                    ],
+                ),
+                "the user's own projects: named with the user's profile name (the session's aws:SourceIdentity) "
+                "as prefix, the rest chosen at run time",
             )
-            role.add_to_principal_policy(iam.PolicyStatement(actions=PROJECT_LIST_ACTIONS, resources=["*"]))
-            acknowledge(
+            add_statement(
                 role,
-                {
-                    _wildcard_finding(
-                        cdk.Stack.of(role), "sagemaker", "project/*"
-                    ): "SageMaker Projects are named by users at run time",
-                },
+                iam.PolicyStatement(actions=PROJECT_LIST_ACTIONS, resources=["*"]),
+                "ListProjects and the Service Catalog product searches and descriptions behind the Projects "
+                "page support no resource-level permissions",
             )
         # A policy of its own, so that the checkov skip for the account-level actions covers nothing else.
         portfolios = f"arn:{stack.partition}:catalog:{stack.region}:*:portfolio/*"
@@ -1113,6 +1157,10 @@ class StudioDomain(Construct):
                 f"{USER_PROFILE_NAME_PATTERN.pattern}",
             )
             problems.check(user.name not in seen, f"users: {user.name!r} appears more than once")
+            problems.check(
+                user.persona in PERSONAS,
+                f"users: {user.name!r} has persona {user.persona!r}; allowed: {list(PERSONAS)}",
+            )
             seen.add(user.name)
         problems.check(
             vpc_subnets is None or vpc is not None, "vpc_subnets given without vpc: pass the VPC they belong to"

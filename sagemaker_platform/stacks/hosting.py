@@ -94,7 +94,10 @@ class HostingStack(cdk.Stack):
             group = cdk.NestedStack(self, f"Endpoints{index:02d}", description=f"{config.name} endpoints ({stage})")
             for entry in entries:
                 model, settings = endpoint_props(
-                    entry, registry_artifacts(config), declared=declared_specs(config.instance_types), config=config
+                    entry,
+                    registry_artifacts(config, entry),
+                    declared=declared_specs(config.instance_types),
+                    config=config,
                 )
                 self.endpoints[entry.name] = Endpoint(
                     group,
@@ -119,9 +122,11 @@ def gateway_served_endpoints(config: PlatformConfig, stage: naming.Stage) -> fro
     return frozenset(service.endpoint for service in config.gateway.services if service.kind == "async")
 
 
-def registry_artifacts(config: PlatformConfig) -> RegistryArtifacts | None:
-    """The platform registry's artifacts bucket and key (by their deterministic names), if it has a registry."""
-    if config.registry is None:
+def registry_artifacts(config: PlatformConfig, entry: EndpointConfig) -> RegistryArtifacts | None:
+    """Where the model data of `entry`'s registry group is: its prefix of the platform registry's artifacts
+    bucket, and the bucket's key (by their deterministic names). None when no platform group feeds `entry`."""
+    group = config.registry_group_of(entry)
+    if group is None:
         return None
     account = cdk.Aws.ACCOUNT_ID if config.accounts is None else config.accounts.registry
     region = cdk.Aws.REGION if config.accounts is None else config.region
@@ -130,6 +135,7 @@ def registry_artifacts(config: PlatformConfig) -> RegistryArtifacts | None:
         key_alias=naming.model_artifacts_key_alias(config.name),
         key_account=account,
         key_region=region,
+        prefix=f"{group}/",
     )
 
 
@@ -143,8 +149,9 @@ def endpoint_props(
     """The construct props of one `endpoints` entry.
 
     `default_artifacts`: where a registry model's data is when the entry names no `model_artifacts_bucket`
-    (the platform's registry: `registry_artifacts`). `declared`: the config's `instance_types` (Default: none).
-    `config`: resolves an image in a platform repository to the images account (required for such an image).
+    (its group's prefix of the platform's registry: `registry_artifacts`). `declared`: the config's
+    `instance_types` (Default: none). `config`: resolves an image in a platform repository to the images
+    account (required for such an image).
     """
     artifacts = (
         default_artifacts

@@ -42,6 +42,8 @@ DEPLOY_ORDER: tuple[tuple[str, str, str], ...] = (
             "hosting-prod",
         )
     ),
+    ("registry", "studio", "the registry's policies name the Studio persona roles"),
+    ("tuning", "studio", "its persona policy attaches to the Studio persona roles by name"),
     ("model_events", "registry", "the bus policy names the forwarder role"),
     ("deploy", "model_events", "its rules live on the model-events bus"),
     ("deploy", "deploy_identity", "its endpoint step assumes <name>-deploy-pipeline"),

@@ -12,6 +12,7 @@ from sagemaker_platform.config import PlatformConfig, StudioClassicImagesConfig,
 from sagemaker_platform.constructs.studio import ClassicImages, StudioDomain, StudioUser
 from sagemaker_platform.stacks.base import tag_platform
 from sagemaker_platform.stacks.zones import DeployTimeZonesStack
+from sagemaker_platform.stacks.studio_personas import grant_studio_personas, persona_role_names
 
 CAPABILITY = "studio"
 
@@ -36,7 +37,10 @@ class StudioStack(DeployTimeZonesStack):
             "Studio",
             domain_name=f"{config.name}-studio",
             auth_mode=studio.auth,
-            users=[StudioUser(u.name, sso_user_value=u.sso_user_value, own_role=u.own_role) for u in studio.users],
+            users=[
+                StudioUser(u.name, sso_user_value=u.sso_user_value, own_role=u.own_role, persona=u.persona)
+                for u in studio.users
+            ],
             vpc=vpc,
             vpc_subnets=subnets,
             security_groups=security_groups,
@@ -45,7 +49,9 @@ class StudioStack(DeployTimeZonesStack):
             notebook_output_sharing=studio.notebook_output_sharing,
             enable_projects=studio.enable_projects,
             removal_policy=_REMOVAL_POLICIES[studio.removal_policy],
+            persona_role_names=persona_role_names(config),
         )
+        grant_studio_personas(self, config, self.studio)
 
 
 def _imported_network(
