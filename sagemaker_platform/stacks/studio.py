@@ -11,8 +11,8 @@ from constructs import Construct
 from sagemaker_platform.config import PlatformConfig, StudioClassicImagesConfig, StudioConfig, StudioVpcConfig
 from sagemaker_platform.constructs.studio import ClassicImages, StudioDomain, StudioUser
 from sagemaker_platform.stacks.base import tag_platform
-from sagemaker_platform.stacks.zones import DeployTimeZonesStack
 from sagemaker_platform.stacks.studio_personas import grant_studio_personas, persona_role_names
+from sagemaker_platform.stacks.zones import DeployTimeZonesStack
 
 CAPABILITY = "studio"
 
