@@ -173,6 +173,13 @@ class PlatformFunction(Construct):
             ),
             iam.PolicyStatement(actions=["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], resources=["*"]),
         ]
+        acknowledge(
+            self.role,
+            {
+                "AwsSolutions-IAM5[Resource::*]": "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets, which "
+                "Lambda checks before it places this function in its VPC, support no resource-level permissions"
+            },
+        )
         for statement in statements:
             result = self.role.add_to_principal_policy(statement)
             # Lambda checks the role's network-interface permissions when it creates the function.

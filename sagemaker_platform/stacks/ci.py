@@ -29,6 +29,7 @@ from sagemaker_platform.constructs.ci_identities import (
 )
 from sagemaker_platform.constructs.hosting_catalog import ContainerImage
 from sagemaker_platform.constructs.images import PUSH_ACTIONS, ImageRepository, repository_name
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.stacks.base import tag_platform
 
 _REMOVAL_POLICIES = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
@@ -106,6 +107,7 @@ class ImagesStack(cdk.Stack):
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
+        limit_grants_to_aws_resources(self.key)
         # CI roles of another account push through the repository policy too; same-account ones need only theirs.
         ci_account = _account(config, "tooling")
         push_arns = (

@@ -10,11 +10,13 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.function import grant_logs_encrypt
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
+from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.tuning_spec import XGBOOST_REGISTRY_ACCOUNTS
 
 # The jobs a pipeline's steps start, and what SageMaker Pipelines does with them (create, poll, stop, tag).
@@ -59,9 +61,14 @@ class LifecycleStorage(Construct):
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
+        limit_grants_to_aws_resources(self.key)
         grant_logs_encrypt(self.key)
         self.access_logs_bucket = access_logs_bucket(
-            self, "AccessLogs", of="the lifecycle data bucket", removal_policy=removal_policy
+            self,
+            "AccessLogs",
+            of="the lifecycle data bucket",
+            removal_policy=removal_policy,
+            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
         self.bucket = encrypted_bucket(
             self,
@@ -70,6 +77,11 @@ class LifecycleStorage(Construct):
             access_logs=self.access_logs_bucket,
             access_logs_prefix="data/",
             removal_policy=removal_policy,
+            # Current objects (code, inputs, reports, batch outputs) stay until a person removes them; a version
+            # replaced by a rerun is kept 30 days to recover from a bad run, then expires.
+            lifecycle_rules=[
+                s3.LifecycleRule(id="ExpireOldVersions", noncurrent_version_expiration=cdk.Duration.days(30))
+            ],
             replication="pipeline inputs are copies of source data and outputs are reproducible by rerunning the "
             "pipeline; cross-region replication is a deployment choice the platform config does not make",
         )
