@@ -1307,6 +1307,8 @@ class PlatformConfig(StrictModel):
             if problem is not None:
                 raise field_problem(f"instance_types[{index}].name", declared.name, problem)
         for index, entry in enumerate(self.endpoints):
+            if not isinstance(entry, EndpointConfig):  # a narrower entry model (tests of other sections)
+                continue
             problem = endpoint_instance_problem(entry, self.instance_types)
             if problem is not None:
                 raise field_problem(f"endpoints[{index}].instance_type", entry.instance_type, problem)
@@ -1316,7 +1318,11 @@ class PlatformConfig(StrictModel):
     def _platform_images_exist(self) -> PlatformConfig:
         known = {repo.name for repo in self.images.repositories} if self.images is not None else set()
         for index, entry in enumerate(self.endpoints):
-            if isinstance(entry.image, EndpointPlatformImageConfig) and entry.image.platform_repository not in known:
+            if (
+                isinstance(entry, EndpointConfig)
+                and isinstance(entry.image, EndpointPlatformImageConfig)
+                and entry.image.platform_repository not in known
+            ):
                 raise field_problem(
                     f"endpoints[{index}].image.platform_repository",
                     entry.image.platform_repository,
