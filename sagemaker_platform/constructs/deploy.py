@@ -74,7 +74,7 @@ FUNCTION_NEEDS = {
     "EndpointStep": frozenset[str](),
     "ApprovalStep": frozenset({"table", "topic"}),
     "RecordStep": frozenset({"table", "topic", "bus"}),
-    "Start": frozenset({"table", "bus"}),
+    "Start": frozenset({"table", "topic", "bus"}),  # topic: an older approval is refused with a notification
     "Reject": frozenset({"table", "topic", "bus"}),
     "GitLabTrigger": frozenset({"table"}),
     "MwaaTrigger": frozenset({"table"}),

@@ -47,6 +47,7 @@ def _with(event: dict[str, Any], value: Any, *path: str) -> dict[str, Any]:
     return event
 
 
+V1_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/1"
 OTHER_REGION_ARN = f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:model-package/{GROUP}/1"
 OTHER_ACCOUNT_ARN = f"arn:aws:sagemaker:{REGION}:999999999999:model-package/{GROUP}/1"
 
@@ -98,9 +99,17 @@ def test_given_an_approved_event_when_the_reject_handler_gets_it_then_it_names_t
         (endpoint.handler, {"action": "reboot", "step": {}}, "action"),
         (endpoint.handler, {"action": "status", "step": {"stage": "prod", "endpoint": "e"}}, "step.deployment"),
         (record.handler, {"step": {}}, "outcome"),
-        (record.handler, {"outcome": "succeeded", "step": {"kind": "deploy", "claim_arn": 3}}, "step.claim_arn"),
+        (
+            record.handler,
+            {"outcome": "succeeded", "step": {"kind": "deploy", "model_package_arn": V1_ARN, "claim_arn": 3}},
+            "step.claim_arn",
+        ),
         (approval.handler, {"task_token": 7, "step": {}}, "task_token"),
-        (approval.handler, {"task_token": "t", "step": {"model_package_arn": "x"}}, "step.model_package_arn"),
+        (
+            approval.handler,
+            {"task_token": "t", "step": {"kind": "deploy", "model_package_arn": "x"}},
+            "step.model_package_arn",
+        ),
     ],
 )
 def test_given_a_malformed_step_input_then_the_step_handler_names_the_field_and_calls_no_aws(
