@@ -97,6 +97,40 @@ def cached_lookups() -> list[str]:
     return sorted(key for key in json.loads(path.read_text()) if key.startswith(LOOKUP_KEY_PREFIXES))
 
 
+def shared_cli_synths(configs: list[str], cache: Path) -> dict[str, CliSynth]:
+    """`run_cli_synths` once for every test process of a session (pytest-xdist workers share `cache`).
+
+    The first process to take the lock synthesizes and writes `results.json`; the others wait for the lock
+    and read it, so each shipped config is synthesized once per session however many workers run.
+    """
+    from filelock import FileLock
+
+    cache.mkdir(parents=True, exist_ok=True)
+    results_file = cache / "results.json"
+    with FileLock(str(cache / ".lock")):
+        if not results_file.exists():
+            results = run_cli_synths(configs, cache)
+            results_file.write_text(
+                json.dumps(
+                    {
+                        config: {
+                            "command": r.command,
+                            "returncode": r.returncode,
+                            "output": r.output,
+                            "seconds": r.seconds,
+                            "outdir": str(r.outdir),
+                        }
+                        for config, r in results.items()
+                    }
+                )
+            )
+    stored = json.loads(results_file.read_text())
+    return {
+        config: CliSynth(config, v["command"], v["returncode"], v["output"], v["seconds"], Path(v["outdir"]))
+        for config, v in stored.items()
+    }
+
+
 def run_cli_synths(configs: list[str], scratch: Path) -> dict[str, CliSynth]:
     """`cdk synth` of each config, started together (each is mostly a single-threaded Python app)."""
     env = offline_environment(scratch)

@@ -203,11 +203,16 @@ def _invoke_finding(stack: cdk.Stack, function: IConstruct) -> str:
     return f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]"
 
 
-def _domain_wildcard_reasons(stack: cdk.Stack, domain_ref: str) -> dict[str, str]:
-    """Acknowledgments of the wildcards that stay inside one domain: its profiles, apps and spaces, and List*."""
+_LIST_REASON = (
+    "SageMaker List* APIs (ListApps, ListSpaces, ListUserProfiles, ListTags) support no resource-level permissions"
+)
+
+
+def _domain_wildcard_reasons(stack: cdk.Stack, domain_ref: str, *, with_list: bool = True) -> dict[str, str]:
+    """Acknowledgments of the wildcards that stay inside one domain: its profiles, apps and spaces, and List*
+    (unless `with_list` is false: the caller acknowledges its List* statement where it adds it)."""
     return {
-        "AwsSolutions-IAM5[Resource::*]": "SageMaker List* APIs (ListApps, ListSpaces, ListUserProfiles, ListTags) "
-        "support no resource-level permissions",
+        **({"AwsSolutions-IAM5[Resource::*]": _LIST_REASON} if with_list else {}),
         _wildcard_finding(stack, "sagemaker", f"user-profile/{domain_ref}/*"): "profiles of this one domain, "
         "whose names are known only at run time",
         _wildcard_finding(stack, "sagemaker", f"app/{domain_ref}/*"): "apps of this one domain: app names are "
@@ -627,7 +632,6 @@ class StudioDomain(Construct):
             iam.PolicyStatement(actions=PROFILE_DESCRIBE_ACTIONS, resources=[f"{arn}:user-profile/{domain_id}/*"]),
             iam.PolicyStatement(actions=APP_ACTIONS, resources=[f"{arn}:app/{domain_id}/*"]),
             iam.PolicyStatement(actions=SPACE_ACTIONS, resources=[f"{arn}:space/{domain_id}/*"]),
-            iam.PolicyStatement(actions=LIST_ACTIONS, resources=["*"]),
             iam.PolicyStatement(actions=LOG_ACTIONS, resources=[log_group, f"{log_group}:*"]),
             iam.PolicyStatement(actions=KEY_USE_ACTIONS, resources=[self.key.key_arn]),
             iam.PolicyStatement(
@@ -638,10 +642,13 @@ class StudioDomain(Construct):
         ]
         for statement in statements:
             role.add_to_principal_policy(statement)
+        # Acknowledged on the managed policy that holds it: other statements of this role with `Resource: *`
+        # (projects, registry lists) are acknowledged there too, which would shadow a role-level one.
+        add_statement(role, iam.PolicyStatement(actions=LIST_ACTIONS, resources=["*"]), _LIST_REASON)
         acknowledge(
             role,
             {
-                **_domain_wildcard_reasons(stack, domain_ref),
+                **_domain_wildcard_reasons(stack, domain_ref, with_list=False),
                 _wildcard_finding(stack, "logs", "log-group:/aws/sagemaker/studio:*"): "log streams of Studio's "
                 "own log group get generated names",
             },
