@@ -3,11 +3,11 @@
 The one source of truth for what a tuning spec may say. It is pure Python (standard library only)
 because it runs in three places:
 
-- at synth, through `sagemaker_platform.tuning_spec` (the platform config's `tuning` list and the
-  `TuningPipeline` construct), so that a bad config entry stops `cdk synth`;
-- at run time, inside the request-building Lambda function of the tuning state machine (this file
-  ships in that function's asset), so that a spec passed as execution input is refused before any
-  AWS call;
+- at synth, imported normally (the platform config's `tuning` list and the `TuningPipeline`
+  construct), so that a bad config entry stops `cdk synth`;
+- at run time, inside the request-building Lambda function of the tuning state machine (the
+  contracts are staged into every handler asset by `assets.handler_code`), so that a spec passed
+  as execution input is refused before any AWS call;
 - in tests, where the built request is checked against botocore's service model.
 
 Spec keys are snake_case; the request uses the SageMaker API's PascalCase keys.
@@ -21,6 +21,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from sagemaker_platform.contracts import names
 
 # --- service limits and names (SageMaker API reference and service quotas) ---------------------
 
@@ -49,9 +51,9 @@ MAX_TRAINING_RUNTIME_SECONDS = 2_419_200  # 28 days, the training job quota
 RUN_ID_LENGTH = 12
 MAX_SPEC_NAME_LENGTH = 32 - 1 - RUN_ID_LENGTH
 
-SPEC_NAME_PATTERN = re.compile(rf"^[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,{MAX_SPEC_NAME_LENGTH - 1}}}$")
-TUNING_JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
-MODEL_PACKAGE_GROUP_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+SPEC_NAME_PATTERN = re.compile(names.name_pattern(MAX_SPEC_NAME_LENGTH))
+TUNING_JOB_NAME_PATTERN = names.TUNING_JOB_NAME_RE
+MODEL_PACKAGE_GROUP_PATTERN = names.NAME_63_RE
 CHANNEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
 INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9-]+\.(medium|large|[0-9]*xlarge)$")
 ECR_IMAGE_PATTERN = re.compile(
