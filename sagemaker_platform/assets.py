@@ -28,6 +28,7 @@ STAGING_ROOT = Path(tempfile.gettempdir()) / "sagemaker-platform-assets"
 
 _EXCLUDED_DIRS = frozenset({"__pycache__"})
 _EXCLUDED_SUFFIXES = (".pyc",)
+_EMPTY_INIT = "sagemaker_platform/__init__.py"
 
 
 def handler_dir(name: str) -> Path:
@@ -64,16 +65,19 @@ def stage_handler(source: Path) -> Path:
     for relative, path in sorted(files.items()):
         digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
     target = STAGING_ROOT / f"{source.name}-{digest.hexdigest()[:16]}"
+    expected = {relative: path.read_bytes() for relative, path in files.items()} | {_EMPTY_INIT: b""}
     if target.is_dir():
-        return target  # same content hash: an earlier synth staged exactly these bytes
+        if _contents(target) == expected:
+            return target  # an earlier synth staged exactly these bytes
+        # Something ran the staged copy and left bytecode, or edited it: the asset must be the sources only.
+        shutil.rmtree(target)
     STAGING_ROOT.mkdir(parents=True, exist_ok=True)
     # Built aside and renamed into place, so a concurrent synth never sees a half-written folder.
     building = Path(tempfile.mkdtemp(prefix=f".{source.name}-", dir=STAGING_ROOT))
-    for relative, path in files.items():
+    for relative, data in expected.items():
         destination = building / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
-    (building / "sagemaker_platform" / "__init__.py").write_bytes(b"")
+        destination.write_bytes(data)
     try:
         os.rename(building, target)
     except OSError:
@@ -98,3 +102,7 @@ def _source_files(folder: Path) -> Iterator[Path]:
         excluded = _EXCLUDED_DIRS.intersection(path.relative_to(folder).parts) or path.name.endswith(_EXCLUDED_SUFFIXES)
         if path.is_file() and not excluded:
             yield path
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
