@@ -643,7 +643,8 @@ def _static_hyperparameters(r: _Reader, data: Mapping[str, Any]) -> tuple[tuple[
     ):
         r.add("static_hyperparameters", value, 'must map names to string values (quote numbers: "10")')
         return ()
-    searched = data.get("ranges") if isinstance(data.get("ranges"), Mapping) else {}
+    ranges = data.get("ranges")
+    searched: Mapping[str, Any] = ranges if isinstance(ranges, Mapping) else {}
     if len(value) + len(searched) > MAX_STATIC_HYPERPARAMETERS:
         r.add(
             "static_hyperparameters",
