@@ -125,10 +125,10 @@ def test_given_the_consumer_app_then_the_function_assets_are_the_packaged_handle
     assert matching, "no Lambda asset carries the installed package's studio_teardown handler"
     assert handler.read_text() == (PACKAGE_DIR / "lambda" / "studio_teardown" / "index.py").read_text()
     # The asset was staged from the installed wheel with the contracts its handler imports.
-    (asset,) = matching
-    assert (asset / "sagemaker_platform" / "__init__.py").read_bytes() == b""
-    for contract in sorted((PACKAGE_DIR / "contracts").glob("*.py")):
-        assert (asset / "sagemaker_platform" / "contracts" / contract.name).read_bytes() == contract.read_bytes()
+    for asset in set(matching):
+        assert (asset / "sagemaker_platform" / "__init__.py").read_bytes() == b""
+        for contract in sorted((PACKAGE_DIR / "contracts").glob("*.py")):
+            assert (asset / "sagemaker_platform" / "contracts" / contract.name).read_bytes() == contract.read_bytes()
 
 
 def test_given_the_consumer_app_then_it_has_a_studio_domain_an_async_endpoint_at_zero_and_a_registry_grant(

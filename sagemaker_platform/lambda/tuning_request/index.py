@@ -20,14 +20,8 @@ from typing import Any
 
 from errors import InvalidInputError, InvalidSpecError
 
-from sagemaker_platform.contracts.tuning_spec import (
-    Environment,
-    SpecError,
-    TuningSpec,
-    build_request,
-    image_uri,
-    parse_spec,
-)
+from sagemaker_platform.contracts.tuning_request import Environment, build_request, image_uri
+from sagemaker_platform.contracts.tuning_spec import SpecError, TuningSpec, parse_spec
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
