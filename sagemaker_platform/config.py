@@ -20,7 +20,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from sagemaker_platform import tuning_spec
+from sagemaker_platform.contracts import names, tuning_spec
 from sagemaker_platform.errors import ConfigError
 from sagemaker_platform.regions import ALL_REGIONS
 
@@ -29,7 +29,7 @@ CONFIG_PATH_CONTEXT_KEY = "config"
 
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
 # CreateUserProfile's UserProfileName pattern.
-USER_PROFILE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+USER_PROFILE_NAME_PATTERN = names.NAME_63_RE
 PLATFORM_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 ORGANIZATION_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
 
@@ -111,7 +111,7 @@ def _organization_id(value: str) -> str:
 def _user_profile_name(value: str) -> str:
     if not USER_PROFILE_NAME_PATTERN.match(value):
         raise ValueError(
-            "must match SageMaker's UserProfileName pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$ "
+            f"must match SageMaker's UserProfileName pattern {names.NAME_63} "
             "(letters, digits and inner hyphens, at most 63 characters)"
         )
     return value
@@ -168,7 +168,7 @@ class StudioUserConfig(StrictModel):
         return {"name": data} if isinstance(data, str) else data
 
 
-SAGEMAKER_IMAGE_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9.]){0,62}$"
+SAGEMAKER_IMAGE_NAME_PATTERN = names.IMAGE_NAME
 
 
 class StudioClassicImagesConfig(StrictModel):
@@ -216,7 +216,7 @@ class StudioConfig(StrictModel):
 # --- model registry -------------------------------------------------------------------------
 
 # CreateModelPackageGroup's ModelPackageGroupName pattern.
-MODEL_PACKAGE_GROUP_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+MODEL_PACKAGE_GROUP_NAME_PATTERN = names.NAME_63_RE
 # IAM's RoleName pattern.
 IAM_ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{1,64}$")
 
@@ -227,7 +227,7 @@ WORKLOAD_ACCOUNT_ROLES: tuple[WorkloadAccountRole, ...] = ("dev", "staging", "pr
 def _model_package_group_name(value: str) -> str:
     if not MODEL_PACKAGE_GROUP_NAME_PATTERN.match(value):
         raise ValueError(
-            "must match SageMaker's ModelPackageGroupName pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$ "
+            f"must match SageMaker's ModelPackageGroupName pattern {names.NAME_63} "
             "(letters, digits and inner hyphens, at most 63 characters)"
         )
     return value
@@ -374,7 +374,7 @@ class EndpointConfig(StrictModel):
     name: Annotated[str, AfterValidator(_endpoint_entry_name)]
     mode: Literal["realtime", "async", "multi-model", "serverless"] = "realtime"
     model_package_arn: Annotated[str, Field(pattern=MODEL_PACKAGE_ARN_PATTERN)] | None = None
-    model_package_group: Annotated[str, Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")] | None = None
+    model_package_group: Annotated[str, Field(pattern=names.NAME_63)] | None = None
     image: Annotated[str, Field(min_length=1)] | EndpointDlcImageConfig | EndpointPlatformImageConfig | None = None
     """A full image URI, or `{repository, tag, account?}` for an AWS Deep Learning Container."""
     model_data_url: Annotated[str, Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.*$")] | None = None
@@ -706,9 +706,9 @@ def check_gateway_endpoints(gateway: GatewayConfig, known_endpoints: Collection[
 
 # --- deploy on approval ---------------------------------------------------------------------
 
-DEPLOY_GROUP_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-ENDPOINT_ENTRY_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,40}$")
-SAGEMAKER_PIPELINE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+DEPLOY_GROUP_NAME_PATTERN = names.NAME_63_RE
+ENDPOINT_ENTRY_NAME_PATTERN = re.compile(names.name_pattern(41))
+SAGEMAKER_PIPELINE_NAME_PATTERN = re.compile(names.PIPELINE_NAME)
 # EventBridge Scheduler's ScheduleExpression: at(...), rate(...) or cron(...).
 SCHEDULE_EXPRESSION_PATTERN = re.compile(
     r"^(at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$"

@@ -2,7 +2,7 @@
 
 Shared by the malformed-event tests (`tests/lambda/test_handler_fuzz.py`) and `bench/handler_faults.py`.
 Each handler folder is loaded the way Lambda runs it (its folder on sys.path, `index` imported); the
-tuning folders share module names (`index`, `exceptions`), so each is loaded under a name of its own.
+tuning folders share module names (`index`, `errors`), so each is loaded under a name of its own.
 AWS answers come from `tests.offline_aws` (nothing leaves the process).
 """
 
@@ -33,7 +33,7 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
 PREDICTION = "0123456789abcdef0123456789abcdef"
 OWNER = f"arn:aws:iam::{ACCOUNT}:user/alice"
 TOPIC_PREFIX = f"arn:aws:sns:{REGION}:{ACCOUNT}:mlplatform-predictions-"
-_SHARED_NAMES = ("index", "exceptions", "tuning_spec")
+_SHARED_NAMES = ("index", "errors")
 
 
 @contextmanager
@@ -175,7 +175,7 @@ def _api_event(method: str, resource: str, **extra: Any) -> dict[str, Any]:
 def gateway_targets() -> list[Target]:
     runtime = gateway_runtime()
     from inference_gateway import api, invoke, notify, step
-    from inference_gateway.exceptions import GatewayError
+    from inference_gateway.errors import GatewayError
 
     typed = (GatewayError,)
     upload = Json(
@@ -309,7 +309,7 @@ def studio_answers() -> dict[str, Answer]:
 def studio_targets() -> list[Target]:
     _package("studio_teardown", "studio_lifecycle")
     from studio_lifecycle.aws import StudioApi
-    from studio_lifecycle.exceptions import StudioLifecycleError
+    from studio_lifecycle.errors import StudioLifecycleError
 
     index = load_index("studio_teardown")
     clients = {

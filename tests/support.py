@@ -16,6 +16,8 @@ from sagemaker_platform.platform_app import platform_app
 from sagemaker_platform.stacks import build_platform
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CANARY_HANDLER = REPO_ROOT / "tests" / "lambda_assets" / "_canary"
+"""A minimal handler (test-only) for `PlatformFunction` checks against the compliance gate."""
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 # The account ids of examples/multi-account.yaml, for tests that build their own multi-account configs.
 ACCOUNTS = {

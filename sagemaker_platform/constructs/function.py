@@ -11,6 +11,7 @@ invocations.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -38,7 +39,9 @@ class PlatformFunction(Construct):
                               key=key, timeout=cdk.Duration.minutes(5))
         fn.role.add_to_principal_policy(iam.PolicyStatement(...))
 
-    :param handler_name: folder under ``sagemaker_platform/lambda/``; the entry point is ``index.handler``.
+    :param handler_name: folder under ``sagemaker_platform/lambda/``, or the path of a handler folder elsewhere;
+        the entry point is ``index.handler``. The asset also carries `sagemaker_platform.contracts`
+        (see `assets.handler_code`).
     :param key: KMS key for the log group, the environment and the dead-letter queue. The key policy
         must let CloudWatch Logs use it (`grant_logs_encrypt` below does that).
     :param description: what the function does (shown in the console).
@@ -60,7 +63,7 @@ class PlatformFunction(Construct):
         scope: Construct,
         id: str,
         *,
-        handler_name: str,
+        handler_name: str | Path,
         key: kms.IKey,
         description: str,
         timeout: cdk.Duration | None = None,

@@ -52,14 +52,13 @@ from sagemaker_platform.constructs.workflow import (
     state_machine_log_group,
     state_machine_role,
 )
+from sagemaker_platform.contracts.gateway import INPUT_PREFIX, OUTPUT_PREFIX
 from sagemaker_platform.ensembles import EnsembleSpec, StepSpec, graph_problems, levels
 from sagemaker_platform.errors import ProblemCollector
 
 __all__ = ["EnsembleSpec", "GatewayService", "InferenceGateway", "StepSpec"]
 
 HANDLER = "gateway_handlers"
-INPUT_PREFIX = "inputs/"
-OUTPUT_PREFIX = "outputs/"
 ASYNC_OUTPUT_PREFIX = "async/"
 """Where async endpoints served by the gateway write their results in the output bucket."""
 API_STAGE = "v1"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -55,6 +54,7 @@ from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.constructs.wildcards import add_statement
+from sagemaker_platform.contracts import deployment_spec, names
 from sagemaker_platform.errors import ProblemCollector
 
 __all__ = [
@@ -79,7 +79,7 @@ __all__ = [
 ]
 
 EndpointMode = Literal["realtime", "async", "multi-model", "serverless"]
-SPEC_VERSION = 1
+SPEC_VERSION = deployment_spec.VERSION
 
 # CloudWatch namespaces: invocation metrics, and per-instance (CPU/GPU) metrics of endpoints.
 INVOCATION_NAMESPACE = "AWS/SageMaker"
@@ -108,9 +108,9 @@ VOLUME_KEY_ACTIONS = (
 )
 LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents")
 
-_ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+_ENDPOINT_NAME = names.NAME_63_RE
 _SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
-_VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+_VARIANT_DIMENSION = deployment_spec.SCALABLE_DIMENSION
 _COMPONENT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 # GPU endpoints take 5-10 minutes to start: scale out early, scale in slowly.
 SCALE_OUT_COOLDOWN_SECONDS = 120

@@ -44,6 +44,7 @@ from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.constructs.wildcards import add_statement
+from sagemaker_platform.contracts import names
 from sagemaker_platform.errors import ProblemCollector
 
 AuthMode = Literal["IAM", "SSO"]
@@ -56,7 +57,7 @@ STUDIO_IMAGE_ACCOUNTS: dict[str, str] = regions.STUDIO_IMAGE_ACCOUNTS
 SHARED_NOTEBOOKS_PATTERN = "shared/*"
 JUPYTER_SERVER_IMAGE = "jupyter-server-3"
 KERNEL_GATEWAY_IMAGE = "datascience-1.0"
-_IMAGE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9.]){0,62}$")
+_IMAGE_NAME = re.compile(names.IMAGE_NAME)
 
 
 @dataclass(frozen=True)

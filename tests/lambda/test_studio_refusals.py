@@ -23,7 +23,7 @@ if str(HANDLER_DIR) not in sys.path:
     sys.path.insert(0, str(HANDLER_DIR))  # the function's code root, as Lambda has it
 aws = importlib.import_module("studio_lifecycle.aws")
 events = importlib.import_module("studio_lifecycle.events")
-exceptions = importlib.import_module("studio_lifecycle.exceptions")
+errors = importlib.import_module("studio_lifecycle.errors")
 handler = importlib.import_module("studio_lifecycle.handler")
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -42,7 +42,7 @@ def load(name: str, **changes: Any) -> dict[str, Any]:
 
 def refused(event: dict[str, Any]) -> str:
     """The message of the typed refusal, asserting that no AWS call was made first."""
-    with recording() as calls, pytest.raises(exceptions.MalformedEventError) as raised:
+    with recording() as calls, pytest.raises(errors.MalformedEventError) as raised:
         handler.is_complete(events.parse_request(copy.deepcopy(event)), aws.StudioApi(sleep=lambda _: None))
     assert calls == []
     return str(raised.value)

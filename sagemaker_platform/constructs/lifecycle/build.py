@@ -49,11 +49,12 @@ from sagemaker_platform.constructs.lifecycle.settings import (
     TrainingSettings,
 )
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage, builtin_image_uri
+from sagemaker_platform.contracts import names
 from sagemaker_platform.errors import ProblemCollector
 
 PIPELINE_STEP_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Step Status Change"
 PIPELINE_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
-PIPELINE_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$"
+PIPELINE_NAME_PATTERN = names.PIPELINE_NAME
 CODE_PATH = "/opt/ml/processing/input/code"
 SPLITS = ("train", "validation", "test")
 # Step names are part of the definition's contract: events, notifications and tests name them.

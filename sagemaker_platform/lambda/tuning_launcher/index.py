@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from exceptions import InvalidMessageError, StillThrottledError
+from errors import InvalidMessageError, StillThrottledError
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

@@ -27,7 +27,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from exceptions import InvalidEventError, NoBestTrainingJobError, NoModelArtifactsError
+from errors import InvalidEventError, NoBestTrainingJobError, NoModelArtifactsError
+
+from sagemaker_platform.contracts import names
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -54,8 +56,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 # SageMaker's name rules for what this step passes on (the .sync output and the register settings).
-NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-TUNING_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
+NAME = names.NAME_63_RE
+TUNING_JOB_NAME = names.TUNING_JOB_NAME_RE
 TUNING_JOB_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:hyper-parameter-tuning-job/\S+$")
 OBJECTIVE_TYPES = ("Maximize", "Minimize")
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from exceptions import InvalidInputError, InvalidSpecError
-from tuning_spec import Environment, SpecError, TuningSpec, build_request, image_uri, parse_spec
+from errors import InvalidInputError, InvalidSpecError
+
+from sagemaker_platform.contracts.tuning_request import Environment, build_request, image_uri
+from sagemaker_platform.contracts.tuning_spec import SpecError, TuningSpec, parse_spec
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:

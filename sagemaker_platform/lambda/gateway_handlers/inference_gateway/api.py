@@ -14,8 +14,8 @@ from typing import Any
 
 from inference_gateway import records
 from inference_gateway.completion import split_s3_uri
+from inference_gateway.errors import BadRequest, Conflict, NotFound
 from inference_gateway.events import require_object
-from inference_gateway.exceptions import BadRequest, Conflict, NotFound
 from inference_gateway.runtime import Runtime
 
 PREDICTION_ID = re.compile(r"^[0-9a-f]{32}$")

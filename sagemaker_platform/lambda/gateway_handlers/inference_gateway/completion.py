@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from inference_gateway.errors import MalformedEvent
 from inference_gateway.events import message_body, require_prediction_id
-from inference_gateway.exceptions import MalformedEvent
 
 SUCCEEDED = "Completed"
 FAILED = "Failed"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from inference_gateway.exceptions import MalformedEvent
+from inference_gateway.errors import MalformedEvent
 
 # Every prediction id the gateway issues (API records and ensemble steps) is 32 lowercase hex characters.
 PREDICTION_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 
 from inference_gateway import batch, records
 from inference_gateway.completion import Completion, publish, s3_uri
+from inference_gateway.errors import MalformedEvent, UnknownPrediction
 from inference_gateway.events import message_body, require_prediction_id
-from inference_gateway.exceptions import MalformedEvent, UnknownPrediction
 from inference_gateway.runtime import Runtime
 from inference_gateway.settings import Service
 

@@ -15,13 +15,12 @@ from boto3.dynamodb.conditions import Attr
 
 from inference_gateway import records
 from inference_gateway.completion import Completion, publish, s3_uri, split_s3_uri
+from inference_gateway.errors import MalformedEvent, UnknownPrediction
 from inference_gateway.events import require_object, require_prediction_id, require_string
-from inference_gateway.exceptions import MalformedEvent, UnknownPrediction
 from inference_gateway.runtime import Runtime
+from sagemaker_platform.contracts.gateway import PASS_THROUGH_FIELD, REQUEST_SOURCE
 
 SOURCE = "gateway.ensemble"
-REQUEST_SOURCE = "request"
-PASS_THROUGH_FIELD = "$"
 
 
 def handle(event: Any, runtime: Runtime, context: Any = None) -> dict[str, Any]:

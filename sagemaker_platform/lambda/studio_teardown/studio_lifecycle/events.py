@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .exceptions import MalformedEventError
+from sagemaker_platform.contracts import names
+
+from .errors import MalformedEventError
 
 Kind = Literal["ProfileCleanup", "DomainTeardown", "Projects"]
 KINDS: tuple[Kind, ...] = ("ProfileCleanup", "DomainTeardown", "Projects")
@@ -24,7 +26,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "HomeEfsFileSystemId": re.compile(r"^fs-[0-9a-f]{8,40}$"),
 }
 _LISTS: dict[str, re.Pattern[str]] = {
-    "UserProfileNames": re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"),
+    "UserProfileNames": names.NAME_63_RE,
     "PrincipalArns": re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user|group)/\S{1,512}$"),
 }
 _OPTIONAL_EMPTY = frozenset({"HomeEfsFileSystemId"})  # "" means: no home file system known

@@ -1,13 +1,13 @@
-"""The tuning spec: parse, validate and turn into a CreateHyperParameterTuningJob request.
+"""The tuning spec: parse and validate (the request is built by `tuning_request`, limits in `tuning_limits`).
 
 The one source of truth for what a tuning spec may say. It is pure Python (standard library only)
 because it runs in three places:
 
-- at synth, through `sagemaker_platform.tuning_spec` (the platform config's `tuning` list and the
-  `TuningPipeline` construct), so that a bad config entry stops `cdk synth`;
-- at run time, inside the request-building Lambda function of the tuning state machine (this file
-  ships in that function's asset), so that a spec passed as execution input is refused before any
-  AWS call;
+- at synth, imported normally (the platform config's `tuning` list and the `TuningPipeline`
+  construct), so that a bad config entry stops `cdk synth`;
+- at run time, inside the request-building Lambda function of the tuning state machine (the
+  contracts are staged into every handler asset by `assets.handler_code`), so that a spec passed
+  as execution input is refused before any AWS call;
 - in tests, where the built request is checked against botocore's service model.
 
 Spec keys are snake_case; the request uses the SageMaker API's PascalCase keys.
@@ -15,110 +15,44 @@ Spec keys are snake_case; the request uses the SageMaker API's PascalCase keys.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-# --- service limits and names (SageMaker API reference and service quotas) ---------------------
-
-STRATEGIES = ("Bayesian", "Random", "Hyperband", "Grid")
-OBJECTIVE_TYPES = ("Maximize", "Minimize")
-RANGE_TYPES = ("integer", "continuous", "categorical")
-SCALING_TYPES = ("Auto", "Linear", "Logarithmic", "ReverseLogarithmic")
-EARLY_STOPPING_TYPES = ("Off", "Auto")
-# Config spelling (the issue's) -> API spelling (HyperParameterTuningJobWarmStartType).
-WARM_START_TYPES = {
-    "IDENTICAL_DATA_AND_ALGORITHM": "IdenticalDataAndAlgorithm",
-    "TRANSFER_LEARNING": "TransferLearning",
-}
-MAX_PARENT_TUNING_JOBS = 5  # WarmStartConfig.ParentHyperParameterTuningJobs
-MAX_RANGES = 30  # "hyperparameters to search" quota; each ParameterRanges list also holds at most 30
-MAX_CATEGORICAL_VALUES = 30  # ParameterValues
-MAX_METRIC_DEFINITIONS = 40  # MetricDefinitionList
-MAX_STATIC_HYPERPARAMETERS = 100  # static + tunable hyperparameters of a tuning job
-# Service quotas (defaults): training jobs per tuning job, concurrent training jobs per tuning job.
-MAX_TRAINING_JOBS = 750
-MAX_PARALLEL_TRAINING_JOBS = 100
-MAX_TUNING_RUNTIME_SECONDS = 15_768_000  # ResourceLimits.MaxRuntimeInSeconds
-MIN_TUNING_RUNTIME_SECONDS = 120
-MAX_TRAINING_RUNTIME_SECONDS = 2_419_200  # 28 days, the training job quota
-# HyperParameterTuningJobName is at most 32 characters: `<spec name>-<12-hex run id>`.
-RUN_ID_LENGTH = 12
-MAX_SPEC_NAME_LENGTH = 32 - 1 - RUN_ID_LENGTH
-
-SPEC_NAME_PATTERN = re.compile(rf"^[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,{MAX_SPEC_NAME_LENGTH - 1}}}$")
-TUNING_JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
-MODEL_PACKAGE_GROUP_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-CHANNEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
-INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9-]+\.(medium|large|[0-9]*xlarge)$")
-ECR_IMAGE_PATTERN = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
-    r"(?P<repository>[a-z0-9._/-]+)(:(?P<tag>[A-Za-z0-9._-]+)|@sha256:[0-9a-f]{64})$"
+from sagemaker_platform.contracts.tuning_limits import (
+    BUILTIN_IMAGE_VERSIONS,
+    CHANNEL_NAME_PATTERN,
+    EARLY_STOPPING_TYPES,
+    ECR_IMAGE_PATTERN,
+    INSTANCE_TYPE_PATTERN,
+    MAX_CATEGORICAL_VALUES,
+    MAX_METRIC_DEFINITIONS,
+    MAX_PARALLEL_TRAINING_JOBS,
+    MAX_PARENT_TUNING_JOBS,
+    MAX_RANGES,
+    MAX_SPEC_NAME_LENGTH,
+    MAX_STATIC_HYPERPARAMETERS,
+    MAX_TRAINING_JOBS,
+    MAX_TRAINING_RUNTIME_SECONDS,
+    MAX_TUNING_RUNTIME_SECONDS,
+    MIN_TUNING_RUNTIME_SECONDS,
+    MODEL_PACKAGE_GROUP_PATTERN,
+    OBJECTIVE_TYPES,
+    RANGE_TYPES,
+    RUN_ID_LENGTH,
+    S3_URI_PATTERN,
+    SCALING_TYPES,
+    SCHEDULE_PATTERN,
+    SECURITY_GROUP_PATTERN,
+    SPEC_NAME_PATTERN,
+    STRATEGIES,
+    SUBNET_PATTERN,
+    TUNING_JOB_NAME_PATTERN,
+    WARM_START_TYPES,
+    XGBOOST_OBJECTIVES,
 )
-S3_URI_PATTERN = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/(?P<key>.*))?$")
-SUBNET_PATTERN = re.compile(r"^subnet-[0-9a-f]{8,17}$")
-SECURITY_GROUP_PATTERN = re.compile(r"^sg-[0-9a-f]{8,17}$")
-SCHEDULE_PATTERN = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
-
-# SageMaker built-in XGBoost: the ECR registry account of each region. Source: the SageMaker Python
-# SDK's image_uri_config/xgboost.json ("training" scope, version 1.7-1), the table `image_uris.retrieve`
-# reads. A spec names the image as `sagemaker-xgboost:<version>`; the URI is resolved per region.
-BUILTIN_IMAGE_VERSIONS = {"sagemaker-xgboost": ("1.7-1",)}
-XGBOOST_REGISTRY_ACCOUNTS: dict[str, str] = {
-    "af-south-1": "510948584623",
-    "ap-east-1": "651117190479",
-    "ap-northeast-1": "354813040037",
-    "ap-northeast-2": "366743142698",
-    "ap-northeast-3": "867004704886",
-    "ap-south-1": "720646828776",
-    "ap-south-2": "628508329040",
-    "ap-southeast-1": "121021644041",
-    "ap-southeast-2": "783357654285",
-    "ap-southeast-3": "951798379941",
-    "ap-southeast-4": "106583098589",
-    "ca-central-1": "341280168497",
-    "ca-west-1": "190319476487",
-    "cn-north-1": "450853457545",
-    "cn-northwest-1": "451049120500",
-    "eu-central-1": "492215442770",
-    "eu-central-2": "680994064768",
-    "eu-north-1": "662702820516",
-    "eu-south-1": "978288397137",
-    "eu-south-2": "104374241257",
-    "eu-west-1": "141502667606",
-    "eu-west-2": "764974769150",
-    "eu-west-3": "659782779980",
-    "il-central-1": "898809789911",
-    "me-central-1": "272398656194",
-    "me-south-1": "801668240914",
-    "sa-east-1": "737474898029",
-    "us-east-1": "683313688378",
-    "us-east-2": "257758044811",
-    "us-gov-east-1": "237065988967",
-    "us-gov-west-1": "414596584902",
-    "us-west-1": "746614075791",
-    "us-west-2": "246618743249",
-}
-# The built-in XGBoost algorithm emits these metrics itself (no MetricDefinitions allowed) and each
-# has one sensible direction. Source: "Tune an XGBoost model", SageMaker developer guide.
-XGBOOST_OBJECTIVES = {
-    "validation:accuracy": "Maximize",
-    "validation:auc": "Maximize",
-    "validation:f1": "Maximize",
-    "validation:map": "Maximize",
-    "validation:ndcg": "Maximize",
-    "validation:error": "Minimize",
-    "validation:logloss": "Minimize",
-    "validation:mae": "Minimize",
-    "validation:merror": "Minimize",
-    "validation:mlogloss": "Minimize",
-    "validation:mse": "Minimize",
-    "validation:rmse": "Minimize",
-}
-
 
 # --- problems ---------------------------------------------------------------------------------
 
@@ -641,7 +575,8 @@ def _static_hyperparameters(r: _Reader, data: Mapping[str, Any]) -> tuple[tuple[
     ):
         r.add("static_hyperparameters", value, 'must map names to string values (quote numbers: "10")')
         return ()
-    searched = data.get("ranges") if isinstance(data.get("ranges"), Mapping) else {}
+    ranges = data.get("ranges")
+    searched: Mapping[str, Any] = ranges if isinstance(ranges, Mapping) else {}
     if len(value) + len(searched) > MAX_STATIC_HYPERPARAMETERS:
         r.add(
             "static_hyperparameters",
@@ -860,171 +795,3 @@ def _check_objective(
             "must be the name of one of metric_definitions (a custom image's "
             "metrics are read from its log with those regexes)",
         )
-
-
-# --- the request ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Environment:
-    """What the request needs besides the spec: the pipeline's resources, known once deployed."""
-
-    region: str
-    role_arn: str
-    data_bucket: str
-    output_bucket: str
-    kms_key_arn: str
-
-
-def run_id(execution_id: str) -> str:
-    """A deterministic 12-hex id for one execution: a retried build step yields the same job name."""
-    return hashlib.sha256(execution_id.encode()).hexdigest()[:RUN_ID_LENGTH]
-
-
-def tuning_job_name(spec: TuningSpec, execution_id: str) -> str:
-    return f"{spec.name}-{run_id(execution_id)}"
-
-
-def image_uri(image: str, region: str) -> str:
-    """The URI of `image`: as given, or a built-in algorithm resolved for `region`."""
-    if "/" in image:
-        return image
-    account = XGBOOST_REGISTRY_ACCOUNTS.get(region)
-    if account is None:
-        raise SpecError(
-            [
-                Problem(
-                    "image",
-                    image,
-                    f"the built-in image has no registry in {region}; "
-                    f"regions: {', '.join(sorted(XGBOOST_REGISTRY_ACCOUNTS))}",
-                )
-            ]
-        )
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"{account}.dkr.ecr.{region}.{suffix}/{image}"
-
-
-def build_request(spec: TuningSpec, env: Environment, execution_id: str) -> dict[str, Any]:
-    """The CreateHyperParameterTuningJob request for `spec`, in the API's shape (boto3 keyword arguments)."""
-    name = tuning_job_name(spec, execution_id)
-    if spec.spot is not None and spec.spot.checkpoint_s3_uri is not None:
-        match = S3_URI_PATTERN.match(spec.spot.checkpoint_s3_uri)
-        if match is None or match.group("bucket") != env.output_bucket:
-            raise SpecError(
-                [
-                    Problem(
-                        "spot.checkpoint_s3_uri",
-                        spec.spot.checkpoint_s3_uri,
-                        f"must be under s3://{env.output_bucket}/ (the training role may write only "
-                        "to the tuning output bucket)",
-                    )
-                ]
-            )
-    config: dict[str, Any] = {
-        "Strategy": spec.strategy,
-        "HyperParameterTuningJobObjective": {"Type": spec.objective_type, "MetricName": spec.objective_metric},
-        "ResourceLimits": _resource_limits(spec),
-        "ParameterRanges": _parameter_ranges(spec.ranges),
-        "TrainingJobEarlyStoppingType": spec.early_stopping,
-    }
-    if spec.hyperband is not None:
-        config["StrategyConfig"] = {
-            "HyperbandStrategyConfig": {
-                "MinResource": spec.hyperband.min_resource,
-                "MaxResource": spec.hyperband.max_resource,
-            }
-        }
-    if spec.random_seed is not None:
-        config["RandomSeed"] = spec.random_seed
-    request: dict[str, Any] = {
-        "HyperParameterTuningJobName": name,
-        "HyperParameterTuningJobConfig": config,
-        "TrainingJobDefinition": _training_job_definition(spec, env, name),
-        "Tags": [{"Key": "tuning-spec", "Value": spec.name}],
-    }
-    if spec.warm_start is not None:
-        request["WarmStartConfig"] = {
-            "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": p} for p in spec.warm_start.parents],
-            "WarmStartType": WARM_START_TYPES[spec.warm_start.type],
-        }
-    return request
-
-
-def _resource_limits(spec: TuningSpec) -> dict[str, int]:
-    limits = {"MaxParallelTrainingJobs": spec.max_parallel_jobs}
-    if spec.max_jobs is not None:
-        limits["MaxNumberOfTrainingJobs"] = spec.max_jobs
-    if spec.max_runtime_seconds is not None:
-        limits["MaxRuntimeInSeconds"] = spec.max_runtime_seconds
-    return limits
-
-
-def _parameter_ranges(ranges: tuple[ParameterRange, ...]) -> dict[str, list[dict[str, Any]]]:
-    result: dict[str, list[dict[str, Any]]] = {
-        "IntegerParameterRanges": [],
-        "ContinuousParameterRanges": [],
-        "CategoricalParameterRanges": [],
-    }
-    for item in ranges:
-        if item.type == "categorical":
-            result["CategoricalParameterRanges"].append({"Name": item.name, "Values": list(item.values)})
-            continue
-        assert item.min is not None and item.max is not None
-        render = (lambda v: str(int(v))) if item.type == "integer" else _num
-        key = "IntegerParameterRanges" if item.type == "integer" else "ContinuousParameterRanges"
-        result[key].append(
-            {"Name": item.name, "MinValue": render(item.min), "MaxValue": render(item.max), "ScalingType": item.scaling}
-        )
-    return {key: value for key, value in result.items() if value}
-
-
-def _training_job_definition(spec: TuningSpec, env: Environment, name: str) -> dict[str, Any]:
-    algorithm: dict[str, Any] = {"TrainingImage": image_uri(spec.image, env.region), "TrainingInputMode": "File"}
-    if spec.metric_definitions:
-        algorithm["MetricDefinitions"] = [{"Name": m.name, "Regex": m.regex} for m in spec.metric_definitions]
-    definition: dict[str, Any] = {
-        "AlgorithmSpecification": algorithm,
-        "RoleArn": env.role_arn,
-        "InputDataConfig": [_channel(c, env) for c in spec.channels],
-        "OutputDataConfig": {"S3OutputPath": f"s3://{env.output_bucket}/tuning/{name}/", "KmsKeyId": env.kms_key_arn},
-        "ResourceConfig": {
-            "InstanceType": spec.instance_type,
-            "InstanceCount": spec.instance_count,
-            "VolumeSizeInGB": spec.volume_size_gb,
-            "VolumeKmsKeyId": env.kms_key_arn,
-        },
-        "StoppingCondition": {"MaxRuntimeInSeconds": spec.max_run_seconds},
-        "EnableNetworkIsolation": spec.enable_network_isolation,
-        # Encrypts traffic between the instances of a distributed job; a single instance has none.
-        "EnableInterContainerTrafficEncryption": spec.instance_count > 1,
-        "EnableManagedSpotTraining": spec.spot is not None,
-    }
-    if spec.static_hyperparameters:
-        definition["StaticHyperParameters"] = dict(spec.static_hyperparameters)
-    if spec.spot is not None:
-        definition["StoppingCondition"]["MaxWaitTimeInSeconds"] = spec.spot.max_wait_seconds
-        uri = spec.spot.checkpoint_s3_uri or f"s3://{env.output_bucket}/checkpoints/{name}/"
-        definition["CheckpointConfig"] = {"S3Uri": uri}
-    if spec.vpc is not None:
-        definition["VpcConfig"] = {
-            "Subnets": list(spec.vpc.subnet_ids),
-            "SecurityGroupIds": list(spec.vpc.security_group_ids),
-        }
-    return definition
-
-
-def _channel(channel: Channel, env: Environment) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "ChannelName": channel.name,
-        "DataSource": {
-            "S3DataSource": {
-                "S3DataType": "S3Prefix",
-                "S3Uri": f"s3://{env.data_bucket}/{channel.prefix}",
-                "S3DataDistributionType": "FullyReplicated",
-            }
-        },
-    }
-    if channel.content_type is not None:
-        result["ContentType"] = channel.content_type
-    return result
