@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import aws_cdk as cdk
 
 from sagemaker_platform.constructs.hosting.instances import (
+    InstanceSpec,
     catalog_families,
     declared_instance_problems,
     instance_spec,
@@ -145,6 +146,13 @@ def _instance_variant_problems(settings: EndpointSettings, variant: VariantSetti
             f"{label}: instance_type={variant.instance_type!r} is not in the catalog; allowed: {catalog_families()}, "
             "or declare it with VariantSettings.declared_spec"
         ]
+    problems = _variant_capacity_problems(settings, variant, label)
+    problems += _variant_tuning_problems(variant, spec, label)
+    return problems
+
+
+def _variant_capacity_problems(settings: EndpointSettings, variant: VariantSettings, label: str) -> list[str]:
+    """Instance counts and their scaling signal."""
     problems = []
     if variant.serverless is not None:
         problems.append(f"{label}: serverless settings are allowed only with mode='serverless'")
@@ -171,6 +179,12 @@ def _instance_variant_problems(settings: EndpointSettings, variant: VariantSetti
             f"{label}: min_instances={minimum} < max_instances={maximum} needs a scaling signal: "
             "set max_rps_per_instance and/or gpu_utilization_target"
         )
+    return problems
+
+
+def _variant_tuning_problems(variant: VariantSettings, spec: InstanceSpec, label: str) -> list[str]:
+    """Scaling targets, volume size and timeouts, against the instance type."""
+    problems = []
     if variant.gpu_utilization_target is not None and not spec.is_gpu:
         problems.append(
             f"{label}: gpu_utilization_target set on instance_type={variant.instance_type!r}, which has no GPU; "
