@@ -7,9 +7,9 @@ Usage::
 
 For each tuning job it reads the training jobs (ListTrainingJobsForHyperParameterTuningJob) and draws:
 the objective over time with the best-so-far line, the objective against each tuned hyperparameter,
-and the best configurations as a table (log-scaled ranges on log axes). The tuning pipeline writes the
-same report for every finished tuning job (see the README, "Results report"). Several tuning jobs share the charts (one colour each), to
-compare strategies and warm starts.
+and the best configurations as a table (log-scaled ranges on log axes). Several tuning jobs share the
+charts (one colour each), to compare strategies and warm starts. The tuning pipeline writes the same
+report for every finished tuning job (README, "Results report").
 """
 
 from __future__ import annotations

@@ -99,8 +99,9 @@ def test_given_two_tuning_jobs_then_the_report_compares_them(sagemaker: Any) -> 
     )
     # the objective over time (2 tuning jobs, each with a best-so-far line), and one chart per hyperparameter
     assert report.count("<svg") == 3 and report.count("<path") == 2
-    # a point per scored training job, a ring on each tuning job's best, legend marks (2 jobs, "best job"; "best so far" on the time chart)
-    assert report.count('<circle cx') == 3 * 7 + 3 * 3
+    # a point per scored training job, a ring on each tuning job's best, legend marks and texts
+    # (the 2 jobs and "best job" on every chart, "best so far" on the time chart)
+    assert report.count("<circle cx") == 3 * 7 + 3 * 3
     assert report.count('class="best"') == 3 * 2 and report.count('class="legend"') == 4 + 2 * 3
     for svg in re.findall(r"<svg.*?</svg>", report, flags=re.S):
         ElementTree.fromstring(svg)  # each chart is well-formed SVG

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,9 +114,11 @@ def test_every_chart_has_labelled_axes_with_readable_ticks_and_a_legend(
         assert chart["xLabel"] and chart["xLabel"][0].strip(), chart
         assert chart["yLabel"] == ["validation:auc"], chart
         assert len(chart["ticks"]) >= 4 and all(len(t) <= 8 for t in chart["ticks"]), chart
-        assert chart["legend"] == [describe_tuning_job()["HyperParameterTuningJobName"], *(
-            ["best so far"] if chart["chart"] == "objective-over-time" else []
-        ), "best job"]
+        assert chart["legend"] == [
+            describe_tuning_job()["HyperParameterTuningJobName"],
+            *(["best so far"] if chart["chart"] == "objective-over-time" else []),
+            "best job",
+        ]
         # the axis labels are drawn: dark pixels in the band below the plot and the band left of it
         x, y, width, height = (round(v) for v in chart["box"])
         for band in ((x + 80, y + height - 24, x + width - 25, y + height), (x, y + 60, x + 24, y + height - 60)):

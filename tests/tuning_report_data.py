@@ -27,7 +27,9 @@ def describe_tuning_job(name: str = TUNING_JOB) -> dict[str, Any]:
                 "ContinuousParameterRanges": [
                     {"Name": "eta", "MinValue": "0.0001", "MaxValue": "1", "ScalingType": "Logarithmic"}
                 ],
-                "IntegerParameterRanges": [{"Name": "max_depth", "MinValue": "2", "MaxValue": "10", "ScalingType": "Linear"}],
+                "IntegerParameterRanges": [
+                    {"Name": "max_depth", "MinValue": "2", "MaxValue": "10", "ScalingType": "Linear"}
+                ],
                 "CategoricalParameterRanges": [{"Name": "booster", "Values": ["gbtree", "dart"]}],
             },
         },

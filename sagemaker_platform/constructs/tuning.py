@@ -442,7 +442,9 @@ class TuningPipeline(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=REPORT_READ_ACTIONS,
-                resources=[f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:hyper-parameter-tuning-job/*"],
+                resources=[
+                    f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:hyper-parameter-tuning-job/*"
+                ],
             )
         )
         role.add_to_principal_policy(

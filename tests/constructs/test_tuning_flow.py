@@ -144,7 +144,7 @@ def test_given_the_report_cannot_be_written_then_the_model_is_still_registered_a
         raise TaskFailed("ClientError", "AccessDenied on PutObject")
 
     registered = {"model_package_arn": "arn:aws:sagemaker:us-east-1:1:model-package/churn/1"}
-    visited, output, arguments = run(
+    visited, _, arguments = run(
         flow,
         {"spec_name": SPEC.name},
         {

@@ -294,8 +294,10 @@ def _svg(series: Sequence[_Series], *, chart: str, x: _Axis, y: _Axis) -> str:
             f'<text x="{LEFT - 6}" y="{sy(value) + 4:.1f}" font-size="11" text-anchor="end">{html.escape(text)}</text>'
         )
     for value, text in x_ticks:
-        out.append(f'<line x1="{sx(value):.1f}" x2="{sx(value):.1f}" y1="{TOP + plot_h}" y2="{TOP + plot_h + 4}" '
-                   'stroke="#999"/>')
+        out.append(
+            f'<line x1="{sx(value):.1f}" x2="{sx(value):.1f}" y1="{TOP + plot_h}" y2="{TOP + plot_h + 4}" '
+            'stroke="#999"/>'
+        )
         out.append(
             f'<text x="{sx(value):.1f}" y="{TOP + plot_h + 17}" font-size="11" text-anchor="middle">'
             f"{html.escape(text)}</text>"

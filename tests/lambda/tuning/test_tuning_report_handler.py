@@ -14,7 +14,11 @@ from tests.faults import ALL_KINDS, attempt, fault_plan, inject, record_calls
 from tests.offline_aws import Answer, offline_aws
 from tests.tuning_report_data import TUNING_JOB, describe_tuning_job, training_job_summaries
 
-ENV = {"OUTPUT_BUCKET": "output-bucket", "KMS_KEY_ARN": "arn:aws:kms:us-east-1:111111111111:key/k", "AWS_REGION": "us-east-1"}
+ENV = {
+    "OUTPUT_BUCKET": "output-bucket",
+    "KMS_KEY_ARN": "arn:aws:kms:us-east-1:111111111111:key/k",
+    "AWS_REGION": "us-east-1",
+}
 KEY = f"output-bucket/tuning/{TUNING_JOB}/report.html"
 
 
