@@ -369,14 +369,14 @@ def _axis_ticks(low: float, high: float, *, log: bool, count: int = 5) -> tuple[
         first, last = math.floor(low), math.ceil(high)
         if first == last:
             first, last = first - 1, last + 1
-        step = max(1, math.ceil((last - first) / 8))
-        return float(first), float(last), [(float(e), format_number(10.0**e)) for e in range(first, last + 1, step)]
+        every = max(1, math.ceil((last - first) / 8))
+        return float(first), float(last), [(float(e), format_number(10.0**e)) for e in range(first, last + 1, every)]
     if high == low:
         low, high = low - (abs(low) * 0.1 or 1), high + (abs(high) * 0.1 or 1)
     step = nice_step((high - low) / (count - 1))
     start, stop = math.floor(low / step) * step, math.ceil(high / step) * step
-    first = round(start / step)
-    ticks = [((first + i) * step, format_number((first + i) * step)) for i in range(round((stop - start) / step) + 1)]
+    base = round(start / step)
+    ticks = [((base + i) * step, format_number((base + i) * step)) for i in range(round((stop - start) / step) + 1)]
     return start, stop, ticks
 
 
