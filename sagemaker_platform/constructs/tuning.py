@@ -5,7 +5,8 @@
 - `TuningPipeline`: a Step Functions Standard state machine that builds a
   CreateHyperParameterTuningJob request from a validated tuning spec (from the platform config, or
   passed as execution input), runs it with the `.sync` service integration (which waits for the
-  tuning job), registers the best training job's model in a registry model package group as
+  tuning job), writes the tuning report (HTML) next to the tuning output, registers the best
+  training job's model in a registry model package group as
   PendingManualApproval with its objective metric, and notifies an SNS topic of every outcome.
   Optional EventBridge Scheduler schedules start it for recurring tuning.
 - `TrainingJobLauncher`: an SQS queue in front of a Lambda function that calls CreateTrainingJob at
@@ -76,6 +77,14 @@ TUNING_SYNC_ACTIONS = [
 ]
 TUNING_SYNC_RULE = "StepFunctionsGetEventsForSageMakerTuningJobsRule"
 LAUNCHER_ACTIONS = ["sagemaker:CreateTrainingJob", "sagemaker:AddTags"]
+# What the report step reads; it writes only ``tuning/<job>/report.html`` (REPORT_OBJECTS) with the key.
+REPORT_READ_ACTIONS = [
+    "sagemaker:DescribeHyperParameterTuningJob",
+    "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+]
+REPORT_OBJECTS = "tuning/*/report.html"
+# Transient failures of the report step's AWS calls (the handler lets botocore's errors through).
+REPORT_RETRY_ERRORS = ["ClientError", "EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"]
 TRAINING_METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
 MAX_KEEP_ALIVE = cdk.Duration.hours(1)
 _VPC_GRANT = "vpc"  # key of the VPC grant among TuningStorage's image grants (image names contain ':' or '/')
@@ -279,7 +288,7 @@ class TuningStorage(Construct):
 
 
 class TuningPipeline(Construct):
-    """A state machine that tunes, registers the best model as PendingManualApproval, and notifies.
+    """A state machine that tunes, writes the report, registers the best model as PendingManualApproval, and notifies.
 
     Start an execution with ``{"spec_name": "<a spec of specs>"}`` or ``{"spec": {<a full spec>}}``;
     a spec given at run time is validated by the same rules before any AWS call. Run-time specs may use
@@ -348,6 +357,19 @@ class TuningPipeline(Construct):
                 "MODEL_ARTIFACTS_BUCKET": model_artifacts_bucket if model_artifacts_bucket is not None else "",
             },
         )
+        self.report_function = PlatformFunction(
+            self,
+            "Reporter",
+            handler_name="tuning_report",
+            key=storage.key,
+            description="Writes the tuning report (HTML, inline SVG charts) of a finished tuning job",
+            timeout=cdk.Duration.minutes(2),
+            environment={
+                "OUTPUT_BUCKET": storage.output_bucket.bucket_name,
+                "KMS_KEY_ARN": storage.key.key_arn,
+            },
+        )
+        self._grant_report()
         # The registry's pipeline-step role trusts this exact role name (cross-account contract).
         register_role = self.register_function.role.node.default_child
         assert isinstance(register_role, iam.CfnRole)
@@ -413,6 +435,37 @@ class TuningPipeline(Construct):
             },
         )
 
+    def _grant_report(self) -> None:
+        role = self.report_function.role
+        stack = cdk.Stack.of(self)
+        output = self.storage.output_bucket
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=REPORT_READ_ACTIONS,
+                resources=[
+                    f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:hyper-parameter-tuning-job/*"
+                ],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[output.arn_for_objects(REPORT_OBJECTS)])
+        )
+        # A single-part PutObject with SSE-KMS needs a data key only (no Decrypt: nothing is read back).
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[self.storage.key.key_arn])
+        )
+        acknowledge(
+            role,
+            {
+                f"AwsSolutions-IAM5[Resource::{_nag_arn(stack, 'sagemaker', 'hyper-parameter-tuning-job/*')}]": (
+                    "tuning job names carry a per-execution run id; the report step reads the job the execution ran"
+                ),
+                "AwsSolutions-IAM5[Resource::<"
+                + stack.get_logical_id(output.node.default_child)  # type: ignore[arg-type]
+                + f".Arn>/{REPORT_OBJECTS}]": "one report per tuning job, under the job's own generated prefix",
+            },
+        )
+
     def _state_machine(self) -> sfn.StateMachine:
         stack = cdk.Stack.of(self)
         specs = {spec.name: spec.as_json() for spec in self.specs}
@@ -448,12 +501,23 @@ class TuningPipeline(Construct):
         )
         # Failed or Stopped tuning jobs fail the task: notify, then fail the execution.
         tune.add_catch(notify_failure, errors=["States.ALL"])
+        # The report goes next to the tuning output; its links travel with the state to the notification.
+        report = tasks.LambdaInvoke.jsonata(
+            self,
+            "WriteReport",
+            lambda_function=self.report_function.function,
+            payload=sfn.TaskInput.from_object({"tuning_job": "{% $states.input.tuning.HyperParameterTuningJobName %}"}),
+            outputs="{% $merge([$states.input, $states.result.Payload]) %}",
+        )
+        report.add_retry(errors=REPORT_RETRY_ERRORS, max_attempts=4, interval=cdk.Duration.seconds(5), backoff_rate=2)
         register = tasks.LambdaInvoke.jsonata(
             self,
             "RegisterBestModel",
             lambda_function=self.register_function.function,
-            payload=sfn.TaskInput.from_text("{% $states.input %}"),
-            outputs="{% $states.result.Payload %}",
+            payload=sfn.TaskInput.from_object(
+                {"tuning": "{% $states.input.tuning %}", "register": "{% $states.input.register %}"}
+            ),
+            outputs="{% $merge([$states.result.Payload, {'report': $states.input.report}]) %}",
         )
         register.add_catch(notify_failure, errors=["States.ALL"])
         notify_success = tasks.SnsPublish.jsonata(
@@ -464,7 +528,14 @@ class TuningPipeline(Construct):
             message=sfn.TaskInput.from_text("{% $string($states.input) %}"),
             outputs="{% $states.input %}",
         )
-        definition = build.next(tune).next(register).next(notify_success)
+        # A report that still cannot be written does not hold back the model: the notification says why.
+        report.add_catch(
+            register,
+            errors=["States.ALL"],
+            outputs="{% $merge([$states.input, {'report': {'error': $states.errorOutput.Error, "
+            "'cause': $states.errorOutput.Cause}}]) %}",
+        )
+        definition = build.next(tune).next(report).next(register).next(notify_success)
         log_group = state_machine_log_group(self, "ExecutionLogs", key=self.storage.key)
         role = state_machine_role(self, "StateMachineRole", description="Tuning pipeline state machine")
         state_machine = sfn.StateMachine(
