@@ -1018,6 +1018,8 @@ class ComplianceConfig(StrictModel):
 
     # AWS Control Tower proactive controls (cfn-guard) as a fourth pack: for organisations that turn them on.
     control_tower: bool = False
+
+
 # --- model lifecycle (build, batch inference) ------------------------------------------------
 
 LifecycleInstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
@@ -1045,6 +1047,37 @@ class LifecycleJobConfig(StrictModel):
     max_run_seconds: Annotated[int, Field(ge=1, le=2419200)] = 3600
 
 
+class LifecycleTrainingConfig(LifecycleJobConfig):
+    """The build pipeline's training step: a job config plus spot capacity and distributed training."""
+
+    use_spot: bool = False
+    """Managed spot capacity with checkpoints in the lifecycle bucket (KMS), resumed after an interruption."""
+    max_wait_seconds: Annotated[int, Field(ge=1, le=2419200)] | None = None
+    """Spot only: the wait for capacity, run included; >= max_run_seconds. Default: 2 x max_run_seconds."""
+    distribution: Literal["torchrun", "pytorchddp", "smdistributed"] | None = None
+    """Launch on every device of every instance (GPU types; torchrun also Trainium; EFA types when
+    instance_count > 1 and for smdistributed)."""
+
+    @model_validator(mode="after")
+    def _scales(self) -> LifecycleTrainingConfig:
+        # Imported here, as `_endpoint_instance_types` does: the catalog module imports the CDK.
+        from sagemaker_platform.constructs.lifecycle.training import scaling_problems
+
+        problems = scaling_problems(
+            instance_type=self.instance_type,
+            instance_count=self.instance_count,
+            max_run_seconds=self.max_run_seconds,
+            use_spot=self.use_spot,
+            max_wait_seconds=self.max_wait_seconds,
+            distribution=self.distribution,
+        )
+        if problems:
+            first = problems[0]
+            also = "".join(f"; also {other.describe('training')}" for other in problems[1:])
+            raise field_problem(first.key, first.value, first.message + also)
+        return self
+
+
 class LifecycleBuildConfig(StrictModel):
     """A model-build pipeline: preprocess → train → evaluate → champion/challenger gate → register."""
 
@@ -1053,7 +1086,7 @@ class LifecycleBuildConfig(StrictModel):
     account: WorkloadAccountRole = "dev"
     """Where the pipeline runs; its pipeline-step role must register (`registry.register_from`)."""
     objective: LifecycleObjectiveConfig
-    training: LifecycleJobConfig = LifecycleJobConfig()
+    training: LifecycleTrainingConfig = LifecycleTrainingConfig()
     processing: LifecycleJobConfig = LifecycleJobConfig()
     hyperparameters: dict[str, Annotated[str, Field(max_length=2500)]] = Field(default_factory=dict)
     content_types: Annotated[Items[Annotated[str, Field(min_length=1, max_length=256)]], Field(min_length=1)] = (
