@@ -120,3 +120,43 @@ def test_the_default_endpoint_captures_data_and_is_monitored() -> None:
     assert config.lifecycle is not None and [m.endpoint for m in config.lifecycle.monitoring] == [
         config.endpoints[0].name
     ]
+
+
+# --- training that scales (issue 19 point 4) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("training", "key", "expected"),
+    [
+        ({"use_spot": True, "max_run_seconds": 7200, "max_wait_seconds": 3600}, "max_wait_seconds", "must be >="),
+        ({"max_wait_seconds": 3600}, "max_wait_seconds", "only with use_spot=true"),
+        ({"distribution": "torchrun"}, "distribution", "ml.m5.large has no suitable accelerator"),
+        (
+            {"distribution": "pytorchddp", "instance_type": "ml.g5.12xlarge", "instance_count": 2},
+            "instance_type",
+            "EFA",
+        ),
+        ({"distribution": "horovod"}, "distribution", "torchrun"),
+    ],
+    ids=["wait-shorter-than-run", "wait-without-spot", "cpu", "multi-node-without-efa", "unknown-distribution"],
+)
+def test_given_bad_training_scaling_then_refused_naming_the_key(
+    training: dict[str, Any], key: str, expected: str
+) -> None:
+    raw = default_config_raw()
+    raw["lifecycle"]["build"][0]["training"] = training
+    message = _refused(raw)
+    assert f"`lifecycle.build[0].training.{key}`" in message and expected in message
+
+
+def test_given_spot_and_multi_node_distribution_on_efa_then_accepted() -> None:
+    raw = default_config_raw()
+    raw["lifecycle"]["build"][0]["training"] = {
+        "use_spot": True,
+        "max_wait_seconds": 7200,
+        "distribution": "torchrun",
+        "instance_type": "ml.p5.48xlarge",
+        "instance_count": 2,
+    }
+    training = parse_config(raw).lifecycle.build[0].training  # type: ignore[union-attr]
+    assert (training.use_spot, training.max_wait_seconds, training.distribution) == (True, 7200, "torchrun")
