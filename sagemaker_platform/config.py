@@ -496,12 +496,25 @@ class TuningLauncherConfig(StrictModel):
     keep_alive_seconds: Annotated[int, Field(ge=0, le=3600)] = 1800
     requests_per_second: Annotated[float, Field(gt=0, le=1)] = 1.0
     max_concurrency: Annotated[int, Field(ge=2, le=10)] = 2
+    use_spot: bool = False
+    """Managed spot capacity; each job checkpoints to the output bucket. Needs keep_alive_seconds: 0."""
+    max_wait_seconds: Annotated[int, Field(ge=1, le=2419200)] | None = None
+    """Spot only: the wait for capacity, run included; >= max_run_seconds. Default: 2 x max_run_seconds."""
+    distribution: Literal["torchrun", "pytorchddp", "smdistributed"] | None = None
+    """As `lifecycle.build[].training.distribution`."""
 
     @model_validator(mode="after")
     def _known_image(self) -> TuningLauncherConfig:
         problem = tuning_spec.image_problem(self.image)
         if problem is not None:
             raise field_problem("image", self.image, problem)
+        if self.use_spot and self.keep_alive_seconds > 0:
+            raise field_problem(
+                "keep_alive_seconds",
+                self.keep_alive_seconds,
+                "must be 0 with use_spot: true (warm pools do not apply to managed spot training)",
+            )
+        _raise_scaling_problems(self)
         # Returned: an "after" validator that returns None turns the whole section into None.
         return self
 
@@ -1060,22 +1073,27 @@ class LifecycleTrainingConfig(LifecycleJobConfig):
 
     @model_validator(mode="after")
     def _scales(self) -> LifecycleTrainingConfig:
-        # Imported here, as `_endpoint_instance_types` does: the catalog module imports the CDK.
-        from sagemaker_platform.constructs.lifecycle.training import scaling_problems
-
-        problems = scaling_problems(
-            instance_type=self.instance_type,
-            instance_count=self.instance_count,
-            max_run_seconds=self.max_run_seconds,
-            use_spot=self.use_spot,
-            max_wait_seconds=self.max_wait_seconds,
-            distribution=self.distribution,
-        )
-        if problems:
-            first = problems[0]
-            also = "".join(f"; also {other.describe('training')}" for other in problems[1:])
-            raise field_problem(first.key, first.value, first.message + also)
+        _raise_scaling_problems(self)
         return self
+
+
+def _raise_scaling_problems(job: LifecycleTrainingConfig | TuningLauncherConfig) -> None:
+    """Spot wait and distribution checks (shared with the constructs), reported at the first key refused."""
+    # Imported here, as `_endpoint_instance_types` does: the catalog module imports the CDK.
+    from sagemaker_platform.constructs.lifecycle.training import scaling_problems
+
+    problems = scaling_problems(
+        instance_type=job.instance_type,
+        instance_count=job.instance_count,
+        max_run_seconds=job.max_run_seconds,
+        use_spot=job.use_spot,
+        max_wait_seconds=job.max_wait_seconds,
+        distribution=job.distribution,
+    )
+    if problems:
+        first = problems[0]
+        also = "".join(f"; also {other.key}={other.value!r}: {other.message}" for other in problems[1:])
+        raise field_problem(first.key, first.value, first.message + also)
 
 
 class LifecycleBuildConfig(StrictModel):

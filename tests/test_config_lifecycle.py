@@ -160,3 +160,21 @@ def test_given_spot_and_multi_node_distribution_on_efa_then_accepted() -> None:
     }
     training = parse_config(raw).lifecycle.build[0].training  # type: ignore[union-attr]
     assert (training.use_spot, training.max_wait_seconds, training.distribution) == (True, 7200, "torchrun")
+
+
+@pytest.mark.parametrize(
+    ("launcher", "key", "expected"),
+    [
+        ({"use_spot": True}, "keep_alive_seconds", "must be 0 with use_spot"),
+        ({"use_spot": True, "keep_alive_seconds": 0, "max_wait_seconds": 60}, "max_wait_seconds", "must be >="),
+        ({"distribution": "smdistributed", "instance_type": "ml.g5.2xlarge"}, "instance_type", "EFA"),
+    ],
+    ids=["spot-with-warm-pool", "wait-shorter-than-run", "smddp-without-efa"],
+)
+def test_given_bad_launcher_scaling_then_refused_naming_the_key(
+    launcher: dict[str, Any], key: str, expected: str
+) -> None:
+    raw = default_config_raw()
+    raw["tuning_launcher"] = {**raw["tuning_launcher"], **launcher}
+    message = _refused(raw)
+    assert f"`tuning_launcher.{key}`" in message and expected in message
