@@ -1319,6 +1319,32 @@ class PlatformConfig(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _warm_start_chains(self) -> PlatformConfig:
+        # warm_start.parent_spec resolves at run time by spec name: the parent must be a spec of this config,
+        # and following parents must end (a cycle would wait forever for a first Completed run).
+        parents = {
+            spec.name: spec.warm_start.parent_spec
+            for spec in self.tuning
+            if spec.warm_start is not None and spec.warm_start.parent_spec is not None
+        }
+        names = [spec.name for spec in self.tuning]
+        for index, spec in enumerate(self.tuning):
+            parent = parents.get(spec.name)
+            if parent is None:
+                continue
+            key = f"tuning[{index}].warm_start.parent_spec"
+            if parent not in names:
+                raise field_problem(key, parent, f"not a `tuning` spec; configured: {', '.join(names)}")
+            chain = [spec.name]
+            while parent is not None and parent not in chain:
+                chain.append(parent)
+                parent = parents.get(parent)
+            if parent is not None:
+                cycle = " -> ".join([*chain[chain.index(parent) :], parent])
+                raise field_problem(key, parents[spec.name], f"warm-start parents form a cycle: {cycle}")
+        return self
+
+    @model_validator(mode="after")
     def _deploy_targets_exist(self) -> PlatformConfig:
         # Each deployed group must be a registry group, and each of its endpoints an `endpoints` entry fed by it.
         if self.deploy is None:

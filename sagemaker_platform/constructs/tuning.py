@@ -337,6 +337,18 @@ class TuningPipeline(Construct):
                 "KMS_KEY_ARN": storage.key.key_arn,
             },
         )
+        # warm_start.parent_spec: the builder lists the parent spec's tuning jobs. A run-time spec may name any
+        # parent, and List supports no resource scoping, so the grant is unconditional but read-only.
+        self.build_function.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:ListHyperParameterTuningJobs"], resources=["*"])
+        )
+        acknowledge(
+            self.build_function.role,
+            {
+                "AwsSolutions-IAM5[Resource::*]": "sagemaker:ListHyperParameterTuningJobs supports no resource-level "
+                "permissions; it resolves warm_start.parent_spec to the parent spec's last Completed tuning job",
+            },
+        )
         step_role_arn = naming.role_arn(stack.partition, stack.account, naming.pipeline_step_role_name(platform_name))
         self.register_function = PlatformFunction(
             self,
@@ -440,6 +452,11 @@ class TuningPipeline(Construct):
                 {"specs": specs, "input": "{% $states.input %}", "execution_id": "{% $states.context.Execution.Id %}"}
             ),
             outputs="{% $states.result.Payload %}",
+        )
+        # A failed List of warm_start.parent_spec's jobs is transient (throttled, unavailable): retried; a missing
+        # parent (ParentNotFoundError) or a bad spec is not.
+        build.add_retry(
+            errors=["ParentLookupError"], interval=cdk.Duration.seconds(5), max_attempts=3, backoff_rate=2.0
         )
         build.add_catch(notify_failure, errors=["States.ALL"])
         tune = sfn.CustomState(

@@ -171,8 +171,11 @@ class Channel:
 
 @dataclass(frozen=True)
 class WarmStart:
+    """Parents by tuning job name, or `parent_spec`: the last Completed tuning job of that spec, found at run time."""
+
     type: str  # config spelling, a key of WARM_START_TYPES
     parents: tuple[str, ...]
+    parent_spec: str | None = None
 
 
 @dataclass(frozen=True)
@@ -718,10 +721,33 @@ def _channels(r: _Reader, data: Mapping[str, Any]) -> tuple[Channel, ...]:
 def _warm_start(r: _Reader, data: Mapping[str, Any]) -> WarmStart | None:
     if "warm_start" not in data:
         return None
-    entry = r.mapping(data["warm_start"], "warm_start", {"type": True, "parents": True})
+    entry = r.mapping(data["warm_start"], "warm_start", {"type": True, "parents": False, "parent_spec": False})
     if entry is None:
         return None
-    kind = r.string(entry, "type", "warm_start", allowed=tuple(WARM_START_TYPES))
+    # The API spelling (TransferLearning) is accepted too: it is what the SageMaker docs show.
+    api_spelling = {api: config for config, api in WARM_START_TYPES.items()}
+    kind = r.string(entry, "type", "warm_start", allowed=(*WARM_START_TYPES, *api_spelling))
+    kind = api_spelling.get(kind, kind) if kind is not None else None
+    if ("parents" in entry) == ("parent_spec" in entry):
+        r.add(
+            "warm_start",
+            sorted(entry),
+            "give exactly one of parents (tuning job names) or parent_spec (a spec whose last Completed run is the "
+            "parent)",
+        )
+        return None
+    if "parent_spec" in entry:
+        parent_spec = r.string(
+            entry,
+            "parent_spec",
+            "warm_start",
+            pattern=SPEC_NAME_PATTERN,
+            hint="must be the name of a tuning spec",
+        )
+        if parent_spec is not None and parent_spec == data.get("name"):
+            r.add("warm_start.parent_spec", parent_spec, "a spec cannot warm-start from itself")
+            return None
+        return WarmStart(kind, (), parent_spec) if kind is not None and parent_spec is not None else None
     parents = r.string_list(
         entry,
         "parents",
@@ -885,6 +911,11 @@ def tuning_job_name(spec: TuningSpec, execution_id: str) -> str:
     return f"{spec.name}-{run_id(execution_id)}"
 
 
+def parent_job_pattern(spec_name: str) -> re.Pattern[str]:
+    """The names of `spec_name`'s tuning jobs (and not of a spec whose name merely starts the same)."""
+    return re.compile(rf"^{re.escape(spec_name)}-[0-9a-f]{{{RUN_ID_LENGTH}}}$")
+
+
 def image_uri(image: str, region: str) -> str:
     """The URI of `image`: as given, or a built-in algorithm resolved for `region`."""
     if "/" in image:
@@ -905,9 +936,18 @@ def image_uri(image: str, region: str) -> str:
     return f"{account}.dkr.ecr.{region}.{suffix}/{image}"
 
 
-def build_request(spec: TuningSpec, env: Environment, execution_id: str) -> dict[str, Any]:
-    """The CreateHyperParameterTuningJob request for `spec`, in the API's shape (boto3 keyword arguments)."""
+def build_request(
+    spec: TuningSpec, env: Environment, execution_id: str, parent_jobs: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The CreateHyperParameterTuningJob request for `spec`, in the API's shape (boto3 keyword arguments).
+
+    `parent_jobs`: the tuning jobs `warm_start.parent_spec` resolved to at run time (`parent_job_pattern`).
+    """
     name = tuning_job_name(spec, execution_id)
+    if spec.warm_start is not None and spec.warm_start.parent_spec is not None and not parent_jobs:
+        raise SpecError(
+            [Problem("warm_start.parent_spec", spec.warm_start.parent_spec, "not resolved to a tuning job name")]
+        )
     if spec.spot is not None and spec.spot.checkpoint_s3_uri is not None:
         match = S3_URI_PATTERN.match(spec.spot.checkpoint_s3_uri)
         if match is None or match.group("bucket") != env.output_bucket:
@@ -945,7 +985,9 @@ def build_request(spec: TuningSpec, env: Environment, execution_id: str) -> dict
     }
     if spec.warm_start is not None:
         request["WarmStartConfig"] = {
-            "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": p} for p in spec.warm_start.parents],
+            "ParentHyperParameterTuningJobs": [
+                {"HyperParameterTuningJobName": p} for p in (spec.warm_start.parents or tuple(parent_jobs))
+            ],
             "WarmStartType": WARM_START_TYPES[spec.warm_start.type],
         }
     return request
