@@ -178,3 +178,36 @@ def test_given_bad_launcher_scaling_then_refused_naming_the_key(
     raw["tuning_launcher"] = {**raw["tuning_launcher"], **launcher}
     message = _refused(raw)
     assert f"`tuning_launcher.{key}`" in message and expected in message
+
+
+# --- warm-start chaining (issue 19 point 5) ------------------------------------------------------------
+
+
+def _chained(*links: tuple[str, str | None]) -> dict[str, Any]:
+    """The default config with tuning specs named by `links` (name, parent spec or None)."""
+    raw = default_config_raw()
+    base = raw["tuning"][0]
+    raw["tuning"] = [
+        {**copy.deepcopy(base), "name": name}
+        | ({"warm_start": {"type": "TRANSFER_LEARNING", "parent_spec": parent}} if parent else {})
+        for name, parent in links
+    ]
+    for spec in raw["tuning"]:
+        spec.pop("schedule", None)
+    return raw
+
+
+def test_given_a_chain_of_specs_then_accepted() -> None:
+    config = parse_config(_chained(("churn-a", None), ("churn-b", "churn-a"), ("churn-c", "churn-b")))
+    assert [s.warm_start.parent_spec if s.warm_start else None for s in config.tuning] == [None, "churn-a", "churn-b"]
+
+
+def test_given_a_parent_spec_that_is_not_configured_then_refused_naming_the_key() -> None:
+    message = _refused(_chained(("churn-a", None), ("churn-b", "churn-z")))
+    assert '`tuning[1].warm_start.parent_spec` = "churn-z"' in message and "churn-a, churn-b" in message
+
+
+def test_given_parent_specs_in_a_cycle_then_refused_naming_the_key_and_the_cycle() -> None:
+    message = _refused(_chained(("churn-a", "churn-c"), ("churn-b", "churn-a"), ("churn-c", "churn-b")))
+    assert "`tuning[0].warm_start.parent_spec`" in message
+    assert "churn-a -> churn-c -> churn-b -> churn-a" in message

@@ -724,10 +724,7 @@ def _warm_start(r: _Reader, data: Mapping[str, Any]) -> WarmStart | None:
     entry = r.mapping(data["warm_start"], "warm_start", {"type": True, "parents": False, "parent_spec": False})
     if entry is None:
         return None
-    # The API spelling (TransferLearning) is accepted too: it is what the SageMaker docs show.
-    api_spelling = {api: config for config, api in WARM_START_TYPES.items()}
-    kind = r.string(entry, "type", "warm_start", allowed=(*WARM_START_TYPES, *api_spelling))
-    kind = api_spelling.get(kind, kind) if kind is not None else None
+    kind = r.string(entry, "type", "warm_start", allowed=tuple(WARM_START_TYPES))
     if ("parents" in entry) == ("parent_spec" in entry):
         r.add(
             "warm_start",
