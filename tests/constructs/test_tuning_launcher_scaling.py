@@ -74,3 +74,39 @@ def test_given_bad_scaling_props_then_the_launcher_refuses_naming_the_prop(
             stack, "Launcher", storage=TuningStorage(stack, "Storage"), image="sagemaker-xgboost:1.7-1", **props
         )
     assert expected in str(caught.value)
+
+
+# --- warm-start chaining: the request builder may list tuning jobs, and the lookup is retried -----------
+
+
+def test_the_request_builder_lists_tuning_jobs_read_only_and_the_state_machine_retries_only_the_lookup() -> None:
+    from sagemaker_platform import tuning_spec
+    from sagemaker_platform.constructs.tuning import TuningPipeline
+    from tests.test_tuning_spec import custom_spec
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "Tuning")
+    spec = tuning_spec.parse_spec(
+        custom_spec(name="digits-tl", warm_start={"type": "TRANSFER_LEARNING", "parent_spec": "digits-rf"})
+    )
+    TuningPipeline(stack, "Pipeline", storage=TuningStorage(stack, "Storage"), platform_name="p", specs=[spec])
+    add_compliance_gate(app)
+    template = app.synth().get_stack_by_name("Tuning").template
+    granted = [
+        (policy["Properties"]["Roles"], statement)
+        for policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "sagemaker:ListHyperParameterTuningJobs" in json.dumps(statement["Action"])
+    ]
+    assert len(granted) == 1  # the request builder's role alone, and nothing else in that statement
+    roles, statement = granted[0]
+    assert [role["Ref"] for role in roles] == [roles[0]["Ref"]] and roles[0]["Ref"].startswith("PipelineRequestBuilder")
+    assert statement == {"Action": "sagemaker:ListHyperParameterTuningJobs", "Effect": "Allow", "Resource": "*"}
+    (machine,) = resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    definition = json.loads("".join(part if isinstance(part, str) else "TOKEN" for part in parts))
+    retries = definition["States"]["BuildRequest"]["Retry"]
+    assert {"ErrorEquals": ["ParentLookupError"], "IntervalSeconds": 5, "MaxAttempts": 3, "BackoffRate": 2} in retries
+    retried = {error for retry in retries for error in retry["ErrorEquals"]}
+    # A missing parent or a bad spec is final (notified), never retried.
+    assert not retried & {"States.ALL", "ParentNotFoundError", "InvalidSpecError", "States.TaskFailed"}
