@@ -496,12 +496,25 @@ class TuningLauncherConfig(StrictModel):
     keep_alive_seconds: Annotated[int, Field(ge=0, le=3600)] = 1800
     requests_per_second: Annotated[float, Field(gt=0, le=1)] = 1.0
     max_concurrency: Annotated[int, Field(ge=2, le=10)] = 2
+    use_spot: bool = False
+    """Managed spot capacity; each job checkpoints to the output bucket. Needs keep_alive_seconds: 0."""
+    max_wait_seconds: Annotated[int, Field(ge=1, le=2419200)] | None = None
+    """Spot only: the wait for capacity, run included; >= max_run_seconds. Default: 2 x max_run_seconds."""
+    distribution: Literal["torchrun", "pytorchddp", "smdistributed"] | None = None
+    """As `lifecycle.build[].training.distribution`."""
 
     @model_validator(mode="after")
     def _known_image(self) -> TuningLauncherConfig:
         problem = tuning_spec.image_problem(self.image)
         if problem is not None:
             raise field_problem("image", self.image, problem)
+        if self.use_spot and self.keep_alive_seconds > 0:
+            raise field_problem(
+                "keep_alive_seconds",
+                self.keep_alive_seconds,
+                "must be 0 with use_spot: true (warm pools do not apply to managed spot training)",
+            )
+        _raise_scaling_problems(self)
         # Returned: an "after" validator that returns None turns the whole section into None.
         return self
 
@@ -1018,6 +1031,8 @@ class ComplianceConfig(StrictModel):
 
     # AWS Control Tower proactive controls (cfn-guard) as a fourth pack: for organisations that turn them on.
     control_tower: bool = False
+
+
 # --- model lifecycle (build, batch inference) ------------------------------------------------
 
 LifecycleInstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
@@ -1045,6 +1060,42 @@ class LifecycleJobConfig(StrictModel):
     max_run_seconds: Annotated[int, Field(ge=1, le=2419200)] = 3600
 
 
+class LifecycleTrainingConfig(LifecycleJobConfig):
+    """The build pipeline's training step: a job config plus spot capacity and distributed training."""
+
+    use_spot: bool = False
+    """Managed spot capacity with checkpoints in the lifecycle bucket (KMS), resumed after an interruption."""
+    max_wait_seconds: Annotated[int, Field(ge=1, le=2419200)] | None = None
+    """Spot only: the wait for capacity, run included; >= max_run_seconds. Default: 2 x max_run_seconds."""
+    distribution: Literal["torchrun", "pytorchddp", "smdistributed"] | None = None
+    """Launch on every device of every instance (GPU types; torchrun also Trainium; EFA types when
+    instance_count > 1 and for smdistributed)."""
+
+    @model_validator(mode="after")
+    def _scales(self) -> LifecycleTrainingConfig:
+        _raise_scaling_problems(self)
+        return self
+
+
+def _raise_scaling_problems(job: LifecycleTrainingConfig | TuningLauncherConfig) -> None:
+    """Spot wait and distribution checks (shared with the constructs), reported at the first key refused."""
+    # Imported here, as `_endpoint_instance_types` does: the catalog module imports the CDK.
+    from sagemaker_platform.constructs.lifecycle.training import scaling_problems
+
+    problems = scaling_problems(
+        instance_type=job.instance_type,
+        instance_count=job.instance_count,
+        max_run_seconds=job.max_run_seconds,
+        use_spot=job.use_spot,
+        max_wait_seconds=job.max_wait_seconds,
+        distribution=job.distribution,
+    )
+    if problems:
+        first = problems[0]
+        also = "".join(f"; also {other.key}={other.value!r}: {other.message}" for other in problems[1:])
+        raise field_problem(first.key, first.value, first.message + also)
+
+
 class LifecycleBuildConfig(StrictModel):
     """A model-build pipeline: preprocess → train → evaluate → champion/challenger gate → register."""
 
@@ -1053,7 +1104,7 @@ class LifecycleBuildConfig(StrictModel):
     account: WorkloadAccountRole = "dev"
     """Where the pipeline runs; its pipeline-step role must register (`registry.register_from`)."""
     objective: LifecycleObjectiveConfig
-    training: LifecycleJobConfig = LifecycleJobConfig()
+    training: LifecycleTrainingConfig = LifecycleTrainingConfig()
     processing: LifecycleJobConfig = LifecycleJobConfig()
     hyperparameters: dict[str, Annotated[str, Field(max_length=2500)]] = Field(default_factory=dict)
     content_types: Annotated[Items[Annotated[str, Field(min_length=1, max_length=256)]], Field(min_length=1)] = (
@@ -1265,6 +1316,32 @@ class PlatformConfig(StrictModel):
                 "must include dev when `tuning` is set: the tuning pipeline registers its best model from the "
                 "dev account",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _warm_start_chains(self) -> PlatformConfig:
+        # warm_start.parent_spec resolves at run time by spec name: the parent must be a spec of this config,
+        # and following parents must end (a cycle would wait forever for a first Completed run).
+        parents = {
+            spec.name: spec.warm_start.parent_spec
+            for spec in self.tuning
+            if spec.warm_start is not None and spec.warm_start.parent_spec is not None
+        }
+        names = [spec.name for spec in self.tuning]
+        for index, spec in enumerate(self.tuning):
+            parent = parents.get(spec.name)
+            if parent is None:
+                continue
+            key = f"tuning[{index}].warm_start.parent_spec"
+            if parent not in names:
+                raise field_problem(key, parent, f"not a `tuning` spec; configured: {', '.join(names)}")
+            chain = [spec.name]
+            while parent is not None and parent not in chain:
+                chain.append(parent)
+                parent = parents.get(parent)
+            if parent is not None:
+                cycle = " -> ".join([*chain[chain.index(parent) :], parent])
+                raise field_problem(key, parents[spec.name], f"warm-start parents form a cycle: {cycle}")
         return self
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -40,6 +41,12 @@ from sagemaker_platform import naming, tuning_spec
 from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
+from sagemaker_platform.constructs.lifecycle.training import (
+    MAX_TRAINING_SECONDS,
+    Distribution,
+    distribution_hyperparameters,
+    scaling_problems,
+)
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.constructs.workflow import (
@@ -339,6 +346,18 @@ class TuningPipeline(Construct):
                 "KMS_KEY_ARN": storage.key.key_arn,
             },
         )
+        # warm_start.parent_spec: the builder lists the parent spec's tuning jobs. A run-time spec may name any
+        # parent, and List supports no resource scoping, so the grant is unconditional but read-only.
+        self.build_function.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:ListHyperParameterTuningJobs"], resources=["*"])
+        )
+        acknowledge(
+            self.build_function.role,
+            {
+                "AwsSolutions-IAM5[Resource::*]": "sagemaker:ListHyperParameterTuningJobs supports no resource-level "
+                "permissions; it resolves warm_start.parent_spec to the parent spec's last Completed tuning job",
+            },
+        )
         step_role_arn = naming.role_arn(stack.partition, stack.account, naming.pipeline_step_role_name(platform_name))
         self.register_function = PlatformFunction(
             self,
@@ -486,6 +505,11 @@ class TuningPipeline(Construct):
                 {"specs": specs, "input": "{% $states.input %}", "execution_id": "{% $states.context.Execution.Id %}"}
             ),
             outputs="{% $states.result.Payload %}",
+        )
+        # A failed List of warm_start.parent_spec's jobs is transient (throttled, unavailable): retried; a missing
+        # parent (ParentNotFoundError) or a bad spec is not.
+        build.add_retry(
+            errors=["ParentLookupError"], interval=cdk.Duration.seconds(5), max_attempts=3, backoff_rate=2.0
         )
         build.add_catch(notify_failure, errors=["States.ALL"])
         tune = sfn.CustomState(
@@ -641,6 +665,52 @@ class TuningPipeline(Construct):
         )
 
 
+@dataclass(frozen=True)
+class _LauncherScaling:
+    """The launcher's spot and distribution settings: validated at construction, passed as environment."""
+
+    instance_type: str
+    instance_count: int
+    max_run: cdk.Duration
+    keep_alive: cdk.Duration
+    use_spot: bool
+    max_wait: cdk.Duration | None
+    distribution: Distribution | None
+
+    def __post_init__(self) -> None:
+        problems = ProblemCollector("TrainingJobLauncher")
+        wait = None if self.max_wait is None else int(self.max_wait.to_seconds())
+        for problem in scaling_problems(
+            instance_type=self.instance_type,
+            instance_count=self.instance_count,
+            max_run_seconds=int(self.max_run.to_seconds()),
+            use_spot=self.use_spot,
+            max_wait_seconds=wait,
+            distribution=self.distribution,
+        ):
+            # The construct takes the wait as a Duration prop named max_wait.
+            key = "max_wait" if problem.key == "max_wait_seconds" else problem.key
+            problems.add(f"{key}={problem.value!r}: {problem.message}")
+        # SageMaker keeps no warm pool for managed spot jobs; a keep-alive would only mislead the quota sizing.
+        problems.check(
+            not (self.use_spot and self.keep_alive.to_seconds() > 0),
+            f"keep_alive={self.keep_alive.to_human_string()}: must be zero with use_spot=True "
+            "(warm pools do not apply to managed spot training)",
+        )
+        problems.raise_if_any()
+
+    def environment(self) -> dict[str, str]:
+        env: dict[str, str] = {}
+        if self.use_spot:
+            run = int(self.max_run.to_seconds())
+            wait = min(2 * run, MAX_TRAINING_SECONDS) if self.max_wait is None else int(self.max_wait.to_seconds())
+            env |= {"USE_SPOT": "true", "MAX_WAIT_SECONDS": str(wait)}
+        if self.distribution is not None:
+            rendered = distribution_hyperparameters(self.distribution, self.instance_type)
+            env["DISTRIBUTION_HYPERPARAMETERS"] = json.dumps(rendered, sort_keys=True)
+        return env
+
+
 class TrainingJobLauncher(Construct):
     """An SQS queue whose messages become SageMaker training jobs, paced under the CreateTrainingJob quota.
 
@@ -659,6 +729,12 @@ class TrainingJobLauncher(Construct):
     :param requests_per_second: CreateTrainingJob calls per second, all invocations together. Default: 1.
     :param max_concurrency: concurrent Lambda invocations reading the queue (2 to 10). Default: 2.
     :param job_name_prefix: training job names are ``<prefix>-<20 hex of sha256(job_id)>``. Default: "launch".
+    :param use_spot: managed spot capacity; each job checkpoints to ``checkpoints/<job name>/`` in the output
+        bucket (KMS) and resumes there after an interruption. Warm pools do not apply to spot jobs, so
+        `keep_alive` must be zero. Default: False.
+    :param max_wait: spot only: the wait for capacity, run included (>= `max_run`). Default: twice `max_run`.
+    :param distribution: ``torchrun``, ``pytorchddp`` or ``smdistributed`` on a GPU type (torchrun also Trainium),
+        EFA-capable when `instance_count` > 1 (see `sagemaker_platform.constructs.lifecycle.training`). Default: None.
     """
 
     def __init__(
@@ -676,11 +752,15 @@ class TrainingJobLauncher(Construct):
         requests_per_second: float = 1.0,
         max_concurrency: int = 2,
         job_name_prefix: str = "launch",
+        use_spot: bool = False,
+        max_wait: cdk.Duration | None = None,
+        distribution: Distribution | None = None,
     ) -> None:
         super().__init__(scope, id)
         max_run = max_run if max_run is not None else cdk.Duration.hours(1)
         keep_alive = keep_alive if keep_alive is not None else cdk.Duration.minutes(30)
         self._validate(image, instance_type, keep_alive, requests_per_second, max_concurrency, job_name_prefix)
+        scaling = _LauncherScaling(instance_type, instance_count, max_run, keep_alive, use_spot, max_wait, distribution)
         self.storage = storage
         storage.grant_image_pull(image)
         self.dead_letter_queue = self._queue("QueueDeadLetters")
@@ -714,6 +794,7 @@ class TrainingJobLauncher(Construct):
                 "VOLUME_SIZE_GB": str(volume_size_gb),
                 "MAX_RUN_SECONDS": str(int(max_run.to_seconds())),
                 "KEEP_ALIVE_SECONDS": str(int(keep_alive.to_seconds())),
+                **scaling.environment(),
                 # Each of max_concurrency invocations spaces its calls so that all together stay under the rate.
                 "LAUNCH_INTERVAL_SECONDS": f"{max_concurrency / requests_per_second:g}",
             },

@@ -26,6 +26,8 @@ class InstanceSpec:
     """Total accelerator memory of the instance (all GPUs or Neuron devices together)."""
     local_nvme_gb: int = 0
     """Local NVMe instance storage: SageMaker uses it for the model and refuses a volume size or volume KMS key."""
+    efa: bool = False
+    """Elastic Fabric Adapter: the inter-node network multi-node distributed training needs."""
 
     @property
     def gpu_count(self) -> int:
@@ -63,8 +65,10 @@ def _family(
     *,
     accelerator: str | None = None,
     kind: AcceleratorKind | None = None,
+    efa: frozenset[str] = frozenset(),
 ) -> dict[str, InstanceSpec]:
-    """sizes: size -> (vCPUs, memory GiB, accelerators, accelerator memory GiB, local NVMe GB)."""
+    """sizes: size -> (vCPUs, memory GiB, accelerators, accelerator memory GiB, local NVMe GB); efa: the sizes
+    with an Elastic Fabric Adapter."""
     return {
         f"{prefix}.{size}": InstanceSpec(
             instance_type=f"{prefix}.{size}",
@@ -75,10 +79,15 @@ def _family(
             accelerator_count=count,
             accelerator_memory_gib=accel_memory,
             local_nvme_gb=nvme,
+            efa=size in efa,
         )
         for size, (vcpus, memory, count, accel_memory, nvme) in sizes.items()
     }
 
+
+# Sizes with an Elastic Fabric Adapter: the EC2 User Guide's "Supported instance types" list of EFA (issue 19),
+# and SageMaker's "Run training jobs with EFA" (p4d, p4de, p5*, trn1.32xlarge, trn2, g5.48xlarge, g6e.8xlarge+).
+_ALL = frozenset({"24xlarge", "48xlarge"})
 
 # Figures from the EC2 instance type pages of each family (ml.* types are the same hardware).
 INSTANCE_TYPES: dict[str, InstanceSpec] = {
@@ -139,6 +148,7 @@ INSTANCE_TYPES: dict[str, InstanceSpec] = {
         },
         accelerator="NVIDIA A10G",
         kind="gpu",
+        efa=frozenset({"48xlarge"}),
     ),
     **_family(
         "ml.g6",
@@ -169,6 +179,7 @@ INSTANCE_TYPES: dict[str, InstanceSpec] = {
         },
         accelerator="NVIDIA L40S",
         kind="gpu",
+        efa=frozenset({"8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"}),
     ),
     **_family(
         "ml.p3",
@@ -176,9 +187,9 @@ INSTANCE_TYPES: dict[str, InstanceSpec] = {
         accelerator="NVIDIA V100",
         kind="gpu",
     ),
-    **_family("ml.p4d", {"24xlarge": (96, 1152, 8, 320, 8000)}, accelerator="NVIDIA A100", kind="gpu"),
-    **_family("ml.p4de", {"24xlarge": (96, 1152, 8, 640, 8000)}, accelerator="NVIDIA A100 80GB", kind="gpu"),
-    **_family("ml.p5", {"48xlarge": (192, 2048, 8, 640, 30720)}, accelerator="NVIDIA H100", kind="gpu"),
+    **_family("ml.p4d", {"24xlarge": (96, 1152, 8, 320, 8000)}, accelerator="NVIDIA A100", kind="gpu", efa=_ALL),
+    **_family("ml.p4de", {"24xlarge": (96, 1152, 8, 640, 8000)}, accelerator="NVIDIA A100 80GB", kind="gpu", efa=_ALL),
+    **_family("ml.p5", {"48xlarge": (192, 2048, 8, 640, 30720)}, accelerator="NVIDIA H100", kind="gpu", efa=_ALL),
     **_family(
         "ml.inf2",
         {
@@ -192,8 +203,8 @@ INSTANCE_TYPES: dict[str, InstanceSpec] = {
     ),
     # --- added for issue 16; sources: the EC2 instance type pages of each family (accelerated computing,
     # general purpose, compute optimized) and SageMaker AI pricing's "Real-Time Inference" instance list.
-    **_family("ml.p5e", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu"),
-    **_family("ml.p5en", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu"),
+    **_family("ml.p5e", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu", efa=_ALL),
+    **_family("ml.p5en", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu", efa=_ALL),
     **_family(
         "ml.inf1",
         {
@@ -210,8 +221,11 @@ INSTANCE_TYPES: dict[str, InstanceSpec] = {
         {"2xlarge": (8, 32, 1, 32, 474), "32xlarge": (128, 512, 16, 512, 7600)},
         accelerator="AWS Trainium",
         kind="trainium",
+        efa=frozenset({"32xlarge"}),
     ),
-    **_family("ml.trn2", {"48xlarge": (192, 2048, 16, 1536, 7600)}, accelerator="AWS Trainium2", kind="trainium"),
+    **_family(
+        "ml.trn2", {"48xlarge": (192, 2048, 16, 1536, 7600)}, accelerator="AWS Trainium2", kind="trainium", efa=_ALL
+    ),
     **_family(
         "ml.m7i",
         {
