@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -21,7 +22,7 @@ def gateway() -> InferenceGateway:
     return InferenceGateway(stack, "Gateway", platform_name="mlplatform", services=SERVICES, ensembles=[INNER])
 
 
-def _statements(role: iam.Role) -> list[dict[str, object]]:
+def _statements(role: iam.Role) -> list[dict[str, Any]]:
     policy = role.node.try_find_child("DefaultPolicy")
     assert policy is not None
     rendered = cdk.Stack.of(role).resolve(policy.document)  # type: ignore[attr-defined]
@@ -36,7 +37,7 @@ def test_given_grant_invoke_api_then_the_grantee_may_call_both_routes_and_nothin
     assert grant.success
     (statement,) = _statements(role)
     assert statement["Action"] == "execute-api:Invoke"
-    routes = [str(cdk.Stack.of(role).resolve(r)) for r in statement["Resource"]]  # type: ignore[union-attr]
+    routes = [str(cdk.Stack.of(role).resolve(r)) for r in statement["Resource"]]
     assert len(routes) == 2 and "/v1/POST/predictions" in routes[0] and "/v1/GET/predictions/*" in routes[1]
 
 
