@@ -95,7 +95,6 @@ class RegistryStack(cdk.Stack):
                 iam.ArnPrincipal(cloudformation_execution_role_arn(self.partition, account, _region(config))),
                 groups=groups,
             )
-            self.registry.add_access(role, level)
         # The lifecycle pipelines' lookup functions list and describe versions; no artifacts, so group policies only.
         for lifecycle_role in lifecycle_accounts(config):
             lookup = iam.Role.from_role_arn(
