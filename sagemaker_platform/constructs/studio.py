@@ -38,13 +38,13 @@ from constructs import Construct, IConstruct
 
 from sagemaker_platform import regions
 from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
-from sagemaker_platform.config import USER_PROFILE_NAME_PATTERN
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.constructs.wildcards import add_statement
 from sagemaker_platform.contracts import names
+from sagemaker_platform.contracts.names import NAME_63_RE as USER_PROFILE_NAME_PATTERN
 from sagemaker_platform.errors import ProblemCollector
 
 AuthMode = Literal["IAM", "SSO"]

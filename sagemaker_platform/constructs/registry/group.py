@@ -21,7 +21,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from sagemaker_platform.config import MODEL_PACKAGE_GROUP_NAME_PATTERN
 from sagemaker_platform.constructs.registry.access import (
     GROUP_ACTIONS,
     REGISTER_ACTIONS,
@@ -30,6 +29,7 @@ from sagemaker_platform.constructs.registry.access import (
 )
 from sagemaker_platform.constructs.registry.artifacts import ModelArtifacts, grant_artifacts
 from sagemaker_platform.constructs.registry.policies import PolicyChecks, acknowledge_wildcard_resources, same_account
+from sagemaker_platform.contracts.names import NAME_63_RE as MODEL_PACKAGE_GROUP_NAME_PATTERN
 from sagemaker_platform.errors import ProblemCollector, PropsError
 
 
