@@ -70,16 +70,8 @@ class _StudioProfiles(_StudioTeardown):
         profile. Its Delete does nothing (a retained domain keeps its profiles; DESTROY has the teardown).
         Its properties change only when the users do, so a redeploy without a change never invokes it.
         """
-        cleanup = cdk.CustomResource(
-            self,
-            "ProfileCleanup",
-            service_token=self.provider.service_token,
-            resource_type="Custom::StudioProfileCleanup",
-            properties={
-                "Kind": "ProfileCleanup",
-                "DomainId": self.domain_id,
-                "UserProfileNames": sorted(user.name for user in users),
-            },
+        cleanup = self._render_lifecycle_resource(
+            "ProfileCleanup", DomainId=self.domain_id, UserProfileNames=sorted(user.name for user in users)
         )
         cleanup.node.add_dependency(*self._lifecycle_roles)
 

@@ -237,17 +237,11 @@ class _StudioTeardown(_StudioUserSettings):
                     child.apply_removal_policy(removal_policy)
 
     def _render_domain_teardown(self) -> None:
-        teardown = cdk.CustomResource(
-            self,
+        teardown = self._render_lifecycle_resource(
             "DomainTeardown",
-            service_token=self.provider.service_token,
-            resource_type="Custom::StudioDomainTeardown",
-            properties={
-                "Kind": "DomainTeardown",
-                "DomainId": self.domain_id,
-                "HomeEfsFileSystemId": self.domain.attr_home_efs_file_system_id,
-                "VpcId": self.vpc.vpc_id,
-            },
+            DomainId=self.domain_id,
+            HomeEfsFileSystemId=self.domain.attr_home_efs_file_system_id,
+            VpcId=self.vpc.vpc_id,
         )
         # Created after, so deleted before, the profiles' nested stacks and the domain.
         for shard in self.shards:
@@ -302,11 +296,18 @@ class _StudioTeardown(_StudioUserSettings):
                 "is shared from an AWS-owned account and gets its id when Projects is enabled",
             },
         )
-        projects = cdk.CustomResource(
-            self,
-            "Projects",
-            service_token=self.provider.service_token,
-            resource_type="Custom::StudioProjects",
-            properties={"Kind": "Projects", "PrincipalArns": [role.role_arn for role in roles]},
-        )
+        projects = self._render_lifecycle_resource("Projects", PrincipalArns=[role.role_arn for role in roles])
         projects.node.add_dependency(projects_policy, *self._lifecycle_roles)
+
+    def _render_lifecycle_resource(self, kind: str, **properties: object) -> cdk.CustomResource:
+        """A custom resource of the lifecycle Provider: construct id `kind`, type `Custom::Studio<kind>`.
+
+        The handler dispatches on the `Kind` property (profile cleanup, domain teardown, projects).
+        """
+        return cdk.CustomResource(
+            self,
+            kind,
+            service_token=self.provider.service_token,
+            resource_type=f"Custom::Studio{kind}",
+            properties={"Kind": kind, **properties},
+        )
