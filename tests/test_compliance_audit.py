@@ -16,9 +16,11 @@ from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, add_compli
 from sagemaker_platform.compliance_audit import DeadAcknowledgmentError
 
 APPS = ["default_app", "multi_account_app"]
-# A ratchet on the findings before acknowledgment, at what the branch of issue 15 reached (measured by `make bench`,
-# bench/compliance.py; before: 243 and 413). Issue 15's goals are 150 and 250: lower these as roles are scoped.
-CEILINGS = {"default_app": 182, "multi_account_app": 349}
+# A ratchet on the findings before acknowledgment (measured by `make bench`, bench/compliance.py). Before issue 15:
+# 243 and 413 on the apps of that time; its branch reached 182 and 349. The lifecycle, images, CI and tuning-report
+# stacks merged since add their own resources: 220 and 427 on today's larger apps. Issue 15's goals are 150 and 250:
+# lower these as roles are scoped.
+CEILINGS = {"default_app": 220, "multi_account_app": 427}
 
 
 def _app(request: pytest.FixtureRequest, name: str) -> tuple[Any, Path]:

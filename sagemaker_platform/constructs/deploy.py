@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import aws_cdk as cdk
-import jsii
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -36,7 +35,6 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
-from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from sagemaker_platform import naming
@@ -44,6 +42,7 @@ from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_q
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.targets import StartSageMakerPipeline
 from sagemaker_platform.constructs.workflow import (
     state_machine_log_group,
     state_machine_role,
@@ -895,7 +894,7 @@ class PipelineSchedules(Construct):
                     description=f"Retrain when {schedule.pipeline_name} fails",
                     event_pattern=_pipeline_failed_pattern([self._pipeline_arn(schedule.pipeline_name)]),
                     targets=[
-                        _StartPipeline(
+                        StartSageMakerPipeline(
                             self._pipeline_arn(schedule.retrain_pipeline_name), self.role, self.dead_letter_queue
                         )
                     ],
@@ -950,34 +949,6 @@ class PipelineSchedules(Construct):
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-@jsii.implements(events.IRuleTarget)
-class _StartPipeline:
-    """Rule target that starts a SageMaker pipeline (with retries and a dead-letter queue)."""
-
-    def __init__(self, pipeline_arn: str, role: iam.IRole, dead_letter_queue: sqs.IQueue) -> None:
-        self._pipeline_arn = pipeline_arn
-        self._role = role
-        self._dead_letter_queue = dead_letter_queue
-
-    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
-        self._dead_letter_queue.add_to_resource_policy(
-            iam.PolicyStatement(
-                actions=["sqs:SendMessage"],
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                resources=[self._dead_letter_queue.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": rule.rule_ref.rule_arn}},
-            )
-        )
-        return events.RuleTargetConfig(
-            arn=self._pipeline_arn,
-            role=self._role,
-            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self._dead_letter_queue.queue_arn),
-            retry_policy=events.CfnRule.RetryPolicyProperty(
-                maximum_event_age_in_seconds=21600, maximum_retry_attempts=8
-            ),
-        )
 
 
 def _let_services_use_key(key: kms.Key, services: Sequence[str]) -> None:

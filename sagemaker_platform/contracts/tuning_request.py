@@ -79,6 +79,10 @@ def build_request(
     `parent_jobs`: the tuning jobs `warm_start.parent_spec` resolved to at run time (`parent_job_pattern`).
     """
     name = tuning_job_name(spec, execution_id)
+    if spec.warm_start is not None and spec.warm_start.parent_spec is not None and not parent_jobs:
+        raise SpecError(
+            [Problem("warm_start.parent_spec", spec.warm_start.parent_spec, "not resolved to a tuning job name")]
+        )
     if spec.spot is not None and spec.spot.checkpoint_s3_uri is not None:
         match = S3_URI_PATTERN.match(spec.spot.checkpoint_s3_uri)
         if match is None or match.group("bucket") != env.output_bucket:

@@ -169,5 +169,5 @@ class BatchInferencePipeline(Construct):
                     detail_type=[PIPELINE_STATUS_CHANGE],
                     detail={"pipelineArn": [self.pipeline_arn], "currentPipelineExecutionStatus": ["Failed"]},
                 ),
-                targets=[targets.SnsTopic(topic)],
+                targets=[targets.SnsTopic(topic, dead_letter_queue=storage.rule_dead_letter_queue)],
             )

@@ -164,7 +164,7 @@ class ModelBuildPipeline(Construct):
                 detail_type=[PIPELINE_STEP_STATUS_CHANGE],
                 detail={"pipelineArn": [self.pipeline_arn], "stepName": [GATE], "currentStepStatus": ["Succeeded"]},
             ),
-            targets=[targets.SnsTopic(topic)],
+            targets=[targets.SnsTopic(topic, dead_letter_queue=self._storage.rule_dead_letter_queue)],
         )
         events.Rule(
             self,
@@ -175,7 +175,7 @@ class ModelBuildPipeline(Construct):
                 detail_type=[PIPELINE_STATUS_CHANGE],
                 detail={"pipelineArn": [self.pipeline_arn], "currentPipelineExecutionStatus": ["Failed"]},
             ),
-            targets=[targets.SnsTopic(topic)],
+            targets=[targets.SnsTopic(topic, dead_letter_queue=self._storage.rule_dead_letter_queue)],
         )
 
     # --- rendering ------------------------------------------------------------------------------

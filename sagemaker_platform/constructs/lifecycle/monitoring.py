@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
-import jsii
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
@@ -23,12 +22,12 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
-from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.targets import StartSageMakerPipeline
 from sagemaker_platform.constructs.workflow import state_machine_log_group, state_machine_role
 from sagemaker_platform.errors import ProblemCollector
 
@@ -181,10 +180,16 @@ class DataQualityMonitor(Construct):
                     "ExitMessage": events.Match.prefix("CompletedWithViolations"),
                 },
             ),
-            targets=[targets.SnsTopic(topic)],
+            targets=[targets.SnsTopic(topic, dead_letter_queue=storage.rule_dead_letter_queue)],
         )
         if retrain_pipeline_arn is not None:
-            self.violation_rule.add_target(_StartPipeline(retrain_pipeline_arn, self._start_role(retrain_pipeline_arn)))
+            self.violation_rule.add_target(
+                StartSageMakerPipeline(
+                    retrain_pipeline_arn,
+                    self._start_role(retrain_pipeline_arn),
+                    dead_letter_queue=storage.rule_dead_letter_queue,
+                )
+            )
         self.alarm = cloudwatch.Alarm(
             self,
             "ViolationsAlarm",
@@ -318,7 +323,11 @@ class DataQualityMonitor(Construct):
                 detail_type=[ENDPOINT_STATE_CHANGE],
                 detail={"EndpointName": [self.endpoint_name], "EndpointStatus": ["IN_SERVICE"]},
             ),
-            targets=[targets.SfnStateMachine(state_machine, role=start_role)],
+            targets=[
+                targets.SfnStateMachine(
+                    state_machine, role=start_role, dead_letter_queue=storage.rule_dead_letter_queue
+                )
+            ],
         )
         return state_machine
 
@@ -335,24 +344,6 @@ class DataQualityMonitor(Construct):
             iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
         )
         return role
-
-
-@jsii.implements(events.IRuleTarget)
-class _StartPipeline:
-    """Rule target that starts a SageMaker pipeline, with retries."""
-
-    def __init__(self, pipeline_arn: str, role: iam.IRole) -> None:
-        self._pipeline_arn = pipeline_arn
-        self._role = role
-
-    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
-        return events.RuleTargetConfig(
-            arn=self._pipeline_arn,
-            role=self._role,
-            retry_policy=events.CfnRule.RetryPolicyProperty(
-                maximum_event_age_in_seconds=21600, maximum_retry_attempts=8
-            ),
-        )
 
 
 def _nag_text(stack: cdk.Stack, value: str) -> str:

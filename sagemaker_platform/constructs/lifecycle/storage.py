@@ -11,9 +11,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
 from sagemaker_platform.constructs.function import grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
@@ -85,6 +86,24 @@ class LifecycleStorage(Construct):
             replication="pipeline inputs are copies of source data and outputs are reproducible by rerunning the "
             "pipeline; cross-region replication is a deployment choice the platform config does not make",
         )
+
+    @property
+    def rule_dead_letter_queue(self) -> sqs.Queue:
+        """The dead-letter queue of every EventBridge rule target of this account's lifecycle constructs (made on
+        first use): an event EventBridge cannot deliver is kept 14 days, encrypted with the lifecycle key."""
+        existing = self.node.try_find_child("RuleDeadLetters")
+        if isinstance(existing, sqs.Queue):
+            return existing
+        queue = sqs.Queue(
+            self,
+            "RuleDeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        acknowledge_dead_letter_queue(queue, of="the lifecycle rules' targets")
+        return queue
 
     def s3_uri(self, *parts: str) -> str:
         """``s3://<bucket>/<parts joined by '/'>`` (a token inside: the bucket name)."""
