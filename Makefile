@@ -32,7 +32,7 @@ deps: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
 ## synth: cdk synth of the whole reference app, offline, with the compliance gate
 synth: $(VENV)/.installed node_modules/.installed
 	$(CDK) synth --quiet $(if $(CONFIG),-c config=$(CONFIG))
-	@echo "synthesized: $$(ls cdk.out/*.template.json | wc -l) templates in cdk.out/"
+	@echo "synthesized: $$(find cdk.out -name '*.template.json' | wc -l) templates in cdk.out/ (pipeline stages included)"
 
 ## test: the whole test suite (unit, snapshot, compliance, lint, handler, end-to-end)
 test: deps docs

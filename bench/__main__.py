@@ -16,12 +16,17 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 BENCHMARKS: list[str] = [
     "bench.synth",
+    "bench.deploy_cost",
     "bench.registry",
     "bench.hosting",
     "bench.tuning",
     "bench.synthdiff",
     "bench.gateway",
     "bench.handlers",
+    "bench.handler_faults",
+    "bench.handler_faults_deploy",
+    "bench.compliance",
+    "bench.lifecycle",
 ]
 
 

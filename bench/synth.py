@@ -3,18 +3,22 @@
 Prints (never asserts):
 - the synth time of the whole reference app divided by that of an empty CDK app (one stack, one bucket),
   both run the same way in this run: `python <app>` in a subprocess, CDK_OUTDIR in a fresh temp dir, the
-  cdk.json context handed over in CDK_CONTEXT_JSON as the CLI does, best of `BENCH_REPEAT` (default 3).
-  Goal: at most 1.5;
+  cdk.json context handed over in CDK_CONTEXT_JSON as the CLI does, alternating, median of `BENCH_REPEAT`
+  (default 3), and the seconds per 100 resources above the empty app. Goals: ratio at most 2.0, at most
+  1.0 s per 100 resources. `BENCH_BASE=<dir>` times an earlier checkout in the same alternation. Beside it:
+  the multi-account example, 2,000 Studio users and 100 endpoints (seconds, resources, per-100 cost);
+- the per-phase split of one synth (import, build, synth, validation plugins; `bench/phases.py`);
 - the wall time of `make test` (pytest in a subprocess); skipped when `BENCH_SKIP_TESTS=1` (set it in CI,
   where the suite has just run) or when run from inside pytest;
 - synth time and the largest stack's resource count with 100, 500 and 2,000 Studio users, compliance gate
-  on (it is part of `cdk synth`). Goal: growth at most linear in users.
+  on (it is part of `cdk synth`); skipped with `BENCH_SKIP_USER_SCALING=1`. Goal: growth at most linear.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +28,8 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 USER_COUNTS = (100, 500, 2000)
-RATIO_GOAL = 1.5
+RATIO_GOAL = 2.0
+PER_100_GOAL = 1.0
 
 EMPTY_APP = """
 import aws_cdk as cdk
@@ -50,7 +55,7 @@ def synth_seconds(app: Path, context: dict[str, Any], outdir: Path) -> float:
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, str(app)], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, str(app)], cwd=app.parent, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f"synth of {app} failed:\n{result.stderr[-3000:]}")
@@ -80,24 +85,105 @@ def with_users(context: dict[str, Any], count: int) -> dict[str, Any]:
     return scaled
 
 
+def resources_in(outdir: Path) -> int:
+    """Resources of every template of a cloud assembly: stage assemblies and nested stacks included."""
+    return sum(len(json.loads(f.read_text()).get("Resources", {})) for f in outdir.rglob("*.template.json"))
+
+
+def beside_configs(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The configs reported beside the default app: the multi-account example, 2,000 users, 100 endpoints."""
+    from tests.stacks.test_hosting import scale_config  # the hosting benchmark's own 100-endpoint shape
+
+    endpoints = json.loads(json.dumps(context))
+    # The default endpoint stays (deploy groups and the gateway name it), 99 more beside it.
+    endpoints["platform"]["endpoints"] += scale_config(100 - len(endpoints["platform"]["endpoints"]))["endpoints"]
+    return {
+        "examples/multi-account.yaml": {**context, "config": "examples/multi-account.yaml"},
+        "2,000 Studio users": with_users(context, 2000),
+        "100 endpoints": endpoints,
+    }
+
+
+def timed(app: Path, context: dict[str, Any]) -> tuple[float, int]:
+    """(seconds, resources) of one synth of `app`."""
+    with tempfile.TemporaryDirectory(prefix="bench-synth-") as outdir:
+        seconds = synth_seconds(app, context, Path(outdir))
+        return seconds, resources_in(Path(outdir))
+
+
 def ratio_to_empty_app(repeat: int) -> None:
+    """Medians of alternating runs: the empty app, the reference app (and the one at `BENCH_BASE`, if set).
+
+    `BENCH_BASE=<dir>`: a checkout of an earlier commit (e.g. `git archive <ref> | tar -x -C <dir>`, with
+    `.venv` and `node_modules` linked), timed in the same alternation: before and after in one run.
+    """
     context = cdk_context()
+    apps = {"reference app": REPO_ROOT / "app.py"}
+    base = os.environ.get("BENCH_BASE")
+    if base:
+        apps["reference app at BENCH_BASE"] = Path(base).resolve() / "app.py"
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp) / "empty_app.py"
         empty.write_text(EMPTY_APP)
-        # One warm-up run each, so the first measured run does not pay for cold file caches; then the two
-        # apps alternate, so that a burst of load on a shared machine hits both alike.
-        synth_once(empty, context)
-        synth_once(REPO_ROOT / "app.py", context)
-        empty_runs, app_runs = [], []
+        # One warm-up run each, so the first measured run does not pay for cold file caches; then the apps
+        # alternate, so that a burst of load on a shared machine hits them alike.
+        for app in (empty, *apps.values()):
+            synth_once(app, context)
+        runs: dict[str, list[float]] = {"empty": [], **{name: [] for name in apps}}
+        resources: dict[str, int] = {}
         for _ in range(repeat):
-            empty_runs.append(synth_once(empty, context))
-            app_runs.append(synth_once(REPO_ROOT / "app.py", context))
-        empty_s, app_s = min(empty_runs), min(app_runs)
-    ratio = app_s / empty_s
-    print(f"empty CDK app (1 stack, 1 bucket) synth: {empty_s:6.2f} s  (best of {repeat})")
-    print(f"reference app synth (gate on):          {app_s:6.2f} s  (best of {repeat})")
-    print(f"ratio reference / empty:                {ratio:6.2f}    (goal <= {RATIO_GOAL})")
+            runs["empty"].append(synth_once(empty, context))
+            for name, app in apps.items():
+                seconds, resources[name] = timed(app, context)
+                runs[name].append(seconds)
+        floor = statistics.median(runs["empty"])
+        print(f"{'app':<30} {'median s':>8} {'resources':>9} {'ratio':>6} {'s / 100 res':>11}  (gate on)")
+        print(f"{'empty CDK app (1 bucket)':<30} {floor:>8.2f} {1:>9}")
+        for name in apps:
+            seconds = statistics.median(runs[name])
+            per_100 = (seconds - floor) / resources[name] * 100
+            print(f"{name:<30} {seconds:>8.2f} {resources[name]:>9} {seconds / floor:>6.2f} {per_100:>11.2f}")
+        print(
+            f"goals: ratio <= {RATIO_GOAL}, <= {PER_100_GOAL} s per 100 resources above the floor; "
+            f"medians of {repeat} alternating runs"
+        )
+        beside(empty, context)
+
+
+def beside(empty: Path, context: dict[str, Any]) -> None:
+    """Each `beside_configs` config once, right after an empty-app run (its own floor, same load)."""
+    for name, scaled in beside_configs(context).items():
+        floor = synth_once(empty, context)
+        seconds, count = timed(REPO_ROOT / "app.py", scaled)
+        per_100 = (seconds - floor) / count * 100
+        print(f"{name:<30} {seconds:>8.2f} {count:>9} {seconds / floor:>6.2f} {per_100:>11.2f}", flush=True)
+
+
+def phase_split() -> None:
+    """Where one synth of the default app goes, in-process: import, build, synth, validation plugins.
+
+    Two runs in subprocesses, with and without the compliance gate: the validation plugins' share is the
+    difference between their synth phases (cdk-nag runs inside `app.synth()`).
+    """
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(cdk_context())}
+    phases = {}
+    for gate in (True, False):
+        result = subprocess.run(
+            [sys.executable, "-m", "bench.phases", "--gate" if gate else "--no-gate"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        phases[gate] = json.loads(result.stdout.strip().splitlines()[-1])
+    on, off = phases[True], phases[False]
+    plugins = max(on["synth"] - off["synth"], 0.0)
+    print(
+        f"phases (default app, gate on): import {on['import']:.2f} s, build {on['build']:.2f} s, "
+        f"synth {on['synth'] - plugins:.2f} s, validation plugins {plugins:.2f} s (synth without the gate: "
+        f"{off['synth']:.2f} s)"
+    )
 
 
 def test_suite_wall_time() -> None:
@@ -130,8 +216,10 @@ def user_scaling() -> None:
 def main() -> None:
     repeat = int(os.environ.get("BENCH_REPEAT", "3"))
     ratio_to_empty_app(repeat)
+    phase_split()
     test_suite_wall_time()
-    user_scaling()
+    if os.environ.get("BENCH_SKIP_USER_SCALING") != "1":
+        user_scaling()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """The compliance gate: cdk-nag rule packs on every stack, and narrow, reasoned acknowledgments.
 
 `add_compliance_gate(app)` registers the AwsSolutions, HIPAA Security and NIST 800-53 R5 packs as
-CDK validation plugins: any finding that is not acknowledged fails synth. Constructs acknowledge
-findings with `acknowledge(...)` on the narrowest construct that causes them, always with a reason
-specific to that construct.
+CDK validation plugins: any finding that is not acknowledged fails synth. With `control_tower=True`
+it adds a fourth pack, the AWS Control Tower proactive controls (the cfn-guard rules AWS publishes, run
+by `cdklabs.cdk_validator_cfnguard`). Constructs acknowledge findings with `acknowledge(...)` on the
+narrowest construct that causes them, always with a reason specific to that construct; Control Tower
+rules are named ``f"{CONTROL_TOWER}<rule name>"``, e.g. ``f"{CONTROL_TOWER}sqs_dlq_check"``.
+`sagemaker_platform.compliance_audit` checks after synth that every acknowledgment matches a finding.
 
 Checkov (run over the synthesized templates by the test suite) reads skips from each resource's
 `Metadata.checkov.skip`; `skip_checkov(...)` writes one with its reason.
@@ -15,6 +18,9 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import IConstruct
 
+# The Control Tower pack's plugin name, the namespace of its rule ids ("<plugin>::<guard rule name>").
+CONTROL_TOWER = "cdk-validator-cfnguard::"
+
 # cdk-nag's pack prefixes, as its validation report names them ("<pack>::<rule id>").
 _PACK_PREFIXES = {
     "AwsSolutions-": "AwsSolutions",
@@ -23,25 +29,49 @@ _PACK_PREFIXES = {
 }
 
 
-def add_compliance_gate(app: cdk.App | cdk.Stage) -> None:
-    """Run the three cdk-nag packs on every stack of `app` at synth; any unacknowledged finding fails it."""
+def add_compliance_gate(app: cdk.App | cdk.Stage, *, control_tower: bool = False) -> None:
+    """Run the three cdk-nag packs on every stack of `app` at synth; any unacknowledged finding fails it.
+
+    :param control_tower: also run the AWS Control Tower proactive controls (cfn-guard). Default: off.
+    """
     cdk.Validations.of(app).add_plugins(
         AwsSolutionsChecks(app),
         HIPAASecurityChecks(app),
         NIST80053R5Checks(app),
     )
+    if control_tower:
+        # Imported on demand: the package ships a cfn-guard binary that only this opt-in pack needs.
+        from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
+
+        cdk.Validations.of(app).add_plugins(CfnGuardValidator())
 
 
 def acknowledge(scope: IConstruct, reasons: dict[str, str]) -> None:
     """Acknowledge cdk-nag findings on `scope` (and its children), one reason per rule id.
 
     Keys are rule ids as cdk-nag prints them, e.g. ``"AwsSolutions-IAM5[Resource::*]"`` or
-    ``"HIPAA.Security-LambdaInsideVPC"``; the pack prefix is added here.
+    ``"HIPAA.Security-LambdaInsideVPC"`` (the pack prefix is added here), or Control Tower rules as
+    ``f"{CONTROL_TOWER}sqs_dlq_check"``. Acknowledgments of the Control Tower pack are inert while it is off.
     """
     for rule, reason in reasons.items():
         if not reason.strip():
             raise ValueError(f"acknowledgment of {rule!r} needs a reason")
         cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=_qualified(rule), reason=reason))
+
+
+def acknowledge_dead_letter_queue(queue: IConstruct, *, of: str, cdk_nag: bool = True) -> None:
+    """Acknowledge on `queue`, the dead-letter queue of `of`, the rules that ask every queue for a dead-letter queue.
+
+    A dead-letter queue's messages are the failures themselves; one more queue behind it would only move them.
+
+    :param cdk_nag: also AwsSolutions-SQS3. cdk-nag recognises a queue named by another queue's redrive policy
+        or a function's DeadLetterConfig as a dead-letter queue by itself; pass False for those.
+    """
+    reason = f"this queue is the dead-letter queue of {of}"
+    reasons = {f"{CONTROL_TOWER}sqs_dlq_check": reason}
+    if cdk_nag:
+        reasons["AwsSolutions-SQS3"] = reason
+    acknowledge(queue, reasons)
 
 
 def skip_checkov(resource: IConstruct, reasons: dict[str, str]) -> None:
@@ -59,9 +89,14 @@ def skip_checkov(resource: IConstruct, reasons: dict[str, str]) -> None:
 
 
 def _qualified(rule: str) -> str:
-    if "::" in rule:
+    if rule.startswith(CONTROL_TOWER) and len(rule) > len(CONTROL_TOWER):
         return rule
+    # Always "<pack>::<rule id>", also for granular ids such as "AwsSolutions-IAM5[Resource::*]" (whose own "::"
+    # sits inside the brackets). An unqualified id is recorded under the "Annotation::" namespace, which cdk-nag
+    # honours itself, before the CDK sees the finding: it would then never reach validation-report.json.
     for prefix, pack in _PACK_PREFIXES.items():
+        if rule.startswith(f"{pack}::{prefix}"):
+            return rule
         if rule.startswith(prefix):
             return f"{pack}::{rule}"
     raise ValueError(f"unknown cdk-nag rule id {rule!r}; expected one of the prefixes {sorted(_PACK_PREFIXES)}")

@@ -20,7 +20,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from sagemaker_platform import tuning_spec
+from sagemaker_platform.contracts import names, tuning_spec
 from sagemaker_platform.errors import ConfigError
 from sagemaker_platform.regions import ALL_REGIONS
 
@@ -29,7 +29,7 @@ CONFIG_PATH_CONTEXT_KEY = "config"
 
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
 # CreateUserProfile's UserProfileName pattern.
-USER_PROFILE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+USER_PROFILE_NAME_PATTERN = names.NAME_63_RE
 PLATFORM_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 ORGANIZATION_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
 
@@ -111,7 +111,7 @@ def _organization_id(value: str) -> str:
 def _user_profile_name(value: str) -> str:
     if not USER_PROFILE_NAME_PATTERN.match(value):
         raise ValueError(
-            "must match SageMaker's UserProfileName pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$ "
+            f"must match SageMaker's UserProfileName pattern {names.NAME_63} "
             "(letters, digits and inner hyphens, at most 63 characters)"
         )
     return value
@@ -146,6 +146,10 @@ class StudioVpcConfig(StrictModel):
     security_group_ids: Items[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]] = ()
 
 
+StudioPersona = Literal["data-scientist", "approver"]
+STUDIO_PERSONAS: tuple[StudioPersona, ...] = ("data-scientist", "approver")
+
+
 class StudioUserConfig(StrictModel):
     """One Studio user profile. A plain string in `studio.users` is the same as `{name: ...}`."""
 
@@ -153,12 +157,35 @@ class StudioUserConfig(StrictModel):
     sso_user_value: str | None = None
     """IAM Identity Center user name (required per user when `studio.auth` is SSO; default: `name`)."""
     own_role: bool = False
-    """Give this user an execution role of its own instead of the domain's default role."""
+    """Give this user an execution role of its own instead of its persona's role."""
+    persona: StudioPersona = "data-scientist"
+    """What the user does on the platform (README, "Studio personas"): `data-scientist` or `approver`
+    (a data scientist who may also approve or reject registry versions)."""
 
     @model_validator(mode="before")
     @classmethod
     def _from_plain_name(cls, data: Any) -> Any:
         return {"name": data} if isinstance(data, str) else data
+
+
+SAGEMAKER_IMAGE_NAME_PATTERN = names.IMAGE_NAME
+
+
+class StudioClassicImagesConfig(StrictModel):
+    """`studio.classic_images` as a mapping: which SageMaker-published images Studio Classic apps start with."""
+
+    jupyter_server: Annotated[str, Field(pattern=SAGEMAKER_IMAGE_NAME_PATTERN)] = "jupyter-server-3"
+    kernel_gateway: Annotated[str, Field(pattern=SAGEMAKER_IMAGE_NAME_PATTERN)] = "datascience-1.0"
+    kernel_gateway_instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")] = "ml.t3.medium"
+
+
+def _classic_images(value: Any) -> Any:
+    # `true` means the default images, `false` none; a mapping picks the images (one error path, not a union's two).
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
 
 
 class StudioConfig(StrictModel):
@@ -169,9 +196,10 @@ class StudioConfig(StrictModel):
     idle_shutdown_minutes: Annotated[int, Field(ge=60, le=525600)] | None = 60
     notebook_output_sharing: bool = False
     enable_projects: bool = False
-    classic_images: bool = False
+    classic_images: Annotated[StudioClassicImagesConfig | None, BeforeValidator(_classic_images)] = None
     """Set Studio Classic's JupyterServer (`jupyter-server-3`) and KernelGateway (`datascience-1.0`) default
-    images, resolved per region and partition. Default: off, leaving Studio's own default images."""
+    images, resolved per region and partition; a mapping picks other SageMaker images, e.g.
+    `{kernel_gateway: sagemaker-data-science-310-v1}`. Default: off, leaving Studio's own default images."""
     removal_policy: Literal["retain", "destroy"] = "retain"
     vpc: StudioVpcConfig | None = None
 
@@ -188,7 +216,7 @@ class StudioConfig(StrictModel):
 # --- model registry -------------------------------------------------------------------------
 
 # CreateModelPackageGroup's ModelPackageGroupName pattern.
-MODEL_PACKAGE_GROUP_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+MODEL_PACKAGE_GROUP_NAME_PATTERN = names.NAME_63_RE
 # IAM's RoleName pattern.
 IAM_ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{1,64}$")
 
@@ -199,7 +227,7 @@ WORKLOAD_ACCOUNT_ROLES: tuple[WorkloadAccountRole, ...] = ("dev", "staging", "pr
 def _model_package_group_name(value: str) -> str:
     if not MODEL_PACKAGE_GROUP_NAME_PATTERN.match(value):
         raise ValueError(
-            "must match SageMaker's ModelPackageGroupName pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$ "
+            f"must match SageMaker's ModelPackageGroupName pattern {names.NAME_63} "
             "(letters, digits and inner hyphens, at most 63 characters)"
         )
     return value
@@ -276,6 +304,14 @@ class EndpointDlcImageConfig(StrictModel):
     """Registry account override. Default: the DLC registry of the region."""
 
 
+class EndpointPlatformImageConfig(StrictModel):
+    """`endpoints[].image: {platform_repository, tag}`: an image in one of the platform's own ECR repositories
+    (`images.repositories`); the endpoint's role is let in by the repository policy and its own policy."""
+
+    platform_repository: Annotated[str, Field(pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$", max_length=100)]
+    tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+
+
 class EndpointAsyncConfig(StrictModel):
     """`endpoints[].async`: asynchronous inference settings (mode async only)."""
 
@@ -338,15 +374,15 @@ class EndpointConfig(StrictModel):
     name: Annotated[str, AfterValidator(_endpoint_entry_name)]
     mode: Literal["realtime", "async", "multi-model", "serverless"] = "realtime"
     model_package_arn: Annotated[str, Field(pattern=MODEL_PACKAGE_ARN_PATTERN)] | None = None
-    model_package_group: Annotated[str, Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")] | None = None
-    image: Annotated[str, Field(min_length=1)] | EndpointDlcImageConfig | None = None
+    model_package_group: Annotated[str, Field(pattern=names.NAME_63)] | None = None
+    image: Annotated[str, Field(min_length=1)] | EndpointDlcImageConfig | EndpointPlatformImageConfig | None = None
     """A full image URI, or `{repository, tag, account?}` for an AWS Deep Learning Container."""
     model_data_url: Annotated[str, Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.*$")] | None = None
     """`s3://.../model.tar.gz`, or an uncompressed prefix ending in `/` (multi-model: the models' prefix)."""
     model_artifacts_bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
     """The registry's artifacts bucket, readable by the endpoint role (model packages and groups)."""
     model_artifacts_key_arn: Annotated[str, Field(pattern=KMS_KEY_ARN_PATTERN)] | None = None
-    instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")] | None = None
+    instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")] | None = None
     min_instances: Annotated[int, Field(ge=0)] = 1
     max_instances: Annotated[int, Field(ge=1)] = 1
     initial_instances: Annotated[int, Field(ge=1)] | None = None
@@ -394,6 +430,12 @@ class EndpointConfig(StrictModel):
         if self.min_instances > self.max_instances:
             raise field_problem("min_instances", self.min_instances, f"must be <= max_instances ({self.max_instances})")
         return self
+
+
+def pinned_package_parts(arn: str) -> tuple[str, str, str]:
+    """(region, account, group) of a `model_package_arn` (already validated by MODEL_PACKAGE_ARN_PATTERN)."""
+    _, _, _, region, account, resource = arn.split(":", 5)
+    return region, account, resource.split("/")[1]
 
 
 def _unique_endpoint_names(endpoints: tuple[EndpointConfig, ...]) -> tuple[EndpointConfig, ...]:
@@ -664,9 +706,9 @@ def check_gateway_endpoints(gateway: GatewayConfig, known_endpoints: Collection[
 
 # --- deploy on approval ---------------------------------------------------------------------
 
-DEPLOY_GROUP_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-ENDPOINT_ENTRY_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,40}$")
-SAGEMAKER_PIPELINE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+DEPLOY_GROUP_NAME_PATTERN = names.NAME_63_RE
+ENDPOINT_ENTRY_NAME_PATTERN = re.compile(names.name_pattern(41))
+SAGEMAKER_PIPELINE_NAME_PATTERN = re.compile(names.PIPELINE_NAME)
 # EventBridge Scheduler's ScheduleExpression: at(...), rate(...) or cron(...).
 SCHEDULE_EXPRESSION_PATTERN = re.compile(
     r"^(at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$"
@@ -743,6 +785,18 @@ class DeployGitLabConfig(StrictModel):
     project_id: Annotated[int, Field(ge=1)]
     ref: Annotated[str, Field(min_length=1, max_length=255)] = "main"
     token_secret_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
+    fire_on: Literal["approved", "deployed"] = "approved"
+    """`approved`: when the version is approved (in parallel with the deployment); `deployed`: once prod is
+    deployed (the pipeline's Deployment Succeeded event). Default: approved."""
+    vpc: DeployTriggerVpcConfig | None = None
+    """Run the trigger inside a VPC, for a self-managed GitLab reachable only privately. Default: not in a VPC."""
+
+
+class DeployTriggerVpcConfig(StrictModel):
+    """`deploy.gitlab.vpc`: subnets (with a route to GitLab) and security groups (HTTPS out to it)."""
+
+    subnet_ids: Annotated[Items[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], Field(min_length=1)]
+    security_group_ids: Annotated[Items[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]], Field(min_length=1)]
 
 
 class DeployMwaaConfig(StrictModel):
@@ -750,6 +804,8 @@ class DeployMwaaConfig(StrictModel):
 
     environment_name: Annotated[str, Field(pattern=r"^[a-zA-Z][0-9a-zA-Z_-]{0,79}$")]
     dag_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,250}$")]
+    fire_on: Literal["approved", "deployed"] = "approved"
+    """`approved` or `deployed` (once prod is deployed). Default: approved."""
 
 
 class PipelineScheduleConfig(StrictModel):
@@ -800,7 +856,268 @@ class DeployConfig(StrictModel):
         for name in names:
             if names.count(name) > 1:
                 raise field_problem("schedules", name, "each schedule name may be used once")
+        for key, trigger in (("gitlab", self.gitlab), ("mwaa", self.mwaa)):
+            if trigger is not None and trigger.fire_on == "deployed" and not self.state_machine:
+                raise field_problem(
+                    f"{key}.fire_on",
+                    "deployed",
+                    "needs state_machine: true (only the deploy state machine announces a deployment); allowed: "
+                    "approved",
+                )
         return self
+
+
+# --- bring your own code: instance types, container images, CI identities (issue 16) --------------
+
+
+class InstanceTypeConfig(StrictModel):
+    """`instance_types[]`: a SageMaker instance type the built-in hosting catalog does not know.
+
+    Validated like a catalog entry (multi-model, serverless, NVMe and GPU-scaling rules use these figures).
+    """
+
+    name: Annotated[str, Field(pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")]
+    vcpus: Annotated[int, Field(ge=1, le=4096)]
+    memory_gib: Annotated[int, Field(ge=1, le=65536)]
+    accelerator_family: Literal["gpu", "inferentia", "trainium"] | None = None
+    """Default: none (a CPU type)."""
+    accelerator: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """The accelerator model, e.g. `NVIDIA B200`. Default: none."""
+    accelerator_count: Annotated[int, Field(ge=0, le=64)] = 0
+    accelerator_memory_gib: Annotated[int, Field(ge=0, le=65536)] = 0
+    """Total accelerator memory of the instance (all GPUs or Neuron devices together)."""
+    local_nvme_gb: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InstanceTypeConfig:
+        if self.accelerator_family is None and (self.accelerator_count or self.accelerator_memory_gib):
+            raise field_problem(
+                "accelerator_family",
+                None,
+                "required when accelerator_count or accelerator_memory_gib is set; allowed: gpu, inferentia, trainium",
+            )
+        if self.accelerator_family is not None and (self.accelerator_count < 1 or self.accelerator_memory_gib < 1):
+            raise field_problem(
+                "accelerator_count",
+                self.accelerator_count,
+                f"accelerator_family {self.accelerator_family} needs accelerator_count >= 1 and "
+                "accelerator_memory_gib >= 1",
+            )
+        return self
+
+
+ImageAccountRole = Literal["tooling", "registry"]
+ImagePuller = Literal["endpoints", "training", "pipeline"]
+ECR_REPOSITORY_NAME_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$"
+
+
+class ImageRepositoryConfig(StrictModel):
+    """`images.repositories[]`: one ECR repository, `<platform>/<name>`."""
+
+    name: Annotated[str, Field(pattern=ECR_REPOSITORY_NAME_PATTERN, max_length=100)]
+    pull_accounts: Annotated[Items[WorkloadAccountRole], Field(min_length=1)] = ("dev", "staging", "prod")
+    """Workload accounts whose named roles may pull. Default: dev, staging and prod."""
+    pullers: Annotated[Items[ImagePuller], Field(min_length=1)] = ("endpoints", "training", "pipeline")
+    """Which named roles of those accounts pull: `endpoints` (the execution roles of the `endpoints` entries
+    that name this repository), `training` (`<name>-sagemaker-execution`), `pipeline` (`<name>-pipeline-step`).
+    Default: all three."""
+    keep_tagged: Annotated[int, Field(ge=1, le=10000)] = 100
+    """Lifecycle: the newest tagged images kept. Default: 100."""
+    untagged_days: Annotated[int, Field(ge=1, le=3650)] = 7
+    """Lifecycle: untagged images (layers of overwritten builds) expire after these days. Default: 7."""
+
+
+class ImagesConfig(StrictModel):
+    """`images`: the platform's ECR repositories for custom training and inference images."""
+
+    account: ImageAccountRole = "tooling"
+    """Where the repositories live. Default: tooling (deployed first, with the deploy identities)."""
+    repositories: Annotated[Items[ImageRepositoryConfig], Field(min_length=1)]
+    removal_policy: Literal["retain", "destroy"] = "retain"
+
+    @model_validator(mode="after")
+    def _unique(self) -> ImagesConfig:
+        names = [repo.name for repo in self.repositories]
+        for name in names:
+            if names.count(name) > 1:
+                raise field_problem("repositories", name, "each repository name may be used once")
+        return self
+
+
+GIT_REF_PATTERN = r"^[A-Za-z0-9._/-]{1,255}$"
+OIDC_PROVIDER_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[A-Za-z0-9._/-]+$"
+
+
+class CiGitLabProjectConfig(StrictModel):
+    """`ci.gitlab.projects[]`: a GitLab project whose CI jobs may assume the GitLab CI role."""
+
+    path: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$", max_length=255)]
+    """`group/project` (or `group/subgroup/project`)."""
+    branches: Annotated[Items[Annotated[str, Field(pattern=GIT_REF_PATTERN)]], Field(min_length=1)] = ("main",)
+    """Protected branches whose jobs may assume the role (the `sub` claim's `ref_type:branch:ref:`). Default: main."""
+
+
+class CiGitLabConfig(StrictModel):
+    """`ci.gitlab`: GitLab CI/CD (gitlab.com or self-managed) as an IAM OIDC identity provider."""
+
+    url: Annotated[str, Field(pattern=r"^https://[^\s/]+(/[^\s]*)?$")] = "https://gitlab.com"
+    """The GitLab instance (its `iss` claim). Default: https://gitlab.com."""
+    audience: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    """The `aud` the jobs' `id_tokens` ask for. Default: the URL."""
+    projects: Annotated[Items[CiGitLabProjectConfig], Field(min_length=1)]
+    existing_provider_arn: Annotated[str, Field(pattern=OIDC_PROVIDER_ARN_PATTERN)] | None = None
+    """The account's provider for this URL, when it already has one (IAM holds one per URL). Default: a new one."""
+
+
+class CiGitHubRepositoryConfig(StrictModel):
+    """`ci.github.repositories[]`: a GitHub repository whose workflows may assume the GitHub Actions role."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", max_length=200)]
+    """`owner/repository`."""
+    branches: Items[Annotated[str, Field(pattern=GIT_REF_PATTERN)]] = ("main",)
+    """Branches (`sub` = `repo:<name>:ref:refs/heads/<branch>`). Default: main."""
+    environments: Items[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,255}$")]] = ()
+    """GitHub environments (`sub` = `repo:<name>:environment:<env>`), e.g. one with required reviewers.
+    Default: none."""
+
+    @model_validator(mode="after")
+    def _some_subject(self) -> CiGitHubRepositoryConfig:
+        if not self.branches and not self.environments:
+            raise field_problem("branches", [], "give at least one branch or environment")
+        return self
+
+
+class CiGitHubConfig(StrictModel):
+    """`ci.github`: GitHub Actions as an IAM OIDC identity provider."""
+
+    repositories: Annotated[Items[CiGitHubRepositoryConfig], Field(min_length=1)]
+    existing_provider_arn: Annotated[str, Field(pattern=OIDC_PROVIDER_ARN_PATTERN)] | None = None
+    """The account's token.actions.githubusercontent.com provider, when it already has one. Default: a new one."""
+
+
+class CiConfig(StrictModel):
+    """`ci`: OIDC identities for CI (tooling account); no IAM user or access key anywhere."""
+
+    gitlab: CiGitLabConfig | None = None
+    github: CiGitHubConfig | None = None
+    cdk_qualifier: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,10}$")] = "hnb659fds"
+    """The CDK bootstrap qualifier of the platform's accounts (the lookup roles `cdk diff` assumes)."""
+
+    @model_validator(mode="after")
+    def _some_provider(self) -> CiConfig:
+        if self.gitlab is None and self.github is None:
+            raise field_problem("ci", {}, "give gitlab and/or github")
+        return self
+
+
+# --- compliance ------------------------------------------------------------------------------
+
+
+class ComplianceConfig(StrictModel):
+    """`compliance`: optional rule packs of the synth-time gate (cdk-nag's three packs always run)."""
+
+    # AWS Control Tower proactive controls (cfn-guard) as a fourth pack: for organisations that turn them on.
+    control_tower: bool = False
+# --- model lifecycle (build, batch inference) ------------------------------------------------
+
+LifecycleInstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
+S3KeyPrefix = Annotated[str, Field(pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$")]
+
+
+class LifecycleObjectiveConfig(StrictModel):
+    """The metric the evaluation step writes to ``evaluation.json`` and the champion/challenger gate compares."""
+
+    metric: Annotated[str, Field(min_length=1, max_length=255)]
+    json_path: Annotated[str, Field(pattern=r"^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$")]
+    """Where the report holds the value, e.g. ``metrics.auc.value``."""
+    type: Literal["Maximize", "Minimize"] = "Maximize"
+
+
+class LifecycleJobConfig(StrictModel):
+    """Instances and image of a processing or training step."""
+
+    image: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    """An ECR image URI or a SageMaker built-in. Default: sagemaker-xgboost:1.7-1 (training),
+    sagemaker-scikit-learn:1.2-1-cpu-py3 (processing)."""
+    instance_type: LifecycleInstanceType = "ml.m5.large"
+    instance_count: Annotated[int, Field(ge=1, le=100)] = 1
+    volume_size_gb: Annotated[int, Field(ge=1, le=16384)] = 30
+    max_run_seconds: Annotated[int, Field(ge=1, le=2419200)] = 3600
+
+
+class LifecycleBuildConfig(StrictModel):
+    """A model-build pipeline: preprocess → train → evaluate → champion/challenger gate → register."""
+
+    name: SageMakerPipelineName
+    model_package_group: Annotated[str, AfterValidator(_model_package_group_name)]
+    account: WorkloadAccountRole = "dev"
+    """Where the pipeline runs; its pipeline-step role must register (`registry.register_from`)."""
+    objective: LifecycleObjectiveConfig
+    training: LifecycleJobConfig = LifecycleJobConfig()
+    processing: LifecycleJobConfig = LifecycleJobConfig()
+    hyperparameters: dict[str, Annotated[str, Field(max_length=2500)]] = Field(default_factory=dict)
+    content_types: Annotated[Items[Annotated[str, Field(min_length=1, max_length=256)]], Field(min_length=1)] = (
+        "text/csv",
+    )
+    response_types: Annotated[Items[Annotated[str, Field(min_length=1, max_length=256)]], Field(min_length=1)] = (
+        "text/csv",
+    )
+
+
+class LifecycleBatchConfig(StrictModel):
+    """A batch inference pipeline: the latest Approved version of a group scores a prefix of the lifecycle bucket."""
+
+    name: SageMakerPipelineName
+    model_package_group: Annotated[str, AfterValidator(_model_package_group_name)]
+    account: WorkloadAccountRole = "prod"
+    input_prefix: S3KeyPrefix
+    output_prefix: S3KeyPrefix
+    instance_type: LifecycleInstanceType = "ml.m5.large"
+    instance_count: Annotated[int, Field(ge=1, le=100)] = 1
+    content_type: Annotated[str, Field(min_length=1, max_length=256)] = "text/csv"
+    accept: Annotated[str, Field(min_length=1, max_length=256)] = "text/csv"
+    split_type: Literal["None", "Line", "RecordIO", "TFRecord"] = "Line"
+
+
+class LifecycleMonitorConfig(StrictModel):
+    """Model Monitor data quality of one `endpoints` entry (with data capture) in one stage."""
+
+    endpoint: Annotated[str, AfterValidator(_endpoint_entry_name)]
+    stage: Literal["staging", "prod"] = "prod"
+    schedule_expression: Annotated[str, Field(pattern=r"^cron\(.+\)$")] = "cron(0 * ? * * *)"
+    instance_type: LifecycleInstanceType = "ml.m5.large"
+    max_run_seconds: Annotated[int, Field(ge=1, le=3600)] = 1800
+    baseline: bool = False
+    """Check against ``monitoring/<endpoint name>/baseline/{constraints,statistics}.json`` in the lifecycle bucket."""
+    retrain_pipeline_name: SageMakerPipelineName | None = None
+    """A `lifecycle.build` pipeline in the stage's account, started on each violation (drift). That account must
+    register (`registry.register_from`). Default: none."""
+
+
+class LifecycleConfig(StrictModel):
+    """`lifecycle`: the SageMaker pipelines the platform creates (build with a quality gate, batch inference)."""
+
+    build: Items[LifecycleBuildConfig] = ()
+    batch: Items[LifecycleBatchConfig] = ()
+    monitoring: Items[LifecycleMonitorConfig] = ()
+    removal_policy: Literal["retain", "destroy"] = "retain"
+    """Of the lifecycle key and buckets."""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> LifecycleConfig:
+        entries: list[LifecycleBuildConfig | LifecycleBatchConfig] = [*self.build, *self.batch]
+        names = [entry.name.lower() for entry in entries]
+        for index, entry in enumerate(entries):
+            if names.count(entry.name.lower()) > 1:
+                key = f"build[{index}]" if index < len(self.build) else f"batch[{index - len(self.build)}]"
+                raise field_problem(f"{key}.name", entry.name, "each lifecycle pipeline name may be used once")
+        return self
+
+    def pipelines_in(self, account: str) -> dict[str, str]:
+        """Pipeline name -> kind (``build`` or ``batch``) of the pipelines in one account role."""
+        found = {entry.name: "build" for entry in self.build if entry.account == account}
+        found.update({entry.name: "batch" for entry in self.batch if entry.account == account})
+        return found
 
 
 # --- the whole platform ---------------------------------------------------------------------
@@ -821,6 +1138,11 @@ class PlatformConfig(StrictModel):
     pipeline: PipelineConfig | None = None
     gateway: GatewayConfig | None = None
     deploy: DeployConfig | None = None
+    compliance: ComplianceConfig = ComplianceConfig()
+    instance_types: Items[InstanceTypeConfig] = ()
+    images: ImagesConfig | None = None
+    ci: CiConfig | None = None
+    lifecycle: LifecycleConfig | None = None
 
     @model_validator(mode="after")
     def _registry_accounts(self) -> PlatformConfig:
@@ -889,6 +1211,50 @@ class PlatformConfig(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _pinned_packages_in_declared_groups(self) -> PlatformConfig:
+        # A version pinned in the registry account is granted through its group's policies; a group the
+        # registry does not declare has none, and the hosting stack's CreateModel would be refused.
+        if self.registry is None or self.accounts is None:
+            return self
+        declared = {name.lower() for name in self.registry.model_package_groups}
+        for index, entry in enumerate(self.endpoints):
+            if entry.model_package_arn is None:
+                continue
+            region, account, group = pinned_package_parts(entry.model_package_arn)
+            if account == self.accounts.registry and group.lower() not in declared:
+                raise field_problem(
+                    f"endpoints[{index}].model_package_arn",
+                    entry.model_package_arn,
+                    f"group {group!r} is in the registry account but not in registry.model_package_groups "
+                    f"{list(self.registry.model_package_groups)}: declare it there, or pin a version of a declared "
+                    "group",
+                )
+            if account == self.accounts.registry and region != self.region:
+                raise field_problem(
+                    f"endpoints[{index}].model_package_arn",
+                    entry.model_package_arn,
+                    f"the registry is in {self.region}; a version pinned in the registry account must be there too",
+                )
+        return self
+
+    def registry_group_of(self, entry: EndpointConfig) -> str | None:
+        """The platform registry group an `endpoints` entry is fed by (a group, or a version pinned in one), if any.
+
+        In the sandbox a pinned version counts as the platform's when its group is declared: the registry
+        account is the deploying account, unknown until deployment.
+        """
+        if self.registry is None:
+            return None
+        if entry.model_package_group is not None:
+            return entry.model_package_group
+        if entry.model_package_arn is None or entry.model_artifacts_bucket is not None:
+            return None
+        _, account, group = pinned_package_parts(entry.model_package_arn)
+        if self.accounts is not None and account != self.accounts.registry:
+            return None
+        return next((name for name in self.registry.model_package_groups if name.lower() == group.lower()), None)
+
+    @model_validator(mode="after")
     def _tuning_can_register(self) -> PlatformConfig:
         # The tuning pipeline (dev account) registers its best model through the dev pipeline-step role.
         tunes = bool(self.tuning) or self.tuning_launcher is not None
@@ -928,6 +1294,153 @@ class PlatformConfig(StrictModel):
                     group.model_package_group,
                     "not a registry model package group; known: "
                     + ", ".join(sorted(self.registry.model_package_groups)),
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _endpoint_instance_types(self) -> PlatformConfig:
+        # The hosting catalog's rules at config time, so a bad type stops synth naming the config key.
+        from sagemaker_platform.instance_types import endpoint_instance_problem, instance_type_problem
+
+        for index, declared in enumerate(self.instance_types):
+            problem = instance_type_problem(declared)
+            if problem is not None:
+                raise field_problem(f"instance_types[{index}].name", declared.name, problem)
+        for index, entry in enumerate(self.endpoints):
+            if not isinstance(entry, EndpointConfig):  # a narrower entry model (tests of other sections)
+                continue
+            problem = endpoint_instance_problem(entry, self.instance_types)
+            if problem is not None:
+                raise field_problem(f"endpoints[{index}].instance_type", entry.instance_type, problem)
+        return self
+
+    @model_validator(mode="after")
+    def _platform_images_exist(self) -> PlatformConfig:
+        known = {repo.name for repo in self.images.repositories} if self.images is not None else set()
+        for index, entry in enumerate(self.endpoints):
+            if (
+                isinstance(entry, EndpointConfig)
+                and isinstance(entry.image, EndpointPlatformImageConfig)
+                and entry.image.platform_repository not in known
+            ):
+                raise field_problem(
+                    f"endpoints[{index}].image.platform_repository",
+                    entry.image.platform_repository,
+                    "not an `images.repositories` entry; known: " + (", ".join(sorted(known)) or "none"),
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _lifecycle_fits_the_registry(self) -> PlatformConfig:
+        # Build pipelines register through their account's pipeline-step role: only an account in
+        # `registry.register_from` may hold one; both kinds read a registry group.
+        if self.lifecycle is None:
+            return self
+        entries: list[tuple[str, int, LifecycleBuildConfig | LifecycleBatchConfig]] = [
+            ("build", index, entry) for index, entry in enumerate(self.lifecycle.build)
+        ]
+        entries += [("batch", index, entry) for index, entry in enumerate(self.lifecycle.batch)]
+        if entries and self.registry is None:
+            raise field_problem("lifecycle", "...", "needs `registry`: the lifecycle pipelines use its groups")
+        for kind, index, entry in entries:
+            assert self.registry is not None
+            if entry.model_package_group not in self.registry.model_package_groups:
+                raise field_problem(
+                    f"lifecycle.{kind}[{index}].model_package_group",
+                    entry.model_package_group,
+                    "not a registry model package group; known: "
+                    + ", ".join(sorted(self.registry.model_package_groups)),
+                )
+            if kind == "build" and not self.is_sandbox and entry.account not in self.registry.register_from:
+                raise field_problem(
+                    f"lifecycle.build[{index}].account",
+                    entry.account,
+                    "a build pipeline registers models, but this account's roles may not register; allowed: "
+                    + ", ".join(self.registry.register_from)
+                    + " (`registry.register_from`)",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _monitors_watch_capturing_endpoints(self) -> PlatformConfig:
+        # A monitor reads the endpoint's captured data; a drift retrain registers, so it runs where roles may.
+        if self.lifecycle is None:
+            return self
+        capture = {entry.name: entry.data_capture_percent for entry in self.endpoints}
+        for index, monitor in enumerate(self.lifecycle.monitoring):
+            where = f"lifecycle.monitoring[{index}]"
+            if monitor.endpoint not in capture:
+                raise field_problem(
+                    f"{where}.endpoint",
+                    monitor.endpoint,
+                    "no `endpoints` entry of that name; known: " + (", ".join(sorted(capture)) or "none"),
+                )
+            if capture[monitor.endpoint] is None:
+                raise field_problem(
+                    f"{where}.endpoint",
+                    monitor.endpoint,
+                    "the endpoint captures no data; set its `data_capture_percent` (1-100)",
+                )
+            retrain = monitor.retrain_pipeline_name
+            if retrain is None:
+                continue
+            if self.registry is not None and not self.is_sandbox and monitor.stage not in self.registry.register_from:
+                raise field_problem(
+                    f"{where}.retrain_pipeline_name",
+                    retrain,
+                    f"drift retraining would run in {monitor.stage}, whose roles may not register the retrained "
+                    f"model (`registry.register_from` = {list(self.registry.register_from)}); drop it, or let "
+                    f"{monitor.stage} register",
+                )
+            builds = [b.name for b in self.lifecycle.build if self.is_sandbox or b.account == monitor.stage]
+            if retrain not in builds:
+                raise field_problem(
+                    f"{where}.retrain_pipeline_name",
+                    retrain,
+                    f"not a `lifecycle.build` pipeline in {monitor.stage}; known: " + (", ".join(builds) or "none"),
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _schedules_start_platform_pipelines(self) -> PlatformConfig:
+        # With `lifecycle`, a schedule starts a pipeline the app creates in the schedule's account, and a retrain
+        # target is a build pipeline there; a retrain target must be in an account whose roles may register.
+        if self.deploy is None:
+            return self
+        for index, schedule in enumerate(self.deploy.schedules):
+            where = f"deploy.schedules[{index}]"
+            retrain = schedule.retrain_pipeline_name
+            if (
+                retrain is not None
+                and self.registry is not None
+                and not self.is_sandbox
+                and schedule.account not in self.registry.register_from
+            ):
+                raise field_problem(
+                    f"{where}.retrain_pipeline_name",
+                    retrain,
+                    f"retraining runs in {schedule.account}, whose roles may not register the retrained model "
+                    f"(`registry.register_from` = {list(self.registry.register_from)}); schedule the retraining in "
+                    "an account that registers, or drop retrain_pipeline_name",
+                )
+            if self.lifecycle is None:
+                continue
+            pipelines = self.lifecycle.pipelines_in(schedule.account)
+            if self.is_sandbox:
+                pipelines = {entry.name: kind for kind in ("build", "batch") for entry in getattr(self.lifecycle, kind)}
+            if schedule.pipeline_name not in pipelines:
+                raise field_problem(
+                    f"{where}.pipeline_name",
+                    schedule.pipeline_name,
+                    f"no `lifecycle` pipeline of that name in {schedule.account}; known: "
+                    + (", ".join(sorted(pipelines)) or "none"),
+                )
+            if retrain is not None and pipelines.get(retrain) != "build":
+                builds = sorted(name for name, kind in pipelines.items() if kind == "build")
+                raise field_problem(
+                    f"{where}.retrain_pipeline_name",
+                    retrain,
+                    f"not a `lifecycle.build` pipeline in {schedule.account}; known: " + (", ".join(builds) or "none"),
                 )
         return self
 

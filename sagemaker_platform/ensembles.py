@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-REQUEST_SOURCE = "request"
-PASS_THROUGH_FIELD = "$"
+from sagemaker_platform.contracts.gateway import PASS_THROUGH_FIELD, REQUEST_SOURCE
 
 
 @dataclass(frozen=True)

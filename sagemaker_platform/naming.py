@@ -50,6 +50,20 @@ def tuning_register_role_name(platform: str) -> str:
     return f"{platform}-tuning-register"
 
 
+def lifecycle_lookup_role_name(platform: str) -> str:
+    """Role of the lifecycle pipelines' registry lookup function; the pipeline-step role trusts it by name."""
+    return f"{platform}-lifecycle-lookup"
+
+
+def studio_persona_role_name(platform: str, persona: str) -> str:
+    """Studio execution role of one persona (`data-scientist`, `approver`) in the dev account.
+
+    Fixed, so that the registry account's group, bucket and key policies can name it (register from dev,
+    approve), and the tuning stack can attach the persona's access to its pipelines by name.
+    """
+    return f"{platform}-studio-{persona}"
+
+
 # --- IAM roles in the tooling account ---------------------------------------------------------
 
 
@@ -86,7 +100,7 @@ def model_events_forwarder_role_name(platform: str) -> str:
 
 
 def model_approvals_rule_name(platform: str) -> str:
-    """Registry-account EventBridge rule that forwards approved model package versions to the tooling bus."""
+    """Registry-account EventBridge rule forwarding approved (and rejected) model versions to the tooling bus."""
     return f"{platform}-model-approvals"
 
 
@@ -117,6 +131,11 @@ def endpoint_name(platform: str, endpoint: str, stage: Stage) -> str:
     The stage is part of the name so staging and prod can share one account in the sandbox.
     """
     return f"{platform}-{endpoint}-{stage}"
+
+
+def hosting_bucket_name(platform: str, stage: Stage, account: str, region: str) -> str:
+    """A stage's hosting bucket (data capture under ``data-capture/<endpoint name>/``), as `HostingStack` names it."""
+    return f"{platform}-{stage}-ep-{account}-{region}"
 
 
 def deployment_spec_parameter_name(platform: str, endpoint: str, stage: Stage) -> str:

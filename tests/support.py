@@ -12,9 +12,12 @@ from aws_cdk import cx_api
 
 from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.config import PlatformConfig, parse_config
+from sagemaker_platform.platform_app import platform_app
 from sagemaker_platform.stacks import build_platform
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CANARY_HANDLER = REPO_ROOT / "tests" / "lambda_assets" / "_canary"
+"""A minimal handler (test-only) for `PlatformFunction` checks against the compliance gate."""
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 # The account ids of examples/multi-account.yaml, for tests that build their own multi-account configs.
 ACCOUNTS = {
@@ -31,15 +34,29 @@ def default_config_raw() -> dict[str, Any]:
     return json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["platform"]
 
 
+def feature_flags() -> dict[str, Any]:
+    """The feature flags of cdk.json (its context without `platform`): what `cdk synth` runs the app with."""
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return {key: value for key, value in context.items() if key != "platform"}
+
+
 def synth_platform(config: PlatformConfig | dict[str, Any], outdir: Path, *, gate: bool = True) -> cx_api.CloudAssembly:
-    """Synthesize the reference app for `config` into `outdir`, with the compliance gate unless told not to."""
+    """Synthesize the reference app for `config` into `outdir` with cdk.json's feature flags, as `cdk synth`
+    does, and the compliance gate unless told not to."""
+    return synth_platform_app(config, outdir, gate=gate)[1]
+
+
+def synth_platform_app(
+    config: PlatformConfig | dict[str, Any], outdir: Path, *, gate: bool = True
+) -> tuple[cdk.App, cx_api.CloudAssembly]:
+    """`synth_platform`, also returning the app (its construct tree is what the compliance audit reads)."""
     if isinstance(config, dict):
         config = parse_config(config)
-    app = cdk.App(outdir=str(outdir))
+    app = platform_app(str(outdir), context=feature_flags())
     build_platform(app, config)
     if gate:
-        add_compliance_gate(app)
-    return app.synth()
+        add_compliance_gate(app, control_tower=config.compliance.control_tower)
+    return app, app.synth()
 
 
 def templates_of(assembly: cx_api.CloudAssembly) -> dict[str, dict[str, Any]]:

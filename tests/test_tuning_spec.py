@@ -13,6 +13,7 @@ from botocore.validate import validate_parameters
 
 from sagemaker_platform import tuning_spec
 from sagemaker_platform.config import parse_config
+from sagemaker_platform.contracts import tuning_spec as contract
 from sagemaker_platform.errors import ConfigError
 
 ENV = tuning_spec.Environment(
@@ -362,5 +363,6 @@ def test_given_a_launcher_keep_alive_above_an_hour_then_the_config_refuses_it() 
 
 
 def test_the_package_module_and_the_lambda_asset_share_one_source_file() -> None:
-    assert tuning_spec.SOURCE_PATH.parent.name == "tuning_request"
+    assert tuning_spec.SOURCE_PATH.parent.name == "contracts"
     assert tuning_spec.SOURCE_PATH.name == "tuning_spec.py"
+    assert tuning_spec.parse_spec is contract.parse_spec

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,10 @@ def _condition_holds(operator: str, key: str, expected: Any, context: Context) -
         test = lambda g: any(g == w for w in wanted)  # noqa: E731
     elif base in ("StringLike", "ArnLike"):
         test = lambda g: any(_match(w, g) for w in wanted)  # noqa: E731
+    elif base in ("StringNotEquals", "ArnNotEquals"):
+        test = lambda g: all(g != w for w in wanted)  # noqa: E731
+    elif base in ("StringNotLike", "ArnNotLike"):
+        test = lambda g: not any(_match(w, g) for w in wanted)  # noqa: E731
     else:
         raise AssertionError(f"condition operator {operator} is not supported by this evaluator")
     if quantifier == "ForAnyValue":
@@ -49,10 +55,23 @@ def _condition_holds(operator: str, key: str, expected: Any, context: Context) -
     return all(test(g) for g in given)
 
 
+_POLICY_VARIABLE = re.compile(r"\$\{(aws:[A-Za-z]+)\}")
+
+
+def _substitute(pattern: str, context: Context) -> str | None:
+    """`pattern` with its IAM policy variables (`${aws:SourceIdentity}`) replaced from the request context;
+    None when one is missing (IAM then matches nothing)."""
+    missing = [key for key in _POLICY_VARIABLE.findall(pattern) if key not in context]
+    if missing:
+        return None
+    return _POLICY_VARIABLE.sub(lambda m: str(context[m.group(1)]), pattern)
+
+
 def statement_applies(statement: dict[str, Any], action: str, resource: str, context: Context) -> bool:
     if not any(_match(str(a), action, case=False) for a in as_list(statement["Action"])):
         return False
-    if not any(_match(text(r), resource) for r in as_list(statement.get("Resource", "*"))):
+    patterns = [_substitute(text(r), context) for r in as_list(statement.get("Resource", "*"))]
+    if not any(p is not None and _match(p, resource) for p in patterns):
         return False
     for operator, entries in statement.get("Condition", {}).items():
         for key, expected in entries.items():
@@ -80,6 +99,38 @@ def principal_allowed(statement: dict[str, Any], principal_arn: str) -> bool:
     roots = [p for p in principals if p.endswith(f":iam::{account}:root")]
     condition = statement.get("Condition", {}).get("ArnLike", {}).get("aws:PrincipalArn")
     return bool(roots) and condition is not None and any(_match(text(c), principal_arn) for c in as_list(condition))
+
+
+def resource_policy_allows(
+    statements: Iterable[dict[str, Any]], principal_arn: str, action: str, resource: str, context: Context | None = None
+) -> bool:
+    """The resource-side check: some statement naming `principal_arn` allows the call, and none denies it
+    (a Deny to `*` applies to every principal)."""
+    statements = list(statements)
+    ctx = {"aws:PrincipalArn": principal_arn, **(context or {})}
+    named = [s for s in statements if s["Effect"] == "Allow" and principal_allowed(s, principal_arn)]
+    denies = [s for s in statements if s["Effect"] == "Deny"]
+    return allows(named, action, resource, ctx) and not any(statement_applies(s, action, resource, ctx) for s in denies)
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One policy a call must pass: who evaluates it (`where`) and whether it allows the call."""
+
+    where: str
+    allowed: bool
+
+
+def walk(journey: str, hops: Sequence[Hop]) -> None:
+    """Fail naming the first hop of `journey` whose policy refuses the call."""
+    for index, hop in enumerate(hops, start=1):
+        if not hop.allowed:
+            raise AssertionError(f"journey {journey!r} breaks at hop {index}: {hop.where} refuses it")
+
+
+def refused_somewhere(hops: Sequence[Hop]) -> list[str]:
+    """The hops that refuse a call that must not happen (empty: the call would go through)."""
+    return [hop.where for hop in hops if not hop.allowed]
 
 
 # --- boto3 calls in handler sources ---------------------------------------------------------------

@@ -18,6 +18,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import aws_cdk as cdk
 import jsii
@@ -39,11 +40,11 @@ from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.workflow import (
-    acknowledge_function_invokes,
     state_machine_log_group,
     state_machine_role,
 )
@@ -57,6 +58,11 @@ GROUP_INDEX = "by-group"
 MAX_GROUPS_SETTING_CHARS = 3000
 # The handlers' own `Throttled` (AWS APIs kept throttling) and Lambda refusing for reserved concurrency.
 THROTTLED_ERRORS = ["Throttled", "Lambda.TooManyRequestsException"]
+# What every Lambda task of the state machine retries: throttling, AWS APIs unavailable after the handler's own
+# backoff, and a refused AWS call (one AccessDenied while a role or key grant propagates); every step is
+# repeatable (deterministic names, conditional writes, once-markers), so a retry completes what a failure left.
+TRANSIENT_ERRORS = [*THROTTLED_ERRORS, "AwsUnavailable"]
+TASK_RETRY_ERRORS = [*TRANSIENT_ERRORS, "AwsCallFailed"]
 STAGES = naming.STAGES
 
 # What each part of the pipeline may do (least privilege, one place).
@@ -68,7 +74,7 @@ FUNCTION_NEEDS = {
     "EndpointStep": frozenset[str](),
     "ApprovalStep": frozenset({"table", "topic"}),
     "RecordStep": frozenset({"table", "topic", "bus"}),
-    "Start": frozenset({"table", "bus"}),
+    "Start": frozenset({"table", "topic", "bus"}),  # topic: an older approval is refused with a notification
     "Reject": frozenset({"table", "topic", "bus"}),
     "GitLabTrigger": frozenset({"table"}),
     "MwaaTrigger": frozenset({"table"}),
@@ -110,17 +116,29 @@ class DeployGroup:
     rollback_on_reject: bool = True
 
 
+TriggerMoment = Literal["approved", "deployed"]
+DEPLOYMENT_SUCCEEDED = "Deployment Succeeded"
+"""Detail type the pipeline puts on the platform bus once prod is deployed (the handlers' `notify.SUCCEEDED`)."""
+
+
 @dataclass(frozen=True)
 class GitLabTrigger:
     """Trigger a GitLab pipeline on approval, with MODEL_PACKAGE_ARN/GROUP/VERSION as pipeline variables.
 
     :param token_secret: a Secrets Manager secret whose SecretString is the pipeline trigger token.
+    :param fire_on: ``"approved"`` (when the version is approved, in parallel with the deployment) or
+        ``"deployed"`` (once prod is deployed: on the pipeline's Deployment Succeeded event). Default: approved.
+    :param vpc_subnet_ids: run the trigger inside a VPC (a self-managed GitLab reachable only privately), with
+        `security_group_ids` allowing HTTPS to it. Default: none (the trigger reaches GitLab over the internet).
     """
 
     url: str
     project_id: int
     token_secret: secretsmanager.ISecret
     ref: str = "main"
+    fire_on: TriggerMoment = "approved"
+    vpc_subnet_ids: Sequence[str] = ()
+    security_group_ids: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -128,11 +146,13 @@ class MwaaTrigger:
     """Create a run of an Airflow DAG on Amazon MWAA on approval (through the MWAA InvokeRestApi API).
 
     :param airflow_role: the Airflow role the function's IAM role is mapped to. Default: User.
+    :param fire_on: ``"approved"`` or ``"deployed"`` (once prod is deployed). Default: approved.
     """
 
     environment_name: str
     dag_id: str
     airflow_role: str = "User"
+    fire_on: TriggerMoment = "approved"
 
 
 @dataclass(frozen=True)
@@ -213,7 +233,7 @@ class DeployPipeline(Construct):
         usually imported by name from a stack deployed earlier); the endpoint step's role is then named
         `naming.deploy_endpoint_step_role_name`, which that role trusts. Default: a new `DeployPipelineRole`-like
         role in this construct, trusted by the endpoint step's role.
-    :param registry_account: only events from this account are accepted. Default: any account
+    :param registry_account: only events from this account are accepted. Default: the pipeline's own account
         (the model-events bus policy decides who may send).
     :param key: KMS key for the table, topic, queues, logs and Lambda environment. Default: a new key.
     :param state_machine: Default: True. False leaves only the GitLab/MWAA triggers.
@@ -263,6 +283,7 @@ class DeployPipeline(Construct):
                 enable_key_rotation=True,
                 removal_policy=removal_policy,
             )
+            limit_grants_to_aws_resources(key)
             grant_logs_encrypt(key)
         self.key = key
         # EventBridge writes to the encrypted DLQ; CloudWatch alarms publish to the encrypted topic.
@@ -316,6 +337,7 @@ class DeployPipeline(Construct):
             self._common_env["REGISTRY_ACCOUNT"] = registry_account
 
         rule_targets: list[events.IRuleTarget] = []
+        deployed_targets: list[PlatformFunction] = []
         if state_machine:
             endpoint_fn = self._function(
                 "EndpointStep",
@@ -405,9 +427,14 @@ class DeployPipeline(Construct):
                     "GITLAB_REF": gitlab.ref,
                     "GITLAB_TOKEN_SECRET": gitlab.token_secret.secret_arn,
                 },
+                vpc_subnet_ids=gitlab.vpc_subnet_ids,
+                security_group_ids=gitlab.security_group_ids,
             )
             gitlab.token_secret.grant_read(gitlab_fn.role)
-            rule_targets.append(self._rule_target(gitlab_fn))
+            if gitlab.fire_on == "approved":
+                rule_targets.append(self._rule_target(gitlab_fn))
+            else:
+                deployed_targets.append(gitlab_fn)
         if mwaa is not None:
             mwaa_fn = self._function(
                 "MwaaTrigger",
@@ -427,7 +454,15 @@ class DeployPipeline(Construct):
                     ],
                 )
             )
-            rule_targets.append(self._rule_target(mwaa_fn))
+            if mwaa.fire_on == "approved":
+                rule_targets.append(self._rule_target(mwaa_fn))
+            else:
+                deployed_targets.append(mwaa_fn)
+        self.deployed_rule: events.Rule | None = None
+        if deployed_targets:
+            self.deployed_rule = self._render_deployed_rule(
+                platform_name, groups, platform_events_bus, deployed_targets
+            )
         self.approved_rule = events.Rule(
             self,
             "ApprovedRule",
@@ -476,6 +511,8 @@ class DeployPipeline(Construct):
         environment: dict[str, str] | None = None,
         timeout: cdk.Duration | None = None,
         role_name: str | None = None,
+        vpc_subnet_ids: Sequence[str] = (),
+        security_group_ids: Sequence[str] = (),
     ) -> PlatformFunction:
         function = PlatformFunction(
             self,
@@ -485,6 +522,8 @@ class DeployPipeline(Construct):
             description=description,
             timeout=timeout,
             role_name=role_name,
+            vpc_subnet_ids=vpc_subnet_ids,
+            security_group_ids=security_group_ids,
             environment={"DEPLOY_HANDLER": handler, **self._common_env, **(environment or {})},
         )
         self._functions[id] = function
@@ -508,7 +547,47 @@ class DeployPipeline(Construct):
                 iam.PolicyStatement(actions=KEY_USE_ACTIONS, resources=[self.key.key_arn])
             )
 
-    def _rule_target(self, function: PlatformFunction) -> targets.LambdaFunction:
+    def _render_deployed_rule(
+        self,
+        platform_name: str,
+        groups: Sequence[DeployGroup],
+        bus: events.IEventBus,
+        functions: Sequence[PlatformFunction],
+    ) -> events.Rule:
+        """Triggers that fire once prod is deployed: the pipeline's Deployment Succeeded event (kind `deploy`, not
+        a rollback), reshaped into the Approved model package event the trigger handler already validates and
+        claims once per version (same checks, no second event format in the handler)."""
+        package = events.RuleTargetInput.from_object(
+            {
+                "source": "aws.sagemaker",
+                "detail-type": MODEL_PACKAGE_STATE_CHANGE,
+                "time": events.EventField.time,
+                "detail": {
+                    "ModelPackageGroupName": events.EventField.from_path("$.detail.model_package_group"),
+                    "ModelPackageArn": events.EventField.from_path("$.detail.model_package_arn"),
+                    "ModelApprovalStatus": "Approved",
+                },
+            }
+        )
+        return events.Rule(
+            self,
+            "DeployedRule",
+            event_bus=bus,
+            description="Versions deployed to prod by the pipeline: fire the triggers set to run after deployment",
+            event_pattern=events.EventPattern(
+                source=[f"{platform_name}.deploy"],
+                detail_type=[DEPLOYMENT_SUCCEEDED],
+                detail={
+                    "kind": ["deploy"],
+                    "model_package_group": sorted(group.model_package_group for group in groups),
+                },
+            ),
+            targets=[self._rule_target(function, event=package) for function in functions],
+        )
+
+    def _rule_target(
+        self, function: PlatformFunction, *, event: events.RuleTargetInput | None = None
+    ) -> targets.LambdaFunction:
         # An event the function failed on (after Lambda's own retries) lands in its DLQ: someone must hear of it.
         _alarm(
             self,
@@ -521,6 +600,7 @@ class DeployPipeline(Construct):
         )
         return targets.LambdaFunction(
             function.function,
+            event=event,
             dead_letter_queue=self.dead_letter_queue,
             retry_attempts=8,
             max_event_age=cdk.Duration.hours(6),
@@ -551,7 +631,17 @@ class DeployPipeline(Construct):
         record_success = self._task(
             "RecordSuccess", record_fn, {"outcome": "succeeded", "step": sfn.JsonPath.entire_payload}
         )
-        record_success.add_catch(failure, result_path="$.error")
+        # The endpoints already serve the version: a recording failure must not record the deployment as failed.
+        # The execution fails (the ExecutionsFailed alarm tells people) and the claim stays as it was.
+        record_success.add_catch(
+            sfn.Fail(
+                self,
+                "RecordingFailed",
+                error="RecordingFailed",
+                cause="the endpoints were updated, but recording the outcome failed; see the execution history",
+            ),
+            result_path="$.error",
+        )
         done = record_success.next(sfn.Succeed(self, "Deployed"))
 
         staging = self._stage_map("staging", endpoint_fn, smoke_test=True).add_catch(failure, result_path="$.error")
@@ -569,7 +659,7 @@ class DeployPipeline(Construct):
             task_timeout=sfn.Timeout.duration(self._approval_timeout),
             retry_on_service_exceptions=True,
         )
-        approval.add_retry(errors=THROTTLED_ERRORS, interval=cdk.Duration.seconds(5), max_attempts=4, backoff_rate=2)
+        _add_task_retries(approval)
         approval.add_catch(failure, result_path="$.error")
         approval.next(prod)
         route = (
@@ -600,12 +690,6 @@ class DeployPipeline(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        acknowledge_function_invokes(
-            role,
-            (endpoint_fn, approval_fn, record_fn),
-            "lambda:InvokeFunction on the function's versions and aliases, as Step Functions invokes them; scoped "
-            "to this pipeline's own step function",
-        )
         return state_machine
 
     def _task(
@@ -620,7 +704,7 @@ class DeployPipeline(Construct):
             result_path=result_path,
             retry_on_service_exceptions=True,
         )
-        task.add_retry(errors=THROTTLED_ERRORS, interval=cdk.Duration.seconds(5), max_attempts=4, backoff_rate=2)
+        _add_task_retries(task)
         return task
 
     def _stage_map(self, stage: str, endpoint_fn: PlatformFunction, *, smoke_test: bool) -> sfn.Map:
@@ -715,6 +799,12 @@ class DeployPipeline(Construct):
             state_machine or gitlab is not None or mwaa is not None,
             "state_machine=False with neither gitlab nor mwaa: nothing would deploy",
         )
+        for name, trigger in (("gitlab", gitlab), ("mwaa", mwaa)):
+            problems.check(
+                trigger is None or trigger.fire_on == "approved" or state_machine,
+                f"{name}.fire_on='deployed' with state_machine=False: only the deploy state machine announces a "
+                "deployment; allowed: fire_on='approved', or state_machine=True",
+            )
         if not cdk.Token.is_unresolved(self._poll_interval.to_seconds()):
             problems.check(
                 self._poll_interval.to_seconds() < self._deploy_timeout.to_seconds(),
@@ -762,6 +852,7 @@ class PipelineSchedules(Construct):
             key = kms.Key(
                 self, "Key", description="Pipeline schedules", enable_key_rotation=True, removal_policy=removal_policy
             )
+            limit_grants_to_aws_resources(key)
         self.key = key
         _let_services_use_key(key, ["events.amazonaws.com", "scheduler.amazonaws.com"])
         self.topic = _topic(self, "Pipeline failures", key, notification_emails)
@@ -918,7 +1009,7 @@ def _dead_letter_queue(scope: Construct, id: str, key: kms.IKey, of_what: str) -
         enforce_ssl=True,
         retention_period=cdk.Duration.days(14),
     )
-    acknowledge(queue, {"AwsSolutions-SQS3": f"this queue is the dead-letter queue of {of_what}"})
+    acknowledge_dead_letter_queue(queue, of=of_what)
     return queue
 
 
@@ -954,6 +1045,12 @@ def _render_groups(groups: Sequence[DeployGroup]) -> dict[str, object]:
         }
         for group in groups
     }
+
+
+def _add_task_retries(task: tasks.LambdaInvoke) -> None:
+    """Transient failures a few times with backoff; a refused AWS call twice more (the handler steps are repeatable)."""
+    task.add_retry(errors=TRANSIENT_ERRORS, interval=cdk.Duration.seconds(5), max_attempts=4, backoff_rate=2)
+    task.add_retry(errors=["AwsCallFailed"], interval=cdk.Duration.seconds(20), max_attempts=2, backoff_rate=2)
 
 
 def _package_pattern(groups: Sequence[DeployGroup], status: str, registry_account: str | None) -> events.EventPattern:

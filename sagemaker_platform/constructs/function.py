@@ -3,11 +3,15 @@
 Every handler of every capability runs through it, so the compliance posture of a Lambda function is
 decided once: a current Python runtime, an execution role with no AWS managed policy (CloudWatch
 Logs access scoped to the function's own log group), a KMS-encrypted log group with retention,
-X-Ray tracing, reserved concurrency, and a KMS-encrypted dead-letter queue for asynchronous
+X-Ray tracing (write access from the stack's one `XRayWritePolicy`, the only `Resource: "*"` the
+functions share), reserved concurrency, and a KMS-encrypted dead-letter queue for asynchronous
 invocations.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -18,8 +22,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_platform.assets import handler_code
-from sagemaker_platform.compliance import acknowledge, skip_checkov
+from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, acknowledge_dead_letter_queue, skip_checkov
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.errors import PropsError
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -34,7 +39,9 @@ class PlatformFunction(Construct):
                               key=key, timeout=cdk.Duration.minutes(5))
         fn.role.add_to_principal_policy(iam.PolicyStatement(...))
 
-    :param handler_name: folder under ``sagemaker_platform/lambda/``; the entry point is ``index.handler``.
+    :param handler_name: folder under ``sagemaker_platform/lambda/``, or the path of a handler folder elsewhere;
+        the entry point is ``index.handler``. The asset also carries `sagemaker_platform.contracts`
+        (see `assets.handler_code`).
     :param key: KMS key for the log group, the environment and the dead-letter queue. The key policy
         must let CloudWatch Logs use it (`grant_logs_encrypt` below does that).
     :param description: what the function does (shown in the console).
@@ -46,6 +53,9 @@ class PlatformFunction(Construct):
         Default: it calls only AWS service APIs and reaches no resource inside a VPC.
     :param log_retention: Default: one year.
     :param role_name: name of the execution role, for a role that policies elsewhere name. Default: generated.
+    :param vpc_subnet_ids: run the function in these subnets (e.g. to reach a self-managed GitLab that is only
+        reachable privately), with `security_group_ids`. Default: none (not in a VPC; `vpc_reason` says why).
+    :param security_group_ids: security groups of the function's network interfaces. Default: none.
     """
 
     def __init__(
@@ -53,7 +63,7 @@ class PlatformFunction(Construct):
         scope: Construct,
         id: str,
         *,
-        handler_name: str,
+        handler_name: str | Path,
         key: kms.IKey,
         description: str,
         timeout: cdk.Duration | None = None,
@@ -63,8 +73,18 @@ class PlatformFunction(Construct):
         vpc_reason: str = "calls only AWS service APIs and reaches no resource inside a VPC",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         role_name: str | None = None,
+        vpc_subnet_ids: Sequence[str] = (),
+        security_group_ids: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
+        if bool(vpc_subnet_ids) != bool(security_group_ids):
+            raise PropsError(
+                "PlatformFunction",
+                [
+                    f"vpc_subnet_ids={list(vpc_subnet_ids)}, security_group_ids={list(security_group_ids)}: give "
+                    "both (a function in a VPC) or neither"
+                ],
+            )
         self.log_group = logs.LogGroup(
             self, "Logs", retention=log_retention, encryption_key=key, removal_policy=cdk.RemovalPolicy.RETAIN
         )
@@ -83,6 +103,7 @@ class PlatformFunction(Construct):
             enforce_ssl=True,
             retention_period=cdk.Duration.days(14),
         )
+        acknowledge_dead_letter_queue(self.dead_letter_queue, of=f"the asynchronous invocations of {id}", cdk_nag=False)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -98,26 +119,84 @@ class PlatformFunction(Construct):
             reserved_concurrent_executions=reserved_concurrency,
             role=self.role,
             log_group=self.log_group,
-            tracing=lambda_.Tracing.ACTIVE,
             dead_letter_queue=self.dead_letter_queue,
         )
+        # Active tracing set on the L1, with the X-Ray write permission from the stack's one tracing policy:
+        # `tracing=ACTIVE` would put `Resource: "*"` into this role's own policy, where a waiver for it would
+        # also pre-approve any later wildcard.
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        self.role.add_managed_policy(xray_write_policy(cdk.Stack.of(self)))
         self._grant_own_logs()
-        acknowledge(
-            self.function,
-            {
-                "HIPAA.Security-LambdaInsideVPC": vpc_reason,
-                "NIST.800.53.R5-LambdaInsideVPC": vpc_reason,
-            },
+        if vpc_subnet_ids:
+            self._place_in_vpc(list(vpc_subnet_ids), list(security_group_ids))
+        else:
+            acknowledge(
+                self.function,
+                {
+                    "HIPAA.Security-LambdaInsideVPC": vpc_reason,
+                    "NIST.800.53.R5-LambdaInsideVPC": vpc_reason,
+                    f"{CONTROL_TOWER}lambda_inside_vpc_check": vpc_reason,
+                },
+            )
+            skip_checkov(self.function, {"CKV_AWS_117": vpc_reason})
+
+    def _place_in_vpc(self, subnet_ids: list[str], security_group_ids: list[str]) -> None:
+        """Subnets and security groups by id (no lookup), and the network-interface permissions Lambda checks
+        when it creates the function: scoped to those subnets and groups, except Describe (no resource-level
+        permissions)."""
+        stack = cdk.Stack.of(self)
+        cfn = self.function.node.default_child
+        assert isinstance(cfn, lambda_.CfnFunction)
+        cfn.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
+            subnet_ids=subnet_ids, security_group_ids=security_group_ids
         )
-        skip_checkov(self.function, {"CKV_AWS_117": vpc_reason})
-        log_group_id = cdk.Stack.of(self).get_logical_id(self.log_group.node.default_child)  # type: ignore[arg-type]
+
+        def ec2_arn(resource: str) -> str:
+            return stack.format_arn(service="ec2", resource=resource)
+
+        interfaces = ec2_arn("network-interface/*")
+        statements = [
+            iam.PolicyStatement(
+                actions=["ec2:CreateNetworkInterface"],
+                resources=[
+                    interfaces,
+                    *(ec2_arn(f"subnet/{subnet}") for subnet in subnet_ids),
+                    *(ec2_arn(f"security-group/{group}") for group in security_group_ids),
+                ],
+            ),
+            iam.PolicyStatement(
+                actions=[
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                resources=[interfaces],
+            ),
+            iam.PolicyStatement(actions=["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], resources=["*"]),
+        ]
         acknowledge(
             self.role,
             {
-                "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments and PutTelemetryRecords support no "
-                "resource-level permissions",
-                f"AwsSolutions-IAM5[Resource::<{log_group_id}.Arn>:log-stream:*]": "log streams get generated "
-                "names at run time; the grant is scoped to this function's own log group",
+                "AwsSolutions-IAM5[Resource::*]": "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets, which "
+                "Lambda checks before it places this function in its VPC, support no resource-level permissions"
+            },
+        )
+        for statement in statements:
+            result = self.role.add_to_principal_policy(statement)
+            # Lambda checks the role's network-interface permissions when it creates the function.
+            if result.policy_dependable is not None:
+                self.function.node.add_dependency(result.policy_dependable)
+        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
+        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
+        acknowledge(
+            self.role,
+            {
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:{region}:{account}:network-interface/*]": (
+                    "Lambda creates and deletes its own network interfaces in the configured subnets; their ids "
+                    "are generated at run time"
+                ),
             },
         )
 
@@ -126,13 +205,41 @@ class PlatformFunction(Construct):
         return self.function.function_arn
 
     def _grant_own_logs(self) -> None:
-        # Scoped to this function's log group, instead of the AWSLambdaBasicExecutionRole managed policy.
+        # Scoped to this function's log group, instead of the AWSLambdaBasicExecutionRole managed policy. The
+        # log group's ARN attribute ends in ":*", which already covers its streams ("...:log-stream:<name>").
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn, f"{self.log_group.log_group_arn}:log-stream:*"],
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
             )
         )
+
+
+XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+
+def xray_write_policy(stack: cdk.Stack) -> iam.ManagedPolicy:
+    """The stack's one customer managed policy that lets its functions send X-Ray traces (created on first use).
+
+    X-Ray's write actions support no resource-level permissions, so this is the one `Resource: "*"` the
+    functions' roles share, acknowledged on this policy alone.
+    """
+    existing = stack.node.try_find_child("XRayWritePolicy")
+    if isinstance(existing, iam.ManagedPolicy):
+        return existing
+    policy = iam.ManagedPolicy(
+        stack,
+        "XRayWritePolicy",
+        description="Lets the stack's Lambda functions send X-Ray trace segments and telemetry",
+        statements=[iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"])],
+    )
+    acknowledge(
+        policy,
+        {
+            "AwsSolutions-IAM5[Resource::*]": "xray:PutTraceSegments and xray:PutTelemetryRecords support no "
+            "resource-level permissions; this policy holds only those two actions",
+        },
+    )
+    return policy
 
 
 def grant_logs_encrypt(key: kms.Key) -> None:

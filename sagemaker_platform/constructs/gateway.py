@@ -43,22 +43,22 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.compliance import acknowledge, skip_checkov
+from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, acknowledge_dead_letter_queue, skip_checkov
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.storage import acknowledge_control_tower_bucket
 from sagemaker_platform.constructs.workflow import (
-    acknowledge_function_invokes,
     state_machine_log_group,
     state_machine_role,
 )
+from sagemaker_platform.contracts.gateway import INPUT_PREFIX, OUTPUT_PREFIX
 from sagemaker_platform.ensembles import EnsembleSpec, StepSpec, graph_problems, levels
 from sagemaker_platform.errors import ProblemCollector
 
 __all__ = ["EnsembleSpec", "GatewayService", "InferenceGateway", "StepSpec"]
 
 HANDLER = "gateway_handlers"
-INPUT_PREFIX = "inputs/"
-OUTPUT_PREFIX = "outputs/"
 ASYNC_OUTPUT_PREFIX = "async/"
 """Where async endpoints served by the gateway write their results in the output bucket."""
 API_STAGE = "v1"
@@ -68,6 +68,10 @@ INVOKE_TIMEOUT_MINUTES = 5
 
 # Actions granted per function, in one place.
 INVOKE_ENDPOINT_ACTIONS = ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointAsync"]
+# Every function reads and writes prediction records (records.py: one GetItem, PutItem or UpdateItem per call).
+TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+# The gateway key encrypts the table, the buckets and the topics: decrypt what is read, data keys for writes.
+KEY_USE_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 CLIENT_ACTIONS = ["execute-api:Invoke"]
 ENDPOINT_ROLE_INPUT_ACTIONS = ["s3:GetObject"]
 ENDPOINT_ROLE_OUTPUT_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload"]
@@ -177,6 +181,7 @@ class InferenceGateway(Construct):
                 removal_policy=removal_policy,
                 description=f"{platform_name} inference gateway: records, inputs, outputs, queues, topics, logs",
             )
+            limit_grants_to_aws_resources(key)
             grant_logs_encrypt(key)
         self.key = key
         # Async endpoints served by the gateway (another stack) encrypt their outputs with this key by its alias.
@@ -214,6 +219,7 @@ class InferenceGateway(Construct):
             INPUT_PREFIX,
             retention,
             name=naming.gateway_input_bucket_name(platform_name, stack.account, stack.region),
+            object_events=True,
         )
         self.output_bucket = self._render_data_bucket(
             "Outputs",
@@ -469,15 +475,15 @@ class InferenceGateway(Construct):
         acknowledge(
             bucket,
             {
-                "AwsSolutions-S1": reason,
-                "HIPAA.Security-S3BucketLoggingEnabled": reason,
-                "NIST.800.53.R5-S3BucketLoggingEnabled": reason,
                 "HIPAA.Security-S3DefaultEncryptionKMS": kms_reason,
                 "NIST.800.53.R5-S3DefaultEncryptionKMS": kms_reason,
                 "HIPAA.Security-S3BucketReplicationEnabled": replication,
                 "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
+                f"{CONTROL_TOWER}s3_bucket_logging_enabled_check": reason,
+                f"{CONTROL_TOWER}s3_bucket_default_encryption_kms_check": kms_reason,
             },
         )
+        acknowledge_control_tower_bucket(bucket, of="the server access logs of the gateway's buckets")
         skip_checkov(bucket, {"CKV_AWS_18": reason})
         # Log delivery by bucket policy (what the `serverAccessLogsUseBucketPolicy` feature flag renders), not
         # the legacy LogDeliveryWrite ACL that aws-cdk-lib adds for source buckets without that flag.
@@ -500,7 +506,14 @@ class InferenceGateway(Construct):
         return bucket
 
     def _render_data_bucket(
-        self, id: str, prefix: str, retention: cdk.Duration, *, name: str | None, extra_prefixes: tuple[str, ...] = ()
+        self,
+        id: str,
+        prefix: str,
+        retention: cdk.Duration,
+        *,
+        name: str | None,
+        extra_prefixes: tuple[str, ...] = (),
+        object_events: bool = False,
     ) -> s3.Bucket:
         bucket = s3.Bucket(
             self,
@@ -530,6 +543,8 @@ class InferenceGateway(Construct):
         )
         replication = "prediction inputs and outputs are transient (expire after the retention period); the record of "
         replication += "each prediction is in a PITR-protected table"
+        # The input bucket sends its object events to EventBridge (the upload rule); the output bucket sends none.
+        acknowledge_control_tower_bucket(bucket, of=f"prediction {id.lower()}", object_events=object_events)
         acknowledge(
             bucket,
             {
@@ -599,6 +614,7 @@ class InferenceGateway(Construct):
             retention_period=cdk.Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=self._max_receive_count),
         )
+        acknowledge_dead_letter_queue(dead_letters, of=f"the {id.lower()} queue", cdk_nag=False)
         return queue, dead_letters
 
     def _render_upload_rule(self) -> None:
@@ -651,16 +667,22 @@ class InferenceGateway(Construct):
         )
 
     def _grant_functions(self) -> None:
+        # Named actions per function, not the CDK's grant_read/grant_read_write families (GetObject*, List*,
+        # DeleteObject*, kms:ReEncrypt*, kms:GenerateDataKey*): each handler makes one kind of call per store.
         stack = cdk.Stack.of(self)
+        inputs = self.input_bucket.arn_for_objects(f"{INPUT_PREFIX}*")
+        outputs = self.output_bucket.arn_for_objects(f"{OUTPUT_PREFIX}*")
+        any_output = self.output_bucket.arn_for_objects("*")
         for function in (self.api_function, self.invoke_function, self.notify_function, self.step_function):
-            self.table.grant_read_write_data(function.role)
-        # API: presigned PUT of inputs, presigned GET of outputs.
-        self.input_bucket.grant_put(self.api_function.role, f"{INPUT_PREFIX}*")
-        self.output_bucket.grant_read(self.api_function.role)
+            self._allow(function, TABLE_ACTIONS, [self.table.table_arn])
+            self._allow(function, KEY_USE_ACTIONS, [self.key.key_arn])
+        # API: presigned PUT of inputs, presigned GET of outputs (outputs/ and the async endpoints' async/).
+        self._allow(self.api_function, ["s3:PutObject"], [inputs])
+        self._allow(self.api_function, ["s3:GetObject"], [any_output])
         # Invoke: read the input for real-time endpoints, write their answers, call endpoints, start ensembles.
-        self.input_bucket.grant_read(self.invoke_function.role, f"{INPUT_PREFIX}*")
-        self.output_bucket.grant_put(self.invoke_function.role, f"{OUTPUT_PREFIX}*")
-        self.completion_topic.grant_publish(self.invoke_function.role)
+        self._allow(self.invoke_function, ["s3:GetObject"], [inputs])
+        self._allow(self.invoke_function, ["s3:PutObject"], [outputs])
+        self._allow(self.invoke_function, ["sns:Publish"], [self.completion_topic.topic_arn])
         self.invoke_function.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=INVOKE_ENDPOINT_ACTIONS,
@@ -681,38 +703,48 @@ class InferenceGateway(Construct):
             iam.PolicyStatement(actions=["sns:Publish"], resources=[f"{self._client_topic_arn_prefix()}*"])
         )
         # Step: read the request and earlier outputs, write step inputs, report the ensemble's completion.
-        self.input_bucket.grant_read_write(self.step_function.role, f"{INPUT_PREFIX}*")
-        self.output_bucket.grant_read(self.step_function.role)
-        self.completion_topic.grant_publish(self.step_function.role)
+        self._allow(self.step_function, ["s3:GetObject", "s3:PutObject"], [inputs])
+        self._allow(self.step_function, ["s3:GetObject"], [any_output])
+        self._allow(self.step_function, ["sns:Publish"], [self.completion_topic.topic_arn])
         self._acknowledge_wildcards()
 
+    @staticmethod
+    def _allow(function: PlatformFunction, actions: list[str], resources: list[str]) -> None:
+        function.role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
     def _acknowledge_wildcards(self) -> None:
+        # One acknowledgment per wildcard each role actually holds (see _grant_functions), written for that role.
         stack = cdk.Stack.of(self)
-        table_id = stack.get_logical_id(self.table.node.default_child)  # type: ignore[arg-type]
         inputs_id = stack.get_logical_id(self.input_bucket.node.default_child)  # type: ignore[arg-type]
         outputs_id = stack.get_logical_id(self.output_bucket.node.default_child)  # type: ignore[arg-type]
-        common = {
-            f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]": "granted by Table.grant_read_write_data; the "
-            "table has no index, so the wildcard matches nothing",
-            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "S3, SQS and DynamoDB ask for GenerateDataKey and "
-            "GenerateDataKeyWithoutPlaintext on the gateway's own key",
-            "AwsSolutions-IAM5[Action::kms:ReEncrypt*]": "granted with the gateway's own key by the CDK grants of "
-            "its stores",
-            "AwsSolutions-IAM5[Action::s3:GetObject*]": "read of objects (and their versions/ACL) in the gateway's "
-            "own buckets",
-            "AwsSolutions-IAM5[Action::s3:GetBucket*]": "bucket metadata of the gateway's own buckets",
-            "AwsSolutions-IAM5[Action::s3:List*]": "listing the gateway's own buckets",
-            "AwsSolutions-IAM5[Action::s3:DeleteObject*]": "the step function may replace the input of a retried step",
-            "AwsSolutions-IAM5[Action::s3:Abort*]": "abort of multipart uploads in the gateway's own buckets",
-            f"AwsSolutions-IAM5[Resource::<{inputs_id}.Arn>/inputs/*]": "prediction inputs are objects named by "
-            "prediction id under inputs/",
-            f"AwsSolutions-IAM5[Resource::<{outputs_id}.Arn>/outputs/*]": "prediction outputs are objects named by "
-            "prediction id under outputs/",
-            f"AwsSolutions-IAM5[Resource::<{outputs_id}.Arn>/*]": "outputs of any prediction (outputs/ and the async "
-            "endpoints' async/) are presigned or read by id",
-        }
-        for function in (self.api_function, self.invoke_function, self.notify_function, self.step_function):
-            acknowledge(function.role, common)
+        inputs = f"AwsSolutions-IAM5[Resource::<{inputs_id}.Arn>/{INPUT_PREFIX}*]"
+        outputs = f"AwsSolutions-IAM5[Resource::<{outputs_id}.Arn>/{OUTPUT_PREFIX}*]"
+        any_output = f"AwsSolutions-IAM5[Resource::<{outputs_id}.Arn>/*]"
+        acknowledge(
+            self.api_function.role,
+            {
+                inputs: "PutObject only, for presigned upload URLs of request bodies, one object per prediction id "
+                "created at run time under inputs/",
+                any_output: "GetObject only, for presigned download URLs of results: outputs/ (real-time and "
+                "ensembles) and async/ (written by the async endpoints under names SageMaker chooses)",
+            },
+        )
+        acknowledge(
+            self.invoke_function.role,
+            {
+                inputs: "GetObject only: reads the request body of the prediction it invokes a real-time endpoint for",
+                outputs: "PutObject only: writes each real-time answer under outputs/<prediction id>",
+            },
+        )
+        acknowledge(
+            self.step_function.role,
+            {
+                inputs: "GetObject and PutObject: reads the request and writes each ensemble step's input under "
+                "inputs/<prediction id>",
+                any_output: "GetObject only: reads earlier steps' results, under outputs/ or async/ (named by "
+                "SageMaker)",
+            },
+        )
         acknowledge(
             self.notify_function.role,
             {
@@ -758,11 +790,6 @@ class InferenceGateway(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             timeout=cdk.Duration.days(1),
             comment=f"Ensemble {ensemble.name}: {len(ensemble.steps)} steps, output {ensemble.output}",
-        )
-        acknowledge_function_invokes(
-            role,
-            (self.step_function,),
-            "invoke of the ensemble step function's versions and aliases (granted by LambdaInvoke)",
         )
         return machine
 
@@ -868,8 +895,20 @@ class InferenceGateway(Construct):
             request_validator=params_validator,
             request_parameters={"method.request.path.prediction_id": True},
         )
+        # The method's Lambda permissions (its stage and the console's test-invoke) are limited by SourceArn to this
+        # API's own method; the guard rule accepts only a literal or a Ref/GetAtt there, not the Fn::Join CDK writes.
+        own_api = (
+            "apigateway.amazonaws.com may invoke the function only for this API's own method: SourceArn is the "
+            "method's execute-api ARN (an Fn::Join, which the Control Tower rule cannot evaluate)"
+        )
         for method in (create, get_status):
-            acknowledge(method, {"AwsSolutions-COG4": iam_auth})
+            acknowledge(
+                method,
+                {
+                    "AwsSolutions-COG4": iam_auth,
+                    f"{CONTROL_TOWER}lambda_function_public_access_prohibited_check": own_api,
+                },
+            )
         stage = api.deployment_stage.node.default_child
         reason = "predictions are per request and never cacheable: a cache would serve stale states"
         acknowledge(

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -46,11 +45,16 @@ from sagemaker_platform.constructs.hosting_catalog import (
     ModelSource,
     RegistryArtifacts,
     catalog_families,
+    declared_instance_problems,
     hosting_defaults,
     instance_spec,
+    multi_model_refusal,
 )
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.wildcards import add_statement
+from sagemaker_platform.contracts import deployment_spec, names
 from sagemaker_platform.errors import ProblemCollector
 
 __all__ = [
@@ -75,7 +79,7 @@ __all__ = [
 ]
 
 EndpointMode = Literal["realtime", "async", "multi-model", "serverless"]
-SPEC_VERSION = 1
+SPEC_VERSION = deployment_spec.VERSION
 
 # CloudWatch namespaces: invocation metrics, and per-instance (CPU/GPU) metrics of endpoints.
 INVOCATION_NAMESPACE = "AWS/SageMaker"
@@ -104,9 +108,9 @@ VOLUME_KEY_ACTIONS = (
 )
 LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents")
 
-_ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+_ENDPOINT_NAME = names.NAME_63_RE
 _SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
-_VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+_VARIANT_DIMENSION = deployment_spec.SCALABLE_DIMENSION
 _COMPONENT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 # GPU endpoints take 5-10 minutes to start: scale out early, scale in slowly.
 SCALE_OUT_COOLDOWN_SECONDS = 120
@@ -154,6 +158,9 @@ class VariantSettings:
     container_startup_health_check_timeout_seconds: int | None = None
     """Default: from the instance catalog (large-model defaults on accelerated types)."""
     serverless: ServerlessSettings | None = None
+    declared_spec: InstanceSpec | None = None
+    """What `instance_type` is, for a type the built-in catalog does not know (GPU count, GPU memory, local NVMe,
+    accelerator family); validated like a catalog entry. Default: the catalog entry of `instance_type`."""
 
     @property
     def initial_count(self) -> int:
@@ -161,7 +168,11 @@ class VariantSettings:
 
     @property
     def spec(self) -> InstanceSpec | None:
-        return None if self.instance_type is None else instance_spec(self.instance_type)
+        if self.instance_type is None:
+            return None
+        if self.declared_spec is not None and self.declared_spec.instance_type == self.instance_type:
+            return self.declared_spec
+        return instance_spec(self.instance_type)
 
 
 @dataclass(frozen=True)
@@ -691,10 +702,20 @@ def _instance_variant_problems(settings: EndpointSettings, variant: VariantSetti
     label = f"variant {variant.name!r}"
     if variant.instance_type is None:
         return [f"{label}: instance_type is required for mode={settings.mode!r}"]
+    if variant.declared_spec is not None:
+        declared_problems = declared_instance_problems(variant.declared_spec)
+        if variant.declared_spec.instance_type != variant.instance_type:
+            declared_problems.append(
+                f"declared_spec.instance_type={variant.declared_spec.instance_type!r} differs from "
+                f"instance_type={variant.instance_type!r}"
+            )
+        if declared_problems:
+            return [f"{label}: {problem}" for problem in declared_problems]
     spec = variant.spec
     if spec is None:
         return [
-            f"{label}: instance_type={variant.instance_type!r} is not in the catalog; allowed: {catalog_families()}"
+            f"{label}: instance_type={variant.instance_type!r} is not in the catalog; allowed: {catalog_families()}, "
+            "or declare it with VariantSettings.declared_spec"
         ]
     problems = []
     if variant.serverless is not None:
@@ -774,6 +795,13 @@ def _multi_model_problems(settings: EndpointSettings, model: ModelSource) -> lis
             "model: a multi-model endpoint loads models from an S3 prefix; allowed: ModelSource.from_image(image, "
             "ModelData.from_url('s3://bucket/prefix/'))"
         ]
+    refusals = [
+        f"variant {v.name!r}: instance_type={v.instance_type!r}: {refusal}"
+        for v in settings.variants
+        if v.spec is not None and (refusal := multi_model_refusal(v.spec)) is not None
+    ]
+    if refusals:
+        return refusals
     gpu_types = [v.instance_type for v in settings.variants if v.spec is not None and v.spec.is_gpu]
     if gpu_types and model.image is not None and not model.image.is_triton:
         return [
@@ -889,6 +917,7 @@ class HostingShared(Construct):
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
+        limit_grants_to_aws_resources(self.key)
         self.key_alias: kms.Alias | None = None
         if key_alias is not None:
             self.key_alias = kms.Alias(self, "KeyAlias", alias_name=key_alias, target_key=self.key)
@@ -905,7 +934,7 @@ class HostingShared(Construct):
             "AccessLogs",
             of="the hosting bucket",
             removal_policy=removal_policy,
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
+            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
         self.bucket = encrypted_bucket(
             self,
@@ -915,6 +944,7 @@ class HostingShared(Construct):
             access_logs=self.access_logs,
             access_logs_prefix="hosting/",
             removal_policy=removal_policy,
+            holds="async inference payloads and results",
             replication="async inference payloads and captured data are working data, re-creatable from their sources",
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30))],
         )
@@ -1006,7 +1036,10 @@ class Endpoint(Construct):
             async_output = self._async_output() if gateway is None else self._gateway_output(gateway)
         capture_destination = f"s3://{self.shared.bucket_name}/data-capture/{endpoint_name}"
         if self.settings.data_capture is not None:
-            self._grant_bucket_write(f"data-capture/{endpoint_name}/*")
+            self._grant_bucket_write(
+                f"data-capture/{endpoint_name}/*",
+                "SageMaker names each data capture file by variant, date and hour, under this endpoint's prefix",
+            )
 
         self.alarms = self._create_alarms()
         # Literal names (the alarms carry them): the pipeline's spec needs no token for them.
@@ -1027,7 +1060,6 @@ class Endpoint(Construct):
         if not model.deployed_by_pipeline:
             self._create_endpoint()
         self.dashboard = self._create_dashboard()
-        acknowledge_wildcards(self.role)
         self.deployment_spec_parameter: ssm.StringParameter | None = None
         if deployment_spec_parameter_name is not None:
             self.deployment_spec_parameter = ssm.StringParameter(
@@ -1196,12 +1228,15 @@ class Endpoint(Construct):
             for kind in ("output", "failure")
         ]
 
-    def _grant_bucket_write(self, pattern: str) -> None:
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.shared.object_arn(self, pattern)])
+    def _grant_bucket_write(self, pattern: str, reason: str) -> None:
+        add_statement(
+            self.role,
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.shared.object_arn(self, pattern)]),
+            reason,
         )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["kms:Encrypt", "kms:GenerateDataKey"], resources=[self.shared.key.key_arn])
+        add_statement(
+            self.role,
+            iam.PolicyStatement(actions=["kms:Encrypt", "kms:GenerateDataKey"], resources=[self.shared.key.key_arn]),
         )
 
     def _async_output(self) -> AsyncOutput:
@@ -1209,22 +1244,29 @@ class Endpoint(Construct):
         self.success_topic = sns.Topic(self, "SuccessTopic", master_key=key, enforce_ssl=True)
         self.error_topic = sns.Topic(self, "ErrorTopic", master_key=key, enforce_ssl=True)
         # SageMaker reads each request from the input prefix and writes results with this role.
-        self.role.add_to_principal_policy(
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 actions=["s3:GetObject"], resources=[self.shared.object_arn(self, f"{self.input_prefix}*")]
-            )
+            ),
+            "callers name each async request's payload object; all of them sit under this endpoint's input prefix",
         )
-        self._grant_bucket_write(f"{self._s3_prefix}/output/*")
-        self.role.add_to_principal_policy(
+        self._grant_bucket_write(
+            f"{self._s3_prefix}/output/*", "SageMaker names each async result by its inference id, under this prefix"
+        )
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 actions=["s3:PutObject"], resources=[self.shared.object_arn(self, f"{self._s3_prefix}/failure/*")]
-            )
+            ),
+            "SageMaker names each async failure by its inference id, under this prefix",
         )
-        self.role.add_to_principal_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
-        self.role.add_to_principal_policy(
+        add_statement(self.role, iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 actions=["sns:Publish"], resources=[self.success_topic.topic_arn, self.error_topic.topic_arn]
-            )
+            ),
         )
         return AsyncOutput(
             output_path=f"s3://{self.shared.bucket_name}/{self._s3_prefix}/output",
@@ -1238,7 +1280,8 @@ class Endpoint(Construct):
         """Results to the gateway's bucket and topic; requests from the gateway's (or the shared) input prefix."""
         stack = cdk.Stack.of(self)
         partition = stack.partition
-        self.role.add_to_principal_policy(
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 sid="ReadRequests",
                 actions=["s3:GetObject"],
@@ -1246,26 +1289,31 @@ class Endpoint(Construct):
                     self.shared.object_arn(self, f"{self.input_prefix}*"),
                     f"arn:{partition}:s3:::{gateway.input_bucket_name}/inputs/*",
                 ],
-            )
+            ),
+            "each request's payload is an object named per request: under this endpoint's input prefix, or under "
+            "the gateway's inputs/ prefix",
         )
-        self.role.add_to_principal_policy(
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 sid="WriteGatewayResults",
                 actions=["s3:PutObject", "s3:AbortMultipartUpload"],
                 resources=[f"arn:{partition}:s3:::{gateway.output_bucket_name}/{self._s3_prefix}/*"],
-            )
+            ),
+            "SageMaker names each result and failure by its inference id, under this endpoint's prefix of the "
+            "gateway's bucket",
         )
         topic_arn = stack.format_arn(
             service="sns", resource=gateway.completion_topic_name, arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
         )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(sid="PublishGatewayCompletions", actions=["sns:Publish"], resources=[topic_arn])
+        add_statement(
+            self.role,
+            iam.PolicyStatement(sid="PublishGatewayCompletions", actions=["sns:Publish"], resources=[topic_arn]),
         )
         # Shared key: the shared input prefix. Gateway key (by alias): its inputs, the results, the topic.
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.shared.key.key_arn])
-        )
-        self.role.add_to_principal_policy(
+        add_statement(self.role, iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.shared.key.key_arn]))
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 sid="UseGatewayKey",
                 actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
@@ -1279,7 +1327,9 @@ class Endpoint(Construct):
                         ]
                     },
                 },
-            )
+            ),
+            "the gateway's key lives in the gateway stack, named here by its alias only: the grant holds for the key "
+            f"carrying {gateway.key_alias} (kms:ResourceAliases), used through S3 or SNS (kms:ViaService)",
         )
         output = f"s3://{gateway.output_bucket_name}/{self._s3_prefix}"
         return AsyncOutput(
@@ -1704,7 +1754,6 @@ class InferenceComponentEndpoint(Construct):
         self._component_scopes: dict[str, Construct] = {}
         for component in components:
             self.components[component.name] = self._component(component, defaults)
-        acknowledge_wildcards(self.role)
         self.alarms = self._create_alarms(alarms if alarms is not None else AlarmThresholds())
         self.dashboard = cloudwatch.Dashboard(
             self,
@@ -1919,73 +1968,30 @@ def grant_endpoint_runtime(
     log_group = (
         f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/sagemaker/Endpoints/{endpoint_name}"
     )
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[log_group, f"{log_group}:*"])
+    add_statement(
+        role,
+        iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[log_group, f"{log_group}:*"]),
+        "SageMaker names one log stream per variant and instance in the endpoint's own log group",
     )
-    role.add_to_principal_policy(
+    add_statement(
+        role,
         iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"],
             resources=["*"],
             conditions={"StringEquals": {"cloudwatch:namespace": [INSTANCE_NAMESPACE, INVOCATION_NAMESPACE]}},
-        )
+        ),
+        "cloudwatch:PutMetricData supports no resource-level permissions; limited to SageMaker's endpoint "
+        "namespaces by the cloudwatch:namespace condition",
     )
     if vpc:
-        role.add_to_principal_policy(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
-    if volume_key is not None:
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(VOLUME_KEY_ACTIONS), resources=[volume_key.key_arn])
+        add_statement(
+            role,
+            iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]),
+            "the EC2 network-interface calls SageMaker makes for a VPC endpoint support no resource-level "
+            "permissions (Describe*) or act on interfaces that do not exist yet",
         )
-
-
-def acknowledge_wildcards(role: PlatformRole) -> None:
-    """Acknowledge each wildcard resource of `role`'s policies, with the actions it is for as the reason.
-
-    Wildcards here are of two kinds only: object prefixes (an endpoint's own S3 prefixes, its log group's
-    streams, a model's uncompressed artifacts) and actions that support no resource-level permissions
-    (ECR auth token, PutMetricData limited by namespace, VPC network interfaces).
-    """
-    stack = cdk.Stack.of(role)
-    reasons: dict[str, str] = {}
-    for policy in role.managed_policies:
-        document = stack.resolve(policy.document.to_json())
-        for statement in document.get("Statement", []):
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            for resource in map(flatten_cfn_reference, resources):
-                if "*" not in resource:
-                    continue
-                if resource == "*":
-                    reason = f"{', '.join(actions)} support no resource-level permissions"
-                elif ":kms:" in resource and resource.endswith(":key/*"):
-                    reason = (
-                        f"{', '.join(actions)} on the key another stack or account owns, named by its alias only "
-                        "(kms:ResourceAliases condition) and used through a named service (kms:ViaService)"
-                    )
-                else:
-                    reason = f"{', '.join(actions)} on the objects under this one prefix only"
-                key = f"AwsSolutions-IAM5[Resource::{resource}]"
-                reasons[key] = f"{reasons[key]}; {reason}" if key in reasons else reason
-    if reasons:
-        acknowledge(role, reasons)
-
-
-def flatten_cfn_reference(node: Any) -> str:
-    """A resolved CloudFormation value as cdk-nag prints it in finding ids (its `flattenCfnReference`)."""
-    if node is None:
-        return ""
-    if isinstance(node, str):
-        return node.replace("${", "<").replace("}", ">")
-    if isinstance(node, dict) and "Fn::Join" in node:
-        delimiter, items = node["Fn::Join"]
-        return delimiter.join(flatten_cfn_reference(item) for item in items)
-    if isinstance(node, dict) and "Fn::Sub" in node:
-        return flatten_cfn_reference(node["Fn::Sub"])
-    if isinstance(node, dict) and "Fn::GetAtt" in node:
-        resource, attribute = node["Fn::GetAtt"]
-        return f"<{flatten_cfn_reference(resource)}.{flatten_cfn_reference(attribute)}>"
-    if isinstance(node, dict) and "Ref" in node:
-        return f"<{flatten_cfn_reference(node['Ref'])}>"
-    return json.dumps(node, separators=(",", ":"))
+    if volume_key is not None:
+        add_statement(role, iam.PolicyStatement(actions=list(VOLUME_KEY_ACTIONS), resources=[volume_key.key_arn]))
 
 
 def create_scaling_policies(scope: Construct, target: appscaling.CfnScalableTarget, scaling: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ Pure data and small `bind`/`grant` helpers; no resource is created here.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -23,10 +24,12 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from sagemaker_platform.constructs.wildcards import add_statement
 from sagemaker_platform.errors import PropsError
 from sagemaker_platform.regions import url_suffix_of
 
-AcceleratorKind = Literal["gpu", "inferentia"]
+AcceleratorKind = Literal["gpu", "inferentia", "trainium"]
+ACCELERATOR_KINDS: tuple[AcceleratorKind, ...] = ("gpu", "inferentia", "trainium")
 
 
 # --- instance catalog -------------------------------------------------------------------------
@@ -59,6 +62,11 @@ class InstanceSpec:
     @property
     def is_accelerated(self) -> bool:
         return self.accelerator_kind is not None
+
+    @property
+    def is_neuron(self) -> bool:
+        """AWS Inferentia or Trainium (Neuron devices): no multi-model endpoints on them."""
+        return self.accelerator_kind in ("inferentia", "trainium")
 
     @property
     def has_local_nvme(self) -> bool:
@@ -206,11 +214,165 @@ INSTANCE_TYPES: dict[str, InstanceSpec] = {
         accelerator="AWS Inferentia2",
         kind="inferentia",
     ),
+    # --- added for issue 16; sources: the EC2 instance type pages of each family (accelerated computing,
+    # general purpose, compute optimized) and SageMaker AI pricing's "Real-Time Inference" instance list.
+    **_family("ml.p5e", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu"),
+    **_family("ml.p5en", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu"),
+    **_family(
+        "ml.inf1",
+        {
+            "xlarge": (4, 8, 1, 8, 0),
+            "2xlarge": (8, 16, 1, 8, 0),
+            "6xlarge": (24, 48, 4, 32, 0),
+            "24xlarge": (96, 192, 16, 128, 0),
+        },
+        accelerator="AWS Inferentia",
+        kind="inferentia",
+    ),
+    **_family(
+        "ml.trn1",
+        {"2xlarge": (8, 32, 1, 32, 474), "32xlarge": (128, 512, 16, 512, 7600)},
+        accelerator="AWS Trainium",
+        kind="trainium",
+    ),
+    **_family("ml.trn2", {"48xlarge": (192, 2048, 16, 1536, 7600)}, accelerator="AWS Trainium2", kind="trainium"),
+    **_family(
+        "ml.m7i",
+        {
+            "large": (2, 8, 0, 0, 0),
+            "xlarge": (4, 16, 0, 0, 0),
+            "2xlarge": (8, 32, 0, 0, 0),
+            "4xlarge": (16, 64, 0, 0, 0),
+            "8xlarge": (32, 128, 0, 0, 0),
+            "12xlarge": (48, 192, 0, 0, 0),
+            "16xlarge": (64, 256, 0, 0, 0),
+            "24xlarge": (96, 384, 0, 0, 0),
+            "48xlarge": (192, 768, 0, 0, 0),
+        },
+    ),
+    **_family(
+        "ml.c7i",
+        {
+            "large": (2, 4, 0, 0, 0),
+            "xlarge": (4, 8, 0, 0, 0),
+            "2xlarge": (8, 16, 0, 0, 0),
+            "4xlarge": (16, 32, 0, 0, 0),
+            "8xlarge": (32, 64, 0, 0, 0),
+            "12xlarge": (48, 96, 0, 0, 0),
+            "16xlarge": (64, 128, 0, 0, 0),
+            "24xlarge": (96, 192, 0, 0, 0),
+            "48xlarge": (192, 384, 0, 0, 0),
+        },
+    ),
+    **_family(
+        "ml.r7i",
+        {
+            "large": (2, 16, 0, 0, 0),
+            "xlarge": (4, 32, 0, 0, 0),
+            "2xlarge": (8, 64, 0, 0, 0),
+            "4xlarge": (16, 128, 0, 0, 0),
+            "8xlarge": (32, 256, 0, 0, 0),
+        },
+    ),
+    # Graviton (arm64): the image must be an arm64 build.
+    **_family(
+        "ml.c7g",
+        {
+            "large": (2, 4, 0, 0, 0),
+            "xlarge": (4, 8, 0, 0, 0),
+            "2xlarge": (8, 16, 0, 0, 0),
+            "4xlarge": (16, 32, 0, 0, 0),
+            "8xlarge": (32, 64, 0, 0, 0),
+            "12xlarge": (48, 96, 0, 0, 0),
+            "16xlarge": (64, 128, 0, 0, 0),
+        },
+    ),
+    **_family(
+        "ml.m6g",
+        {
+            "large": (2, 8, 0, 0, 0),
+            "xlarge": (4, 16, 0, 0, 0),
+            "2xlarge": (8, 32, 0, 0, 0),
+            "4xlarge": (16, 64, 0, 0, 0),
+            "8xlarge": (32, 128, 0, 0, 0),
+            "12xlarge": (48, 192, 0, 0, 0),
+            "16xlarge": (64, 256, 0, 0, 0),
+        },
+    ),
 }
 
+# GPU multi-model endpoints (Triton only): the single-GPU sizes SageMaker's "Supported algorithms, frameworks,
+# and instances for multi-model endpoints" page lists (docs.aws.amazon.com/sagemaker/latest/dg/
+# multi-model-support.html; ml.p2.xlarge is listed too but retired from this catalog). CPU multi-model
+# endpoints support every CPU type; Inferentia and Trainium support none.
+MULTI_MODEL_GPU_TYPES: frozenset[str] = frozenset(
+    {
+        "ml.p2.xlarge",
+        "ml.p3.2xlarge",
+        *(f"ml.g4dn.{size}" for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")),
+        *(f"ml.g5.{size}" for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")),
+    }
+)
 
-def instance_spec(instance_type: str) -> InstanceSpec | None:
-    """The catalog entry of `instance_type`, or None when it is not in the catalog."""
+
+def multi_model_refusal(spec: InstanceSpec) -> str | None:
+    """Why SageMaker refuses a multi-model endpoint on `spec`, with what is allowed; None when it accepts it."""
+    if spec.is_neuron:
+        return (
+            f"{spec.instance_type} has {spec.accelerator_kind} accelerators: SageMaker multi-model endpoints do not "
+            "run on Inferentia or Trainium; allowed: a CPU instance type, or a GPU type among "
+            + ", ".join(sorted(MULTI_MODEL_GPU_TYPES))
+        )
+    if spec.is_gpu and spec.instance_type not in MULTI_MODEL_GPU_TYPES:
+        return (
+            f"{spec.instance_type} is not a GPU type SageMaker supports for multi-model endpoints; allowed: a CPU "
+            "instance type, or " + ", ".join(sorted(MULTI_MODEL_GPU_TYPES))
+        )
+    return None
+
+
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")
+
+
+def declared_instance_problems(spec: InstanceSpec) -> list[str]:
+    """Problems with an instance type declared by the user (one the built-in catalog does not know).
+
+    The same figures drive the same validation as a catalog entry, so they must be consistent: an accelerator
+    kind with a count and memory, or none of them.
+    """
+    name = spec.instance_type
+    problems: list[str] = []
+    if not _INSTANCE_TYPE.match(name):
+        problems.append(f"instance_type={name!r}: must look like ml.<family>.<size>")
+    elif name in INSTANCE_TYPES:
+        problems.append(f"instance_type={name!r} is already in the built-in catalog; declare only unknown types")
+    if spec.vcpus < 1 or spec.memory_gib < 1:
+        problems.append(f"{name}: vcpus={spec.vcpus}, memory_gib={spec.memory_gib}: both must be >= 1")
+    if spec.accelerator_kind is None:
+        if spec.accelerator_count or spec.accelerator_memory_gib:
+            problems.append(
+                f"{name}: accelerator_count={spec.accelerator_count}, accelerator_memory_gib="
+                f"{spec.accelerator_memory_gib} without an accelerator family; allowed: set accelerator_family "
+                f"({', '.join(ACCELERATOR_KINDS)}) or leave both 0"
+            )
+    elif spec.accelerator_kind not in ACCELERATOR_KINDS:
+        problems.append(
+            f"{name}: accelerator_family={spec.accelerator_kind!r}; allowed: {', '.join(ACCELERATOR_KINDS)} or none"
+        )
+    elif spec.accelerator_count < 1 or spec.accelerator_memory_gib < 1:
+        problems.append(
+            f"{name}: accelerator_family={spec.accelerator_kind!r} needs accelerator_count >= 1 and "
+            f"accelerator_memory_gib >= 1 (given {spec.accelerator_count} and {spec.accelerator_memory_gib})"
+        )
+    if spec.local_nvme_gb < 0:
+        problems.append(f"{name}: local_nvme_gb={spec.local_nvme_gb}: must be >= 0")
+    return problems
+
+
+def instance_spec(instance_type: str, declared: Mapping[str, InstanceSpec] | None = None) -> InstanceSpec | None:
+    """The catalog entry of `instance_type` (or the user's `declared` one), or None when neither knows it."""
+    if declared is not None and instance_type in declared:
+        return declared[instance_type]
     return INSTANCE_TYPES.get(instance_type)
 
 
@@ -319,6 +481,12 @@ class ContainerImage:
         return cls("dlc", repository_name=repository, tag=tag, account=account)
 
     @classmethod
+    def from_account_repository(cls, repository: str, tag: str, *, account: str) -> ContainerImage:
+        """An image in an ECR repository of `account` in the stack's region, e.g. the platform's image account
+        (`images`): the URI and the pull grant are built like a DLC's, with that account."""
+        return cls("dlc", repository_name=repository, tag=tag, account=account)
+
+    @classmethod
     def from_ecr_repository(cls, repository: ecr.IRepository, tag: str) -> ContainerImage:
         """An image in an ECR repository of this platform (pull permission is granted to the model's role)."""
         return cls("ecr", repository_name=repository.repository_name, tag=tag, ecr_repository=repository)
@@ -358,23 +526,22 @@ class ContainerImage:
 
     def grant_pull(self, grantee: iam.IGrantable, scope: Construct) -> None:
         """Let `grantee` (the model's execution role) pull this image."""
+        stack = cdk.Stack.of(scope)
         if self._kind == "ecr":
             assert self.ecr_repository is not None
-            self.ecr_repository.grant_pull(grantee)
-            return
-        stack = cdk.Stack.of(scope)
-        account = self._registry_account(stack) if self._kind == "dlc" else self.account
-        if account is None:  # not an ECR URI we can scope: SageMaker pulls it as a public image
-            return
-        region = stack.region if self._kind == "dlc" else _IMAGE_URI.match(self.uri).group("region")  # type: ignore[union-attr]
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=list(_ECR_PULL_ACTIONS),
-                resources=[f"arn:{stack.partition}:ecr:{region}:{account}:repository/{self.repository_name}"],
-            )
-        )
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
+            repository_arn = self.ecr_repository.repository_arn
+        else:
+            account = self._registry_account(stack) if self._kind == "dlc" else self.account
+            if account is None:  # not an ECR URI we can scope: SageMaker pulls it as a public image
+                return
+            region = stack.region if self._kind == "dlc" else _IMAGE_URI.match(self.uri).group("region")  # type: ignore[union-attr]
+            repository_arn = f"arn:{stack.partition}:ecr:{region}:{account}:repository/{self.repository_name}"
+        add_statement(grantee, iam.PolicyStatement(actions=list(_ECR_PULL_ACTIONS), resources=[repository_arn]))
+        add_statement(
+            grantee,
+            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+            "ecr:GetAuthorizationToken supports no resource-level permissions; the image's layers are pulled "
+            "from its one named repository",
         )
 
     def _registry_account(self, stack: cdk.Stack) -> str:
@@ -456,21 +623,22 @@ class ModelData:
     def grant_read(self, grantee: iam.IGrantable, scope: Construct) -> None:
         partition = cdk.Stack.of(scope).partition
         objects = f"arn:{partition}:s3:::{self.bucket_name}/{self.key}{'' if self.compressed else '*'}"
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects])
+        add_statement(
+            grantee,
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects]),
+            f"an uncompressed model is every object under its one prefix {self.key!r}, read as SageMaker loads it",
         )
         if not self.compressed:
-            grantee.grant_principal.add_to_principal_policy(
+            add_statement(
+                grantee,
                 iam.PolicyStatement(
                     actions=["s3:ListBucket"],
                     resources=[f"arn:{partition}:s3:::{self.bucket_name}"],
                     conditions={"StringLike": {"s3:prefix": [f"{self.key}*"]}},
-                )
+                ),
             )
         if self.key_arn is not None:
-            grantee.grant_principal.add_to_principal_policy(
-                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key_arn])
-            )
+            add_statement(grantee, iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key_arn]))
 
 
 # --- model sources ----------------------------------------------------------------------------
@@ -486,6 +654,8 @@ class RegistryArtifacts:
 
     The key is named by ARN (`key_arn`) or, as the platform's registry does, by alias (`key_alias` with the
     key's `key_account` and `key_region`): the grant then holds for the key carrying that alias, through S3.
+    `prefix`: the key prefix the models' data is under, e.g. a registry group's ``"churn/"``. Default: none
+    (the whole bucket), for a registry whose layout is not known here.
     """
 
     bucket_name: str
@@ -493,21 +663,33 @@ class RegistryArtifacts:
     key_alias: str | None = None
     key_account: str | None = None
     key_region: str | None = None
+    prefix: str | None = None
+
+    @property
+    def objects_pattern(self) -> str:
+        """The object keys the grant covers: the prefix's objects, or every object."""
+        return f"{self.prefix or ''}*"
 
     def grant_read(self, grantee: iam.IGrantable, scope: Construct) -> None:
         stack = cdk.Stack.of(scope)
         partition = stack.partition
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:{partition}:s3:::{self.bucket_name}/*"])
+        add_statement(
+            grantee,
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[f"arn:{partition}:s3:::{self.bucket_name}/{self.objects_pattern}"],
+            ),
+            f"registry versions get their artifact keys at registration (run-specific), all under {self.prefix!r}"
+            if self.prefix is not None
+            else "a registry of unknown layout: the versions' artifact keys are not known at synth",
         )
         if self.key_arn is not None:
-            grantee.grant_principal.add_to_principal_policy(
-                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key_arn])
-            )
+            add_statement(grantee, iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key_arn]))
         elif self.key_alias is not None:
             region = self.key_region if self.key_region is not None else stack.region
             account = self.key_account if self.key_account is not None else stack.account
-            grantee.grant_principal.add_to_principal_policy(
+            add_statement(
+                grantee,
                 iam.PolicyStatement(
                     actions=["kms:Decrypt"],
                     resources=[f"arn:{partition}:kms:{region}:{account}:key/*"],
@@ -515,7 +697,9 @@ class RegistryArtifacts:
                         "StringEquals": {"kms:ViaService": f"s3.{region}.{stack.url_suffix}"},
                         "ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias},
                     },
-                )
+                ),
+                f"the registry's key lives in the registry account, its ARN unknown here: Decrypt holds only for "
+                f"the key carrying {self.key_alias} (kms:ResourceAliases), through S3 (kms:ViaService)",
             )
 
 
@@ -595,6 +779,7 @@ class ModelSource:
         if self.artifacts is not None:
             self.artifacts.grant_read(grantee, scope)
         if self.model_package_arn is not None:
-            grantee.grant_principal.add_to_principal_policy(
-                iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[self.model_package_arn])
+            add_statement(
+                grantee,
+                iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[self.model_package_arn]),
             )

@@ -39,8 +39,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IValidation
 
 from sagemaker_platform import naming
-from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
 from sagemaker_platform.config import MODEL_PACKAGE_GROUP_NAME_PATTERN
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import ProblemCollector, PropsError
@@ -538,6 +539,11 @@ class _ImportedModelPackageGroup(ModelPackageGroupBase):
 # --- ModelRegistry ------------------------------------------------------------------------------
 
 
+def _sid_part(group: str) -> str:
+    """A group name as part of a statement id (Sids are alphanumeric): `fraud-detection` -> `FraudDetection`."""
+    return "".join(part[:1].upper() + part[1:] for part in group.split("-"))
+
+
 class ModelRegistry(Construct):
     """The central registry of the registry account.
 
@@ -546,8 +552,9 @@ class ModelRegistry(Construct):
       access logs to a logs bucket of its own, public access blocked, RETAIN, objects only encrypted with
       its key; the bucket and key policies allow exactly the roles given to `add_access`;
     - an EventBridge rule forwarding "SageMaker Model Package State Change" events of these groups whose
-      status is Approved to `events_bus_arn`, through the role `<name>-model-events-forwarder`; what the
-      bus refuses lands in a KMS-encrypted dead-letter queue (`dead_letter_queue`, 14 days).
+      status is Approved (and Rejected, for the groups in `forward_rejected`) to `events_bus_arn`, through
+      the role `<name>-model-events-forwarder`; what the bus refuses lands in a KMS-encrypted dead-letter
+      queue (`dead_letter_queue`, 14 days).
 
     Metrics: SageMaker publishes none for the registry; alarm on the dead-letter queue's
     `metric_approximate_number_of_messages_visible()`.
@@ -555,6 +562,8 @@ class ModelRegistry(Construct):
     :param platform_name: prefix of the bucket, key alias, rule and role names (`naming`).
     :param model_package_groups: group names (SageMaker's pattern).
     :param events_bus_arn: the tooling account's model events bus. Default: no forwarding.
+    :param forward_rejected: groups (of `model_package_groups`) whose Rejected versions are forwarded too, so
+        that the tooling account can stop and roll back their deployments. Default: none.
     :param organization_id: ``aws:PrincipalOrgID`` on every statement for a principal. Default: none.
     :param key_admins: principals that administer the artifacts key. Default: the CloudFormation
         execution role of the stack's `DefaultStackSynthesizer` (the CDK bootstrap role that deploys it).
@@ -573,6 +582,7 @@ class ModelRegistry(Construct):
         platform_name: str,
         model_package_groups: Sequence[str],
         events_bus_arn: str | None = None,
+        forward_rejected: Sequence[str] = (),
         organization_id: str | None = None,
         key_admins: Sequence[iam.IPrincipal] | None = None,
         dead_letter_readers: Sequence[iam.IRole] = (),
@@ -580,7 +590,7 @@ class ModelRegistry(Construct):
     ) -> None:
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
-        self._validate(model_package_groups)
+        self._validate(model_package_groups, forward_rejected)
         self._organization_id = organization_id
         self._key_alias_name = naming.model_artifacts_key_alias(platform_name)
         self._key_admins = list(key_admins) if key_admins is not None else [_deployment_role(stack)]
@@ -604,8 +614,18 @@ class ModelRegistry(Construct):
             access_logs=self.logs_bucket,
             access_logs_prefix="artifacts/",
             removal_policy=removal_policy,
+            holds="model artifacts",
             replication="the registry is the single source of model artifacts in its region; versioning and RETAIN "
             "protect them, and cross-region replication is a per-organisation choice",
+            # Current artifacts are kept as long as their model packages; an overwritten or deleted artifact's old
+            # version a year (long enough to restore a model package that still names it).
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireOldVersions",
+                    noncurrent_version_expiration=cdk.Duration.days(365),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                )
+            ],
         )
         self._deny_foreign_encryption()
         self._statements: dict[str, iam.PolicyStatement] = {}
@@ -627,7 +647,7 @@ class ModelRegistry(Construct):
         self.events_key: kms.Key | None = None
         if events_bus_arn is not None:
             self.forwarding_rule = self._render_forwarding(
-                platform_name, events_bus_arn, list(model_package_groups), removal_policy
+                platform_name, events_bus_arn, list(model_package_groups), list(forward_rejected), removal_policy
             )
             for reader in dead_letter_readers:
                 self.grant_read_dead_letters(reader)
@@ -635,15 +655,21 @@ class ModelRegistry(Construct):
 
     # --- public methods ---
 
-    def add_access(self, role: iam.IRole, access: RegistryAccess) -> None:
-        """Let `role` (usually in another account) use every group and the artifacts at `access` level.
+    def add_access(self, role: iam.IRole, access: RegistryAccess, *, groups: Sequence[str] | None = None) -> None:
+        """Let `role` (usually in another account) use the groups and their artifacts at `access` level.
 
         Writes the resource-side statements: each group's resource policy, and the bucket and key policies
-        (use through S3, for this bucket only). Roles with the same artifact access share one statement,
-        so the bucket and key policies grow with the roles plus the groups, not their product. The role's
-        own identity policy is its account's business (`WorkloadAccess`, `grant_groups`).
+        (use through S3, for this bucket only). Roles with the same artifact access to the same groups share
+        one statement, so the bucket and key policies grow with the kinds of access plus the groups, not with
+        their product. The role's own identity policy is its account's business (`WorkloadAccess`,
+        `grant_groups`).
+
+        :param groups: the group names `role` may use (e.g. the one group an endpoint is fed by).
+            Default: every group of the registry.
         """
-        for group in self.groups.values():
+        names = self._group_names(groups)
+        for name in names:
+            group = self.groups[name]
             # Written explicitly, not through grant_*: an imported role may be of this very account and
             # still not be this app's to change (e.g. an approver's role in the registry account).
             if access is RegistryAccess.REGISTER:
@@ -652,13 +678,33 @@ class ModelRegistry(Construct):
         if access is RegistryAccess.APPROVE:
             return
         writes = access.writes_artifacts
+        # Statements for a subset of groups get the subset in their Sid: a churn reader is not a fraud reader.
+        suffix = "" if names == tuple(self.groups) else "".join(_sid_part(name) for name in names)
         self._shared_statement(
-            "ReadWriteArtifacts" if writes else "ReadArtifacts", self._render_objects_statement, writes
+            ("ReadWriteArtifacts" if writes else "ReadArtifacts") + suffix,
+            self._render_objects_statement,
+            writes,
+            names,
         ).add_principals(role)
-        self._shared_statement("ListArtifacts", self._render_list_statement, writes).add_principals(role)
+        self._shared_statement("ListArtifacts" + suffix, self._render_list_statement, writes, names).add_principals(
+            role
+        )
+        # One key statement whatever the groups: with an S3 Bucket Key the encryption context is the bucket,
+        # so the key cannot tell prefixes apart; the bucket policy and the role's own policy do.
         self._shared_statement(
-            "EncryptThroughS3" if writes else "DecryptThroughS3", self._render_key_statement, writes
+            "EncryptThroughS3" if writes else "DecryptThroughS3", self._render_key_statement, writes, names
         ).add_principals(role)
+
+    def add_model_creator(self, principal: iam.IPrincipal, *, groups: Sequence[str]) -> None:
+        """Let `principal` describe the versions of `groups` and create SageMaker models from them.
+
+        For the principal that calls CreateModel with a pinned version of another account (CloudFormation's
+        execution role in a hosting account): the caller needs the group's resource policy; the model's
+        execution role (`add_access`) is what then reads and decrypts the artifacts.
+        """
+        for name in self._group_names(groups):
+            group = self.groups[name]
+            group.add_to_resource_policy(group.allow(principal, READ_ACTIONS + DEPLOY_ACTIONS))
 
     def grant_read_dead_letters(self, role: iam.IRole) -> iam.Grant:
         """Let a role of the registry account read and delete the forwarding dead letters (and decrypt them
@@ -678,11 +724,27 @@ class ModelRegistry(Construct):
 
     # --- private ---
 
+    def _group_names(self, groups: Sequence[str] | None) -> tuple[str, ...]:
+        if groups is None:
+            return tuple(self.groups)
+        unknown = sorted(set(groups) - set(self.groups))
+        if unknown or not groups:
+            raise PropsError(
+                "ModelRegistry.add_access",
+                [f"groups={list(groups)!r}: give one or more of the registry's groups {sorted(self.groups)}"],
+            )
+        # In the registry's order, so that the same subset always renders the same statement.
+        return tuple(name for name in self.groups if name in groups)
+
     def _shared_statement(
-        self, sid: str, render: Callable[[str, bool], tuple[iam.PolicyStatement, bool]], writes: bool
+        self,
+        sid: str,
+        render: Callable[[str, bool, Sequence[str]], tuple[iam.PolicyStatement, bool]],
+        writes: bool,
+        names: Sequence[str],
     ) -> iam.PolicyStatement:
         if sid not in self._statements:
-            statement, on_key = render(sid, writes)
+            statement, on_key = render(sid, writes, names)
             if on_key:
                 self.key.add_to_resource_policy(statement)
             else:
@@ -690,28 +752,30 @@ class ModelRegistry(Construct):
             self._statements[sid] = statement
         return self._statements[sid]
 
-    def _render_objects_statement(self, sid: str, writes: bool) -> tuple[iam.PolicyStatement, bool]:
+    def _render_objects_statement(
+        self, sid: str, writes: bool, names: Sequence[str]
+    ) -> tuple[iam.PolicyStatement, bool]:
         statement = iam.PolicyStatement(
             sid=sid,
             actions=list(ARTIFACT_READ_ACTIONS + (ARTIFACT_WRITE_ACTIONS if writes else ())),
-            resources=[self.bucket.arn_for_objects(f"{name}/*") for name in self.groups],
+            resources=[self.bucket.arn_for_objects(f"{name}/*") for name in names],
             conditions=self._org_conditions() or None,
         )
         return statement, False
 
-    def _render_list_statement(self, sid: str, writes: bool) -> tuple[iam.PolicyStatement, bool]:
+    def _render_list_statement(self, sid: str, writes: bool, names: Sequence[str]) -> tuple[iam.PolicyStatement, bool]:
         statement = iam.PolicyStatement(
             sid=sid,
             actions=list(ARTIFACT_LIST_ACTIONS),
             resources=[self.bucket.bucket_arn],
             conditions={
                 **self._org_conditions(),
-                "StringLike": {"s3:prefix": [p for name in self.groups for p in (f"{name}/", f"{name}/*")]},
+                "StringLike": {"s3:prefix": [p for name in names for p in (f"{name}/", f"{name}/*")]},
             },
         )
         return statement, False
 
-    def _render_key_statement(self, sid: str, writes: bool) -> tuple[iam.PolicyStatement, bool]:
+    def _render_key_statement(self, sid: str, writes: bool, names: Sequence[str]) -> tuple[iam.PolicyStatement, bool]:
         stack = cdk.Stack.of(self)
         conditions = self._org_conditions()
         statement = iam.PolicyStatement(
@@ -785,7 +849,12 @@ class ModelRegistry(Construct):
         )
 
     def _render_forwarding(
-        self, platform_name: str, events_bus_arn: str, groups: list[str], removal_policy: cdk.RemovalPolicy
+        self,
+        platform_name: str,
+        events_bus_arn: str,
+        groups: list[str],
+        rejected: list[str],
+        removal_policy: cdk.RemovalPolicy,
     ) -> events.Rule:
         stack = cdk.Stack.of(self)
         rule_name = naming.model_approvals_rule_name(platform_name)
@@ -794,7 +863,7 @@ class ModelRegistry(Construct):
             self,
             "ForwarderRole",
             role_name=naming.model_events_forwarder_role_name(platform_name),
-            description=f"{platform_name}: forwards approved model package versions to the tooling account's bus",
+            description=f"{platform_name}: forwards approved (and rejected) model package versions to the tooling bus",
             assumed_by=iam.ServicePrincipal("events.amazonaws.com").with_conditions(
                 {"StringEquals": {"aws:SourceAccount": stack.account, "aws:SourceArn": rule_arn}}
             ),
@@ -804,8 +873,8 @@ class ModelRegistry(Construct):
             self,
             "ForwardApprovals",
             rule_name=rule_name,
-            description="Approved versions of the registry's model package groups, to the tooling account",
-            event_pattern=approval_event_pattern(groups),
+            description="Approved (and rejected deployed) versions of the registry's groups, to the tooling account",
+            event_pattern=forwarding_event_pattern(groups, rejected),
         )
         # Events the tooling bus refuses (a missing bus policy, throttling) are kept for replay, not dropped.
         self.events_key = self._render_key(
@@ -832,10 +901,7 @@ class ModelRegistry(Construct):
             retention_period=cdk.Duration.days(14),
             removal_policy=removal_policy,
         )
-        acknowledge(
-            self.dead_letter_queue,
-            {"AwsSolutions-SQS3": "this queue is the dead-letter queue of the approval forwarding rule's target"},
-        )
+        acknowledge_dead_letter_queue(self.dead_letter_queue, of="the approval forwarding rule's target")
         rule.add_target(targets.EventBus(bus, role=role, dead_letter_queue=self.dead_letter_queue))
         return rule
 
@@ -850,6 +916,7 @@ class ModelRegistry(Construct):
             policy=policy,
             removal_policy=removal_policy,
         )
+        limit_grants_to_aws_resources(key)
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="KeyAdministration", principals=self._key_admins, actions=list(KEY_ADMIN_ACTIONS), resources=["*"]
@@ -865,9 +932,15 @@ class ModelRegistry(Construct):
         self.node.add_validation(_PolicyChecks(self, documents))
 
     @staticmethod
-    def _validate(model_package_groups: Sequence[str]) -> None:
+    def _validate(model_package_groups: Sequence[str], forward_rejected: Sequence[str]) -> None:
         problems = ProblemCollector("ModelRegistry")
         problems.check(len(model_package_groups) > 0, "model_package_groups=[]: give at least one group name")
+        unknown = sorted(set(forward_rejected) - set(model_package_groups))
+        problems.check(
+            not unknown,
+            f"forward_rejected={list(forward_rejected)}: {unknown} not in model_package_groups "
+            f"{list(model_package_groups)}",
+        )
         lowered = [name.lower() for name in model_package_groups]
         duplicates = sorted({name for name in lowered if lowered.count(name) > 1})
         problems.check(not duplicates, f"model_package_groups: duplicate names {duplicates} (names ignore case)")
@@ -876,14 +949,28 @@ class ModelRegistry(Construct):
 
 def approval_event_pattern(groups: Sequence[str]) -> events.EventPattern:
     """The pattern of an approved version of one of `groups` ("SageMaker Model Package State Change")."""
-    return events.EventPattern(
-        source=[SAGEMAKER_EVENT_SOURCE],
-        detail_type=[MODEL_PACKAGE_STATE_CHANGE],
-        detail={"ModelPackageGroupName": list(groups), "ModelApprovalStatus": ["Approved"]},
-    )
+    return forwarding_event_pattern(groups, ())
+
+
+def forwarding_event_pattern(groups: Sequence[str], rejected: Sequence[str]) -> events.EventPattern:
+    """Approved versions of `groups`, and Rejected versions of `rejected` (a subset of `groups`)."""
+    detail: dict[str, Any] = {"ModelPackageGroupName": list(groups)}
+    if not rejected:
+        detail["ModelApprovalStatus"] = ["Approved"]
+    elif set(rejected) == set(groups):
+        detail["ModelApprovalStatus"] = ["Approved", "Rejected"]
+    else:
+        # Rejections only of the groups something deploys; every approval, as before.
+        detail["$or"] = [
+            {"ModelApprovalStatus": ["Approved"]},
+            {"ModelApprovalStatus": ["Rejected"], "ModelPackageGroupName": list(rejected)},
+        ]
+    return events.EventPattern(source=[SAGEMAKER_EVENT_SOURCE], detail_type=[MODEL_PACKAGE_STATE_CHANGE], detail=detail)
 
 
 # --- ModelEventsBus -----------------------------------------------------------------------------
+
+_FORWARDER_STATEMENT_ID = "RegistryForwarderOnly"
 
 
 class ModelEventsBus(Construct):
@@ -920,15 +1007,23 @@ class ModelEventsBus(Construct):
         }
         if organization_id is not None:
             conditions["aws:PrincipalOrgID"] = organization_id
-        self.bus.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="RegistryForwarderOnly",
-                principals=[iam.ArnPrincipal(forwarder_role_arn)],
-                actions=["events:PutEvents"],
-                resources=[self.bus.event_bus_arn],
-                conditions={"StringEquals": conditions},
-            )
+        statement = iam.PolicyStatement(
+            sid=_FORWARDER_STATEMENT_ID,
+            principals=[iam.ArnPrincipal(forwarder_role_arn)],
+            actions=["events:PutEvents"],
+            # Built from the name: the bus's own policy cannot refer to the bus's Arn attribute.
+            resources=[
+                cdk.Stack.of(self).format_arn(service="events", resource="event-bus", resource_name=event_bus_name)
+            ],
+            conditions={"StringEquals": conditions},
         )
+        # The policy is the bus's own `Policy` property, not an AWS::Events::EventBusPolicy: cdk-nag reads that
+        # resource's deprecated `principal` (a deprecation warning on every synth). The statement id differs
+        # from the former policy resource's (`cdk-RegistryForwarderOnly`), whose removal on update deletes
+        # only its own statement.
+        cfn_bus = self.bus.node.default_child
+        assert isinstance(cfn_bus, events.CfnEventBus)
+        cfn_bus.policy = iam.PolicyDocument(statements=[statement]).to_json()
 
     @property
     def event_bus_arn(self) -> str:

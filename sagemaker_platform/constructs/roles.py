@@ -35,9 +35,11 @@ class PlatformRole(iam.Role):
         self._policies: list[iam.ManagedPolicy] = []
         self._statements_in_current = 0
         self._chars_in_current = 0
+        self._stack = cdk.Stack.of(self)  # once: every grant below would ask jsii for it again
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        size = len(json.dumps(cdk.Stack.of(self).resolve(statement.to_statement_json()), default=str))
+        statement = _without_version_wildcards(_connection_actions_for_resource(statement))
+        size = len(json.dumps(self._stack.resolve(statement.to_statement_json()), default=str))
         if (
             not self._policies
             or self._statements_in_current >= _MAX_STATEMENTS_PER_POLICY
@@ -56,3 +58,45 @@ class PlatformRole(iam.Role):
     def managed_policies(self) -> tuple[iam.ManagedPolicy, ...]:
         """The customer managed policies holding this role's statements, in creation order."""
         return tuple(self._policies)
+
+
+def _connection_actions_for_resource(statement: iam.PolicyStatement) -> iam.PolicyStatement:
+    """The statement with `codestar-connections:UseConnection` renamed when its resources are `codeconnections`.
+
+    CDK Pipelines grants `codestar-connections:UseConnection` on whatever connection ARN it is given; on an
+    ``arn:<partition>:codeconnections:...`` connection the action's service prefix must be `codeconnections`.
+    """
+    legacy = "codestar-connections:UseConnection"
+    resources = statement.resources
+    if legacy not in statement.actions or not resources:
+        return statement
+    if not all(not cdk.Token.is_unresolved(arn) and arn.split(":")[2:3] == ["codeconnections"] for arn in resources):
+        return statement
+    return iam.PolicyStatement(
+        effect=statement.effect,
+        actions=["codeconnections:UseConnection" if action == legacy else action for action in statement.actions],
+        resources=resources,
+        conditions=statement.conditions or None,
+        sid=statement.sid,
+    )
+
+
+def _without_version_wildcards(statement: iam.PolicyStatement) -> iam.PolicyStatement:
+    """The statement without the ``<function ARN>:*`` resources that CDK's `grant_invoke` adds beside each ARN.
+
+    Every caller in this library (Step Functions tasks, the custom resource provider) invokes the unqualified
+    function ARN; the version and alias wildcard would only widen the grant.
+    """
+    if statement.actions != ["lambda:InvokeFunction"] or statement.not_resources:
+        return statement
+    resources = statement.resources
+    kept = [arn for arn in resources if not (arn.endswith(":*") and arn[:-2] in resources)]
+    if len(kept) == len(resources):
+        return statement
+    return iam.PolicyStatement(
+        effect=statement.effect,
+        actions=statement.actions,
+        resources=kept,
+        conditions=statement.conditions or None,
+        sid=statement.sid,
+    )

@@ -19,7 +19,9 @@ Production-grade take on the published "Studio domain with user profiles in CDK"
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,53 +36,49 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
-from sagemaker_platform.compliance import acknowledge, skip_checkov
+from sagemaker_platform import regions
+from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
 from sagemaker_platform.config import USER_PROFILE_NAME_PATTERN
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.wildcards import add_statement
+from sagemaker_platform.contracts import names
 from sagemaker_platform.errors import ProblemCollector
 
 AuthMode = Literal["IAM", "SSO"]
+Persona = Literal["data-scientist", "approver"]
+PERSONAS: tuple[Persona, ...] = ("data-scientist", "approver")
 
-# Account that publishes the SageMaker Studio Classic images (jupyter-server-3, datascience-1.0, ...) in each
-# region where they exist. Sources: the AWS "Available Amazon SageMaker Images" tables as reproduced in
-# AWS-published code (sagemaker-studio-jupyter-scheduler, aws-samples). The image ARN is built with the
-# partition of the deploying stack, so the China regions resolve to `arn:aws-cn:...`.
-STUDIO_IMAGE_ACCOUNTS: dict[str, str] = {
-    "af-south-1": "559312083959",
-    "ap-east-1": "493642496378",
-    "ap-northeast-1": "102112518831",
-    "ap-northeast-2": "806072073708",
-    "ap-northeast-3": "792733760839",
-    "ap-south-1": "394103062818",
-    "ap-southeast-1": "492261229750",
-    "ap-southeast-2": "452832661640",
-    "ap-southeast-3": "276181064229",
-    "ca-central-1": "310906938811",
-    "cn-north-1": "390048526115",
-    "cn-northwest-1": "390780980154",
-    "eu-central-1": "936697816551",
-    "eu-north-1": "243637512696",
-    "eu-south-1": "592751261982",
-    "eu-west-1": "470317259841",
-    "eu-west-2": "712779665605",
-    "eu-west-3": "615547856133",
-    "me-central-1": "103105715889",
-    "me-south-1": "117516905037",
-    "sa-east-1": "782484402741",
-    "us-east-1": "081325390199",
-    "us-east-2": "429704687514",
-    "us-west-1": "742091327244",
-    "us-west-2": "236514542706",
-}
+# Account that publishes the SageMaker Studio images in each region: one table, with its source, in `regions`.
+# The image ARN is built with the partition of the deploying stack (arn:aws-cn:..., arn:aws-us-gov:...).
+STUDIO_IMAGE_ACCOUNTS: dict[str, str] = regions.STUDIO_IMAGE_ACCOUNTS
 SHARED_NOTEBOOKS_PATTERN = "shared/*"
 JUPYTER_SERVER_IMAGE = "jupyter-server-3"
 KERNEL_GATEWAY_IMAGE = "datascience-1.0"
+_IMAGE_NAME = re.compile(names.IMAGE_NAME)
+
+
+@dataclass(frozen=True)
+class ClassicImages:
+    """Studio Classic's default images: SageMaker-published image names, resolved per region and partition.
+
+    Default: ``jupyter-server-3`` and ``datascience-1.0`` on ``ml.t3.medium``; e.g.
+    ``ClassicImages(kernel_gateway="sagemaker-data-science-310-v1")`` for the Data Science 3.0 image.
+    """
+
+    jupyter_server: str = JUPYTER_SERVER_IMAGE
+    kernel_gateway: str = KERNEL_GATEWAY_IMAGE
+    kernel_gateway_instance_type: str = "ml.t3.medium"
+
 
 DEFAULT_PROFILE_SHARDS = 16
 """Nested stacks holding the user profiles. Fixed: changing it moves profiles between stacks, which replaces them."""
 _MAX_RESOURCES_PER_SHARD = 450  # CloudFormation allows 500; keep room for the shard's own resources.
+# The profile cleanup's request carries the old and the new name lists, and the Provider framework's waiter
+# state machine takes it as input: Step Functions accepts at most 256 KiB, so each list gets under half.
+_MAX_PROFILE_NAMES_BYTES = 120_000
 
 # Studio Classic's JupyterServer and KernelGateway apps talk to each other on these ports (Studio VPC docs).
 _CLASSIC_APP_PORTS = ec2.Port.tcp_range(8192, 65535)
@@ -106,6 +104,8 @@ PROJECT_ACTIONS = [
     "sagemaker:DescribeProject",
     "sagemaker:UpdateProject",
 ]
+OWN_PROJECT_PATTERN = "${aws:SourceIdentity}-*"
+"""The projects a Studio user may create, update, describe and delete: `<their user profile name>-...`."""
 PROJECT_LIST_ACTIONS = [
     "sagemaker:ListProjects",
     "servicecatalog:SearchProducts",
@@ -158,12 +158,16 @@ class StudioUser:
 
     :param name: the profile name (SageMaker's UserProfileName pattern).
     :param sso_user_value: IAM Identity Center user name. Default: `name`. Used only with SSO auth.
-    :param own_role: give this profile an execution role of its own. Default: the domain's default role.
+    :param own_role: give this profile an execution role of its own. Default: its persona's role.
+    :param persona: what the user does: ``"data-scientist"`` (the domain's default role) or ``"approver"``
+        (the approver role). Default: ``"data-scientist"``. The construct gives both personas Studio's own
+        needs; what each persona may do beyond Studio is granted on `StudioDomain.persona_roles`.
     """
 
     name: str
     sso_user_value: str | None = None
     own_role: bool = False
+    persona: Persona = "data-scientist"
 
 
 def _wildcard_finding(stack: cdk.Stack, service: str, path: str) -> str:
@@ -200,11 +204,16 @@ def _invoke_finding(stack: cdk.Stack, function: IConstruct) -> str:
     return f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]"
 
 
-def _domain_wildcard_reasons(stack: cdk.Stack, domain_ref: str) -> dict[str, str]:
-    """Acknowledgments of the wildcards that stay inside one domain: its profiles, apps and spaces, and List*."""
+_LIST_REASON = (
+    "SageMaker List* APIs (ListApps, ListSpaces, ListUserProfiles, ListTags) support no resource-level permissions"
+)
+
+
+def _domain_wildcard_reasons(stack: cdk.Stack, domain_ref: str, *, with_list: bool = True) -> dict[str, str]:
+    """Acknowledgments of the wildcards that stay inside one domain: its profiles, apps and spaces, and List*
+    (unless `with_list` is false: the caller acknowledges its List* statement where it adds it)."""
     return {
-        "AwsSolutions-IAM5[Resource::*]": "SageMaker List* APIs (ListApps, ListSpaces, ListUserProfiles, ListTags) "
-        "support no resource-level permissions",
+        **({"AwsSolutions-IAM5[Resource::*]": _LIST_REASON} if with_list else {}),
         _wildcard_finding(stack, "sagemaker", f"user-profile/{domain_ref}/*"): "profiles of this one domain, "
         "whose names are known only at run time",
         _wildcard_finding(stack, "sagemaker", f"app/{domain_ref}/*"): "apps of this one domain: app names are "
@@ -252,14 +261,19 @@ class StudioDomain(Construct):
     :param vpc: an existing VPC. Default: a new VPC with two isolated subnets (no internet route), VPC flow
         logs, and interface endpoints for SageMaker API and runtime, STS, CloudWatch Logs and metrics, ECR,
         KMS (and Service Catalog with projects), plus an S3 gateway endpoint.
+        The new VPC's zones are chosen at deploy time (`Fn::GetAZs`); `ec2.Vpc` still reads the stack's
+        `availability_zones`, which in an account-pinned stack is a context lookup (credentials at synth):
+        build it in a `sagemaker_platform.stacks.zones.DeployTimeZonesStack` to synthesize offline.
     :param vpc_subnets: subnets of `vpc` for the domain. Default: the VPC's private (isolated) subnets.
     :param security_groups: security groups for the domain's apps. Default: a new group allowing only NFS
         and the Studio Classic app ports within itself, and HTTPS out.
     :param key: KMS key for the home EFS file system and the spaces' EBS volumes. Default: a new key with
         rotation.
     :param classic_images: set Studio Classic's default JupyterServer (`jupyter-server-3`) and KernelGateway
-        (`datascience-1.0`) images. Default: False, Studio's own defaults.
-    :param idle_shutdown_minutes: idle shutdown of JupyterLab apps (60 to 525600). Default: 60; None: off.
+        (`datascience-1.0`) images; a `ClassicImages` picks other SageMaker images. Default: False, Studio's own
+        defaults. An env-agnostic stack gets a CloudFormation Rule refusing regions without Studio images.
+    :param idle_shutdown_minutes: idle shutdown (60 to 525600) of JupyterLab and Code Editor apps, in private
+        and (JupyterLab) shared spaces. Default: 60; None: off.
     :param notebook_output_sharing: let users share notebooks with their output. Default: False.
     :param sharing_bucket: where shared notebooks go. Default: with sharing on, a new KMS-encrypted bucket.
     :param enable_projects: enable SageMaker Projects (the SageMaker Service Catalog portfolio, shared with
@@ -268,6 +282,8 @@ class StudioDomain(Construct):
         Default: RETAIN. DESTROY deletes the domain's apps, spaces, profiles, the domain, its EFS file
         system and SageMaker's two NFS security groups for it.
     :param profile_shards: nested stacks holding the profiles. Default: 16. Never change it once deployed.
+    :param persona_role_names: fixed names of the persona roles (`persona_roles`), e.g. so that another
+        account's policies can name them. Default: names CloudFormation generates.
     """
 
     def __init__(
@@ -282,16 +298,18 @@ class StudioDomain(Construct):
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         key: kms.IKey | None = None,
-        classic_images: bool = False,
+        classic_images: bool | ClassicImages = False,
         idle_shutdown_minutes: int | None = 60,
         notebook_output_sharing: bool = False,
         sharing_bucket: s3.IBucket | None = None,
         enable_projects: bool = False,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         profile_shards: int = DEFAULT_PROFILE_SHARDS,
+        persona_role_names: Mapping[Persona, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         self._validate(domain_name, auth_mode, users, vpc, vpc_subnets, idle_shutdown_minutes, profile_shards)
+        self._validate_images(classic_images)
         stack = cdk.Stack.of(self)
         self.removal_policy = removal_policy
         self.auth_mode = auth_mode
@@ -316,7 +334,16 @@ class StudioDomain(Construct):
         self.security_groups: tuple[ec2.ISecurityGroup, ...] = tuple(security_groups)
         subnet_ids = self._select_subnets(vpc_subnets)
 
-        self.execution_role = self._render_execution_role("ExecutionRole", "default execution role")
+        role_names = dict(persona_role_names or {})
+        # The data scientists' role is the domain's default role (shared spaces run with it too).
+        self.execution_role = self._render_execution_role(
+            "ExecutionRole", "default execution role (data scientists)", role_name=role_names.get("data-scientist")
+        )
+        self.persona_roles: dict[Persona, PlatformRole] = {"data-scientist": self.execution_role}
+        if any(user.persona == "approver" for user in users):
+            self.persona_roles["approver"] = self._render_execution_role(
+                "ApproverRole", "execution role of approvers", role_name=role_names.get("approver")
+            )
         if notebook_output_sharing and sharing_bucket is None:
             sharing_bucket = self._render_sharing_bucket(removal_policy)
         self.sharing_bucket = sharing_bucket
@@ -342,18 +369,23 @@ class StudioDomain(Construct):
                 jupyter_lab_app_settings=user_settings.jupyter_lab_app_settings,
             ),
             domain_settings=sagemaker.CfnDomain.DomainSettingsProperty(
-                security_group_ids=[sg.security_group_id for sg in self.security_groups]
+                security_group_ids=[sg.security_group_id for sg in self.security_groups],
+                # Sessions of a user's role carry the profile name as aws:SourceIdentity: what limits a user
+                # to their own projects when a persona's role is shared (`_render_projects`).
+                execution_role_identity_config="USER_PROFILE_NAME",
             ),
             tag_propagation="ENABLED",
         )
         self.domain.apply_removal_policy(removal_policy)
         self.domain_id: str = self.domain.attr_domain_id
         self.domain_arn: str = self.domain.attr_domain_arn
-        self._scope_role_to_domain(self.execution_role, self.domain_id, self._domain_ref())
-        self._kept.append(self.execution_role)
+        for persona_role in self.persona_roles.values():
+            self._scope_role_to_domain(persona_role, self.domain_id, self._domain_ref())
+            self._kept.append(persona_role)
 
         self.provider = self._render_provider(stack)
         self.user_profile_roles: dict[str, iam.IRole] = {}
+        self._personas: dict[str, Persona] = {user.name: user.persona for user in users}
         self.user_profiles: dict[str, sagemaker.CfnUserProfile] = {}
         self.shards = self._render_profile_shards(users, profile_shards)
         if enable_projects:
@@ -364,6 +396,14 @@ class StudioDomain(Construct):
             self._retain_with_domain(removal_policy)
 
     # --- public methods ---------------------------------------------------------------------------------
+
+    def roles_of_persona(self, persona: Persona) -> list[iam.IRole]:
+        """Every execution role a user of `persona` may run with: the persona's role and the own roles
+        (`own_role`) of its users. Grant a persona's permissions on each."""
+        if persona not in self.persona_roles:
+            return []
+        own = [role for user, role in sorted(self.user_profile_roles.items()) if self._personas[user] == persona]
+        return [self.persona_roles[persona], *own]
 
     def grant_read_data(
         self, bucket: s3.IBucket, objects_key_pattern: str = "*", *, user: str | None = None
@@ -440,6 +480,7 @@ class StudioDomain(Construct):
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
+        limit_grants_to_aws_resources(key)
         grant_logs_encrypt(key)
         return key
 
@@ -564,11 +605,14 @@ class StudioDomain(Construct):
             ec2.GatewayVpcEndpoint(self, "S3Endpoint", vpc=self.vpc, service=ec2.GatewayVpcEndpointAwsService.S3)
         )
 
-    def _render_execution_role(self, id: str, purpose: str, scope: Construct | None = None) -> PlatformRole:
+    def _render_execution_role(
+        self, id: str, purpose: str, scope: Construct | None = None, *, role_name: str | None = None
+    ) -> PlatformRole:
         stack = cdk.Stack.of(self)
         role = PlatformRole(
             scope if scope is not None else self,
             id,
+            role_name=role_name,
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com").with_conditions(
                 {"StringEquals": {"aws:SourceAccount": stack.account}}
             ),
@@ -589,7 +633,6 @@ class StudioDomain(Construct):
             iam.PolicyStatement(actions=PROFILE_DESCRIBE_ACTIONS, resources=[f"{arn}:user-profile/{domain_id}/*"]),
             iam.PolicyStatement(actions=APP_ACTIONS, resources=[f"{arn}:app/{domain_id}/*"]),
             iam.PolicyStatement(actions=SPACE_ACTIONS, resources=[f"{arn}:space/{domain_id}/*"]),
-            iam.PolicyStatement(actions=LIST_ACTIONS, resources=["*"]),
             iam.PolicyStatement(actions=LOG_ACTIONS, resources=[log_group, f"{log_group}:*"]),
             iam.PolicyStatement(actions=KEY_USE_ACTIONS, resources=[self.key.key_arn]),
             iam.PolicyStatement(
@@ -600,10 +643,13 @@ class StudioDomain(Construct):
         ]
         for statement in statements:
             role.add_to_principal_policy(statement)
+        # Acknowledged on the managed policy that holds it: other statements of this role with `Resource: *`
+        # (projects, registry lists) are acknowledged there too, which would shadow a role-level one.
+        add_statement(role, iam.PolicyStatement(actions=LIST_ACTIONS, resources=["*"]), _LIST_REASON)
         acknowledge(
             role,
             {
-                **_domain_wildcard_reasons(stack, domain_ref),
+                **_domain_wildcard_reasons(stack, domain_ref, with_list=False),
                 _wildcard_finding(stack, "logs", "log-group:/aws/sagemaker/studio:*"): "log streams of Studio's "
                 "own log group get generated names",
             },
@@ -616,20 +662,22 @@ class StudioDomain(Construct):
     def _render_user_settings(
         self,
         role: iam.IRole,
-        classic_images: bool,
+        classic_images: bool | ClassicImages,
         idle_shutdown_minutes: int | None,
         notebook_output_sharing: bool,
     ) -> sagemaker.CfnDomain.UserSettingsProperty:
         jupyter_server = kernel_gateway = None
-        if classic_images:
+        if classic_images is not False:
+            images = classic_images if isinstance(classic_images, ClassicImages) else ClassicImages()
             jupyter_server = sagemaker.CfnDomain.JupyterServerAppSettingsProperty(
                 default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(
-                    instance_type="system", sage_maker_image_arn=self.studio_image_arn(JUPYTER_SERVER_IMAGE)
+                    instance_type="system", sage_maker_image_arn=self.studio_image_arn(images.jupyter_server)
                 )
             )
             kernel_gateway = sagemaker.CfnDomain.KernelGatewayAppSettingsProperty(
                 default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(
-                    instance_type="ml.t3.medium", sage_maker_image_arn=self.studio_image_arn(KERNEL_GATEWAY_IMAGE)
+                    instance_type=images.kernel_gateway_instance_type,
+                    sage_maker_image_arn=self.studio_image_arn(images.kernel_gateway),
                 )
             )
         lifecycle = None
@@ -662,6 +710,14 @@ class StudioDomain(Construct):
                 default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(instance_type="ml.t3.medium"),
                 app_lifecycle_management=lifecycle,
             ),
+            # Code Editor supports the same idle settings (CodeEditorAppSettings.AppLifecycleManagement).
+            code_editor_app_settings=None
+            if lifecycle is None
+            else sagemaker.CfnDomain.CodeEditorAppSettingsProperty(
+                app_lifecycle_management=sagemaker.CfnDomain.AppLifecycleManagementProperty(
+                    idle_settings=lifecycle.idle_settings
+                )
+            ),
             space_storage_settings=sagemaker.CfnDomain.DefaultSpaceStorageSettingsProperty(
                 default_ebs_storage_settings=sagemaker.CfnDomain.DefaultEbsStorageSettingsProperty(
                     default_ebs_volume_size_in_gb=5, maximum_ebs_volume_size_in_gb=100
@@ -683,6 +739,8 @@ class StudioDomain(Construct):
                 f"supported regions: {', '.join(sorted(STUDIO_IMAGE_ACCOUNTS))}"
             )
             problems.raise_if_any()
+        if cdk.Token.is_unresolved(stack.region):
+            _studio_region_rule(stack)
         mapping = stack.node.try_find_child("StudioImageAccounts")
         if mapping is None:
             mapping = cdk.CfnMapping(
@@ -694,9 +752,26 @@ class StudioDomain(Construct):
         account = mapping.find_in_map(stack.region, "account")
         return f"arn:{stack.partition}:sagemaker:{stack.region}:{account}:image/{image}"
 
+    @staticmethod
+    def _validate_images(classic_images: bool | ClassicImages) -> None:
+        if not isinstance(classic_images, ClassicImages):
+            return
+        problems = ProblemCollector("StudioDomain")
+        for field_name in ("jupyter_server", "kernel_gateway"):
+            value = getattr(classic_images, field_name)
+            problems.check(
+                bool(_IMAGE_NAME.match(value)),
+                f"classic_images.{field_name}={value!r}: must be a SageMaker image name, e.g. datascience-1.0",
+            )
+        problems.raise_if_any()
+
     def _render_sharing_bucket(self, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:
         access_logs = access_logs_bucket(
-            self, "SharingAccessLogs", of="the notebook sharing bucket", removal_policy=removal_policy
+            self,
+            "SharingAccessLogs",
+            of="the notebook sharing bucket",
+            removal_policy=removal_policy,
+            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
         return encrypted_bucket(
             self,
@@ -705,7 +780,12 @@ class StudioDomain(Construct):
             access_logs=access_logs,
             access_logs_prefix="sharing/",
             removal_policy=removal_policy,
+            holds="shared notebook snapshots",
             replication="shared notebook snapshots are copies of notebooks kept on the home file system",
+            # Snapshots are copies: a replaced or deleted one's old version is kept 30 days.
+            lifecycle_rules=[
+                s3.LifecycleRule(id="ExpireOldVersions", noncurrent_version_expiration=cdk.Duration.days(30))
+            ],
         )
 
     def _render_provider(self, stack: cdk.Stack) -> cr.Provider:
@@ -787,15 +867,7 @@ class StudioDomain(Construct):
                     "Step Functions, which record failures; an async dead-letter queue would never receive",
                     "HIPAA.Security-LambdaConcurrency": f"{framework}: the handlers it calls have reserved concurrency",
                     "NIST.800.53.R5-LambdaConcurrency": f"{framework}: the handlers it calls have reserved concurrency",
-                },
-            )
-        for role in (on_event_role, waiter_role):
-            acknowledge(
-                role,
-                {
-                    _invoke_finding(stack, fn.function): "lambda:InvokeFunction on the versions and aliases of "
-                    "this handler (the framework's own grant)"
-                    for fn in functions.values()
+                    f"{CONTROL_TOWER}lambda_inside_vpc_check": f"{framework} calls only Lambda and Step Functions APIs",
                 },
             )
         for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout"):
@@ -820,6 +892,8 @@ class StudioDomain(Construct):
                 "logging (logs:CreateLogDelivery, ...) support no resource-level permissions",
                 "AwsSolutions-SF2": "the Provider framework's waiter state machine offers no tracing setting; its "
                 "Lambda functions and our handlers are traced",
+                f"{CONTROL_TOWER}step_functions_state_machine_tracing_enabled_check": "the Provider framework's "
+                "waiter state machine offers no tracing setting; its Lambda functions and our handlers are traced",
                 "HIPAA.Security-IAMNoInlinePolicy": "the Provider framework creates the waiter state machine's role "
                 "and its policy; it accepts no role of ours",
                 "NIST.800.53.R5-IAMNoInlinePolicy": "the Provider framework creates the waiter state machine's role "
@@ -889,11 +963,17 @@ class StudioDomain(Construct):
         )
 
     def _render_profile_shards(self, users: Sequence[StudioUser], shards: int) -> list[cdk.NestedStack]:
-        by_shard: dict[int, list[StudioUser]] = {index: [] for index in range(shards)}
+        """A nested stack per shard that holds a user, and one profile cleanup over every shard.
+
+        A shard exists only while it holds a user: an empty one would still be a nested stack for
+        CloudFormation to create and update. `profile_shard` hashes the name alone, so creating or removing a
+        shard never moves another user; each shard keeps its construct id (and so its profiles' logical ids).
+        """
+        by_shard: dict[int, list[StudioUser]] = {}
         for user in users:
-            by_shard[profile_shard(user.name, shards)].append(user)
+            by_shard.setdefault(profile_shard(user.name, shards), []).append(user)
         nested: list[cdk.NestedStack] = []
-        for index in range(shards):
+        for index in sorted(by_shard):
             parameters = {"DomainId": self.domain_id}
             # Only a shard with roles of its own grants them the shared notebooks (an unused parameter is lint).
             sharing = self._notebook_sharing and any(user.own_role for user in by_shard[index])
@@ -915,25 +995,36 @@ class StudioDomain(Construct):
                 )
             for user in sorted(by_shard[index], key=lambda u: u.name):
                 self._render_profile(shard, user, domain_id, shard_sharing_bucket)
-            cleanup = cdk.CustomResource(
-                shard,
-                "ProfileCleanup",
-                service_token=self.provider.service_token,
-                resource_type="Custom::StudioProfileCleanup",
-                properties={
-                    "Kind": "ProfileCleanup",
-                    "DomainId": domain_id,
-                    "UserProfileNames": sorted(user.name for user in by_shard[index]),
-                },
-            )
-            cleanup.node.add_dependency(*self._lifecycle_roles)
             nested.append(shard)
+        self._render_profile_cleanup(users)
         return nested
+
+    def _render_profile_cleanup(self, users: Sequence[StudioUser]) -> None:
+        """One cleanup in this stack, listing every profile: removing a user changes its properties.
+
+        It lives here, not in the shards, so that it outlives them: when the last user of a shard leaves,
+        the shard's nested stack is deleted (its profiles are retained), while this resource receives an
+        Update whose old properties still name that user, and deletes the user's apps, private spaces and
+        profile. Its Delete does nothing (a retained domain keeps its profiles; DESTROY has the teardown).
+        Its properties change only when the users do, so a redeploy without a change never invokes it.
+        """
+        cleanup = cdk.CustomResource(
+            self,
+            "ProfileCleanup",
+            service_token=self.provider.service_token,
+            resource_type="Custom::StudioProfileCleanup",
+            properties={
+                "Kind": "ProfileCleanup",
+                "DomainId": self.domain_id,
+                "UserProfileNames": sorted(user.name for user in users),
+            },
+        )
+        cleanup.node.add_dependency(*self._lifecycle_roles)
 
     def _render_profile(
         self, shard: cdk.NestedStack, user: StudioUser, domain_id: str, sharing_bucket: s3.IBucket | None
     ) -> None:
-        role: iam.IRole = self.execution_role
+        role: iam.IRole = self.persona_roles[user.persona]
         if user.own_role:
             own = self._render_execution_role(
                 f"Role{_construct_suffix(user.name)}", f"execution role of {user.name}", scope=shard
@@ -957,7 +1048,7 @@ class StudioDomain(Construct):
             single_sign_on_user_identifier="UserName" if self.auth_mode == "SSO" else None,
             single_sign_on_user_value=(user.sso_user_value or user.name) if self.auth_mode == "SSO" else None,
         )
-        # Kept by CloudFormation in every mode: a removed user is deleted by the shard's ProfileCleanup
+        # Kept by CloudFormation in every mode: a removed user is deleted by the domain's ProfileCleanup
         # (apps and private spaces first), stack deletion with RETAIN must leave profiles and their spaces,
         # and with DESTROY the domain teardown deletes them.
         profile.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
@@ -995,22 +1086,29 @@ class StudioDomain(Construct):
 
     def _render_projects(self) -> None:
         stack = cdk.Stack.of(self)
-        roles = [self.execution_role, *self.user_profile_roles.values()]
+        roles = [*self.persona_roles.values(), *self.user_profile_roles.values()]
         for role in roles:
-            role.add_to_principal_policy(
+            role_stack = cdk.Stack.of(role)
+            # A user's own projects only: named `<user profile>-...`, the profile being the session's
+            # aws:SourceIdentity (the domain's ExecutionRoleIdentityConfig), so a shared persona role
+            # still keeps one user off another's projects.
+            add_statement(
+                role,
                 iam.PolicyStatement(
                     actions=PROJECT_ACTIONS,
-                    resources=[f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:project/*"],
-                )
+                    resources=[
+                        f"arn:{role_stack.partition}:sagemaker:{role_stack.region}:{role_stack.account}:"
+                        f"project/{OWN_PROJECT_PATTERN}"
+                    ],
+                ),
+                "the user's own projects: named with the user's profile name (the session's aws:SourceIdentity) "
+                "as prefix, the rest chosen at run time",
             )
-            role.add_to_principal_policy(iam.PolicyStatement(actions=PROJECT_LIST_ACTIONS, resources=["*"]))
-            acknowledge(
+            add_statement(
                 role,
-                {
-                    _wildcard_finding(
-                        cdk.Stack.of(role), "sagemaker", "project/*"
-                    ): "SageMaker Projects are named by users at run time",
-                },
+                iam.PolicyStatement(actions=PROJECT_LIST_ACTIONS, resources=["*"]),
+                "ListProjects and the Service Catalog product searches and descriptions behind the Projects "
+                "page support no resource-level permissions",
             )
         # A policy of its own, so that the checkov skip for the account-level actions covers nothing else.
         portfolios = f"arn:{stack.partition}:catalog:{stack.region}:*:portfolio/*"
@@ -1067,6 +1165,10 @@ class StudioDomain(Construct):
                 f"{USER_PROFILE_NAME_PATTERN.pattern}",
             )
             problems.check(user.name not in seen, f"users: {user.name!r} appears more than once")
+            problems.check(
+                user.persona in PERSONAS,
+                f"users: {user.name!r} has persona {user.persona!r}; allowed: {list(PERSONAS)}",
+            )
             seen.add(user.name)
         problems.check(
             vpc_subnets is None or vpc is not None, "vpc_subnets given without vpc: pass the VPC they belong to"
@@ -1087,4 +1189,25 @@ class StudioDomain(Construct):
                 f"users: {len(users)} profiles need {fullest} resources in one of {profile_shards} nested stacks "
                 f"(at most {_MAX_RESOURCES_PER_SHARD}); raise profile_shards before the first deployment",
             )
+        names_bytes = len(json.dumps(sorted(user.name for user in users)))
+        problems.check(
+            names_bytes <= _MAX_PROFILE_NAMES_BYTES,
+            f"users: {len(users)} profile names take {names_bytes} bytes in the profile cleanup's request "
+            f"(at most {_MAX_PROFILE_NAMES_BYTES}: Step Functions takes 256 KiB, old and new names)",
+        )
         problems.raise_if_any()
+
+
+def _studio_region_rule(stack: cdk.Stack) -> None:
+    """An env-agnostic stack deploys anywhere: refuse a region without Studio images with a readable message
+    before any resource is created (instead of a raw Fn::FindInMap failure on the domain)."""
+    if stack.node.try_find_child("StudioImageRegion") is not None:
+        return
+    supported = sorted(STUDIO_IMAGE_ACCOUNTS)
+    rule = cdk.CfnRule(stack, "StudioImageRegion")
+    rule.add_assertion(
+        cdk.Fn.condition_contains(supported, cdk.Aws.REGION),
+        "SageMaker Studio Classic images (studio.classic_images) are published only in these regions: "
+        + ", ".join(supported)
+        + ". Deploy to one of them, or turn classic_images off.",
+    )

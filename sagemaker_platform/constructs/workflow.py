@@ -7,8 +7,6 @@ those pieces once, with the cdk-nag acknowledgments that Step Functions' own gra
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -16,7 +14,6 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
-from sagemaker_platform.constructs.function import PlatformFunction
 from sagemaker_platform.constructs.roles import PlatformRole
 
 
@@ -38,15 +35,3 @@ def state_machine_role(scope: Construct, id: str, *, description: str) -> Platfo
         },
     )
     return role
-
-
-def acknowledge_function_invokes(role: PlatformRole, functions: Iterable[PlatformFunction], reason: str) -> None:
-    """Acknowledge the `<function>.Arn:*` wildcard that Step Functions' Lambda integration grants `role`."""
-    stack = cdk.Stack.of(role)
-    acknowledge(
-        role,
-        {
-            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.function.node.default_child)}.Arn>:*]": reason  # type: ignore[arg-type]
-            for fn in functions
-        },
-    )

@@ -137,10 +137,16 @@ class WorkloadAccess(Construct):
         Required when `deploys`.
     :param trust_tuning_register: the pipeline-step role also trusts this account's `<name>-tuning-register`
         role (the dev account).
+    :param batch_inference: the pipeline-step role creates SageMaker models from registry versions (a batch
+        inference pipeline's Model step), in an account that does not register. Default: False.
     :param organization_id: ``aws:PrincipalOrgID`` on the cross-account trust. Default: none.
     :param deploy_stages: the stages whose endpoints the deploy role deploys in this account (staging, prod;
         both in the sandbox): it may use their hosting keys (`naming.hosting_key_alias`) for SageMaker.
         Default: none.
+    :param deployed_endpoints: names of the SageMaker endpoints the deploy pipeline owns in this account
+        (`naming.endpoint_name` of each deploy group's endpoints and stage): the deploy role may update, delete
+        and smoke-test those endpoints only, never one CloudFormation manages under the same prefix.
+        Default: none given, every endpoint named ``<platform_name>-*``.
     """
 
     def __init__(
@@ -154,14 +160,17 @@ class WorkloadAccess(Construct):
         deploys: bool,
         tooling_account: str | None = None,
         trust_tuning_register: bool = False,
+        batch_inference: bool = False,
         organization_id: str | None = None,
         deploy_stages: Sequence[naming.Stage] = (),
+        deployed_endpoints: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
         self._platform_name = platform_name
         self._organization_id = organization_id
         self._deploy_stages = tuple(deploy_stages)
+        self._deployed_endpoints = tuple(sorted(set(deployed_endpoints)))
         groups = registry.groups(self)
 
         self.execution_role = PlatformRole(
@@ -191,7 +200,8 @@ class WorkloadAccess(Construct):
 
         # One grant over every group: the roles' statements grow with the groups' ARNs, not their number.
         grant_groups(self.execution_role, groups, RegistryAccess.WRITE if registers else RegistryAccess.READ)
-        grant_groups(self.pipeline_step_role, groups, RegistryAccess.REGISTER if registers else RegistryAccess.READ)
+        step_access = RegistryAccess.DEPLOY if batch_inference else RegistryAccess.READ
+        grant_groups(self.pipeline_step_role, groups, RegistryAccess.REGISTER if registers else step_access)
         if self.deploy_role is not None:
             grant_groups(self.deploy_role, groups, RegistryAccess.DEPLOY)
         self.pipeline_step_role.add_to_principal_policy(
@@ -232,13 +242,21 @@ class WorkloadAccess(Construct):
             description=f"{p}: assumed by the tooling account's deploy pipeline to deploy approved versions",
             assumed_by=trusted,
         )
+        # Models and endpoint configs get a new name per deployment (under the platform prefix); endpoints are
+        # named once, so the pipeline's own are listed by name.
         sagemaker_resources = [
             stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{p}-*")
-            for kind in ("model", "endpoint-config", "endpoint")
+            for kind in ("model", "endpoint-config")
+        ]
+        endpoint_names = self._deployed_endpoints or (f"{p}-*",)
+        endpoints = [
+            stack.format_arn(service="sagemaker", resource="endpoint", resource_name=name) for name in endpoint_names
         ]
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="ManagePlatformEndpoints", actions=list(DEPLOY_SAGEMAKER_ACTIONS), resources=sagemaker_resources
+                sid="ManagePlatformEndpoints",
+                actions=list(DEPLOY_SAGEMAKER_ACTIONS),
+                resources=[*sagemaker_resources, *endpoints],
             )
         )
         role.add_to_principal_policy(
@@ -287,7 +305,7 @@ class WorkloadAccess(Construct):
             iam.PolicyStatement(
                 sid="SmokeTestPlatformEndpoints",
                 actions=list(DEPLOY_SMOKE_TEST_ACTIONS),
-                resources=[stack.format_arn(service="sagemaker", resource="endpoint", resource_name=f"{p}-*")],
+                resources=endpoints,
             )
         )
         self._grant_hosting_keys(role)
@@ -312,9 +330,16 @@ class WorkloadAccess(Construct):
         acknowledge_wildcard_resources(
             role,
             sagemaker_resources,
-            "the deploy pipeline names models, endpoint configs and endpoints per deployment under the platform "
+            "the deploy pipeline names models and endpoint configs per deployment under the platform "
             f"prefix {p}-; the grant covers that prefix only",
         )
+        if not self._deployed_endpoints:
+            acknowledge_wildcard_resources(
+                role,
+                endpoints,
+                f"no deployed endpoints were named, so every endpoint under the platform prefix {p}- (see "
+                "`deployed_endpoints`)",
+            )
         acknowledge_wildcard_resources(
             role,
             ["*"],

@@ -85,6 +85,9 @@ class DeployStack(cdk.Stack):
                 token_secret=secretsmanager.Secret.from_secret_name_v2(
                     self, "GitLabToken", deploy.gitlab.token_secret_name
                 ),
+                fire_on=deploy.gitlab.fire_on,
+                vpc_subnet_ids=() if deploy.gitlab.vpc is None else tuple(deploy.gitlab.vpc.subnet_ids),
+                security_group_ids=() if deploy.gitlab.vpc is None else tuple(deploy.gitlab.vpc.security_group_ids),
             )
         self.pipeline = DeployPipeline(
             self,
@@ -127,7 +130,9 @@ class DeployStack(cdk.Stack):
             gitlab=gitlab,
             mwaa=None
             if deploy.mwaa is None
-            else MwaaTrigger(environment_name=deploy.mwaa.environment_name, dag_id=deploy.mwaa.dag_id),
+            else MwaaTrigger(
+                environment_name=deploy.mwaa.environment_name, dag_id=deploy.mwaa.dag_id, fire_on=deploy.mwaa.fire_on
+            ),
         )
 
 

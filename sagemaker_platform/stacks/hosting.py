@@ -9,13 +9,19 @@ in the list: adding or removing another endpoint never moves it (a move would de
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.config import EndpointConfig, EndpointDlcImageConfig, PlatformConfig
+from sagemaker_platform.config import (
+    EndpointConfig,
+    EndpointDlcImageConfig,
+    EndpointPlatformImageConfig,
+    PlatformConfig,
+)
 from sagemaker_platform.constructs.hosting import (
     AlarmThresholds,
     AsyncSettings,
@@ -29,9 +35,17 @@ from sagemaker_platform.constructs.hosting import (
     VariantSettings,
     VpcPlacement,
 )
-from sagemaker_platform.constructs.hosting_catalog import ContainerImage, ModelData, ModelSource, RegistryArtifacts
+from sagemaker_platform.constructs.hosting_catalog import (
+    ContainerImage,
+    InstanceSpec,
+    ModelData,
+    ModelSource,
+    RegistryArtifacts,
+)
 from sagemaker_platform.errors import ProblemCollector
+from sagemaker_platform.instance_types import declared_specs
 from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.ci import platform_image
 from sagemaker_platform.stacks.gateway import STAGE as GATEWAY_STAGE
 
 ENDPOINT_GROUPS = 16
@@ -79,7 +93,12 @@ class HostingStack(cdk.Stack):
         for index, entries in sorted(groups.items()):
             group = cdk.NestedStack(self, f"Endpoints{index:02d}", description=f"{config.name} endpoints ({stage})")
             for entry in entries:
-                model, settings = endpoint_props(entry, registry_artifacts(config))
+                model, settings = endpoint_props(
+                    entry,
+                    registry_artifacts(config, entry),
+                    declared=declared_specs(config.instance_types),
+                    config=config,
+                )
                 self.endpoints[entry.name] = Endpoint(
                     group,
                     entry.name,
@@ -103,9 +122,11 @@ def gateway_served_endpoints(config: PlatformConfig, stage: naming.Stage) -> fro
     return frozenset(service.endpoint for service in config.gateway.services if service.kind == "async")
 
 
-def registry_artifacts(config: PlatformConfig) -> RegistryArtifacts | None:
-    """The platform registry's artifacts bucket and key (by their deterministic names), if it has a registry."""
-    if config.registry is None:
+def registry_artifacts(config: PlatformConfig, entry: EndpointConfig) -> RegistryArtifacts | None:
+    """Where the model data of `entry`'s registry group is: its prefix of the platform registry's artifacts
+    bucket, and the bucket's key (by their deterministic names). None when no platform group feeds `entry`."""
+    group = config.registry_group_of(entry)
+    if group is None:
         return None
     account = cdk.Aws.ACCOUNT_ID if config.accounts is None else config.accounts.registry
     region = cdk.Aws.REGION if config.accounts is None else config.region
@@ -114,16 +135,23 @@ def registry_artifacts(config: PlatformConfig) -> RegistryArtifacts | None:
         key_alias=naming.model_artifacts_key_alias(config.name),
         key_account=account,
         key_region=region,
+        prefix=f"{group}/",
     )
 
 
 def endpoint_props(
-    entry: EndpointConfig, default_artifacts: RegistryArtifacts | None = None
+    entry: EndpointConfig,
+    default_artifacts: RegistryArtifacts | None = None,
+    *,
+    declared: Mapping[str, InstanceSpec] | None = None,
+    config: PlatformConfig | None = None,
 ) -> tuple[ModelSource, EndpointSettings]:
     """The construct props of one `endpoints` entry.
 
     `default_artifacts`: where a registry model's data is when the entry names no `model_artifacts_bucket`
-    (the platform's registry: `registry_artifacts`).
+    (its group's prefix of the platform's registry: `registry_artifacts`). `declared`: the config's
+    `instance_types` (Default: none). `config`: resolves an image in a platform repository to the images
+    account (required for such an image).
     """
     artifacts = (
         default_artifacts
@@ -135,11 +163,13 @@ def endpoint_props(
     elif entry.model_package_group is not None:
         model = ModelSource.from_model_package_group(entry.model_package_group, artifacts=artifacts)
     else:
-        image = (
-            ContainerImage.from_dlc(entry.image.repository, entry.image.tag, account=entry.image.account)
-            if isinstance(entry.image, EndpointDlcImageConfig)
-            else ContainerImage.from_uri(str(entry.image))
-        )
+        if isinstance(entry.image, EndpointPlatformImageConfig):
+            assert config is not None, "an image in a platform repository needs the platform config"
+            image = platform_image(config, entry.image.platform_repository, entry.image.tag)
+        elif isinstance(entry.image, EndpointDlcImageConfig):
+            image = ContainerImage.from_dlc(entry.image.repository, entry.image.tag, account=entry.image.account)
+        else:
+            image = ContainerImage.from_uri(str(entry.image))
         data = None if entry.model_data_url is None else ModelData.from_url(entry.model_data_url)
         model = ModelSource.from_image(image, data)
     serverless = None
@@ -162,6 +192,7 @@ def endpoint_props(
         model_data_download_timeout_seconds=entry.model_data_download_timeout_seconds,
         container_startup_health_check_timeout_seconds=entry.container_startup_health_check_timeout_seconds,
         serverless=serverless,
+        declared_spec=None if declared is None or entry.instance_type is None else declared.get(entry.instance_type),
     )
     async_config = entry.async_
     settings = EndpointSettings(

@@ -31,8 +31,9 @@ from constructs import Construct
 from sagemaker_platform.compliance import acknowledge, skip_checkov
 from sagemaker_platform.config import PipelineConfig, PlatformConfig
 from sagemaker_platform.constructs.function import grant_logs_encrypt
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.naming import deployed_commit_parameter_name
 from sagemaker_platform.stacks.base import AccountRole, Phase, stack_env, stack_name, tag_platform
 
@@ -58,16 +59,11 @@ BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 RUNTIME_VERSIONS = {"python": "3.12", "nodejs": "20"}
 # The deployed-commit parameter's value before the first deployment.
 NO_COMMIT = "none"
-# The action families of CDK's bucket and key grants (grantRead/grantReadWrite) on the artifact bucket.
-ARTIFACT_GRANT_ACTIONS = (
-    "s3:GetObject*",
-    "s3:GetBucket*",
-    "s3:List*",
-    "s3:DeleteObject*",
-    "s3:Abort*",
-    "kms:ReEncrypt*",
-    "kms:GenerateDataKey*",
-)
+# The action families of CDK's bucket and key grants on the artifact bucket: grantRead, what grantReadWrite adds,
+# and the key's encrypt/decrypt grant. Each role is acknowledged for the families its own grants hold.
+ARTIFACT_READ_ACTIONS = ("s3:GetObject*", "s3:GetBucket*", "s3:List*")
+ARTIFACT_WRITE_ACTIONS = ("s3:DeleteObject*", "s3:Abort*")
+ARTIFACT_KEY_ACTIONS = ("kms:ReEncrypt*", "kms:GenerateDataKey*")
 
 
 class PlatformStage(cdk.Stage):
@@ -116,6 +112,7 @@ class PlatformPipelineStack(cdk.Stack):
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        limit_grants_to_aws_resources(self.key)
         grant_logs_encrypt(self.key)
         self.artifact_bucket = self._artifact_bucket()
         self.log_group = logs.LogGroup(
@@ -202,7 +199,7 @@ class PlatformPipelineStack(cdk.Stack):
             "ArtifactsAccessLogs",
             of="the pipeline artifact bucket",
             removal_policy=cdk.RemovalPolicy.RETAIN,
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
+            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
         return encrypted_bucket(
             self,
@@ -211,6 +208,7 @@ class PlatformPipelineStack(cdk.Stack):
             access_logs=self.artifact_bucket_logs,
             access_logs_prefix="artifacts/",
             removal_policy=cdk.RemovalPolicy.RETAIN,
+            holds="the delivery pipeline's build artifacts",
             replication="pipeline artifacts are rebuilt from the source repository on every run; a replica adds "
             "no recovery",
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(90))],
@@ -277,8 +275,9 @@ class PlatformPipelineStack(cdk.Stack):
                 },
             )
 
-        self._acknowledge_role(self.pipeline_role, codebuild_project=None)
-        self._acknowledge_role(self.synth_role, codebuild_project=self.pipeline.synth_project)
+        # The pipeline role and the synth project read and write artifacts; the others only read them.
+        self._acknowledge_role(self.pipeline_role, codebuild_project=None, writes=True)
+        self._acknowledge_role(self.synth_role, codebuild_project=self.pipeline.synth_project, writes=True)
         if self.stages:
             self._acknowledge_role(self.record_role, codebuild_project=self.record_step.project)
         mutation = self.pipeline.self_mutation_project
@@ -326,7 +325,8 @@ class PlatformPipelineStack(cdk.Stack):
                 "grants them to its asset publishing role",
             },
         )
-        self._acknowledge_role(role, codebuild_project=None)
+        # CDK Pipelines grants the asset role read of the artifact bucket, decrypt only on its key.
+        self._acknowledge_role(role, codebuild_project=None, key_families=False)
         policy = role.node.try_find_child("DefaultPolicy")
         if policy is not None:
             skip_checkov(
@@ -334,14 +334,41 @@ class PlatformPipelineStack(cdk.Stack):
                 {"CKV_AWS_111": "codebuild:StartBuild/StopBuild on `*` as CDK Pipelines grants them to this role"},
             )
 
-    def _acknowledge_role(self, role: iam.IRole, *, codebuild_project: codebuild.IProject | None) -> None:
-        """The wildcards of CDK's grants on the artifact bucket and key, and of a CodeBuild project's own logs."""
+    def _acknowledge_role(
+        self,
+        role: iam.IRole,
+        *,
+        codebuild_project: codebuild.IProject | None,
+        writes: bool = False,
+        key_families: bool = True,
+    ) -> None:
+        """The wildcards of CDK's grants on the artifact bucket and key, and of a CodeBuild project's own logs.
+
+        :param writes: the role writes artifacts (grantReadWrite's DeleteObject*/Abort* families).
+        :param key_families: the role's key grant holds the ReEncrypt*/GenerateDataKey* families.
+        """
         bucket = self.get_logical_id(self.artifact_bucket.node.default_child)  # type: ignore[arg-type]
-        grant = (
-            "CDK's grant on the pipeline's own artifact bucket and key: object-level action families, limited to "
-            "that bucket and key"
-        )
-        reasons = {f"AwsSolutions-IAM5[Action::{action}]": grant for action in ARTIFACT_GRANT_ACTIONS}
+        reasons = {
+            f"AwsSolutions-IAM5[Action::{action}]": "CDK Pipelines' read grant on the pipeline's own artifact bucket "
+            "(object and bucket read families), limited to that bucket"
+            for action in ARTIFACT_READ_ACTIONS
+        }
+        if writes:
+            reasons.update(
+                {
+                    f"AwsSolutions-IAM5[Action::{action}]": "CDK Pipelines' write grant on the pipeline's own "
+                    "artifact bucket (replacing and aborting artifact uploads), limited to that bucket"
+                    for action in ARTIFACT_WRITE_ACTIONS
+                }
+            )
+        if key_families:
+            reasons.update(
+                {
+                    f"AwsSolutions-IAM5[Action::{action}]": "CDK Pipelines' encrypt/decrypt grant on the artifact "
+                    "bucket's own key, limited to that key"
+                    for action in ARTIFACT_KEY_ACTIONS
+                }
+            )
         reasons[f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]"] = (
             "objects of the pipeline's own artifact bucket (keys are generated per execution)"
         )

@@ -9,9 +9,11 @@ from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
 from sagemaker_platform.stacks.base import AccountRole, Phase, stack_env, stack_name
+from sagemaker_platform.stacks.ci import CiStack, ImagesStack
 from sagemaker_platform.stacks.deploy import DeployIdentityStack, DeployStack, PipelineSchedulesStack, schedule_accounts
 from sagemaker_platform.stacks.gateway import GatewayStack
 from sagemaker_platform.stacks.hosting import HostingStack
+from sagemaker_platform.stacks.lifecycle import LifecycleStack, lifecycle_accounts
 from sagemaker_platform.stacks.pipeline import build_pipeline_stack
 from sagemaker_platform.stacks.registry import ModelEventsStack, RegistryStack, WorkloadAccessStack, workload_accounts
 from sagemaker_platform.stacks.studio import StudioStack
@@ -40,9 +42,28 @@ DEPLOY_ORDER: tuple[tuple[str, str, str], ...] = (
             "hosting-prod",
         )
     ),
+    ("registry", "studio", "the registry's policies name the Studio persona roles"),
+    ("tuning", "studio", "its persona policy attaches to the Studio persona roles by name"),
     ("model_events", "registry", "the bus policy names the forwarder role"),
     ("deploy", "model_events", "its rules live on the model-events bus"),
     ("deploy", "deploy_identity", "its endpoint step assumes <name>-deploy-pipeline"),
+    *(
+        (
+            f"lifecycle{suffix}",
+            f"workload_access{suffix}",
+            "its policies attach to the pipeline-step and execution roles",
+        )
+        for suffix in ("", "_dev", "_staging", "_prod")
+    ),
+    *(
+        ("registry", f"lifecycle{suffix}", "the registry's policies name the lifecycle lookup roles")
+        for suffix in ("", "_dev", "_staging", "_prod")
+    ),
+    *(
+        (f"schedules-{role}", f"lifecycle{suffix}", "its schedules and rules start the lifecycle pipelines")
+        for role in ("dev", "staging", "prod")
+        for suffix in ("", f"_{role}")
+    ),
 )
 
 
@@ -76,6 +97,7 @@ def build_platform(
         )
 
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
+    _add_ci_stacks(scope, config, stacks, wants)
     _add_registry_stacks(scope, config, stacks, wants)
     if config.endpoints:
         for stage in ("staging", "prod"):
@@ -105,6 +127,13 @@ def build_platform(
         if wants(role):
             name = stack_name(config, "schedules", role)
             stacks[f"schedules-{role}"] = PipelineSchedulesStack(
+                scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
+            )
+    for role in lifecycle_accounts(config):
+        if wants(role):
+            key = "lifecycle" if config.is_sandbox else f"lifecycle_{role}"
+            name = stack_name(config, "lifecycle", None if config.is_sandbox else role)
+            stacks[key] = LifecycleStack(
                 scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
             )
     if config.studio is not None and wants("dev"):
@@ -157,3 +186,18 @@ def _add_registry_stacks(
             env=stack_env(config, "tooling"),
             config=config,
         )
+
+
+def _add_ci_stacks(
+    scope: Construct, config: PlatformConfig, stacks: dict[str, cdk.Stack], wants: Callable[..., bool]
+) -> None:
+    """Bring your own code: the image repositories and the CI identities. Both name roles only by name, so they
+    deploy first (tooling identities phase); repositories in the registry account deploy with its resources."""
+    if config.images is not None:
+        home = config.images.account
+        if wants(home, "identities" if home == "tooling" else "resources"):
+            name = stack_name(config, "images")
+            stacks["images"] = ImagesStack(scope, name, stack_name=name, env=stack_env(config, home), config=config)
+    if config.ci is not None and wants("tooling", "identities"):
+        name = stack_name(config, "ci")
+        stacks["ci"] = CiStack(scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config)

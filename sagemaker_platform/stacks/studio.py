@@ -8,17 +8,23 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from sagemaker_platform.config import PlatformConfig, StudioConfig, StudioVpcConfig
-from sagemaker_platform.constructs.studio import StudioDomain, StudioUser
+from sagemaker_platform.config import PlatformConfig, StudioClassicImagesConfig, StudioConfig, StudioVpcConfig
+from sagemaker_platform.constructs.studio import ClassicImages, StudioDomain, StudioUser
 from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.studio_personas import grant_studio_personas, persona_role_names
+from sagemaker_platform.stacks.zones import DeployTimeZonesStack
 
 CAPABILITY = "studio"
 
 _REMOVAL_POLICIES = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
 
 
-class StudioStack(cdk.Stack):
-    """The Studio domain named `<platform>-studio`, its VPC (or the configured one), roles, key and profiles."""
+class StudioStack(DeployTimeZonesStack):
+    """The Studio domain named `<platform>-studio`, its VPC (or the configured one), roles, key and profiles.
+
+    Its zones are chosen at deploy time (`DeployTimeZonesStack`): the new VPC in the dev account's pinned stack
+    needs no zone lookup, so `cdk synth` runs with no AWS credentials.
+    """
 
     def __init__(
         self, scope: Construct, id: str, *, config: PlatformConfig, studio: StudioConfig, **kwargs: Any
@@ -31,16 +37,21 @@ class StudioStack(cdk.Stack):
             "Studio",
             domain_name=f"{config.name}-studio",
             auth_mode=studio.auth,
-            users=[StudioUser(u.name, sso_user_value=u.sso_user_value, own_role=u.own_role) for u in studio.users],
+            users=[
+                StudioUser(u.name, sso_user_value=u.sso_user_value, own_role=u.own_role, persona=u.persona)
+                for u in studio.users
+            ],
             vpc=vpc,
             vpc_subnets=subnets,
             security_groups=security_groups,
-            classic_images=studio.classic_images,
+            classic_images=_classic_images(studio.classic_images),
             idle_shutdown_minutes=studio.idle_shutdown_minutes,
             notebook_output_sharing=studio.notebook_output_sharing,
             enable_projects=studio.enable_projects,
             removal_policy=_REMOVAL_POLICIES[studio.removal_policy],
+            persona_role_names=persona_role_names(config),
         )
+        grant_studio_personas(self, config, self.studio)
 
 
 def _imported_network(
@@ -66,3 +77,9 @@ def _imported_network(
         for index, sg_id in enumerate(vpc_config.security_group_ids)
     ] or None
     return vpc, ec2.SubnetSelection(subnets=subnets), security_groups
+
+
+def _classic_images(value: StudioClassicImagesConfig | None) -> bool | ClassicImages:
+    if value is None:
+        return False
+    return ClassicImages(value.jupyter_server, value.kernel_gateway, value.kernel_gateway_instance_type)

@@ -11,6 +11,7 @@ from sagemaker_platform import naming
 from sagemaker_platform.config import PlatformConfig
 from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipeline, TuningStorage
 from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.studio_personas import PersonaTuningAccess, persona_role_names, studio_personas_in_use
 
 CAPABILITY = "tuning"
 
@@ -52,6 +53,16 @@ class TuningStack(cdk.Stack):
                 keep_alive=cdk.Duration.seconds(launcher.keep_alive_seconds),
                 requests_per_second=launcher.requests_per_second,
                 max_concurrency=launcher.max_concurrency,
+            )
+        if config.studio is not None:
+            # The Studio personas start and watch the pipeline and launcher, with the team's data.
+            self.persona_access: PersonaTuningAccess | None = PersonaTuningAccess(
+                self,
+                "StudioPersonas",
+                role_names=[persona_role_names(config)[p] for p in studio_personas_in_use(config)],
+                storage=self.storage,
+                pipeline=self.pipeline,
+                launcher=self.launcher,
             )
         cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "DataBucketName", value=self.storage.data_bucket.bucket_name)

@@ -22,7 +22,7 @@ from sagemaker_platform.synthdiff.schemas import (
     values_at,
 )
 
-# Resource types whose deletion or replacement loses data or identity (users' homes, registered models).
+# Resource types whose deletion or replacement loses data or identity (users' homes, registered models, images).
 STATEFUL_TYPES = frozenset(
     {
         "AWS::SageMaker::Domain",
@@ -32,6 +32,7 @@ STATEFUL_TYPES = frozenset(
         "AWS::KMS::Key",
         "AWS::DynamoDB::Table",
         "AWS::EFS::FileSystem",
+        "AWS::ECR::Repository",
     }
 )
 

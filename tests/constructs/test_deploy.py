@@ -125,6 +125,7 @@ def test_given_the_definition_then_staging_approval_prod_record_run_in_that_orde
         "Deployed",
         "RecordFailure",
         "DeploymentFailed",
+        "RecordingFailed",
     }
     assert states["DeployStaging"]["Next"] == "RollbackOrApproval"
     assert states["RollbackOrApproval"]["Default"] == "RequestApproval"
@@ -135,13 +136,40 @@ def test_given_the_definition_then_staging_approval_prod_record_run_in_that_orde
     assert states["RecordFailure"]["Next"] == "DeploymentFailed" and states["DeploymentFailed"]["Type"] == "Fail"
 
 
-def test_given_the_definition_then_every_step_that_can_fail_is_caught_into_record_failure(
+def test_given_the_definition_then_every_step_before_recording_is_caught_into_record_failure(
     template: dict[str, Any],
 ) -> None:
     states = definition_of(template)["States"]
-    for name in ("DeployStaging", "RequestApproval", "DeployProd", "RecordSuccess"):
+    for name in ("DeployStaging", "RequestApproval", "DeployProd"):
         (catch,) = states[name]["Catch"]
         assert catch == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}, name
+
+
+def test_given_recording_a_success_fails_then_the_deployment_is_not_recorded_failed(template: dict[str, Any]) -> None:
+    """The endpoints already serve the version: RecordSuccess's Catch ends the execution, never in RecordFailure."""
+    states = definition_of(template)["States"]
+    (catch,) = states["RecordSuccess"]["Catch"]
+    assert catch["Next"] == "RecordingFailed" and states["RecordingFailed"]["Type"] == "Fail"
+
+
+def _lambda_tasks(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = {}
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            found[name] = state
+        if state["Type"] == "Map":
+            found |= _lambda_tasks(state["ItemProcessor"]["States"])
+    return found
+
+
+def test_given_any_lambda_task_then_it_retries_transient_and_refused_aws_calls_not_only_throttling(
+    template: dict[str, Any],
+) -> None:
+    tasks = _lambda_tasks(definition_of(template)["States"])
+    assert len(tasks) == 8  # deploy, check, smoke test (staging); deploy, check (prod); approval; two records
+    for name, task in tasks.items():
+        retried = _retried_errors(task)
+        assert {"Throttled", "AwsUnavailable", "AwsCallFailed", "Lambda.ServiceException"} <= retried, name
 
 
 def test_given_the_approval_step_then_it_waits_for_a_task_token_with_a_timeout(template: dict[str, Any]) -> None:
@@ -307,8 +335,9 @@ def test_given_the_endpoint_step_then_its_role_may_only_assume_the_pipeline_role
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
     actions = {action for statement in statements for action in _as_list(statement["Action"])}
-    # its own logs, traces and dead-letter queue (PlatformFunction), and the one sts:AssumeRole
-    assert {action.split(":")[0] for action in actions} == {"logs", "xray", "sqs", "sts"}
+    # its own logs and dead-letter queue (PlatformFunction; traces come from the stack's XRayWritePolicy), and the
+    # one sts:AssumeRole
+    assert {action.split(":")[0] for action in actions} == {"logs", "sqs", "sts"}
     (assume,) = [statement for statement in statements if statement["Action"] == "sts:AssumeRole"]
     assert assume["Resource"]["Fn::GetAtt"][0].startswith("DeployPipelineRole")
 

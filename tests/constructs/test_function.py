@@ -15,7 +15,7 @@ from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.errors import PlatformError
-from tests.support import resources_of_type
+from tests.support import CANARY_HANDLER, resources_of_type
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def function_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
     stack = cdk.Stack(app, "Fn")
     key = kms.Key(stack, "Key", enable_key_rotation=True)
     grant_logs_encrypt(key)
-    fn = PlatformFunction(stack, "Canary", handler_name="_canary", key=key, description="canary")
+    fn = PlatformFunction(stack, "Canary", handler_name=CANARY_HANDLER, key=key, description="canary")
     fn.role.add_to_principal_policy(
         iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[fn.dead_letter_queue.queue_arn])
     )
@@ -37,8 +37,16 @@ def test_given_a_platform_function_then_its_role_has_no_inline_and_no_aws_manage
 ) -> None:
     assert resources_of_type(function_template, "AWS::IAM::Policy") == {}
     (role,) = resources_of_type(function_template, "AWS::IAM::Role").values()
-    assert "ManagedPolicyArns" not in role["Properties"]
-    assert len(resources_of_type(function_template, "AWS::IAM::ManagedPolicy")) == 1
+    policies = resources_of_type(function_template, "AWS::IAM::ManagedPolicy")
+    # The role's own policy, and the stack's one X-Ray write policy (the only Resource "*" the functions share).
+    assert len(policies) == 2
+    (xray,) = [logical_id for logical_id in policies if logical_id.startswith("XRayWritePolicy")]
+    assert role["Properties"]["ManagedPolicyArns"] == [{"Ref": xray}]
+    assert policies[xray]["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Effect": "Allow", "Resource": "*"}
+    ]
+    own = [policy for logical_id, policy in policies.items() if logical_id != xray]
+    assert all(s["Resource"] != "*" for p in own for s in p["Properties"]["PolicyDocument"]["Statement"])
 
 
 def test_given_a_platform_function_then_logs_env_and_dlq_are_kms_encrypted(function_template: dict[str, Any]) -> None:
@@ -72,4 +80,5 @@ def test_given_an_unknown_handler_then_platform_error_lists_the_available_ones()
 
 
 def test_handler_folders_are_inside_the_package() -> None:
-    assert handler_dir("_canary") == Path(__file__).resolve().parents[2] / "sagemaker_platform" / "lambda" / "_canary"
+    package = Path(__file__).resolve().parents[2] / "sagemaker_platform"
+    assert handler_dir("studio_teardown") == package / "lambda" / "studio_teardown"

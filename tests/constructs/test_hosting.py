@@ -14,7 +14,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from moto import mock_aws
 
-from sagemaker_platform.compliance import add_compliance_gate
+from sagemaker_platform.compliance import acknowledge, add_compliance_gate
 from sagemaker_platform.constructs.hosting import (
     AsyncSettings,
     DataCaptureSettings,
@@ -26,7 +26,6 @@ from sagemaker_platform.constructs.hosting import (
     InferenceComponentEndpoint,
     ServerlessSettings,
     VariantSettings,
-    acknowledge_wildcards,
     content_name,
     render_deployment_spec,
 )
@@ -38,6 +37,7 @@ from sagemaker_platform.constructs.hosting_catalog import (
     hosting_defaults,
 )
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.wildcards import flatten_cfn_reference
 from tests.support import REPO_ROOT, resources_of_type
 
 ACCOUNT = "123456789012"
@@ -152,7 +152,20 @@ def build_endpoints(stack: cdk.Stack) -> dict[str, Endpoint]:
     client = PlatformRole(stack, "Client", assumed_by=iam.AccountRootPrincipal())
     endpoints["async"].grant_invoke_async(client)
     endpoints["mme"].grant_invoke(client, target_models=["user-42/*"])
-    acknowledge_wildcards(client)  # the client's own prefixes: what a consumer acknowledges
+    # The client's own prefixes (input, output, failure of the async endpoint): what a consumer acknowledges.
+    for policy in client.managed_policies:
+        for statement in stack.resolve(policy.document.to_json())["Statement"]:
+            for resource in (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            ):
+                if "*" in flatten_cfn_reference(resource):
+                    acknowledge(
+                        client,
+                        {
+                            f"AwsSolutions-IAM5[Resource::{flatten_cfn_reference(resource)}]": "the async endpoint's "
+                            "requests and results are objects named per request under its own prefixes"
+                        },
+                    )
     return endpoints
 
 

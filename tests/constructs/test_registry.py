@@ -225,7 +225,7 @@ def test_registry_passes_the_gate_and_its_key_policy_has_no_account_root(registr
     rendered = json.dumps(key["Properties"]["KeyPolicy"])
     assert ":root" not in rendered
     sids = [s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]]
-    assert sids == ["KeyAdministration", "DecryptThroughS3"]
+    assert sorted(sids) == ["DecryptThroughS3", "DenyGrantsNotForAwsResources", "KeyAdministration"]
 
 
 def test_an_approver_gets_the_group_policy_but_no_artifact_or_key_access(registry_template: dict[str, Any]) -> None:
@@ -260,8 +260,10 @@ def test_model_events_bus_accepts_only_the_forwarder_role() -> None:
         forwarder_role_arn="arn:aws:iam::222222222222:role/ml-model-events-forwarder",
     )
     add_compliance_gate(app)
-    (policy,) = resources_of_type(synth(app, stack), "AWS::Events::EventBusPolicy").values()
-    statement = policy["Properties"]["Statement"]
+    template = synth(app, stack)
+    assert resources_of_type(template, "AWS::Events::EventBusPolicy") == {}  # the bus's own Policy instead
+    (bus,) = resources_of_type(template, "AWS::Events::EventBus").values()
+    (statement,) = bus["Properties"]["Policy"]["Statement"]
     assert statement["Principal"] == {"AWS": "arn:aws:iam::222222222222:role/ml-model-events-forwarder"}
     assert statement["Condition"] == {
         "StringEquals": {"events:source": "aws.sagemaker", "events:detail-type": "SageMaker Model Package State Change"}

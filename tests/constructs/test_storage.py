@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from sagemaker_platform.compliance import add_compliance_gate
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.errors import PropsError
 from tests.support import resources_of_type
 
@@ -34,7 +34,7 @@ def storage_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
         LOG_BUCKET_ID,
         of="the test data bucket",
         removal_policy=cdk.RemovalPolicy.RETAIN,
-        lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
+        lifecycle_rules=[ACCESS_LOG_RETENTION],
     )
     data = encrypted_bucket(
         stack,
@@ -92,7 +92,15 @@ def test_given_a_log_bucket_then_it_is_sse_s3_versioned_private_and_skips_loggin
     assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     assert "AccessControl" not in props and "LoggingConfiguration" not in props
     assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
-    assert props["LifecycleConfiguration"]["Rules"] == [{"ExpirationInDays": 365, "Status": "Enabled"}]
+    assert props["LifecycleConfiguration"]["Rules"] == [
+        {
+            "Id": "ExpireAccessLogs",
+            "ExpirationInDays": 365,
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+            "Status": "Enabled",
+        }
+    ]
     assert bucket["DeletionPolicy"] == "Retain"
     skips = {skip["id"]: skip["comment"] for skip in bucket["Metadata"]["checkov"]["skip"]}
     assert set(skips) == {"CKV_AWS_18", "CKV_AWS_145"}
@@ -162,7 +170,9 @@ def test_given_either_bucket_then_its_policy_denies_requests_without_tls(
 def test_given_bad_data_bucket_props_then_a_props_error_names_them(prefix: str, replication: str, named: str) -> None:
     stack = cdk.Stack(cdk.App(), "Bad")
     key = kms.Key(stack, "Key", enable_key_rotation=True)
-    logs = access_logs_bucket(stack, "Logs", of="tests", removal_policy=cdk.RemovalPolicy.DESTROY)
+    logs = access_logs_bucket(
+        stack, "Logs", of="tests", removal_policy=cdk.RemovalPolicy.DESTROY, lifecycle_rules=[ACCESS_LOG_RETENTION]
+    )
     with pytest.raises(PropsError, match=re.escape(named)):
         encrypted_bucket(
             stack,
@@ -172,6 +182,7 @@ def test_given_bad_data_bucket_props_then_a_props_error_names_them(prefix: str, 
             access_logs_prefix=prefix,
             removal_policy=cdk.RemovalPolicy.DESTROY,
             replication=replication,
+            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
 
 

@@ -361,3 +361,39 @@ def test_given_a_failed_deployment_when_its_original_approval_is_replayed_then_n
 
     assert replayed["started"] is False
     assert start.handler(event_for(arn), None)["started"] is True  # a re-approval, emitted now
+
+
+def test_given_a_version_waiting_at_the_gate_when_it_is_rejected_in_the_registry_then_staging_is_rolled_back(
+    cloud: Cloud,
+) -> None:
+    first = register_and_approve(cloud)
+    run_deployment(execution_input(cloud, start.handler(event_for(first), None)["execution_name"]), "t1")
+    second = register_and_approve(cloud)
+    state = execution_input(cloud, start.handler(event_for(second), None)["execution_name"])
+    run_stage(state, "staging", smoke_test=True)
+    approval.handler({"task_token": "t2", "step": state}, None)
+    assert live_model_package(cloud, "staging") == second
+
+    rejected = reject.handler(event_for(second, "Rejected"), None)
+
+    assert rejected["rolled_back"] is True and rejected["to"] == first
+    rollback = execution_input(cloud, rejected["execution_name"])
+    assert rollback["include_prod"] is False  # prod never left the first version
+    run_deployment(rollback, "unused")
+    assert [live_model_package(cloud, stage) for stage in naming.STAGES] == [first, first]
+
+
+def test_given_a_version_rejected_at_the_gate_then_the_notification_says_staging_keeps_it(cloud: Cloud) -> None:
+    first = register_and_approve(cloud)
+    run_deployment(execution_input(cloud, start.handler(event_for(first), None)["execution_name"]), "t1")
+    second = register_and_approve(cloud)
+    state = execution_input(cloud, start.handler(event_for(second), None)["execution_name"])
+    run_stage(state, "staging", smoke_test=True)
+    approval.handler({"task_token": "t2", "step": state}, None)
+
+    state["error"] = {"Error": "Rejected", "Cause": "latency too high"}
+    assert record.handler({"outcome": "failed", "step": state}, None)["status"] == claims.REJECTED
+
+    assert [live_model_package(cloud, stage) for stage in naming.STAGES] == [second, first]
+    failure = cloud.messages("notifications")[-1]
+    assert "staging keeps this version (not rolled back)" in failure and "prod is unchanged" in failure

@@ -19,7 +19,7 @@ from deployer.errors import DeployError  # isort: skip
 from deployer.events import PackageEvent  # isort: skip
 
 ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/1"
-PACKAGE = PackageEvent(ARN, GROUP, 1, "Approved", REGION, ACCOUNT, "2026-11-23T10:00:00Z")
+PACKAGE = PackageEvent(ARN, GROUP, 1, "Approved", REGION, ACCOUNT, "2026-11-23T10:00:00Z", "event-1")
 
 
 def test_given_a_package_then_the_gitlab_request_passes_it_as_pipeline_variables() -> None:
@@ -82,7 +82,7 @@ def test_given_an_approval_when_gitlab_accepts_then_the_token_comes_from_secrets
         return io.BytesIO(json.dumps({"id": 99, "web_url": "https://gitlab.example.com/p/-/pipelines/99"}).encode())
 
     monkeypatch.setattr(urllib.request, "urlopen", urlopen)
-    _claim_responses(stub("dynamodb"), "claim")
+    _claim_responses(stub("dynamodb"), "claim", "claim")  # the claim, then the trigger's once-marker
     stub("secretsmanager").add_response("get_secret_value", {"SecretString": "trigger-token\n"}, {"SecretId": ANY})
 
     result = start.handler(package_event(), None)
@@ -91,14 +91,14 @@ def test_given_an_approval_when_gitlab_accepts_then_the_token_comes_from_secrets
     assert dict(urllib.parse.parse_qsl(sent[0].data.decode()))["token"] == "trigger-token"  # type: ignore[union-attr]
 
 
-def test_given_gitlab_refuses_then_the_claim_is_released_and_a_typed_error_raised(
+def test_given_gitlab_refuses_then_the_trigger_marker_is_removed_for_the_retry_and_a_typed_error_raised(
     stub: Any, gitlab_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def urlopen(request: urllib.request.Request, timeout: float) -> io.BytesIO:
         raise urllib.error.HTTPError(request.full_url, 401, "Unauthorized", {}, None)  # type: ignore[arg-type]
 
     monkeypatch.setattr(urllib.request, "urlopen", urlopen)
-    _claim_responses(stub("dynamodb"), "claim", "FAILED")
+    _claim_responses(stub("dynamodb"), "claim", "claim", "claim")  # claim, marker, marker removed
     stub("secretsmanager").add_response("get_secret_value", {"SecretString": "t"}, {"SecretId": ANY})
 
     with pytest.raises(DeployError, match="GitLab answered 401"):

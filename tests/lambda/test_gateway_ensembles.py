@@ -169,5 +169,5 @@ def test_given_a_retried_step_task_then_the_intermediate_prediction_is_not_start
 def test_given_a_malformed_task_then_a_clear_error_is_raised(world: GatewayWorld) -> None:
     with pytest.raises(step.MalformedEvent, match="unknown ensemble task action 'jump'"):
         step.handle({"action": "jump"}, world.runtime)
-    with pytest.raises(step.MalformedEvent, match="missing 'task_token'"):
+    with pytest.raises(step.MalformedEvent, match="prediction_id: expected a prediction id"):
         step.handle({"action": "step", "prediction_id": "p", "step": "s", "service": "x", "inputs": []}, world.runtime)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
-from sagemaker_platform.assets import handler_dir
+from sagemaker_platform.assets import handler_dir, stage_handler
 
 ENVIRONMENT = {
     "GATEWAY_FUNCTION": "api",
@@ -46,3 +49,30 @@ def test_given_the_api_function_environment_then_index_routes_to_the_api_handler
     settings = index._runtime.settings
     assert settings.services["churn"].target == "mlplatform-churn-async-prod"
     assert settings.webhook_schemes == ("https",)
+
+
+@pytest.mark.parametrize(
+    ("function", "unused"),
+    [
+        ("api", {"inference_gateway.invoke", "inference_gateway.notify", "inference_gateway.step"}),
+        ("invoke", {"inference_gateway.api", "inference_gateway.notify", "inference_gateway.webhook"}),
+        ("step", {"inference_gateway.api", "inference_gateway.notify", "inference_gateway.webhook"}),
+    ],
+)
+def test_given_a_function_then_a_cold_start_imports_only_its_entry_point(function: str, unused: set[str]) -> None:
+    # Cold-start budget: the asset ships as source, so every module imported is compiled on each cold start.
+    # Run in the staged asset (handler folder + contracts), as Lambda runs it.
+    code = "import sys, index; print(' '.join(sorted(sys.modules)))"
+    environment = {**os.environ, **ENVIRONMENT, "GATEWAY_FUNCTION": function, "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=stage_handler(handler_dir("gateway_handlers")),
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = set(result.stdout.split())
+    assert f"inference_gateway.{function}" in modules
+    assert not unused & modules
+    assert "aws_cdk" not in modules

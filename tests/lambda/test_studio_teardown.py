@@ -31,7 +31,7 @@ if str(HANDLER_DIR) not in sys.path:
 
 aws = importlib.import_module("studio_lifecycle.aws")
 events = importlib.import_module("studio_lifecycle.events")
-exceptions = importlib.import_module("studio_lifecycle.exceptions")
+errors = importlib.import_module("studio_lifecycle.errors")
 handler = importlib.import_module("studio_lifecycle.handler")
 steps = importlib.import_module("studio_lifecycle.steps")
 
@@ -310,13 +310,13 @@ def test_given_a_space_whose_deletion_failed_then_the_error_reaches_cloudformati
         {"DomainId": DOMAIN, "SpaceName": "lab", "Status": "Delete_Failed", "FailureReason": "EBS volume busy"},
         {"DomainId": DOMAIN, "SpaceName": "lab"},
     )
-    with pytest.raises(exceptions.DeletionFailedError, match=r"space of domain d-abcdefghijkl, 'lab': EBS volume busy"):
+    with pytest.raises(errors.DeletionFailedError, match=r"space of domain d-abcdefghijkl, 'lab': EBS volume busy"):
         handler.is_complete(teardown_request(), world.api)
 
 
 def test_given_a_domain_whose_deletion_failed_then_the_error_reaches_cloudformation(world: World) -> None:
     world.domain("Delete_Failed", FailureReason="internal error")
-    with pytest.raises(exceptions.DeletionFailedError, match="internal error"):
+    with pytest.raises(errors.DeletionFailedError, match="internal error"):
         handler.is_complete(teardown_request(), world.api)
 
 
@@ -324,7 +324,7 @@ def test_given_a_file_system_not_tagged_for_this_domain_then_it_is_never_deleted
     world.domain(None)
     other = "arn:aws:sagemaker:us-east-1:111111111111:domain/d-otherdomain1"
     world.expect("efs", "describe_file_systems", file_system(owner=other), {"FileSystemId": FS})
-    with pytest.raises(exceptions.DeletionFailedError, match="refusing to delete"):
+    with pytest.raises(errors.DeletionFailedError, match="refusing to delete"):
         handler.is_complete(teardown_request(), world.api)
 
 
@@ -387,7 +387,7 @@ def test_given_throttling_that_never_stops_then_the_call_fails_with_the_code() -
     with World() as world:
         for _ in range(aws._MAX_ATTEMPTS):
             world.fail("sagemaker", "describe_domain", "ThrottlingException", {"DomainId": DOMAIN})
-        with pytest.raises(exceptions.AwsCallError, match="ThrottlingException"):
+        with pytest.raises(errors.AwsCallError, match="ThrottlingException"):
             handler.is_complete(teardown_request(), world.api)
         world.assert_done()
     assert len(world.sleeps) == aws._MAX_ATTEMPTS - 1
@@ -395,7 +395,7 @@ def test_given_throttling_that_never_stops_then_the_call_fails_with_the_code() -
 
 def test_given_an_access_denied_then_it_is_not_retried_and_fails(world: World) -> None:
     world.fail("sagemaker", "describe_domain", "AccessDeniedException", {"DomainId": DOMAIN})
-    with pytest.raises(exceptions.AwsCallError, match="AccessDeniedException"):
+    with pytest.raises(errors.AwsCallError, match="AccessDeniedException"):
         handler.is_complete(teardown_request(), world.api)
     assert world.sleeps == []
 
@@ -513,7 +513,7 @@ def test_given_projects_when_created_then_the_portfolio_is_enabled_and_shared_wi
 def test_given_a_malformed_event_then_a_typed_error_names_the_field(mutate: Any, message: str) -> None:
     event = load_event("studio_profile_cleanup_update.json")
     mutate(event)
-    with pytest.raises(exceptions.MalformedEventError, match=message):
+    with pytest.raises(errors.MalformedEventError, match=message):
         events.parse_request(event)
 
 
@@ -546,5 +546,5 @@ def test_given_the_on_event_phase_then_the_entry_point_answers_with_the_physical
 def test_given_no_phase_then_the_entry_point_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
     index = load_index()
     monkeypatch.delenv("STUDIO_TEARDOWN_PHASE", raising=False)
-    with pytest.raises(exceptions.StudioLifecycleError, match="STUDIO_TEARDOWN_PHASE=None"):
+    with pytest.raises(errors.StudioLifecycleError, match="STUDIO_TEARDOWN_PHASE=None"):
         index.handler(load_event("studio_domain_teardown_delete.json"), None)

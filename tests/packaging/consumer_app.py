@@ -92,6 +92,7 @@ def main() -> int:
                 "package_file": sagemaker_platform.__file__,
                 "version": sagemaker_platform.__version__,
                 "handler_dir": str(handler_dir(HANDLER)),
+                "root_exports": sagemaker_platform.Endpoint is Endpoint,
             }
         )
     )

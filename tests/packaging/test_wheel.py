@@ -86,6 +86,8 @@ def test_given_the_wheel_then_it_ships_every_handler_folder_and_py_typed_and_no_
             if file.is_file() and "__pycache__" not in file.parts:
                 assert f"sagemaker_platform/{file.relative_to(PACKAGE_DIR).as_posix()}" in names
     assert not [name for name in names if name.endswith(".pyc") or "__pycache__" in name]
+    contracts = sorted((PACKAGE_DIR / "contracts").glob("*.py"))
+    assert contracts and all(f"sagemaker_platform/contracts/{path.name}" in names for path in contracts)
 
 
 def test_given_the_wheel_then_its_version_is_the_package_version(wheel: Path) -> None:
@@ -100,6 +102,7 @@ def test_given_a_clean_venv_then_the_package_and_its_handlers_come_from_site_pac
     assert Path(found["package_file"]).is_relative_to(site_packages)
     assert Path(found["handler_dir"]).is_relative_to(site_packages)
     assert found["version"] == sagemaker_platform.__version__
+    assert found["root_exports"] is True  # the lazy root exports work from the installed wheel
 
 
 def test_given_the_consumer_app_then_the_function_assets_are_the_packaged_handler_code(
@@ -121,6 +124,11 @@ def test_given_the_consumer_app_then_the_function_assets_are_the_packaged_handle
     ]
     assert matching, "no Lambda asset carries the installed package's studio_teardown handler"
     assert handler.read_text() == (PACKAGE_DIR / "lambda" / "studio_teardown" / "index.py").read_text()
+    # The asset was staged from the installed wheel with the contracts its handler imports.
+    for asset in set(matching):
+        assert (asset / "sagemaker_platform" / "__init__.py").read_bytes() == b""
+        for contract in sorted((PACKAGE_DIR / "contracts").glob("*.py")):
+            assert (asset / "sagemaker_platform" / "contracts" / contract.name).read_bytes() == contract.read_bytes()
 
 
 def test_given_the_consumer_app_then_it_has_a_studio_domain_an_async_endpoint_at_zero_and_a_registry_grant(

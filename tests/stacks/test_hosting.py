@@ -60,9 +60,10 @@ def test_given_the_multi_account_example_then_pinned_packages_are_deployed_in_bo
         templates = hosting_templates(multi_account_templates, stage)
         names = sorted(e["EndpointName"] for e in of_type(templates, "AWS::SageMaker::Endpoint"))
         assert names == [
-            naming.endpoint_name("mlplatform", n, stage) for n in ("faq-serverless", "fraud-realtime", "recs-mme")
+            naming.endpoint_name("mlplatform", n, stage)
+            for n in ("churn-custom", "faq-serverless", "fraud-realtime", "recs-mme")
         ]
-        assert len(of_type(templates, "AWS::SSM::Parameter")) == 5  # one deployment spec per endpoint
+        assert len(of_type(templates, "AWS::SSM::Parameter")) == 6  # one deployment spec per endpoint
 
 
 def test_given_the_multi_account_example_then_each_stage_stack_is_pinned_to_its_account(

@@ -18,7 +18,7 @@ from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_
 from sagemaker_platform.naming import deployed_commit_parameter_name
 from sagemaker_platform.stacks.base import AccountRole, Phase
 from sagemaker_platform.stacks.pipeline import build_pipeline_stack
-from tests.support import ACCOUNTS, resources_of_type
+from tests.support import ACCOUNTS, CANARY_HANDLER, resources_of_type
 
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111111111111:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
@@ -35,7 +35,7 @@ def demo_stage(stage: cdk.Stage, role: AccountRole, phase: Phase) -> None:
     stack = cdk.Stack(stage, "Demo", stack_name=f"demo-{role}")
     key = kms.Key(stack, "Key", enable_key_rotation=True)
     grant_logs_encrypt(key)
-    PlatformFunction(stack, "Canary", handler_name="_canary", key=key, description="canary")
+    PlatformFunction(stack, "Canary", handler_name=CANARY_HANDLER, key=key, description="canary")
 
 
 def synth_pipeline(config: PlatformConfig, outdir: Path, build_stage: Any, *, gate: bool) -> cx_api.CloudAssembly:

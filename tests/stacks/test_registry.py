@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
@@ -63,6 +62,7 @@ def all_principal_statements(template: dict[str, Any]) -> Iterator[tuple[str, di
             props.get("KeyPolicy"),
             props.get("ModelPackageGroupPolicy"),
             {"Statement": props["Statement"]} if resource["Type"] == "AWS::Events::EventBusPolicy" else None,
+            props.get("Policy") if resource["Type"] == "AWS::Events::EventBus" else None,
         ]
         for document in documents:
             if document:
@@ -171,7 +171,8 @@ def test_given_organization_id_then_every_cross_account_allow_statement_requires
                 continue
             if all(f":iam::{own_account}:" in principal for principal in principals):
                 continue
-            cross += 1
+            # Principals, not statements: minimizePolicies merges statements that differ only in principal.
+            cross += sum(1 for principal in principals if f":iam::{own_account}:" not in principal)
             assert statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == "o-a1b2c3d4e5", (name, logical_id)
     assert cross >= 25  # group policies (9 principals x 2 groups), bucket, key, trust and bus policies
 
@@ -241,8 +242,8 @@ def test_model_events_bus_policy_allows_only_the_registry_forwarder_that_source_
     template = multi_account_templates[EVENTS]
     bus = only(resources_of_type(template, "AWS::Events::EventBus"))
     assert bus["Name"] == "mlplatform-model-events"
-    policy = only(resources_of_type(template, "AWS::Events::EventBusPolicy"))
-    statement = policy["Statement"]
+    assert resources_of_type(template, "AWS::Events::EventBusPolicy") == {}  # the bus's own Policy instead
+    (statement,) = bus["Policy"]["Statement"]
     assert statement["Effect"] == "Allow" and statement["Action"] == "events:PutEvents"
     assert aws_principals(statement) == [role_arn(ACCOUNTS["registry"], "mlplatform-model-events-forwarder")]
     assert statement["Condition"] == {
@@ -257,14 +258,21 @@ def test_model_events_bus_policy_allows_only_the_registry_forwarder_that_source_
 # --- forwarding rule --------------------------------------------------------------------------------
 
 
-def test_forwarding_rule_sends_approved_versions_of_the_configured_groups_to_the_tooling_bus(
+def test_forwarding_rule_sends_approved_versions_and_rejected_deployed_ones_to_the_tooling_bus(
     multi_account_templates: dict[str, dict[str, Any]],
 ) -> None:
     rule = only(resources_of_type(multi_account_templates[REGISTRY], "AWS::Events::Rule"))
     assert rule["EventPattern"] == {
         "source": ["aws.sagemaker"],
         "detail-type": ["SageMaker Model Package State Change"],
-        "detail": {"ModelPackageGroupName": ["churn", "fraud-detection"], "ModelApprovalStatus": ["Approved"]},
+        "detail": {
+            "ModelPackageGroupName": ["churn", "fraud-detection"],
+            # Rejections only of churn, the one group `deploy.groups` deploys (and rolls back).
+            "$or": [
+                {"ModelApprovalStatus": ["Approved"]},
+                {"ModelApprovalStatus": ["Rejected"], "ModelPackageGroupName": ["churn"]},
+            ],
+        },
     }
     (target,) = rule["Targets"]
     assert (
@@ -348,7 +356,7 @@ def test_artifacts_bucket_policy_denies_plain_http_and_foreign_encryption(
 
 
 EXPECTED_ACCESS = {
-    # label: (account, role name, writes artifacts)
+    # label: (account, role name, writes artifacts), on every group.
     "DevExecution": ("dev", "mlplatform-sagemaker-execution", True),
     "DevPipelineStep": ("dev", "mlplatform-pipeline-step", True),
     "StagingExecution": ("staging", "mlplatform-sagemaker-execution", False),
@@ -358,16 +366,32 @@ EXPECTED_ACCESS = {
     "ProdPipelineStep": ("prod", "mlplatform-pipeline-step", False),
     "ProdDeploy": ("prod", "mlplatform-deploy", False),
     "Reader0": ("prod", "analytics-batch-scoring", False),
-    # The execution roles the hosting stacks create for the endpoints fed by a group, one per stage and account.
-    "StagingEndpointChurnAsync": ("staging", "mlplatform-endpoint-churn-async-staging", False),
-    "ProdEndpointChurnAsync": ("prod", "mlplatform-endpoint-churn-async-prod", False),
-    "StagingEndpointChurnRealtime": ("staging", "mlplatform-endpoint-churn-realtime-staging", False),
-    "ProdEndpointChurnRealtime": ("prod", "mlplatform-endpoint-churn-realtime-prod", False),
+    # The Studio persona roles of the dev account register versions (dev registers).
+    "StudioDataScientist": ("dev", "mlplatform-studio-data-scientist", True),
+    "StudioApprover": ("dev", "mlplatform-studio-approver", True),
+}
+GROUP_READERS = {
+    # group: the execution roles the hosting stacks create for the endpoints it feeds, one per stage and account.
+    "churn": [
+        ("staging", "mlplatform-endpoint-churn-async-staging"),
+        ("prod", "mlplatform-endpoint-churn-async-prod"),
+        ("staging", "mlplatform-endpoint-churn-realtime-staging"),
+        ("prod", "mlplatform-endpoint-churn-realtime-prod"),
+    ],
+    # fraud-realtime is pinned to a version of fraud-detection.
+    "fraud-detection": [
+        ("staging", "mlplatform-endpoint-fraud-realtime-staging"),
+        ("prod", "mlplatform-endpoint-fraud-realtime-prod"),
+    ],
 }
 
 
 def roles_with(writes: bool) -> list[str]:
     return [role_arn(ACCOUNTS[account], name) for account, name, w in EXPECTED_ACCESS.values() if w == writes]
+
+
+def group_readers(group: str) -> list[str]:
+    return [role_arn(ACCOUNTS[account], name) for account, name in GROUP_READERS[group]]
 
 
 def test_artifacts_bucket_policy_lets_exactly_the_workload_roles_read_and_the_registering_ones_write_the_prefixes(
@@ -376,7 +400,15 @@ def test_artifacts_bucket_policy_lets_exactly_the_workload_roles_read_and_the_re
     template = multi_account_templates[REGISTRY]
     logical_id, _ = artifacts_bucket(template)
     sids = by_sid(bucket_policy_of(template, logical_id))
-    assert set(sids) == {"DenyOtherEncryption", "DenyOtherKeys", "ReadArtifacts", "ReadWriteArtifacts", "ListArtifacts"}
+    per_group = {f"{kind}{part}" for kind in ("ReadArtifacts", "ListArtifacts") for part in ("Churn", "FraudDetection")}
+    assert set(sids) == {
+        "DenyOtherEncryption",
+        "DenyOtherKeys",
+        "ReadArtifacts",
+        "ReadWriteArtifacts",
+        "ListArtifacts",
+        *per_group,
+    }
     prefixes = [f"<{logical_id}.Arn>/churn/*", f"<{logical_id}.Arn>/fraud-detection/*"]
     read, write, listing = sids["ReadArtifacts"], sids["ReadWriteArtifacts"], sids["ListArtifacts"]
     assert aws_principals(read) == roles_with(writes=False)
@@ -386,12 +418,18 @@ def test_artifacts_bucket_policy_lets_exactly_the_workload_roles_read_and_the_re
     for statement in (read, write):
         assert [text(r) for r in statement["Resource"]] == prefixes
         assert statement["Condition"] == {"StringEquals": ORG}
-    assert aws_principals(listing) == roles_with(writes=True) + roles_with(writes=False)
+    assert sorted(aws_principals(listing)) == sorted(roles_with(writes=True) + roles_with(writes=False))
     assert listing["Action"] == "s3:ListBucket"
     assert listing["Condition"] == {
         "StringEquals": ORG,
         "StringLike": {"s3:prefix": ["churn/", "churn/*", "fraud-detection/", "fraud-detection/*"]},
     }
+    # Endpoint roles: their own group's prefix only.
+    for group, part in (("churn", "Churn"), ("fraud-detection", "FraudDetection")):
+        group_read, group_list = sids[f"ReadArtifacts{part}"], sids[f"ListArtifacts{part}"]
+        assert aws_principals(group_read) == aws_principals(group_list) == group_readers(group)
+        assert [text(r) for r in as_list(group_read["Resource"])] == [f"<{logical_id}.Arn>/{group}/*"]
+        assert group_list["Condition"]["StringLike"] == {"s3:prefix": [f"{group}/", f"{group}/*"]}
     assert all(s["Effect"] == "Allow" for s in (read, write, listing))
 
 
@@ -406,7 +444,8 @@ def test_artifacts_key_policy_names_exactly_the_admin_and_the_workload_roles_thr
     ]
     assert key["DeletionPolicy"] == "Retain" and key["Properties"]["EnableKeyRotation"] is True
     sids = by_sid(key["Properties"]["KeyPolicy"])
-    assert len(statements(key["Properties"]["KeyPolicy"])) == len(sids) == 3
+    # KeyAdministration, DecryptThroughS3 and DenyGrantsNotForAwsResources (AWS Control Tower CT.KMS.PR.3)
+    assert len(statements(key["Properties"]["KeyPolicy"])) == len(sids) == 4
     admin = sids["KeyAdministration"]
     assert text(admin["Principal"]["AWS"]) == (
         f"arn:${{AWS::Partition}}:iam::{ACCOUNTS['registry']}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNTS['registry']}-{REGION}"
@@ -418,7 +457,8 @@ def test_artifacts_key_policy_names_exactly_the_admin_and_the_workload_roles_thr
         ("DecryptThroughS3", False, ["kms:Decrypt"]),
     ):
         statement = sids[sid]
-        assert aws_principals(statement) == roles_with(writes=writes)
+        endpoint_roles = [] if writes else group_readers("churn") + group_readers("fraud-detection")
+        assert sorted(aws_principals(statement)) == sorted(roles_with(writes=writes) + endpoint_roles)
         assert as_list(statement["Action"]) == actions
         assert statement["Resource"] == "*"
         assert statement["Condition"]["StringEquals"] == {
@@ -472,6 +512,15 @@ def test_model_package_groups_are_retained_and_their_policies_grant_each_role_it
                 for stage in ("staging", "prod")
                 for role in ("mlplatform-sagemaker-execution", "mlplatform-pipeline-step")
             },
+            # prod runs a batch inference pipeline: its Model step creates a model from a version.
+            role_arn(ACCOUNTS["prod"], "mlplatform-pipeline-step"): [
+                ([*read, "sagemaker:CreateModel"], {"StringEquals": ORG})
+            ],
+            # The lifecycle pipelines' lookup functions (dev: build, prod: batch and monitoring).
+            **{
+                role_arn(ACCOUNTS[stage], "mlplatform-lifecycle-lookup"): [(read, {"StringEquals": ORG})]
+                for stage in ("dev", "prod")
+            },
             **{
                 role_arn(ACCOUNTS[stage], "mlplatform-deploy"): [
                     ([*read, "sagemaker:CreateModel"], {"StringEquals": ORG})
@@ -479,13 +528,34 @@ def test_model_package_groups_are_retained_and_their_policies_grant_each_role_it
                 for stage in ("staging", "prod")
             },
             role_arn(ACCOUNTS["prod"], "analytics-batch-scoring"): [(read, {"StringEquals": ORG})],
+            # Endpoint roles: only on the group that feeds them (fraud-realtime pins a fraud-detection version).
             **{
                 role_arn(ACCOUNTS[stage], f"mlplatform-endpoint-{endpoint}-{stage}"): [(read, {"StringEquals": ORG})]
-                for endpoint in ("churn-async", "churn-realtime")
+                for endpoint in (("churn-async", "churn-realtime") if name == "churn" else ("fraud-realtime",))
                 for stage in ("staging", "prod")
             },
+            # CloudFormation creates the pinned fraud-realtime model in staging and prod: describe + CreateModel.
+            **(
+                {
+                    f"arn:<AWS::Partition>:iam::{ACCOUNTS[stage]}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNTS[stage]}-"
+                    f"{REGION}": [([*read, "sagemaker:CreateModel"], {"StringEquals": ORG})]
+                    for stage in ("staging", "prod")
+                }
+                if name == "fraud-detection"
+                else {}
+            ),
             role_arn(ACCOUNTS["dev"], "mlplatform-model-approver"): [
                 ([*read, "sagemaker:UpdateModelPackage"], {"StringEquals": ORG})
+            ],
+            # Studio personas (dev): data scientists register; approvers register and approve.
+            role_arn(ACCOUNTS["dev"], "mlplatform-studio-data-scientist"): [
+                (["sagemaker:CreateModelPackage", "sagemaker:AddTags"], pending),
+                (read, {"StringEquals": ORG}),
+            ],
+            role_arn(ACCOUNTS["dev"], "mlplatform-studio-approver"): [
+                (["sagemaker:CreateModelPackage", "sagemaker:AddTags"], pending),
+                (read, {"StringEquals": ORG}),
+                ([*read, "sagemaker:UpdateModelPackage"], {"StringEquals": ORG}),
             ],
         }
 
@@ -507,9 +577,14 @@ def test_deploy_role_may_exactly_what_the_deploy_contract_lists(
     granted = identity_statements(template, logical_id)
     sids = {s["Sid"]: s for s in granted if "Sid" in s}
     prod = ACCOUNTS["prod"]
+    # Models and endpoint configs under the platform prefix; endpoints: only those of the deploy groups (issue 15).
     assert [text(r) for r in sids["ManagePlatformEndpoints"]["Resource"]] == [
-        f"arn:<AWS::Partition>:sagemaker:{REGION}:{prod}:{kind}/mlplatform-*"
-        for kind in ("model", "endpoint-config", "endpoint")
+        *(
+            f"arn:<AWS::Partition>:sagemaker:{REGION}:{prod}:{kind}/mlplatform-*"
+            for kind in ("model", "endpoint-config")
+        ),
+        f"arn:<AWS::Partition>:sagemaker:{REGION}:{prod}:endpoint/mlplatform-churn-async-prod",
+        f"arn:<AWS::Partition>:sagemaker:{REGION}:{prod}:endpoint/mlplatform-churn-realtime-prod",
     ]
     assert {"sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DeleteModel"} <= set(
         sids["ManagePlatformEndpoints"]["Action"]
@@ -601,55 +676,97 @@ def test_sandbox_workload_roles_and_registry_policies_share_the_one_account(
             # churn-async is fed by the churn group: the roles of both stages' endpoints, in the one account.
             "mlplatform-endpoint-churn-async-staging",
             "mlplatform-endpoint-churn-async-prod",
+            # The lifecycle pipelines' lookup function (group policies only: no artifacts).
+            "mlplatform-lifecycle-lookup",
+            # The Studio data scientists (the default config's users have the default persona).
+            "mlplatform-studio-data-scientist",
         )
     }
-    policy = only(resources_of_type(default_templates[EVENTS], "AWS::Events::EventBusPolicy"))
-    assert aws_principals(policy["Statement"]) == [role_arn("<AWS::AccountId>", "mlplatform-model-events-forwarder")]
-    assert "aws:PrincipalOrgID" not in policy["Statement"]["Condition"]["StringEquals"]
+    bus = only(resources_of_type(default_templates[EVENTS], "AWS::Events::EventBus"))
+    (statement,) = bus["Policy"]["Statement"]
+    assert aws_principals(statement) == [role_arn("<AWS::AccountId>", "mlplatform-model-events-forwarder")]
+    assert "aws:PrincipalOrgID" not in statement["Condition"]["StringEquals"]
 
 
-def test_endpoints_deployed_from_a_group_add_their_execution_roles_as_readers() -> None:
-    config = SimpleNamespace(
-        endpoints=[
-            SimpleNamespace(name="churn-async", model_package_group="churn"),
-            SimpleNamespace(name="image-only", model_package_group=None),
-        ]
+def test_endpoints_fed_by_a_group_or_pinned_to_one_of_its_versions_add_their_execution_roles_as_readers() -> None:
+    package = "arn:aws:sagemaker:eu-west-1:{account}:model-package/{group}/7"
+    config = parse_config(
+        {
+            "accounts": ACCOUNTS,
+            "region": "eu-west-1",
+            "registry": {"model_package_groups": ["churn", "fraud"]},
+            "endpoints": [
+                {"name": "churn-async", "model_package_group": "churn", "instance_type": "ml.g5.xlarge"},
+                {
+                    "name": "fraud-rt",
+                    "model_package_arn": package.format(account=ACCOUNTS["registry"], group="fraud"),
+                    "instance_type": "ml.g5.xlarge",
+                },
+                # A version of another account's registry: not the platform's to grant.
+                {
+                    "name": "partner-rt",
+                    "model_package_arn": package.format(account="999999999999", group="fraud"),
+                    "instance_type": "ml.g5.xlarge",
+                },
+                {
+                    "name": "image-only",
+                    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/x:1",
+                    "instance_type": "ml.g5.xlarge",
+                },
+            ],
+        }
     )
-    assert endpoint_roles_from_registry(config) == ["churn-async"]  # type: ignore[arg-type]
-    assert endpoint_roles_from_registry(SimpleNamespace()) == []  # type: ignore[arg-type]
+    assert endpoint_roles_from_registry(config) == [("churn-async", "churn"), ("fraud-rt", "fraud")]
 
 
-def test_readers_and_endpoint_roles_get_read_access_in_staging_and_prod() -> None:
+def test_readers_and_endpoint_roles_get_read_access_in_staging_and_prod_on_their_own_group() -> None:
     config = parse_config(
         {
             "accounts": ACCOUNTS,
             "registry": {"model_package_groups": ["churn"], "readers": [{"account": "prod", "role_name": "scoring"}]},
         }
     )
-    with patch("sagemaker_platform.stacks.registry.endpoint_roles_from_registry", return_value=["churn-async"]):
+    with patch(
+        "sagemaker_platform.stacks.registry.endpoint_roles_from_registry", return_value=[("churn-async", "churn")]
+    ):
         roles = extra_registry_roles(config)
-    assert roles == [
-        ("Reader0", ACCOUNTS["prod"], "scoring", RegistryAccess.READ),
+    assert [(r.label, r.account, r.role_name, r.access, r.groups) for r in roles] == [
+        ("Reader0", ACCOUNTS["prod"], "scoring", RegistryAccess.READ, None),
         (
             "StagingEndpointChurnAsync",
             ACCOUNTS["staging"],
             "mlplatform-endpoint-churn-async-staging",
             RegistryAccess.READ,
+            ("churn",),
         ),
-        ("ProdEndpointChurnAsync", ACCOUNTS["prod"], "mlplatform-endpoint-churn-async-prod", RegistryAccess.READ),
+        (
+            "ProdEndpointChurnAsync",
+            ACCOUNTS["prod"],
+            "mlplatform-endpoint-churn-async-prod",
+            RegistryAccess.READ,
+            ("churn",),
+        ),
     ]
     # The roles are the ones the hosting stacks create, one per stage.
-    assert [name for _, _, name, _ in roles[1:]] == [
+    assert [r.role_name for r in roles[1:]] == [
         naming.endpoint_role_name("mlplatform", "churn-async", stage) for stage in naming.STAGES
     ]
 
 
 def test_sandbox_grants_both_stages_endpoint_roles_in_the_one_account() -> None:
     config = parse_config({"registry": {"model_package_groups": ["churn"]}})
-    with patch("sagemaker_platform.stacks.registry.endpoint_roles_from_registry", return_value=["churn-async"]):
+    with patch(
+        "sagemaker_platform.stacks.registry.endpoint_roles_from_registry", return_value=[("churn-async", "churn")]
+    ):
         roles = extra_registry_roles(config)
     account = cdk.Aws.ACCOUNT_ID
-    assert roles == [
-        ("StagingEndpointChurnAsync", account, "mlplatform-endpoint-churn-async-staging", RegistryAccess.READ),
-        ("ProdEndpointChurnAsync", account, "mlplatform-endpoint-churn-async-prod", RegistryAccess.READ),
+    assert [(r.label, r.account, r.role_name, r.access, r.groups) for r in roles] == [
+        (
+            "StagingEndpointChurnAsync",
+            account,
+            "mlplatform-endpoint-churn-async-staging",
+            RegistryAccess.READ,
+            ("churn",),
+        ),
+        ("ProdEndpointChurnAsync", account, "mlplatform-endpoint-churn-async-prod", RegistryAccess.READ, ("churn",)),
     ]

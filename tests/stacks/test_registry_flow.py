@@ -141,7 +141,7 @@ def forward_through_synthesized_rule(template: dict[str, Any], events: list[dict
     return [json.loads(message["Body"]) for message in messages.get("Messages", [])]
 
 
-def test_given_a_registered_and_an_approved_version_then_only_the_approval_reaches_the_tooling_bus(
+def test_given_registered_approved_and_rejected_versions_then_the_decisions_on_a_deployed_group_reach_the_tooling_bus(
     aws: None, registry_template: dict[str, Any]
 ) -> None:
     admin = session_in(REGISTRY_ACCOUNT, "platform-admin").client("sagemaker")
@@ -178,10 +178,12 @@ def test_given_a_registered_and_an_approved_version_then_only_the_approval_reach
     events = [state_change_event(d) for d in (pending, approved, rejected, unlisted)]
     received = forward_through_synthesized_rule(registry_template, events)
 
+    # Pending and the unlisted group stay in the registry; churn is deployed, so its rejection is forwarded too.
     assert [(e["detail"]["ModelPackageArn"], e["detail"]["ModelApprovalStatus"]) for e in received] == [
-        (first, "Approved")
+        (first, "Approved"),
+        (second, "Rejected"),
     ]
-    (event,) = received
+    event = received[0]
     assert event["source"] == "aws.sagemaker"
     assert event["detail-type"] == "SageMaker Model Package State Change"
     assert event["detail"]["ModelPackageGroupName"] == "churn"
@@ -194,7 +196,8 @@ def test_the_sample_event_shape_is_what_the_forwarding_rule_filters_on(registry_
     pattern = rule_pattern(registry_template)
     sample = json.loads(EVENT_TEMPLATE.read_text())
     assert sample["source"] in pattern["source"] and sample["detail-type"] in pattern["detail-type"]
-    assert set(pattern["detail"]) <= set(sample["detail"])
+    assert set(pattern["detail"]) - {"$or"} <= set(sample["detail"])
+    assert {key for branch in pattern["detail"].get("$or", []) for key in branch} <= set(sample["detail"])
 
 
 def test_the_group_policy_is_a_valid_put_model_package_group_policy_request(registry_template: dict[str, Any]) -> None:

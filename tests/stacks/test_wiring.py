@@ -107,10 +107,11 @@ def test_given_accounts_then_each_stages_endpoint_roles_are_granted_in_that_stag
     granted = endpoint_roles_granted_by_registry(multi_account_templates["mlplatform-registry"])
     # Every role the registry names exists (a policy naming a missing role fails to deploy) ...
     assert granted <= created
-    # ... and every endpoint fed by a group (churn-async, churn-realtime) can read the registry in both stages.
+    # ... and every endpoint fed by a group (churn-async, churn-realtime) or pinned to a version of one
+    # (fraud-realtime) can read the registry in both stages.
     assert granted == {
         naming.role_arn("<AWS::Partition>", ACCOUNTS[stage], naming.endpoint_role_name(P, endpoint, stage))
-        for endpoint in ("churn-async", "churn-realtime")
+        for endpoint in ("churn-async", "churn-realtime", "fraud-realtime")
         for stage in naming.STAGES
     }
 

@@ -16,8 +16,8 @@ import os
 from typing import Any
 
 from studio_lifecycle.aws import StudioApi
+from studio_lifecycle.errors import StudioLifecycleError
 from studio_lifecycle.events import parse_request
-from studio_lifecycle.exceptions import StudioLifecycleError
 from studio_lifecycle.handler import is_complete, on_event
 
 PHASE_VARIABLE = "STUDIO_TEARDOWN_PHASE"

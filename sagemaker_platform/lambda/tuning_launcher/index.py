@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
-from exceptions import InvalidMessageError, StillThrottledError
+from botocore.exceptions import BotoCoreError, ClientError
+from errors import InvalidMessageError, StillThrottledError
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -93,7 +93,9 @@ def training_job_name(prefix: str, job_id: str) -> str:
     return f"{prefix}-{hashlib.sha256(job_id.encode()).hexdigest()[:20]}"
 
 
-def parse_message(body: str) -> LaunchRequest:
+def parse_message(body: object) -> LaunchRequest:
+    if not isinstance(body, str):
+        raise InvalidMessageError(f"body: the message body must be a JSON string, got {type(body).__name__}")
     try:
         data = json.loads(body)
     except json.JSONDecodeError as exc:
@@ -213,6 +215,21 @@ class Launcher:
         self._last_call = now
 
 
+def sqs_records(event: Any) -> list[dict[str, Any]]:
+    """The records of an SQS event, each with a message id (SQS names a record's failure by that id).
+
+    A record without one cannot fail alone, so such an event is refused whole before any launch.
+    """
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list):
+        raise InvalidMessageError(f"Records: expected the list of an SQS event, got {type(records).__name__}")
+    for index, record in enumerate(records):
+        message_id = record.get("messageId") if isinstance(record, dict) else None
+        if not isinstance(message_id, str) or not message_id:
+            raise InvalidMessageError(f"Records[{index}].messageId: expected the SQS message id, got {message_id!r}")
+    return records
+
+
 def process_batch(records: list[dict[str, Any]], template: Template, launcher: Launcher) -> dict[str, Any]:
     """SQS partial batch response: the message ids whose jobs were not started (they come back)."""
     failures: list[dict[str, str]] = []
@@ -224,14 +241,15 @@ def process_batch(records: list[dict[str, Any]], template: Template, launcher: L
             failures.append({"itemIdentifier": message_id})
             continue
         try:
-            request = create_request(template, parse_message(record["body"]))
+            request = create_request(template, parse_message(record.get("body")))
             outcome = launcher.launch(request)
         except StillThrottledError as exc:
             print(json.dumps({"message_id": message_id, "outcome": "throttled", "error": str(exc)}))
             throttled = True
             failures.append({"itemIdentifier": message_id})
             continue
-        except (InvalidMessageError, ClientError) as exc:
+        except (InvalidMessageError, ClientError, BotoCoreError) as exc:
+            # This record alone fails (a bad message, or a failed call): it comes back, the others are not held up.
             print(json.dumps({"message_id": message_id, "outcome": "failed", "error": str(exc)}))
             failures.append({"itemIdentifier": message_id})
             continue
@@ -248,4 +266,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # botocore's own retries off: the launcher paces and backs off itself, and counts every call.
         client = boto3.client("sagemaker", config=Config(retries={"total_max_attempts": 1}))
         _launcher = Launcher(client, interval=float(os.environ["LAUNCH_INTERVAL_SECONDS"]))
-    return process_batch(event.get("Records", []), Template.from_environment(os.environ), _launcher)
+    return process_batch(sqs_records(event), Template.from_environment(os.environ), _launcher)

@@ -27,7 +27,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from exceptions import InvalidEventError, NoBestTrainingJobError
+from errors import InvalidEventError, NoBestTrainingJobError, NoModelArtifactsError
+
+from sagemaker_platform.contracts import names
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -53,22 +55,91 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
 
 
+# SageMaker's name rules for what this step passes on (the .sync output and the register settings).
+NAME = names.NAME_63_RE
+TUNING_JOB_NAME = names.TUNING_JOB_NAME_RE
+TUNING_JOB_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:hyper-parameter-tuning-job/\S+$")
+OBJECTIVE_TYPES = ("Maximize", "Minimize")
+
+
 def parse_event(event: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The tuning job description and the register settings; `InvalidEventError` naming every bad field.
+
+    Everything the registration uses is checked here, before any AWS call: a bad field found later would
+    leave an artifact copied with no model package registered for it.
+    """
     if (
         not isinstance(event, dict)
         or not isinstance(event.get("tuning"), dict)
         or not isinstance(event.get("register"), dict)
     ):
         raise InvalidEventError(f"expected {{'tuning': {{...}}, 'register': {{...}}}}, got {str(event)[:500]}")
-    settings = event["register"]
+    tuning, settings = event["tuning"], event["register"]
     missing = sorted(
         {"model_package_group", "objective", "inference_image", "content_types", "response_types"} - set(settings)
     )
     if missing:
         raise InvalidEventError(f"register settings lack {missing}")
-    if "HyperParameterTuningJobName" not in event["tuning"]:
+    if "HyperParameterTuningJobName" not in tuning:
         raise InvalidEventError("tuning lacks HyperParameterTuningJobName")
-    return event["tuning"], settings
+    problems = _tuning_problems(tuning) + _settings_problems(settings)
+    if problems:
+        raise InvalidEventError("; ".join(problems))
+    return tuning, settings
+
+
+def _tuning_problems(tuning: dict[str, Any]) -> list[str]:
+    problems = []
+    name = tuning["HyperParameterTuningJobName"]
+    if not isinstance(name, str) or not TUNING_JOB_NAME.match(name):
+        problems.append(f"tuning.HyperParameterTuningJobName={name!r}: not a tuning job name")
+    arn = tuning.get("HyperParameterTuningJobArn")
+    if arn is not None and not (isinstance(arn, str) and TUNING_JOB_ARN.match(arn)):
+        problems.append(f"tuning.HyperParameterTuningJobArn={arn!r}: not a tuning job ARN")
+    best = tuning.get("BestTrainingJob")
+    if best is None:
+        return problems  # no best job: register_best_model says so (NoBestTrainingJobError)
+    if not isinstance(best, dict):
+        return [*problems, f"tuning.BestTrainingJob: expected an object, got {type(best).__name__}"]
+    job = best.get("TrainingJobName")
+    if not isinstance(job, str) or not NAME.match(job):
+        problems.append(f"tuning.BestTrainingJob.TrainingJobName={job!r}: not a training job name")
+    hyperparameters = best.get("TunedHyperParameters", {})
+    if not isinstance(hyperparameters, dict) or not all(isinstance(v, str) for v in hyperparameters.values()):
+        problems.append("tuning.BestTrainingJob.TunedHyperParameters: expected an object of strings")
+    objective = best.get("FinalHyperParameterTuningJobObjectiveMetric")
+    if objective is None:
+        return problems
+    where = "tuning.BestTrainingJob.FinalHyperParameterTuningJobObjectiveMetric"
+    if not isinstance(objective, dict):
+        return [*problems, f"{where}: expected an object, got {type(objective).__name__}"]
+    metric, value = objective.get("MetricName"), objective.get("Value")
+    if not isinstance(metric, str) or not 1 <= len(metric) <= 255:
+        problems.append(f"{where}.MetricName={metric!r}: expected the metric name")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        problems.append(f"{where}.Value={value!r}: expected a number")
+    return problems
+
+
+def _settings_problems(settings: dict[str, Any]) -> list[str]:
+    problems = []
+    group = settings["model_package_group"]
+    if not isinstance(group, str) or not NAME.match(group):
+        problems.append(f"register.model_package_group={group!r}: not a model package group name")
+    objective = settings["objective"]
+    if not isinstance(objective, dict) or objective.get("type") not in OBJECTIVE_TYPES:
+        problems.append(f"register.objective={objective!r}: expected {{'type': Maximize|Minimize, ...}}"[:300])
+    image = settings["inference_image"]
+    if not isinstance(image, str) or not 1 <= len(image) <= 255:
+        problems.append(f"register.inference_image={image!r}: expected an image URI")
+    for key in ("content_types", "response_types"):
+        value = settings[key]
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+            problems.append(f"register.{key}={value!r}: expected a non-empty list of MIME types"[:300])
+    spec_name = settings.get("spec_name")
+    if spec_name is not None and not (isinstance(spec_name, str) and spec_name):
+        problems.append(f"register.spec_name={spec_name!r}: expected the tuning spec name")
+    return problems
 
 
 def registry_session(role_arn: str) -> boto3.Session:
@@ -110,7 +181,7 @@ def register_best_model(
 ) -> dict[str, Any]:
     tuning_job = tuning["HyperParameterTuningJobName"]
     best = tuning.get("BestTrainingJob")
-    if not best or "FinalHyperParameterTuningJobObjectiveMetric" not in best:
+    if not best or best.get("FinalHyperParameterTuningJobObjectiveMetric") is None:
         raise NoBestTrainingJobError(
             f"tuning job {tuning_job} ({tuning.get('HyperParameterTuningJobStatus')}) has no best training job: "
             "no training job reported the objective metric"
@@ -126,7 +197,9 @@ def register_best_model(
     }
     metrics = json.dumps(statistics, sort_keys=True, indent=2).encode()
     group = settings["model_package_group"]
-    model_data = training["ModelArtifacts"]["S3ModelArtifacts"]
+    model_data = (training.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+    if not isinstance(model_data, str):
+        raise NoModelArtifactsError(f"training job {best['TrainingJobName']} has no ModelArtifacts.S3ModelArtifacts")
     if artifacts_bucket:
         prefix = f"{group}/{tuning_job}"
         model_data = publish_artifact(
@@ -165,7 +238,8 @@ def register_best_model(
             "objective_value": f"{value:g}",
             "tuning_job": tuning_job,
             "training_job": best["TrainingJobName"],
-            "tuning_spec": str(settings.get("spec_name", "")),
+            # Metadata values must not be empty: a spec given at run time has no name.
+            **({"tuning_spec": settings["spec_name"]} if settings.get("spec_name") else {}),
         },
     )["ModelPackageArn"]
     return {

@@ -18,12 +18,19 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from exceptions import InvalidInputError, InvalidSpecError
-from tuning_spec import Environment, SpecError, TuningSpec, build_request, image_uri, parse_spec
+from errors import InvalidInputError, InvalidSpecError
+
+from sagemaker_platform.contracts.tuning_request import Environment, build_request, image_uri
+from sagemaker_platform.contracts.tuning_spec import SpecError, TuningSpec, parse_spec
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    spec = select_spec(event.get("specs") or {}, event.get("input"))
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    if not isinstance(event, dict):
+        raise InvalidInputError(f"the event must be an object with specs, input and execution_id, got {event!r}"[:300])
+    specs = event.get("specs") or {}
+    if not isinstance(specs, dict):
+        raise InvalidInputError(f"specs must map spec names to specs, got {type(specs).__name__}")
+    spec = select_spec(specs, event.get("input"))
     execution_id = event.get("execution_id")
     if not isinstance(execution_id, str) or not execution_id:
         raise InvalidInputError(f"execution_id must be the execution ARN, got {execution_id!r}")
@@ -45,7 +52,7 @@ def select_spec(specs: dict[str, Any], execution_input: Any) -> TuningSpec:
         raise InvalidInputError(f"unknown execution input key(s) {unknown}; allowed: spec_name, spec")
     if has_name:
         name = execution_input["spec_name"]
-        if name not in specs:
+        if not isinstance(name, str) or name not in specs:
             raise InvalidInputError(f"spec_name={name!r} is not configured; configured: {', '.join(sorted(specs))}")
         raw, allow_schedule = specs[name], True
     else:

@@ -20,7 +20,7 @@ from sagemaker_platform.assets import handler_dir
 def load_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], ModuleType]]:
     """`load_handler("tuning_launcher")` -> that folder's `index` module, freshly imported.
 
-    Handler folders share module names (`index`, `exceptions`), as separate Lambda functions do;
+    Handler folders share module names (`index`, `errors`), as separate Lambda functions do;
     each load imports them from its own folder and takes them out of the import cache afterwards.
     """
     loaded: list[str] = []

@@ -150,3 +150,13 @@ def test_given_a_retried_step_then_the_client_token_is_the_same(register: Module
     assert len(token) <= 36 and token != register.client_token(
         "arn:aws:sagemaker:eu-west-1:1:hyper-parameter-tuning-job/b"
     )
+
+
+def test_given_a_run_time_spec_without_a_name_then_the_model_registers_without_the_spec_metadata(
+    register: ModuleType, account: dict[str, Any]
+) -> None:
+    # Before: an empty `tuning_spec` metadata value failed CreateModelPackage after the artifact was copied.
+    event = {**account, "register": {key: value for key, value in SETTINGS.items() if key != "spec_name"}}
+    result = register.handler(event, None)
+    package = boto3.client("sagemaker").describe_model_package(ModelPackageName=result["model_package_arn"])
+    assert "tuning_spec" not in package["CustomerMetadataProperties"]

@@ -11,16 +11,18 @@ import shlex
 from typing import Any
 
 from deployer import claims, notify
-from deployer.errors import Superseded
-from deployer.events import parse_version_arn, require
+from deployer.errors import EventError, Superseded
+from deployer.events import parse_pipeline_step, parse_version_arn, require
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
     token = require(event, "task_token", str, "")
-    step = require(event, "step", dict, "")
-    arn = require(step, "model_package_arn", str, "step")
+    if not token:
+        raise EventError("task_token", "must not be empty")
+    step = parse_pipeline_step(require(event, "step", dict, ""))
+    arn = step["model_package_arn"]
     group, version = parse_version_arn(arn, "step.model_package_arn")
-    attempt = require(step, "attempt", int, "step")
+    attempt = step["attempt"]
     recorded = claims.transition(
         arn,
         claims.DEPLOYMENT_TARGET,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from deployer.errors import AwsCallFailed, SettingsError, Throttled
+from deployer.errors import AwsCallFailed, AwsUnavailable, SettingsError, Throttled
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -28,6 +28,20 @@ THROTTLING_CODES = frozenset(
         "RequestThrottled",
         "RequestThrottledException",
         "SlowDown",
+    }
+)
+# Server-side failures that did nothing: retried like throttling (botocore's standard mode retries them too).
+TRANSIENT_CODES = frozenset(
+    {
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServerException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "TransactionInProgressException",
     }
 )
 MAX_ATTEMPTS = 5
@@ -86,23 +100,34 @@ def reset() -> None:
 
 
 def call(api: BaseClient, operation: str, **params: Any) -> dict[str, Any]:
-    """`api.<operation>(**params)`, retrying throttling with exponential backoff and jitter.
+    """`api.<operation>(**params)`, retrying throttling, server errors and unreachable endpoints with backoff.
 
-    Raises `Throttled` when the retries run out and `AwsCallFailed` for any other service error.
+    Raises `Throttled` or `AwsUnavailable` when the retries run out, `AwsCallFailed` for any other service
+    error. Only failures where the request was not processed are retried here: a connection lost after the
+    request was sent (read timeout) is raised as `AwsUnavailable` at once, for the caller's idempotent retry.
     """
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, HTTPClientError
 
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             return getattr(api, operation)(**params)
         except ClientError as exc:
             code = error_code(exc)
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
             if code in THROTTLING_CODES:
                 if attempt == MAX_ATTEMPTS:
                     raise Throttled(f"{operation} still throttled ({code}) after {MAX_ATTEMPTS} attempts") from exc
-                sleep(min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempt - 1)) * (0.5 + random.random() / 2))
-                continue
-            raise AwsCallFailed(operation, code, str(exc.response.get("Error", {}).get("Message", ""))) from exc
+            elif code in TRANSIENT_CODES or status >= 500:
+                if attempt == MAX_ATTEMPTS:
+                    raise AwsUnavailable(f"{operation} still failing ({code}) after {MAX_ATTEMPTS} attempts") from exc
+            else:
+                raise AwsCallFailed(operation, code, str(exc.response.get("Error", {}).get("Message", ""))) from exc
+        except (EndpointConnectionError, ConnectTimeoutError) as exc:
+            if attempt == MAX_ATTEMPTS:
+                raise AwsUnavailable(f"{operation}: endpoint unreachable after {MAX_ATTEMPTS} attempts: {exc}") from exc
+        except HTTPClientError as exc:  # sent, answer lost: the caller's retry must be idempotent
+            raise AwsUnavailable(f"{operation}: connection lost: {exc}") from exc
+        sleep(min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempt - 1)) * (0.5 + random.random() / 2))
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -3,11 +3,17 @@
 A claim succeeds for a version never seen, or one whose last deployment ended without it being live
 (failed, superseded, rejected, rolled back). A duplicate or replayed Approved event for a version that
 is deploying, waiting for approval or deployed fails the condition and starts nothing.
+
+Every side effect that must happen once per attempt (the start announcement, the recorded outcome's
+event and notification) is guarded by a marker on the claim: `once` sets the marker first and removes it
+again when the effect fails, so the platform's retry of the same event or step does it, exactly once.
+The claim remembers the event that took it (`claim_event`): a retry of that event resumes the attempt
+(same execution name, so a start that did happen is not repeated) until its start was announced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -23,6 +29,9 @@ SUPERSEDED = "SUPERSEDED"
 REJECTED = "REJECTED"
 ROLLED_BACK = "ROLLED_BACK"
 TRIGGERED = "TRIGGERED"
+ANNOUNCED = "announced"
+"""The marker of an attempt whose start (or rollback, or CI trigger) was made and announced."""
+MARKERS = (ANNOUNCED, "recorded_event", "recorded_notification")
 RESTARTABLE = (FAILED, SUPERSEDED, REJECTED, ROLLED_BACK)
 LIVE = (DEPLOYING, AWAITING_APPROVAL, DEPLOYED)
 
@@ -37,6 +46,9 @@ class Deployment(NamedTuple):
     status: str
     attempt: int
     task_token: str | None
+    claim_event: str | None = None
+    markers: frozenset[str] = frozenset()
+    rejected_from: str | None = None
 
 
 def now() -> str:
@@ -52,40 +64,122 @@ def _key(arn: str, target: str) -> dict[str, Any]:
 
 
 def claim(
-    arn: str, target: str, *, event_time: str, group: str | None = None, version: int | None = None
+    arn: str,
+    target: str,
+    *,
+    event_time: str,
+    event_id: str,
+    group: str | None = None,
+    version: int | None = None,
 ) -> int | None:
-    """Claim `arn` for `target`; the attempt number, or None for a duplicate or a replay.
+    """Claim `arn` for `target`, or resume this event's unannounced claim; the attempt, or None for a duplicate.
 
     A duplicate: the version is live. A replay: the event is older than the claim's last change (an
-    archived or retried Approved event of a deployment that has since failed), unlike a re-approval.
+    archived Approved event of a deployment that has since failed), unlike a re-approval. A re-approval
+    also takes over a claim whose start never got through (the first event ended in the dead-letter queue).
     """
     api, table = _table()
-    names = {"#status": "status", "#pk": "model_package_arn"}
+    names = {"#status": "status", "#pk": "model_package_arn", "#announced": ANNOUNCED}
+    new_status = DEPLOYING if target == DEPLOYMENT_TARGET else TRIGGERED
     values: dict[str, Any] = {
-        ":new": {"S": DEPLOYING if target == DEPLOYMENT_TARGET else TRIGGERED},
+        ":new": {"S": new_status},
         ":now": {"S": now()},
         ":event_time": {"S": event_time},
+        ":event": {"S": event_id},
         ":one": {"N": "1"},
         **{f":r{index}": {"S": status} for index, status in enumerate(RESTARTABLE)},
     }
-    update = "SET #status = :new, updated_at = :now REMOVE task_token ADD attempt :one"
+    sets = "SET #status = :new, updated_at = :now, claim_event = :event"
     if group is not None and version is not None:
-        update = "SET #status = :new, updated_at = :now, model_package_group = :group, package_version = :version "
-        update += "REMOVE task_token ADD attempt :one"
+        sets += ", model_package_group = :group, package_version = :version"
         values |= {":group": {"S": group}, ":version": {"N": str(version)}}
+    removed = ", ".join(["task_token", "rejected_from", *MARKERS])
     restartable = ", ".join(f":r{index}" for index in range(len(RESTARTABLE)))
     item = _conditional_update(
         api,
         TableName=table,
         Key=_key(arn, target),
-        UpdateExpression=update,
-        ConditionExpression=f"attribute_not_exists(#pk) OR (#status IN ({restartable}) AND updated_at <= :event_time)",
+        UpdateExpression=f"{sets} REMOVE {removed} ADD attempt :one",
+        ConditionExpression=(
+            f"attribute_not_exists(#pk) OR (#status IN ({restartable}) AND updated_at <= :event_time)"
+            " OR (#status = :new AND attribute_not_exists(#announced) AND claim_event <> :event"
+            " AND updated_at <= :event_time)"
+        ),
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
     )
     if item is None:
+        # The same event again (Lambda's retry after a failure): resume its attempt if not yet announced.
+        item = _conditional_update(
+            api,
+            TableName=table,
+            Key=_key(arn, target),
+            UpdateExpression="SET updated_at = :now",
+            ConditionExpression="#status = :new AND claim_event = :event AND attribute_not_exists(#announced)",
+            ExpressionAttributeNames={"#status": "status", "#announced": ANNOUNCED},
+            ExpressionAttributeValues={":new": values[":new"], ":now": values[":now"], ":event": values[":event"]},
+        )
+    if item is None:
         return None
     return int(item["attempt"]["N"])
+
+
+def once(
+    arn: str,
+    target: str,
+    attempt: int,
+    marker: str,
+    action: Callable[[], object],
+    *,
+    status: str | None = None,
+    status_before: str | None = None,
+) -> bool:
+    """Run `action` once for this attempt of the claim: whether it ran now (False: done before, or not this attempt).
+
+    The marker (and `status`, if given) is written first; if `action` fails, it is removed again (and the
+    status set back to `status_before`) so that the retry runs it. A failure of that undo leaves the effect
+    unannounced, never announced twice.
+    """
+    api, table = _table()
+    values: dict[str, Any] = {":attempt": {"N": str(attempt)}, ":true": {"BOOL": True}, ":now": {"S": now()}}
+    names = {"#marker": marker}
+    sets = ["#marker = :true", "updated_at = :now"]
+    if status is not None:
+        sets.append("#status = :status")
+        names["#status"] = "status"
+        values[":status"] = {"S": status}
+    marked = _conditional_update(
+        api,
+        TableName=table,
+        Key=_key(arn, target),
+        UpdateExpression="SET " + ", ".join(sets),
+        ConditionExpression="attempt = :attempt AND attribute_not_exists(#marker)",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+    if marked is None:
+        return False
+    try:
+        action()
+    except Exception:
+        undo_values: dict[str, Any] = {":attempt": {"N": str(attempt)}}
+        update = "REMOVE #marker"
+        undo_names = {"#marker": marker}
+        if status_before is not None:
+            update = "SET #status = :before " + update
+            undo_names["#status"] = "status"
+            undo_values[":before"] = {"S": status_before}
+        _conditional_update(
+            api,
+            TableName=table,
+            Key=_key(arn, target),
+            UpdateExpression=update,
+            ConditionExpression="attempt = :attempt",
+            ExpressionAttributeNames=undo_names,
+            ExpressionAttributeValues=undo_values,
+        )
+        raise
+    return True
 
 
 def transition(
@@ -97,12 +191,20 @@ def transition(
     from_statuses: tuple[str, ...] | None = None,
     task_token: str | None = None,
     bump_attempt: bool = False,
+    extra: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
-    """Set the status of an existing claim if it is still `attempt` and in `from_statuses`; the new item or None."""
+    """Set the status of an existing claim if it is still `attempt` and in `from_statuses`; the new item or None.
+
+    `bump_attempt` starts a new attempt on the claim (a rollback): its markers are cleared. `extra` sets more
+    string attributes.
+    """
     api, table = _table()
     names = {"#status": "status", "#pk": "model_package_arn"}
     values: dict[str, Any] = {":status": {"S": status}, ":now": {"S": now()}}
     sets = ["#status = :status", "updated_at = :now"]
+    for index, (name, value) in enumerate(sorted((extra or {}).items())):
+        sets.append(f"{name} = :x{index}")
+        values[f":x{index}"] = {"S": value}
     conditions = ["attribute_exists(#pk)"]
     if task_token is not None:
         sets.append("task_token = :token")
@@ -113,7 +215,8 @@ def transition(
     if from_statuses:
         conditions.append(f"#status IN ({', '.join(f':f{i}' for i in range(len(from_statuses)))})")
         values |= {f":f{i}": {"S": value} for i, value in enumerate(from_statuses)}
-    update = "SET " + ", ".join(sets) + ("" if task_token is not None else " REMOVE task_token")
+    removed = ([] if task_token is not None else ["task_token"]) + (list(MARKERS) if bump_attempt else [])
+    update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removed) if removed else "")
     if bump_attempt:
         update += " ADD attempt :one"
         values[":one"] = {"N": "1"}
@@ -152,6 +255,9 @@ def _deployment(item: dict[str, Any]) -> Deployment:
         status=item["status"]["S"],
         attempt=int(item.get("attempt", {}).get("N", "0")),
         task_token=item.get("task_token", {}).get("S"),
+        claim_event=item.get("claim_event", {}).get("S"),
+        markers=frozenset(marker for marker in MARKERS if marker in item),
+        rejected_from=item.get("rejected_from", {}).get("S"),
     )
 
 
@@ -184,9 +290,9 @@ def older_waiting(group: str, version: int) -> list[Deployment]:
     return list(_by_group(group, version, newer=False, statuses=(AWAITING_APPROVAL,)))
 
 
-def newer_live(group: str, version: int) -> bool:
-    """Whether a newer version of `group` is deploying, waiting for approval or deployed."""
-    return next(_by_group(group, version, newer=True, statuses=LIVE), None) is not None
+def newer_live(group: str, version: int) -> Deployment | None:
+    """The oldest newer version of `group` deploying, waiting for approval or deployed, if any."""
+    return next(_by_group(group, version, newer=True, statuses=LIVE), None)
 
 
 def previous_deployed(group: str, version: int) -> Deployment | None:

@@ -19,7 +19,7 @@ from deployer.errors import (
     PackageNotApproved,
     SmokeTestFailed,
 )
-from deployer.events import parse_smoke_test, parse_stage, parse_version_arn, require
+from deployer.events import parse_scaling, parse_smoke_test, parse_stage, parse_version_arn, require
 from deployer.spec import (
     SCALABLE_DIMENSION,
     Spec,
@@ -56,6 +56,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     if action == "status":
         require(deployment, "endpoint_config_name", str, "step.deployment")
         polls = require(deployment, "polls", int, "step.deployment")
+        parse_scaling(deployment.get("autoscaling"), "step.deployment.autoscaling")
         return status(stage, deployment, endpoint_name, polls)
     smoke = step.get("smoke_test")
     smoke_test = None if smoke is None else parse_smoke_test(smoke, "step.smoke_test")

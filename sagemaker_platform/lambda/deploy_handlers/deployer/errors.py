@@ -35,6 +35,10 @@ class Throttled(DeployError):
     """An AWS API kept throttling after the retries with backoff."""
 
 
+class AwsUnavailable(DeployError):
+    """An AWS API kept failing with a server error or could not be reached, after the retries with backoff."""
+
+
 class AwsCallFailed(DeployError):
     """An AWS API refused a call (not throttling); the message carries the service's error code."""
 

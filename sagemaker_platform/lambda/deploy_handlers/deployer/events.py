@@ -46,6 +46,8 @@ class PackageEvent(NamedTuple):
     account: str
     time: str
     """When SageMaker emitted the event, UTC, `YYYY-MM-DDTHH:MM:SSZ` (a replay keeps the original time)."""
+    event_id: str
+    """EventBridge's `id` of the event (a retry of the same delivery keeps it); the time when absent."""
 
 
 def require(mapping: Any, key: str, kind: type | tuple[type, ...], path: str) -> Any:
@@ -111,8 +113,18 @@ def parse_package_event(
         status=status,
         region=match["region"],
         account=match["account"],
-        time=parse_time(event),
+        time=(time := parse_time(event)),
+        event_id=_event_id(event, time),
     )
+
+
+def _event_id(event: dict[str, Any], time: str) -> str:
+    if event.get("id") is None:
+        return f"time:{time}"
+    value = require(event, "id", str, "")
+    if not value or len(value) > 128:
+        raise EventError("id", f"must be a non-empty string of at most 128 characters, got {value!r}")
+    return str(value)
 
 
 def parse_time(event: dict[str, Any]) -> str:
@@ -187,3 +199,66 @@ def parse_stage(step: Any) -> str:
     if stage not in STAGES:
         raise EventError("stage", f"must be one of {', '.join(STAGES)}, got {stage!r}")
     return stage
+
+
+KINDS = ("deploy", "rollback")
+
+
+def parse_pipeline_step(step: Any) -> dict[str, Any]:
+    """The execution's state as the approval and record steps get it; `EventError` names the first bad field.
+
+    Checked whole before any AWS call, so a malformed step changes nothing (no token stored, no claim written).
+    """
+    step = require({"step": step}, "step", dict, "")
+    kind = require(step, "kind", str, "step")
+    if kind not in KINDS:
+        raise EventError("step.kind", f"must be deploy or rollback, got {kind!r}")
+    parse_version_arn(require(step, "model_package_arn", str, "step"), "step.model_package_arn")
+    parse_version_arn(require(step, "claim_arn", str, "step"), "step.claim_arn")
+    for key in ("model_package_group", "execution_name"):
+        if not require(step, key, str, "step"):
+            raise EventError(f"step.{key}", "must not be empty")
+    for key in ("version", "attempt"):
+        if require(step, key, int, "step") < 1:
+            raise EventError(f"step.{key}", f"must be at least 1, got {step[key]}")
+    for index, item in enumerate(require(step, "endpoints", list, "step")):
+        path = f"step.endpoints[{index}]"
+        require({path: item}, path, dict, "")
+        require(item, "endpoint", str, path)
+        if item.get("smoke_test") is not None:
+            parse_smoke_test(item["smoke_test"], f"{path}.smoke_test")
+    if kind == "rollback" or step.get("rolled_back_from") is not None:
+        parse_version_arn(require(step, "rolled_back_from", str, "step"), "step.rolled_back_from")
+    for stage in STAGES:
+        if step.get(stage) is None:
+            continue
+        for index, result in enumerate(require(step, stage, list, "step")):
+            path = f"step.{stage}[{index}]"
+            require({path: result}, path, dict, "")
+            if result.get("deployment") is not None:
+                require(result, "deployment", dict, path)
+    if step.get("error") is not None:
+        require(step, "error", dict, "step")
+    return step
+
+
+def parse_scaling(raw: Any, path: str) -> dict[str, Any] | None:
+    """`deployment.autoscaling` as the deploy step returned it (from the spec), or None."""
+    if raw is None:
+        return None
+    scaling = require({path: raw}, path, dict, "")
+    require(scaling, "variant", str, path)
+    low, high = require(scaling, "min_capacity", int, path), require(scaling, "max_capacity", int, path)
+    if not 0 <= low <= high:
+        raise EventError(f"{path}.min_capacity", f"must be between 0 and max_capacity={high}, got {low}")
+    for index, policy in enumerate(require(scaling, "policies", list, path)):
+        item = f"{path}.policies[{index}]"
+        require({item: policy}, item, dict, "")
+        require(policy, "PolicyName", str, item)
+        require(policy, "PolicyType", str, item)
+    alarms = scaling.get("alarms")
+    for index, alarm in enumerate([] if alarms is None else require(scaling, "alarms", list, path)):
+        item = f"{path}.alarms[{index}]"
+        require({item: alarm}, item, dict, "")
+        require(alarm, "AlarmName", str, item)
+    return scaling

@@ -22,29 +22,51 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             # A re-approval after this rejection triggers CI again.
             claims.transition(package.model_package_arn, target, claims.REJECTED, from_statuses=(claims.TRIGGERED,))
     current = claims.get(package.model_package_arn)
+    if current is not None and _unfinished(current, package):
+        return reject(package, current, resumed=True)
     if current is None or current.status not in claims.LIVE:
         return {"rolled_back": False, "reason": f"not live ({'never deployed' if current is None else current.status})"}
-    return reject(package, current)
+    return reject(package, current, resumed=False)
 
 
-def reject(package: PackageEvent, current: claims.Deployment) -> dict[str, Any]:
+def _unfinished(current: claims.Deployment, package: PackageEvent) -> bool:
+    """This event's rejection was recorded but its rollback not announced: Lambda's retry after a failure."""
+    return (
+        current.status == claims.REJECTED
+        and current.claim_event == package.event_id
+        and claims.ANNOUNCED not in current.markers
+        and current.rejected_from is not None
+    )
+
+
+def reject(package: PackageEvent, current: claims.Deployment, *, resumed: bool) -> dict[str, Any]:
+    """Record the rejection (a new attempt on the claim), stop its execution, roll back, announce once.
+
+    Every step can run again: a retry of the same event (`resumed`) continues with the recorded attempt.
+    """
+    arn = package.model_package_arn
     rollback = settings.groups()[package.group].rollback_on_reject
     # An older version rejected after a newer one went live is not on the endpoints: nothing to roll back.
-    superseded = claims.newer_live(package.group, package.version)
+    superseded = claims.newer_live(package.group, package.version) is not None
     previous = claims.previous_deployed(package.group, package.version) if rollback and not superseded else None
-    updated = claims.transition(
-        package.model_package_arn,
-        claims.DEPLOYMENT_TARGET,
-        claims.REJECTED,
-        attempt=current.attempt,
-        from_statuses=claims.LIVE,
-        bump_attempt=True,
-    )
-    if updated is None:
-        return {"rolled_back": False, "reason": "the deployment changed meanwhile (a duplicate event)"}
-    if current.status != claims.DEPLOYED:
-        stop(settings.deployment_name(package.group, package.version, current.attempt))
-    description = [f"Model package {package.model_package_arn} was rejected in the registry."]
+    if resumed:
+        attempt, rejected_from = current.attempt, str(current.rejected_from)
+    else:
+        updated = claims.transition(
+            arn,
+            claims.DEPLOYMENT_TARGET,
+            claims.REJECTED,
+            attempt=current.attempt,
+            from_statuses=claims.LIVE,
+            bump_attempt=True,
+            extra={"claim_event": package.event_id, "rejected_from": current.status},
+        )
+        if updated is None:
+            return {"rolled_back": False, "reason": "the deployment changed meanwhile (a duplicate event)"}
+        attempt, rejected_from = int(updated["attempt"]["N"]), current.status
+    if rejected_from != claims.DEPLOYED:
+        stop(settings.deployment_name(package.group, package.version, attempt - 1))
+    description = [f"Model package {arn} was rejected in the registry."]
     if previous is None:
         reason = (
             "rollback_on_reject is off"
@@ -53,25 +75,36 @@ def reject(package: PackageEvent, current: claims.Deployment) -> dict[str, Any]:
             if superseded
             else "no older version of the group was deployed"
         )
-        notify.notify(
-            f"Rejected {package.group} v{package.version}: not rolled back",
-            [*description, f"Not rolled back: {reason}; the endpoints keep the rejected version."],
+        claims.once(
+            arn,
+            claims.DEPLOYMENT_TARGET,
+            attempt,
+            claims.ANNOUNCED,
+            lambda: notify.notify(
+                f"Rejected {package.group} v{package.version}: not rolled back",
+                [*description, f"Not rolled back: {reason}; the endpoints keep the rejected version."],
+            ),
         )
         return {"rolled_back": False, "reason": reason}
-    attempt = int(updated["attempt"]["N"])
     payload = execution_input(
         kind="rollback",
         package_arn=previous.model_package_arn,
         group=package.group,
         version=previous.version,
         attempt=attempt,
-        claim_arn=package.model_package_arn,
+        claim_arn=arn,
         execution_name=settings.rollback_name(package.group, package.version, previous.version, attempt),
-        include_prod=current.status == claims.DEPLOYED,
-        rolled_back_from=package.model_package_arn,
+        include_prod=rejected_from == claims.DEPLOYED,
+        rolled_back_from=arn,
     )
     start_execution(payload)
-    notify.emit(notify.STARTED, event_detail(payload))
+    claims.once(
+        arn,
+        claims.DEPLOYMENT_TARGET,
+        attempt,
+        claims.ANNOUNCED,
+        lambda: notify.emit(notify.STARTED, event_detail(payload)),
+    )
     return {"rolled_back": True, "execution_name": payload["execution_name"], "to": previous.model_package_arn}
 
 

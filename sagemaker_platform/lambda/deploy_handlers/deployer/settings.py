@@ -6,6 +6,7 @@ import os
 from functools import cache
 
 from deployer import aws
+from deployer.errors import SettingsError
 from deployer.events import GroupSettings, PackageEvent, parse_groups, parse_package_event
 
 
@@ -29,8 +30,16 @@ def region() -> str:
     return aws.setting("AWS_REGION")
 
 
-def registry_account() -> str | None:
-    return os.environ.get("REGISTRY_ACCOUNT") or None
+def registry_account() -> str:
+    """The account whose model packages are deployed: `REGISTRY_ACCOUNT`, or else the pipeline's own account
+    (never any account: a package shared from elsewhere must be named by the construct's `registry_account`)."""
+    configured = os.environ.get("REGISTRY_ACCOUNT")
+    if configured:
+        return configured
+    parts = aws.setting("TOPIC_ARN").split(":")
+    if len(parts) < 6 or not parts[4].isdigit():
+        raise SettingsError(f"TOPIC_ARN {':'.join(parts)!r} is not an ARN with an account")
+    return parts[4]
 
 
 def execution_arn(name: str) -> str:

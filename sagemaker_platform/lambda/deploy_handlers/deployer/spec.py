@@ -11,18 +11,7 @@ import json
 from typing import Any, NamedTuple
 
 from deployer.errors import SpecError
-
-MODES = ("realtime", "async", "multi-model", "serverless")
-VARIANT_KEYS = (
-    "VariantName",
-    "InstanceType",
-    "InitialInstanceCount",
-    "VolumeSizeInGB",
-    "ModelDataDownloadTimeoutInSeconds",
-    "ContainerStartupHealthCheckTimeoutInSeconds",
-    "ServerlessConfig",
-)
-SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+from sagemaker_platform.contracts.deployment_spec import MODES, SCALABLE_DIMENSION, VARIANT_KEYS, VERSION
 
 
 class Spec(NamedTuple):
@@ -49,8 +38,8 @@ def parse_spec(text: Any) -> Spec:
         raise SpecError("(parameter value)", f"is not valid JSON: {exc}") from exc
     if not isinstance(raw, dict):
         raise SpecError("(parameter value)", "must be a JSON object")
-    if raw.get("version") != 1:
-        raise SpecError("version", f"must be 1, got {raw.get('version')!r}")
+    if raw.get("version") != VERSION:
+        raise SpecError("version", f"must be {VERSION}, got {raw.get('version')!r}")
     mode = _field(raw, "mode", str)
     if mode not in MODES:
         raise SpecError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")

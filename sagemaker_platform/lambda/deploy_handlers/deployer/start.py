@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from deployer import aws, claims, notify, settings, triggers
-from deployer.errors import AwsCallFailed, DeployError, SettingsError
+from deployer.errors import AwsCallFailed, SettingsError
 from deployer.events import PackageEvent, smoke_test_input
 
 TARGETS = ("state-machine", "gitlab", "mwaa")
@@ -58,33 +58,51 @@ def execution_input(
 
 
 def start_deployment(package: PackageEvent) -> dict[str, Any]:
+    """Claim, supersede older waits, start, announce: each step repeatable, so Lambda's retry completes it."""
+    arn, target = package.model_package_arn, claims.DEPLOYMENT_TARGET
     attempt = claims.claim(
-        package.model_package_arn,
-        claims.DEPLOYMENT_TARGET,
-        event_time=package.time,
-        group=package.group,
-        version=package.version,
+        arn, target, event_time=package.time, event_id=package.event_id, group=package.group, version=package.version
     )
     if attempt is None:
         return {"started": False, "reason": "duplicate or replay: this version is live, or the event predates its end"}
+    newer = claims.newer_live(package.group, package.version)
+    if newer is not None:
+        return refuse_older(package, attempt, newer)
     superseded = supersede_older(package)
     payload = execution_input(
         kind="deploy",
-        package_arn=package.model_package_arn,
+        package_arn=arn,
         group=package.group,
         version=package.version,
         attempt=attempt,
-        claim_arn=package.model_package_arn,
+        claim_arn=arn,
         execution_name=settings.deployment_name(package.group, package.version, attempt),
     )
-    try:
-        start_execution(payload)
-    except DeployError:
-        # Release the claim so that EventBridge's retry (or a re-approval) can start it again.
-        claims.transition(package.model_package_arn, claims.DEPLOYMENT_TARGET, claims.FAILED, attempt=attempt)
-        raise
-    notify.emit(notify.STARTED, event_detail(payload))
+    # The execution name is the attempt's: a retry that starts it again finds it (ExecutionAlreadyExists).
+    start_execution(payload)
+    claims.once(arn, target, attempt, claims.ANNOUNCED, lambda: notify.emit(notify.STARTED, event_detail(payload)))
     return {"started": True, "execution_name": payload["execution_name"], "superseded": superseded}
+
+
+def refuse_older(package: PackageEvent, attempt: int, newer: claims.Deployment) -> dict[str, Any]:
+    """An approval older than the version live or deploying changes no endpoint; the claim ends SUPERSEDED."""
+    reason = f"older than v{newer.version} of {package.group}, which is {newer.status}: the endpoints keep it"
+    claims.once(
+        package.model_package_arn,
+        claims.DEPLOYMENT_TARGET,
+        attempt,
+        claims.ANNOUNCED,
+        lambda: notify.notify(
+            f"Not deployed: {package.group} v{package.version} is older than the live v{newer.version}",
+            [
+                f"Model package {package.model_package_arn} was approved, but it is {reason}.",
+                "Approve a newer version, or reject the newer one to roll back to this one.",
+            ],
+        ),
+        status=claims.SUPERSEDED,
+        status_before=claims.DEPLOYING,
+    )
+    return {"started": False, "reason": reason}
 
 
 def start_execution(payload: dict[str, Any]) -> None:
@@ -122,19 +140,25 @@ def fail_task(token: str, error: str, cause: str) -> None:
 
 
 def trigger(package: PackageEvent, target: str) -> dict[str, Any]:
-    attempt = claims.claim(package.model_package_arn, target, event_time=package.time)
+    """Claim, then trigger CI once: the marker is set before the call and removed if it fails (Lambda retries)."""
+    arn = package.model_package_arn
+    attempt = claims.claim(arn, target, event_time=package.time, event_id=package.event_id)
     if attempt is None:
         return {"started": False, "reason": f"duplicate: {target} was already triggered for this version"}
-    try:
-        run_id = (
-            triggers.gitlab_pipeline(package, attempt) if target == "gitlab" else triggers.mwaa_dag(package, attempt)
-        )
-    except DeployError:
-        claims.transition(package.model_package_arn, target, claims.FAILED, attempt=attempt)
-        raise
-    return {"started": True, "target": target, "run": run_id}
+    runs: list[str] = []
+
+    def run() -> None:
+        trigger_run = triggers.gitlab_pipeline if target == "gitlab" else triggers.mwaa_dag
+        runs.append(trigger_run(package, attempt))
+
+    if not claims.once(arn, target, attempt, claims.ANNOUNCED, run):
+        return {"started": False, "reason": f"duplicate: {target} was already triggered for this version"}
+    return {"started": True, "target": target, "run": runs[0]}
 
 
 def event_detail(payload: dict[str, Any]) -> dict[str, Any]:
-    keys = ("kind", "model_package_arn", "model_package_group", "version", "execution_name", "rolled_back_from")
-    return {key: payload[key] for key in keys} | {"endpoints": [item["endpoint"] for item in payload["endpoints"]]}
+    keys = ("kind", "model_package_arn", "model_package_group", "version", "execution_name")
+    return {key: payload[key] for key in keys} | {
+        "rolled_back_from": payload.get("rolled_back_from"),
+        "endpoints": [item["endpoint"] for item in payload["endpoints"]],
+    }

@@ -14,7 +14,8 @@ from typing import Any
 
 from inference_gateway import records
 from inference_gateway.completion import split_s3_uri
-from inference_gateway.exceptions import BadRequest, Conflict, NotFound
+from inference_gateway.errors import BadRequest, Conflict, NotFound
+from inference_gateway.events import require_object
 from inference_gateway.runtime import Runtime
 
 PREDICTION_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -23,16 +24,23 @@ CONTENT_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+(;.{1,200})?$")
 TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 REQUEST_KEYS = ("client_token", "content_type", "notification", "service")
 NOTIFICATION_TYPES = ("none", "webhook", "sns")
+# What a retry with the same client token must repeat; a difference is a conflict, not a silent 200.
+IDEMPOTENT_FIELDS = ("service", "content_type", "notification")
 MAX_URL_LENGTH = 2048
 
 
-def handle(event: dict[str, Any], runtime: Runtime, context: Any = None) -> dict[str, Any]:
+def handle(event: Any, runtime: Runtime, context: Any = None) -> dict[str, Any]:
+    # API Gateway always sends an object; anything else is a direct invocation gone wrong.
+    event = require_object(event, "API Gateway proxy event")
     method, resource = event.get("httpMethod"), event.get("resource")
     try:
         if method == "POST" and resource == "/predictions":
             return _response(*create_prediction(_body(event), _owner(event), runtime))
         if method == "GET" and resource == "/predictions/{prediction_id}":
-            prediction_id = (event.get("pathParameters") or {}).get("prediction_id", "")
+            parameters = event.get("pathParameters") or {}
+            if not isinstance(parameters, dict):
+                raise BadRequest(["pathParameters: expected an object"])
+            prediction_id = parameters.get("prediction_id", "")
             return _response(200, prediction_status(prediction_id, _owner(event), runtime))
     except BadRequest as exc:
         return _response(400, {"message": "invalid request", "problems": exc.problems})
@@ -71,8 +79,14 @@ def create_prediction(request: Any, owner: str, runtime: Runtime) -> tuple[int, 
     if not runtime.records.create(item):
         # A retried request with the same client token: answer as the first time did.
         existing = runtime.records.get(prediction_id)
-        if existing is None or existing["service"] != item["service"]:
+        if existing is None:
             raise Conflict(f"client_token {token!r} was already used for a different request")
+        differing = [field for field in IDEMPOTENT_FIELDS if existing.get(field) != item.get(field)]
+        if differing:
+            raise Conflict(
+                f"client_token {token!r} was already used for a request with a different {', '.join(differing)}; "
+                "use a new client_token for a new request"
+            )
         item, status = existing, 200
     body: dict[str, Any] = {
         "prediction_id": prediction_id,
@@ -93,7 +107,7 @@ def create_prediction(request: Any, owner: str, runtime: Runtime) -> tuple[int, 
 
 def prediction_status(prediction_id: str, owner: str, runtime: Runtime) -> dict[str, Any]:
     """The record as the caller may see it: state, and a presigned output URL or the error."""
-    if not PREDICTION_ID.match(prediction_id):
+    if not isinstance(prediction_id, str) or not PREDICTION_ID.match(prediction_id):
         raise BadRequest([f"prediction_id {prediction_id!r}: must be 32 lowercase hexadecimal characters"])
     record = runtime.records.get(prediction_id)
     if record is None or record.get("owner") != owner:
@@ -178,6 +192,8 @@ def _body(event: dict[str, Any]) -> Any:
     raw = event.get("body")
     if raw is None:
         raise BadRequest(["the request needs a JSON body"])
+    if not isinstance(raw, str):
+        raise BadRequest([f"body: expected the JSON text of the request, got {type(raw).__name__}"])
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -186,8 +202,9 @@ def _body(event: dict[str, Any]) -> Any:
 
 def _owner(event: dict[str, Any]) -> str:
     """The calling IAM principal (API Gateway IAM auth); an assumed role's session name is dropped."""
-    identity = (event.get("requestContext") or {}).get("identity") or {}
-    arn = identity.get("userArn")
+    context = event.get("requestContext") or {}
+    identity = (context.get("identity") if isinstance(context, dict) else None) or {}
+    arn = identity.get("userArn") if isinstance(identity, dict) else None
     if not isinstance(arn, str) or not arn:
         raise BadRequest(["the request carries no IAM identity: call the API with SigV4-signed requests"])
     if ":assumed-role/" in arn:

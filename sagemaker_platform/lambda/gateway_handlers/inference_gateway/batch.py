@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from inference_gateway.exceptions import MalformedEvent
+from inference_gateway.events import sqs_records
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -18,9 +18,7 @@ logger.setLevel(logging.INFO)
 TIME_MARGIN_MS = 65_000
 
 
-def process(
-    event: dict[str, Any], handle: Callable[[str], str], context: Any = None
-) -> dict[str, list[dict[str, str]]]:
+def process(event: Any, handle: Callable[[Any], str], context: Any = None) -> dict[str, list[dict[str, str]]]:
     """Run `handle` on each message body; report the ids of the messages it raised on or did not reach.
 
     The event source mapping has `ReportBatchItemFailures`, so only those messages return to the queue
@@ -28,17 +26,14 @@ def process(
     traceback: nothing is swallowed. Messages left when the invocation runs short of time (`context`)
     are reported too, so they come back instead of being cut off mid-call.
     """
-    if not isinstance(event.get("Records"), list):
-        raise MalformedEvent(f"expected an SQS event with 'Records', got keys {sorted(event)}")
     failures: list[dict[str, str]] = []
-    for record in event["Records"]:
-        message_id = record.get("messageId", "")
+    for message_id, body in sqs_records(event):
         if context is not None and context.get_remaining_time_in_millis() < TIME_MARGIN_MS:
             logger.warning("message %s left for a later delivery: the invocation is running out of time", message_id)
             failures.append({"itemIdentifier": message_id})
             continue
         try:
-            outcome = handle(record["body"])
+            outcome = handle(body)
         except Exception:
             logger.exception("message %s failed; it returns to the queue", message_id)
             failures.append({"itemIdentifier": message_id})

@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from inference_gateway.exceptions import MalformedEvent
+from inference_gateway.errors import MalformedEvent
+from inference_gateway.events import message_body, require_prediction_id
 
 SUCCEEDED = "Completed"
 FAILED = "Failed"
@@ -25,9 +26,9 @@ class Completion:
     error: str | None = None
 
 
-def parse(body: str) -> Completion:
+def parse(body: object) -> Completion:
     try:
-        message = json.loads(body)
+        message = json.loads(message_body(body, "completion message"))
     except json.JSONDecodeError as exc:
         raise MalformedEvent(f"completion message is not JSON: {exc}") from exc
     if not isinstance(message, dict):
@@ -35,14 +36,14 @@ def parse(body: str) -> Completion:
     # An SNS envelope (a subscription without raw message delivery) carries the notification in `Message`.
     if message.get("Type") == "Notification" and isinstance(message.get("Message"), str):
         return parse(message["Message"])
-    prediction_id = message.get("inferenceId")
     status = message.get("invocationStatus")
-    if not isinstance(prediction_id, str) or status not in (SUCCEEDED, FAILED):
-        raise MalformedEvent(
-            f"completion message needs 'inferenceId' and 'invocationStatus' ({SUCCEEDED}|{FAILED}); "
-            f"got keys {sorted(message)}"
-        )
+    if status not in (SUCCEEDED, FAILED):
+        raise MalformedEvent(f"completion message invocationStatus: {status!r}; expected {SUCCEEDED} or {FAILED}"[:300])
+    # Refused, not looked up: an empty or foreign id would only cycle through the queue to the DLQ.
+    prediction_id = require_prediction_id(message.get("inferenceId"), "completion message inferenceId")
     response = message.get("responseParameters") or {}
+    if not isinstance(response, dict):
+        raise MalformedEvent(f"completion of {prediction_id}: responseParameters must be an object")
     if status == SUCCEEDED:
         location = response.get("outputLocation")
         if not isinstance(location, str):

@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 
 from inference_gateway import batch, records
 from inference_gateway.completion import Completion, publish, s3_uri
-from inference_gateway.exceptions import MalformedEvent, UnknownPrediction
+from inference_gateway.errors import MalformedEvent, UnknownPrediction
+from inference_gateway.events import message_body, require_prediction_id
 from inference_gateway.runtime import Runtime
 from inference_gateway.settings import Service
 
@@ -38,7 +39,7 @@ def handle_batch(event: dict[str, Any], runtime: Runtime, context: Any = None) -
     return batch.process(event, lambda body: handle_upload(body, runtime), context)
 
 
-def handle_upload(body: str, runtime: Runtime) -> str:
+def handle_upload(body: object, runtime: Runtime) -> str:
     """Process one upload event; returns what was done (for the log)."""
     bucket, key = _parse(body)
     if bucket is None:
@@ -47,7 +48,7 @@ def handle_upload(body: str, runtime: Runtime) -> str:
         raise MalformedEvent(
             f"s3://{bucket}/{key} is not a gateway input (s3://{runtime.settings.input_bucket}/inputs/<id>)"
         )
-    prediction_id = key.removeprefix(records.INPUT_PREFIX)
+    prediction_id = require_prediction_id(key.removeprefix(records.INPUT_PREFIX), "upload event detail.object.key")
     record = runtime.records.get(prediction_id)
     if record is None:
         raise UnknownPrediction(f"input s3://{bucket}/{key} belongs to no prediction record")
@@ -130,15 +131,18 @@ def _invoke_realtime(prediction_id: str, endpoint: str, content_type: str, runti
     )
 
 
-def _parse(body: str) -> tuple[str | None, str]:
+def _parse(body: object) -> tuple[str | None, str]:
     try:
-        event = json.loads(body)
+        event = json.loads(message_body(body, "upload event"))
     except json.JSONDecodeError as exc:
         raise MalformedEvent(f"upload event is not JSON: {exc}") from exc
     if isinstance(event, dict) and event.get("Event") == "s3:TestEvent":
         return None, ""
     detail = event.get("detail") if isinstance(event, dict) else None
     try:
-        return str(detail["bucket"]["name"]), str(detail["object"]["key"])
+        bucket, key = detail["bucket"]["name"], detail["object"]["key"]
     except (TypeError, KeyError) as exc:
         raise MalformedEvent(f"not an S3 'Object Created' event: missing {exc}") from exc
+    if not isinstance(bucket, str) or not isinstance(key, str):
+        raise MalformedEvent("upload event detail.bucket.name and detail.object.key must be strings")
+    return bucket, key

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from inference_gateway import batch, records, webhook
 from inference_gateway.completion import Completion, parse, split_s3_uri
-from inference_gateway.exceptions import NotReady, UnknownPrediction
+from inference_gateway.errors import NotReady, UnknownPrediction
 from inference_gateway.runtime import Runtime
 
 # Step Functions answers these when the waiting task is gone (timed out, execution stopped): nothing to retry.

@@ -16,6 +16,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
+from sagemaker_platform.contracts.gateway import INPUT_PREFIX, OUTPUT_PREFIX
+
 AWAITING_INPUT = "awaiting_input"
 INVOKING = "invoking"
 RUNNING = "running"
@@ -29,9 +31,6 @@ NOTIFY_PENDING = "pending"
 NOTIFY_DELIVERED = "delivered"
 NOTIFY_FAILED = "failed"
 NOTIFY_NONE = "none"
-
-INPUT_PREFIX = "inputs/"
-OUTPUT_PREFIX = "outputs/"
 
 
 def child_id(parent_id: str, step: str) -> str:

@@ -11,18 +11,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr
+
 from inference_gateway import records
 from inference_gateway.completion import Completion, publish, s3_uri, split_s3_uri
-from inference_gateway.exceptions import MalformedEvent, UnknownPrediction
+from inference_gateway.errors import MalformedEvent, UnknownPrediction
+from inference_gateway.events import require_object, require_prediction_id, require_string
 from inference_gateway.runtime import Runtime
+from sagemaker_platform.contracts.gateway import PASS_THROUGH_FIELD, REQUEST_SOURCE
 
 SOURCE = "gateway.ensemble"
-REQUEST_SOURCE = "request"
-PASS_THROUGH_FIELD = "$"
 
 
-def handle(event: dict[str, Any], runtime: Runtime, context: Any = None) -> dict[str, Any]:
-    action = event.get("action")
+def handle(event: Any, runtime: Runtime, context: Any = None) -> dict[str, Any]:
+    action = require_object(event, "ensemble task").get("action")
     if action == "step":
         return start_step(event, runtime)
     if action == "finish":
@@ -33,14 +35,17 @@ def handle(event: dict[str, Any], runtime: Runtime, context: Any = None) -> dict
 
 
 def start_step(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    try:
-        parent_id, step, service = event["prediction_id"], event["step"], event["service"]
-        inputs = [(str(field), str(source)) for field, source in event["inputs"]]
-        token = event["task_token"]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedEvent(f"ensemble step task is missing {exc}") from exc
+    parent_id = require_prediction_id(event.get("prediction_id"), "ensemble step task prediction_id")
+    step = require_string(event.get("step"), "ensemble step task step")
+    service = require_string(event.get("service"), "ensemble step task service")
+    if service not in runtime.settings.services:
+        raise MalformedEvent(f"ensemble step task service {service!r}: not a service of this gateway")
+    inputs = _inputs(event.get("inputs"))
+    token = require_string(event.get("task_token"), "ensemble step task task_token")
     parent = _record(parent_id, runtime)
     prediction_id = records.child_id(parent_id, step)
+    # Read the inputs before writing anything: a step that cannot be built is refused with no record left.
+    body = build_input(parent, inputs, runtime)
     now = runtime.now()
     created = runtime.records.create(
         {
@@ -59,13 +64,34 @@ def start_step(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
             **({"content_type": "application/json"} if inputs[0][0] != PASS_THROUGH_FIELD else {}),
         }
     )
-    if not created and _record(prediction_id, runtime)["state"] != records.AWAITING_INPUT:
-        return {"prediction_id": prediction_id, "started": False}  # a retried task: the step already runs
-    body = build_input(parent, inputs, runtime)
+    if not created:
+        existing = _record(prediction_id, runtime)
+        if (existing.get("notification") or {}).get("task_token") != token:
+            _follow_new_task(prediction_id, token, runtime)
+        if existing["state"] != records.AWAITING_INPUT:
+            return {"prediction_id": prediction_id, "started": False}  # a retried task: the step already runs
     runtime.client("s3").put_object(
         Bucket=runtime.settings.input_bucket, Key=records.input_key(prediction_id), Body=body
     )
     return {"prediction_id": prediction_id, "started": True}
+
+
+def _follow_new_task(prediction_id: str, token: str, runtime: Runtime) -> None:
+    """A retried step task waits with a new token: the callback must reach it, not the failed attempt's task.
+
+    Without this, a step whose first invocation failed after writing the record would answer the old
+    token (TaskDoesNotExist) and leave the retried task waiting until its timeout.
+    """
+    notification = {"type": "task_token", "task_token": token}
+    if runtime.records.set_fields(
+        prediction_id, Attr("notify_state").eq(records.NOTIFY_PENDING), notification=notification
+    ):
+        return
+    current = _record(prediction_id, runtime)
+    if current["state"] in records.TERMINAL:  # the old task was answered already: answer this one the same way
+        from inference_gateway import notify  # rare path: keep the step function's cold start small
+
+        notify.deliver({**current, "notification": notification}, runtime)
 
 
 def build_input(parent: dict[str, Any], inputs: list[tuple[str, str]], runtime: Runtime) -> bytes:
@@ -76,8 +102,21 @@ def build_input(parent: dict[str, Any], inputs: list[tuple[str, str]], runtime: 
     return json.dumps(document, sort_keys=True).encode()
 
 
+def _inputs(value: Any) -> list[tuple[str, str]]:
+    """The step's input mapping: a non-empty list of [field, source] pairs of non-empty strings."""
+    if not isinstance(value, list) or not value:
+        raise MalformedEvent(f"ensemble step task inputs: expected a non-empty list of [field, source], got {value!r}")
+    pairs = []
+    for index, pair in enumerate(value):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, str) and v for v in pair)):
+            raise MalformedEvent(f"ensemble step task inputs[{index}]: expected [field, source], got {pair!r}"[:300])
+        pairs.append((pair[0], pair[1]))
+    return pairs
+
+
 def finish(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    parent_id, output_step = event["prediction_id"], event["output_step"]
+    parent_id = require_prediction_id(event.get("prediction_id"), "ensemble finish task prediction_id")
+    output_step = require_string(event.get("output_step"), "ensemble finish task output_step")
     step_record = _record(records.child_id(parent_id, output_step), runtime)
     location = step_record.get("output_location")
     if step_record["state"] != records.COMPLETED or not isinstance(location, str):
@@ -89,9 +128,10 @@ def finish(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
 
 
 def fail(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    parent_id = event["prediction_id"]
+    parent_id = require_prediction_id(event.get("prediction_id"), "ensemble fail task prediction_id")
     error = event.get("error") or {}
-    cause = error.get("Cause") or error.get("Error") or "the ensemble failed"
+    # Lenient on purpose: the failure must still reach the caller whatever shape the Catch gave it.
+    cause = (error.get("Cause") or error.get("Error") if isinstance(error, dict) else error) or "the ensemble failed"
     publish(runtime, Completion(parent_id, False, error=f"ensemble step failed: {cause}"[:2000]), source=SOURCE)
     return {"prediction_id": parent_id, "failed": True}
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import AwsCallError
+from .errors import AwsCallError
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient

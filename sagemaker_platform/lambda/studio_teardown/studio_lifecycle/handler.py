@@ -40,7 +40,7 @@ def advance(request: Request, api: StudioApi) -> bool:
             # Create: nothing to clean. Delete: the profiles are retained with the stack (RETAIN), or the
             # domain teardown deletes them (DESTROY). A changed domain: the old one is not ours to empty.
             return True
-        removed = sorted(set(old.get("UserProfileNames", [])) - set(props["UserProfileNames"]))
+        removed = sorted(set(old.get("UserProfileNames") or []) - set(props["UserProfileNames"]))
         return steps.advance_profile_removal(api, props["DomainId"], removed)
     if request.kind == "DomainTeardown":
         if request.request_type != "Delete":
@@ -51,5 +51,5 @@ def advance(request: Request, api: StudioApi) -> bool:
     principals = props["PrincipalArns"]
     if request.request_type == "Delete":
         return steps.advance_projects_removal(api, principals)
-    dropped = sorted(set(old.get("PrincipalArns", [])) - set(principals))
+    dropped = sorted(set(old.get("PrincipalArns") or []) - set(principals))
     return steps.advance_projects(api, principals, dropped)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import DeletionFailedError
+from .errors import DeletionFailedError
 
 if TYPE_CHECKING:
     from .aws import StudioApi

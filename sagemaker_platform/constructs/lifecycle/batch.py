@@ -1,0 +1,173 @@
+"""`BatchInferencePipeline`: scores a prefix with the latest Approved version of a group (SageMaker Pipelines).
+
+Latest Approved version (a Lambda step, `RegistryLookup`, resolved at run time) → a SageMaker model from it
+(Model step) → a Transform step writing KMS-encrypted output under ``<OutputUrl>/<execution id>/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from sagemaker_platform.constructs.lifecycle.build import PIPELINE_NAME_PATTERN, PIPELINE_STATUS_CHANGE
+from sagemaker_platform.constructs.lifecycle.definition import (
+    EXECUTION_ID,
+    Get,
+    Join,
+    LambdaOutput,
+    Parameter,
+    PipelineDefinition,
+    Step,
+    parameter,
+    step_output,
+)
+from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
+from sagemaker_platform.errors import ProblemCollector
+
+LATEST, CREATE_MODEL, TRANSFORM = "LatestApprovedVersion", "CreateModel", "BatchTransform"
+
+
+class BatchInferencePipeline(Construct):
+    """Batch scoring with the latest Approved version of a model package group.
+
+    Example::
+
+        BatchInferencePipeline(self, "ChurnBatch", pipeline_name="churn-batch-inference",
+                               model_package_group_arn=group_arn, storage=storage,
+                               pipeline_role=step_role, job_role=execution_role,
+                               lookup_function_arn=lookup.function_arn,
+                               input_prefix="churn/batch/input/", output_prefix="churn/batch/output/")
+
+    :param input_prefix: key prefix of the records to score in the lifecycle bucket (the `InputDataUrl`
+        parameter's default; a schedule may pass another).
+    :param output_prefix: key prefix of the scores (`OutputUrl`'s default); each execution writes under its id.
+    :param instance_type: Default: ml.m5.large. :param instance_count: Default: 1.
+    :param content_type: of the input records. Default: text/csv. :param accept: of the output. Default: text/csv.
+    :param split_type: how records are split. Default: Line.
+    :param topic: notified of each failed execution. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        pipeline_name: str,
+        model_package_group_arn: str,
+        storage: LifecycleStorage,
+        pipeline_role: iam.IRole,
+        job_role: iam.IRole,
+        lookup_function_arn: str,
+        input_prefix: str,
+        output_prefix: str,
+        instance_type: str = "ml.m5.large",
+        instance_count: int = 1,
+        content_type: str = "text/csv",
+        accept: str = "text/csv",
+        split_type: str = "Line",
+        topic: sns.ITopic | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        problems = ProblemCollector("BatchInferencePipeline")
+        problems.check(
+            bool(re.match(PIPELINE_NAME_PATTERN, pipeline_name)),
+            f"pipeline_name={pipeline_name!r}: letters, digits and inner hyphens, at most 256 characters",
+        )
+        for label, prefix in (("input_prefix", input_prefix), ("output_prefix", output_prefix)):
+            problems.check(
+                prefix.endswith("/") and not prefix.startswith("/"),
+                f"{label}={prefix!r}: a key prefix like 'churn/batch/' (ends in '/', no leading '/')",
+            )
+        problems.check(instance_count >= 1, f"instance_count={instance_count}: >= 1")
+        problems.check(
+            split_type in ("None", "Line", "RecordIO", "TFRecord"),
+            f"split_type={split_type!r}: one of None, Line, RecordIO, TFRecord",
+        )
+        problems.raise_if_any()
+        self._name = pipeline_name
+        key = storage.key.key_arn
+        self.definition = PipelineDefinition(
+            parameters=(
+                Parameter("InputDataUrl", "String", storage.s3_uri(input_prefix.rstrip("/"))),
+                Parameter("OutputUrl", "String", storage.s3_uri(output_prefix.rstrip("/"))),
+                Parameter("TransformInstanceType", "String", instance_type),
+            ),
+            steps=(
+                Step(
+                    name=LATEST,
+                    type="Lambda",
+                    function_arn=lookup_function_arn,
+                    arguments={"model_package_group": model_package_group_arn, "mode": "latest"},
+                    outputs=(
+                        LambdaOutput("has_champion", "Boolean"),
+                        LambdaOutput("champion_metric", "Float"),
+                        LambdaOutput("model_package_arn", "String"),
+                    ),
+                ),
+                Step(
+                    name=CREATE_MODEL,
+                    type="Model",
+                    arguments={
+                        "ExecutionRoleArn": job_role.role_arn,
+                        "PrimaryContainer": {"ModelPackageName": step_output(LATEST, "model_package_arn")},
+                        "EnableNetworkIsolation": True,
+                    },
+                ),
+                Step(
+                    name=TRANSFORM,
+                    type="Transform",
+                    arguments={
+                        "ModelName": Get(f"Steps.{CREATE_MODEL}.ModelName"),
+                        "TransformInput": {
+                            "DataSource": {
+                                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": parameter("InputDataUrl")}
+                            },
+                            "ContentType": content_type,
+                            "SplitType": split_type,
+                        },
+                        "TransformOutput": {
+                            "S3OutputPath": Join((parameter("OutputUrl"), EXECUTION_ID), on="/"),
+                            "Accept": accept,
+                            "AssembleWith": "Line" if split_type == "Line" else "None",
+                            "KmsKeyId": key,
+                        },
+                        "TransformResources": {
+                            "InstanceType": parameter("TransformInstanceType"),
+                            "InstanceCount": instance_count,
+                            "VolumeKmsKeyId": key,
+                        },
+                    },
+                ),
+            ),
+        )
+        stack = cdk.Stack.of(self)
+        self.pipeline = sagemaker.CfnPipeline(
+            self,
+            "Pipeline",
+            pipeline_name=pipeline_name,
+            pipeline_description="Scores a prefix with the latest Approved version of a model package group",
+            role_arn=pipeline_role.role_arn,
+            pipeline_definition={"PipelineDefinitionBody": stack.to_json_string(self.definition.render())},
+        )
+        self.pipeline_arn = stack.format_arn(
+            service="sagemaker", resource="pipeline", resource_name=pipeline_name.lower()
+        )
+        if topic is not None:
+            events.Rule(
+                self,
+                "Failed",
+                description=f"{pipeline_name}: execution failed",
+                event_pattern=events.EventPattern(
+                    source=["aws.sagemaker"],
+                    detail_type=[PIPELINE_STATUS_CHANGE],
+                    detail={"pipelineArn": [self.pipeline_arn], "currentPipelineExecutionStatus": ["Failed"]},
+                ),
+                targets=[targets.SnsTopic(topic)],
+            )

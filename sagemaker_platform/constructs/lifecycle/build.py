@@ -1,0 +1,387 @@
+"""`ModelBuildPipeline`: preprocess → train → evaluate → champion/challenger gate → register (SageMaker Pipelines).
+
+The definition is rendered at synth from typed props into `AWS::SageMaker::Pipeline`. The gate reads the
+group's latest Approved version's ``objective_value`` at run time (a Lambda step, `RegistryLookup`) and
+registers the challenger as PendingManualApproval only when there is no champion yet or the challenger's
+evaluation metric (``Std:JsonGet`` on the evaluation report) beats it. The registered version carries the
+evaluation report as its ModelQuality statistics and the metric as CustomerMetadataProperties, as the tuning
+register step writes them, so either kind of version can be the next champion.
+
+Scripts: ``preprocess.py`` (reads ``/opt/ml/processing/input/data``, writes ``train``, ``validation`` and
+``test`` under ``/opt/ml/processing/output/``) and ``evaluate.py`` (reads ``/opt/ml/processing/model`` and
+``/opt/ml/processing/test``, writes ``/opt/ml/processing/evaluation/evaluation.json``) under the `CodeUrl`
+parameter's prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from sagemaker_platform.constructs.lifecycle.definition import (
+    EXECUTION_ID,
+    AnyOf,
+    Comparison,
+    Get,
+    Join,
+    JsonGet,
+    LambdaOutput,
+    Parameter,
+    PipelineDefinition,
+    PropertyFile,
+    Step,
+    parameter,
+    step_output,
+)
+from sagemaker_platform.constructs.lifecycle.settings import (
+    DEFAULT_PROCESSING_IMAGE,
+    JobResources,
+    ModelFormat,
+    Objective,
+    TrainingSettings,
+)
+from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage, builtin_image_uri
+from sagemaker_platform.contracts import names
+from sagemaker_platform.errors import ProblemCollector
+
+PIPELINE_STEP_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Step Status Change"
+PIPELINE_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
+PIPELINE_NAME_PATTERN = names.PIPELINE_NAME
+CODE_PATH = "/opt/ml/processing/input/code"
+SPLITS = ("train", "validation", "test")
+# Step names are part of the definition's contract: events, notifications and tests name them.
+PREPROCESS, TRAIN, EVALUATE, CHAMPION, GATE, REGISTER = (
+    "Preprocess",
+    "Train",
+    "Evaluate",
+    "ChampionMetric",
+    "ChampionChallengerGate",
+    "RegisterModel",
+)
+EVALUATION_REPORT = "EvaluationReport"
+
+
+class ModelBuildPipeline(Construct):
+    """A model-build pipeline with a champion/challenger gate, registering in a (central) model package group.
+
+    Example::
+
+        ModelBuildPipeline(self, "ChurnTrain", pipeline_name="churn-train",
+                           model_package_group_arn=group_arn, storage=storage,
+                           pipeline_role=step_role, job_role=execution_role,
+                           lookup_function_arn=lookup.function_arn,
+                           objective=Objective(metric="auc", json_path="metrics.auc.value"),
+                           model_output_uri="s3://models-bucket/churn/pipelines/churn-train")
+
+    :param pipeline_name: the SageMaker pipeline's name (schedules and rules target its ARN).
+    :param model_package_group_arn: where challengers are registered (PendingManualApproval).
+    :param storage: the bucket of inputs, code and reports, and the key of volumes and outputs.
+    :param pipeline_role: the pipeline's role; it registers, so it must be one the registry trusts.
+    :param job_role: the role of the processing and training jobs.
+    :param lookup_function_arn: the `RegistryLookup` function the gate calls.
+    :param objective: the metric the gate compares.
+    :param model_output_uri: where training writes the model artifact (where every stage can read it, e.g.
+        the registry's artifacts bucket). Default: the lifecycle bucket, ``<pipeline>/models``.
+    :param training: Default: `TrainingSettings()`.
+    :param processing: the preprocessing and evaluation steps. Default: the scikit-learn built-in image.
+    :param model_format: Default: CSV in and out.
+    :param inference_image: the registered model's image. Default: the training image.
+    :param topic: notified of each gate outcome and each failed execution. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        pipeline_name: str,
+        model_package_group_arn: str,
+        storage: LifecycleStorage,
+        pipeline_role: iam.IRole,
+        job_role: iam.IRole,
+        lookup_function_arn: str,
+        objective: Objective,
+        model_output_uri: str | None = None,
+        training: TrainingSettings | None = None,
+        processing: JobResources | None = None,
+        model_format: ModelFormat | None = None,
+        inference_image: str | None = None,
+        topic: sns.ITopic | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        self._name = pipeline_name
+        self._storage = storage
+        self._job_role = job_role
+        self._training = TrainingSettings() if training is None else training
+        self._processing = JobResources(image=DEFAULT_PROCESSING_IMAGE) if processing is None else processing
+        self._format = ModelFormat() if model_format is None else model_format
+        self._objective = objective
+        self._validate()
+        self._model_output_uri = (
+            storage.s3_uri(pipeline_name, "models") if model_output_uri is None else model_output_uri
+        )
+        training_image = builtin_image_uri(self, self._training.resources.image)
+        self._inference_image = training_image if inference_image is None else builtin_image_uri(self, inference_image)
+        self._processing_image = builtin_image_uri(self, self._processing.image)
+        self.definition = self._render_definition(model_package_group_arn, lookup_function_arn, training_image)
+        stack = cdk.Stack.of(self)
+        self.pipeline = sagemaker.CfnPipeline(
+            self,
+            "Pipeline",
+            pipeline_name=pipeline_name,
+            pipeline_description="Builds a challenger and registers it when it beats the approved champion",
+            role_arn=pipeline_role.role_arn,
+            pipeline_definition={"PipelineDefinitionBody": stack.to_json_string(self.definition.render())},
+        )
+        self.pipeline_arn = stack.format_arn(
+            service="sagemaker", resource="pipeline", resource_name=pipeline_name.lower()
+        )
+        if topic is not None:
+            self.add_notifications(topic)
+
+    def add_notifications(self, topic: sns.ITopic) -> None:
+        """Notify `topic` of each gate outcome (the event's ``metadata`` holds it) and of each failed execution."""
+        events.Rule(
+            self,
+            "GateOutcome",
+            description=f"{self._name}: champion/challenger gate outcome (registered or kept the champion)",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=[PIPELINE_STEP_STATUS_CHANGE],
+                detail={"pipelineArn": [self.pipeline_arn], "stepName": [GATE], "currentStepStatus": ["Succeeded"]},
+            ),
+            targets=[targets.SnsTopic(topic)],
+        )
+        events.Rule(
+            self,
+            "Failed",
+            description=f"{self._name}: execution failed",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=[PIPELINE_STATUS_CHANGE],
+                detail={"pipelineArn": [self.pipeline_arn], "currentPipelineExecutionStatus": ["Failed"]},
+            ),
+            targets=[targets.SnsTopic(topic)],
+        )
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def _render_definition(self, group_arn: str, lookup_arn: str, training_image: str) -> PipelineDefinition:
+        processing = self._processing
+        training = self._training.resources
+        evaluation_uri = self._execution_uri("evaluation")
+        challenger = JsonGet(EVALUATE, EVALUATION_REPORT, self._objective.json_path)
+        champion = step_output(CHAMPION, "champion_metric")
+        better = "GreaterThan" if self._objective.type == "Maximize" else "LessThan"
+        register = Step(
+            name=REGISTER,
+            type="RegisterModel",
+            arguments={
+                "ModelPackageGroupName": group_arn,
+                "ModelPackageDescription": Join((self._name, " execution ", EXECUTION_ID)),
+                "ModelApprovalStatus": "PendingManualApproval",
+                "InferenceSpecification": {
+                    "Containers": [
+                        {
+                            "Image": self._inference_image,
+                            "ModelDataUrl": Get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts"),
+                        }
+                    ],
+                    "SupportedContentTypes": list(self._format.content_types),
+                    "SupportedResponseMIMETypes": list(self._format.response_types),
+                },
+                "ModelMetrics": {
+                    "ModelQuality": {
+                        "Statistics": {
+                            "ContentType": "application/json",
+                            "S3Uri": Join((evaluation_uri, "/evaluation.json")),
+                        }
+                    }
+                },
+                "CustomerMetadataProperties": {
+                    "objective_metric": self._objective.metric,
+                    "objective_type": self._objective.type,
+                    # Std:Join renders the float as a string, as metadata values must be.
+                    "objective_value": Join((challenger,)),
+                    "pipeline": self._name,
+                    "pipeline_execution": EXECUTION_ID,
+                },
+            },
+        )
+        return PipelineDefinition(
+            parameters=(
+                Parameter("InputDataUrl", "String", self._storage.s3_uri(self._name, "input")),
+                Parameter("CodeUrl", "String", self._storage.s3_uri(self._name, "code")),
+                Parameter("ProcessingInstanceType", "String", processing.instance_type),
+                Parameter("TrainingInstanceType", "String", training.instance_type),
+            ),
+            steps=(
+                Step(
+                    name=PREPROCESS,
+                    type="Processing",
+                    arguments=self._processing_request(
+                        "preprocess.py",
+                        inputs=[("data", parameter("InputDataUrl"), "/opt/ml/processing/input/data")],
+                        outputs=[(split, f"/opt/ml/processing/output/{split}") for split in SPLITS],
+                    ),
+                ),
+                Step(name=TRAIN, type="Training", arguments=self._training_request(training_image)),
+                Step(
+                    name=EVALUATE,
+                    type="Processing",
+                    arguments=self._processing_request(
+                        "evaluate.py",
+                        inputs=[
+                            (
+                                "model",
+                                Get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts"),
+                                "/opt/ml/processing/model",
+                            ),
+                            ("test", _split_uri("test"), "/opt/ml/processing/test"),
+                        ],
+                        outputs=[("evaluation", "/opt/ml/processing/evaluation")],
+                    ),
+                    property_files=(PropertyFile(EVALUATION_REPORT, "evaluation", "evaluation.json"),),
+                ),
+                Step(
+                    name=CHAMPION,
+                    type="Lambda",
+                    function_arn=lookup_arn,
+                    arguments={"model_package_group": group_arn, "mode": "champion"},
+                    outputs=(
+                        LambdaOutput("has_champion", "Boolean"),
+                        LambdaOutput("champion_metric", "Float"),
+                        LambdaOutput("model_package_arn", "String"),
+                    ),
+                    depends_on=(EVALUATE,),
+                ),
+                Step(
+                    name=GATE,
+                    type="Condition",
+                    conditions=(
+                        AnyOf(
+                            (
+                                Comparison("Equals", step_output(CHAMPION, "has_champion"), False),
+                                Comparison(better, challenger, champion),
+                            )
+                        ),
+                    ),
+                    if_steps=(register,),
+                ),
+            ),
+        )
+
+    def _execution_uri(self, output: str) -> Join:
+        return Join((self._storage.s3_uri(self._name, "executions"), EXECUTION_ID, output), on="/")
+
+    def _processing_request(
+        self, script: str, *, inputs: list[tuple[str, Any, str]], outputs: list[tuple[str, str]]
+    ) -> dict[str, Any]:
+        resources = self._processing
+        key = self._storage.key.key_arn
+        return {
+            "ProcessingResources": {
+                "ClusterConfig": {
+                    "InstanceType": parameter("ProcessingInstanceType"),
+                    "InstanceCount": resources.instance_count,
+                    "VolumeSizeInGB": resources.volume_size_gb,
+                    "VolumeKmsKeyId": key,
+                }
+            },
+            "AppSpecification": {
+                "ImageUri": self._processing_image,
+                "ContainerEntrypoint": ["python3", f"{CODE_PATH}/{script}"],
+            },
+            "RoleArn": self._job_role.role_arn,
+            "ProcessingInputs": [
+                _processing_input(name, uri, path)
+                for name, uri, path in [*inputs, ("code", parameter("CodeUrl"), CODE_PATH)]
+            ],
+            "ProcessingOutputConfig": {
+                "Outputs": [
+                    {
+                        "OutputName": name,
+                        "AppManaged": False,
+                        "S3Output": {"S3Uri": self._execution_uri(name), "LocalPath": path, "S3UploadMode": "EndOfJob"},
+                    }
+                    for name, path in outputs
+                ],
+                "KmsKeyId": key,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": resources.max_run_seconds},
+            "NetworkConfig": {"EnableInterContainerTrafficEncryption": True},
+        }
+
+    def _training_request(self, image: str) -> dict[str, Any]:
+        resources = self._training.resources
+        return {
+            "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
+            "RoleArn": self._job_role.role_arn,
+            "HyperParameters": dict(sorted(self._training.hyperparameters.items())) or None,
+            "InputDataConfig": [
+                {
+                    "ChannelName": split,
+                    "ContentType": self._format.content_types[0],
+                    "DataSource": {
+                        "S3DataSource": {
+                            "S3DataType": "S3Prefix",
+                            "S3Uri": _split_uri(split),
+                            "S3DataDistributionType": "FullyReplicated",
+                        }
+                    },
+                }
+                for split in ("train", "validation")
+            ],
+            "OutputDataConfig": {"S3OutputPath": self._model_output_uri},
+            "ResourceConfig": {
+                "InstanceType": parameter("TrainingInstanceType"),
+                "InstanceCount": resources.instance_count,
+                "VolumeSizeInGB": resources.volume_size_gb,
+                "VolumeKmsKeyId": self._storage.key.key_arn,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": resources.max_run_seconds},
+            "EnableNetworkIsolation": self._training.network_isolation,
+            "EnableInterContainerTrafficEncryption": True,
+        }
+
+    def _validate(self) -> None:
+        problems = ProblemCollector("ModelBuildPipeline")
+        problems.check(
+            bool(re.match(PIPELINE_NAME_PATTERN, self._name)),
+            f"pipeline_name={self._name!r}: letters, digits and inner hyphens, at most 256 characters",
+        )
+        problems.check(bool(self._objective.json_path), "objective.json_path='': give the report's JSON path")
+        for label, resources in (("training", self._training.resources), ("processing", self._processing)):
+            problems.check(resources.instance_count >= 1, f"{label}.instance_count={resources.instance_count}: >= 1")
+            problems.check(
+                1 <= resources.max_run_seconds <= 2419200,
+                f"{label}.max_run_seconds={resources.max_run_seconds}: 1 to 2419200 (28 days)",
+            )
+        problems.check(bool(self._format.content_types), "model_format.content_types=(): give at least one")
+        problems.raise_if_any()
+
+
+def _split_uri(split: str) -> Get:
+    return Get(f"Steps.{PREPROCESS}.ProcessingOutputConfig.Outputs['{split}'].S3Output.S3Uri")
+
+
+def _processing_input(name: str, uri: Any, path: str) -> dict[str, Any]:
+    return {
+        "InputName": name,
+        "AppManaged": False,
+        "S3Input": {
+            "S3Uri": uri,
+            "LocalPath": path,
+            "S3DataType": "S3Prefix",
+            "S3InputMode": "File",
+            "S3DataDistributionType": "FullyReplicated",
+        },
+    }

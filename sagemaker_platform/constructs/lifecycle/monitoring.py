@@ -1,0 +1,368 @@
+"""`DataQualityMonitor`: Model Monitor data quality for one endpoint that captures data.
+
+- a `AWS::SageMaker::DataQualityJobDefinition` reading the endpoint's captured data (baseline constraints
+  and statistics from the lifecycle bucket when `baseline` is on), reports to the lifecycle bucket (KMS);
+- the monitoring schedule, created by a one-state Step Functions workflow (the SDK integration, no handler
+  code) when the endpoint reaches InService: the deploy pipeline creates endpoints after this stack exists,
+  and SageMaker refuses a schedule for an endpoint that does not exist yet (as autoscaling, it is applied once
+  the endpoint exists); an existing schedule is left as it is;
+- a violation (a monitoring job that completed with violations) is an event to the topic, an alarm (the
+  rule's TriggeredRules metric), and, with `retrain_pipeline_arn`, a start of that build pipeline.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from aws_cdk.interfaces.aws_events import IRuleRef
+from constructs import Construct
+
+from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
+from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.workflow import state_machine_log_group, state_machine_role
+from sagemaker_platform.errors import ProblemCollector
+
+# Registry accounts of the Model Monitor analyzer image (sagemaker-model-monitor-analyzer), per region.
+MODEL_MONITOR_ACCOUNTS = {
+    "us-east-1": "156813124566",
+    "us-east-2": "777275614652",
+    "us-west-1": "890145073186",
+    "us-west-2": "159807026194",
+    "ca-central-1": "536280801234",
+    "eu-west-1": "468650794304",
+    "eu-west-2": "749857270468",
+    "eu-west-3": "680080141114",
+    "eu-central-1": "048819808253",
+    "eu-north-1": "895015795356",
+    "ap-south-1": "126357580389",
+    "ap-northeast-1": "574779866223",
+    "ap-northeast-2": "709848358524",
+    "ap-southeast-1": "245545462676",
+    "ap-southeast-2": "563025443158",
+    "sa-east-1": "539772159869",
+}
+MODEL_MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
+ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
+PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
+CAPTURE_PATH = "/opt/ml/processing/input/endpoint"
+OUTPUT_PATH = "/opt/ml/processing/output"
+ALREADY_EXISTS = "SageMaker.ResourceInUseException"
+
+
+class DataQualityMonitor(Construct):
+    """Data quality monitoring of one endpoint (its data capture must be on).
+
+    Example::
+
+        DataQualityMonitor(self, "ChurnMonitor", endpoint_name="mlplatform-churn-async-prod",
+                           capture_bucket_name="mlplatform-prod-ep-555555555555-eu-west-1",
+                           capture_key_alias="alias/mlplatform-hosting-prod",
+                           storage=storage, job_role=execution_role, topic=topic)
+
+    :param endpoint_name: the SageMaker endpoint (it may not exist yet).
+    :param capture_bucket_name: the bucket of its captured data (read under ``data-capture/<endpoint>/``).
+    :param capture_key_alias: alias of the key encrypting the captured data (decrypt through S3 only).
+    :param storage: where baselines and reports live.
+    :param job_role: the monitoring jobs' role.
+    :param topic: notified of violations (the event) and of the alarm.
+    :param schedule_expression: Default: hourly, ``cron(0 * ? * * *)``.
+    :param instance_type: Default: ml.m5.large. :param max_run_seconds: Default: 1800 (at most 3600 hourly).
+    :param baseline: check against ``monitoring/<endpoint>/baseline/{constraints,statistics}.json`` in the
+        lifecycle bucket (from a baselining job). Default: False (statistics only).
+    :param retrain_pipeline_arn: a build pipeline of this account started on each violation. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        endpoint_name: str,
+        capture_bucket_name: str,
+        capture_key_alias: str,
+        storage: LifecycleStorage,
+        job_role: iam.IRole,
+        topic: sns.ITopic,
+        schedule_expression: str = "cron(0 * ? * * *)",
+        instance_type: str = "ml.m5.large",
+        max_run_seconds: int = 1800,
+        baseline: bool = False,
+        retrain_pipeline_arn: str | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        problems = ProblemCollector("DataQualityMonitor")
+        problems.check(
+            1 <= max_run_seconds <= 86400, f"max_run_seconds={max_run_seconds}: 1 to 86400 (and within the schedule)"
+        )
+        problems.check(
+            schedule_expression.startswith("cron("),
+            f"schedule_expression={schedule_expression!r}: a cron(...) expression",
+        )
+        problems.raise_if_any()
+        stack = cdk.Stack.of(self)
+        self.endpoint_name = endpoint_name
+        self.job_definition_name = f"{endpoint_name}-data-quality"[:63]
+        self.schedule_name = f"{endpoint_name}-data-quality"[:63]
+        prefix = storage.s3_uri("monitoring", endpoint_name)
+        key = storage.key.key_arn
+        self.job_definition = sagemaker.CfnDataQualityJobDefinition(
+            self,
+            "JobDefinition",
+            job_definition_name=self.job_definition_name,
+            data_quality_app_specification=sagemaker.CfnDataQualityJobDefinition.DataQualityAppSpecificationProperty(
+                image_uri=self._image_uri(),
+                environment={"publish_cloudwatch_metrics": "Enabled"},
+            ),
+            data_quality_baseline_config=sagemaker.CfnDataQualityJobDefinition.DataQualityBaselineConfigProperty(
+                constraints_resource=sagemaker.CfnDataQualityJobDefinition.ConstraintsResourceProperty(
+                    s3_uri=f"{prefix}/baseline/constraints.json"
+                ),
+                statistics_resource=sagemaker.CfnDataQualityJobDefinition.StatisticsResourceProperty(
+                    s3_uri=f"{prefix}/baseline/statistics.json"
+                ),
+            )
+            if baseline
+            else None,
+            data_quality_job_input=sagemaker.CfnDataQualityJobDefinition.DataQualityJobInputProperty(
+                endpoint_input=sagemaker.CfnDataQualityJobDefinition.EndpointInputProperty(
+                    endpoint_name=endpoint_name,
+                    local_path=CAPTURE_PATH,
+                    s3_input_mode="File",
+                    s3_data_distribution_type="FullyReplicated",
+                )
+            ),
+            data_quality_job_output_config=sagemaker.CfnDataQualityJobDefinition.MonitoringOutputConfigProperty(
+                kms_key_id=key,
+                monitoring_outputs=[
+                    sagemaker.CfnDataQualityJobDefinition.MonitoringOutputProperty(
+                        s3_output=sagemaker.CfnDataQualityJobDefinition.S3OutputProperty(
+                            local_path=OUTPUT_PATH, s3_uri=f"{prefix}/reports", s3_upload_mode="EndOfJob"
+                        )
+                    )
+                ],
+            ),
+            job_resources=sagemaker.CfnDataQualityJobDefinition.MonitoringResourcesProperty(
+                cluster_config=sagemaker.CfnDataQualityJobDefinition.ClusterConfigProperty(
+                    instance_count=1, instance_type=instance_type, volume_size_in_gb=20, volume_kms_key_id=key
+                )
+            ),
+            network_config=sagemaker.CfnDataQualityJobDefinition.NetworkConfigProperty(
+                enable_inter_container_traffic_encryption=True, enable_network_isolation=True
+            ),
+            role_arn=job_role.role_arn,
+            stopping_condition=sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty(
+                max_runtime_in_seconds=max_run_seconds
+            ),
+        )
+        self.schedule_arn = stack.format_arn(
+            service="sagemaker", resource="monitoring-schedule", resource_name=self.schedule_name
+        )
+        self._grant_capture_read(job_role, capture_bucket_name, capture_key_alias)
+        self.state_machine = self._schedule_applier(storage, schedule_expression)
+        self.violation_rule = events.Rule(
+            self,
+            "Violations",
+            description=f"{endpoint_name}: a data quality monitoring job found violations",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=[PROCESSING_JOB_STATE_CHANGE],
+                detail={
+                    "MonitoringScheduleArn": [self.schedule_arn],
+                    "ExitMessage": events.Match.prefix("CompletedWithViolations"),
+                },
+            ),
+            targets=[targets.SnsTopic(topic)],
+        )
+        if retrain_pipeline_arn is not None:
+            self.violation_rule.add_target(_StartPipeline(retrain_pipeline_arn, self._start_role(retrain_pipeline_arn)))
+        self.alarm = cloudwatch.Alarm(
+            self,
+            "ViolationsAlarm",
+            metric=self.metric_violations(),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"Data quality violations on {endpoint_name} (see the monitoring reports)",
+        )
+        self.alarm.add_alarm_action(cw_actions.SnsAction(topic))
+
+    def metric_violations(self, **props: object) -> cloudwatch.Metric:
+        """Monitoring runs with violations: the violation rule's TriggeredRules, Sum per hour."""
+        return cloudwatch.Metric(
+            namespace="AWS/Events",
+            metric_name="TriggeredRules",
+            dimensions_map={"RuleName": self.violation_rule.rule_name},
+            statistic="Sum",
+            period=cdk.Duration.hours(1),
+            **props,  # type: ignore[arg-type]
+        )
+
+    def _image_uri(self) -> str:
+        stack = cdk.Stack.of(self)
+        mapping = stack.node.try_find_child("ModelMonitorImageRegistries")
+        if mapping is None:
+            mapping = cdk.CfnMapping(
+                stack,
+                "ModelMonitorImageRegistries",
+                mapping={region: {"account": account} for region, account in MODEL_MONITOR_ACCOUNTS.items()},
+            )
+        assert isinstance(mapping, cdk.CfnMapping)
+        account = mapping.find_in_map(cdk.Aws.REGION, "account")
+        return cdk.Fn.join(
+            "", [account, ".dkr.ecr.", cdk.Aws.REGION, ".", cdk.Aws.URL_SUFFIX, f"/{MODEL_MONITOR_IMAGE}:latest"]
+        )
+
+    def _grant_capture_read(self, job_role: iam.IRole, bucket: str, key_alias: str) -> None:
+        stack = cdk.Stack.of(self)
+        capture = f"arn:{stack.partition}:s3:::{bucket}/data-capture/{self.endpoint_name}/*"
+        policy = iam.ManagedPolicy(
+            self,
+            "CapturePolicy",
+            description=f"Monitoring jobs of {self.endpoint_name}: read its captured data",
+            statements=[
+                iam.PolicyStatement(sid="ReadCapture", actions=["s3:GetObject"], resources=[capture]),
+                iam.PolicyStatement(
+                    sid="ListCapture",
+                    actions=["s3:ListBucket"],
+                    resources=[f"arn:{stack.partition}:s3:::{bucket}"],
+                    conditions={"StringLike": {"s3:prefix": f"data-capture/{self.endpoint_name}/*"}},
+                ),
+                iam.PolicyStatement(
+                    sid="DecryptCapture",
+                    actions=["kms:Decrypt"],
+                    resources=[stack.format_arn(service="kms", resource="key", resource_name="*")],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"},
+                        "ForAnyValue:StringEquals": {"kms:ResourceAliases": [key_alias]},
+                    },
+                ),
+            ],
+            roles=[job_role],
+        )
+        acknowledge(
+            policy,
+            {
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{_nag_text(stack, bucket)}/data-capture/"
+                f"{self.endpoint_name}/*]": (
+                    "SageMaker writes captured requests under per-hour keys of this endpoint's capture prefix"
+                ),
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:{_nag(stack.region, 'Region')}:"
+                f"{_nag(stack.account, 'AccountId')}:key/*]": "the hosting key's ARN is not known outside its stack; "
+                f"only the key aliased {key_alias} (kms:ResourceAliases), through S3 (kms:ViaService)",
+            },
+        )
+
+    def _schedule_applier(self, storage: LifecycleStorage, schedule_expression: str) -> sfn.StateMachine:
+        create = tasks.CallAwsService(
+            self,
+            "CreateSchedule",
+            service="sagemaker",
+            action="createMonitoringSchedule",
+            iam_resources=[self.schedule_arn],
+            parameters={
+                "MonitoringScheduleName": self.schedule_name,
+                "MonitoringScheduleConfig": {
+                    "ScheduleConfig": {"ScheduleExpression": schedule_expression},
+                    "MonitoringJobDefinitionName": self.job_definition_name,
+                    "MonitoringType": "DataQuality",
+                },
+            },
+        )
+        # The endpoint was updated (a new version deployed): its schedule is already there.
+        create.add_catch(sfn.Succeed(self, "AlreadyScheduled"), errors=[ALREADY_EXISTS])
+        create.add_retry(errors=["SageMaker.ThrottlingException", "States.Timeout"], max_attempts=5)
+        role = state_machine_role(self, "ApplierRole", description=f"Applies {self.schedule_name}")
+        state_machine = sfn.StateMachine(
+            self,
+            "ScheduleApplier",
+            definition_body=sfn.DefinitionBody.from_chainable(create),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            role=role,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=state_machine_log_group(self, "ApplierLogs", key=storage.key),
+                level=sfn.LogLevel.ALL,
+                include_execution_data=True,
+            ),
+            encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(storage.key),
+        )
+        # Encrypted execution history and logs: data keys of the lifecycle key, no wildcard action families.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[storage.key.key_arn])
+        )
+        start_role = PlatformRole(
+            self,
+            "ApplyOnInServiceRole",
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}}
+            ),
+            description=f"Starts the schedule applier of {self.endpoint_name}",
+        )
+        events.Rule(
+            self,
+            "EndpointInService",
+            description=f"{self.endpoint_name} is InService: apply its monitoring schedule",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=[ENDPOINT_STATE_CHANGE],
+                detail={"EndpointName": [self.endpoint_name], "EndpointStatus": ["IN_SERVICE"]},
+            ),
+            targets=[targets.SfnStateMachine(state_machine, role=start_role)],
+        )
+        return state_machine
+
+    def _start_role(self, pipeline_arn: str) -> iam.IRole:
+        role = PlatformRole(
+            self,
+            "RetrainRole",
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}}
+            ),
+            description=f"Starts the retraining pipeline when {self.endpoint_name} drifts",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
+        )
+        return role
+
+
+@jsii.implements(events.IRuleTarget)
+class _StartPipeline:
+    """Rule target that starts a SageMaker pipeline, with retries."""
+
+    def __init__(self, pipeline_arn: str, role: iam.IRole) -> None:
+        self._pipeline_arn = pipeline_arn
+        self._role = role
+
+    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        return events.RuleTargetConfig(
+            arn=self._pipeline_arn,
+            role=self._role,
+            retry_policy=events.CfnRule.RetryPolicyProperty(
+                maximum_event_age_in_seconds=21600, maximum_retry_attempts=8
+            ),
+        )
+
+
+def _nag_text(stack: cdk.Stack, value: str) -> str:
+    """`value` as cdk-nag prints it in a finding id: pseudo parameters as `<AWS::Name>`."""
+    resolved = stack.resolve(value)
+    if isinstance(resolved, str):
+        return resolved
+    separator, parts = resolved["Fn::Join"]
+    return str(separator).join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)
+
+
+def _nag(value: str, pseudo: str) -> str:
+    return f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value

@@ -1,0 +1,205 @@
+"""`LifecycleStorage`: the key and bucket of an account's lifecycle pipelines, and the grants their roles need.
+
+The pipelines run as the account's `<name>-pipeline-step` role (the role the central registry trusts to
+register) and their jobs as `<name>-sagemaker-execution`; both live in the workload-access stack, so the
+permissions the pipelines add are customer managed policies of this stack attached to those roles by name.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.constructs.function import grant_logs_encrypt
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
+from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
+from sagemaker_platform.tuning_spec import XGBOOST_REGISTRY_ACCOUNTS
+
+# The jobs a pipeline's steps start, and what SageMaker Pipelines does with them (create, poll, stop, tag).
+PIPELINE_JOB_ACTIONS = (
+    "sagemaker:AddTags",
+    "sagemaker:CreateProcessingJob",
+    "sagemaker:DescribeProcessingJob",
+    "sagemaker:StopProcessingJob",
+    "sagemaker:CreateTrainingJob",
+    "sagemaker:DescribeTrainingJob",
+    "sagemaker:StopTrainingJob",
+    "sagemaker:CreateTransformJob",
+    "sagemaker:DescribeTransformJob",
+    "sagemaker:StopTransformJob",
+    "sagemaker:CreateModel",
+    "sagemaker:DescribeModel",
+)
+# SageMaker Pipelines names every job and model it creates `pipelines-<execution id>-<step>-<suffix>`.
+PIPELINE_RESOURCE_KINDS = ("processing-job", "training-job", "transform-job", "model")
+PIPELINE_RESOURCE_PREFIX = "pipelines-"
+BUCKET_READ_ACTIONS = ("s3:GetObject", "s3:ListBucket")
+BUCKET_WRITE_ACTIONS = ("s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:AbortMultipartUpload")
+KEY_READ_ACTIONS = ("kms:Decrypt",)
+KEY_WRITE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+KEY_VOLUME_ACTIONS = ("kms:CreateGrant",)
+
+
+class LifecycleStorage(Construct):
+    """The KMS key and the data bucket of one account's lifecycle pipelines (input data, code, outputs, reports).
+
+    :param removal_policy: of the key and the buckets. Default: RETAIN.
+    """
+
+    def __init__(
+        self, scope: Construct, id: str, *, removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
+    ) -> None:
+        super().__init__(scope, id)
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Model lifecycle pipelines: data, code, evaluation reports, batch outputs, logs",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        limit_grants_to_aws_resources(self.key)
+        grant_logs_encrypt(self.key)
+        self.access_logs_bucket = access_logs_bucket(
+            self,
+            "AccessLogs",
+            of="the lifecycle data bucket",
+            removal_policy=removal_policy,
+            lifecycle_rules=[ACCESS_LOG_RETENTION],
+        )
+        self.bucket = encrypted_bucket(
+            self,
+            "Data",
+            key=self.key,
+            access_logs=self.access_logs_bucket,
+            access_logs_prefix="data/",
+            removal_policy=removal_policy,
+            # Current objects (code, inputs, reports, batch outputs) stay until a person removes them; a version
+            # replaced by a rerun is kept 30 days to recover from a bad run, then expires.
+            lifecycle_rules=[
+                s3.LifecycleRule(id="ExpireOldVersions", noncurrent_version_expiration=cdk.Duration.days(30))
+            ],
+            replication="pipeline inputs are copies of source data and outputs are reproducible by rerunning the "
+            "pipeline; cross-region replication is a deployment choice the platform config does not make",
+        )
+
+    def s3_uri(self, *parts: str) -> str:
+        """``s3://<bucket>/<parts joined by '/'>`` (a token inside: the bucket name)."""
+        return "/".join([f"s3://{self.bucket.bucket_name}", *parts])
+
+
+class PipelinePermissions(Construct):
+    """Customer managed policies that let a pipeline role run lifecycle pipelines and a job role do the jobs.
+
+    Works with roles of this app or imported by name (`iam.Role.from_role_name`): the policies attach by name.
+
+    :param pipeline_role: the role the pipelines run as (`RoleArn` of `AWS::SageMaker::Pipeline`).
+    :param job_role: the role the pipelines' jobs and models run as.
+    :param storage: the bucket and key both use.
+    :param function_arns: Lambda functions the pipelines' Lambda steps invoke. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        pipeline_role: iam.IRole,
+        job_role: iam.IRole,
+        storage: LifecycleStorage,
+        function_arns: list[str] | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        bucket, key = storage.bucket, storage.key
+        objects = bucket.arn_for_objects("*")
+        jobs = [
+            stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{PIPELINE_RESOURCE_PREFIX}*")
+            for kind in PIPELINE_RESOURCE_KINDS
+        ]
+        statements = [
+            iam.PolicyStatement(sid="RunPipelineJobs", actions=list(PIPELINE_JOB_ACTIONS), resources=jobs),
+            iam.PolicyStatement(
+                sid="PassJobRole",
+                actions=["iam:PassRole"],
+                resources=[job_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            ),
+            # Std:JsonGet reads the evaluation report as the pipeline role.
+            iam.PolicyStatement(
+                sid="ReadPropertyFiles", actions=list(BUCKET_READ_ACTIONS), resources=[bucket.bucket_arn, objects]
+            ),
+            iam.PolicyStatement(sid="DecryptPropertyFiles", actions=list(KEY_READ_ACTIONS), resources=[key.key_arn]),
+        ]
+        if function_arns:
+            statements.append(
+                iam.PolicyStatement(sid="InvokeLookup", actions=["lambda:InvokeFunction"], resources=function_arns)
+            )
+        self.pipeline_policy = iam.ManagedPolicy(
+            self,
+            "PipelinePolicy",
+            description="Lifecycle pipelines: start and watch their jobs, read their property files",
+            statements=statements,
+            roles=[pipeline_role],
+        )
+        self.job_policy = iam.ManagedPolicy(
+            self,
+            "JobPolicy",
+            description="Lifecycle pipeline jobs: read inputs and code, write outputs in the lifecycle bucket",
+            statements=[
+                iam.PolicyStatement(
+                    sid="LifecycleData", actions=list(BUCKET_WRITE_ACTIONS), resources=[bucket.bucket_arn, objects]
+                ),
+                iam.PolicyStatement(sid="LifecycleKey", actions=list(KEY_WRITE_ACTIONS), resources=[key.key_arn]),
+                # Job volumes are encrypted with the key through a grant SageMaker creates for the job.
+                iam.PolicyStatement(
+                    sid="LifecycleVolumes",
+                    actions=list(KEY_VOLUME_ACTIONS),
+                    resources=[key.key_arn],
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                ),
+            ],
+            roles=[job_role],
+        )
+        bucket_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+        objects_reason = (
+            "pipeline inputs, code and outputs are keyed per pipeline and execution inside the lifecycle bucket"
+        )
+        acknowledge(self.job_policy, {f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]": objects_reason})
+        pipeline_reasons = {f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]": objects_reason}
+        for kind in PIPELINE_RESOURCE_KINDS:
+            pipeline_reasons[
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:{_nag(stack.region, 'Region')}:"
+                f"{_nag(stack.account, 'AccountId')}:{kind}/{PIPELINE_RESOURCE_PREFIX}*]"
+            ] = (
+                f"SageMaker Pipelines names each {kind} it creates {PIPELINE_RESOURCE_PREFIX}<execution>-<step>-...; "
+                "the grant covers those names only"
+            )
+        acknowledge(self.pipeline_policy, pipeline_reasons)
+
+
+def builtin_image_uri(scope: Construct, image: str) -> str:
+    """The URI of `image`: as given (an ECR URI), or a SageMaker built-in (``sagemaker-xgboost:1.7-1``,
+    ``sagemaker-scikit-learn:1.2-1-cpu-py3``) resolved per region through a CfnMapping (env-agnostic too)."""
+    if "/" in image:
+        return image
+    stack = cdk.Stack.of(scope)
+    mapping = stack.node.try_find_child("LifecycleBuiltinImageRegistries")
+    if mapping is None:
+        # The XGBoost and scikit-learn built-in images share one registry account per region.
+        mapping = cdk.CfnMapping(
+            stack,
+            "LifecycleBuiltinImageRegistries",
+            mapping={region: {"account": account} for region, account in XGBOOST_REGISTRY_ACCOUNTS.items()},
+        )
+    assert isinstance(mapping, cdk.CfnMapping)
+    account = mapping.find_in_map(cdk.Aws.REGION, "account")
+    return cdk.Fn.join("", [account, ".dkr.ecr.", cdk.Aws.REGION, ".", cdk.Aws.URL_SUFFIX, "/", image])
+
+
+def _nag(value: str, pseudo: str) -> str:
+    """How cdk-nag prints a stack's region or account in a finding id: the value, or `<AWS::Pseudo>`."""
+    return f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value

@@ -1,0 +1,797 @@
+"""The tuning spec: parse and validate (the request is built by `tuning_request`, limits in `tuning_limits`).
+
+The one source of truth for what a tuning spec may say. It is pure Python (standard library only)
+because it runs in three places:
+
+- at synth, imported normally (the platform config's `tuning` list and the `TuningPipeline`
+  construct), so that a bad config entry stops `cdk synth`;
+- at run time, inside the request-building Lambda function of the tuning state machine (the
+  contracts are staged into every handler asset by `assets.handler_code`), so that a spec passed
+  as execution input is refused before any AWS call;
+- in tests, where the built request is checked against botocore's service model.
+
+Spec keys are snake_case; the request uses the SageMaker API's PascalCase keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sagemaker_platform.contracts.tuning_limits import (
+    BUILTIN_IMAGE_VERSIONS,
+    CHANNEL_NAME_PATTERN,
+    EARLY_STOPPING_TYPES,
+    ECR_IMAGE_PATTERN,
+    INSTANCE_TYPE_PATTERN,
+    MAX_CATEGORICAL_VALUES,
+    MAX_METRIC_DEFINITIONS,
+    MAX_PARALLEL_TRAINING_JOBS,
+    MAX_PARENT_TUNING_JOBS,
+    MAX_RANGES,
+    MAX_SPEC_NAME_LENGTH,
+    MAX_STATIC_HYPERPARAMETERS,
+    MAX_TRAINING_JOBS,
+    MAX_TRAINING_RUNTIME_SECONDS,
+    MAX_TUNING_RUNTIME_SECONDS,
+    MIN_TUNING_RUNTIME_SECONDS,
+    MODEL_PACKAGE_GROUP_PATTERN,
+    OBJECTIVE_TYPES,
+    RANGE_TYPES,
+    RUN_ID_LENGTH,
+    S3_URI_PATTERN,
+    SCALING_TYPES,
+    SCHEDULE_PATTERN,
+    SECURITY_GROUP_PATTERN,
+    SPEC_NAME_PATTERN,
+    STRATEGIES,
+    SUBNET_PATTERN,
+    TUNING_JOB_NAME_PATTERN,
+    WARM_START_TYPES,
+    XGBOOST_OBJECTIVES,
+)
+
+# --- problems ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a spec: the dotted key inside the spec, the value given, what is allowed."""
+
+    path: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        return f"`{self.path}` = {json.dumps(self.value, default=str)}: {self.message}"
+
+
+class SpecError(ValueError):
+    """A tuning spec is invalid. Carries every problem found."""
+
+    def __init__(self, problems: Sequence[Problem], *, where: str = "tuning spec") -> None:
+        self.problems = tuple(problems)
+        super().__init__(f"invalid {where}:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+# --- the spec ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParameterRange:
+    name: str
+    type: str
+    min: float | None = None
+    max: float | None = None
+    scaling: str = "Auto"
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    name: str
+    regex: str
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    prefix: str
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    type: str  # config spelling, a key of WARM_START_TYPES
+    parents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Spot:
+    max_wait_seconds: int
+    checkpoint_s3_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class Vpc:
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Hyperband:
+    min_resource: int
+    max_resource: int
+
+
+@dataclass(frozen=True)
+class Inference:
+    image: str | None = None
+    content_types: tuple[str, ...] = ("text/csv",)
+    response_types: tuple[str, ...] = ("text/csv",)
+
+
+@dataclass(frozen=True)
+class TuningSpec:
+    """A validated tuning spec. Build it with `parse_spec`, never directly."""
+
+    name: str
+    strategy: str
+    objective_metric: str
+    objective_type: str
+    image: str
+    instance_type: str
+    model_package_group: str
+    channels: tuple[Channel, ...]
+    ranges: tuple[ParameterRange, ...]
+    metric_definitions: tuple[MetricDefinition, ...] = ()
+    static_hyperparameters: tuple[tuple[str, str], ...] = ()
+    max_jobs: int | None = None
+    max_parallel_jobs: int = 1
+    max_runtime_seconds: int | None = None
+    early_stopping: str = "Off"
+    hyperband: Hyperband | None = None
+    random_seed: int | None = None
+    instance_count: int = 1
+    volume_size_gb: int = 30
+    max_run_seconds: int = 3600
+    enable_network_isolation: bool = False
+    warm_start: WarmStart | None = None
+    spot: Spot | None = None
+    vpc: Vpc | None = None
+    inference: Inference = field(default_factory=Inference)
+    schedule: str | None = None
+    raw: str = field(default="{}", compare=False, repr=False)
+    """The spec as given, canonical JSON: what the state machine carries and the builder re-validates."""
+
+    @property
+    def builtin_image(self) -> bool:
+        """True when `image` names a SageMaker built-in algorithm (resolved per region), not a URI."""
+        return "/" not in self.image
+
+    def as_json(self) -> dict[str, Any]:
+        return json.loads(self.raw)
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+_SPEC_KEYS = {
+    "name": True,
+    "strategy": True,
+    "objective": True,
+    "metric_definitions": False,
+    "ranges": True,
+    "static_hyperparameters": False,
+    "max_jobs": False,
+    "max_parallel_jobs": False,
+    "max_runtime_seconds": False,
+    "early_stopping": False,
+    "hyperband": False,
+    "random_seed": False,
+    "image": True,
+    "instance_type": True,
+    "instance_count": False,
+    "volume_size_gb": False,
+    "max_run_seconds": False,
+    "channels": True,
+    "model_package_group": True,
+    "enable_network_isolation": False,
+    "warm_start": False,
+    "spot": False,
+    "vpc": False,
+    "inference": False,
+    "schedule": False,
+}
+
+
+class _Reader:
+    """Reads typed values out of nested mappings, recording a `Problem` for each bad one."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path: str, value: Any, message: str) -> None:
+        self.problems.append(Problem(path, value, message))
+
+    def mapping(self, data: Any, path: str, keys: Mapping[str, bool]) -> dict[str, Any] | None:
+        """`data` as a dict if it is a mapping with only `keys` (name -> required), else None."""
+        if not isinstance(data, Mapping):
+            self.add(path, data, "must be a mapping")
+            return None
+        unknown = sorted(str(k) for k in data if k not in keys)
+        if unknown:
+            self.add(path, unknown, f"unknown key(s); allowed keys: {', '.join(sorted(keys))}")
+        for key, required in keys.items():
+            if required and key not in data:
+                self.add(_join(path, key), None, "required key is missing")
+            elif required and data[key] is None:
+                # null is not a value: without this, readers that treat None as "absent" would drop it silently.
+                self.add(_join(path, key), None, "required key is null; give it a value")
+        return dict(data)
+
+    def named_entries(
+        self, data: Mapping[str, Any], key: str, keys: Mapping[str, bool], hint: str
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """(name, path, entry) for each entry of the mapping `data[key]` (name -> mapping with `keys`), sorted."""
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, Mapping) or not value:
+            self.add(key, value, hint)
+            return []
+        result = []
+        for name in sorted(value):
+            entry = self.mapping(value[name], f"{key}.{name}", keys)
+            if entry is not None:
+                result.append((str(name), f"{key}.{name}", entry))
+        return result
+
+    def string(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        pattern: re.Pattern[str] | None = None,
+        allowed: Sequence[str] | None = None,
+        hint: str = "",
+    ) -> str | None:
+        value = data.get(key)
+        where = _join(path, key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value:
+            self.add(where, value, "must be a non-empty string")
+            return None
+        if allowed is not None and value not in allowed:
+            self.add(where, value, f"must be one of {', '.join(allowed)}")
+            return None
+        if pattern is not None and not pattern.match(value):
+            self.add(where, value, hint or f"must match {pattern.pattern}")
+            return None
+        return value
+
+    def integer(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        minimum: int,
+        maximum: int,
+        default: int | None = None,
+        hint: str = "",
+    ) -> int | None:
+        value = data.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(_join(path, key), value, "must be an integer")
+            return None
+        if not minimum <= value <= maximum:
+            self.add(_join(path, key), value, f"must be between {minimum} and {maximum}{hint}")
+            return None
+        return value
+
+    def number(self, data: Mapping[str, Any], key: str, path: str) -> float | None:
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.add(_join(path, key), value, "must be a number")
+            return None
+        return float(value)
+
+    def boolean(self, data: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.add(_join(path, key), value, "must be true or false")
+            return default
+        return value
+
+    def string_list(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        minimum: int,
+        maximum: int,
+        pattern: re.Pattern[str] | None = None,
+        hint: str = "",
+    ) -> tuple[str, ...]:
+        value = data.get(key)
+        where = _join(path, key)
+        if value is None:
+            value = []
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+            self.add(where, value, "must be a list of non-empty strings")
+            return ()
+        if not minimum <= len(value) <= maximum:
+            self.add(where, value, f"must hold between {minimum} and {maximum} items")
+        if len(set(value)) != len(value):
+            self.add(where, value, "items must be unique")
+        if pattern is not None:
+            for index, item in enumerate(value):
+                if not pattern.match(item):
+                    self.add(f"{where}[{index}]", item, hint or f"must match {pattern.pattern}")
+        return tuple(value)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def parse_spec(raw: Any, *, allow_schedule: bool = True) -> TuningSpec:
+    """Validate `raw` (a mapping as read from JSON/YAML) into a `TuningSpec`.
+
+    Raises `SpecError` listing every problem, each naming the key inside the spec. `allow_schedule`
+    is False for specs passed at run time: a schedule belongs in the platform config.
+    """
+    r = _Reader()
+    data = r.mapping(raw, "", _SPEC_KEYS)
+    if data is None:
+        raise SpecError(r.problems)
+    name = r.string(
+        data,
+        "name",
+        "",
+        pattern=SPEC_NAME_PATTERN,
+        hint=f"letters, digits and inner hyphens, at most {MAX_SPEC_NAME_LENGTH} characters "
+        f"(the tuning job name adds a {RUN_ID_LENGTH + 1}-character run id; SageMaker allows 32)",
+    )
+    strategy = r.string(data, "strategy", "", allowed=STRATEGIES)
+    objective_metric, objective_type = _objective(r, data)
+    metric_definitions = _metric_definitions(r, data)
+    ranges = _ranges(r, data)
+    static = _static_hyperparameters(r, data)
+    early_stopping = r.string(data, "early_stopping", "", allowed=EARLY_STOPPING_TYPES) or "Off"
+    max_jobs = r.integer(
+        data,
+        "max_jobs",
+        "",
+        minimum=1,
+        maximum=MAX_TRAINING_JOBS,
+        hint=" (the default service quota of training jobs per tuning job)",
+    )
+    max_parallel = r.integer(
+        data,
+        "max_parallel_jobs",
+        "",
+        minimum=1,
+        maximum=MAX_PARALLEL_TRAINING_JOBS,
+        default=1,
+        hint=" (the default service quota of concurrent training jobs per tuning job)",
+    )
+    max_runtime = r.integer(
+        data, "max_runtime_seconds", "", minimum=MIN_TUNING_RUNTIME_SECONDS, maximum=MAX_TUNING_RUNTIME_SECONDS
+    )
+    random_seed = r.integer(data, "random_seed", "", minimum=0, maximum=2**31 - 1)
+    hyperband = _hyperband(r, data)
+    image = _image(r, data)
+    instance_type = r.string(
+        data,
+        "instance_type",
+        "",
+        pattern=INSTANCE_TYPE_PATTERN,
+        hint="must be a SageMaker training instance type such as ml.m5.large",
+    )
+    instance_count = r.integer(data, "instance_count", "", minimum=1, maximum=100, default=1)
+    volume = r.integer(data, "volume_size_gb", "", minimum=1, maximum=16384, default=30)
+    max_run = r.integer(data, "max_run_seconds", "", minimum=1, maximum=MAX_TRAINING_RUNTIME_SECONDS, default=3600)
+    channels = _channels(r, data)
+    group = r.string(
+        data,
+        "model_package_group",
+        "",
+        pattern=MODEL_PACKAGE_GROUP_PATTERN,
+        hint="must be a model package group name: letters, digits and inner hyphens, at most 63",
+    )
+    isolation = r.boolean(data, "enable_network_isolation", "", False)
+    warm_start = _warm_start(r, data)
+    spot = _spot(r, data)
+    vpc = _vpc(r, data)
+    inference = _inference(r, data)
+    schedule = r.string(
+        data,
+        "schedule",
+        "",
+        pattern=SCHEDULE_PATTERN,
+        hint="must be an EventBridge Scheduler expression: rate(N minutes|hours|days) or cron(...)",
+    )
+    if schedule is not None and not allow_schedule:
+        r.add("schedule", schedule, "a schedule is set in the platform config, not in a spec passed at run time")
+
+    _check_strategy(r, strategy, ranges, max_jobs, "max_jobs" in data, early_stopping, hyperband, warm_start)
+    if max_jobs is not None and max_parallel is not None and max_parallel > max_jobs:
+        r.add("max_parallel_jobs", max_parallel, f"must be <= max_jobs ({max_jobs})")
+    _check_objective(r, image, objective_metric, objective_type, metric_definitions)
+    if spot is not None and max_run is not None and spot.max_wait_seconds < max_run:
+        r.add(
+            "spot.max_wait_seconds",
+            spot.max_wait_seconds,
+            f"must be >= max_run_seconds ({max_run}): the wait for spot capacity includes the run",
+        )
+
+    if r.problems:
+        raise SpecError(r.problems)
+    assert name and strategy and objective_metric and objective_type and image and instance_type and group
+    return TuningSpec(
+        name=name,
+        strategy=strategy,
+        objective_metric=objective_metric,
+        objective_type=objective_type,
+        image=image,
+        instance_type=instance_type,
+        model_package_group=group,
+        channels=channels,
+        ranges=ranges,
+        metric_definitions=metric_definitions,
+        static_hyperparameters=static,
+        max_jobs=max_jobs,
+        max_parallel_jobs=max_parallel or 1,
+        max_runtime_seconds=max_runtime,
+        early_stopping=early_stopping,
+        hyperband=hyperband,
+        random_seed=random_seed,
+        instance_count=instance_count or 1,
+        volume_size_gb=volume or 30,
+        max_run_seconds=max_run or 3600,
+        enable_network_isolation=isolation,
+        warm_start=warm_start,
+        spot=spot,
+        vpc=vpc,
+        inference=inference,
+        schedule=schedule,
+        raw=json.dumps(raw, sort_keys=True, separators=(",", ":")),
+    )
+
+
+def _objective(r: _Reader, data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    if "objective" not in data:
+        return None, None
+    objective = r.mapping(data["objective"], "objective", {"metric": True, "type": True})
+    if objective is None:
+        return None, None
+    metric = r.string(objective, "metric", "objective")
+    kind = r.string(objective, "type", "objective", allowed=OBJECTIVE_TYPES)
+    return metric, kind
+
+
+def _metric_definitions(r: _Reader, data: Mapping[str, Any]) -> tuple[MetricDefinition, ...]:
+    value = data.get("metric_definitions", [])
+    if not isinstance(value, list | tuple):
+        r.add("metric_definitions", value, "must be a list of {name, regex}")
+        return ()
+    if len(value) > MAX_METRIC_DEFINITIONS:
+        r.add("metric_definitions", len(value), f"at most {MAX_METRIC_DEFINITIONS} metric definitions")
+    result: list[MetricDefinition] = []
+    for index, item in enumerate(value):
+        path = f"metric_definitions[{index}]"
+        entry = r.mapping(item, path, {"name": True, "regex": True})
+        if entry is None:
+            continue
+        name = r.string(entry, "name", path)
+        regex = r.string(entry, "regex", path)
+        if regex is not None:
+            regex_problem = check_metric_regex(regex)
+            if regex_problem:
+                r.add(f"{path}.regex", regex, regex_problem)
+                regex = None
+        if name is not None and regex is not None:
+            result.append(MetricDefinition(name, regex))
+    names = [m.name for m in result]
+    if len(set(names)) != len(names):
+        r.add("metric_definitions", names, "metric names must be unique")
+    return tuple(result)
+
+
+def check_metric_regex(regex: str) -> str | None:
+    """Why `regex` cannot extract a metric from the training log, or None if it can.
+
+    SageMaker takes the first capture group as the metric value, so there must be exactly one.
+    """
+    if len(regex) > 500:
+        return "at most 500 characters"
+    try:
+        compiled = re.compile(regex)
+    except re.error as exc:
+        return f"does not compile: {exc}"
+    if compiled.groups != 1:
+        return f"must have exactly one capture group (the metric value); it has {compiled.groups}"
+    return None
+
+
+def _ranges(r: _Reader, data: Mapping[str, Any]) -> tuple[ParameterRange, ...]:
+    if isinstance(data.get("ranges"), Mapping) and len(data["ranges"]) > MAX_RANGES:
+        r.add("ranges", len(data["ranges"]), f"at most {MAX_RANGES} hyperparameters can be searched")
+    result: list[ParameterRange] = []
+    keys = {"type": True, "min": False, "max": False, "scaling": False, "values": False}
+    for name, path, entry in r.named_entries(data, "ranges", keys, "must be a non-empty mapping of name -> range"):
+        kind = r.string(entry, "type", path, allowed=RANGE_TYPES)
+        if kind == "categorical":
+            for key in ("min", "max", "scaling"):
+                if key in entry:
+                    r.add(f"{path}.{key}", entry[key], "not allowed for a categorical range (use values)")
+            values = r.string_list(entry, "values", path, minimum=1, maximum=MAX_CATEGORICAL_VALUES)
+            result.append(ParameterRange(name, kind, values=values))
+        elif kind in ("integer", "continuous"):
+            if "values" in entry:
+                r.add(
+                    f"{path}.values",
+                    entry["values"],
+                    f"not allowed for a{'n' if kind == 'integer' else ''} {kind} range (use min and max)",
+                )
+            low, high = r.number(entry, "min", path), r.number(entry, "max", path)
+            scaling = r.string(entry, "scaling", path, allowed=SCALING_TYPES) or "Auto"
+            if kind == "integer":
+                for key, bound in (("min", low), ("max", high)):
+                    if bound is not None and not bound.is_integer():
+                        r.add(f"{path}.{key}", bound, "must be a whole number for an integer range")
+            if low is not None and high is not None:
+                if low >= high:
+                    r.add(f"{path}.max", high, f"must be greater than min ({_num(low)})")
+                elif scaling == "Logarithmic" and low <= 0:
+                    r.add(f"{path}.min", low, "Logarithmic scaling needs min > 0")
+                elif scaling == "ReverseLogarithmic" and (kind != "continuous" or low < 0 or high >= 1):
+                    r.add(
+                        f"{path}.scaling",
+                        scaling,
+                        "ReverseLogarithmic scaling needs a continuous range with 0 <= min < max < 1",
+                    )
+            result.append(ParameterRange(name, kind, low, high, scaling))
+    return tuple(result)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _static_hyperparameters(r: _Reader, data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    value = data.get("static_hyperparameters", {})
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(k) <= 256 and len(v) <= 2500 for k, v in value.items()
+    ):
+        r.add("static_hyperparameters", value, 'must map names to string values (quote numbers: "10")')
+        return ()
+    ranges = data.get("ranges")
+    searched: Mapping[str, Any] = ranges if isinstance(ranges, Mapping) else {}
+    if len(value) + len(searched) > MAX_STATIC_HYPERPARAMETERS:
+        r.add(
+            "static_hyperparameters",
+            len(value),
+            f"static and searched hyperparameters together: at most {MAX_STATIC_HYPERPARAMETERS} "
+            f"({len(searched)} are searched)",
+        )
+    overlap = sorted(set(value) & set(searched))
+    if overlap:
+        r.add("static_hyperparameters", overlap, "a hyperparameter is either static or searched (in ranges), not both")
+    return tuple(sorted(value.items()))
+
+
+def _hyperband(r: _Reader, data: Mapping[str, Any]) -> Hyperband | None:
+    if "hyperband" not in data:
+        return None
+    entry = r.mapping(data["hyperband"], "hyperband", {"min_resource": True, "max_resource": True})
+    if entry is None:
+        return None
+    low = r.integer(entry, "min_resource", "hyperband", minimum=1, maximum=10**9)
+    high = r.integer(entry, "max_resource", "hyperband", minimum=1, maximum=10**9)
+    if low is None or high is None:
+        return None
+    if low >= high:
+        r.add("hyperband.max_resource", high, f"must be greater than min_resource ({low})")
+        return None
+    return Hyperband(low, high)
+
+
+def _image(r: _Reader, data: Mapping[str, Any]) -> str | None:
+    image = r.string(data, "image", "")
+    if image is None:
+        return None
+    problem = image_problem(image)
+    if problem is not None:
+        r.add("image", image, problem)
+        return None
+    return image
+
+
+def image_problem(image: str) -> str | None:
+    """Why `image` is not a training image this platform can run, or None: an ECR URI or a known built-in."""
+    if "/" in image:
+        if not ECR_IMAGE_PATTERN.match(image):
+            return (
+                "must be an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> "
+                "(or @sha256:<digest>), or a built-in algorithm such as sagemaker-xgboost:1.7-1"
+            )
+        return None
+    repository, _, version = image.partition(":")
+    if version not in BUILTIN_IMAGE_VERSIONS.get(repository, ()):
+        known = ", ".join(f"{repo}:{v}" for repo, vs in BUILTIN_IMAGE_VERSIONS.items() for v in vs)
+        return f"a built-in algorithm image must be one of {known}; otherwise give a full ECR URI"
+    return None
+
+
+def _channels(r: _Reader, data: Mapping[str, Any]) -> tuple[Channel, ...]:
+    result: list[Channel] = []
+    hint = "must map channel names (train, validation, ...) to {prefix, content_type}"
+    for name, path, entry in r.named_entries(data, "channels", {"prefix": True, "content_type": False}, hint):
+        if not CHANNEL_NAME_PATTERN.match(name):
+            r.add(path, name, "channel names are letters, digits, '.', '-' and '_', at most 64 characters")
+            continue
+        prefix = r.string(entry, "prefix", path)
+        if prefix is not None and (prefix.startswith(("/", "s3://")) or ".." in prefix):
+            r.add(f"{path}.prefix", prefix, "must be a key prefix inside the tuning data bucket, e.g. churn/train/")
+            prefix = None
+        content_type = r.string(entry, "content_type", path)
+        if prefix is not None:
+            result.append(Channel(name, prefix, content_type))
+    return tuple(result)
+
+
+def _warm_start(r: _Reader, data: Mapping[str, Any]) -> WarmStart | None:
+    if "warm_start" not in data:
+        return None
+    entry = r.mapping(data["warm_start"], "warm_start", {"type": True, "parents": True})
+    if entry is None:
+        return None
+    kind = r.string(entry, "type", "warm_start", allowed=tuple(WARM_START_TYPES))
+    parents = r.string_list(
+        entry,
+        "parents",
+        "warm_start",
+        minimum=1,
+        maximum=MAX_PARENT_TUNING_JOBS,
+        pattern=TUNING_JOB_NAME_PATTERN,
+        hint="must be a tuning job name (at most 32 characters)",
+    )
+    return WarmStart(kind, parents) if kind is not None and parents else None
+
+
+def _spot(r: _Reader, data: Mapping[str, Any]) -> Spot | None:
+    if "spot" not in data:
+        return None
+    entry = r.mapping(data["spot"], "spot", {"max_wait_seconds": True, "checkpoint_s3_uri": False})
+    if entry is None:
+        return None
+    wait = r.integer(entry, "max_wait_seconds", "spot", minimum=1, maximum=MAX_TRAINING_RUNTIME_SECONDS)
+    uri = r.string(
+        entry,
+        "checkpoint_s3_uri",
+        "spot",
+        pattern=S3_URI_PATTERN,
+        hint="must be an S3 URI s3://<bucket>/<prefix>/ (default: the output bucket's checkpoints/)",
+    )
+    return Spot(wait, uri) if wait is not None else None
+
+
+def _vpc(r: _Reader, data: Mapping[str, Any]) -> Vpc | None:
+    if "vpc" not in data:
+        return None
+    entry = r.mapping(data["vpc"], "vpc", {"subnet_ids": True, "security_group_ids": True})
+    if entry is None:
+        return None
+    subnets = r.string_list(
+        entry,
+        "subnet_ids",
+        "vpc",
+        minimum=1,
+        maximum=16,
+        pattern=SUBNET_PATTERN,
+        hint="must be a subnet id subnet-xxxxxxxx",
+    )
+    groups = r.string_list(
+        entry,
+        "security_group_ids",
+        "vpc",
+        minimum=1,
+        maximum=5,
+        pattern=SECURITY_GROUP_PATTERN,
+        hint="must be a security group id sg-xxxxxxxx",
+    )
+    return Vpc(subnets, groups) if subnets and groups else None
+
+
+def _inference(r: _Reader, data: Mapping[str, Any]) -> Inference:
+    if "inference" not in data:
+        return Inference()
+    entry = r.mapping(data["inference"], "inference", {"image": False, "content_types": False, "response_types": False})
+    if entry is None:
+        return Inference()
+    image = r.string(entry, "image", "inference", pattern=ECR_IMAGE_PATTERN, hint="must be an ECR image URI")
+    content = (
+        r.string_list(entry, "content_types", "inference", minimum=1, maximum=10)
+        if "content_types" in entry
+        else Inference.content_types
+    )
+    response = (
+        r.string_list(entry, "response_types", "inference", minimum=1, maximum=10)
+        if "response_types" in entry
+        else Inference.response_types
+    )
+    return Inference(image, content, response)
+
+
+def _check_strategy(
+    r: _Reader,
+    strategy: str | None,
+    ranges: tuple[ParameterRange, ...],
+    max_jobs: int | None,
+    max_jobs_given: bool,
+    early_stopping: str,
+    hyperband: Hyperband | None,
+    warm_start: WarmStart | None,
+) -> None:
+    if strategy == "Grid":
+        for item in ranges:
+            if item.type != "categorical":
+                r.add(f"ranges.{item.name}.type", item.type, "the Grid strategy searches only categorical ranges")
+        combinations = 1
+        for item in ranges:
+            combinations *= max(len(item.values), 1)
+        if combinations > MAX_TRAINING_JOBS:
+            r.add("ranges", combinations, f"Grid runs one training job per combination: at most {MAX_TRAINING_JOBS}")
+        if max_jobs_given:
+            r.add("max_jobs", max_jobs, f"omit max_jobs: Grid runs one training job per combination ({combinations})")
+    elif strategy is not None and not max_jobs_given:
+        r.add("max_jobs", None, f"required for the {strategy} strategy (only Grid derives it from the ranges)")
+    if strategy == "Hyperband":
+        if early_stopping != "Off":
+            r.add("early_stopping", early_stopping, "Hyperband stops jobs early on its own: early_stopping must be Off")
+    elif hyperband is not None:
+        r.add("hyperband", "set", f"hyperband settings apply only to the Hyperband strategy, not {strategy}")
+    if strategy == "Grid" and early_stopping != "Off":
+        r.add("early_stopping", early_stopping, "the Grid strategy runs every combination: early_stopping must be Off")
+    if warm_start is not None and strategy in ("Hyperband", "Grid"):
+        r.add("warm_start", "set", f"warm start is supported for the Bayesian and Random strategies, not {strategy}")
+
+
+def _check_objective(
+    r: _Reader, image: str | None, metric: str | None, kind: str | None, definitions: tuple[MetricDefinition, ...]
+) -> None:
+    if image is None or metric is None:
+        return
+    if "/" not in image:  # a built-in algorithm emits its own metrics
+        if definitions:
+            r.add(
+                "metric_definitions",
+                [d.name for d in definitions],
+                "a built-in algorithm emits its own metrics: omit metric_definitions",
+            )
+        if metric not in XGBOOST_OBJECTIVES:
+            r.add(
+                "objective.metric",
+                metric,
+                f"the built-in XGBoost objective metrics are {', '.join(XGBOOST_OBJECTIVES)}",
+            )
+        elif kind is not None and XGBOOST_OBJECTIVES[metric] != kind:
+            r.add("objective.type", kind, f"{metric} is to be {XGBOOST_OBJECTIVES[metric]}d")
+        return
+    if metric not in {d.name for d in definitions}:
+        r.add(
+            "objective.metric",
+            metric,
+            "must be the name of one of metric_definitions (a custom image's "
+            "metrics are read from its log with those regexes)",
+        )

@@ -1,0 +1,211 @@
+"""`LifecycleStack` (each workload account with lifecycle pipelines; one in the sandbox).
+
+The build and batch inference pipelines of `lifecycle` for one account role: the bucket and key, the registry
+lookup function, the pipelines (running as the account's `<name>-pipeline-step` role, their jobs as
+`<name>-sagemaker-execution`, both from the workload-access stack) and a notification topic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from sagemaker_platform import naming
+from sagemaker_platform.config import (
+    LifecycleBatchConfig,
+    LifecycleBuildConfig,
+    LifecycleJobConfig,
+    LifecycleMonitorConfig,
+    PlatformConfig,
+)
+from sagemaker_platform.constructs.lifecycle import (
+    BatchInferencePipeline,
+    JobResources,
+    LifecycleStorage,
+    ModelBuildPipeline,
+    ModelFormat,
+    Objective,
+    PipelinePermissions,
+    RegistryLookup,
+    TrainingSettings,
+)
+from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonitor
+from sagemaker_platform.constructs.lifecycle.settings import DEFAULT_PROCESSING_IMAGE, DEFAULT_TRAINING_IMAGE
+from sagemaker_platform.stacks.base import AccountRole, tag_platform
+
+CAPABILITY = "lifecycle"
+
+
+def lifecycle_accounts(config: PlatformConfig) -> list[AccountRole]:
+    """The account roles holding lifecycle pipelines (the sandbox: one stack, built as dev)."""
+    if config.lifecycle is None:
+        return []
+    accounts: set[AccountRole] = {entry.account for entry in (*config.lifecycle.build, *config.lifecycle.batch)}
+    accounts |= {monitor.stage for monitor in config.lifecycle.monitoring}
+    if not accounts:
+        return []
+    if config.is_sandbox:
+        return ["dev"]
+    return sorted(accounts)
+
+
+class LifecycleStack(cdk.Stack):
+    """The lifecycle pipelines of one account role (all of them in the sandbox)."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, config: PlatformConfig, account: AccountRole, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope, id, description=f"{config.name}: model lifecycle pipelines (build, batch inference)", **kwargs
+        )
+        if config.lifecycle is None or config.registry is None:
+            raise ValueError("the lifecycle stack needs `lifecycle` and `registry` in the platform config")
+        tag_platform(self, config, CAPABILITY)
+        lifecycle = config.lifecycle
+        builds = [b for b in lifecycle.build if config.is_sandbox or b.account == account]
+        batches = [b for b in lifecycle.batch if config.is_sandbox or b.account == account]
+        registry_account = self.account if config.accounts is None else config.accounts.registry
+        registry_region = self.region if config.accounts is None else config.region
+        self._registry = (registry_account, registry_region)
+        removal = cdk.RemovalPolicy.RETAIN if lifecycle.removal_policy == "retain" else cdk.RemovalPolicy.DESTROY
+        self.storage = LifecycleStorage(self, "Storage", removal_policy=removal)
+        step_role = iam.Role.from_role_name(
+            self, "PipelineStepRole", naming.pipeline_step_role_name(config.name), mutable=True
+        )
+        job_role = iam.Role.from_role_name(
+            self, "ExecutionRole", naming.sagemaker_execution_role_name(config.name), mutable=True
+        )
+        groups = sorted({entry.model_package_group for entry in (*builds, *batches)})
+        self.lookup = RegistryLookup(
+            self,
+            "Lookup",
+            platform_name=config.name,
+            key=self.storage.key,
+            model_package_group_arns=[self._group_arn(group) for group in groups],
+        )
+        self.permissions = PipelinePermissions(
+            self,
+            "Permissions",
+            pipeline_role=step_role,
+            job_role=job_role,
+            storage=self.storage,
+            function_arns=[self.lookup.function_arn],
+        )
+        self.topic = sns.Topic(
+            self, "Notifications", display_name="Lifecycle pipelines", master_key=self.storage.key, enforce_ssl=True
+        )
+        for email in config.deploy.notification_emails if config.deploy is not None else ():
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        # EventBridge rules and CloudWatch alarms publish to the encrypted topic.
+        for service in ("events.amazonaws.com", "cloudwatch.amazonaws.com"):
+            self.storage.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                    principals=[iam.ServicePrincipal(service)],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                )
+            )
+        common = {
+            "storage": self.storage,
+            "pipeline_role": step_role,
+            "job_role": job_role,
+            "lookup_function_arn": self.lookup.function_arn,
+            "topic": self.topic,
+        }
+        self.build_pipelines = {
+            entry.name: ModelBuildPipeline(
+                self, f"Build{_pascal(entry.name)}", **self._build_props(config, entry), **common
+            )
+            for entry in builds
+        }
+        self.batch_pipelines = {
+            entry.name: BatchInferencePipeline(
+                self, f"Batch{_pascal(entry.name)}", **self._batch_props(entry), **common
+            )
+            for entry in batches
+        }
+        self.monitors = {
+            (monitor.endpoint, monitor.stage): self._monitor(config, monitor, job_role)
+            for monitor in lifecycle.monitoring
+            if config.is_sandbox or monitor.stage == account
+        }
+
+    def _monitor(
+        self, config: PlatformConfig, monitor: LifecycleMonitorConfig, job_role: iam.IRole
+    ) -> DataQualityMonitor:
+        retrain = None
+        if monitor.retrain_pipeline_name is not None:
+            retrain = self.build_pipelines[monitor.retrain_pipeline_name].pipeline_arn
+        return DataQualityMonitor(
+            self,
+            f"Monitor{_pascal(monitor.endpoint)}{_pascal(monitor.stage)}",
+            endpoint_name=naming.endpoint_name(config.name, monitor.endpoint, monitor.stage),
+            capture_bucket_name=naming.hosting_bucket_name(config.name, monitor.stage, self.account, self.region),
+            capture_key_alias=naming.hosting_key_alias(config.name, monitor.stage),
+            storage=self.storage,
+            job_role=job_role,
+            topic=self.topic,
+            schedule_expression=monitor.schedule_expression,
+            instance_type=monitor.instance_type,
+            max_run_seconds=monitor.max_run_seconds,
+            baseline=monitor.baseline,
+            retrain_pipeline_arn=retrain,
+        )
+
+    def _group_arn(self, group: str) -> str:
+        account, region = self._registry
+        return f"arn:{self.partition}:sagemaker:{region}:{account}:model-package-group/{group}"
+
+    def _build_props(self, config: PlatformConfig, entry: LifecycleBuildConfig) -> dict[str, Any]:
+        account, region = self._registry
+        artifacts = naming.model_artifacts_bucket_name(config.name, account, region)
+        return {
+            "pipeline_name": entry.name,
+            "model_package_group_arn": self._group_arn(entry.model_package_group),
+            "objective": Objective(
+                metric=entry.objective.metric, json_path=entry.objective.json_path, type=entry.objective.type
+            ),
+            # In the registry's artifacts bucket, under the group's prefix: every stage deploys from there.
+            "model_output_uri": f"s3://{artifacts}/{entry.model_package_group}/pipelines/{entry.name}",
+            "training": TrainingSettings(
+                resources=_resources(entry.training, DEFAULT_TRAINING_IMAGE),
+                hyperparameters=dict(entry.hyperparameters),
+            ),
+            "processing": _resources(entry.processing, DEFAULT_PROCESSING_IMAGE),
+            "model_format": ModelFormat(
+                content_types=tuple(entry.content_types), response_types=tuple(entry.response_types)
+            ),
+        }
+
+    def _batch_props(self, entry: LifecycleBatchConfig) -> dict[str, Any]:
+        return {
+            "pipeline_name": entry.name,
+            "model_package_group_arn": self._group_arn(entry.model_package_group),
+            "input_prefix": entry.input_prefix,
+            "output_prefix": entry.output_prefix,
+            "instance_type": entry.instance_type,
+            "instance_count": entry.instance_count,
+            "content_type": entry.content_type,
+            "accept": entry.accept,
+            "split_type": entry.split_type,
+        }
+
+
+def _resources(job: LifecycleJobConfig, default_image: str) -> JobResources:
+    return JobResources(
+        image=default_image if job.image is None else job.image,
+        instance_type=job.instance_type,
+        instance_count=job.instance_count,
+        volume_size_gb=job.volume_size_gb,
+        max_run_seconds=job.max_run_seconds,
+    )
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))

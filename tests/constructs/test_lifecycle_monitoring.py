@@ -1,0 +1,105 @@
+"""`DataQualityMonitor`: job definition, schedule applied once the endpoint is InService, violations alarmed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
+
+from sagemaker_platform.constructs.lifecycle import LifecycleStorage
+from sagemaker_platform.constructs.lifecycle.monitoring import ALREADY_EXISTS, DataQualityMonitor
+from sagemaker_platform.errors import PropsError
+from tests.registry_helpers import text
+from tests.support import resources_of_type
+
+ENDPOINT = "mlplatform-churn-async-prod"
+RETRAIN = "arn:aws:sagemaker:eu-west-1:333333333333:pipeline/churn-train"
+
+
+def _template(**props: Any) -> dict[str, Any]:
+    stack = cdk.Stack(cdk.App(), "Monitoring", env=cdk.Environment(account="333333333333", region="eu-west-1"))
+    storage = LifecycleStorage(stack, "Storage")
+    DataQualityMonitor(
+        stack,
+        "Monitor",
+        endpoint_name=ENDPOINT,
+        capture_bucket_name="mlplatform-prod-ep-333333333333-eu-west-1",
+        capture_key_alias="alias/mlplatform-hosting-prod",
+        storage=storage,
+        job_role=iam.Role.from_role_name(stack, "JobRole", "mlplatform-sagemaker-execution"),
+        topic=sns.Topic(stack, "Topic"),
+        **props,
+    )
+    return cdk.assertions.Template.from_stack(stack).to_json()
+
+
+def test_given_a_monitor_then_its_job_definition_reads_the_endpoint_and_encrypts_reports_and_volumes() -> None:
+    (definition,) = resources_of_type(_template(), "AWS::SageMaker::DataQualityJobDefinition").values()
+    properties = definition["Properties"]
+    assert properties["JobDefinitionName"] == f"{ENDPOINT}-data-quality"
+    assert properties["DataQualityJobInput"]["EndpointInput"]["EndpointName"] == ENDPOINT
+    assert "KmsKeyId" in properties["DataQualityJobOutputConfig"]
+    assert "VolumeKmsKeyId" in properties["JobResources"]["ClusterConfig"]
+    assert properties["NetworkConfig"]["EnableNetworkIsolation"] is True
+    assert "DataQualityBaselineConfig" not in properties
+    assert "/sagemaker-model-monitor-analyzer" in text(properties["DataQualityAppSpecification"]["ImageUri"])
+
+
+def test_given_a_baseline_then_the_job_checks_against_its_constraints() -> None:
+    (definition,) = resources_of_type(_template(baseline=True), "AWS::SageMaker::DataQualityJobDefinition").values()
+    baseline = definition["Properties"]["DataQualityBaselineConfig"]
+    assert text(baseline["ConstraintsResource"]["S3Uri"]).endswith(f"/monitoring/{ENDPOINT}/baseline/constraints.json")
+
+
+def test_the_schedule_is_applied_when_the_endpoint_is_in_service_and_an_existing_one_is_kept() -> None:
+    template = _template()
+    rules = resources_of_type(template, "AWS::Events::Rule").values()
+    in_service = [
+        r for r in rules if r["Properties"]["EventPattern"]["detail-type"] == ["SageMaker Endpoint State Change"]
+    ]
+    assert [r["Properties"]["EventPattern"]["detail"] for r in in_service] == [
+        {"EndpointName": [ENDPOINT], "EndpointStatus": ["IN_SERVICE"]}
+    ]
+    (machine,) = resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
+    definition = json.loads(text(machine["Properties"]["DefinitionString"]))
+    create = definition["States"]["CreateSchedule"]
+    assert create["Resource"].endswith(":states:::aws-sdk:sagemaker:createMonitoringSchedule")
+    assert create["Parameters"]["MonitoringScheduleConfig"] == {
+        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+        "MonitoringJobDefinitionName": f"{ENDPOINT}-data-quality",
+        "MonitoringType": "DataQuality",
+    }
+    assert [c["ErrorEquals"] for c in create["Catch"]] == [[ALREADY_EXISTS]]
+
+
+def test_given_a_retrain_pipeline_then_a_violation_notifies_alarms_and_starts_it() -> None:
+    template = _template(retrain_pipeline_arn=RETRAIN)
+    (violations,) = [
+        r
+        for r in resources_of_type(template, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["detail-type"] == ["SageMaker Processing Job State Change"]
+    ]
+    detail = violations["Properties"]["EventPattern"]["detail"]
+    assert detail["ExitMessage"] == [{"prefix": "CompletedWithViolations"}]
+    assert text(detail["MonitoringScheduleArn"][0]).endswith(f":monitoring-schedule/{ENDPOINT}-data-quality")
+    targets = [text(t["Arn"]) for t in violations["Properties"]["Targets"]]
+    assert RETRAIN in targets and len(targets) == 2  # the topic and the pipeline
+    (alarm,) = resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+    assert alarm["Properties"]["MetricName"] == "TriggeredRules"
+    assert alarm["Properties"]["Namespace"] == "AWS/Events"
+
+
+def test_given_no_retrain_pipeline_then_a_violation_only_notifies() -> None:
+    rules = resources_of_type(_template(), "AWS::Events::Rule").values()
+    violations = [r for r in rules if "ExitMessage" in r["Properties"]["EventPattern"].get("detail", {})]
+    assert [len(r["Properties"]["Targets"]) for r in violations] == [1]
+
+
+def test_given_bad_props_then_one_error_names_each() -> None:
+    with pytest.raises(PropsError) as caught:
+        _template(schedule_expression="rate(1 hour)", max_run_seconds=0)
+    assert "schedule_expression='rate(1 hour)'" in str(caught.value) and "max_run_seconds=0" in str(caught.value)

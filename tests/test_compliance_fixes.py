@@ -1,0 +1,192 @@
+"""What issue 15 fixed instead of waiving, checked on every synthesized template of both shipped configs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+
+from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.errors import PropsError
+
+TEMPLATES = ["default_templates", "multi_account_templates"]
+
+
+def _resources(templates: dict[str, dict[str, Any]], resource_type: str) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (stack, logical_id, resource)
+        for stack, template in templates.items()
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource["Type"] == resource_type
+    ]
+
+
+def _statements(templates: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for resource_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for stack, logical_id, resource in _resources(templates, resource_type):
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                found.append((f"{stack}/{logical_id}", statement))
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize("fixture", TEMPLATES)
+def test_given_any_event_rule_then_every_target_has_a_dead_letter_queue(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    templates = request.getfixturevalue(fixture)
+    rules = _resources(templates, "AWS::Events::Rule")
+    assert any(logical_id.startswith("PipelineStoppedExecutions") for _, logical_id, _ in rules)
+    missing = [
+        f"{stack}/{logical_id} -> {target['Id']}"
+        for stack, logical_id, rule in rules
+        for target in rule["Properties"].get("Targets", [])
+        if "DeadLetterConfig" not in target
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("fixture", TEMPLATES)
+def test_given_any_policy_then_connection_actions_match_the_connection_arns_service(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    templates = request.getfixturevalue(fixture)
+    mismatched = []
+    for where, statement in _statements(templates):
+        actions = [a for a in _as_list(statement["Action"]) if a.endswith(":UseConnection")]
+        for action in actions:
+            for resource in _as_list(statement.get("Resource", [])):
+                if isinstance(resource, str) and ":connection/" in resource:
+                    service = resource.split(":")[2]
+                    if action.split(":")[0] != service:
+                        mismatched.append(f"{where}: {action} on {resource}")
+    assert mismatched == []
+
+
+def test_given_the_multi_account_pipeline_then_its_roles_may_use_the_codeconnections_connection(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    uses = [
+        statement
+        for where, statement in _statements(multi_account_templates)
+        if "codeconnections:UseConnection" in _as_list(statement["Action"])
+    ]
+    assert len(uses) == 3  # the pipeline, synth and record-commit roles
+    assert all(str(s["Resource"]).startswith("arn:aws:codeconnections:") for s in uses)
+
+
+def test_given_a_codestar_connections_statement_on_a_codeconnections_arn_then_the_role_renames_the_action() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    role = PlatformRole(stack, "Role", assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"))
+    new = "arn:aws:codeconnections:eu-west-1:111111111111:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    old = "arn:aws:codestar-connections:eu-west-1:111111111111:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["codestar-connections:UseConnection"], resources=[new]))
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["codestar-connections:UseConnection"], resources=[old]))
+    statements = app.synth().get_stack_by_name("S").template["Resources"]
+    rendered = json.dumps(statements)
+    assert '"codeconnections:UseConnection", "Effect": "Allow", "Resource": "' + new in rendered
+    assert '"codestar-connections:UseConnection", "Effect": "Allow", "Resource": "' + old in rendered
+
+
+def test_given_a_step_functions_invoke_grant_then_the_role_has_no_version_wildcard() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    role = PlatformRole(stack, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
+    arn = "arn:aws:lambda:eu-west-1:111111111111:function:f"
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[arn, f"{arn}:*"]))
+    rendered = json.dumps(app.synth().get_stack_by_name("S").template["Resources"])
+    assert f'"Resource": "{arn}"' in rendered
+    assert f"{arn}:*" not in rendered
+
+
+@pytest.mark.parametrize("fixture", TEMPLATES)
+def test_given_any_kms_key_then_its_policy_denies_grants_not_for_aws_resources(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    templates = request.getfixturevalue(fixture)
+    keys = _resources(templates, "AWS::KMS::Key")
+    assert keys
+    expected = {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}
+    without = [
+        f"{stack}/{logical_id}"
+        for stack, logical_id, key in keys
+        if not any(
+            s["Effect"] == "Deny"
+            and s["Action"] == "kms:CreateGrant"
+            and s.get("Condition", {}).get("BoolIfExists") == expected
+            for s in key["Properties"]["KeyPolicy"]["Statement"]
+        )
+    ]
+    assert without == []
+
+
+@pytest.mark.parametrize("fixture", TEMPLATES)
+def test_given_any_versioned_bucket_then_a_lifecycle_rule_expires_noncurrent_versions(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    templates = request.getfixturevalue(fixture)
+    buckets = _resources(templates, "AWS::S3::Bucket")
+    versioned = [b for b in buckets if b[2]["Properties"].get("VersioningConfiguration", {}).get("Status") == "Enabled"]
+    assert versioned
+    forever = [
+        f"{stack}/{logical_id}"
+        for stack, logical_id, bucket in versioned
+        if not any(
+            rule.get("Status") == "Enabled" and "NoncurrentVersionExpiration" in rule
+            for rule in bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+        )
+    ]
+    assert forever == []
+
+
+def test_given_a_bucket_helper_without_noncurrent_expiry_then_refused_naming_the_bucket() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    logs = access_logs_bucket(
+        stack,
+        "Logs",
+        of="the canary",
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(1))],
+    )
+    with pytest.raises(PropsError, match=r"Data: lifecycle_rules=1 rule.*noncurrent_version_expiration"):
+        encrypted_bucket(
+            stack,
+            "Data",
+            key=kms.Key(stack, "Key"),
+            access_logs=logs,
+            access_logs_prefix="data/",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            replication="canary",
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(1))],
+        )
+    with pytest.raises(PropsError, match="Logs2: lifecycle_rules=0"):
+        access_logs_bucket(stack, "Logs2", of="the canary", removal_policy=cdk.RemovalPolicy.RETAIN)
+
+
+def test_given_the_default_app_then_the_deploy_role_manages_only_the_endpoints_the_pipeline_owns(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    statements = [
+        statement
+        for where, statement in _statements(default_templates)
+        if statement.get("Sid") == "ManagePlatformEndpoints"
+    ]
+    assert len(statements) == 1
+    endpoints = [json.dumps(r) for r in _as_list(statements[0]["Resource"]) if ":endpoint/" in json.dumps(r)]
+    assert len(endpoints) == 2
+    assert all(
+        e.endswith(':endpoint/mlplatform-churn-async-staging"]]}')
+        or e.endswith(':endpoint/mlplatform-churn-async-prod"]]}')
+        for e in endpoints
+    ), endpoints

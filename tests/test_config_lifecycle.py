@@ -1,0 +1,122 @@
+"""`lifecycle` config: pipelines only where their roles can do what they need; schedules start created pipelines."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import yaml
+
+from sagemaker_platform.config import parse_config
+from sagemaker_platform.errors import ConfigError
+from tests.support import REPO_ROOT, default_config_raw
+
+
+def _multi() -> dict[str, Any]:
+    raw: dict[str, Any] = yaml.safe_load((REPO_ROOT / "examples" / "multi-account.yaml").read_text())
+    return raw
+
+
+def _refused(raw: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    return str(caught.value)
+
+
+def test_the_shipped_configs_hold_lifecycle_pipelines() -> None:
+    default = parse_config(default_config_raw())
+    assert default.lifecycle is not None and default.lifecycle.build and default.lifecycle.batch
+    multi = parse_config(_multi())
+    assert multi.lifecycle is not None
+    assert [b.account for b in multi.lifecycle.build] == ["dev"]
+    assert [b.account for b in multi.lifecycle.batch] == ["prod"]
+
+
+def test_given_retraining_in_an_account_that_cannot_register_then_refused_naming_the_key() -> None:
+    raw = _multi()
+    raw["deploy"]["schedules"][0]["retrain_pipeline_name"] = "churn-train"  # the prod batch schedule
+    message = _refused(raw)
+    assert '`deploy.schedules[0].retrain_pipeline_name` = "churn-train"' in message
+    assert "may not register" in message and "register_from" in message
+
+
+def test_given_a_build_pipeline_in_an_account_that_cannot_register_then_refused_naming_the_key() -> None:
+    raw = _multi()
+    raw["lifecycle"]["build"][0]["account"] = "staging"
+    message = _refused(raw)
+    assert '`lifecycle.build[0].account` = "staging"' in message and "dev" in message
+
+
+def test_given_a_schedule_of_a_pipeline_the_app_does_not_create_then_refused_listing_the_known_ones() -> None:
+    raw = _multi()
+    raw["deploy"]["schedules"][0]["pipeline_name"] = "churn-batch"
+    message = _refused(raw)
+    assert '`deploy.schedules[0].pipeline_name` = "churn-batch"' in message
+    assert "churn-batch-inference" in message
+
+
+def test_given_a_retrain_target_that_is_not_a_build_pipeline_then_refused() -> None:
+    raw = copy.deepcopy(default_config_raw())
+    raw["deploy"]["schedules"][0]["retrain_pipeline_name"] = "churn-batch-inference"
+    message = _refused(raw)
+    assert "`deploy.schedules[0].retrain_pipeline_name`" in message and "lifecycle.build" in message
+
+
+def test_given_a_lifecycle_group_the_registry_lacks_then_refused() -> None:
+    raw = copy.deepcopy(default_config_raw())
+    raw["lifecycle"]["batch"][0]["model_package_group"] = "fraud"
+    message = _refused(raw)
+    assert '`lifecycle.batch[0].model_package_group` = "fraud"' in message and "churn" in message
+
+
+def test_given_two_lifecycle_pipelines_of_one_name_then_refused() -> None:
+    raw = copy.deepcopy(default_config_raw())
+    raw["lifecycle"]["batch"][0]["name"] = "churn-train"
+    assert "each lifecycle pipeline name may be used once" in _refused(raw)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("input_prefix", "/abs/"), ("output_prefix", "no-slash"), ("split_type", "Lines"), ("instance_count", 0)],
+)
+def test_given_a_bad_batch_value_then_refused_naming_it(key: str, value: Any) -> None:
+    raw = copy.deepcopy(default_config_raw())
+    raw["lifecycle"]["batch"][0][key] = value
+    assert f"`lifecycle.batch[0].{key}`" in _refused(raw)
+
+
+def test_given_a_lifecycle_without_a_registry_then_refused() -> None:
+    raw = copy.deepcopy(default_config_raw())
+    for section in ("registry", "deploy", "tuning", "tuning_launcher", "endpoints", "gateway"):
+        raw.pop(section, None)
+    assert "needs `registry`" in _refused(raw)
+
+
+def test_given_drift_retraining_in_an_account_that_cannot_register_then_refused_naming_the_key() -> None:
+    raw = _multi()
+    raw["lifecycle"]["monitoring"][0]["retrain_pipeline_name"] = "churn-train"
+    message = _refused(raw)
+    assert '`lifecycle.monitoring[0].retrain_pipeline_name` = "churn-train"' in message
+    assert "may not register" in message
+
+
+def test_given_a_monitor_of_an_endpoint_without_data_capture_then_refused() -> None:
+    raw = _multi()
+    raw["lifecycle"]["monitoring"][0]["endpoint"] = "churn-realtime"
+    message = _refused(raw)
+    assert '`lifecycle.monitoring[0].endpoint` = "churn-realtime"' in message and "data_capture_percent" in message
+
+
+def test_given_a_drift_retrain_target_that_is_not_a_build_pipeline_then_refused() -> None:
+    raw = copy.deepcopy(default_config_raw())
+    raw["lifecycle"]["monitoring"][0]["retrain_pipeline_name"] = "churn-batch-inference"
+    assert "`lifecycle.monitoring[0].retrain_pipeline_name`" in _refused(raw)
+
+
+def test_the_default_endpoint_captures_data_and_is_monitored() -> None:
+    config = parse_config(default_config_raw())
+    assert config.endpoints[0].data_capture_percent is not None
+    assert config.lifecycle is not None and [m.endpoint for m in config.lifecycle.monitoring] == [
+        config.endpoints[0].name
+    ]
