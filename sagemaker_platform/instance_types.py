@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from sagemaker_platform.constructs.hosting_catalog import (
+from sagemaker_platform.constructs.hosting.instances import (
     InstanceSpec,
     catalog_families,
     declared_instance_problems,

@@ -24,6 +24,7 @@ import boto3
 from botocore.response import StreamingBody
 
 from sagemaker_platform.assets import handler_dir
+from tests import tuning_report_data as report_data
 from tests.fuzz import Json, Target
 from tests.offline_aws import Answer, error
 
@@ -33,7 +34,7 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
 PREDICTION = "0123456789abcdef0123456789abcdef"
 OWNER = f"arn:aws:iam::{ACCOUNT}:user/alice"
 TOPIC_PREFIX = f"arn:aws:sns:{REGION}:{ACCOUNT}:mlplatform-predictions-"
-_SHARED_NAMES = ("index", "errors")
+_SHARED_NAMES = ("index", "errors", "report_render")
 
 
 @contextmanager
@@ -394,6 +395,11 @@ REGISTER_SETTINGS = {
     "content_types": ["text/csv"],
     "response_types": ["text/csv"],
 }
+REPORT_ENV = {
+    "OUTPUT_BUCKET": "output-bucket",
+    "KMS_KEY_ARN": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k",
+    "AWS_REGION": REGION,
+}
 REGISTER_ENV = {
     "PIPELINE_STEP_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/pipeline-step",
     "OUTPUT_BUCKET": "output-bucket",
@@ -456,6 +462,7 @@ def tuning_targets() -> list[Target]:
     launcher = load_index("tuning_launcher")
     register = load_index("tuning_register")
     request = load_index("tuning_request")
+    report = load_index("tuning_report")
     launcher_client = boto3.client(
         "sagemaker", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
     )
@@ -486,6 +493,10 @@ def tuning_targets() -> list[Target]:
     def request_run(event: Any) -> Any:
         with environment(REQUEST_ENV):
             return request.handler(event, None)
+
+    def report_run(event: Any) -> Any:
+        with environment({**CREDENTIALS, **REPORT_ENV}), mock.patch.object(report.boto3, "client", client):
+            return report.handler(event, None)
 
     record = {
         "messageId": "m-1",
@@ -538,6 +549,19 @@ def tuning_targets() -> list[Target]:
             request_run,
             _base_error(request, "TuningRequestError"),
             dict,
+        ),
+        Target(
+            "tuning_report",
+            {"tuning_job": report_data.TUNING_JOB},
+            report_run,
+            _base_error(report, "ReportError"),
+            lambda: {
+                "DescribeHyperParameterTuningJob": report_data.describe_tuning_job(),
+                "ListTrainingJobsForHyperParameterTuningJob": {
+                    "TrainingJobSummaries": report_data.training_job_summaries()
+                },
+                "PutObject": {},
+            },
         ),
     ]
 

@@ -120,3 +120,94 @@ def test_the_default_endpoint_captures_data_and_is_monitored() -> None:
     assert config.lifecycle is not None and [m.endpoint for m in config.lifecycle.monitoring] == [
         config.endpoints[0].name
     ]
+
+
+# --- training that scales (issue 19 point 4) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("training", "key", "expected"),
+    [
+        ({"use_spot": True, "max_run_seconds": 7200, "max_wait_seconds": 3600}, "max_wait_seconds", "must be >="),
+        ({"max_wait_seconds": 3600}, "max_wait_seconds", "only with use_spot=true"),
+        ({"distribution": "torchrun"}, "distribution", "ml.m5.large has no suitable accelerator"),
+        (
+            {"distribution": "pytorchddp", "instance_type": "ml.g5.12xlarge", "instance_count": 2},
+            "instance_type",
+            "EFA",
+        ),
+        ({"distribution": "horovod"}, "distribution", "torchrun"),
+    ],
+    ids=["wait-shorter-than-run", "wait-without-spot", "cpu", "multi-node-without-efa", "unknown-distribution"],
+)
+def test_given_bad_training_scaling_then_refused_naming_the_key(
+    training: dict[str, Any], key: str, expected: str
+) -> None:
+    raw = default_config_raw()
+    raw["lifecycle"]["build"][0]["training"] = training
+    message = _refused(raw)
+    assert f"`lifecycle.build[0].training.{key}`" in message and expected in message
+
+
+def test_given_spot_and_multi_node_distribution_on_efa_then_accepted() -> None:
+    raw = default_config_raw()
+    raw["lifecycle"]["build"][0]["training"] = {
+        "use_spot": True,
+        "max_wait_seconds": 7200,
+        "distribution": "torchrun",
+        "instance_type": "ml.p5.48xlarge",
+        "instance_count": 2,
+    }
+    training = parse_config(raw).lifecycle.build[0].training  # type: ignore[union-attr]
+    assert (training.use_spot, training.max_wait_seconds, training.distribution) == (True, 7200, "torchrun")
+
+
+@pytest.mark.parametrize(
+    ("launcher", "key", "expected"),
+    [
+        ({"use_spot": True}, "keep_alive_seconds", "must be 0 with use_spot"),
+        ({"use_spot": True, "keep_alive_seconds": 0, "max_wait_seconds": 60}, "max_wait_seconds", "must be >="),
+        ({"distribution": "smdistributed", "instance_type": "ml.g5.2xlarge"}, "instance_type", "EFA"),
+    ],
+    ids=["spot-with-warm-pool", "wait-shorter-than-run", "smddp-without-efa"],
+)
+def test_given_bad_launcher_scaling_then_refused_naming_the_key(
+    launcher: dict[str, Any], key: str, expected: str
+) -> None:
+    raw = default_config_raw()
+    raw["tuning_launcher"] = {**raw["tuning_launcher"], **launcher}
+    message = _refused(raw)
+    assert f"`tuning_launcher.{key}`" in message and expected in message
+
+
+# --- warm-start chaining (issue 19 point 5) ------------------------------------------------------------
+
+
+def _chained(*links: tuple[str, str | None]) -> dict[str, Any]:
+    """The default config with tuning specs named by `links` (name, parent spec or None)."""
+    raw = default_config_raw()
+    base = raw["tuning"][0]
+    raw["tuning"] = [
+        {**copy.deepcopy(base), "name": name}
+        | ({"warm_start": {"type": "TRANSFER_LEARNING", "parent_spec": parent}} if parent else {})
+        for name, parent in links
+    ]
+    for spec in raw["tuning"]:
+        spec.pop("schedule", None)
+    return raw
+
+
+def test_given_a_chain_of_specs_then_accepted() -> None:
+    config = parse_config(_chained(("churn-a", None), ("churn-b", "churn-a"), ("churn-c", "churn-b")))
+    assert [s.warm_start.parent_spec if s.warm_start else None for s in config.tuning] == [None, "churn-a", "churn-b"]
+
+
+def test_given_a_parent_spec_that_is_not_configured_then_refused_naming_the_key() -> None:
+    message = _refused(_chained(("churn-a", None), ("churn-b", "churn-z")))
+    assert '`tuning[1].warm_start.parent_spec` = "churn-z"' in message and "churn-a, churn-b" in message
+
+
+def test_given_parent_specs_in_a_cycle_then_refused_naming_the_key_and_the_cycle() -> None:
+    message = _refused(_chained(("churn-a", "churn-c"), ("churn-b", "churn-a"), ("churn-c", "churn-b")))
+    assert "`tuning[0].warm_start.parent_spec`" in message
+    assert "churn-a -> churn-c -> churn-b -> churn-a" in message

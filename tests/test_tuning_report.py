@@ -99,7 +99,10 @@ def test_given_two_tuning_jobs_then_the_report_compares_them(sagemaker: Any) -> 
     )
     # the objective over time (2 tuning jobs, each with a best-so-far line), and one chart per hyperparameter
     assert report.count("<svg") == 3 and report.count("<path") == 2
-    assert report.count("<circle") == 3 * 7
+    # a point per scored training job, a ring on each tuning job's best, legend marks and texts
+    # (the 2 jobs and "best job" on every chart, "best so far" on the time chart)
+    assert report.count("<circle cx") == 3 * 7 + 3 * 3
+    assert report.count('class="best"') == 3 * 2 and report.count('class="legend"') == 4 + 2 * 3
     for svg in re.findall(r"<svg.*?</svg>", report, flags=re.S):
         ElementTree.fromstring(svg)  # each chart is well-formed SVG
     best_rows = re.findall(r"<tr><td>1</td><td>([^<]+)</td><td>([^<]+)</td>", report)
@@ -120,7 +123,7 @@ def test_the_command_writes_a_self_contained_file(sagemaker: Any, tmp_path: Path
     assert "churn-bayes" in text and "<svg" in text
 
 
-def test_given_a_hyperparameter_spanning_decades_then_its_axis_is_logarithmic() -> None:
+def test_given_a_logarithmic_range_then_its_axis_is_logarithmic_with_decade_ticks() -> None:
     start = datetime(2026, 11, 23, 10, 0)
     trials = tuple(
         Trial(
@@ -133,5 +136,30 @@ def test_given_a_hyperparameter_spanning_decades_then_its_axis_is_logarithmic() 
         )
         for i, eta in enumerate(["0.001", "0.01", "0.1", "1"])
     )
-    report = render_html([TuningRun("run", "Random", "Completed", "validation:f1", "Maximize", (), trials)])
-    assert "log10(eta)" in report and "log10(depth)" not in report
+    scaling = {"eta": "Logarithmic", "depth": "Linear"}
+    report = render_html([TuningRun("run", "Random", "Completed", "validation:f1", "Maximize", (), trials, scaling)])
+    assert "eta (log scale)" in report and "depth (log scale)" not in report
+    eta_chart = re.search(r'<svg[^>]*data-chart="hyperparameter-eta".*?</svg>', report, flags=re.S)
+    assert eta_chart is not None
+    ticks = re.findall(r'text-anchor="middle">([^<]+)</text>', eta_chart.group(0))
+    assert ticks[:4] == ["0.001", "0.01", "0.1", "1"]
+    # Auto (or no range known): a linear axis, as SageMaker's own charts draw it.
+    linear = render_html([TuningRun("run", "Random", "Completed", "validation:f1", "Maximize", (), trials)])
+    assert "(log scale)" not in linear
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [(0, "0"), (0.25, "0.25"), (1500, "1500"), (25000, "25k"), (2e6, "2M"), (1e-5, "1e-5"), (-0.0004, "-4e-4")],
+)
+def test_tick_labels_are_short(value: float, label: str) -> None:
+    from sagemaker_platform.tuning_report import _render
+
+    assert _render.format_number(value) == label
+
+
+def test_linear_ticks_are_nice_numbers_covering_the_data() -> None:
+    from sagemaker_platform.tuning_report import _render
+
+    low, high, ticks = _render._axis_ticks(0.871, 0.967, log=False)
+    assert [label for _, label in ticks] == ["0.85", "0.9", "0.95", "1"] and low <= 0.871 and high >= 0.967

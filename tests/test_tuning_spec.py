@@ -366,3 +366,41 @@ def test_the_package_module_and_the_lambda_asset_share_one_source_file() -> None
     assert tuning_spec.SOURCE_PATH.parent.name == "contracts"
     assert tuning_spec.SOURCE_PATH.name == "tuning_spec.py"
     assert tuning_spec.parse_spec is contract.parse_spec
+
+
+# --- warm-start chaining (issue 19 point 5) ------------------------------------------------------------
+
+
+def test_given_a_parent_spec_then_it_is_kept_and_the_request_needs_it_resolved() -> None:
+    spec = tuning_spec.parse_spec(custom_spec(warm_start={"type": "TRANSFER_LEARNING", "parent_spec": "churn-xgb"}))
+    assert spec.warm_start is not None and spec.warm_start.parent_spec == "churn-xgb" and not spec.warm_start.parents
+    with pytest.raises(tuning_spec.SpecError, match=r"warm_start\.parent_spec"):
+        tuning_spec.build_request(spec, ENV, "exec-1")
+    request = tuning_spec.build_request(spec, ENV, "exec-1", ("churn-xgb-0123456789ab",))
+    assert request["WarmStartConfig"] == {
+        "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": "churn-xgb-0123456789ab"}],
+        "WarmStartType": "TransferLearning",
+    }
+    shape = (
+        botocore.session.get_session()
+        .get_service_model("sagemaker")
+        .operation_model("CreateHyperParameterTuningJob")
+        .input_shape
+    )
+    validate_parameters(request, shape)
+
+
+@pytest.mark.parametrize(
+    ("warm_start", "path", "expected"),
+    [
+        ({"type": "TRANSFER_LEARNING", "parents": ["a-1"], "parent_spec": "a"}, "warm_start", "exactly one of"),
+        ({"type": "TRANSFER_LEARNING"}, "warm_start", "exactly one of"),
+        ({"type": "TRANSFER_LEARNING", "parent_spec": "digits-rf"}, "warm_start.parent_spec", "from itself"),
+        ({"type": "TRANSFER_LEARNING", "parent_spec": "bad_name!"}, "warm_start.parent_spec", "name of a tuning spec"),
+    ],
+    ids=["both", "neither", "itself", "malformed"],
+)
+def test_given_a_bad_parent_spec_then_refused_naming_the_field(
+    warm_start: dict[str, Any], path: str, expected: str
+) -> None:
+    assert expected in problems(custom_spec(warm_start=warm_start))[path]

@@ -5,7 +5,8 @@
 - `TuningPipeline`: a Step Functions Standard state machine that builds a
   CreateHyperParameterTuningJob request from a validated tuning spec (from the platform config, or
   passed as execution input), runs it with the `.sync` service integration (which waits for the
-  tuning job), registers the best training job's model in a registry model package group as
+  tuning job), writes the tuning report (HTML) next to the tuning output, registers the best
+  training job's model in a registry model package group as
   PendingManualApproval with its objective metric, and notifies an SNS topic of every outcome.
   Optional EventBridge Scheduler schedules start it for recurring tuning.
 - `TrainingJobLauncher`: an SQS queue in front of a Lambda function that calls CreateTrainingJob at
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -39,6 +41,12 @@ from sagemaker_platform import naming, tuning_spec
 from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
+from sagemaker_platform.constructs.lifecycle.training import (
+    MAX_TRAINING_SECONDS,
+    Distribution,
+    distribution_hyperparameters,
+    scaling_problems,
+)
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.constructs.workflow import (
@@ -76,6 +84,14 @@ TUNING_SYNC_ACTIONS = [
 ]
 TUNING_SYNC_RULE = "StepFunctionsGetEventsForSageMakerTuningJobsRule"
 LAUNCHER_ACTIONS = ["sagemaker:CreateTrainingJob", "sagemaker:AddTags"]
+# What the report step reads; it writes only ``tuning/<job>/report.html`` (REPORT_OBJECTS) with the key.
+REPORT_READ_ACTIONS = [
+    "sagemaker:DescribeHyperParameterTuningJob",
+    "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+]
+REPORT_OBJECTS = "tuning/*/report.html"
+# Transient failures of the report step's AWS calls (the handler lets botocore's errors through).
+REPORT_RETRY_ERRORS = ["ClientError", "EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"]
 TRAINING_METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
 MAX_KEEP_ALIVE = cdk.Duration.hours(1)
 _VPC_GRANT = "vpc"  # key of the VPC grant among TuningStorage's image grants (image names contain ':' or '/')
@@ -279,7 +295,7 @@ class TuningStorage(Construct):
 
 
 class TuningPipeline(Construct):
-    """A state machine that tunes, registers the best model as PendingManualApproval, and notifies.
+    """A state machine that tunes, writes the report, registers the best model as PendingManualApproval, and notifies.
 
     Start an execution with ``{"spec_name": "<a spec of specs>"}`` or ``{"spec": {<a full spec>}}``;
     a spec given at run time is validated by the same rules before any AWS call. Run-time specs may use
@@ -330,6 +346,18 @@ class TuningPipeline(Construct):
                 "KMS_KEY_ARN": storage.key.key_arn,
             },
         )
+        # warm_start.parent_spec: the builder lists the parent spec's tuning jobs. A run-time spec may name any
+        # parent, and List supports no resource scoping, so the grant is unconditional but read-only.
+        self.build_function.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:ListHyperParameterTuningJobs"], resources=["*"])
+        )
+        acknowledge(
+            self.build_function.role,
+            {
+                "AwsSolutions-IAM5[Resource::*]": "sagemaker:ListHyperParameterTuningJobs supports no resource-level "
+                "permissions; it resolves warm_start.parent_spec to the parent spec's last Completed tuning job",
+            },
+        )
         step_role_arn = naming.role_arn(stack.partition, stack.account, naming.pipeline_step_role_name(platform_name))
         self.register_function = PlatformFunction(
             self,
@@ -348,6 +376,19 @@ class TuningPipeline(Construct):
                 "MODEL_ARTIFACTS_BUCKET": model_artifacts_bucket if model_artifacts_bucket is not None else "",
             },
         )
+        self.report_function = PlatformFunction(
+            self,
+            "Reporter",
+            handler_name="tuning_report",
+            key=storage.key,
+            description="Writes the tuning report (HTML, inline SVG charts) of a finished tuning job",
+            timeout=cdk.Duration.minutes(2),
+            environment={
+                "OUTPUT_BUCKET": storage.output_bucket.bucket_name,
+                "KMS_KEY_ARN": storage.key.key_arn,
+            },
+        )
+        self._grant_report()
         # The registry's pipeline-step role trusts this exact role name (cross-account contract).
         register_role = self.register_function.role.node.default_child
         assert isinstance(register_role, iam.CfnRole)
@@ -413,6 +454,37 @@ class TuningPipeline(Construct):
             },
         )
 
+    def _grant_report(self) -> None:
+        role = self.report_function.role
+        stack = cdk.Stack.of(self)
+        output = self.storage.output_bucket
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=REPORT_READ_ACTIONS,
+                resources=[
+                    f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:hyper-parameter-tuning-job/*"
+                ],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[output.arn_for_objects(REPORT_OBJECTS)])
+        )
+        # A single-part PutObject with SSE-KMS needs a data key only (no Decrypt: nothing is read back).
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[self.storage.key.key_arn])
+        )
+        acknowledge(
+            role,
+            {
+                f"AwsSolutions-IAM5[Resource::{_nag_arn(stack, 'sagemaker', 'hyper-parameter-tuning-job/*')}]": (
+                    "tuning job names carry a per-execution run id; the report step reads the job the execution ran"
+                ),
+                "AwsSolutions-IAM5[Resource::<"
+                + stack.get_logical_id(output.node.default_child)  # type: ignore[arg-type]
+                + f".Arn>/{REPORT_OBJECTS}]": "one report per tuning job, under the job's own generated prefix",
+            },
+        )
+
     def _state_machine(self) -> sfn.StateMachine:
         stack = cdk.Stack.of(self)
         specs = {spec.name: spec.as_json() for spec in self.specs}
@@ -434,6 +506,11 @@ class TuningPipeline(Construct):
             ),
             outputs="{% $states.result.Payload %}",
         )
+        # A failed List of warm_start.parent_spec's jobs is transient (throttled, unavailable): retried; a missing
+        # parent (ParentNotFoundError) or a bad spec is not.
+        build.add_retry(
+            errors=["ParentLookupError"], interval=cdk.Duration.seconds(5), max_attempts=3, backoff_rate=2.0
+        )
         build.add_catch(notify_failure, errors=["States.ALL"])
         tune = sfn.CustomState(
             self,
@@ -448,12 +525,23 @@ class TuningPipeline(Construct):
         )
         # Failed or Stopped tuning jobs fail the task: notify, then fail the execution.
         tune.add_catch(notify_failure, errors=["States.ALL"])
+        # The report goes next to the tuning output; its links travel with the state to the notification.
+        report = tasks.LambdaInvoke.jsonata(
+            self,
+            "WriteReport",
+            lambda_function=self.report_function.function,
+            payload=sfn.TaskInput.from_object({"tuning_job": "{% $states.input.tuning.HyperParameterTuningJobName %}"}),
+            outputs="{% $merge([$states.input, $states.result.Payload]) %}",
+        )
+        report.add_retry(errors=REPORT_RETRY_ERRORS, max_attempts=4, interval=cdk.Duration.seconds(5), backoff_rate=2)
         register = tasks.LambdaInvoke.jsonata(
             self,
             "RegisterBestModel",
             lambda_function=self.register_function.function,
-            payload=sfn.TaskInput.from_text("{% $states.input %}"),
-            outputs="{% $states.result.Payload %}",
+            payload=sfn.TaskInput.from_object(
+                {"tuning": "{% $states.input.tuning %}", "register": "{% $states.input.register %}"}
+            ),
+            outputs="{% $merge([$states.result.Payload, {'report': $states.input.report}]) %}",
         )
         register.add_catch(notify_failure, errors=["States.ALL"])
         notify_success = tasks.SnsPublish.jsonata(
@@ -464,7 +552,14 @@ class TuningPipeline(Construct):
             message=sfn.TaskInput.from_text("{% $string($states.input) %}"),
             outputs="{% $states.input %}",
         )
-        definition = build.next(tune).next(register).next(notify_success)
+        # A report that still cannot be written does not hold back the model: the notification says why.
+        report.add_catch(
+            register,
+            errors=["States.ALL"],
+            outputs="{% $merge([$states.input, {'report': {'error': $states.errorOutput.Error, "
+            "'cause': $states.errorOutput.Cause}}]) %}",
+        )
+        definition = build.next(tune).next(report).next(register).next(notify_success)
         log_group = state_machine_log_group(self, "ExecutionLogs", key=self.storage.key)
         role = state_machine_role(self, "StateMachineRole", description="Tuning pipeline state machine")
         state_machine = sfn.StateMachine(
@@ -570,6 +665,52 @@ class TuningPipeline(Construct):
         )
 
 
+@dataclass(frozen=True)
+class _LauncherScaling:
+    """The launcher's spot and distribution settings: validated at construction, passed as environment."""
+
+    instance_type: str
+    instance_count: int
+    max_run: cdk.Duration
+    keep_alive: cdk.Duration
+    use_spot: bool
+    max_wait: cdk.Duration | None
+    distribution: Distribution | None
+
+    def __post_init__(self) -> None:
+        problems = ProblemCollector("TrainingJobLauncher")
+        wait = None if self.max_wait is None else int(self.max_wait.to_seconds())
+        for problem in scaling_problems(
+            instance_type=self.instance_type,
+            instance_count=self.instance_count,
+            max_run_seconds=int(self.max_run.to_seconds()),
+            use_spot=self.use_spot,
+            max_wait_seconds=wait,
+            distribution=self.distribution,
+        ):
+            # The construct takes the wait as a Duration prop named max_wait.
+            key = "max_wait" if problem.key == "max_wait_seconds" else problem.key
+            problems.add(f"{key}={problem.value!r}: {problem.message}")
+        # SageMaker keeps no warm pool for managed spot jobs; a keep-alive would only mislead the quota sizing.
+        problems.check(
+            not (self.use_spot and self.keep_alive.to_seconds() > 0),
+            f"keep_alive={self.keep_alive.to_human_string()}: must be zero with use_spot=True "
+            "(warm pools do not apply to managed spot training)",
+        )
+        problems.raise_if_any()
+
+    def environment(self) -> dict[str, str]:
+        env: dict[str, str] = {}
+        if self.use_spot:
+            run = int(self.max_run.to_seconds())
+            wait = min(2 * run, MAX_TRAINING_SECONDS) if self.max_wait is None else int(self.max_wait.to_seconds())
+            env |= {"USE_SPOT": "true", "MAX_WAIT_SECONDS": str(wait)}
+        if self.distribution is not None:
+            rendered = distribution_hyperparameters(self.distribution, self.instance_type)
+            env["DISTRIBUTION_HYPERPARAMETERS"] = json.dumps(rendered, sort_keys=True)
+        return env
+
+
 class TrainingJobLauncher(Construct):
     """An SQS queue whose messages become SageMaker training jobs, paced under the CreateTrainingJob quota.
 
@@ -588,6 +729,12 @@ class TrainingJobLauncher(Construct):
     :param requests_per_second: CreateTrainingJob calls per second, all invocations together. Default: 1.
     :param max_concurrency: concurrent Lambda invocations reading the queue (2 to 10). Default: 2.
     :param job_name_prefix: training job names are ``<prefix>-<20 hex of sha256(job_id)>``. Default: "launch".
+    :param use_spot: managed spot capacity; each job checkpoints to ``checkpoints/<job name>/`` in the output
+        bucket (KMS) and resumes there after an interruption. Warm pools do not apply to spot jobs, so
+        `keep_alive` must be zero. Default: False.
+    :param max_wait: spot only: the wait for capacity, run included (>= `max_run`). Default: twice `max_run`.
+    :param distribution: ``torchrun``, ``pytorchddp`` or ``smdistributed`` on a GPU type (torchrun also Trainium),
+        EFA-capable when `instance_count` > 1 (see `sagemaker_platform.constructs.lifecycle.training`). Default: None.
     """
 
     def __init__(
@@ -605,11 +752,15 @@ class TrainingJobLauncher(Construct):
         requests_per_second: float = 1.0,
         max_concurrency: int = 2,
         job_name_prefix: str = "launch",
+        use_spot: bool = False,
+        max_wait: cdk.Duration | None = None,
+        distribution: Distribution | None = None,
     ) -> None:
         super().__init__(scope, id)
         max_run = max_run if max_run is not None else cdk.Duration.hours(1)
         keep_alive = keep_alive if keep_alive is not None else cdk.Duration.minutes(30)
         self._validate(image, instance_type, keep_alive, requests_per_second, max_concurrency, job_name_prefix)
+        scaling = _LauncherScaling(instance_type, instance_count, max_run, keep_alive, use_spot, max_wait, distribution)
         self.storage = storage
         storage.grant_image_pull(image)
         self.dead_letter_queue = self._queue("QueueDeadLetters")
@@ -643,6 +794,7 @@ class TrainingJobLauncher(Construct):
                 "VOLUME_SIZE_GB": str(volume_size_gb),
                 "MAX_RUN_SECONDS": str(int(max_run.to_seconds())),
                 "KEEP_ALIVE_SECONDS": str(int(keep_alive.to_seconds())),
+                **scaling.environment(),
                 # Each of max_concurrency invocations spaces its calls so that all together stay under the rate.
                 "LAUNCH_INTERVAL_SECONDS": f"{max_concurrency / requests_per_second:g}",
             },

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +42,11 @@ def run_id(execution_id: str) -> str:
     return hashlib.sha256(execution_id.encode()).hexdigest()[:RUN_ID_LENGTH]
 
 
+def parent_job_pattern(spec_name: str) -> re.Pattern[str]:
+    """The names of `spec_name`'s tuning jobs (and not of a spec whose name merely starts the same)."""
+    return re.compile(rf"^{re.escape(spec_name)}-[0-9a-f]{{{RUN_ID_LENGTH}}}$")
+
+
 def tuning_job_name(spec: TuningSpec, execution_id: str) -> str:
     return f"{spec.name}-{run_id(execution_id)}"
 
@@ -64,8 +71,13 @@ def image_uri(image: str, region: str) -> str:
     return f"{account}.dkr.ecr.{region}.{suffix}/{image}"
 
 
-def build_request(spec: TuningSpec, env: Environment, execution_id: str) -> dict[str, Any]:
-    """The CreateHyperParameterTuningJob request for `spec`, in the API's shape (boto3 keyword arguments)."""
+def build_request(
+    spec: TuningSpec, env: Environment, execution_id: str, parent_jobs: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The CreateHyperParameterTuningJob request for `spec`, in the API's shape (boto3 keyword arguments).
+
+    `parent_jobs`: the tuning jobs `warm_start.parent_spec` resolved to at run time (`parent_job_pattern`).
+    """
     name = tuning_job_name(spec, execution_id)
     if spec.spot is not None and spec.spot.checkpoint_s3_uri is not None:
         match = S3_URI_PATTERN.match(spec.spot.checkpoint_s3_uri)
@@ -104,7 +116,9 @@ def build_request(spec: TuningSpec, env: Environment, execution_id: str) -> dict
     }
     if spec.warm_start is not None:
         request["WarmStartConfig"] = {
-            "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": p} for p in spec.warm_start.parents],
+            "ParentHyperParameterTuningJobs": [
+                {"HyperParameterTuningJobName": p} for p in (spec.warm_start.parents or tuple(parent_jobs))
+            ],
             "WarmStartType": WARM_START_TYPES[spec.warm_start.type],
         }
     return request

@@ -105,8 +105,11 @@ class Channel:
 
 @dataclass(frozen=True)
 class WarmStart:
+    """Parents by tuning job name, or `parent_spec`: the last Completed tuning job of that spec, found at run time."""
+
     type: str  # config spelling, a key of WARM_START_TYPES
     parents: tuple[str, ...]
+    parent_spec: str | None = None
 
 
 @dataclass(frozen=True)
@@ -653,10 +656,30 @@ def _channels(r: _Reader, data: Mapping[str, Any]) -> tuple[Channel, ...]:
 def _warm_start(r: _Reader, data: Mapping[str, Any]) -> WarmStart | None:
     if "warm_start" not in data:
         return None
-    entry = r.mapping(data["warm_start"], "warm_start", {"type": True, "parents": True})
+    entry = r.mapping(data["warm_start"], "warm_start", {"type": True, "parents": False, "parent_spec": False})
     if entry is None:
         return None
     kind = r.string(entry, "type", "warm_start", allowed=tuple(WARM_START_TYPES))
+    if ("parents" in entry) == ("parent_spec" in entry):
+        r.add(
+            "warm_start",
+            sorted(entry),
+            "give exactly one of parents (tuning job names) or parent_spec (a spec whose last Completed run is the "
+            "parent)",
+        )
+        return None
+    if "parent_spec" in entry:
+        parent_spec = r.string(
+            entry,
+            "parent_spec",
+            "warm_start",
+            pattern=SPEC_NAME_PATTERN,
+            hint="must be the name of a tuning spec",
+        )
+        if parent_spec is not None and parent_spec == data.get("name"):
+            r.add("warm_start.parent_spec", parent_spec, "a spec cannot warm-start from itself")
+            return None
+        return WarmStart(kind, (), parent_spec) if kind is not None and parent_spec is not None else None
     parents = r.string_list(
         entry,
         "parents",

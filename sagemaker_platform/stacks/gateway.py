@@ -9,7 +9,7 @@ from constructs import Construct
 
 from sagemaker_platform import naming
 from sagemaker_platform.config import GatewayConfig, PlatformConfig, gateway_ensemble_spec
-from sagemaker_platform.constructs.gateway import GatewayService, InferenceGateway
+from sagemaker_platform.constructs.gateway import GatewayProps, GatewayService, InferenceGateway
 from sagemaker_platform.stacks.base import tag_platform
 
 CAPABILITY = "gateway"
@@ -25,8 +25,23 @@ class GatewayStack(cdk.Stack):
         if gateway_config is None:
             raise ValueError("GatewayStack needs a `gateway` config section")
         tag_platform(self, config, CAPABILITY)
+        props = gateway_props(config.name, gateway_config)
         self.gateway = InferenceGateway(
-            self, "Gateway", platform_name=config.name, **gateway_props(config.name, gateway_config)
+            self,
+            "Gateway",
+            platform_name=config.name,
+            services=props.services,
+            ensembles=props.ensembles,
+            throttling_rate_limit=props.throttling_rate_limit,
+            throttling_burst_limit=props.throttling_burst_limit,
+            input_timeout=props.input_timeout,
+            step_timeout=props.step_timeout,
+            retention=props.retention,
+            max_receive_count=props.max_receive_count,
+            webhook_attempts=props.webhook_attempts,
+            reserved_concurrency=props.reserved_concurrency,
+            waf=props.waf,
+            removal_policy=props.removal_policy,
         )
         cdk.CfnOutput(self, "ApiUrl", value=self.gateway.url, description="Base URL of the inference gateway API")
         cdk.CfnOutput(
@@ -49,10 +64,10 @@ class GatewayStack(cdk.Stack):
         )
 
 
-def gateway_props(platform: str, config: GatewayConfig) -> dict[str, Any]:
-    """`InferenceGateway` props from the config section."""
-    return {
-        "services": [
+def gateway_props(platform: str, config: GatewayConfig) -> GatewayProps:
+    """`InferenceGateway` props from the config section (services reach the prod stage's endpoints)."""
+    return GatewayProps(
+        services=tuple(
             GatewayService(
                 name=service.name,
                 endpoint_name=naming.endpoint_name(platform, service.endpoint, STAGE),
@@ -60,16 +75,16 @@ def gateway_props(platform: str, config: GatewayConfig) -> dict[str, Any]:
                 content_type=service.content_type,
             )
             for service in config.services
-        ],
-        "ensembles": [gateway_ensemble_spec(ensemble) for ensemble in config.ensembles],
-        "throttling_rate_limit": config.throttling.rate_limit,
-        "throttling_burst_limit": config.throttling.burst_limit,
-        "input_timeout": cdk.Duration.minutes(config.input_timeout_minutes),
-        "step_timeout": cdk.Duration.minutes(config.step_timeout_minutes),
-        "retention": cdk.Duration.days(config.retention_days),
-        "max_receive_count": config.max_receive_count,
-        "webhook_attempts": config.webhook_attempts,
-        "reserved_concurrency": config.concurrency,
-        "waf": config.waf,
-        "removal_policy": cdk.RemovalPolicy.RETAIN if config.removal_policy == "retain" else cdk.RemovalPolicy.DESTROY,
-    }
+        ),
+        ensembles=tuple(gateway_ensemble_spec(ensemble) for ensemble in config.ensembles),
+        throttling_rate_limit=config.throttling.rate_limit,
+        throttling_burst_limit=config.throttling.burst_limit,
+        input_timeout=cdk.Duration.minutes(config.input_timeout_minutes),
+        step_timeout=cdk.Duration.minutes(config.step_timeout_minutes),
+        retention=cdk.Duration.days(config.retention_days),
+        max_receive_count=config.max_receive_count,
+        webhook_attempts=config.webhook_attempts,
+        reserved_concurrency=config.concurrency,
+        waf=config.waf,
+        removal_policy=cdk.RemovalPolicy.RETAIN if config.removal_policy == "retain" else cdk.RemovalPolicy.DESTROY,
+    )

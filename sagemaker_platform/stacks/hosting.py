@@ -35,13 +35,9 @@ from sagemaker_platform.constructs.hosting import (
     VariantSettings,
     VpcPlacement,
 )
-from sagemaker_platform.constructs.hosting_catalog import (
-    ContainerImage,
-    InstanceSpec,
-    ModelData,
-    ModelSource,
-    RegistryArtifacts,
-)
+from sagemaker_platform.constructs.hosting.images import ContainerImage
+from sagemaker_platform.constructs.hosting.instances import InstanceSpec
+from sagemaker_platform.constructs.hosting.models import ModelData, ModelSource, RegistryArtifacts
 from sagemaker_platform.errors import ProblemCollector
 from sagemaker_platform.instance_types import declared_specs
 from sagemaker_platform.stacks.base import tag_platform

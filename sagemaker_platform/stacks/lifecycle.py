@@ -176,6 +176,9 @@ class LifecycleStack(cdk.Stack):
             "training": TrainingSettings(
                 resources=_resources(entry.training, DEFAULT_TRAINING_IMAGE),
                 hyperparameters=dict(entry.hyperparameters),
+                use_spot=entry.training.use_spot,
+                max_wait_seconds=entry.training.max_wait_seconds,
+                distribution=entry.training.distribution,
             ),
             "processing": _resources(entry.processing, DEFAULT_PROCESSING_IMAGE),
             "model_format": ModelFormat(

@@ -17,8 +17,14 @@ from constructs import Construct
 
 from sagemaker_platform import naming
 from sagemaker_platform.config import PlatformConfig, RegistryConfig, WorkloadAccountRole
-from sagemaker_platform.constructs.registry import READ_ACTIONS, ModelEventsBus, ModelRegistry, RegistryAccess
-from sagemaker_platform.constructs.workload_access import RegistryLocation, WorkloadAccess
+from sagemaker_platform.constructs.registry import (
+    READ_ACTIONS,
+    ModelEventsBus,
+    ModelRegistry,
+    RegistryAccess,
+    RegistryLocation,
+    WorkloadAccess,
+)
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
 from sagemaker_platform.stacks.lifecycle import lifecycle_accounts
 from sagemaker_platform.stacks.studio_personas import studio_personas_in_use
@@ -89,7 +95,6 @@ class RegistryStack(cdk.Stack):
                 iam.ArnPrincipal(cloudformation_execution_role_arn(self.partition, account, _region(config))),
                 groups=groups,
             )
-            self.registry.add_access(role, level)
         # The lifecycle pipelines' lookup functions list and describe versions; no artifacts, so group policies only.
         for lifecycle_role in lifecycle_accounts(config):
             lookup = iam.Role.from_role_arn(

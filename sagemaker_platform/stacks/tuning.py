@@ -53,6 +53,9 @@ class TuningStack(cdk.Stack):
                 keep_alive=cdk.Duration.seconds(launcher.keep_alive_seconds),
                 requests_per_second=launcher.requests_per_second,
                 max_concurrency=launcher.max_concurrency,
+                use_spot=launcher.use_spot,
+                max_wait=None if launcher.max_wait_seconds is None else cdk.Duration.seconds(launcher.max_wait_seconds),
+                distribution=launcher.distribution,
             )
         if config.studio is not None:
             # The Studio personas start and watch the pipeline and launcher, with the team's data.

@@ -609,7 +609,7 @@ def test_given_several_variants_vpc_and_an_ecr_image_then_each_variant_scales_an
 
 def test_given_an_endpoint_by_name_then_invoke_grants_target_its_arn() -> None:
     stack = cdk.Stack(cdk.App(), "Import", env=cdk.Environment(account="123456789012", region="us-east-1"))
-    ref = Endpoint.from_endpoint_name(stack, "mlplatform-churn-async-prod")
+    ref = Endpoint.from_endpoint_name(stack, "Churn", "mlplatform-churn-async-prod")
     assert stack.resolve(ref.endpoint_arn) == {
         "Fn::Join": [
             "",

@@ -46,11 +46,17 @@ def test_given_a_pipeline_then_the_state_machine_builds_tunes_registers_and_noti
     states = definition(template)
     assert states["QueryLanguage"] == "JSONata" and states["StartAt"] == "BuildRequest"
     flow = states["States"]
-    assert [flow["BuildRequest"]["Next"], flow["Tune"]["Next"], flow["RegisterBestModel"]["Next"]] == [
-        "Tune",
-        "RegisterBestModel",
-        "NotifyRegistered",
-    ]
+    assert [
+        flow["BuildRequest"]["Next"],
+        flow["Tune"]["Next"],
+        flow["WriteReport"]["Next"],
+        flow["RegisterBestModel"]["Next"],
+    ] == ["Tune", "WriteReport", "RegisterBestModel", "NotifyRegistered"]
+    # The report retries transient faults, then gives way to registration (the notification carries the error).
+    (retry,) = flow["WriteReport"]["Retry"][-1:]
+    assert "ClientError" in retry["ErrorEquals"] and retry["MaxAttempts"] == 4
+    (catch,) = flow["WriteReport"]["Catch"]
+    assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == "RegisterBestModel"
     tune = flow["Tune"]
     assert tune["Resource"] == "arn:TOKEN:states:::sagemaker:createHyperParameterTuningJob.sync"
     assert tune["Arguments"] == "{% $states.input.request %}"
@@ -58,6 +64,24 @@ def test_given_a_pipeline_then_the_state_machine_builds_tunes_registers_and_noti
         assert flow[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "Next": "NotifyFailure"}]
     assert flow["NotifyFailure"]["Next"] == "Failed" and flow["Failed"]["Type"] == "Fail"
     assert flow["NotifyRegistered"]["End"] is True
+
+
+def test_given_a_pipeline_then_the_report_role_reads_tuning_jobs_and_writes_only_reports(
+    template: dict[str, Any],
+) -> None:
+    statements = policy_statements(template, "PipelineReporter")
+    assert actions_of(statements) >= {
+        "sagemaker:DescribeHyperParameterTuningJob",
+        "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+        "s3:PutObject",
+        "kms:GenerateDataKey",
+    }
+    assert not {"s3:GetObject", "kms:Decrypt", "sagemaker:CreateModelPackage", "iam:PassRole"} & actions_of(statements)
+    (put,) = [s for s in statements if s["Action"] == "s3:PutObject"]
+    assert json.dumps(put["Resource"]).endswith('"/tuning/*/report.html"]]}')
+    functions = resources_of_type(template, "AWS::Lambda::Function")
+    (reporter,) = [f for k, f in functions.items() if k.startswith("PipelineReporter")]
+    assert sorted(reporter["Properties"]["Environment"]["Variables"]) == ["KMS_KEY_ARN", "OUTPUT_BUCKET"]
 
 
 def test_given_config_specs_then_the_build_step_carries_them_by_name(template: dict[str, Any]) -> None:

@@ -24,6 +24,10 @@ from tests.test_tuning_spec import ENV
 SPEC = tuning_spec.parse_spec(default_config_raw()["tuning"][0])
 
 EXECUTION_ID = "arn:aws:states:us-east-1:123456789012:execution:TuningPipeline:run-1"
+REPORT = {
+    "s3_uri": "s3://output/tuning/churn-xgb-run-1/report.html",
+    "console_url": "https://us-east-1.console.aws.amazon.com/s3/object/output?region=us-east-1&prefix=tuning%2F...",
+}
 
 
 class TaskFailed(Exception):
@@ -114,19 +118,47 @@ def test_given_a_spec_name_then_tune_gets_the_built_request_and_register_gets_th
         {
             "BuildRequest": build_task,
             "Tune": describe,
+            "WriteReport": lambda args: {"Payload": {"report": REPORT}},
             "RegisterBestModel": lambda args: {"Payload": registered},
             "NotifyRegistered": lambda args: {"MessageId": "m-1"},
         },
     )
-    assert visited == ["BuildRequest", "Tune", "RegisterBestModel", "NotifyRegistered"]
+    assert visited == ["BuildRequest", "Tune", "WriteReport", "RegisterBestModel", "NotifyRegistered"]
+    assert arguments["WriteReport"]["Payload"] == {"tuning_job": arguments["Tune"]["HyperParameterTuningJobName"]}
     payload = arguments["BuildRequest"]["Payload"]
     assert payload["input"] == {"spec_name": SPEC.name} and payload["execution_id"] == EXECUTION_ID
     assert arguments["Tune"] == tuning_spec.build_request(SPEC, ENV, EXECUTION_ID)
     register_payload = arguments["RegisterBestModel"]["Payload"]
     assert register_payload["tuning"]["BestTrainingJob"]["TrainingJobName"].endswith("-003-abcdef12")
     assert register_payload["register"]["model_package_group"] == SPEC.model_package_group
-    assert json.loads(arguments["NotifyRegistered"]["Message"]) == registered
-    assert output == registered
+    assert set(register_payload) == {"tuning", "register"}
+    # the notification links the report (S3 URI and console page) next to the registered version
+    assert json.loads(arguments["NotifyRegistered"]["Message"]) == {**registered, "report": REPORT}
+    assert output == {**registered, "report": REPORT}
+
+
+def test_given_the_report_cannot_be_written_then_the_model_is_still_registered_and_the_notice_says_why(
+    flow: dict[str, Any],
+) -> None:
+    def report(args: dict[str, Any]) -> Any:
+        raise TaskFailed("ClientError", "AccessDenied on PutObject")
+
+    registered = {"model_package_arn": "arn:aws:sagemaker:us-east-1:1:model-package/churn/1"}
+    visited, _, arguments = run(
+        flow,
+        {"spec_name": SPEC.name},
+        {
+            "BuildRequest": build_task,
+            "Tune": describe,
+            "WriteReport": report,
+            "RegisterBestModel": lambda args: {"Payload": registered},
+            "NotifyRegistered": lambda args: {"MessageId": "m-1"},
+        },
+    )
+    assert visited == ["BuildRequest", "Tune", "WriteReport", "RegisterBestModel", "NotifyRegistered"]
+    assert arguments["RegisterBestModel"]["Payload"]["tuning"]["HyperParameterTuningJobStatus"] == "Completed"
+    notice = json.loads(arguments["NotifyRegistered"]["Message"])
+    assert notice["report"] == {"error": "ClientError", "cause": "AccessDenied on PutObject"}
 
 
 def test_given_a_failed_tuning_job_then_the_failure_is_notified_and_the_execution_fails(

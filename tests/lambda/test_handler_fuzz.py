@@ -48,6 +48,7 @@ TARGET_NAMES = [
     "tuning_register",
     "tuning_request by name",
     "tuning_request full spec",
+    "tuning_report",
 ]
 
 

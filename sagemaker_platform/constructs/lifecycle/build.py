@@ -49,6 +49,12 @@ from sagemaker_platform.constructs.lifecycle.settings import (
     TrainingSettings,
 )
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage, builtin_image_uri
+from sagemaker_platform.constructs.lifecycle.training import (
+    CHECKPOINT_LOCAL_PATH,
+    MAX_TRAINING_SECONDS,
+    distribution_hyperparameters,
+    scaling_problems,
+)
 from sagemaker_platform.contracts import names
 from sagemaker_platform.errors import ProblemCollector
 
@@ -221,7 +227,12 @@ class ModelBuildPipeline(Construct):
                 Parameter("InputDataUrl", "String", self._storage.s3_uri(self._name, "input")),
                 Parameter("CodeUrl", "String", self._storage.s3_uri(self._name, "code")),
                 Parameter("ProcessingInstanceType", "String", processing.instance_type),
-                Parameter("TrainingInstanceType", "String", training.instance_type),
+                # A distributed job's type is validated at synth (GPU, EFA): not overridable per execution.
+                *(
+                    ()
+                    if self._training.distribution is not None
+                    else (Parameter("TrainingInstanceType", "String", training.instance_type),)
+                ),
             ),
             steps=(
                 Step(
@@ -321,11 +332,27 @@ class ModelBuildPipeline(Construct):
         }
 
     def _training_request(self, image: str) -> dict[str, Any]:
-        resources = self._training.resources
+        settings = self._training
+        resources = settings.resources
+        hyperparameters = dict(settings.hyperparameters)
+        instance_type: Any = parameter("TrainingInstanceType")
+        if settings.distribution is not None:
+            instance_type = resources.instance_type
+            hyperparameters.update(distribution_hyperparameters(settings.distribution, resources.instance_type))
+        stopping: dict[str, Any] = {"MaxRuntimeInSeconds": resources.max_run_seconds}
+        spot: dict[str, Any] = {}
+        if settings.use_spot:
+            stopping["MaxWaitTimeInSeconds"] = _max_wait(settings)
+            # Per execution: a rerun must not resume from an earlier execution's checkpoints. The bucket's
+            # default encryption (the lifecycle key) covers them; the job policy already grants the bucket.
+            spot = {
+                "EnableManagedSpotTraining": True,
+                "CheckpointConfig": {"S3Uri": self._execution_uri("checkpoints"), "LocalPath": CHECKPOINT_LOCAL_PATH},
+            }
         return {
             "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
             "RoleArn": self._job_role.role_arn,
-            "HyperParameters": dict(sorted(self._training.hyperparameters.items())) or None,
+            "HyperParameters": dict(sorted(hyperparameters.items())) or None,
             "InputDataConfig": [
                 {
                     "ChannelName": split,
@@ -342,14 +369,15 @@ class ModelBuildPipeline(Construct):
             ],
             "OutputDataConfig": {"S3OutputPath": self._model_output_uri},
             "ResourceConfig": {
-                "InstanceType": parameter("TrainingInstanceType"),
+                "InstanceType": instance_type,
                 "InstanceCount": resources.instance_count,
                 "VolumeSizeInGB": resources.volume_size_gb,
                 "VolumeKmsKeyId": self._storage.key.key_arn,
             },
-            "StoppingCondition": {"MaxRuntimeInSeconds": resources.max_run_seconds},
-            "EnableNetworkIsolation": self._training.network_isolation,
+            "StoppingCondition": stopping,
+            "EnableNetworkIsolation": settings.network_isolation,
             "EnableInterContainerTrafficEncryption": True,
+            **spot,
         }
 
     def _validate(self) -> None:
@@ -366,7 +394,23 @@ class ModelBuildPipeline(Construct):
                 f"{label}.max_run_seconds={resources.max_run_seconds}: 1 to 2419200 (28 days)",
             )
         problems.check(bool(self._format.content_types), "model_format.content_types=(): give at least one")
+        training = self._training
+        for problem in scaling_problems(
+            instance_type=training.resources.instance_type,
+            instance_count=training.resources.instance_count,
+            max_run_seconds=training.resources.max_run_seconds,
+            use_spot=training.use_spot,
+            max_wait_seconds=training.max_wait_seconds,
+            distribution=training.distribution,
+        ):
+            problems.add(problem.describe("training"))
         problems.raise_if_any()
+
+
+def _max_wait(settings: TrainingSettings) -> int:
+    if settings.max_wait_seconds is not None:
+        return settings.max_wait_seconds
+    return min(2 * settings.resources.max_run_seconds, MAX_TRAINING_SECONDS)
 
 
 def _split_uri(split: str) -> Get:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sagemaker_platform.constructs.lifecycle.training import Distribution
+
 DEFAULT_TRAINING_IMAGE = "sagemaker-xgboost:1.7-1"
 DEFAULT_PROCESSING_IMAGE = "sagemaker-scikit-learn:1.2-1-cpu-py3"
 
@@ -47,11 +49,21 @@ class TrainingSettings:
     :param resources: Default: the built-in XGBoost image on one ml.m5.large.
     :param hyperparameters: Default: none. :param network_isolation: Default: True (built-in algorithms need
         no network).
+    :param use_spot: managed spot capacity, with checkpoints under the execution's prefix of the lifecycle
+        bucket (``<pipeline>/executions/<id>/checkpoints``, KMS). Default: False (on-demand).
+    :param max_wait_seconds: spot only: how long to wait for capacity, run included (>= max_run_seconds).
+        Default: twice max_run_seconds, at most 28 days.
+    :param distribution: launch the training script on every device of every instance: ``torchrun``,
+        ``pytorchddp`` or ``smdistributed`` (a framework image; GPU types, torchrun also Trainium; EFA types
+        when instance_count > 1 and always for smdistributed). Default: None (the image's own launch).
     """
 
     resources: JobResources = JobResources(image=DEFAULT_TRAINING_IMAGE)
     hyperparameters: Mapping[str, str] = field(default_factory=dict)
     network_isolation: bool = True
+    use_spot: bool = False
+    max_wait_seconds: int | None = None
+    distribution: Distribution | None = None
 
 
 @dataclass(frozen=True)

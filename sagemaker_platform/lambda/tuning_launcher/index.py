@@ -17,6 +17,10 @@ Message body::
   ThrottlingException.
 - Warm pools: every job asks for KeepAlivePeriodInSeconds, so consecutive jobs with the same
   resource configuration reuse the retained instances instead of provisioning new ones.
+- Spot (USE_SPOT=true): managed spot capacity, waiting at most MAX_WAIT_SECONDS, checkpointing to
+  ``s3://<output bucket>/checkpoints/<job name>/`` so an interrupted job resumes (warm pools are off then).
+- Distribution: DISTRIBUTION_HYPERPARAMETERS (rendered at synth from the validated setting) are added to
+  every job; a message may not set them.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import random
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -43,6 +47,7 @@ THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyReque
 ALREADY_STARTED_CODE = "ResourceInUse"
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
 MAX_KEEP_ALIVE_SECONDS = 3600
+CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 
 
 @dataclass(frozen=True)
@@ -60,12 +65,21 @@ class Template:
     volume_size_gb: int
     max_run_seconds: int
     keep_alive_seconds: int
+    use_spot: bool = False
+    max_wait_seconds: int | None = None
+    distribution_hyperparameters: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_environment(cls, env: Any) -> Template:
         keep_alive = int(env["KEEP_ALIVE_SECONDS"])
         if not 0 <= keep_alive <= MAX_KEEP_ALIVE_SECONDS:
             raise ValueError(f"KEEP_ALIVE_SECONDS={keep_alive}: must be between 0 and {MAX_KEEP_ALIVE_SECONDS}")
+        max_run = int(env["MAX_RUN_SECONDS"])
+        use_spot = env.get("USE_SPOT", "false") == "true"
+        max_wait = int(env["MAX_WAIT_SECONDS"]) if use_spot else None
+        if max_wait is not None and max_wait < max_run:
+            raise ValueError(f"MAX_WAIT_SECONDS={max_wait}: must be >= MAX_RUN_SECONDS ({max_run})")
+        distribution = json.loads(env.get("DISTRIBUTION_HYPERPARAMETERS", "{}"))
         return cls(
             name_prefix=env["JOB_NAME_PREFIX"],
             image=env["TRAINING_IMAGE"],
@@ -76,8 +90,11 @@ class Template:
             instance_type=env["INSTANCE_TYPE"],
             instance_count=int(env["INSTANCE_COUNT"]),
             volume_size_gb=int(env["VOLUME_SIZE_GB"]),
-            max_run_seconds=int(env["MAX_RUN_SECONDS"]),
+            max_run_seconds=max_run,
             keep_alive_seconds=keep_alive,
+            use_spot=use_spot,
+            max_wait_seconds=max_wait,
+            distribution_hyperparameters=distribution,
         )
 
 
@@ -127,11 +144,28 @@ def parse_message(body: object) -> LaunchRequest:
 def create_request(template: Template, request: LaunchRequest) -> dict[str, Any]:
     """CreateTrainingJob keyword arguments for one launch request."""
     name = training_job_name(template.name_prefix, request.job_id)
+    clashes = sorted(set(request.hyperparameters) & set(template.distribution_hyperparameters))
+    if clashes:
+        raise InvalidMessageError(
+            f"hyperparameters.{clashes[0]}: set by the launcher's distribution setting; remove it from the message"
+        )
+    stopping: dict[str, Any] = {"MaxRuntimeInSeconds": template.max_run_seconds}
+    spot: dict[str, Any] = {}
+    if template.use_spot:
+        stopping["MaxWaitTimeInSeconds"] = template.max_wait_seconds
+        # Keyed by the job name: a redelivered message is the same job and resumes the same checkpoints.
+        spot = {
+            "EnableManagedSpotTraining": True,
+            "CheckpointConfig": {
+                "S3Uri": f"s3://{template.output_bucket}/checkpoints/{name}/",
+                "LocalPath": CHECKPOINT_LOCAL_PATH,
+            },
+        }
     return {
         "TrainingJobName": name,
         "AlgorithmSpecification": {"TrainingImage": template.image, "TrainingInputMode": "File"},
         "RoleArn": template.role_arn,
-        "HyperParameters": request.hyperparameters,
+        "HyperParameters": {**request.hyperparameters, **template.distribution_hyperparameters},
         "InputDataConfig": [
             {
                 "ChannelName": channel,
@@ -153,9 +187,10 @@ def create_request(template: Template, request: LaunchRequest) -> dict[str, Any]
             "VolumeKmsKeyId": template.kms_key_arn,
             "KeepAlivePeriodInSeconds": template.keep_alive_seconds,
         },
-        "StoppingCondition": {"MaxRuntimeInSeconds": template.max_run_seconds},
+        "StoppingCondition": stopping,
         "EnableInterContainerTrafficEncryption": template.instance_count > 1,
         "Tags": [{"Key": "launcher-job-id", "Value": request.job_id}],
+        **spot,
     }
 
 

@@ -13,3 +13,11 @@ class InvalidSpecError(TuningRequestError):
 
 class InvalidInputError(TuningRequestError):
     """The execution input names no spec, an unknown spec, or both a spec name and a spec."""
+
+
+class ParentNotFoundError(TuningRequestError):
+    """`warm_start.parent_spec` names a spec with no Completed tuning job yet; run that spec first."""
+
+
+class ParentLookupError(TuningRequestError):
+    """Listing the parent spec's tuning jobs failed (throttled, unavailable, denied); the state machine retries."""

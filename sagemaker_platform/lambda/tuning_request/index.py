@@ -10,18 +10,34 @@ Returns ``{"request": {...}, "tuning_job_name": ..., "register": {...}}``: the r
 `sagemaker:createHyperParameterTuningJob.sync` task unchanged, `register` to the register step.
 The spec is validated (again, for config specs) before anything is returned, so a bad spec stops
 the execution before any AWS call. The job name derives from the execution id, so a retried build
-yields the same request.
+yields the same request. The only AWS call: a spec with ``warm_start.parent_spec`` lists that spec's
+tuning jobs to warm-start from the last Completed one.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 from errors import InvalidInputError, InvalidSpecError
+from parents import last_completed_run
 
 from sagemaker_platform.contracts.tuning_request import Environment, build_request, image_uri
 from sagemaker_platform.contracts.tuning_spec import SpecError, TuningSpec, parse_spec
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
+_client: SageMakerClient | None = None
+
+
+def sagemaker_client() -> SageMakerClient:
+    """Created on first use: most specs make no AWS call at all."""
+    global _client
+    if _client is None:
+        _client = boto3.client("sagemaker")
+    return _client
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
@@ -34,7 +50,10 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     execution_id = event.get("execution_id")
     if not isinstance(execution_id, str) or not execution_id:
         raise InvalidInputError(f"execution_id must be the execution ARN, got {execution_id!r}")
-    return build(spec, environment_from(os.environ), execution_id)
+    parents: tuple[str, ...] = ()
+    if spec.warm_start is not None and spec.warm_start.parent_spec is not None:
+        parents = (last_completed_run(sagemaker_client(), spec.warm_start.parent_spec),)
+    return build(spec, environment_from(os.environ), execution_id, parents)
 
 
 def select_spec(specs: dict[str, Any], execution_input: Any) -> TuningSpec:
@@ -73,9 +92,9 @@ def environment_from(variables: Any) -> Environment:
     )
 
 
-def build(spec: TuningSpec, env: Environment, execution_id: str) -> dict[str, Any]:
+def build(spec: TuningSpec, env: Environment, execution_id: str, parents: tuple[str, ...] = ()) -> dict[str, Any]:
     try:
-        request = build_request(spec, env, execution_id)
+        request = build_request(spec, env, execution_id, parents)
         inference_image = image_uri(spec.inference.image or spec.image, env.region)
     except SpecError as exc:
         raise InvalidSpecError(str(exc)) from exc

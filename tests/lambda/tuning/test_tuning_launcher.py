@@ -9,8 +9,10 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from botocore.stub import Stubber
+from botocore.validate import ParamValidator
 from moto import mock_aws
 
 EVENT = json.loads((Path(__file__).parent.parent.parent / "events" / "tuning_launcher_batch.json").read_text())
@@ -192,3 +194,75 @@ def test_given_a_launch_request_then_it_validates_against_botocore(launcher: Mod
         launcher.Template.from_environment(ENVIRONMENT), launcher.parse_message(EVENT["Records"][0]["body"])
     )
     validate_parameters(request, shape)
+
+
+# --- at scale: spot with checkpoints, distribution (issue 19 point 4) -------------------------------------
+
+SPOT = {**ENVIRONMENT, "USE_SPOT": "true", "MAX_WAIT_SECONDS": "7200", "KEEP_ALIVE_SECONDS": "0"}
+DISTRIBUTED = {
+    **ENVIRONMENT,
+    "INSTANCE_TYPE": "ml.p4d.24xlarge",
+    "INSTANCE_COUNT": "2",
+    "DISTRIBUTION_HYPERPARAMETERS": json.dumps(
+        {"sagemaker_torch_distributed_enabled": "true", "sagemaker_instance_type": '"ml.p4d.24xlarge"'}
+    ),
+}
+
+
+def _request(launcher: ModuleType, env: dict[str, str], body: str | None = None) -> dict[str, Any]:
+    template = launcher.Template.from_environment(env)
+    return launcher.create_request(template, launcher.parse_message(body or EVENT["Records"][0]["body"]))
+
+
+def _problems(request: dict[str, Any]) -> str:
+    shape = (
+        botocore.session.get_session().get_service_model("sagemaker").operation_model("CreateTrainingJob").input_shape
+    )
+    report = ParamValidator().validate(request, shape)
+    return report.generate_report() if report.has_errors() else ""
+
+
+def test_given_spot_then_each_job_waits_and_checkpoints_under_its_own_name(launcher: ModuleType) -> None:
+    request = _request(launcher, SPOT)
+    assert request["EnableManagedSpotTraining"] is True
+    assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200}
+    name = request["TrainingJobName"]
+    assert request["CheckpointConfig"] == {
+        "S3Uri": f"s3://output-bucket/checkpoints/{name}/",
+        "LocalPath": "/opt/ml/checkpoints",
+    }
+    assert _problems(request) == ""
+
+
+def test_given_on_demand_then_no_spot_fields(launcher: ModuleType) -> None:
+    request = _request(launcher, ENVIRONMENT)
+    assert "EnableManagedSpotTraining" not in request and "CheckpointConfig" not in request
+
+
+def test_given_a_wait_shorter_than_the_run_then_the_template_is_refused(launcher: ModuleType) -> None:
+    with pytest.raises(ValueError, match="MAX_WAIT_SECONDS=60: must be >= MAX_RUN_SECONDS"):
+        launcher.Template.from_environment({**SPOT, "MAX_WAIT_SECONDS": "60"})
+
+
+def test_given_a_distribution_then_every_job_carries_its_hyperparameters(launcher: ModuleType) -> None:
+    request = _request(launcher, DISTRIBUTED)
+    assert request["HyperParameters"]["sagemaker_torch_distributed_enabled"] == "true"
+    assert request["ResourceConfig"]["InstanceCount"] == 2
+    assert request["EnableInterContainerTrafficEncryption"] is True
+    assert _problems(request) == ""
+
+
+def test_given_a_message_that_overrides_a_distribution_hyperparameter_then_it_is_refused_naming_it(
+    launcher: ModuleType,
+) -> None:
+    body = json.dumps(
+        {"job_id": "x", "hyperparameters": {"sagemaker_torch_distributed_enabled": "false"}, "channels": {"t": "a/"}}
+    )
+    with pytest.raises(launcher.InvalidMessageError, match=r"hyperparameters\.sagemaker_torch_distributed_enabled"):
+        _request(launcher, DISTRIBUTED, body)
+
+
+def test_given_a_misspelled_checkpoint_field_then_the_shape_check_fails(launcher: ModuleType) -> None:
+    request = _request(launcher, SPOT)
+    request["CheckpointConfig"]["S3Url"] = request["CheckpointConfig"].pop("S3Uri")
+    assert "S3Url" in _problems(request)

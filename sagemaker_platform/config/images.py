@@ -1,0 +1,47 @@
+"""The `images` section: ECR repositories for platform container images, shared with named pullers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from sagemaker_platform.config.base import Items, StrictModel, field_problem
+from sagemaker_platform.config.registry import WorkloadAccountRole
+
+ImageAccountRole = Literal["tooling", "registry"]
+ImagePuller = Literal["endpoints", "training", "pipeline"]
+ECR_REPOSITORY_NAME_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$"
+
+
+class ImageRepositoryConfig(StrictModel):
+    """`images.repositories[]`: one ECR repository, `<platform>/<name>`."""
+
+    name: Annotated[str, Field(pattern=ECR_REPOSITORY_NAME_PATTERN, max_length=100)]
+    pull_accounts: Annotated[Items[WorkloadAccountRole], Field(min_length=1)] = ("dev", "staging", "prod")
+    """Workload accounts whose named roles may pull. Default: dev, staging and prod."""
+    pullers: Annotated[Items[ImagePuller], Field(min_length=1)] = ("endpoints", "training", "pipeline")
+    """Which named roles of those accounts pull: `endpoints` (the execution roles of the `endpoints` entries
+    that name this repository), `training` (`<name>-sagemaker-execution`), `pipeline` (`<name>-pipeline-step`).
+    Default: all three."""
+    keep_tagged: Annotated[int, Field(ge=1, le=10000)] = 100
+    """Lifecycle: the newest tagged images kept. Default: 100."""
+    untagged_days: Annotated[int, Field(ge=1, le=3650)] = 7
+    """Lifecycle: untagged images (layers of overwritten builds) expire after these days. Default: 7."""
+
+
+class ImagesConfig(StrictModel):
+    """`images`: the platform's ECR repositories for custom training and inference images."""
+
+    account: ImageAccountRole = "tooling"
+    """Where the repositories live. Default: tooling (deployed first, with the deploy identities)."""
+    repositories: Annotated[Items[ImageRepositoryConfig], Field(min_length=1)]
+    removal_policy: Literal["retain", "destroy"] = "retain"
+
+    @model_validator(mode="after")
+    def _unique(self) -> ImagesConfig:
+        names = [repo.name for repo in self.repositories]
+        for name in names:
+            if names.count(name) > 1:
+                raise field_problem("repositories", name, "each repository name may be used once")
+        return self

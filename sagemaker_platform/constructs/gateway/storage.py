@@ -1,0 +1,227 @@
+"""The gateway's stores: its key, the prediction records table, the input, output and access-log buckets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from sagemaker_platform import naming
+from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
+from sagemaker_platform.constructs.function import grant_logs_encrypt
+from sagemaker_platform.constructs.gateway.settings import (
+    ASYNC_OUTPUT_PREFIX,
+    ENDPOINT_ROLE_INPUT_ACTIONS,
+    ENDPOINT_ROLE_KEY_ACTIONS,
+    ENDPOINT_ROLE_OUTPUT_ACTIONS,
+    INPUT_PREFIX,
+)
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
+from sagemaker_platform.constructs.storage import acknowledge_control_tower_bucket
+
+# Point-in-time recovery is the records' backup; the same reason for both frameworks' finding.
+_PITR_REASON = (
+    "point-in-time recovery (35 days) covers the prediction records, which expire after the retention period anyway"
+)
+
+
+def render_key(scope: Construct, platform_name: str, removal_policy: cdk.RemovalPolicy) -> kms.Key:
+    """The customer managed key of every store, with rotation, usable by CloudWatch Logs."""
+    key = kms.Key(
+        scope,
+        "Key",
+        enable_key_rotation=True,
+        removal_policy=removal_policy,
+        description=f"{platform_name} inference gateway: records, inputs, outputs, queues, topics, logs",
+    )
+    limit_grants_to_aws_resources(key)
+    grant_logs_encrypt(key)
+    return key
+
+
+def render_table(scope: Construct, key: kms.IKey, removal_policy: cdk.RemovalPolicy) -> dynamodb.Table:
+    """The prediction records (`prediction_id`), expiring on `expires_at`."""
+    table = dynamodb.Table(
+        scope,
+        "Predictions",
+        partition_key=dynamodb.Attribute(name="prediction_id", type=dynamodb.AttributeType.STRING),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=key,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        time_to_live_attribute="expires_at",
+        deletion_protection=removal_policy == cdk.RemovalPolicy.RETAIN,
+        removal_policy=removal_policy,
+    )
+    acknowledge(
+        table,
+        {
+            "HIPAA.Security-DynamoDBInBackupPlan": _PITR_REASON,
+            "NIST.800.53.R5-DynamoDBInBackupPlan": _PITR_REASON,
+        },
+    )
+    return table
+
+
+def render_access_logs_bucket(scope: Construct, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:
+    """The target of the S3 server access logs of the gateway's buckets (SSE-S3, as log delivery requires)."""
+    bucket = s3.Bucket(
+        scope,
+        "AccessLogs",
+        # S3 server access log delivery writes only to SSE-S3 buckets.
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        versioned=True,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                expiration=cdk.Duration.days(365),
+                noncurrent_version_expiration=cdk.Duration.days(1),
+                abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+            )
+        ],
+        removal_policy=removal_policy,
+    )
+    _acknowledge_access_logs_bucket(bucket)
+    _allow_log_delivery(bucket)
+    return bucket
+
+
+def render_data_bucket(
+    scope: Construct,
+    id: str,
+    prefix: str,
+    *,
+    retention: cdk.Duration,
+    key: kms.IKey,
+    access_logs: s3.IBucket,
+    removal_policy: cdk.RemovalPolicy,
+    name: str | None,
+    extra_prefixes: tuple[str, ...] = (),
+    object_events: bool = False,
+) -> s3.Bucket:
+    """A KMS-encrypted bucket of prediction data whose `prefix` (and `extra_prefixes`) expire after `retention`."""
+    bucket = s3.Bucket(
+        scope,
+        id,
+        bucket_name=name,
+        encryption=s3.BucketEncryption.KMS,
+        encryption_key=key,
+        bucket_key_enabled=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        versioned=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        server_access_logs_bucket=access_logs,
+        server_access_logs_prefix=f"{id.lower()}/",
+        event_bridge_enabled=False,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id=f"expire-{p.rstrip('/')}",
+                prefix=p,
+                expiration=retention,
+                noncurrent_version_expiration=cdk.Duration.days(1),
+                abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+            )
+            for p in (prefix, *extra_prefixes)
+        ],
+        removal_policy=removal_policy,
+    )
+    replication = "prediction inputs and outputs are transient (expire after the retention period); the record of "
+    replication += "each prediction is in a PITR-protected table"
+    # The input bucket sends its object events to EventBridge (the upload rule); the output bucket sends none.
+    acknowledge_control_tower_bucket(bucket, of=f"prediction {id.lower()}", object_events=object_events)
+    acknowledge(
+        bucket,
+        {
+            "HIPAA.Security-S3BucketReplicationEnabled": replication,
+            "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
+        },
+    )
+    return bucket
+
+
+def endpoint_role_condition(scope: Construct, platform_name: str) -> dict[str, Any]:
+    """The condition that admits the platform's endpoint execution roles (`<name>-endpoint-*`) of this account."""
+    stack = cdk.Stack.of(scope)
+    pattern = naming.role_arn(stack.partition, stack.account, f"{naming.endpoint_role_name_prefix(platform_name)}*")
+    return {"ArnLike": {"aws:PrincipalArn": pattern}}
+
+
+def grant_endpoint_roles(
+    scope: Construct, platform_name: str, *, input_bucket: s3.Bucket, output_bucket: s3.Bucket, key: kms.IKey
+) -> None:
+    """Async endpoints read inputs and write outputs with their own execution roles (`<name>-endpoint-*`)."""
+    condition = endpoint_role_condition(scope, platform_name)
+    account = iam.AccountRootPrincipal()
+    for sid, bucket, actions, prefix in (
+        ("EndpointRolesReadInputs", input_bucket, ENDPOINT_ROLE_INPUT_ACTIONS, INPUT_PREFIX),
+        ("EndpointRolesWriteAsyncOutputs", output_bucket, ENDPOINT_ROLE_OUTPUT_ACTIONS, ASYNC_OUTPUT_PREFIX),
+    ):
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                principals=[account],
+                actions=actions,
+                resources=[bucket.arn_for_objects(f"{prefix}*")],
+                conditions=condition,
+            )
+        )
+    stack = cdk.Stack.of(scope)
+    via = [f"s3.{stack.region}.{stack.url_suffix}", f"sns.{stack.region}.{stack.url_suffix}"]
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="EndpointRolesUseGatewayData",
+            principals=[account],
+            actions=ENDPOINT_ROLE_KEY_ACTIONS,
+            resources=["*"],
+            conditions={**condition, "StringEquals": {"kms:ViaService": via}},
+        )
+    )
+
+
+def _acknowledge_access_logs_bucket(bucket: s3.Bucket) -> None:
+    reason = "this bucket receives the S3 server access logs of the gateway's buckets; logging it to itself would loop"
+    kms_reason = "S3 server access log delivery supports only SSE-S3 on the target bucket"
+    replication = "access logs are kept for a year in the account; cross-region replication is not required for them"
+    acknowledge(
+        bucket,
+        {
+            "HIPAA.Security-S3DefaultEncryptionKMS": kms_reason,
+            "NIST.800.53.R5-S3DefaultEncryptionKMS": kms_reason,
+            "HIPAA.Security-S3BucketReplicationEnabled": replication,
+            "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
+            f"{CONTROL_TOWER}s3_bucket_logging_enabled_check": reason,
+            f"{CONTROL_TOWER}s3_bucket_default_encryption_kms_check": kms_reason,
+        },
+    )
+    acknowledge_control_tower_bucket(bucket, of="the server access logs of the gateway's buckets")
+    skip_checkov(bucket, {"CKV_AWS_18": reason})
+
+
+def _allow_log_delivery(bucket: s3.Bucket) -> None:
+    # Log delivery by bucket policy (what the `serverAccessLogsUseBucketPolicy` feature flag renders), not
+    # the legacy LogDeliveryWrite ACL that aws-cdk-lib adds for source buckets without that flag.
+    stack = cdk.Stack.of(bucket)
+    bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="S3ServerAccessLogsPolicy",
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[bucket.arn_for_objects("*")],
+            conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+        )
+    )
+    cfn_bucket = bucket.node.default_child
+    assert isinstance(cfn_bucket, s3.CfnBucket)
+    cfn_bucket.add_property_deletion_override("AccessControl")
+    cfn_bucket.ownership_controls = s3.CfnBucket.OwnershipControlsProperty(
+        rules=[s3.CfnBucket.OwnershipControlsRuleProperty(object_ownership="BucketOwnerEnforced")]
+    )

@@ -1,0 +1,130 @@
+"""`ModelArtifacts`: where a group's model artifacts live (bucket prefix and key), and their identity-side grants."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+
+from sagemaker_platform.constructs.registry.access import (
+    ARTIFACT_LIST_ACTIONS,
+    ARTIFACT_READ_ACTIONS,
+    ARTIFACT_WRITE_ACTIONS,
+    KEY_READ_ACTIONS,
+    KEY_WRITE_ACTIONS,
+)
+from sagemaker_platform.constructs.registry.policies import acknowledge_wildcard_resources
+
+
+@dataclass(frozen=True)
+class ModelArtifacts:
+    """Where a group's model artifacts live: a bucket prefix and the KMS key that encrypts it.
+
+    :param bucket: the artifacts bucket (e.g. `s3.Bucket.from_bucket_attributes` with its account).
+    :param prefix: key prefix of the group's artifacts, e.g. ``"churn/"``.
+    :param key: the bucket's KMS key, when this app knows its ARN. Default: none (see `key_alias`).
+    :param key_alias: the key's alias (``"alias/..."``), for a key whose ARN is not known here (a key in
+        another account): grants then name any key of `key_account` in `key_region` carrying that alias
+        (`kms:ResourceAliases`). Default: none.
+    :param key_account: account of the aliased key. Default: the bucket's account.
+    :param key_region: region of the aliased key. Default: the bucket's region.
+    """
+
+    bucket: s3.IBucket
+    prefix: str
+    key: kms.IKey | None = None
+    key_alias: str | None = None
+    key_account: str | None = None
+    key_region: str | None = None
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Identity-side grant: list the prefix, read its objects, decrypt them through S3."""
+        return grant_artifacts(grantee, [self], read=True, write=False)
+
+    def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Identity-side grant: write objects under the prefix, encrypting them with the key through S3."""
+        return grant_artifacts(grantee, [self], read=False, write=True)
+
+    @property
+    def objects_arn(self) -> str:
+        """ARN pattern of every object under the prefix."""
+        return self.bucket.arn_for_objects(f"{self.prefix}*")
+
+    def key_grant(self, actions: Sequence[str]) -> tuple[list[str], dict[str, dict[str, object]]] | None:
+        """(resources, conditions) of a statement using the key through S3; None when no key is known."""
+        stack = cdk.Stack.of(self.bucket)
+        region = self.key_region if self.key_region is not None else self.bucket.env.region
+        via_s3: dict[str, object] = {"kms:ViaService": f"s3.{region}.{stack.url_suffix}"}
+        if self.key is not None:
+            return [self.key.key_arn], {"StringEquals": via_s3}
+        if self.key_alias is not None:
+            account = self.key_account if self.key_account is not None else self.bucket.env.account
+            return (
+                [f"arn:{stack.partition}:kms:{region}:{account}:key/*"],
+                {"StringEquals": via_s3, "ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias}},
+            )
+        return None
+
+
+def grant_artifacts(
+    grantee: iam.IGrantable, artifacts: Sequence[ModelArtifacts], *, read: bool, write: bool
+) -> iam.Grant:
+    """Identity-side grant on several artifact prefixes at once: one statement per kind of access, every
+    prefix of a bucket in it, and one per key (so that many groups stay within a role's policy quota)."""
+    grants: list[iam.Grant] = []
+    for bucket_artifacts in _by_bucket(artifacts):
+        bucket = bucket_artifacts[0].bucket
+        objects = [a.objects_arn for a in bucket_artifacts]
+        acknowledge_wildcard_resources(
+            grantee,
+            objects,
+            "model artifacts are written under their group's prefix with run-specific keys; the grant covers "
+            "those prefixes only",
+        )
+        if read:
+            grants.append(
+                iam.Grant.add_to_principal(grantee=grantee, actions=list(ARTIFACT_READ_ACTIONS), resource_arns=objects)
+            )
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=list(ARTIFACT_LIST_ACTIONS),
+                resource_arns=[bucket.bucket_arn],
+                conditions={
+                    "StringLike": {"s3:prefix": [p for a in bucket_artifacts for p in (a.prefix, f"{a.prefix}*")]}
+                },
+            )
+        if write:
+            grants.append(
+                iam.Grant.add_to_principal(grantee=grantee, actions=list(ARTIFACT_WRITE_ACTIONS), resource_arns=objects)
+            )
+        key = bucket_artifacts[0].key_grant(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS)
+        if key is not None:
+            resources, conditions = key
+            if bucket_artifacts[0].key is None:
+                acknowledge_wildcard_resources(
+                    grantee,
+                    resources,
+                    f"the key's ARN is not known outside its account; the grant holds only for the key carrying "
+                    f"{bucket_artifacts[0].key_alias} (kms:ResourceAliases), used through S3 (kms:ViaService)",
+                )
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=list(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS),
+                resource_arns=resources,
+                conditions=conditions,
+            )
+    combined = grants[0]
+    for grant in grants[1:]:
+        combined = combined.combine(grant)
+    return combined
+
+
+def _by_bucket(artifacts: Sequence[ModelArtifacts]) -> list[list[ModelArtifacts]]:
+    buckets: dict[int, list[ModelArtifacts]] = {}
+    for item in artifacts:
+        buckets.setdefault(id(item.bucket), []).append(item)
+    return list(buckets.values())

@@ -1,0 +1,313 @@
+"""Lifecycle custom resources of the Studio domain: the Provider framework, domain teardown, projects.
+
+With `removal_policy=DESTROY`, deleting the stack deletes the domain's apps, spaces, profiles, the domain,
+its home file system and SageMaker's two NFS security groups, in that order; otherwise the domain keeps
+its network and roles (`_retain_with_domain`).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import custom_resources as cr
+from constructs import IConstruct
+
+from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
+from sagemaker_platform.constructs.function import PlatformFunction
+from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.studio.actions import (
+    LIST_ACTIONS,
+    OWN_PROJECT_PATTERN,
+    PROJECT_ACTIONS,
+    PROJECT_LIST_ACTIONS,
+    PROJECTS_ACCOUNT_ACTIONS,
+    PROJECTS_PORTFOLIO_ACTIONS,
+    TEARDOWN_EFS_DELETE_ACTIONS,
+    TEARDOWN_EFS_DESCRIBE_ACTIONS,
+    TEARDOWN_SAGEMAKER_ACTIONS,
+    TEARDOWN_SG_ACTIONS,
+)
+from sagemaker_platform.constructs.studio.nag import (
+    domain_wildcard_reasons,
+    invoke_finding,
+    nag_render,
+    wildcard_finding,
+)
+from sagemaker_platform.constructs.studio.user_settings import _StudioUserSettings
+from sagemaker_platform.constructs.wildcards import add_statement
+
+
+class _StudioTeardown(_StudioUserSettings):
+    """The lifecycle custom resources part of `StudioDomain` (profile cleanup is in `profiles`)."""
+
+    provider: cr.Provider
+    shards: list[cdk.NestedStack]
+    _teardown_functions: dict[str, PlatformFunction]
+    _lifecycle_roles: list[IConstruct]
+
+    def _render_provider(self, stack: cdk.Stack) -> cr.Provider:
+        """The Provider framework behind profile cleanup, domain teardown and projects enablement."""
+        functions = {
+            phase: PlatformFunction(
+                self,
+                f"Teardown{phase.title().replace('_', '')}",
+                handler_name="studio_teardown",
+                key=self._ops_key,
+                description=f"Studio domain lifecycle ({phase.replace('_', '-')}): deletes apps, spaces, "
+                "profiles, the domain and its file system in order",
+                timeout=cdk.Duration.minutes(5),
+                environment={"STUDIO_TEARDOWN_PHASE": phase},
+            )
+            for phase in ("on_event", "is_complete")
+        }
+        self._teardown_functions = functions
+        # Roles of our own (PlatformRole) for the framework functions: their grants land in customer managed
+        # policies. Two roles, as the framework expects: one shared role would form a dependency cycle.
+        on_event_role = PlatformRole(
+            self,
+            "ProviderOnEventRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Studio lifecycle Provider framework: onEvent function",
+        )
+        waiter_role = PlatformRole(
+            self,
+            "ProviderWaiterRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Studio lifecycle Provider framework: isComplete and onTimeout functions",
+        )
+        framework_logs = self._render_log_group("ProviderLogs")
+        provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=functions["on_event"].function,
+            is_complete_handler=functions["is_complete"].function,
+            query_interval=cdk.Duration.seconds(30),
+            # Deleting a domain's apps, spaces and profiles, then the domain and its EFS, takes tens of minutes.
+            total_timeout=cdk.Duration.hours(2),
+            framework_on_event_role=on_event_role,
+            framework_complete_and_timeout_role=waiter_role,
+            provider_function_env_encryption=self._ops_key,
+            log_group=framework_logs,
+            disable_waiter_state_machine_logging=False,
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=framework_logs, level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
+        )
+        for fn in functions.values():
+            self._grant_teardown(fn.role, stack)
+        self._acknowledge_provider(provider, on_event_role, waiter_role, functions)
+        # Grants land in managed policies that nothing else depends on: without these dependencies,
+        # CloudFormation may delete a policy while a teardown is still running under it.
+        self._lifecycle_roles: list[IConstruct] = [on_event_role, waiter_role, *(fn.role for fn in functions.values())]
+        return provider
+
+    def _acknowledge_provider(
+        self,
+        provider: cr.Provider,
+        on_event_role: iam.IRole,
+        waiter_role: iam.IRole,
+        functions: dict[str, PlatformFunction],
+    ) -> None:
+        """The Provider framework's own findings, each on the framework resource that causes it."""
+        framework = "the CDK Provider framework function"
+        for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout"):
+            fn = provider.node.find_child(name)
+            acknowledge(
+                fn,
+                {
+                    "HIPAA.Security-LambdaInsideVPC": f"{framework} calls only Lambda and Step Functions APIs",
+                    "NIST.800.53.R5-LambdaInsideVPC": f"{framework} calls only Lambda and Step Functions APIs",
+                    "HIPAA.Security-LambdaDLQ": f"{framework} is invoked synchronously by CloudFormation and "
+                    "Step Functions, which record failures; an async dead-letter queue would never receive",
+                    "NIST.800.53.R5-LambdaDLQ": f"{framework} is invoked synchronously by CloudFormation and "
+                    "Step Functions, which record failures; an async dead-letter queue would never receive",
+                    "HIPAA.Security-LambdaConcurrency": f"{framework}: the handlers it calls have reserved concurrency",
+                    "NIST.800.53.R5-LambdaConcurrency": f"{framework}: the handlers it calls have reserved concurrency",
+                    f"{CONTROL_TOWER}lambda_inside_vpc_check": f"{framework} calls only Lambda and Step Functions APIs",
+                },
+            )
+        for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout"):
+            skip_checkov(
+                provider.node.find_child(name),
+                {
+                    "CKV_AWS_115": f"{framework}: the handlers it calls have reserved concurrency",
+                    "CKV_AWS_116": f"{framework} is invoked synchronously; failures reach CloudFormation",
+                    "CKV_AWS_117": f"{framework} calls only Lambda and Step Functions APIs",
+                },
+            )
+        self._acknowledge_waiter(provider)
+
+    def _acknowledge_waiter(self, provider: cr.Provider) -> None:
+        """The findings of the Provider framework's waiter state machine, on that state machine."""
+        stack = cdk.Stack.of(self)
+        state_machine = provider.node.find_child("waiter-state-machine")
+        skip_checkov(
+            state_machine.node.find_child("Role").node.find_child("DefaultPolicy"),
+            {"CKV_AWS_111": "CloudWatch Logs delivery actions of the state machine's logging support no resource ARNs"},
+        )
+        framework_fns = [provider.node.find_child(n) for n in ("framework-isComplete", "framework-onTimeout")]
+        acknowledge(
+            state_machine,
+            {
+                "AwsSolutions-IAM5[Resource::*]": "CloudWatch Logs delivery actions of the waiter state machine's "
+                "logging (logs:CreateLogDelivery, ...) support no resource-level permissions",
+                "AwsSolutions-SF2": "the Provider framework's waiter state machine offers no tracing setting; its "
+                "Lambda functions and our handlers are traced",
+                f"{CONTROL_TOWER}step_functions_state_machine_tracing_enabled_check": "the Provider framework's "
+                "waiter state machine offers no tracing setting; its Lambda functions and our handlers are traced",
+                "HIPAA.Security-IAMNoInlinePolicy": "the Provider framework creates the waiter state machine's role "
+                "and its policy; it accepts no role of ours",
+                "NIST.800.53.R5-IAMNoInlinePolicy": "the Provider framework creates the waiter state machine's role "
+                "and its policy; it accepts no role of ours",
+                **{
+                    invoke_finding(stack, fn): "lambda:InvokeFunction on the versions of the framework's own "
+                    "waiter function"
+                    for fn in framework_fns
+                },
+            },
+        )
+
+    def _grant_teardown(self, role: iam.IRole, stack: cdk.Stack) -> None:
+        arn = f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}"
+        domain_id = self.domain_id
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=TEARDOWN_SAGEMAKER_ACTIONS,
+                resources=[
+                    f"{arn}:domain/{domain_id}",
+                    f"{arn}:app/{domain_id}/*",
+                    f"{arn}:space/{domain_id}/*",
+                    f"{arn}:user-profile/{domain_id}/*",
+                ],
+            )
+        )
+        role.add_to_principal_policy(iam.PolicyStatement(actions=LIST_ACTIONS, resources=["*"]))
+        file_systems = f"arn:{stack.partition}:elasticfilesystem:{stack.region}:{stack.account}:file-system/*"
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=TEARDOWN_EFS_DESCRIBE_ACTIONS, resources=[file_systems])
+        )
+        # SageMaker tags the home file system it creates with the domain's ARN: only that one can be deleted.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=TEARDOWN_EFS_DELETE_ACTIONS,
+                resources=[file_systems],
+                conditions={"StringEquals": {"aws:ResourceTag/ManagedByAmazonSageMakerResource": self.domain_arn}},
+            )
+        )
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["ec2:DescribeSecurityGroups"], resources=["*"]))
+        acknowledge(
+            role,
+            {
+                **domain_wildcard_reasons(stack, self._domain_ref()),
+                "AwsSolutions-IAM5[Resource::*]": "SageMaker List* and ec2:DescribeSecurityGroups support no "
+                "resource-level permissions",
+                wildcard_finding(
+                    stack, "elasticfilesystem", "file-system/*"
+                ): "the home file system's id is known only once the domain exists; deletion is "
+                "limited by the tag SageMaker puts on this domain's file system",
+                wildcard_finding(
+                    stack, "ec2", "security-group/*"
+                ): "SageMaker's NFS security groups are created at run time; limited to this VPC "
+                "by the ec2:Vpc condition, and the handler deletes only the two named for this domain",
+            },
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=TEARDOWN_SG_ACTIONS,
+                resources=[f"arn:{stack.partition}:ec2:{stack.region}:{stack.account}:security-group/*"],
+                conditions={
+                    "StringEquals": {
+                        "ec2:Vpc": f"arn:{stack.partition}:ec2:{stack.region}:{stack.account}:vpc/{self.vpc.vpc_id}"
+                    }
+                },
+            )
+        )
+
+    def _retain_with_domain(self, removal_policy: cdk.RemovalPolicy) -> None:
+        """A retained domain keeps what it runs with: its network and its execution roles.
+
+        Deleting the VPC, subnets and groups under a retained domain would fail anyway (its EFS mount targets
+        and app ENIs sit in them), leaving the stack in DELETE_FAILED; without its execution roles the
+        retained domain and profiles could not start an app. Retained, the domain keeps working.
+        """
+        for construct in self._kept:
+            for child in construct.node.find_all():
+                if isinstance(child, cdk.CfnResource):
+                    child.apply_removal_policy(removal_policy)
+
+    def _render_domain_teardown(self) -> None:
+        teardown = self._render_lifecycle_resource(
+            "DomainTeardown",
+            DomainId=self.domain_id,
+            HomeEfsFileSystemId=self.domain.attr_home_efs_file_system_id,
+            VpcId=self.vpc.vpc_id,
+        )
+        # Created after, so deleted before, the profiles' nested stacks and the domain.
+        for shard in self.shards:
+            teardown.node.add_dependency(shard)
+        teardown.node.add_dependency(self.domain, *self._lifecycle_roles)
+
+    def _render_projects(self) -> None:
+        stack = cdk.Stack.of(self)
+        roles = [*self.persona_roles.values(), *self.user_profile_roles.values()]
+        for role in roles:
+            role_stack = cdk.Stack.of(role)
+            # A user's own projects only: named `<user profile>-...`, the profile being the session's
+            # aws:SourceIdentity (the domain's ExecutionRoleIdentityConfig), so a shared persona role
+            # still keeps one user off another's projects.
+            add_statement(
+                role,
+                iam.PolicyStatement(
+                    actions=PROJECT_ACTIONS,
+                    resources=[
+                        f"arn:{role_stack.partition}:sagemaker:{role_stack.region}:{role_stack.account}:"
+                        f"project/{OWN_PROJECT_PATTERN}"
+                    ],
+                ),
+                "the user's own projects: named with the user's profile name (the session's aws:SourceIdentity) "
+                "as prefix, the rest chosen at run time",
+            )
+            add_statement(
+                role,
+                iam.PolicyStatement(actions=PROJECT_LIST_ACTIONS, resources=["*"]),
+                "ListProjects and the Service Catalog product searches and descriptions behind the Projects "
+                "page support no resource-level permissions",
+            )
+        # A policy of its own, so that the checkov skip for the account-level actions covers nothing else.
+        portfolios = f"arn:{stack.partition}:catalog:{stack.region}:*:portfolio/*"
+        projects_policy = iam.ManagedPolicy(
+            self,
+            "ProjectsPolicy",
+            description="Enable the SageMaker Projects portfolio and share it with the domain's execution roles",
+            statements=[
+                iam.PolicyStatement(actions=PROJECTS_ACCOUNT_ACTIONS, resources=["*"]),
+                iam.PolicyStatement(actions=PROJECTS_PORTFOLIO_ACTIONS, resources=[portfolios]),
+            ],
+            roles=[fn.role for fn in self._teardown_functions.values()],
+        )
+        account_level = "EnableSagemakerServicecatalogPortfolio and its status have no resource type"
+        skip_checkov(projects_policy, {"CKV_AWS_111": account_level})
+        acknowledge(
+            projects_policy,
+            {
+                "AwsSolutions-IAM5[Resource::*]": account_level,
+                f"AwsSolutions-IAM5[Resource::{nag_render(stack.resolve(portfolios))}]": "the SageMaker portfolio "
+                "is shared from an AWS-owned account and gets its id when Projects is enabled",
+            },
+        )
+        projects = self._render_lifecycle_resource("Projects", PrincipalArns=[role.role_arn for role in roles])
+        projects.node.add_dependency(projects_policy, *self._lifecycle_roles)
+
+    def _render_lifecycle_resource(self, kind: str, **properties: object) -> cdk.CustomResource:
+        """A custom resource of the lifecycle Provider: construct id `kind`, type `Custom::Studio<kind>`.
+
+        The handler dispatches on the `Kind` property (profile cleanup, domain teardown, projects).
+        """
+        return cdk.CustomResource(
+            self,
+            kind,
+            service_token=self.provider.service_token,
+            resource_type=f"Custom::Studio{kind}",
+            properties={"Kind": kind, **properties},
+        )
