@@ -11,7 +11,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := node_modules/.bin/cdk --no-notices
 
-.PHONY: deps synth test lint bench diff dist clean
+.PHONY: deps synth test docs lint bench diff dist clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,8 +35,13 @@ synth: $(VENV)/.installed node_modules/.installed
 	@echo "synthesized: $$(find cdk.out -name '*.template.json' | wc -l) templates in cdk.out/ (pipeline stages included)"
 
 ## test: the whole test suite (unit, snapshot, compliance, lint, handler, end-to-end)
-test: deps
+test: deps docs
 	$(PY) -m pytest
+
+## docs: the docs site (MkDocs + mkdocstrings) built strictly into .site/: a broken link or an API page that
+## cannot render fails it
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet --site-dir .site
 
 ## diff: synth-and-diff of the app at BASE (a git ref) against the working tree, offline. Exit 1 when a
 ## stateful resource would be removed or replaced without an entry in .synthdiff-acknowledgments.yaml.
@@ -59,4 +64,4 @@ bench: $(VENV)/.installed node_modules/.installed
 	$(PY) -m bench
 
 clean:
-	rm -rf cdk.out .pytest_cache dist build
+	rm -rf cdk.out .pytest_cache dist build .site

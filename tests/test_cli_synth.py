@@ -31,7 +31,7 @@ FLAGS_KEPT_OFF = {
     "stacks; the cdk-nag acknowledgments name resources in the partition-token form, so about 30 findings of the "
     "multi-account config would lose theirs (re-deriving them belongs to the compliance gate's owners)",
 }
-"""Recommended flags cdk.json sets to the other value, each with the reason (README: Feature flags)."""
+"""Recommended flags cdk.json sets to the other value, each with the reason (docs/operations/synth.md)."""
 
 
 def recommended_flags() -> dict[str, Any]:
@@ -84,7 +84,7 @@ def test_cdk_json_carries_every_recommended_feature_flag_of_the_pinned_aws_cdk_l
     assert differing == set(FLAGS_KEPT_OFF)
 
 
-def test_every_flag_kept_off_is_explained_in_the_readme() -> None:
-    readme = (REPO_ROOT / "README.md").read_text()
+def test_every_flag_kept_off_is_explained_in_the_docs() -> None:
+    page = (REPO_ROOT / "docs" / "operations" / "synth.md").read_text()
     for flag in FLAGS_KEPT_OFF:
-        assert f"`{flag}`" in readme, flag
+        assert f"`{flag}`" in page, flag
