@@ -36,7 +36,7 @@ synth: $(VENV)/.installed node_modules/.installed
 
 ## test: the whole test suite (unit, snapshot, compliance, lint, handler, end-to-end)
 test: deps docs
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 ## docs: the docs site (MkDocs + mkdocstrings) built strictly into .site/: a broken link or an API page that
 ## cannot render fails it
