@@ -9,6 +9,7 @@ Values may hold CDK tokens (ARNs of roles, keys, buckets): the body is rendered 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,11 +22,12 @@ LambdaOutputType = Literal["String", "Integer", "Float", "Boolean"]
 ComparisonType = Literal["Equals", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo"]
 
 
-class Expression:
+class Expression(ABC):
     """A value SageMaker Pipelines resolves at run time."""
 
+    @abstractmethod
     def render(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The expression as the pipeline definition writes it (`{"Get": ...}`, `{"Std:Join": ...}`, ...)."""
 
 
 Value = str | int | float | bool | Expression | None
