@@ -1,0 +1,90 @@
+"""Small resource helpers several capabilities share: an encrypted dead-letter queue, a notification topic,
+an alarm that fires on any occurrence, and letting AWS services of this account use a key.
+
+Each renders exactly what its callers used to write inline, so moving a caller here changes no template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from sagemaker_platform.compliance import acknowledge_dead_letter_queue
+
+DEAD_LETTER_RETENTION = cdk.Duration.days(14)
+"""How long a dead-letter queue keeps a failure (SQS's maximum): time to inspect, fix and redrive."""
+
+
+def let_services_use_key(key: kms.Key, services: Sequence[str]) -> None:
+    """Let AWS services of this account encrypt to and decrypt from `key` (encrypted queues and topics)."""
+    for service in services:
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                principals=[iam.ServicePrincipal(service)],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(key).account}},
+            )
+        )
+
+
+def notification_topic(scope: Construct, display_name: str, key: kms.IKey, emails: Sequence[str]) -> sns.Topic:
+    """`Notifications`: an encrypted, TLS-only topic with an email subscription per address in `emails`."""
+    topic = sns.Topic(scope, "Notifications", display_name=display_name, master_key=key, enforce_ssl=True)
+    for email in emails:
+        topic.add_subscription(subscriptions.EmailSubscription(email))
+    return topic
+
+
+def dead_letter_queue(
+    scope: Construct,
+    id: str,
+    key: kms.IKey,
+    *,
+    of: str,
+    cdk_nag: bool = True,
+    removal_policy: cdk.RemovalPolicy | None = None,
+) -> sqs.Queue:
+    """An encrypted, TLS-only queue keeping failures 14 days, acknowledged as the dead-letter queue of `of`.
+
+    :param cdk_nag: passed to `acknowledge_dead_letter_queue` (False where cdk-nag sees the queue as a DLQ).
+    :param removal_policy: Default: the CDK's for queues (DELETE).
+    """
+    queue = sqs.Queue(
+        scope,
+        id,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=DEAD_LETTER_RETENTION,
+        removal_policy=removal_policy,
+    )
+    acknowledge_dead_letter_queue(queue, of=of, cdk_nag=cdk_nag)
+    return queue
+
+
+def alarm_on_any(
+    scope: Construct, id: str, metric: cloudwatch.IMetric, description: str, topic: sns.ITopic
+) -> cloudwatch.Alarm:
+    """An alarm on `metric` >= 1 in one period that notifies `topic`; no data is healthy."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        id,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    return alarm

@@ -1,0 +1,58 @@
+"""The deploy pipeline's stateful resources: its KMS key and the deployments (claims) table.
+
+Both are pinned in tests/stateful_logical_ids.json: their construct ids never change.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.constructs.deploy.settings import GROUP_INDEX
+from sagemaker_platform.constructs.function import grant_logs_encrypt
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
+
+
+def render_pipeline_key(scope: Construct, platform_name: str, removal_policy: cdk.RemovalPolicy) -> kms.Key:
+    """`Key`: a rotated customer managed key for the table, topic, queues, logs and Lambda environment."""
+    key = kms.Key(
+        scope,
+        "Key",
+        description=f"{platform_name} deploy pipeline: table, topic, queues, logs",
+        enable_key_rotation=True,
+        removal_policy=removal_policy,
+    )
+    limit_grants_to_aws_resources(key)
+    grant_logs_encrypt(key)
+    return key
+
+
+def render_deployments_table(scope: Construct, key: kms.IKey, removal_policy: cdk.RemovalPolicy) -> dynamodb.Table:
+    """`Deployments`: one item per (model package, target) claim, and the `by-group` index of versions."""
+    table = dynamodb.Table(
+        scope,
+        "Deployments",
+        partition_key=dynamodb.Attribute(name="model_package_arn", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="target", type=dynamodb.AttributeType.STRING),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=key,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        removal_policy=removal_policy,
+    )
+    table.add_global_secondary_index(
+        index_name=GROUP_INDEX,
+        partition_key=dynamodb.Attribute(name="model_package_group", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="package_version", type=dynamodb.AttributeType.NUMBER),
+    )
+    reason = (
+        "point-in-time recovery (35 days) protects the deployments table; it holds only deployment bookkeeping "
+        "that the registry can rebuild"
+    )
+    acknowledge(table, {"HIPAA.Security-DynamoDBInBackupPlan": reason, "NIST.800.53.R5-DynamoDBInBackupPlan": reason})
+    return table
