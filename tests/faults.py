@@ -148,6 +148,14 @@ def fault_plan(calls: list[Call], kinds: tuple[FaultKind, ...] = ALL_KINDS) -> l
     return plan
 
 
+def expected_task_error(kind: FaultKind) -> str:
+    """The error a Step Functions task's handler must end with after `kind`: retried (transient) or final.
+
+    The names are the contract's (`sagemaker_platform.contracts.aws_faults`); the state machines retry the first.
+    """
+    return "AwsPermanentError" if kind is FaultKind.ACCESS_DENIED else "AwsTransientError"
+
+
 def attempt(action: Callable[[], T]) -> tuple[T | None, BaseException | None]:
     """Run `action` as the platform would once: its result, or the exception it ended with."""
     try:

@@ -50,6 +50,7 @@ from sagemaker_platform.constructs.lifecycle.training import (
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.constructs.workflow import (
+    retry_transient,
     state_machine_log_group,
     state_machine_role,
 )
@@ -90,8 +91,6 @@ REPORT_READ_ACTIONS = [
     "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
 ]
 REPORT_OBJECTS = "tuning/*/report.html"
-# Transient failures of the report step's AWS calls (the handler lets botocore's errors through).
-REPORT_RETRY_ERRORS = ["ClientError", "EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"]
 TRAINING_METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
 MAX_KEEP_ALIVE = cdk.Duration.hours(1)
 _VPC_GRANT = "vpc"  # key of the VPC grant among TuningStorage's image grants (image names contain ':' or '/')
@@ -506,11 +505,9 @@ class TuningPipeline(Construct):
             ),
             outputs="{% $states.result.Payload %}",
         )
-        # A failed List of warm_start.parent_spec's jobs is transient (throttled, unavailable): retried; a missing
-        # parent (ParentNotFoundError) or a bad spec is not.
-        build.add_retry(
-            errors=["ParentLookupError"], interval=cdk.Duration.seconds(5), max_attempts=3, backoff_rate=2.0
-        )
+        # A throttled or unavailable List of warm_start.parent_spec's jobs is retried; a missing parent
+        # (ParentNotFoundError), a refused call or a bad spec is not.
+        retry_transient(build)
         build.add_catch(notify_failure, errors=["States.ALL"])
         tune = sfn.CustomState(
             self,
@@ -533,7 +530,7 @@ class TuningPipeline(Construct):
             payload=sfn.TaskInput.from_object({"tuning_job": "{% $states.input.tuning.HyperParameterTuningJobName %}"}),
             outputs="{% $merge([$states.input, $states.result.Payload]) %}",
         )
-        report.add_retry(errors=REPORT_RETRY_ERRORS, max_attempts=4, interval=cdk.Duration.seconds(5), backoff_rate=2)
+        retry_transient(report)
         register = tasks.LambdaInvoke.jsonata(
             self,
             "RegisterBestModel",
@@ -543,6 +540,8 @@ class TuningPipeline(Construct):
             ),
             outputs="{% $merge([$states.result.Payload, {'report': $states.input.report}]) %}",
         )
+        # Repeatable: the artifact copy rewrites the same key, CreateModelPackage has a ClientToken.
+        retry_transient(register)
         register.add_catch(notify_failure, errors=["States.ALL"])
         notify_success = tasks.SnsPublish.jsonata(
             self,

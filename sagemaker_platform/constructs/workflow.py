@@ -11,10 +11,16 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.contracts.aws_faults import TRANSIENT_ERROR
+
+# What a Lambda task retries besides the Lambda service errors the CDK already retries: its handler's own
+# transient AWS failures (the contract's error name) and Lambda refusing for reserved concurrency.
+TRANSIENT_TASK_ERRORS = [TRANSIENT_ERROR, "Lambda.TooManyRequestsException"]
 
 
 def state_machine_log_group(scope: Construct, id: str, *, key: kms.IKey) -> logs.LogGroup:
@@ -35,3 +41,18 @@ def state_machine_role(scope: Construct, id: str, *, description: str) -> Platfo
         },
     )
     return role
+
+
+def retry_transient(task: sfn.TaskStateBase) -> None:
+    """Retry `task` on transient failures: 5 s, then backing off (x2, jittered), four attempts in all.
+
+    Permanent failures (access denied, validation, malformed input) are not retried: they reach the
+    task's Catch. Only for tasks whose handler is repeatable (deterministic names, idempotency tokens).
+    """
+    task.add_retry(
+        errors=TRANSIENT_TASK_ERRORS,
+        interval=cdk.Duration.seconds(5),
+        max_attempts=4,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )

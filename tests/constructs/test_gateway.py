@@ -170,6 +170,35 @@ def test_given_ensembles_then_each_is_a_state_machine_waiting_on_task_tokens_lev
     assert triage["Level1"]["Catch"][0]["Next"] == "ReportFailure"
 
 
+def test_given_ensembles_then_every_task_retries_its_handlers_transient_errors_and_nothing_permanent(
+    template: dict[str, Any],
+) -> None:
+    machines = [
+        json.loads("".join(p if isinstance(p, str) else "X" for p in m["DefinitionString"]["Fn::Join"][1]))
+        for m in props(template, "AWS::StepFunctions::StateMachine")
+    ]
+    tasks: dict[str, dict[str, Any]] = {}
+    for machine in machines:
+        states = dict(machine["States"])
+        for level in [s for s in machine["States"].values() if s["Type"] == "Parallel"]:
+            for branch in level["Branches"]:
+                states |= branch["States"]
+        tasks |= {name: state for name, state in states.items() if state["Type"] == "Task"}
+    assert {"Finish", "ReportFailure", "Step-c"} <= set(tasks)
+    for name, task in tasks.items():
+        retries = task["Retry"]
+        # The handler's transient AWS failures (the contract's name), backing off, besides Lambda's own errors.
+        assert {
+            "ErrorEquals": ["AwsTransientError", "Lambda.TooManyRequestsException"],
+            "IntervalSeconds": 5,
+            "MaxAttempts": 4,
+            "BackoffRate": 2,
+            "JitterStrategy": "FULL",
+        } in retries, name
+        retried = {error for retry in retries for error in retry["ErrorEquals"]}
+        assert not retried & {"States.ALL", "AwsPermanentError", "MalformedEvent", "States.TaskFailed"}, name
+
+
 def test_given_the_invoke_function_then_it_may_call_only_the_served_endpoints(template: dict[str, Any]) -> None:
     statements = [
         s

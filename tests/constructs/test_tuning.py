@@ -53,8 +53,7 @@ def test_given_a_pipeline_then_the_state_machine_builds_tunes_registers_and_noti
         flow["RegisterBestModel"]["Next"],
     ] == ["Tune", "WriteReport", "RegisterBestModel", "NotifyRegistered"]
     # The report retries transient faults, then gives way to registration (the notification carries the error).
-    (retry,) = flow["WriteReport"]["Retry"][-1:]
-    assert "ClientError" in retry["ErrorEquals"] and retry["MaxAttempts"] == 4
+    assert TRANSIENT_RETRY in flow["WriteReport"]["Retry"]
     (catch,) = flow["WriteReport"]["Catch"]
     assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == "RegisterBestModel"
     tune = flow["Tune"]
@@ -64,6 +63,28 @@ def test_given_a_pipeline_then_the_state_machine_builds_tunes_registers_and_noti
         assert flow[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "Next": "NotifyFailure"}]
     assert flow["NotifyFailure"]["Next"] == "Failed" and flow["Failed"]["Type"] == "Fail"
     assert flow["NotifyRegistered"]["End"] is True
+
+
+# What each Lambda task of the tuning state machine retries: its handler's transient AWS failures (the contract's
+# error name) and Lambda's throttling, with backoff.
+TRANSIENT_RETRY = {
+    "ErrorEquals": ["AwsTransientError", "Lambda.TooManyRequestsException"],
+    "IntervalSeconds": 5,
+    "MaxAttempts": 4,
+    "BackoffRate": 2,
+    "JitterStrategy": "FULL",
+}
+
+
+@pytest.mark.parametrize("task", ["BuildRequest", "WriteReport", "RegisterBestModel"])
+def test_given_a_pipeline_then_each_lambda_task_retries_transient_errors_and_never_permanent_ones(
+    template: dict[str, Any], task: str
+) -> None:
+    retries = definition(template)["States"][task]["Retry"]
+    assert TRANSIENT_RETRY in retries
+    retried = {error for retry in retries for error in retry["ErrorEquals"]}
+    # Refused calls and bad input are final: caught and notified, never retried.
+    assert not retried & {"States.ALL", "States.TaskFailed", "AwsPermanentError", "ClientError", "InvalidSpecError"}
 
 
 def test_given_a_pipeline_then_the_report_role_reads_tuning_jobs_and_writes_only_reports(

@@ -106,7 +106,10 @@ def test_the_request_builder_lists_tuning_jobs_read_only_and_the_state_machine_r
     parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
     definition = json.loads("".join(part if isinstance(part, str) else "TOKEN" for part in parts))
     retries = definition["States"]["BuildRequest"]["Retry"]
-    assert {"ErrorEquals": ["ParentLookupError"], "IntervalSeconds": 5, "MaxAttempts": 3, "BackoffRate": 2} in retries
+    assert {"AwsTransientError", "Lambda.TooManyRequestsException"} <= {
+        error for retry in retries for error in retry["ErrorEquals"]
+    }
     retried = {error for retry in retries for error in retry["ErrorEquals"]}
     # A missing parent or a bad spec is final (notified), never retried.
-    assert not retried & {"States.ALL", "ParentNotFoundError", "InvalidSpecError", "States.TaskFailed"}
+    final = {"States.ALL", "ParentNotFoundError", "InvalidSpecError", "States.TaskFailed", "AwsPermanentError"}
+    assert not retried & final

@@ -18,7 +18,7 @@ import pytest
 import requests
 from moto import mock_aws
 
-from tests.faults import Call, Fault, attempt, fault_plan, inject, recording
+from tests.faults import Call, Fault, attempt, expected_task_error, fault_plan, inject, recording
 from tests.gateway_world import GatewayWorld, api, invoke, notify, records, step
 from tests.offline_aws import offline_aws
 
@@ -199,6 +199,8 @@ def test_given_one_fault_in_an_ensemble_step_then_the_retried_task_gets_the_call
     with inject(fault) as injection:
         _, error = attempt(lambda: step.handle(step_task(parent, "token-1"), world.runtime))
     assert injection.fired and error is not None
+    # Typed by kind: the ensemble state machine retries AwsTransientError, AwsPermanentError fails the ensemble.
+    assert type(error).__name__ == expected_task_error(fault.kind), (fault, error)
     # Step Functions retries the failed task: a new invocation, with a new task token.
     assert step.handle(step_task(parent, "token-2"), world.runtime)["prediction_id"]
     child = world.record(records.child_id(parent, "score"))

@@ -11,7 +11,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from sagemaker_platform.constructs.workflow import state_machine_log_group, state_machine_role
+from sagemaker_platform.constructs.workflow import retry_transient, state_machine_log_group, state_machine_role
 from sagemaker_platform.ensembles import EnsembleSpec, StepSpec, levels
 
 
@@ -72,21 +72,26 @@ def _render_definition(
 def _render_task(
     scope: Construct, id: str, step_function: lambda_.IFunction, payload: dict[str, Any]
 ) -> tasks.LambdaInvoke:
-    """A request-response call of the step function about the execution's prediction."""
-    return tasks.LambdaInvoke(
+    """A request-response call of the step function about the execution's prediction (repeatable: retried)."""
+    task = tasks.LambdaInvoke(
         scope,
         id,
         lambda_function=step_function,
         payload=sfn.TaskInput.from_object({**payload, "prediction_id": sfn.JsonPath.string_at("$.prediction_id")}),
         result_path=sfn.JsonPath.DISCARD,
     )
+    retry_transient(task)
+    return task
 
 
 def _render_step(
     scope: Construct, step: StepSpec, step_function: lambda_.IFunction, step_timeout: cdk.Duration
 ) -> sfn.IChainable:
-    """A step: the step function invokes the step's service and the notify function returns the task token."""
-    return tasks.LambdaInvoke(
+    """A step: the step function invokes the step's service and the notify function returns the task token.
+
+    A retried step task carries a new token; the step handler points the step's record at it.
+    """
+    task = tasks.LambdaInvoke(
         scope,
         f"Step-{step.name}",
         lambda_function=step_function,
@@ -104,3 +109,5 @@ def _render_step(
         task_timeout=sfn.Timeout.duration(step_timeout),
         result_path=sfn.JsonPath.DISCARD,
     )
+    retry_transient(task)
+    return task

@@ -1,4 +1,8 @@
-"""Errors of the register-best-model step. Step Functions matches them by class name."""
+"""Errors of the register-best-model step. Step Functions matches them by class name.
+
+A failed AWS call raises the contract's `AwsTransientError` (retried) or `AwsPermanentError` (not retried)
+(`sagemaker_platform.contracts.aws_faults`), never a botocore error.
+"""
 
 from __future__ import annotations
 

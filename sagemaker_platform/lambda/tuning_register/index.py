@@ -30,6 +30,7 @@ import boto3
 from errors import InvalidEventError, NoBestTrainingJobError, NoModelArtifactsError
 
 from sagemaker_platform.contracts import names
+from sagemaker_platform.contracts.aws_faults import typed_aws_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -40,19 +41,22 @@ APPROVAL_STATUS = "PendingManualApproval"
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tuning, settings = parse_event(event)
-    registry = registry_session(os.environ["PIPELINE_STEP_ROLE_ARN"])
-    return register_best_model(
-        tuning,
-        settings,
-        sagemaker=boto3.client("sagemaker"),
-        registry_sagemaker=registry.client("sagemaker"),
-        s3=boto3.client("s3"),
-        registry_s3=registry.client("s3"),
-        output_bucket=os.environ["OUTPUT_BUCKET"],
-        kms_key_arn=os.environ["KMS_KEY_ARN"],
-        registry_account=os.environ.get("REGISTRY_ACCOUNT", ""),
-        artifacts_bucket=os.environ.get("MODEL_ARTIFACTS_BUCKET", ""),
-    )
+    # A failed AWS call ends the attempt as AwsTransientError (the state machine retries the whole step, which
+    # is repeatable) or AwsPermanentError (caught and notified).
+    with typed_aws_errors():
+        registry = registry_session(os.environ["PIPELINE_STEP_ROLE_ARN"])
+        return register_best_model(
+            tuning,
+            settings,
+            sagemaker=boto3.client("sagemaker"),
+            registry_sagemaker=registry.client("sagemaker"),
+            s3=boto3.client("s3"),
+            registry_s3=registry.client("s3"),
+            output_bucket=os.environ["OUTPUT_BUCKET"],
+            kms_key_arn=os.environ["KMS_KEY_ARN"],
+            registry_account=os.environ.get("REGISTRY_ACCOUNT", ""),
+            artifacts_bucket=os.environ.get("MODEL_ARTIFACTS_BUCKET", ""),
+        )
 
 
 # SageMaker's name rules for what this step passes on (the .sync output and the register settings).

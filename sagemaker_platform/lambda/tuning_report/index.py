@@ -23,6 +23,8 @@ import boto3
 from errors import InvalidEventError
 from report_render import render_html, run_from_responses
 
+from sagemaker_platform.contracts.aws_faults import typed_aws_errors
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
@@ -33,14 +35,15 @@ TUNING_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tuning_job = parse_event(event)
-    return write_report(
-        tuning_job,
-        sagemaker=boto3.client("sagemaker"),
-        s3=boto3.client("s3"),
-        bucket=os.environ["OUTPUT_BUCKET"],
-        kms_key_arn=os.environ["KMS_KEY_ARN"],
-        region=os.environ["AWS_REGION"],
-    )
+    with typed_aws_errors():  # AwsTransientError is retried by the state machine, AwsPermanentError is not
+        return write_report(
+            tuning_job,
+            sagemaker=boto3.client("sagemaker"),
+            s3=boto3.client("s3"),
+            bucket=os.environ["OUTPUT_BUCKET"],
+            kms_key_arn=os.environ["KMS_KEY_ARN"],
+            region=os.environ["AWS_REGION"],
+        )
 
 
 def parse_event(event: Any) -> str:

@@ -1,4 +1,8 @@
-"""Errors of the tuning request builder. Step Functions matches them by class name."""
+"""Errors of the tuning request builder. Step Functions matches them by class name.
+
+A failed AWS call raises the contract's `AwsTransientError` (retried) or `AwsPermanentError` (not retried)
+(`sagemaker_platform.contracts.aws_faults`), never a botocore error.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,3 @@ class InvalidInputError(TuningRequestError):
 
 class ParentNotFoundError(TuningRequestError):
     """`warm_start.parent_spec` names a spec with no Completed tuning job yet; run that spec first."""
-
-
-class ParentLookupError(TuningRequestError):
-    """Listing the parent spec's tuning jobs failed (throttled, unavailable, denied); the state machine retries."""

@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.faults import Fault, attempt, fault_plan, inject, record_calls
+from tests.faults import Fault, attempt, expected_task_error, fault_plan, inject, record_calls
 from tests.handler_targets import LAUNCHER_ENV, REGISTER_ENV, REGISTER_SETTINGS, REQUEST_ENV, SPEC, TUNING_JOB
 from tests.offline_aws import Answer, error, offline_aws
 
@@ -181,6 +181,8 @@ def test_given_every_single_fault_then_the_retried_step_registers_exactly_one_ve
         with inject(fault) as injection, offline_aws(sagemaker.answers()):
             _, failure = attempt(lambda: register.handler(EVENT, None))
         assert injection.fired and failure is not None, fault
+        # A transient fault ends as the retried type; access denied as the permanent one (caught, notified).
+        assert type(failure).__name__ == expected_task_error(fault.kind), (fault, failure)
         with offline_aws(sagemaker.answers()):  # the state machine's retry of the register task
             result = register.handler(EVENT, None)
         assert len(sagemaker.packages) == 1, fault

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from sagemaker_platform import tuning_report
-from tests.faults import ALL_KINDS, attempt, fault_plan, inject, record_calls
+from tests.faults import ALL_KINDS, attempt, expected_task_error, fault_plan, inject, record_calls
 from tests.offline_aws import Answer, offline_aws
 from tests.tuning_report_data import TUNING_JOB, describe_tuning_job, training_job_summaries
 
@@ -129,6 +129,7 @@ def test_given_every_single_fault_then_the_retried_step_writes_the_report(report
         with inject(fault) as injection, offline_aws(aws.answers()):
             _, failure = attempt(lambda: report.handler({"tuning_job": TUNING_JOB}, None))
         assert injection.fired and failure is not None and KEY not in aws.objects, fault
+        assert type(failure).__name__ == expected_task_error(fault.kind), (fault, failure)
         with offline_aws(aws.answers()):  # the state machine's retry of the report task
             result = report.handler({"tuning_job": TUNING_JOB}, None)
         assert aws.objects[KEY]["Body"] == expected, fault  # the same report, nothing lost

@@ -11,7 +11,7 @@ import botocore.session
 import pytest
 from botocore.validate import validate_parameters
 
-from tests.faults import attempt, fault_plan, inject, record_calls
+from tests.faults import attempt, expected_task_error, fault_plan, inject, record_calls
 from tests.handler_targets import REQUEST_ENV, SPEC
 from tests.offline_aws import offline_aws
 
@@ -112,7 +112,7 @@ def test_given_manual_parents_then_no_aws_call_is_made(request_handler: ModuleTy
         assert record_calls(lambda: request_handler.handler(event, None)) == []
 
 
-def test_given_every_single_fault_on_the_lookup_then_a_retryable_typed_error_and_the_retry_builds_the_same_request(
+def test_given_every_single_fault_on_the_lookup_then_a_typed_error_by_kind_and_the_retry_builds_the_same_request(
     request_handler: ModuleType,
 ) -> None:
     with offline_aws(_answers(PAGES)):
@@ -124,8 +124,9 @@ def test_given_every_single_fault_on_the_lookup_then_a_retryable_typed_error_and
         with inject(fault) as injection, offline_aws(_answers(PAGES)):
             _, failure = attempt(lambda: _run(request_handler))
         assert injection.fired, fault
-        # The state machine retries exactly this error class (ParentLookupError), nothing else.
-        assert type(failure).__name__ == "ParentLookupError", fault
+        # Throttled, unavailable or unreachable: AwsTransientError, which the state machine retries; access
+        # denied: AwsPermanentError, which it does not.
+        assert type(failure).__name__ == expected_task_error(fault.kind), fault
         assert "warm_start.parent_spec='churn-xgb'" in str(failure)
         with offline_aws(_answers(PAGES)):
             assert _run(request_handler) == expected, fault

@@ -1,4 +1,8 @@
-"""Errors of the inference gateway handlers."""
+"""Errors of the inference gateway handlers.
+
+The ensemble step task raises the contract's `AwsTransientError` (retried) or `AwsPermanentError` for a failed
+AWS call (`sagemaker_platform.contracts.aws_faults`).
+"""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from inference_gateway.completion import Completion, publish, s3_uri, split_s3_u
 from inference_gateway.errors import MalformedEvent, UnknownPrediction
 from inference_gateway.events import require_object, require_prediction_id, require_string
 from inference_gateway.runtime import Runtime
+from sagemaker_platform.contracts.aws_faults import typed_aws_errors
 from sagemaker_platform.contracts.gateway import PASS_THROUGH_FIELD, REQUEST_SOURCE
 
 SOURCE = "gateway.ensemble"
@@ -25,13 +26,13 @@ SOURCE = "gateway.ensemble"
 
 def handle(event: Any, runtime: Runtime, context: Any = None) -> dict[str, Any]:
     action = require_object(event, "ensemble task").get("action")
-    if action == "step":
-        return start_step(event, runtime)
-    if action == "finish":
-        return finish(event, runtime)
-    if action == "fail":
-        return fail(event, runtime)
-    raise MalformedEvent(f"unknown ensemble task action {action!r}; expected step, finish or fail")
+    tasks = {"step": start_step, "finish": finish, "fail": fail}
+    if not isinstance(action, str) or action not in tasks:
+        raise MalformedEvent(f"unknown ensemble task action {action!r}; expected step, finish or fail")
+    # A failed AWS call ends the task as AwsTransientError (the state machine retries it; every task is
+    # repeatable) or AwsPermanentError (the ensemble fails and reports it).
+    with typed_aws_errors():
+        return tasks[action](event, runtime)
 
 
 def start_step(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
