@@ -3,8 +3,9 @@
 `add_compliance_gate(app)` registers the AwsSolutions, HIPAA Security and NIST 800-53 R5 packs as
 CDK validation plugins: any finding that is not acknowledged fails synth. With `control_tower=True`
 it adds a fourth pack, the AWS Control Tower proactive controls (the cfn-guard rules AWS publishes, run
-by `cdklabs.cdk_validator_cfnguard`). Constructs acknowledge findings with `acknowledge(...)` on the
-narrowest construct that causes them, always with a reason specific to that construct; Control Tower
+by `cdklabs.cdk_validator_cfnguard` through `control_tower.ControlTowerValidator`, which skips the rule files
+that cannot apply). Constructs acknowledge findings with `acknowledge(...)` on the narrowest construct that
+causes them, always with a reason specific to that construct; Control Tower
 rules are named ``f"{CONTROL_TOWER}<rule name>"``, e.g. ``f"{CONTROL_TOWER}sqs_dlq_check"``.
 `sagemaker_platform.compliance_audit` checks after synth that every acknowledgment matches a finding.
 
@@ -29,10 +30,15 @@ _PACK_PREFIXES = {
 }
 
 
-def add_compliance_gate(app: cdk.App | cdk.Stage, *, control_tower: bool = False) -> None:
+def add_compliance_gate(
+    app: cdk.App | cdk.Stage, *, control_tower: bool = False, filter_control_tower: bool = True
+) -> None:
     """Run the three cdk-nag packs on every stack of `app` at synth; any unacknowledged finding fails it.
 
     :param control_tower: also run the AWS Control Tower proactive controls (cfn-guard). Default: off.
+    :param filter_control_tower: evaluate only the Control Tower rule files that select a resource type present
+        in the templates (same findings, a fraction of the time; `sagemaker_platform.control_tower`). Default:
+        True; False runs all of them, for `make bench` to compare.
     """
     cdk.Validations.of(app).add_plugins(
         AwsSolutionsChecks(app),
@@ -41,9 +47,9 @@ def add_compliance_gate(app: cdk.App | cdk.Stage, *, control_tower: bool = False
     )
     if control_tower:
         # Imported on demand: the package ships a cfn-guard binary that only this opt-in pack needs.
-        from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
+        from sagemaker_platform.control_tower import ControlTowerValidator
 
-        cdk.Validations.of(app).add_plugins(CfnGuardValidator())
+        cdk.Validations.of(app).add_plugins(ControlTowerValidator(filter_rules=filter_control_tower))
 
 
 def acknowledge(scope: IConstruct, reasons: dict[str, str]) -> None:

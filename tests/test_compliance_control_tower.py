@@ -1,0 +1,153 @@
+"""The Control Tower pack evaluates only the rule files that can apply, and reports exactly what the full pack does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+
+from sagemaker_platform import control_tower
+from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge
+from sagemaker_platform.compliance_audit import CONTROL_TOWER_PACK, read_report
+
+# --- reading a rule file's types ---------------------------------------------------------------------------
+
+TYPED = """
+# Reports on:
+#    AWS::SQS::Queue
+let SQS_QUEUE_TYPE = "AWS::SQS::Queue"
+let sqs_queues = Resources.*[ Type == %SQS_QUEUE_TYPE ]
+let topics = Resources[
+    Type == 'AWS::SNS::Topic' or
+    Type == %SQS_QUEUE_TYPE
+]
+rule sqs_dlq_check when %sqs_queues not empty { check(%sqs_queues.Properties) }
+rule is_cfn_template(doc) { %doc { Resources exists } }
+rule query_for_resource(doc, key) { let found = %doc.Resources[ keys == %key ] }
+rule eks(c) { %c.ResourcesVpcConfig exists }
+"""
+
+
+def test_given_typed_queries_then_the_rule_selects_their_types() -> None:
+    assert control_tower.rule_types(TYPED) == {"AWS::SQS::Queue", "AWS::SNS::Topic"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "let all = Resources.*",  # every resource
+        "let some = Resources.*[ Properties.Encrypted == true ]",  # not filtered on its type
+        "let any = Resources.*[ Type == /AWS::S3::/ ]",  # a regex
+        "let TYPES = ['AWS::S3::Bucket']\nlet b = Resources.*[ Type == %TYPES ]",  # a constant that is a list
+        "let b = Resources.*[ Type == %UNDEFINED ]",  # a constant defined nowhere
+        "some Resources[*] == 'secrets'",  # a property path this reader does not know
+    ],
+)
+def test_given_a_query_the_reader_cannot_type_then_the_rule_stays_enabled(query: str) -> None:
+    assert control_tower.rule_types(f'let T = "AWS::SQS::Queue"\nlet q = Resources.*[ Type == %T ]\n{query}') is None
+    assert control_tower.RuleFile("ct-x", None).applies_to(frozenset())
+
+
+def test_given_the_bundled_rules_then_each_is_typed_or_kept_and_the_dlq_rule_selects_queues() -> None:
+    rules = {rule.name: rule.types for rule in control_tower.bundled_rule_files()}
+    assert len(rules) == 237
+    assert rules["ct-sqs-pr-1"] == {"AWS::SQS::Queue"}
+    assert rules["ct-iam-pr-1"] == {"AWS::IAM::Policy", "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"}
+    assert [name for name, types in rules.items() if types is None] == ["ct-eks-pr-2"]
+
+
+def test_given_templates_then_their_resource_types_are_read(tmp_path: Path) -> None:
+    for name, types in {"a": ["AWS::SQS::Queue", "AWS::KMS::Key"], "b": ["AWS::SQS::Queue"], "c": []}.items():
+        resources = {f"R{i}": {"Type": t} for i, t in enumerate(types)}
+        (tmp_path / f"{name}.template.json").write_text(json.dumps({"Resources": resources} if types else {}))
+    paths = [str(path) for path in sorted(tmp_path.iterdir())]
+    assert control_tower.template_resource_types(paths) == {"AWS::SQS::Queue", "AWS::KMS::Key"}
+
+
+# --- the pack on small apps --------------------------------------------------------------------------------
+
+
+def _queue_bucket_key(app: cdk.App) -> None:
+    # Findings in three services, one of them acknowledged (so the report has both sections).
+    stack = cdk.Stack(app, "Canary")
+    queue = sqs.CfnQueue(stack, "Plain", sqs_managed_sse_enabled=True)
+    acknowledge(queue, {f"{CONTROL_TOWER}sqs_dlq_check": "canary: a queue without a dead-letter queue"})
+    s3.CfnBucket(stack, "Bucket")
+    kms.CfnKey(stack, "Key", key_policy={"Version": "2012-10-17", "Statement": []})
+
+
+def _control_tower_report(tmp_path: Path, build: Any, *, filter_rules: bool) -> dict[str, Any]:
+    """The Control Tower section of validation-report.json for an app with only that pack (cdk-nag off)."""
+    outdir = tmp_path / ("filtered" if filter_rules else "all")
+    app = cdk.App(outdir=str(outdir))
+    build(app)
+    cdk.Validations.of(app).add_plugins(control_tower.ControlTowerValidator(filter_rules=filter_rules))
+    try:
+        app.synth()
+    except RuntimeError as failed:  # open findings fail synth; the report is written first
+        assert "ValidationFailed" in str(failed)
+    (section,) = [p for p in read_report(outdir)["pluginReports"] if p["pluginName"] == CONTROL_TOWER_PACK]
+    return section
+
+
+def _normalized(section: dict[str, Any], tmp_path: Path) -> str:
+    return (
+        json.dumps(section, sort_keys=True)
+        .replace(str(tmp_path / "filtered"), "<out>")
+        .replace(str(tmp_path / "all"), "<out>")
+    )
+
+
+def test_given_findings_then_the_filtered_pack_reports_exactly_what_the_full_pack_does(tmp_path: Path) -> None:
+    filtered = _control_tower_report(tmp_path, _queue_bucket_key, filter_rules=True)
+    full = _control_tower_report(tmp_path, _queue_bucket_key, filter_rules=False)
+    rules = {v["ruleName"] for v in full["violations"]}
+    assert {"sqs_queue_encrypted_check", "s3_bucket_versioning_enabled_check"} & rules, rules
+    assert {v["ruleName"] for v in full["suppressedViolations"]} == {"sqs_dlq_check"}
+    assert _normalized(filtered, tmp_path) == _normalized(full, tmp_path)
+
+
+def test_given_an_app_then_the_rule_files_for_absent_types_are_disabled_and_the_ambiguous_one_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disabled: list[list[str]] = []
+    real = control_tower.CfnGuardValidator
+
+    def recording(*, disabled_rules: list[str]) -> Any:
+        disabled.append(disabled_rules)
+        return real(disabled_rules=disabled_rules)
+
+    monkeypatch.setattr(control_tower, "CfnGuardValidator", recording)
+    _control_tower_report(tmp_path, _queue_bucket_key, filter_rules=True)
+    (skipped,) = disabled
+    assert {"ct-sqs-pr-1", "ct-s3-pr-1", "ct-kms-pr-1", "ct-eks-pr-2"}.isdisjoint(skipped)
+    assert {"ct-eks-pr-1", "ct-lambda-pr-3", "ct-iam-pr-1"} <= set(skipped)
+    assert len(skipped) > 200
+
+
+def test_given_a_template_without_any_rules_type_then_no_bundled_rule_finds_anything_in_it(tmp_path: Path) -> None:
+    # The premise of the filter: a rule file reports only resources of the types it selects. The queue stack
+    # has a finding, so the full pack ran (a passing pack leaves no section in the report).
+    def build(app: cdk.App) -> None:
+        cdk.CfnResource(cdk.Stack(app, "Handle"), "H", type="AWS::CloudFormation::WaitConditionHandle")
+        sqs.CfnQueue(cdk.Stack(app, "Queue"), "Plain", sqs_managed_sse_enabled=True)
+
+    report = _control_tower_report(tmp_path, build, filter_rules=False)
+    stacks = {
+        resource["constructPath"].split("/")[0]
+        for violation in report["violations"]
+        for resource in violation["violatingConstructs"]
+    }
+    assert stacks == {"Queue"}
+
+
+def test_given_the_filtered_plugin_then_it_keeps_the_name_and_rule_ids_of_the_full_pack() -> None:
+    validator = control_tower.ControlTowerValidator()
+    assert validator.name == CONTROL_TOWER_PACK
+    assert len(validator.rule_ids or []) == 237
