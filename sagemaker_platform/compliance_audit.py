@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,16 +63,75 @@ def _packs() -> list[NagPack]:
 
 
 def acknowledgments(root: IConstruct, *, namespaces: tuple[str, ...] | None = GATE_NAMESPACES) -> list[Acknowledgment]:
-    """Every acknowledgment recorded in the construct tree under `root` for one of `namespaces` (None: all)."""
+    """Every acknowledgment recorded in the construct tree under `root` for one of `namespaces` (None: all).
+
+    Walks the whole tree through jsii (a few round trips per construct); after synth,
+    `synthesized_acknowledgments` reads the same from the cloud assembly.
+    """
+    entries = (
+        (construct.node.path, entry.type, entry.data)
+        for construct in root.node.find_all()
+        for entry in construct.node.metadata
+    )
+    return _acknowledged(entries, namespaces)
+
+
+def synthesized_acknowledgments(
+    root: IConstruct, assembly_dir: Path, *, namespaces: tuple[str, ...] | None = GATE_NAMESPACES
+) -> list[Acknowledgment]:
+    """`acknowledgments(root)`, read from the synthesized cloud assembly at `assembly_dir`.
+
+    Each stack artifact carries the metadata of every construct in it, nested stacks included (the manifest's
+    `metadata` or its `additionalMetadataFile`); only the few constructs outside any stack (the app, stages)
+    are read through jsii.
+    """
+    entries: list[tuple[str, str, Any]] = [
+        (construct.node.path, entry.type, entry.data)
+        for construct in _outside_stacks(root)
+        for entry in construct.node.metadata
+    ]
+    entries.extend(_manifest_entries(assembly_dir))
+    return _acknowledged(entries, namespaces)
+
+
+def _outside_stacks(root: IConstruct) -> list[IConstruct]:
+    # Every construct of the tree that no stack artifact records: the stacks' own subtrees are in the manifest.
+    found, pending = [], [root]
+    while pending:
+        construct = pending.pop()
+        if cdk.Stack.is_stack(construct):
+            continue
+        found.append(construct)
+        pending.extend(construct.node.children)
+    return found
+
+
+def _manifest_entries(assembly_dir: Path) -> list[tuple[str, str, Any]]:
+    """(construct path, type, data) of every metadata entry of every stack in the assembly and its stage assemblies."""
+    manifest = json.loads((assembly_dir / "manifest.json").read_text())
+    entries: list[tuple[str, str, Any]] = []
+    for artifact in manifest.get("artifacts", {}).values():
+        if artifact["type"] == "cdk:cloud-assembly":
+            entries.extend(_manifest_entries(assembly_dir / artifact["properties"]["directoryName"]))
+        if artifact["type"] != "aws:cloudformation:stack":
+            continue
+        metadata = dict(artifact.get("metadata") or {})
+        if artifact.get("additionalMetadataFile"):
+            metadata.update(json.loads((assembly_dir / artifact["additionalMetadataFile"]).read_text()))
+        for path, path_entries in metadata.items():
+            entries.extend((path.removeprefix("/"), entry["type"], entry.get("data")) for entry in path_entries)
+    return entries
+
+
+def _acknowledged(entries: Iterable[tuple[str, str, Any]], namespaces: tuple[str, ...] | None) -> list[Acknowledgment]:
     found: list[Acknowledgment] = []
-    for construct in root.node.find_all():
-        for entry in construct.node.metadata:
-            if entry.type != _ACKNOWLEDGED or not entry.data:
+    for path, kind, data in entries:
+        if kind != _ACKNOWLEDGED or not data:
+            continue
+        for rule, reason in dict(data).items():
+            if namespaces is not None and str(rule).split("::", 1)[0] not in namespaces:
                 continue
-            for rule, reason in dict(entry.data).items():
-                if namespaces is not None and str(rule).split("::", 1)[0] not in namespaces:
-                    continue
-                found.append(Acknowledgment(rule=str(rule), path=construct.node.path, reason=str(reason)))
+            found.append(Acknowledgment(rule=str(rule), path=path, reason=str(reason)))
     return sorted(found)
 
 
@@ -155,7 +215,8 @@ def unmatched_acknowledgments(
     """
     used = used_acknowledgments(assembly_dir)
     namespaces = GATE_NAMESPACES if control_tower else tuple(ns for ns in GATE_NAMESPACES if ns != CONTROL_TOWER_PACK)
-    return [ack for ack in acknowledgments(app, namespaces=namespaces) if (ack.rule, ack.path) not in used]
+    made = synthesized_acknowledgments(app, assembly_dir, namespaces=namespaces)
+    return [ack for ack in made if (ack.rule, ack.path) not in used]
 
 
 def check_acknowledgments(app: cdk.App | cdk.Stage, assembly_dir: Path, *, control_tower: bool = False) -> None:

@@ -172,3 +172,34 @@ def test_given_the_control_tower_pack_when_a_queue_has_no_dead_letter_queue_then
         app.synth()
     assert "Canary/Plain" in str(caught.value)
     assert "sqs_queue_encrypted_check" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_given_the_app_then_the_assembly_records_the_same_acknowledgments_as_the_construct_tree(
+    request: pytest.FixtureRequest, name: str
+) -> None:
+    app, directory = _app(request, name)
+    from_tree = compliance_audit.acknowledgments(app, namespaces=None)
+    assert from_tree, "no acknowledgment found: the walk is not reading them"
+    assert compliance_audit.synthesized_acknowledgments(app, directory, namespaces=None) == from_tree
+
+
+def test_given_acknowledgments_outside_any_stack_and_in_a_stage_then_the_assembly_reading_finds_them(
+    tmp_path: Path,
+) -> None:
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"))
+    stage = cdk.Stage(app, "Stage")
+    _acknowledge_all(_wildcard_role(cdk.Stack(stage, "Canary")))
+    acknowledge(app, {"AwsSolutions-SQS3": "made on the app: in no stack's metadata"})
+    acknowledge(stage, {"AwsSolutions-SQS4": "made on the stage"})
+    add_compliance_gate(app)
+    directory = Path(app.synth().directory)
+    found = compliance_audit.synthesized_acknowledgments(app, directory)
+    assert found == compliance_audit.acknowledgments(app)
+    assert {(ack.rule, ack.path) for ack in found} >= {
+        ("AwsSolutions::AwsSolutions-SQS3", ""),
+        ("AwsSolutions::AwsSolutions-SQS4", "Stage"),
+        ("AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:s3:::canary/*]", "Stage/Canary/Role"),
+    }
+    with pytest.raises(DeadAcknowledgmentError, match=r"AwsSolutions-SQS4 at Stage"):
+        compliance_audit.check_acknowledgments(app, directory)
