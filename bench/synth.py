@@ -7,7 +7,8 @@ Prints (never asserts):
   (default 3), and the seconds per 100 resources above the empty app. Goals: ratio at most 2.0, at most
   1.0 s per 100 resources. `BENCH_BASE=<dir>` times an earlier checkout in the same alternation. Beside it:
   the multi-account example, 2,000 Studio users and 100 endpoints (seconds, resources, per-100 cost);
-- the per-phase split of one synth (import, build, synth, validation plugins; `bench/phases.py`);
+- the per-phase split of one synth (import, build, synth, validation plugins, dead-acknowledgment audit;
+  `bench/phases.py`), with the Control Tower rule filter on and off;
 - the wall time of `make test` (pytest in a subprocess); skipped when `BENCH_SKIP_TESTS=1` (set it in CI,
   where the suite has just run) or when run from inside pytest;
 - synth time and the largest stack's resource count with 100, 500 and 2,000 Studio users, compliance gate
@@ -160,30 +161,34 @@ def beside(empty: Path, context: dict[str, Any]) -> None:
 
 
 def phase_split() -> None:
-    """Where one synth of the default app goes, in-process: import, build, synth, validation plugins.
+    """Where one synth of the default app goes, in-process: import, build, synth, validation plugins, audit.
 
-    Two runs in subprocesses, with and without the compliance gate: the validation plugins' share is the
-    difference between their synth phases (cdk-nag runs inside `app.synth()`).
+    Three runs in subprocesses: the gate as cdk.json configures it (Control Tower on, its rule filter on), the
+    same with every Control Tower rule file (the plugin's own behaviour: before/after in one run), and no gate.
+    The validation plugins' share is the difference between the synth phases (they run inside `app.synth()`).
     """
     env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(cdk_context())}
     phases = {}
-    for gate in (True, False):
+    for variant in (("--gate",), ("--gate", "--unfiltered"), ("--no-gate",)):
         result = subprocess.run(
-            [sys.executable, "-m", "bench.phases", "--gate" if gate else "--no-gate"],
+            [sys.executable, "-m", "bench.phases", *variant],
             cwd=REPO_ROOT,
             env=env,
             capture_output=True,
             text=True,
             check=True,
         )
-        phases[gate] = json.loads(result.stdout.strip().splitlines()[-1])
-    on, off = phases[True], phases[False]
-    plugins = max(on["synth"] - off["synth"], 0.0)
-    print(
-        f"phases (default app, gate on): import {on['import']:.2f} s, build {on['build']:.2f} s, "
-        f"synth {on['synth'] - plugins:.2f} s, validation plugins {plugins:.2f} s (synth without the gate: "
-        f"{off['synth']:.2f} s)"
-    )
+        phases[variant] = json.loads(result.stdout.strip().splitlines()[-1])
+    off = phases[("--no-gate",)]
+    for variant, label in ((("--gate",), "rule filter on"), (("--gate", "--unfiltered"), "every rule file")):
+        on = phases[variant]
+        plugins = max(on["synth"] - off["synth"], 0.0)
+        print(
+            f"phases (default app, gate as in cdk.json, Control Tower {label}): import {on['import']:.2f} s, "
+            f"build {on['build']:.2f} s, synth {off['synth']:.2f} s, validation plugins {plugins:.2f} s, "
+            f"dead-acknowledgment audit {on['audit']:.2f} s",
+            flush=True,
+        )
 
 
 def test_suite_wall_time() -> None:
