@@ -9,7 +9,7 @@ from tests.support import REPO_ROOT
 CONSTRUCTS = REPO_ROOT / "sagemaker_platform" / "constructs"
 ARCHITECTURE = (REPO_ROOT / "docs" / "architecture.md").read_text()
 # Capability packages whose every module the architecture tree and the API reference page list.
-DOCUMENTED_PACKAGES = ["deploy"]
+DOCUMENTED_PACKAGES = ["deploy", "tuning"]
 
 
 def _modules(package: str) -> list[str]:
