@@ -139,17 +139,8 @@ class TrainingJobLauncher(Construct):
         )
         self.storage = storage
         storage.grant_image_pull(image)
-        self.dead_letter_queue = self._queue("QueueDeadLetters")
-        acknowledge_dead_letter_queue(
-            self.dead_letter_queue, of="the launcher queue (jobs that failed five times)", cdk_nag=False
-        )
         function_timeout = cdk.Duration.minutes(5)
-        self.queue = self._queue(
-            "Queue",
-            # Six times the function timeout, as Lambda recommends for SQS event sources.
-            visibility_timeout=cdk.Duration.seconds(function_timeout.to_seconds() * 6),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=5),
-        )
+        self.dead_letter_queue, self.queue = self._queues(function_timeout)
         self.function = PlatformFunction(
             self,
             "Function",
@@ -184,6 +175,20 @@ class TrainingJobLauncher(Construct):
     def metric_queue_depth(self, **props: Any) -> cloudwatch.Metric:
         """Launch requests waiting (ApproximateNumberOfMessagesVisible, maximum over 5 minutes)."""
         return self.queue.metric_approximate_number_of_messages_visible(statistic="Maximum", **props)
+
+    def _queues(self, function_timeout: cdk.Duration) -> tuple[sqs.Queue, sqs.Queue]:
+        """The dead-letter queue, then the launch queue that hands it jobs failed five times."""
+        dead_letter_queue = self._queue("QueueDeadLetters")
+        acknowledge_dead_letter_queue(
+            dead_letter_queue, of="the launcher queue (jobs that failed five times)", cdk_nag=False
+        )
+        queue = self._queue(
+            "Queue",
+            # Six times the function timeout, as Lambda recommends for SQS event sources.
+            visibility_timeout=cdk.Duration.seconds(function_timeout.to_seconds() * 6),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letter_queue, max_receive_count=5),
+        )
+        return dead_letter_queue, queue
 
     def _queue(self, id: str, **props: Any) -> sqs.Queue:
         return sqs.Queue(
