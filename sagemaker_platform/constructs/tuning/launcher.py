@@ -15,7 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_platform import tuning_spec
-from sagemaker_platform.compliance import acknowledge_dead_letter_queue
+from sagemaker_platform.constructs.common import dead_letter_queue
 from sagemaker_platform.constructs.function import PlatformFunction
 from sagemaker_platform.constructs.lifecycle.training import (
     MAX_TRAINING_SECONDS,
@@ -178,17 +178,20 @@ class TrainingJobLauncher(Construct):
 
     def _queues(self, function_timeout: cdk.Duration) -> tuple[sqs.Queue, sqs.Queue]:
         """The dead-letter queue, then the launch queue that hands it jobs failed five times."""
-        dead_letter_queue = self._queue("QueueDeadLetters")
-        acknowledge_dead_letter_queue(
-            dead_letter_queue, of="the launcher queue (jobs that failed five times)", cdk_nag=False
+        dead_letters = dead_letter_queue(
+            self,
+            "QueueDeadLetters",
+            self.storage.key,
+            of="the launcher queue (jobs that failed five times)",
+            cdk_nag=False,
         )
         queue = self._queue(
             "Queue",
             # Six times the function timeout, as Lambda recommends for SQS event sources.
             visibility_timeout=cdk.Duration.seconds(function_timeout.to_seconds() * 6),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letter_queue, max_receive_count=5),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=5),
         )
-        return dead_letter_queue, queue
+        return dead_letters, queue
 
     def _queue(self, id: str, **props: Any) -> sqs.Queue:
         return sqs.Queue(

@@ -16,11 +16,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_platform import naming, tuning_spec
-from sagemaker_platform.compliance import acknowledge_dead_letter_queue
+from sagemaker_platform.constructs.common import dead_letter_queue
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.tuning.functions import (
     name_and_grant_registrar,
@@ -143,15 +142,9 @@ class TuningPipeline(Construct):
             ),
         )
         # Like every other rule target of the platform: an event EventBridge cannot deliver is kept, not dropped.
-        self.stopped_dead_letter_queue = sqs.Queue(
-            self,
-            "StoppedExecutionsDeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.storage.key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
+        self.stopped_dead_letter_queue = dead_letter_queue(
+            self, "StoppedExecutionsDeadLetters", self.storage.key, of="the stopped-executions rule's target"
         )
-        acknowledge_dead_letter_queue(self.stopped_dead_letter_queue, of="the stopped-executions rule's target")
         rule.add_target(events_targets.SnsTopic(self.topic, dead_letter_queue=self.stopped_dead_letter_queue))
         if isinstance(self.storage.key, kms.Key):
             # EventBridge publishes to the encrypted topic with this key (a service principal needs a key policy grant).
