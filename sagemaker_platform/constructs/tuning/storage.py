@@ -10,8 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from sagemaker_platform import tuning_spec
-from sagemaker_platform.constructs.function import grant_logs_encrypt
-from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
+from sagemaker_platform.constructs.common import rotated_key
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.constructs.tuning.grants import ECR_PULL_ACTIONS, TRAINING_VPC_ACTIONS, grant_training_basics
@@ -37,15 +36,9 @@ class TuningStorage(Construct):
     ) -> None:
         super().__init__(scope, id)
         if key is None:
-            key = kms.Key(
-                self,
-                "Key",
-                description="Warm-pool tuning: training data, model artifacts, logs, notifications",
-                enable_key_rotation=True,
-                removal_policy=removal_policy,
+            key = rotated_key(
+                self, "Warm-pool tuning: training data, model artifacts, logs, notifications", removal_policy
             )
-            limit_grants_to_aws_resources(key)
-            grant_logs_encrypt(key)
         self.key = key
         self.access_logs_bucket = access_logs_bucket(
             self,
