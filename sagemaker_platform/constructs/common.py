@@ -19,9 +19,19 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge_dead_letter_queue
+from sagemaker_platform.constructs.function import grant_logs_encrypt
+from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 
 DEAD_LETTER_RETENTION = cdk.Duration.days(14)
 """How long a dead-letter queue keeps a failure (SQS's maximum): time to inspect, fix and redrive."""
+
+
+def rotated_key(scope: Construct, description: str, removal_policy: cdk.RemovalPolicy) -> kms.Key:
+    """`Key`: a customer managed key with rotation, granting only to AWS resources, usable by CloudWatch Logs."""
+    key = kms.Key(scope, "Key", description=description, enable_key_rotation=True, removal_policy=removal_policy)
+    limit_grants_to_aws_resources(key)
+    grant_logs_encrypt(key)
+    return key
 
 
 def let_services_use_key(key: kms.Key, services: Sequence[str]) -> None:

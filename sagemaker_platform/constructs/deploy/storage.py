@@ -11,23 +11,13 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.constructs.common import rotated_key
 from sagemaker_platform.constructs.deploy.settings import GROUP_INDEX
-from sagemaker_platform.constructs.function import grant_logs_encrypt
-from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 
 
 def render_pipeline_key(scope: Construct, platform_name: str, removal_policy: cdk.RemovalPolicy) -> kms.Key:
     """`Key`: a rotated customer managed key for the table, topic, queues, logs and Lambda environment."""
-    key = kms.Key(
-        scope,
-        "Key",
-        description=f"{platform_name} deploy pipeline: table, topic, queues, logs",
-        enable_key_rotation=True,
-        removal_policy=removal_policy,
-    )
-    limit_grants_to_aws_resources(key)
-    grant_logs_encrypt(key)
-    return key
+    return rotated_key(scope, f"{platform_name} deploy pipeline: table, topic, queues, logs", removal_policy)
 
 
 def render_deployments_table(scope: Construct, key: kms.IKey, removal_policy: cdk.RemovalPolicy) -> dynamodb.Table:

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from sagemaker_platform import naming
 from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
-from sagemaker_platform.constructs.function import grant_logs_encrypt
+from sagemaker_platform.constructs.common import rotated_key
 from sagemaker_platform.constructs.gateway.settings import (
     ASYNC_OUTPUT_PREFIX,
     ENDPOINT_ROLE_INPUT_ACTIONS,
@@ -21,7 +21,6 @@ from sagemaker_platform.constructs.gateway.settings import (
     ENDPOINT_ROLE_OUTPUT_ACTIONS,
     INPUT_PREFIX,
 )
-from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.storage import acknowledge_control_tower_bucket
 
 # Point-in-time recovery is the records' backup; the same reason for both frameworks' finding.
@@ -32,16 +31,9 @@ _PITR_REASON = (
 
 def render_key(scope: Construct, platform_name: str, removal_policy: cdk.RemovalPolicy) -> kms.Key:
     """The customer managed key of every store, with rotation, usable by CloudWatch Logs."""
-    key = kms.Key(
-        scope,
-        "Key",
-        enable_key_rotation=True,
-        removal_policy=removal_policy,
-        description=f"{platform_name} inference gateway: records, inputs, outputs, queues, topics, logs",
+    return rotated_key(
+        scope, f"{platform_name} inference gateway: records, inputs, outputs, queues, topics, logs", removal_policy
     )
-    limit_grants_to_aws_resources(key)
-    grant_logs_encrypt(key)
-    return key
 
 
 def render_table(scope: Construct, key: kms.IKey, removal_policy: cdk.RemovalPolicy) -> dynamodb.Table:
