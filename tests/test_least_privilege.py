@@ -7,14 +7,16 @@ test fails. The apps are synthesized once per module, without the compliance gat
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.support import default_config_raw, resources_of_type, synth_platform, templates_of
+from sagemaker_platform.constructs.roles import NAMED_ACTIONS
+from tests.support import REPO_ROOT, default_config_raw, resources_of_type, synth_platform, templates_of
 
 STUDIO = "mlplatform-studio"
+PIPELINE = "mlplatform-pipeline"
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +92,32 @@ def test_given_the_studio_teardown_then_it_may_describe_and_delete_only_the_doma
         (resource,) = _as_list(statement["Resource"])
         assert "*" not in json.dumps(resource)
         assert {"Fn::GetAtt": [domain_id, "HomeEfsFileSystemId"]} in resource["Fn::Join"][1]
+
+
+# --- PlatformRole: the CDK grants' action families, named ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pipeline_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    raw = yaml.safe_load((REPO_ROOT / "examples" / "multi-account.yaml").read_text())
+    return templates_of(synth_platform(raw, tmp_path_factory.mktemp("multi"), gate=False))[PIPELINE]
+
+
+@pytest.mark.parametrize("role", ["PipelineRole", "SynthRole", "RecordCommitRole"])
+def test_given_cdk_pipelines_artifact_grants_on_a_platform_role_then_they_name_each_action(
+    pipeline_template: dict[str, Any], role: str
+) -> None:
+    """CDK Pipelines grants its roles s3:GetObject*, s3:List*, kms:ReEncrypt*, kms:GenerateDataKey* ... on the
+    artifact bucket and key; on a PlatformRole these become the actions S3, CodeBuild and CodePipeline use."""
+    (role_id,) = [k for k in resources_of_type(pipeline_template, "AWS::IAM::Role") if k.startswith(role)]
+    actions = actions_of(role_statements(pipeline_template, role_id))
+    assert not [a for a in actions if "*" in a]
+    assert {"s3:GetObject", "kms:Decrypt", "kms:GenerateDataKey"} <= actions
+    assert not any(a.startswith("kms:ReEncrypt") for a in actions)
+
+
+def test_given_the_cdk_family_names_then_each_stands_for_actions_of_its_own_family() -> None:
+    """A named action must be one the family's wildcard covered: the renaming narrows, never widens."""
+    for family, actions in NAMED_ACTIONS.items():
+        assert family.endswith("*")
+        assert all(action.startswith(family[:-1]) for action in actions), family
