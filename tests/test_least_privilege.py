@@ -121,3 +121,24 @@ def test_given_the_cdk_family_names_then_each_stands_for_actions_of_its_own_fami
     for family, actions in NAMED_ACTIONS.items():
         assert family.endswith("*")
         assert all(action.startswith(family[:-1]) for action in actions), family
+
+
+def test_given_a_studio_execution_role_then_it_describes_only_the_signed_in_users_own_profile(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    """The session's source identity is the profile name (ExecutionRoleIdentityConfig: USER_PROFILE_NAME)."""
+    template = default_templates[STUDIO]
+    (domain,) = resources_of_type(template, "AWS::SageMaker::Domain").values()
+    assert domain["Properties"]["DomainSettings"]["ExecutionRoleIdentityConfig"] == "USER_PROFILE_NAME"
+    statements = [
+        s
+        for role_id, role in resources_of_type(template, "AWS::IAM::Role").items()
+        if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].get("Service")
+        == "sagemaker.amazonaws.com"
+        for s in role_statements(template, role_id)
+        if "sagemaker:DescribeUserProfile" in _as_list(s["Action"])
+    ]
+    assert statements
+    for statement in statements:
+        (resource,) = _as_list(statement["Resource"])
+        assert json.dumps(resource).endswith('/${aws:SourceIdentity}"]]}'), resource
