@@ -1,5 +1,9 @@
 """`PlatformRole`: an IAM role whose permissions live in customer managed policies, not inline ones.
 
+It also names the actions of aws-cdk-lib's bucket and key grants (`NAMED_ACTIONS`): a grant made inside the
+CDK (CDK Pipelines' artifact grants, for one) holds `s3:GetObject*`, `kms:ReEncrypt*` and other families,
+when its callers (S3 with SSE-KMS, CodePipeline, CodeBuild) use one or two actions of each.
+
 HIPAA Security and NIST 800-53 R5 (cdk-nag `IAMNoInlinePolicy`) refuse inline policies, yet every
 CDK `grant_*` adds its statement to the grantee's inline default policy. `PlatformRole` overrides
 `add_to_principal_policy` so that every grant, from this library or from aws-cdk-lib, lands in a
@@ -19,6 +23,19 @@ from constructs import Construct
 # tokens resolve (an ARN token renders shorter than the ARN), so leave room.
 _MAX_STATEMENTS_PER_POLICY = 10
 _MAX_ESTIMATED_CHARS_PER_POLICY = 3500
+# The action families of aws-cdk-lib's `grant_read`/`grant_read_write` (S3) and `grant_encrypt_decrypt` (KMS),
+# and the actions they stand for on a PlatformRole. What uses them: objects and their versions, the bucket's
+# location, ACL and versioning (CodeBuild, CodePipeline), listing, deleting and aborting uploads of objects;
+# S3 (SSE-KMS), SQS, SNS and CloudWatch Logs ask for data keys with GenerateDataKey only and never re-encrypt.
+NAMED_ACTIONS: dict[str, tuple[str, ...]] = {
+    "s3:GetObject*": ("s3:GetObject", "s3:GetObjectVersion"),
+    "s3:GetBucket*": ("s3:GetBucketLocation", "s3:GetBucketAcl", "s3:GetBucketVersioning"),
+    "s3:List*": ("s3:ListBucket",),
+    "s3:DeleteObject*": ("s3:DeleteObject",),
+    "s3:Abort*": ("s3:AbortMultipartUpload",),
+    "kms:GenerateDataKey*": ("kms:GenerateDataKey",),
+    "kms:ReEncrypt*": (),
+}
 
 
 class PlatformRole(iam.Role):
@@ -38,7 +55,7 @@ class PlatformRole(iam.Role):
         self._stack = cdk.Stack.of(self)  # once: every grant below would ask jsii for it again
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        statement = _without_version_wildcards(_connection_actions_for_resource(statement))
+        statement = _named_actions(_without_version_wildcards(_connection_actions_for_resource(statement)))
         size = len(json.dumps(self._stack.resolve(statement.to_statement_json()), default=str))
         if (
             not self._policies
@@ -58,6 +75,25 @@ class PlatformRole(iam.Role):
     def managed_policies(self) -> tuple[iam.ManagedPolicy, ...]:
         """The customer managed policies holding this role's statements, in creation order."""
         return tuple(self._policies)
+
+
+def _named_actions(statement: iam.PolicyStatement) -> iam.PolicyStatement:
+    """The statement with the CDK grants' action families replaced by the actions they stand for (`NAMED_ACTIONS`)."""
+    actions = statement.actions
+    if not any(action in NAMED_ACTIONS for action in actions):
+        return statement
+    named: list[str] = []
+    for action in actions:
+        for replacement in NAMED_ACTIONS.get(action, (action,)):
+            if replacement not in named:
+                named.append(replacement)
+    return iam.PolicyStatement(
+        effect=statement.effect,
+        actions=named,
+        resources=statement.resources,
+        conditions=statement.conditions or None,
+        sid=statement.sid,
+    )
 
 
 def _connection_actions_for_resource(statement: iam.PolicyStatement) -> iam.PolicyStatement:

@@ -23,6 +23,9 @@ PROJECT_ACTIONS = [
 ]
 OWN_PROJECT_PATTERN = "${aws:SourceIdentity}-*"
 """The projects a Studio user may create, update, describe and delete: `<their user profile name>-...`."""
+OWN_PROFILE_PATTERN = "${aws:SourceIdentity}"
+"""The profile a Studio execution role may describe: the signed-in user's own (the session's source identity
+is the profile name, the domain's ExecutionRoleIdentityConfig), even when a persona's users share the role."""
 PROJECT_LIST_ACTIONS = [
     "sagemaker:ListProjects",
     "servicecatalog:SearchProducts",

@@ -22,6 +22,7 @@ from sagemaker_platform.constructs.studio.actions import (
     KEY_USE_ACTIONS,
     LIST_ACTIONS,
     LOG_ACTIONS,
+    OWN_PROFILE_PATTERN,
     PROFILE_DESCRIBE_ACTIONS,
     SPACE_ACTIONS,
 )
@@ -145,7 +146,9 @@ class _StudioRoles(StudioDomainBase):
         log_group = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/sagemaker/studio"
         statements = [
             iam.PolicyStatement(actions=DOMAIN_DESCRIBE_ACTIONS, resources=[f"{arn}:domain/{domain_id}"]),
-            iam.PolicyStatement(actions=PROFILE_DESCRIBE_ACTIONS, resources=[f"{arn}:user-profile/{domain_id}/*"]),
+            iam.PolicyStatement(
+                actions=PROFILE_DESCRIBE_ACTIONS, resources=[f"{arn}:user-profile/{domain_id}/{OWN_PROFILE_PATTERN}"]
+            ),
             iam.PolicyStatement(actions=APP_ACTIONS, resources=[f"{arn}:app/{domain_id}/*"]),
             iam.PolicyStatement(actions=SPACE_ACTIONS, resources=[f"{arn}:space/{domain_id}/*"]),
             iam.PolicyStatement(actions=LOG_ACTIONS, resources=[log_group, f"{log_group}:*"]),
@@ -164,7 +167,7 @@ class _StudioRoles(StudioDomainBase):
         acknowledge(
             role,
             {
-                **domain_wildcard_reasons(stack, domain_ref, with_list=False),
+                **domain_wildcard_reasons(stack, domain_ref, with_list=False, with_profiles=False),
                 wildcard_finding(stack, "logs", "log-group:/aws/sagemaker/studio:*"): "log streams of Studio's "
                 "own log group get generated names",
             },

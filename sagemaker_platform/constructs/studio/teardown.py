@@ -94,8 +94,9 @@ class _StudioTeardown(_StudioUserSettings):
                 destination=framework_logs, level=sfn.LogLevel.ALL, include_execution_data=False
             ),
         )
-        for fn in functions.values():
-            self._grant_teardown(fn.role, stack)
+        # Only isComplete calls AWS (`studio_lifecycle.handler`: onEvent just names the physical resource),
+        # so only its role may delete the domain, its file system and groups, and share the portfolio.
+        self._grant_teardown(functions["is_complete"].role, stack)
         self._acknowledge_provider(provider, on_event_role, waiter_role, functions)
         # Grants land in managed policies that nothing else depends on: without these dependencies,
         # CloudFormation may delete a policy while a teardown is still running under it.
@@ -183,7 +184,11 @@ class _StudioTeardown(_StudioUserSettings):
             )
         )
         role.add_to_principal_policy(iam.PolicyStatement(actions=LIST_ACTIONS, resources=["*"]))
-        file_systems = f"arn:{stack.partition}:elasticfilesystem:{stack.region}:{stack.account}:file-system/*"
+        # The domain's own home file system, the only one the handler touches (its id is a domain attribute).
+        file_systems = (
+            f"arn:{stack.partition}:elasticfilesystem:{stack.region}:{stack.account}:"
+            f"file-system/{self.domain.attr_home_efs_file_system_id}"
+        )
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=TEARDOWN_EFS_DESCRIBE_ACTIONS, resources=[file_systems])
         )
@@ -202,10 +207,6 @@ class _StudioTeardown(_StudioUserSettings):
                 **domain_wildcard_reasons(stack, self._domain_ref()),
                 "AwsSolutions-IAM5[Resource::*]": "SageMaker List* and ec2:DescribeSecurityGroups support no "
                 "resource-level permissions",
-                wildcard_finding(
-                    stack, "elasticfilesystem", "file-system/*"
-                ): "the home file system's id is known only once the domain exists; deletion is "
-                "limited by the tag SageMaker puts on this domain's file system",
                 wildcard_finding(
                     stack, "ec2", "security-group/*"
                 ): "SageMaker's NFS security groups are created at run time; limited to this VPC "
@@ -284,7 +285,7 @@ class _StudioTeardown(_StudioUserSettings):
                 iam.PolicyStatement(actions=PROJECTS_ACCOUNT_ACTIONS, resources=["*"]),
                 iam.PolicyStatement(actions=PROJECTS_PORTFOLIO_ACTIONS, resources=[portfolios]),
             ],
-            roles=[fn.role for fn in self._teardown_functions.values()],
+            roles=[self._teardown_functions["is_complete"].role],
         )
         account_level = "EnableSagemakerServicecatalogPortfolio and its status have no resource type"
         skip_checkov(projects_policy, {"CKV_AWS_111": account_level})
