@@ -45,7 +45,8 @@ def lifecycle_accounts(config: PlatformConfig) -> list[AccountRole]:
     """The account roles holding lifecycle pipelines (the sandbox: one stack, built as dev)."""
     if config.lifecycle is None:
         return []
-    accounts: set[AccountRole] = {entry.account for entry in (*config.lifecycle.build, *config.lifecycle.batch)}
+    pipelines: list[LifecycleBuildConfig | LifecycleBatchConfig] = [*config.lifecycle.build, *config.lifecycle.batch]
+    accounts: set[AccountRole] = {entry.account for entry in pipelines}
     accounts |= {monitor.stage for monitor in config.lifecycle.monitoring}
     if not accounts:
         return []
@@ -80,7 +81,8 @@ class LifecycleStack(cdk.Stack):
         job_role = iam.Role.from_role_name(
             self, "ExecutionRole", naming.sagemaker_execution_role_name(config.name), mutable=True
         )
-        groups = sorted({entry.model_package_group for entry in (*builds, *batches)})
+        entries: list[LifecycleBuildConfig | LifecycleBatchConfig] = [*builds, *batches]
+        groups = sorted({entry.model_package_group for entry in entries})
         self.lookup = RegistryLookup(
             self,
             "Lookup",
@@ -111,25 +113,9 @@ class LifecycleStack(cdk.Stack):
                     conditions={"StringEquals": {"aws:SourceAccount": self.account}},
                 )
             )
-        common = {
-            "storage": self.storage,
-            "pipeline_role": step_role,
-            "job_role": job_role,
-            "lookup_function_arn": self.lookup.function_arn,
-            "topic": self.topic,
-        }
-        self.build_pipelines = {
-            entry.name: ModelBuildPipeline(
-                self, f"Build{_pascal(entry.name)}", **self._build_props(config, entry), **common
-            )
-            for entry in builds
-        }
-        self.batch_pipelines = {
-            entry.name: BatchInferencePipeline(
-                self, f"Batch{_pascal(entry.name)}", **self._batch_props(entry), **common
-            )
-            for entry in batches
-        }
+        self._roles = (step_role, job_role)
+        self.build_pipelines = {entry.name: self._build_pipeline(config, entry) for entry in builds}
+        self.batch_pipelines = {entry.name: self._batch_pipeline(entry) for entry in batches}
         self.monitors = {
             (monitor.endpoint, monitor.stage): self._monitor(config, monitor, job_role)
             for monitor in lifecycle.monitoring
@@ -162,42 +148,58 @@ class LifecycleStack(cdk.Stack):
         account, region = self._registry
         return f"arn:{self.partition}:sagemaker:{region}:{account}:model-package-group/{group}"
 
-    def _build_props(self, config: PlatformConfig, entry: LifecycleBuildConfig) -> dict[str, Any]:
+    def _build_pipeline(self, config: PlatformConfig, entry: LifecycleBuildConfig) -> ModelBuildPipeline:
         account, region = self._registry
         artifacts = naming.model_artifacts_bucket_name(config.name, account, region)
-        return {
-            "pipeline_name": entry.name,
-            "model_package_group_arn": self._group_arn(entry.model_package_group),
-            "objective": Objective(
+        step_role, job_role = self._roles
+        return ModelBuildPipeline(
+            self,
+            f"Build{_pascal(entry.name)}",
+            pipeline_name=entry.name,
+            model_package_group_arn=self._group_arn(entry.model_package_group),
+            storage=self.storage,
+            pipeline_role=step_role,
+            job_role=job_role,
+            lookup_function_arn=self.lookup.function_arn,
+            objective=Objective(
                 metric=entry.objective.metric, json_path=entry.objective.json_path, type=entry.objective.type
             ),
             # In the registry's artifacts bucket, under the group's prefix: every stage deploys from there.
-            "model_output_uri": f"s3://{artifacts}/{entry.model_package_group}/pipelines/{entry.name}",
-            "training": TrainingSettings(
+            model_output_uri=f"s3://{artifacts}/{entry.model_package_group}/pipelines/{entry.name}",
+            training=TrainingSettings(
                 resources=_resources(entry.training, DEFAULT_TRAINING_IMAGE),
                 hyperparameters=dict(entry.hyperparameters),
                 use_spot=entry.training.use_spot,
                 max_wait_seconds=entry.training.max_wait_seconds,
                 distribution=entry.training.distribution,
             ),
-            "processing": _resources(entry.processing, DEFAULT_PROCESSING_IMAGE),
-            "model_format": ModelFormat(
+            processing=_resources(entry.processing, DEFAULT_PROCESSING_IMAGE),
+            model_format=ModelFormat(
                 content_types=tuple(entry.content_types), response_types=tuple(entry.response_types)
             ),
-        }
+            topic=self.topic,
+        )
 
-    def _batch_props(self, entry: LifecycleBatchConfig) -> dict[str, Any]:
-        return {
-            "pipeline_name": entry.name,
-            "model_package_group_arn": self._group_arn(entry.model_package_group),
-            "input_prefix": entry.input_prefix,
-            "output_prefix": entry.output_prefix,
-            "instance_type": entry.instance_type,
-            "instance_count": entry.instance_count,
-            "content_type": entry.content_type,
-            "accept": entry.accept,
-            "split_type": entry.split_type,
-        }
+    def _batch_pipeline(self, entry: LifecycleBatchConfig) -> BatchInferencePipeline:
+        step_role, job_role = self._roles
+        return BatchInferencePipeline(
+            self,
+            f"Batch{_pascal(entry.name)}",
+            pipeline_name=entry.name,
+            model_package_group_arn=self._group_arn(entry.model_package_group),
+            storage=self.storage,
+            pipeline_role=step_role,
+            job_role=job_role,
+            lookup_function_arn=self.lookup.function_arn,
+            input_prefix=entry.input_prefix,
+            output_prefix=entry.output_prefix,
+            instance_type=entry.instance_type,
+            instance_count=entry.instance_count,
+            content_type=entry.content_type,
+            accept=entry.accept,
+            split_type=entry.split_type,
+            topic=self.topic,
+        )
 
 
 def _resources(job: LifecycleJobConfig, default_image: str) -> JobResources:

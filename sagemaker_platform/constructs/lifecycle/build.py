@@ -15,14 +15,11 @@ parameter's prefix.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -30,6 +27,7 @@ from sagemaker_platform.constructs.lifecycle.definition import (
     EXECUTION_ID,
     AnyOf,
     Comparison,
+    ComparisonType,
     Get,
     Join,
     JsonGet,
@@ -40,6 +38,12 @@ from sagemaker_platform.constructs.lifecycle.definition import (
     Step,
     parameter,
     step_output,
+)
+from sagemaker_platform.constructs.lifecycle.pipeline import (
+    PIPELINE_STEP_STATUS_CHANGE,
+    check_pipeline_name,
+    create_pipeline,
+    notify_failed,
 )
 from sagemaker_platform.constructs.lifecycle.settings import (
     DEFAULT_PROCESSING_IMAGE,
@@ -55,12 +59,8 @@ from sagemaker_platform.constructs.lifecycle.training import (
     distribution_hyperparameters,
     scaling_problems,
 )
-from sagemaker_platform.contracts import names
 from sagemaker_platform.errors import ProblemCollector
 
-PIPELINE_STEP_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Step Status Change"
-PIPELINE_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
-PIPELINE_NAME_PATTERN = names.PIPELINE_NAME
 CODE_PATH = "/opt/ml/processing/input/code"
 SPLITS = ("train", "validation", "test")
 # Step names are part of the definition's contract: events, notifications and tests name them.
@@ -138,17 +138,12 @@ class ModelBuildPipeline(Construct):
         self._inference_image = training_image if inference_image is None else builtin_image_uri(self, inference_image)
         self._processing_image = builtin_image_uri(self, self._processing.image)
         self.definition = self._render_definition(model_package_group_arn, lookup_function_arn, training_image)
-        stack = cdk.Stack.of(self)
-        self.pipeline = sagemaker.CfnPipeline(
+        self.pipeline, self.pipeline_arn = create_pipeline(
             self,
-            "Pipeline",
             pipeline_name=pipeline_name,
-            pipeline_description="Builds a challenger and registers it when it beats the approved champion",
-            role_arn=pipeline_role.role_arn,
-            pipeline_definition={"PipelineDefinitionBody": stack.to_json_string(self.definition.render())},
-        )
-        self.pipeline_arn = stack.format_arn(
-            service="sagemaker", resource="pipeline", resource_name=pipeline_name.lower()
+            description="Builds a challenger and registers it when it beats the approved champion",
+            role=pipeline_role,
+            definition=self.definition,
         )
         if topic is not None:
             self.add_notifications(topic)
@@ -166,16 +161,12 @@ class ModelBuildPipeline(Construct):
             ),
             targets=[targets.SnsTopic(topic, dead_letter_queue=self._storage.rule_dead_letter_queue)],
         )
-        events.Rule(
+        notify_failed(
             self,
-            "Failed",
-            description=f"{self._name}: execution failed",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=[PIPELINE_STATUS_CHANGE],
-                detail={"pipelineArn": [self.pipeline_arn], "currentPipelineExecutionStatus": ["Failed"]},
-            ),
-            targets=[targets.SnsTopic(topic, dead_letter_queue=self._storage.rule_dead_letter_queue)],
+            pipeline_name=self._name,
+            pipeline_arn=self.pipeline_arn,
+            topic=topic,
+            dead_letter_queue=self._storage.rule_dead_letter_queue,
         )
 
     # --- rendering ------------------------------------------------------------------------------
@@ -186,7 +177,7 @@ class ModelBuildPipeline(Construct):
         evaluation_uri = self._execution_uri("evaluation")
         challenger = JsonGet(EVALUATE, EVALUATION_REPORT, self._objective.json_path)
         champion = step_output(CHAMPION, "champion_metric")
-        better = "GreaterThan" if self._objective.type == "Maximize" else "LessThan"
+        better: ComparisonType = "GreaterThan" if self._objective.type == "Maximize" else "LessThan"
         register = Step(
             name=REGISTER,
             type="RegisterModel",
@@ -382,10 +373,7 @@ class ModelBuildPipeline(Construct):
 
     def _validate(self) -> None:
         problems = ProblemCollector("ModelBuildPipeline")
-        problems.check(
-            bool(re.match(PIPELINE_NAME_PATTERN, self._name)),
-            f"pipeline_name={self._name!r}: letters, digits and inner hyphens, at most 256 characters",
-        )
+        check_pipeline_name(problems, self._name)
         problems.check(bool(self._objective.json_path), "objective.json_path='': give the report's JSON path")
         for label, resources in (("training", self._training.resources), ("processing", self._processing)):
             problems.check(resources.instance_count >= 1, f"{label}.instance_count={resources.instance_count}: >= 1")
