@@ -7,7 +7,7 @@ lookup function, the pipelines (running as the account's `<name>-pipeline-step` 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -39,6 +39,16 @@ from sagemaker_platform.constructs.lifecycle.settings import DEFAULT_PROCESSING_
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
 
 CAPABILITY = "lifecycle"
+
+
+class SharedPipelineProps(TypedDict):
+    """The props every lifecycle pipeline of one account takes alike."""
+
+    storage: LifecycleStorage
+    pipeline_role: iam.IRole
+    job_role: iam.IRole
+    lookup_function_arn: str
+    topic: sns.ITopic
 
 
 def lifecycle_accounts(config: PlatformConfig) -> list[AccountRole]:
@@ -113,7 +123,13 @@ class LifecycleStack(cdk.Stack):
                     conditions={"StringEquals": {"aws:SourceAccount": self.account}},
                 )
             )
-        self._roles = (step_role, job_role)
+        self._shared = SharedPipelineProps(
+            storage=self.storage,
+            pipeline_role=step_role,
+            job_role=job_role,
+            lookup_function_arn=self.lookup.function_arn,
+            topic=self.topic,
+        )
         self.build_pipelines = {entry.name: self._build_pipeline(config, entry) for entry in builds}
         self.batch_pipelines = {entry.name: self._batch_pipeline(entry) for entry in batches}
         self.monitors = {
@@ -151,16 +167,12 @@ class LifecycleStack(cdk.Stack):
     def _build_pipeline(self, config: PlatformConfig, entry: LifecycleBuildConfig) -> ModelBuildPipeline:
         account, region = self._registry
         artifacts = naming.model_artifacts_bucket_name(config.name, account, region)
-        step_role, job_role = self._roles
         return ModelBuildPipeline(
             self,
             f"Build{_pascal(entry.name)}",
             pipeline_name=entry.name,
             model_package_group_arn=self._group_arn(entry.model_package_group),
-            storage=self.storage,
-            pipeline_role=step_role,
-            job_role=job_role,
-            lookup_function_arn=self.lookup.function_arn,
+            **self._shared,
             objective=Objective(
                 metric=entry.objective.metric, json_path=entry.objective.json_path, type=entry.objective.type
             ),
@@ -177,20 +189,15 @@ class LifecycleStack(cdk.Stack):
             model_format=ModelFormat(
                 content_types=tuple(entry.content_types), response_types=tuple(entry.response_types)
             ),
-            topic=self.topic,
         )
 
     def _batch_pipeline(self, entry: LifecycleBatchConfig) -> BatchInferencePipeline:
-        step_role, job_role = self._roles
         return BatchInferencePipeline(
             self,
             f"Batch{_pascal(entry.name)}",
             pipeline_name=entry.name,
             model_package_group_arn=self._group_arn(entry.model_package_group),
-            storage=self.storage,
-            pipeline_role=step_role,
-            job_role=job_role,
-            lookup_function_arn=self.lookup.function_arn,
+            **self._shared,
             input_prefix=entry.input_prefix,
             output_prefix=entry.output_prefix,
             instance_type=entry.instance_type,
@@ -198,7 +205,6 @@ class LifecycleStack(cdk.Stack):
             content_type=entry.content_type,
             accept=entry.accept,
             split_type=entry.split_type,
-            topic=self.topic,
         )
 
 
