@@ -25,32 +25,13 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.constructs.lifecycle.images import model_monitor_image_uri
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.targets import StartSageMakerPipeline
 from sagemaker_platform.constructs.workflow import state_machine_log_group, state_machine_role
 from sagemaker_platform.errors import ProblemCollector
 
-# Registry accounts of the Model Monitor analyzer image (sagemaker-model-monitor-analyzer), per region.
-MODEL_MONITOR_ACCOUNTS = {
-    "us-east-1": "156813124566",
-    "us-east-2": "777275614652",
-    "us-west-1": "890145073186",
-    "us-west-2": "159807026194",
-    "ca-central-1": "536280801234",
-    "eu-west-1": "468650794304",
-    "eu-west-2": "749857270468",
-    "eu-west-3": "680080141114",
-    "eu-central-1": "048819808253",
-    "eu-north-1": "895015795356",
-    "ap-south-1": "126357580389",
-    "ap-northeast-1": "574779866223",
-    "ap-northeast-2": "709848358524",
-    "ap-southeast-1": "245545462676",
-    "ap-southeast-2": "563025443158",
-    "sa-east-1": "539772159869",
-}
-MODEL_MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
 ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
 PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
 CAPTURE_PATH = "/opt/ml/processing/input/endpoint"
@@ -119,7 +100,7 @@ class DataQualityMonitor(Construct):
             "JobDefinition",
             job_definition_name=self.job_definition_name,
             data_quality_app_specification=sagemaker.CfnDataQualityJobDefinition.DataQualityAppSpecificationProperty(
-                image_uri=self._image_uri(),
+                image_uri=model_monitor_image_uri(self),
                 environment={"publish_cloudwatch_metrics": "Enabled"},
             ),
             data_quality_baseline_config=sagemaker.CfnDataQualityJobDefinition.DataQualityBaselineConfigProperty(
@@ -211,21 +192,6 @@ class DataQualityMonitor(Construct):
             statistic="Sum",
             period=cdk.Duration.hours(1),
             **props,  # type: ignore[arg-type]
-        )
-
-    def _image_uri(self) -> str:
-        stack = cdk.Stack.of(self)
-        mapping = stack.node.try_find_child("ModelMonitorImageRegistries")
-        if mapping is None:
-            mapping = cdk.CfnMapping(
-                stack,
-                "ModelMonitorImageRegistries",
-                mapping={region: {"account": account} for region, account in MODEL_MONITOR_ACCOUNTS.items()},
-            )
-        assert isinstance(mapping, cdk.CfnMapping)
-        account = mapping.find_in_map(cdk.Aws.REGION, "account")
-        return cdk.Fn.join(
-            "", [account, ".dkr.ecr.", cdk.Aws.REGION, ".", cdk.Aws.URL_SUFFIX, f"/{MODEL_MONITOR_IMAGE}:latest"]
         )
 
     def _grant_capture_read(self, job_role: iam.IRole, bucket: str, key_alias: str) -> None:

@@ -18,7 +18,6 @@ from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_q
 from sagemaker_platform.constructs.function import grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
-from sagemaker_platform.tuning_spec import XGBOOST_REGISTRY_ACCOUNTS
 
 # The jobs a pipeline's steps start, and what SageMaker Pipelines does with them (create, poll, stop, tag).
 PIPELINE_JOB_ACTIONS = (
@@ -198,25 +197,6 @@ class PipelinePermissions(Construct):
                 "the grant covers those names only"
             )
         acknowledge(self.pipeline_policy, pipeline_reasons)
-
-
-def builtin_image_uri(scope: Construct, image: str) -> str:
-    """The URI of `image`: as given (an ECR URI), or a SageMaker built-in (``sagemaker-xgboost:1.7-1``,
-    ``sagemaker-scikit-learn:1.2-1-cpu-py3``) resolved per region through a CfnMapping (env-agnostic too)."""
-    if "/" in image:
-        return image
-    stack = cdk.Stack.of(scope)
-    mapping = stack.node.try_find_child("LifecycleBuiltinImageRegistries")
-    if mapping is None:
-        # The XGBoost and scikit-learn built-in images share one registry account per region.
-        mapping = cdk.CfnMapping(
-            stack,
-            "LifecycleBuiltinImageRegistries",
-            mapping={region: {"account": account} for region, account in XGBOOST_REGISTRY_ACCOUNTS.items()},
-        )
-    assert isinstance(mapping, cdk.CfnMapping)
-    account = mapping.find_in_map(cdk.Aws.REGION, "account")
-    return cdk.Fn.join("", [account, ".dkr.ecr.", cdk.Aws.REGION, ".", cdk.Aws.URL_SUFFIX, "/", image])
 
 
 def _nag(value: str, pseudo: str) -> str:
