@@ -20,9 +20,11 @@ from sagemaker_platform.config import (
     LifecycleBatchConfig,
     LifecycleBuildConfig,
     LifecycleJobConfig,
+    LifecycleModelQualityConfig,
     LifecycleMonitorConfig,
     PlatformConfig,
 )
+from sagemaker_platform.config.checks import monitor_baseline_build
 from sagemaker_platform.constructs.lifecycle import (
     BatchInferencePipeline,
     JobResources,
@@ -34,6 +36,7 @@ from sagemaker_platform.constructs.lifecycle import (
     RegistryLookup,
     TrainingSettings,
 )
+from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMonitor
 from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonitor
 from sagemaker_platform.constructs.lifecycle.settings import DEFAULT_PROCESSING_IMAGE, DEFAULT_TRAINING_IMAGE
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
@@ -49,6 +52,21 @@ class SharedPipelineProps(TypedDict):
     job_role: iam.IRole
     lookup_function_arn: str
     topic: sns.ITopic
+
+
+class SharedMonitorProps(TypedDict):
+    """The props both kinds of monitor of one endpoint take alike."""
+
+    endpoint_name: str
+    capture_bucket_name: str
+    capture_key_alias: str
+    storage: LifecycleStorage
+    job_role: iam.IRole
+    topic: sns.ITopic
+    schedule_expression: str
+    instance_type: str
+    max_run_seconds: int
+    retrain_pipeline_arn: str | None
 
 
 def lifecycle_accounts(config: PlatformConfig) -> list[AccountRole]:
@@ -107,6 +125,7 @@ class LifecycleStack(cdk.Stack):
             job_role=job_role,
             storage=self.storage,
             function_arns=[self.lookup.function_arn],
+            tuning=any(entry.tuning is not None for entry in builds),
         )
         self.topic = sns.Topic(
             self, "Notifications", display_name="Lifecycle pipelines", master_key=self.storage.key, enforce_ssl=True
@@ -132,21 +151,50 @@ class LifecycleStack(cdk.Stack):
         )
         self.build_pipelines = {entry.name: self._build_pipeline(config, entry) for entry in builds}
         self.batch_pipelines = {entry.name: self._batch_pipeline(entry) for entry in batches}
-        self.monitors = {
-            (monitor.endpoint, monitor.stage): self._monitor(config, monitor, job_role)
-            for monitor in lifecycle.monitoring
-            if config.is_sandbox or monitor.stage == account
+        monitors = [m for m in lifecycle.monitoring if config.is_sandbox or m.stage == account]
+        self.monitors = {(m.endpoint, m.stage): self._monitor(config, m, job_role) for m in monitors}
+        self.model_quality_monitors = {
+            (m.endpoint, m.stage): self._model_quality_monitor(config, m, m.model_quality, job_role)
+            for m in monitors
+            if m.model_quality is not None
         }
 
     def _monitor(
         self, config: PlatformConfig, monitor: LifecycleMonitorConfig, job_role: iam.IRole
     ) -> DataQualityMonitor:
-        retrain = None
-        if monitor.retrain_pipeline_name is not None:
-            retrain = self.build_pipelines[monitor.retrain_pipeline_name].pipeline_arn
+        build = monitor_baseline_build(config, monitor)
         return DataQualityMonitor(
             self,
             f"Monitor{_pascal(monitor.endpoint)}{_pascal(monitor.stage)}",
+            **self._monitor_props(config, monitor, job_role),
+            baseline_uri=None if build is None else self._baseline_uri(config, build),
+        )
+
+    def _model_quality_monitor(
+        self,
+        config: PlatformConfig,
+        monitor: LifecycleMonitorConfig,
+        quality: LifecycleModelQualityConfig,
+        job_role: iam.IRole,
+    ) -> ModelQualityMonitor:
+        return ModelQualityMonitor(
+            self,
+            f"ModelQuality{_pascal(monitor.endpoint)}{_pascal(monitor.stage)}",
+            **self._monitor_props(config, monitor, job_role),
+            ground_truth_uri=self.storage.s3_uri(quality.ground_truth_prefix.rstrip("/")),
+            problem_type=quality.problem_type,
+            inference_attribute=quality.inference_attribute,
+            probability_attribute=quality.probability_attribute,
+            probability_threshold=quality.probability_threshold,
+        )
+
+    def _monitor_props(
+        self, config: PlatformConfig, monitor: LifecycleMonitorConfig, job_role: iam.IRole
+    ) -> SharedMonitorProps:
+        retrain = None
+        if monitor.retrain_pipeline_name is not None:
+            retrain = self.build_pipelines[monitor.retrain_pipeline_name].pipeline_arn
+        return SharedMonitorProps(
             endpoint_name=naming.endpoint_name(config.name, monitor.endpoint, monitor.stage),
             capture_bucket_name=naming.hosting_bucket_name(config.name, monitor.stage, self.account, self.region),
             capture_key_alias=naming.hosting_key_alias(config.name, monitor.stage),
@@ -156,17 +204,24 @@ class LifecycleStack(cdk.Stack):
             schedule_expression=monitor.schedule_expression,
             instance_type=monitor.instance_type,
             max_run_seconds=monitor.max_run_seconds,
-            baseline=monitor.baseline,
             retrain_pipeline_arn=retrain,
         )
+
+    def _baseline_uri(self, config: PlatformConfig, build: LifecycleBuildConfig) -> str:
+        """Where `build` writes the data quality baseline of each version it registers."""
+        return self._artifacts_uri(config, build.model_package_group, "baselines", build.name, "data-quality")
+
+    def _artifacts_uri(self, config: PlatformConfig, group: str, *parts: str) -> str:
+        """Under the group's prefix of the registry's artifacts bucket: every stage's execution role reads it."""
+        account, region = self._registry
+        artifacts = naming.model_artifacts_bucket_name(config.name, account, region)
+        return "/".join([f"s3://{artifacts}", group, *parts])
 
     def _group_arn(self, group: str) -> str:
         account, region = self._registry
         return f"arn:{self.partition}:sagemaker:{region}:{account}:model-package-group/{group}"
 
     def _build_pipeline(self, config: PlatformConfig, entry: LifecycleBuildConfig) -> ModelBuildPipeline:
-        account, region = self._registry
-        artifacts = naming.model_artifacts_bucket_name(config.name, account, region)
         return ModelBuildPipeline(
             self,
             f"Build{_pascal(entry.name)}",
@@ -177,7 +232,7 @@ class LifecycleStack(cdk.Stack):
                 metric=entry.objective.metric, json_path=entry.objective.json_path, type=entry.objective.type
             ),
             # In the registry's artifacts bucket, under the group's prefix: every stage deploys from there.
-            model_output_uri=f"s3://{artifacts}/{entry.model_package_group}/pipelines/{entry.name}",
+            model_output_uri=self._artifacts_uri(config, entry.model_package_group, "pipelines", entry.name),
             training=TrainingSettings(
                 resources=_resources(entry.training, DEFAULT_TRAINING_IMAGE),
                 hyperparameters=dict(entry.hyperparameters),
@@ -189,6 +244,8 @@ class LifecycleStack(cdk.Stack):
             model_format=ModelFormat(
                 content_types=tuple(entry.content_types), response_types=tuple(entry.response_types)
             ),
+            tuning=None if entry.tuning is None else next(s for s in config.tuning if s.name == entry.tuning),
+            baseline_uri=self._baseline_uri(config, entry) if entry.baseline else None,
         )
 
     def _batch_pipeline(self, entry: LifecycleBatchConfig) -> BatchInferencePipeline:

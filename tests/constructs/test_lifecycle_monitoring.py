@@ -49,10 +49,12 @@ def test_given_a_monitor_then_its_job_definition_reads_the_endpoint_and_encrypts
     assert "/sagemaker-model-monitor-analyzer" in text(properties["DataQualityAppSpecification"]["ImageUri"])
 
 
-def test_given_a_baseline_then_the_job_checks_against_its_constraints() -> None:
-    (definition,) = resources_of_type(_template(baseline=True), "AWS::SageMaker::DataQualityJobDefinition").values()
+def test_given_a_baseline_then_the_job_checks_against_its_constraints_and_statistics() -> None:
+    uri = "s3://mlplatform-model-artifacts/churn/baselines/churn-train/data-quality"
+    (definition,) = resources_of_type(_template(baseline_uri=uri), "AWS::SageMaker::DataQualityJobDefinition").values()
     baseline = definition["Properties"]["DataQualityBaselineConfig"]
-    assert text(baseline["ConstraintsResource"]["S3Uri"]).endswith(f"/monitoring/{ENDPOINT}/baseline/constraints.json")
+    assert baseline["ConstraintsResource"]["S3Uri"] == f"{uri}/constraints.json"
+    assert baseline["StatisticsResource"]["S3Uri"] == f"{uri}/statistics.json"
 
 
 def test_the_schedule_is_applied_when_the_endpoint_is_in_service_and_an_existing_one_is_kept() -> None:

@@ -465,8 +465,8 @@ class ModelBuildPipeline(Construct):
             problems.check(
                 not self._training_given, "training and tuning: give one (the tuning spec defines its training jobs)"
             )
-            for problem in tuning_problems(self._tuning):
-                problems.add(problem)
+            for message in tuning_problems(self._tuning):
+                problems.add(message)
         if self._baseline_uri is not None:
             problems.check(
                 self._baseline_uri.startswith("s3://") and not self._baseline_uri.endswith("/"),

@@ -34,6 +34,13 @@ PIPELINE_JOB_ACTIONS = (
     "sagemaker:CreateModel",
     "sagemaker:DescribeModel",
 )
+# A Tuning step's job (SageMaker starts its training jobs itself, as the job role).
+TUNING_JOB_ACTIONS = (
+    "sagemaker:CreateHyperParameterTuningJob",
+    "sagemaker:DescribeHyperParameterTuningJob",
+    "sagemaker:StopHyperParameterTuningJob",
+    "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+)
 # SageMaker Pipelines names every job and model it creates `pipelines-<execution id>-<step>-<suffix>`.
 PIPELINE_RESOURCE_KINDS = ("processing-job", "training-job", "transform-job", "model")
 PIPELINE_RESOURCE_PREFIX = "pipelines-"
@@ -118,6 +125,7 @@ class PipelinePermissions(Construct):
     :param job_role: the role the pipelines' jobs and models run as.
     :param storage: the bucket and key both use.
     :param function_arns: Lambda functions the pipelines' Lambda steps invoke. Default: none.
+    :param tuning: a build pipeline has a Tuning step: the pipeline role runs tuning jobs. Default: False.
     """
 
     def __init__(
@@ -129,6 +137,7 @@ class PipelinePermissions(Construct):
         job_role: iam.IRole,
         storage: LifecycleStorage,
         function_arns: list[str] | None = None,
+        tuning: bool = False,
     ) -> None:
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
@@ -155,6 +164,11 @@ class PipelinePermissions(Construct):
         if function_arns:
             statements.append(
                 iam.PolicyStatement(sid="InvokeLookup", actions=["lambda:InvokeFunction"], resources=function_arns)
+            )
+        tuning_jobs = stack.format_arn(service="sagemaker", resource="hyper-parameter-tuning-job", resource_name="*")
+        if tuning:
+            statements.append(
+                iam.PolicyStatement(sid="RunTuningJobs", actions=list(TUNING_JOB_ACTIONS), resources=[tuning_jobs])
             )
         self.pipeline_policy = iam.ManagedPolicy(
             self,
@@ -195,6 +209,14 @@ class PipelinePermissions(Construct):
             ] = (
                 f"SageMaker Pipelines names each {kind} it creates {PIPELINE_RESOURCE_PREFIX}<execution>-<step>-...; "
                 "the grant covers those names only"
+            )
+        if tuning:
+            pipeline_reasons[
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:{_nag(stack.region, 'Region')}:"
+                f"{_nag(stack.account, 'AccountId')}:hyper-parameter-tuning-job/*]"
+            ] = (
+                "SageMaker Pipelines generates a Tuning step's job name (at most 32 characters, no documented "
+                "prefix); tuning job actions only, in this account and region"
             )
         acknowledge(self.pipeline_policy, pipeline_reasons)
 
