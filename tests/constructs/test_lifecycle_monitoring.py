@@ -11,6 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 
 from sagemaker_platform.constructs.lifecycle import LifecycleStorage
+from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMonitor
 from sagemaker_platform.constructs.lifecycle.monitoring import ALREADY_EXISTS, DataQualityMonitor
 from sagemaker_platform.errors import PropsError
 from tests.registry_helpers import text
@@ -105,3 +106,56 @@ def test_given_bad_props_then_one_error_names_each() -> None:
     with pytest.raises(PropsError) as caught:
         _template(schedule_expression="rate(1 hour)", max_run_seconds=0)
     assert "schedule_expression='rate(1 hour)'" in str(caught.value) and "max_run_seconds=0" in str(caught.value)
+
+
+def _quality_template(**props: Any) -> dict[str, Any]:
+    stack = cdk.Stack(cdk.App(), "Quality", env=cdk.Environment(account="333333333333", region="eu-west-1"))
+    storage = LifecycleStorage(stack, "Storage")
+    ModelQualityMonitor(
+        stack,
+        "Quality",
+        endpoint_name=ENDPOINT,
+        capture_bucket_name="mlplatform-prod-ep-333333333333-eu-west-1",
+        capture_key_alias="alias/mlplatform-hosting-prod",
+        storage=storage,
+        job_role=iam.Role.from_role_name(stack, "JobRole", "mlplatform-sagemaker-execution"),
+        topic=sns.Topic(stack, "Topic"),
+        **{"ground_truth_uri": "s3://truth-bucket/fraud/ground-truth", "problem_type": "BinaryClassification", **props},
+    )
+    return cdk.assertions.Template.from_stack(stack).to_json()
+
+
+def test_given_ground_truth_then_a_model_quality_job_merges_it_with_the_captured_probabilities() -> None:
+    template = _quality_template(probability_attribute="0", probability_threshold=0.5)
+    (definition,) = resources_of_type(template, "AWS::SageMaker::ModelQualityJobDefinition").values()
+    properties = definition["Properties"]
+    assert properties["JobDefinitionName"] == f"{ENDPOINT}-model-quality"
+    assert properties["ModelQualityAppSpecification"]["ProblemType"] == "BinaryClassification"
+    job_input = properties["ModelQualityJobInput"]
+    assert job_input["GroundTruthS3Input"] == {"S3Uri": "s3://truth-bucket/fraud/ground-truth"}
+    assert job_input["EndpointInput"]["ProbabilityAttribute"] == "0"
+    assert job_input["EndpointInput"]["ProbabilityThresholdAttribute"] == 0.5
+    assert "KmsKeyId" in properties["ModelQualityJobOutputConfig"]
+    assert properties["NetworkConfig"]["EnableNetworkIsolation"] is True
+    (machine,) = resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
+    create = json.loads(text(machine["Properties"]["DefinitionString"]))["States"]["CreateSchedule"]
+    assert create["Parameters"]["MonitoringScheduleConfig"]["MonitoringType"] == "ModelQuality"
+    assert (
+        create["Parameters"]["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == f"{ENDPOINT}-model-quality"
+    )
+    (violations,) = [
+        r
+        for r in resources_of_type(template, "AWS::Events::Rule").values()
+        if "ExitMessage" in r["Properties"]["EventPattern"].get("detail", {})
+    ]
+    schedule = text(violations["Properties"]["EventPattern"]["detail"]["MonitoringScheduleArn"][0])
+    assert schedule.endswith(f":monitoring-schedule/{ENDPOINT}-model-quality")
+    assert len(resources_of_type(template, "AWS::CloudWatch::Alarm")) == 1
+
+
+def test_given_model_quality_attributes_that_do_not_fit_the_problem_then_one_error_names_each() -> None:
+    with pytest.raises(PropsError) as caught:
+        _quality_template(problem_type="Regression", probability_attribute="0", probability_threshold=0.5)
+    message = str(caught.value)
+    for text_ in ("probability_attribute='0'", "probability_threshold=0.5", "inference_attribute=None"):
+        assert text_ in message
