@@ -233,7 +233,10 @@ class LifecycleStack(cdk.Stack):
             ),
             # In the registry's artifacts bucket, under the group's prefix: every stage deploys from there.
             model_output_uri=self._artifacts_uri(config, entry.model_package_group, "pipelines", entry.name),
-            training=TrainingSettings(
+            # A tuning spec defines its own training jobs.
+            training=None
+            if entry.tuning is not None
+            else TrainingSettings(
                 resources=_resources(entry.training, DEFAULT_TRAINING_IMAGE),
                 hyperparameters=dict(entry.hyperparameters),
                 use_spot=entry.training.use_spot,
