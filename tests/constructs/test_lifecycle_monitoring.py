@@ -12,7 +12,7 @@ from aws_cdk import aws_sns as sns
 
 from sagemaker_platform.constructs.lifecycle import LifecycleStorage
 from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMonitor
-from sagemaker_platform.constructs.lifecycle.monitoring import ALREADY_EXISTS, DataQualityMonitor
+from sagemaker_platform.constructs.lifecycle.monitoring import ALREADY_EXISTS, DataQualityMonitor, EndpointMonitor
 from sagemaker_platform.errors import PropsError
 from tests.registry_helpers import text
 from tests.support import resources_of_type
@@ -21,16 +21,15 @@ ENDPOINT = "mlplatform-churn-async-prod"
 RETRAIN = "arn:aws:sagemaker:eu-west-1:333333333333:pipeline/churn-train"
 
 
-def _template(**props: Any) -> dict[str, Any]:
+def _template(monitor: type[EndpointMonitor] = DataQualityMonitor, **props: Any) -> dict[str, Any]:
     stack = cdk.Stack(cdk.App(), "Monitoring", env=cdk.Environment(account="333333333333", region="eu-west-1"))
-    storage = LifecycleStorage(stack, "Storage")
-    DataQualityMonitor(
+    monitor(
         stack,
         "Monitor",
         endpoint_name=ENDPOINT,
         capture_bucket_name="mlplatform-prod-ep-333333333333-eu-west-1",
         capture_key_alias="alias/mlplatform-hosting-prod",
-        storage=storage,
+        storage=LifecycleStorage(stack, "Storage"),
         job_role=iam.Role.from_role_name(stack, "JobRole", "mlplatform-sagemaker-execution"),
         topic=sns.Topic(stack, "Topic"),
         **props,
@@ -109,20 +108,8 @@ def test_given_bad_props_then_one_error_names_each() -> None:
 
 
 def _quality_template(**props: Any) -> dict[str, Any]:
-    stack = cdk.Stack(cdk.App(), "Quality", env=cdk.Environment(account="333333333333", region="eu-west-1"))
-    storage = LifecycleStorage(stack, "Storage")
-    ModelQualityMonitor(
-        stack,
-        "Quality",
-        endpoint_name=ENDPOINT,
-        capture_bucket_name="mlplatform-prod-ep-333333333333-eu-west-1",
-        capture_key_alias="alias/mlplatform-hosting-prod",
-        storage=storage,
-        job_role=iam.Role.from_role_name(stack, "JobRole", "mlplatform-sagemaker-execution"),
-        topic=sns.Topic(stack, "Topic"),
-        **{"ground_truth_uri": "s3://truth-bucket/fraud/ground-truth", "problem_type": "BinaryClassification", **props},
-    )
-    return cdk.assertions.Template.from_stack(stack).to_json()
+    truth = {"ground_truth_uri": "s3://truth-bucket/fraud/ground-truth", "problem_type": "BinaryClassification"}
+    return _template(ModelQualityMonitor, **{**truth, **props})
 
 
 def test_given_ground_truth_then_a_model_quality_job_merges_it_with_the_captured_probabilities() -> None:
