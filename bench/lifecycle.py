@@ -1,16 +1,19 @@
 """Model lifecycle figures: the marginal synth cost of the lifecycle stacks, beside the empty-app floor.
 
-Prints (never asserts), in one run, best of `BENCH_REPEAT` (default 3), each synth as `python app.py` in a
-subprocess with the cdk.json context (as `bench.synth` does):
-- the empty CDK app (one stack, one bucket): the floor;
-- the reference app with and without the `lifecycle` section, and the lifecycle stacks' resource count;
-- marginal seconds per 100 resources of the lifecycle stacks: (with - without) / resources * 100.
+Prints (never asserts), in one run, each synth as `python app.py` in a subprocess with the cdk.json context
+(as `bench.synth` does). Under load a single with/without pair is noise, so the app is synthesized with and
+without the `lifecycle` section in `BENCH_REPEAT` (default 5) adjacent pairs, alternating which goes first
+(a slowdown during a pair then cancels across pairs), and the figure is the median of the per-pair
+differences, with their range:
+- the empty CDK app (one stack, one bucket): the floor (median);
+- marginal seconds per 100 resources of the lifecycle stacks: median(with - without) / resources * 100.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,27 +35,36 @@ def _lifecycle_resources(outdir: Path) -> int:
 
 
 def main() -> None:
-    repeat = int(os.environ.get("BENCH_REPEAT", "3"))
+    repeat = int(os.environ.get("BENCH_REPEAT", "5"))
     context = cdk_context()
-    runs: dict[str, list[float]] = {"empty": [], "with": [], "without": []}
+    stripped = without_lifecycle(context)
+    floors: list[float] = []
+    differences: list[float] = []
     resources = 0
     with tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as tmp:
         empty = Path(tmp) / "empty_app.py"
         empty.write_text(EMPTY_APP)
         for index in range(repeat):
-            for label, app, ctx in (
-                ("empty", empty, context),
-                ("with", REPO_ROOT / "app.py", context),
-                ("without", REPO_ROOT / "app.py", without_lifecycle(context)),
-            ):
+            floors.append(synth_seconds(empty, context, Path(tmp) / f"empty-{index}"))
+            order = [("with", context), ("without", stripped)]
+            if index % 2:
+                order.reverse()
+            seconds: dict[str, float] = {}
+            for label, ctx in order:
                 outdir = Path(tmp) / f"{label}-{index}"
-                runs[label].append(synth_seconds(app, ctx, outdir))
+                seconds[label] = synth_seconds(REPO_ROOT / "app.py", ctx, outdir)
                 if label == "with":
                     resources = _lifecycle_resources(outdir)
-    best = {label: min(values) for label, values in runs.items()}
-    marginal = best["with"] - best["without"]
-    print(f"empty CDK app synth (floor):              {best['empty']:6.2f} s  (best of {repeat})")
-    print(f"reference app synth without lifecycle:    {best['without']:6.2f} s")
-    print(f"reference app synth with lifecycle:       {best['with']:6.2f} s  ({resources} lifecycle resources)")
+            differences.append(seconds["with"] - seconds["without"])
+    marginal = statistics.median(differences)
+    print(f"empty CDK app synth (floor):              {statistics.median(floors):6.2f} s  (median of {repeat})")
+    print(
+        f"lifecycle stacks' marginal synth time:    {marginal:6.2f} s  (median of {repeat} alternating pairs; "
+        f"range {min(differences):.2f} to {max(differences):.2f} s; {resources} lifecycle resources)"
+    )
     if resources:
         print(f"lifecycle marginal synth cost:            {marginal / resources * 100:6.2f} s per 100 resources")
+
+
+if __name__ == "__main__":
+    main()

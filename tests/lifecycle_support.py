@@ -14,6 +14,9 @@ from tests.support import resources_of_type
 STEP_REQUESTS: dict[str, tuple[str, str | None]] = {
     "Processing": ("CreateProcessingJob", "ProcessingJobName"),
     "Training": ("CreateTrainingJob", "TrainingJobName"),
+    "Tuning": ("CreateHyperParameterTuningJob", "HyperParameterTuningJobName"),
+    # A QualityCheck step's Arguments are its baselining processing job (its check settings sit beside them).
+    "QualityCheck": ("CreateProcessingJob", "ProcessingJobName"),
     "Transform": ("CreateTransformJob", "TransformJobName"),
     "Model": ("CreateModel", "ModelName"),
     "RegisterModel": ("CreateModelPackage", None),

@@ -220,6 +220,9 @@ from sagemaker_platform.config.lifecycle import (
     LifecycleJobConfig as LifecycleJobConfig,
 )
 from sagemaker_platform.config.lifecycle import (
+    LifecycleModelQualityConfig as LifecycleModelQualityConfig,
+)
+from sagemaker_platform.config.lifecycle import (
     LifecycleMonitorConfig as LifecycleMonitorConfig,
 )
 from sagemaker_platform.config.lifecycle import (

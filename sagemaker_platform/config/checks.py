@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sagemaker_platform.config.base import field_problem
 from sagemaker_platform.config.endpoints import EndpointConfig, EndpointPlatformImageConfig, pinned_package_parts
 from sagemaker_platform.config.gateway import check_gateway_endpoints
-from sagemaker_platform.config.lifecycle import LifecycleBatchConfig, LifecycleBuildConfig
+from sagemaker_platform.config.lifecycle import LifecycleBatchConfig, LifecycleBuildConfig, LifecycleMonitorConfig
 from sagemaker_platform.config.registry import WORKLOAD_ACCOUNT_ROLES
 
 if TYPE_CHECKING:
@@ -278,6 +278,49 @@ def check_monitors_watch_capturing_endpoints(config: PlatformConfig) -> None:
             )
 
 
+def check_build_tuning_specs(config: PlatformConfig) -> None:
+    """`lifecycle.build[i].tuning` names a `tuning` spec whose warm start needs no run-time resolution."""
+    if config.lifecycle is None:
+        return
+    specs = {spec.name: spec for spec in config.tuning}
+    for index, build in enumerate(config.lifecycle.build):
+        if build.tuning is None:
+            continue
+        key = f"lifecycle.build[{index}].tuning"
+        spec = specs.get(build.tuning)
+        if spec is None:
+            raise field_problem(key, build.tuning, "not a `tuning` spec; configured: " + (", ".join(specs) or "none"))
+        if spec.warm_start is not None and spec.warm_start.parent_spec is not None:
+            raise field_problem(
+                key,
+                build.tuning,
+                "its warm_start.parent_spec is resolved by the tuning pipeline at run time, not in a build pipeline; "
+                "name the parent jobs (warm_start.parents) or use another spec",
+            )
+
+
+def monitor_baseline_build(config: PlatformConfig, monitor: LifecycleMonitorConfig) -> LifecycleBuildConfig | None:
+    """The build pipeline whose registered baseline a monitor checks against, or None."""
+    if config.lifecycle is None or monitor.baseline is False:
+        return None
+    group = next((entry.model_package_group for entry in config.endpoints if entry.name == monitor.endpoint), None)
+    return next((b for b in config.lifecycle.build if b.baseline and b.model_package_group == group), None)
+
+
+def check_monitor_baselines(config: PlatformConfig) -> None:
+    """`lifecycle.monitoring[i].baseline: true` needs a build pipeline of the endpoint's group that baselines."""
+    if config.lifecycle is None:
+        return
+    for index, monitor in enumerate(config.lifecycle.monitoring):
+        if monitor.baseline and monitor_baseline_build(config, monitor) is None:
+            raise field_problem(
+                f"lifecycle.monitoring[{index}].baseline",
+                True,
+                f"no `lifecycle.build` pipeline with `baseline: true` registers the model package group of "
+                f"{monitor.endpoint!r}; add one, or set baseline: false",
+            )
+
+
 def check_schedules_start_platform_pipelines(config: PlatformConfig) -> None:
     """`deploy.schedules` start `lifecycle` pipelines of their account; a retrain target is a build pipeline."""
     # With `lifecycle`, a schedule starts a pipeline the app creates in the schedule's account, and a retrain
@@ -335,6 +378,8 @@ CHECKS: tuple[Callable[[PlatformConfig], None], ...] = (
     check_endpoint_instance_types,
     check_platform_images_exist,
     check_lifecycle_fits_the_registry,
+    check_build_tuning_specs,
+    check_monitor_baselines,
     check_monitors_watch_capturing_endpoints,
     check_schedules_start_platform_pipelines,
 )

@@ -71,6 +71,18 @@ class LifecycleBuildConfig(StrictModel):
     response_types: Annotated[Items[Annotated[str, Field(min_length=1, max_length=256)]], Field(min_length=1)] = (
         "text/csv",
     )
+    tuning: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    """The name of a `tuning` spec run as a Tuning step instead of `training`; the best training job's model
+    is evaluated and registered. Default: none (one training job)."""
+    baseline: bool = True
+    """A data quality QualityCheck step: each registered version gets a Model Monitor baseline (its
+    DriftCheckBaselines), written where the monitors of the group's endpoints read it."""
+
+    @model_validator(mode="after")
+    def _training_or_tuning(self) -> LifecycleBuildConfig:
+        if self.tuning is not None and "training" in self.model_fields_set:
+            raise field_problem("tuning", self.tuning, "give `training` or `tuning`, not both")
+        return self
 
 
 class LifecycleBatchConfig(StrictModel):
@@ -88,6 +100,33 @@ class LifecycleBatchConfig(StrictModel):
     split_type: Literal["None", "Line", "RecordIO", "TFRecord"] = "Line"
 
 
+class LifecycleModelQualityConfig(StrictModel):
+    """Model Monitor model quality: predictions merged with ground truth labels uploaded under a prefix."""
+
+    ground_truth_prefix: S3KeyPrefix
+    """Key prefix in the stage's lifecycle bucket where ground truth (JSON lines, by inference id) is uploaded."""
+    problem_type: Literal["BinaryClassification", "MulticlassClassification", "Regression"]
+    inference_attribute: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    """Where the prediction is in the captured output (CSV index or JSON path)."""
+    probability_attribute: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    """Where the probability is in the captured output (classification)."""
+    probability_threshold: Annotated[float, Field(ge=0, le=1)] | None = None
+    """Binary classification with `probability_attribute`: the threshold that makes a positive label."""
+
+    @model_validator(mode="after")
+    def _attributes_fit_the_problem(self) -> LifecycleModelQualityConfig:
+        # The construct's rules, reported at the first key refused; imported here: that module imports the CDK.
+        from sagemaker_platform.constructs.lifecycle.model_quality import attribute_problems
+
+        problems = attribute_problems(
+            self.problem_type, self.inference_attribute, self.probability_attribute, self.probability_threshold
+        )
+        if problems:
+            key, value, message = problems[0]
+            raise field_problem(key, value, message)
+        return self
+
+
 class LifecycleMonitorConfig(StrictModel):
     """Model Monitor data quality of one `endpoints` entry (with data capture) in one stage."""
 
@@ -96,8 +135,11 @@ class LifecycleMonitorConfig(StrictModel):
     schedule_expression: Annotated[str, Field(pattern=r"^cron\(.+\)$")] = "cron(0 * ? * * *)"
     instance_type: LifecycleInstanceType = "ml.m5.large"
     max_run_seconds: Annotated[int, Field(ge=1, le=3600)] = 1800
-    baseline: bool = False
-    """Check against ``monitoring/<endpoint name>/baseline/{constraints,statistics}.json`` in the lifecycle bucket."""
+    baseline: bool | None = None
+    """Check data quality against the baseline a `lifecycle.build` pipeline of the endpoint's group registers
+    (`baseline: true` there). Default: when such a pipeline exists; true: required; false: no baseline."""
+    model_quality: LifecycleModelQualityConfig | None = None
+    """Model quality monitoring too, where ground truth is uploaded. Default: none."""
     retrain_pipeline_name: SageMakerPipelineName | None = None
     """A `lifecycle.build` pipeline in the stage's account, started on each violation (drift). That account must
     register (`registry.register_from`). Default: none."""

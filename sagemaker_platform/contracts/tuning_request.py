@@ -19,6 +19,7 @@ from sagemaker_platform.contracts.tuning_spec import (
     ParameterRange,
     Problem,
     SpecError,
+    Spot,
     TuningSpec,
     _num,
 )
@@ -96,6 +97,24 @@ def build_request(
                     )
                 ]
             )
+    request: dict[str, Any] = {
+        "HyperParameterTuningJobName": name,
+        "HyperParameterTuningJobConfig": tuning_job_config(spec),
+        "TrainingJobDefinition": _training_job_definition(spec, env, name),
+        "Tags": [{"Key": "tuning-spec", "Value": spec.name}],
+    }
+    if spec.warm_start is not None:
+        request["WarmStartConfig"] = {
+            "ParentHyperParameterTuningJobs": [
+                {"HyperParameterTuningJobName": p} for p in (spec.warm_start.parents or tuple(parent_jobs))
+            ],
+            "WarmStartType": WARM_START_TYPES[spec.warm_start.type],
+        }
+    return request
+
+
+def tuning_job_config(spec: TuningSpec) -> dict[str, Any]:
+    """`HyperParameterTuningJobConfig` of `spec`: strategy, objective, limits, ranges (no environment needed)."""
     config: dict[str, Any] = {
         "Strategy": spec.strategy,
         "HyperParameterTuningJobObjective": {"Type": spec.objective_type, "MetricName": spec.objective_metric},
@@ -112,20 +131,7 @@ def build_request(
         }
     if spec.random_seed is not None:
         config["RandomSeed"] = spec.random_seed
-    request: dict[str, Any] = {
-        "HyperParameterTuningJobName": name,
-        "HyperParameterTuningJobConfig": config,
-        "TrainingJobDefinition": _training_job_definition(spec, env, name),
-        "Tags": [{"Key": "tuning-spec", "Value": spec.name}],
-    }
-    if spec.warm_start is not None:
-        request["WarmStartConfig"] = {
-            "ParentHyperParameterTuningJobs": [
-                {"HyperParameterTuningJobName": p} for p in (spec.warm_start.parents or tuple(parent_jobs))
-            ],
-            "WarmStartType": WARM_START_TYPES[spec.warm_start.type],
-        }
-    return request
+    return config
 
 
 def _resource_limits(spec: TuningSpec) -> dict[str, int]:
@@ -157,19 +163,51 @@ def _parameter_ranges(ranges: tuple[ParameterRange, ...]) -> dict[str, list[dict
 
 
 def _training_job_definition(spec: TuningSpec, env: Environment, name: str) -> dict[str, Any]:
-    algorithm: dict[str, Any] = {"TrainingImage": image_uri(spec.image, env.region), "TrainingInputMode": "File"}
+    return training_job_definition(
+        spec,
+        image=image_uri(spec.image, env.region),
+        role_arn=env.role_arn,
+        channels=[_channel(c, env) for c in spec.channels],
+        output_path=f"s3://{env.output_bucket}/tuning/{name}/",
+        output_kms_key=env.kms_key_arn,
+        volume_kms_key=env.kms_key_arn,
+        checkpoint_uri=None if spec.spot is None else _checkpoint_uri(spec.spot, env, name),
+    )
+
+
+def _checkpoint_uri(spot: Spot, env: Environment, name: str) -> str:
+    return spot.checkpoint_s3_uri or f"s3://{env.output_bucket}/checkpoints/{name}/"
+
+
+def training_job_definition(
+    spec: TuningSpec,
+    *,
+    image: Any,
+    role_arn: Any,
+    channels: list[dict[str, Any]],
+    output_path: Any,
+    output_kms_key: Any,
+    volume_kms_key: Any,
+    checkpoint_uri: Any,
+) -> dict[str, Any]:
+    """`TrainingJobDefinition` of `spec` with the environment's parts given (values may be CDK tokens or
+    SageMaker Pipelines expressions); `output_kms_key` None: the output bucket's default encryption."""
+    algorithm: dict[str, Any] = {"TrainingImage": image, "TrainingInputMode": "File"}
     if spec.metric_definitions:
         algorithm["MetricDefinitions"] = [{"Name": m.name, "Regex": m.regex} for m in spec.metric_definitions]
+    output: dict[str, Any] = {"S3OutputPath": output_path}
+    if output_kms_key is not None:
+        output["KmsKeyId"] = output_kms_key
     definition: dict[str, Any] = {
         "AlgorithmSpecification": algorithm,
-        "RoleArn": env.role_arn,
-        "InputDataConfig": [_channel(c, env) for c in spec.channels],
-        "OutputDataConfig": {"S3OutputPath": f"s3://{env.output_bucket}/tuning/{name}/", "KmsKeyId": env.kms_key_arn},
+        "RoleArn": role_arn,
+        "InputDataConfig": channels,
+        "OutputDataConfig": output,
         "ResourceConfig": {
             "InstanceType": spec.instance_type,
             "InstanceCount": spec.instance_count,
             "VolumeSizeInGB": spec.volume_size_gb,
-            "VolumeKmsKeyId": env.kms_key_arn,
+            "VolumeKmsKeyId": volume_kms_key,
         },
         "StoppingCondition": {"MaxRuntimeInSeconds": spec.max_run_seconds},
         "EnableNetworkIsolation": spec.enable_network_isolation,
@@ -181,8 +219,7 @@ def _training_job_definition(spec: TuningSpec, env: Environment, name: str) -> d
         definition["StaticHyperParameters"] = dict(spec.static_hyperparameters)
     if spec.spot is not None:
         definition["StoppingCondition"]["MaxWaitTimeInSeconds"] = spec.spot.max_wait_seconds
-        uri = spec.spot.checkpoint_s3_uri or f"s3://{env.output_bucket}/checkpoints/{name}/"
-        definition["CheckpointConfig"] = {"S3Uri": uri}
+        definition["CheckpointConfig"] = {"S3Uri": checkpoint_uri}
     if spec.vpc is not None:
         definition["VpcConfig"] = {
             "Subnets": list(spec.vpc.subnet_ids),

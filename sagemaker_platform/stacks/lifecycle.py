@@ -7,7 +7,7 @@ lookup function, the pipelines (running as the account's `<name>-pipeline-step` 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -20,9 +20,11 @@ from sagemaker_platform.config import (
     LifecycleBatchConfig,
     LifecycleBuildConfig,
     LifecycleJobConfig,
+    LifecycleModelQualityConfig,
     LifecycleMonitorConfig,
     PlatformConfig,
 )
+from sagemaker_platform.config.checks import monitor_baseline_build
 from sagemaker_platform.constructs.lifecycle import (
     BatchInferencePipeline,
     JobResources,
@@ -34,6 +36,7 @@ from sagemaker_platform.constructs.lifecycle import (
     RegistryLookup,
     TrainingSettings,
 )
+from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMonitor
 from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonitor
 from sagemaker_platform.constructs.lifecycle.settings import DEFAULT_PROCESSING_IMAGE, DEFAULT_TRAINING_IMAGE
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
@@ -41,11 +44,37 @@ from sagemaker_platform.stacks.base import AccountRole, tag_platform
 CAPABILITY = "lifecycle"
 
 
+class SharedPipelineProps(TypedDict):
+    """The props every lifecycle pipeline of one account takes alike."""
+
+    storage: LifecycleStorage
+    pipeline_role: iam.IRole
+    job_role: iam.IRole
+    lookup_function_arn: str
+    topic: sns.ITopic
+
+
+class SharedMonitorProps(TypedDict):
+    """The props both kinds of monitor of one endpoint take alike."""
+
+    endpoint_name: str
+    capture_bucket_name: str
+    capture_key_alias: str
+    storage: LifecycleStorage
+    job_role: iam.IRole
+    topic: sns.ITopic
+    schedule_expression: str
+    instance_type: str
+    max_run_seconds: int
+    retrain_pipeline_arn: str | None
+
+
 def lifecycle_accounts(config: PlatformConfig) -> list[AccountRole]:
     """The account roles holding lifecycle pipelines (the sandbox: one stack, built as dev)."""
     if config.lifecycle is None:
         return []
-    accounts: set[AccountRole] = {entry.account for entry in (*config.lifecycle.build, *config.lifecycle.batch)}
+    pipelines: list[LifecycleBuildConfig | LifecycleBatchConfig] = [*config.lifecycle.build, *config.lifecycle.batch]
+    accounts: set[AccountRole] = {entry.account for entry in pipelines}
     accounts |= {monitor.stage for monitor in config.lifecycle.monitoring}
     if not accounts:
         return []
@@ -80,7 +109,8 @@ class LifecycleStack(cdk.Stack):
         job_role = iam.Role.from_role_name(
             self, "ExecutionRole", naming.sagemaker_execution_role_name(config.name), mutable=True
         )
-        groups = sorted({entry.model_package_group for entry in (*builds, *batches)})
+        entries: list[LifecycleBuildConfig | LifecycleBatchConfig] = [*builds, *batches]
+        groups = sorted({entry.model_package_group for entry in entries})
         self.lookup = RegistryLookup(
             self,
             "Lookup",
@@ -95,6 +125,7 @@ class LifecycleStack(cdk.Stack):
             job_role=job_role,
             storage=self.storage,
             function_arns=[self.lookup.function_arn],
+            tuning=any(entry.tuning is not None for entry in builds),
         )
         self.topic = sns.Topic(
             self, "Notifications", display_name="Lifecycle pipelines", master_key=self.storage.key, enforce_ssl=True
@@ -111,40 +142,59 @@ class LifecycleStack(cdk.Stack):
                     conditions={"StringEquals": {"aws:SourceAccount": self.account}},
                 )
             )
-        common = {
-            "storage": self.storage,
-            "pipeline_role": step_role,
-            "job_role": job_role,
-            "lookup_function_arn": self.lookup.function_arn,
-            "topic": self.topic,
-        }
-        self.build_pipelines = {
-            entry.name: ModelBuildPipeline(
-                self, f"Build{_pascal(entry.name)}", **self._build_props(config, entry), **common
-            )
-            for entry in builds
-        }
-        self.batch_pipelines = {
-            entry.name: BatchInferencePipeline(
-                self, f"Batch{_pascal(entry.name)}", **self._batch_props(entry), **common
-            )
-            for entry in batches
-        }
-        self.monitors = {
-            (monitor.endpoint, monitor.stage): self._monitor(config, monitor, job_role)
-            for monitor in lifecycle.monitoring
-            if config.is_sandbox or monitor.stage == account
+        self._shared = SharedPipelineProps(
+            storage=self.storage,
+            pipeline_role=step_role,
+            job_role=job_role,
+            lookup_function_arn=self.lookup.function_arn,
+            topic=self.topic,
+        )
+        self.build_pipelines = {entry.name: self._build_pipeline(config, entry) for entry in builds}
+        self.batch_pipelines = {entry.name: self._batch_pipeline(entry) for entry in batches}
+        monitors = [m for m in lifecycle.monitoring if config.is_sandbox or m.stage == account]
+        self.monitors = {(m.endpoint, m.stage): self._monitor(config, m, job_role) for m in monitors}
+        self.model_quality_monitors = {
+            (m.endpoint, m.stage): self._model_quality_monitor(config, m, m.model_quality, job_role)
+            for m in monitors
+            if m.model_quality is not None
         }
 
     def _monitor(
         self, config: PlatformConfig, monitor: LifecycleMonitorConfig, job_role: iam.IRole
     ) -> DataQualityMonitor:
-        retrain = None
-        if monitor.retrain_pipeline_name is not None:
-            retrain = self.build_pipelines[monitor.retrain_pipeline_name].pipeline_arn
+        build = monitor_baseline_build(config, monitor)
         return DataQualityMonitor(
             self,
             f"Monitor{_pascal(monitor.endpoint)}{_pascal(monitor.stage)}",
+            **self._monitor_props(config, monitor, job_role),
+            baseline_uri=None if build is None else self._baseline_uri(config, build),
+        )
+
+    def _model_quality_monitor(
+        self,
+        config: PlatformConfig,
+        monitor: LifecycleMonitorConfig,
+        quality: LifecycleModelQualityConfig,
+        job_role: iam.IRole,
+    ) -> ModelQualityMonitor:
+        return ModelQualityMonitor(
+            self,
+            f"ModelQuality{_pascal(monitor.endpoint)}{_pascal(monitor.stage)}",
+            **self._monitor_props(config, monitor, job_role),
+            ground_truth_uri=self.storage.s3_uri(quality.ground_truth_prefix.rstrip("/")),
+            problem_type=quality.problem_type,
+            inference_attribute=quality.inference_attribute,
+            probability_attribute=quality.probability_attribute,
+            probability_threshold=quality.probability_threshold,
+        )
+
+    def _monitor_props(
+        self, config: PlatformConfig, monitor: LifecycleMonitorConfig, job_role: iam.IRole
+    ) -> SharedMonitorProps:
+        retrain = None
+        if monitor.retrain_pipeline_name is not None:
+            retrain = self.build_pipelines[monitor.retrain_pipeline_name].pipeline_arn
+        return SharedMonitorProps(
             endpoint_name=naming.endpoint_name(config.name, monitor.endpoint, monitor.stage),
             capture_bucket_name=naming.hosting_bucket_name(config.name, monitor.stage, self.account, self.region),
             capture_key_alias=naming.hosting_key_alias(config.name, monitor.stage),
@@ -154,50 +204,68 @@ class LifecycleStack(cdk.Stack):
             schedule_expression=monitor.schedule_expression,
             instance_type=monitor.instance_type,
             max_run_seconds=monitor.max_run_seconds,
-            baseline=monitor.baseline,
             retrain_pipeline_arn=retrain,
         )
+
+    def _baseline_uri(self, config: PlatformConfig, build: LifecycleBuildConfig) -> str:
+        """Where `build` writes the data quality baseline of each version it registers."""
+        return self._artifacts_uri(config, build.model_package_group, "baselines", build.name, "data-quality")
+
+    def _artifacts_uri(self, config: PlatformConfig, group: str, *parts: str) -> str:
+        """Under the group's prefix of the registry's artifacts bucket: every stage's execution role reads it."""
+        account, region = self._registry
+        artifacts = naming.model_artifacts_bucket_name(config.name, account, region)
+        return "/".join([f"s3://{artifacts}", group, *parts])
 
     def _group_arn(self, group: str) -> str:
         account, region = self._registry
         return f"arn:{self.partition}:sagemaker:{region}:{account}:model-package-group/{group}"
 
-    def _build_props(self, config: PlatformConfig, entry: LifecycleBuildConfig) -> dict[str, Any]:
-        account, region = self._registry
-        artifacts = naming.model_artifacts_bucket_name(config.name, account, region)
-        return {
-            "pipeline_name": entry.name,
-            "model_package_group_arn": self._group_arn(entry.model_package_group),
-            "objective": Objective(
+    def _build_pipeline(self, config: PlatformConfig, entry: LifecycleBuildConfig) -> ModelBuildPipeline:
+        return ModelBuildPipeline(
+            self,
+            f"Build{_pascal(entry.name)}",
+            pipeline_name=entry.name,
+            model_package_group_arn=self._group_arn(entry.model_package_group),
+            **self._shared,
+            objective=Objective(
                 metric=entry.objective.metric, json_path=entry.objective.json_path, type=entry.objective.type
             ),
             # In the registry's artifacts bucket, under the group's prefix: every stage deploys from there.
-            "model_output_uri": f"s3://{artifacts}/{entry.model_package_group}/pipelines/{entry.name}",
-            "training": TrainingSettings(
+            model_output_uri=self._artifacts_uri(config, entry.model_package_group, "pipelines", entry.name),
+            # A tuning spec defines its own training jobs.
+            training=None
+            if entry.tuning is not None
+            else TrainingSettings(
                 resources=_resources(entry.training, DEFAULT_TRAINING_IMAGE),
                 hyperparameters=dict(entry.hyperparameters),
                 use_spot=entry.training.use_spot,
                 max_wait_seconds=entry.training.max_wait_seconds,
                 distribution=entry.training.distribution,
             ),
-            "processing": _resources(entry.processing, DEFAULT_PROCESSING_IMAGE),
-            "model_format": ModelFormat(
+            processing=_resources(entry.processing, DEFAULT_PROCESSING_IMAGE),
+            model_format=ModelFormat(
                 content_types=tuple(entry.content_types), response_types=tuple(entry.response_types)
             ),
-        }
+            tuning=None if entry.tuning is None else next(s for s in config.tuning if s.name == entry.tuning),
+            baseline_uri=self._baseline_uri(config, entry) if entry.baseline else None,
+        )
 
-    def _batch_props(self, entry: LifecycleBatchConfig) -> dict[str, Any]:
-        return {
-            "pipeline_name": entry.name,
-            "model_package_group_arn": self._group_arn(entry.model_package_group),
-            "input_prefix": entry.input_prefix,
-            "output_prefix": entry.output_prefix,
-            "instance_type": entry.instance_type,
-            "instance_count": entry.instance_count,
-            "content_type": entry.content_type,
-            "accept": entry.accept,
-            "split_type": entry.split_type,
-        }
+    def _batch_pipeline(self, entry: LifecycleBatchConfig) -> BatchInferencePipeline:
+        return BatchInferencePipeline(
+            self,
+            f"Batch{_pascal(entry.name)}",
+            pipeline_name=entry.name,
+            model_package_group_arn=self._group_arn(entry.model_package_group),
+            **self._shared,
+            input_prefix=entry.input_prefix,
+            output_prefix=entry.output_prefix,
+            instance_type=entry.instance_type,
+            instance_count=entry.instance_count,
+            content_type=entry.content_type,
+            accept=entry.accept,
+            split_type=entry.split_type,
+        )
 
 
 def _resources(job: LifecycleJobConfig, default_image: str) -> JobResources:

@@ -11,7 +11,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 
 from sagemaker_platform.constructs.lifecycle import LifecycleStorage
-from sagemaker_platform.constructs.lifecycle.monitoring import ALREADY_EXISTS, DataQualityMonitor
+from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMonitor
+from sagemaker_platform.constructs.lifecycle.monitoring import ALREADY_EXISTS, DataQualityMonitor, EndpointMonitor
 from sagemaker_platform.errors import PropsError
 from tests.registry_helpers import text
 from tests.support import resources_of_type
@@ -20,16 +21,15 @@ ENDPOINT = "mlplatform-churn-async-prod"
 RETRAIN = "arn:aws:sagemaker:eu-west-1:333333333333:pipeline/churn-train"
 
 
-def _template(**props: Any) -> dict[str, Any]:
+def _template(monitor: type[EndpointMonitor] = DataQualityMonitor, **props: Any) -> dict[str, Any]:
     stack = cdk.Stack(cdk.App(), "Monitoring", env=cdk.Environment(account="333333333333", region="eu-west-1"))
-    storage = LifecycleStorage(stack, "Storage")
-    DataQualityMonitor(
+    monitor(
         stack,
         "Monitor",
         endpoint_name=ENDPOINT,
         capture_bucket_name="mlplatform-prod-ep-333333333333-eu-west-1",
         capture_key_alias="alias/mlplatform-hosting-prod",
-        storage=storage,
+        storage=LifecycleStorage(stack, "Storage"),
         job_role=iam.Role.from_role_name(stack, "JobRole", "mlplatform-sagemaker-execution"),
         topic=sns.Topic(stack, "Topic"),
         **props,
@@ -49,10 +49,12 @@ def test_given_a_monitor_then_its_job_definition_reads_the_endpoint_and_encrypts
     assert "/sagemaker-model-monitor-analyzer" in text(properties["DataQualityAppSpecification"]["ImageUri"])
 
 
-def test_given_a_baseline_then_the_job_checks_against_its_constraints() -> None:
-    (definition,) = resources_of_type(_template(baseline=True), "AWS::SageMaker::DataQualityJobDefinition").values()
+def test_given_a_baseline_then_the_job_checks_against_its_constraints_and_statistics() -> None:
+    uri = "s3://mlplatform-model-artifacts/churn/baselines/churn-train/data-quality"
+    (definition,) = resources_of_type(_template(baseline_uri=uri), "AWS::SageMaker::DataQualityJobDefinition").values()
     baseline = definition["Properties"]["DataQualityBaselineConfig"]
-    assert text(baseline["ConstraintsResource"]["S3Uri"]).endswith(f"/monitoring/{ENDPOINT}/baseline/constraints.json")
+    assert baseline["ConstraintsResource"]["S3Uri"] == f"{uri}/constraints.json"
+    assert baseline["StatisticsResource"]["S3Uri"] == f"{uri}/statistics.json"
 
 
 def test_the_schedule_is_applied_when_the_endpoint_is_in_service_and_an_existing_one_is_kept() -> None:
@@ -103,3 +105,44 @@ def test_given_bad_props_then_one_error_names_each() -> None:
     with pytest.raises(PropsError) as caught:
         _template(schedule_expression="rate(1 hour)", max_run_seconds=0)
     assert "schedule_expression='rate(1 hour)'" in str(caught.value) and "max_run_seconds=0" in str(caught.value)
+
+
+def _quality_template(**props: Any) -> dict[str, Any]:
+    truth = {"ground_truth_uri": "s3://truth-bucket/fraud/ground-truth", "problem_type": "BinaryClassification"}
+    return _template(ModelQualityMonitor, **{**truth, **props})
+
+
+def test_given_ground_truth_then_a_model_quality_job_merges_it_with_the_captured_probabilities() -> None:
+    template = _quality_template(probability_attribute="0", probability_threshold=0.5)
+    (definition,) = resources_of_type(template, "AWS::SageMaker::ModelQualityJobDefinition").values()
+    properties = definition["Properties"]
+    assert properties["JobDefinitionName"] == f"{ENDPOINT}-model-quality"
+    assert properties["ModelQualityAppSpecification"]["ProblemType"] == "BinaryClassification"
+    job_input = properties["ModelQualityJobInput"]
+    assert job_input["GroundTruthS3Input"] == {"S3Uri": "s3://truth-bucket/fraud/ground-truth"}
+    assert job_input["EndpointInput"]["ProbabilityAttribute"] == "0"
+    assert job_input["EndpointInput"]["ProbabilityThresholdAttribute"] == 0.5
+    assert "KmsKeyId" in properties["ModelQualityJobOutputConfig"]
+    assert properties["NetworkConfig"]["EnableNetworkIsolation"] is True
+    (machine,) = resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
+    create = json.loads(text(machine["Properties"]["DefinitionString"]))["States"]["CreateSchedule"]
+    assert create["Parameters"]["MonitoringScheduleConfig"]["MonitoringType"] == "ModelQuality"
+    assert (
+        create["Parameters"]["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == f"{ENDPOINT}-model-quality"
+    )
+    (violations,) = [
+        r
+        for r in resources_of_type(template, "AWS::Events::Rule").values()
+        if "ExitMessage" in r["Properties"]["EventPattern"].get("detail", {})
+    ]
+    schedule = text(violations["Properties"]["EventPattern"]["detail"]["MonitoringScheduleArn"][0])
+    assert schedule.endswith(f":monitoring-schedule/{ENDPOINT}-model-quality")
+    assert len(resources_of_type(template, "AWS::CloudWatch::Alarm")) == 1
+
+
+def test_given_model_quality_attributes_that_do_not_fit_the_problem_then_one_error_names_each() -> None:
+    with pytest.raises(PropsError) as caught:
+        _quality_template(problem_type="Regression", probability_attribute="0", probability_threshold=0.5)
+    message = str(caught.value)
+    for text_ in ("probability_attribute='0'", "probability_threshold=0.5", "inference_attribute=None"):
+        assert text_ in message

@@ -6,17 +6,10 @@ Latest Approved version (a Lambda step, `RegistryLookup`, resolved at run time) 
 
 from __future__ import annotations
 
-import re
-
-import aws_cdk as cdk
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from sagemaker_platform.constructs.lifecycle.build import PIPELINE_NAME_PATTERN, PIPELINE_STATUS_CHANGE
 from sagemaker_platform.constructs.lifecycle.definition import (
     EXECUTION_ID,
     Get,
@@ -28,6 +21,7 @@ from sagemaker_platform.constructs.lifecycle.definition import (
     parameter,
     step_output,
 )
+from sagemaker_platform.constructs.lifecycle.pipeline import check_pipeline_name, create_pipeline, notify_failed
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
 from sagemaker_platform.errors import ProblemCollector
 
@@ -76,10 +70,7 @@ class BatchInferencePipeline(Construct):
     ) -> None:
         super().__init__(scope, id)
         problems = ProblemCollector("BatchInferencePipeline")
-        problems.check(
-            bool(re.match(PIPELINE_NAME_PATTERN, pipeline_name)),
-            f"pipeline_name={pipeline_name!r}: letters, digits and inner hyphens, at most 256 characters",
-        )
+        check_pipeline_name(problems, pipeline_name)
         for label, prefix in (("input_prefix", input_prefix), ("output_prefix", output_prefix)):
             problems.check(
                 prefix.endswith("/") and not prefix.startswith("/"),
@@ -147,27 +138,18 @@ class BatchInferencePipeline(Construct):
                 ),
             ),
         )
-        stack = cdk.Stack.of(self)
-        self.pipeline = sagemaker.CfnPipeline(
+        self.pipeline, self.pipeline_arn = create_pipeline(
             self,
-            "Pipeline",
             pipeline_name=pipeline_name,
-            pipeline_description="Scores a prefix with the latest Approved version of a model package group",
-            role_arn=pipeline_role.role_arn,
-            pipeline_definition={"PipelineDefinitionBody": stack.to_json_string(self.definition.render())},
-        )
-        self.pipeline_arn = stack.format_arn(
-            service="sagemaker", resource="pipeline", resource_name=pipeline_name.lower()
+            description="Scores a prefix with the latest Approved version of a model package group",
+            role=pipeline_role,
+            definition=self.definition,
         )
         if topic is not None:
-            events.Rule(
+            notify_failed(
                 self,
-                "Failed",
-                description=f"{pipeline_name}: execution failed",
-                event_pattern=events.EventPattern(
-                    source=["aws.sagemaker"],
-                    detail_type=[PIPELINE_STATUS_CHANGE],
-                    detail={"pipelineArn": [self.pipeline_arn], "currentPipelineExecutionStatus": ["Failed"]},
-                ),
-                targets=[targets.SnsTopic(topic, dead_letter_queue=storage.rule_dead_letter_queue)],
+                pipeline_name=pipeline_name,
+                pipeline_arn=self.pipeline_arn,
+                topic=topic,
+                dead_letter_queue=storage.rule_dead_letter_queue,
             )

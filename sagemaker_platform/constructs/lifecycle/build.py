@@ -15,21 +15,20 @@ parameter's prefix.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from sagemaker_platform.constructs.lifecycle.baseline import data_quality_check, data_quality_metrics, processing_input
 from sagemaker_platform.constructs.lifecycle.definition import (
     EXECUTION_ID,
     AnyOf,
     Comparison,
+    ComparisonType,
     Get,
     Join,
     JsonGet,
@@ -38,8 +37,16 @@ from sagemaker_platform.constructs.lifecycle.definition import (
     PipelineDefinition,
     PropertyFile,
     Step,
+    Value,
     parameter,
     step_output,
+)
+from sagemaker_platform.constructs.lifecycle.images import builtin_image_uri, model_monitor_image_uri
+from sagemaker_platform.constructs.lifecycle.pipeline import (
+    PIPELINE_STEP_STATUS_CHANGE,
+    check_pipeline_name,
+    create_pipeline,
+    notify_failed,
 )
 from sagemaker_platform.constructs.lifecycle.settings import (
     DEFAULT_PROCESSING_IMAGE,
@@ -48,25 +55,29 @@ from sagemaker_platform.constructs.lifecycle.settings import (
     Objective,
     TrainingSettings,
 )
-from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage, builtin_image_uri
+from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
 from sagemaker_platform.constructs.lifecycle.training import (
     CHECKPOINT_LOCAL_PATH,
     MAX_TRAINING_SECONDS,
     distribution_hyperparameters,
     scaling_problems,
 )
-from sagemaker_platform.contracts import names
+from sagemaker_platform.constructs.lifecycle.tuning_step import (
+    TRAINING_CHANNELS,
+    best_model_uri,
+    tuning_arguments,
+    tuning_problems,
+)
+from sagemaker_platform.contracts.tuning_spec import TuningSpec
 from sagemaker_platform.errors import ProblemCollector
 
-PIPELINE_STEP_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Step Status Change"
-PIPELINE_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
-PIPELINE_NAME_PATTERN = names.PIPELINE_NAME
 CODE_PATH = "/opt/ml/processing/input/code"
 SPLITS = ("train", "validation", "test")
 # Step names are part of the definition's contract: events, notifications and tests name them.
-PREPROCESS, TRAIN, EVALUATE, CHAMPION, GATE, REGISTER = (
+PREPROCESS, TRAIN, TUNE, EVALUATE, CHAMPION, GATE, REGISTER = (
     "Preprocess",
     "Train",
+    "Tune",
     "Evaluate",
     "ChampionMetric",
     "ChampionChallengerGate",
@@ -101,6 +112,12 @@ class ModelBuildPipeline(Construct):
     :param model_format: Default: CSV in and out.
     :param inference_image: the registered model's image. Default: the training image.
     :param topic: notified of each gate outcome and each failed execution. Default: none.
+    :param tuning: a tuning spec (`contracts.tuning_spec`) run as a `Tuning` step instead of the training step;
+        the best training job's model is evaluated and registered. Give `training` or `tuning`, not both.
+        Default: none (one training job).
+    :param baseline_uri: where a data quality `QualityCheck` step writes the Model Monitor baseline
+        (``statistics.json``, ``constraints.json``) of each registered version, recorded as its DriftCheckBaselines;
+        monitors read it there. Default: none (no baselining step).
     """
 
     def __init__(
@@ -121,11 +138,16 @@ class ModelBuildPipeline(Construct):
         model_format: ModelFormat | None = None,
         inference_image: str | None = None,
         topic: sns.ITopic | None = None,
+        tuning: TuningSpec | None = None,
+        baseline_uri: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self._name = pipeline_name
         self._storage = storage
         self._job_role = job_role
+        self._tuning = tuning
+        self._training_given = training is not None
+        self._baseline_uri = baseline_uri
         self._training = TrainingSettings() if training is None else training
         self._processing = JobResources(image=DEFAULT_PROCESSING_IMAGE) if processing is None else processing
         self._format = ModelFormat() if model_format is None else model_format
@@ -134,21 +156,16 @@ class ModelBuildPipeline(Construct):
         self._model_output_uri = (
             storage.s3_uri(pipeline_name, "models") if model_output_uri is None else model_output_uri
         )
-        training_image = builtin_image_uri(self, self._training.resources.image)
+        training_image = builtin_image_uri(self, self._training.resources.image if tuning is None else tuning.image)
         self._inference_image = training_image if inference_image is None else builtin_image_uri(self, inference_image)
         self._processing_image = builtin_image_uri(self, self._processing.image)
         self.definition = self._render_definition(model_package_group_arn, lookup_function_arn, training_image)
-        stack = cdk.Stack.of(self)
-        self.pipeline = sagemaker.CfnPipeline(
+        self.pipeline, self.pipeline_arn = create_pipeline(
             self,
-            "Pipeline",
             pipeline_name=pipeline_name,
-            pipeline_description="Builds a challenger and registers it when it beats the approved champion",
-            role_arn=pipeline_role.role_arn,
-            pipeline_definition={"PipelineDefinitionBody": stack.to_json_string(self.definition.render())},
-        )
-        self.pipeline_arn = stack.format_arn(
-            service="sagemaker", resource="pipeline", resource_name=pipeline_name.lower()
+            description="Builds a challenger and registers it when it beats the approved champion",
+            role=pipeline_role,
+            definition=self.definition,
         )
         if topic is not None:
             self.add_notifications(topic)
@@ -166,16 +183,12 @@ class ModelBuildPipeline(Construct):
             ),
             targets=[targets.SnsTopic(topic, dead_letter_queue=self._storage.rule_dead_letter_queue)],
         )
-        events.Rule(
+        notify_failed(
             self,
-            "Failed",
-            description=f"{self._name}: execution failed",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=[PIPELINE_STATUS_CHANGE],
-                detail={"pipelineArn": [self.pipeline_arn], "currentPipelineExecutionStatus": ["Failed"]},
-            ),
-            targets=[targets.SnsTopic(topic, dead_letter_queue=self._storage.rule_dead_letter_queue)],
+            pipeline_name=self._name,
+            pipeline_arn=self.pipeline_arn,
+            topic=topic,
+            dead_letter_queue=self._storage.rule_dead_letter_queue,
         )
 
     # --- rendering ------------------------------------------------------------------------------
@@ -183,10 +196,22 @@ class ModelBuildPipeline(Construct):
     def _render_definition(self, group_arn: str, lookup_arn: str, training_image: str) -> PipelineDefinition:
         processing = self._processing
         training = self._training.resources
+        model_data = self._model_data()
         evaluation_uri = self._execution_uri("evaluation")
+        model_metrics: dict[str, Any] = {
+            "ModelQuality": {
+                "Statistics": {"ContentType": "application/json", "S3Uri": Join((evaluation_uri, "/evaluation.json"))}
+            }
+        }
+        baseline_steps: tuple[Step, ...] = ()
+        drift_check: dict[str, Any] | None = None
+        if self._baseline_uri is not None:
+            baseline_steps = (self._baseline_step(group_arn),)
+            model_metrics["ModelDataQuality"], data_quality_drift = data_quality_metrics()
+            drift_check = {"ModelDataQuality": data_quality_drift}
         challenger = JsonGet(EVALUATE, EVALUATION_REPORT, self._objective.json_path)
         champion = step_output(CHAMPION, "champion_metric")
-        better = "GreaterThan" if self._objective.type == "Maximize" else "LessThan"
+        better: ComparisonType = "GreaterThan" if self._objective.type == "Maximize" else "LessThan"
         register = Step(
             name=REGISTER,
             type="RegisterModel",
@@ -198,20 +223,15 @@ class ModelBuildPipeline(Construct):
                     "Containers": [
                         {
                             "Image": self._inference_image,
-                            "ModelDataUrl": Get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts"),
+                            "ModelDataUrl": model_data,
                         }
                     ],
                     "SupportedContentTypes": list(self._format.content_types),
                     "SupportedResponseMIMETypes": list(self._format.response_types),
                 },
-                "ModelMetrics": {
-                    "ModelQuality": {
-                        "Statistics": {
-                            "ContentType": "application/json",
-                            "S3Uri": Join((evaluation_uri, "/evaluation.json")),
-                        }
-                    }
-                },
+                "ModelMetrics": model_metrics,
+                # None (no baselining step) is left out of the request.
+                "DriftCheckBaselines": drift_check,
                 "CustomerMetadataProperties": {
                     "objective_metric": self._objective.metric,
                     "objective_type": self._objective.type,
@@ -227,10 +247,11 @@ class ModelBuildPipeline(Construct):
                 Parameter("InputDataUrl", "String", self._storage.s3_uri(self._name, "input")),
                 Parameter("CodeUrl", "String", self._storage.s3_uri(self._name, "code")),
                 Parameter("ProcessingInstanceType", "String", processing.instance_type),
-                # A distributed job's type is validated at synth (GPU, EFA): not overridable per execution.
+                # A distributed job's type is validated at synth (GPU, EFA): not overridable per execution; a
+                # tuning spec's type is the spec's.
                 *(
                     ()
-                    if self._training.distribution is not None
+                    if self._training.distribution is not None or self._tuning is not None
                     else (Parameter("TrainingInstanceType", "String", training.instance_type),)
                 ),
             ),
@@ -244,7 +265,7 @@ class ModelBuildPipeline(Construct):
                         outputs=[(split, f"/opt/ml/processing/output/{split}") for split in SPLITS],
                     ),
                 ),
-                Step(name=TRAIN, type="Training", arguments=self._training_request(training_image)),
+                self._training_step(training_image),
                 Step(
                     name=EVALUATE,
                     type="Processing",
@@ -253,7 +274,7 @@ class ModelBuildPipeline(Construct):
                         inputs=[
                             (
                                 "model",
-                                Get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts"),
+                                model_data,
                                 "/opt/ml/processing/model",
                             ),
                             ("test", _split_uri("test"), "/opt/ml/processing/test"),
@@ -285,10 +306,49 @@ class ModelBuildPipeline(Construct):
                             )
                         ),
                     ),
-                    if_steps=(register,),
+                    if_steps=(*baseline_steps, register),
                 ),
             ),
         )
+
+    def _training_step(self, image: str) -> Step:
+        if self._tuning is None:
+            return Step(name=TRAIN, type="Training", arguments=self._training_request(image))
+        return Step(
+            name=TUNE,
+            type="Tuning",
+            arguments=tuning_arguments(
+                self._tuning,
+                image=image,
+                role_arn=self._job_role.role_arn,
+                channel_uris={split: _split_uri(split) for split in TRAINING_CHANNELS},
+                default_content_type=self._format.content_types[0] if self._format.content_types else "text/csv",
+                output_path=self._model_output_uri,
+                volume_kms_key=self._storage.key.key_arn,
+                checkpoint_uri=self._execution_uri("checkpoints"),
+            ),
+        )
+
+    def _baseline_step(self, group_arn: str) -> Step:
+        # In the gate's branch: only a version that is registered replaces the baseline the monitors read.
+        assert self._baseline_uri is not None
+        return data_quality_check(
+            dataset_uri=_split_uri("train"),
+            output_uri=self._baseline_uri,
+            image_uri=model_monitor_image_uri(self),
+            role_arn=self._job_role.role_arn,
+            instance_type=parameter("ProcessingInstanceType"),
+            volume_size_gb=self._processing.volume_size_gb,
+            volume_kms_key=self._storage.key.key_arn,
+            max_run_seconds=self._processing.max_run_seconds,
+            model_package_group_arn=group_arn,
+        )
+
+    def _model_data(self) -> Value:
+        """The model artifact to evaluate and register: the training job's, or the tuning job's best."""
+        if self._tuning is None:
+            return Get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts")
+        return best_model_uri(TUNE, self._model_output_uri)
 
     def _execution_uri(self, output: str) -> Join:
         return Join((self._storage.s3_uri(self._name, "executions"), EXECUTION_ID, output), on="/")
@@ -313,7 +373,7 @@ class ModelBuildPipeline(Construct):
             },
             "RoleArn": self._job_role.role_arn,
             "ProcessingInputs": [
-                _processing_input(name, uri, path)
+                processing_input(name, uri, path)
                 for name, uri, path in [*inputs, ("code", parameter("CodeUrl"), CODE_PATH)]
             ],
             "ProcessingOutputConfig": {
@@ -382,10 +442,7 @@ class ModelBuildPipeline(Construct):
 
     def _validate(self) -> None:
         problems = ProblemCollector("ModelBuildPipeline")
-        problems.check(
-            bool(re.match(PIPELINE_NAME_PATTERN, self._name)),
-            f"pipeline_name={self._name!r}: letters, digits and inner hyphens, at most 256 characters",
-        )
+        check_pipeline_name(problems, self._name)
         problems.check(bool(self._objective.json_path), "objective.json_path='': give the report's JSON path")
         for label, resources in (("training", self._training.resources), ("processing", self._processing)):
             problems.check(resources.instance_count >= 1, f"{label}.instance_count={resources.instance_count}: >= 1")
@@ -404,6 +461,17 @@ class ModelBuildPipeline(Construct):
             distribution=training.distribution,
         ):
             problems.add(problem.describe("training"))
+        if self._tuning is not None:
+            problems.check(
+                not self._training_given, "training and tuning: give one (the tuning spec defines its training jobs)"
+            )
+            for message in tuning_problems(self._tuning):
+                problems.add(message)
+        if self._baseline_uri is not None:
+            problems.check(
+                self._baseline_uri.startswith("s3://") and not self._baseline_uri.endswith("/"),
+                f"baseline_uri={self._baseline_uri!r}: an s3:// prefix without a trailing '/'",
+            )
         problems.raise_if_any()
 
 
@@ -415,17 +483,3 @@ def _max_wait(settings: TrainingSettings) -> int:
 
 def _split_uri(split: str) -> Get:
     return Get(f"Steps.{PREPROCESS}.ProcessingOutputConfig.Outputs['{split}'].S3Output.S3Uri")
-
-
-def _processing_input(name: str, uri: Any, path: str) -> dict[str, Any]:
-    return {
-        "InputName": name,
-        "AppManaged": False,
-        "S3Input": {
-            "S3Uri": uri,
-            "LocalPath": path,
-            "S3DataType": "S3Prefix",
-            "S3InputMode": "File",
-            "S3DataDistributionType": "FullyReplicated",
-        },
-    }

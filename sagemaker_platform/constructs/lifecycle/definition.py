@@ -17,7 +17,18 @@ from typing import Any, Literal
 DEFINITION_VERSION = "2020-12-01"
 
 ParameterType = Literal["String", "Integer", "Float", "Boolean"]
-StepType = Literal["Processing", "Training", "Transform", "Model", "RegisterModel", "Lambda", "Condition", "Fail"]
+StepType = Literal[
+    "Processing",
+    "Training",
+    "Tuning",
+    "QualityCheck",
+    "Transform",
+    "Model",
+    "RegisterModel",
+    "Lambda",
+    "Condition",
+    "Fail",
+]
 LambdaOutputType = Literal["String", "Integer", "Float", "Boolean"]
 ComparisonType = Literal["Equals", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo"]
 
@@ -174,6 +185,8 @@ class Step:
     else_steps: tuple[Step, ...] = ()
     timeout_seconds: int | None = None
     """Lambda steps: how long the function may run (SageMaker's default is 120 s)."""
+    step_fields: Mapping[str, Any] = field(default_factory=dict)
+    """Fields of the step itself besides `Arguments` (QualityCheck: CheckType, ModelPackageGroupName, ...)."""
 
     def render(self) -> dict[str, Any]:
         rendered: dict[str, Any] = {"Name": self.name, "Type": self.type}
@@ -185,6 +198,7 @@ class Step:
             }
         else:
             rendered["Arguments"] = render_value(self.arguments)
+        rendered.update(render_value(self.step_fields))
         if self.depends_on:
             rendered["DependsOn"] = list(self.depends_on)
         if self.type == "Lambda":

@@ -1,7 +1,9 @@
-"""`DataQualityMonitor`: Model Monitor data quality for one endpoint that captures data.
+"""`DataQualityMonitor`: Model Monitor data quality for one endpoint that captures data; `EndpointMonitor`,
+what it shares with `ModelQualityMonitor` (model_quality.py).
 
-- a `AWS::SageMaker::DataQualityJobDefinition` reading the endpoint's captured data (baseline constraints
-  and statistics from the lifecycle bucket when `baseline` is on), reports to the lifecycle bucket (KMS);
+- a job definition (`AWS::SageMaker::DataQualityJobDefinition` here) reading the endpoint's captured data
+  (against a baseline's constraints and statistics when `baseline_uri` is given, e.g. the one the build
+  pipeline's QualityCheck step registers), reports to the lifecycle bucket (KMS);
 - the monitoring schedule, created by a one-state Step Functions workflow (the SDK integration, no handler
   code) when the endpoint reaches InService: the deploy pipeline creates endpoints after this stack exists,
   and SageMaker refuses a schedule for an endpoint that does not exist yet (as autoscaling, it is applied once
@@ -11,6 +13,8 @@
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -25,32 +29,13 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.constructs.lifecycle.images import model_monitor_image_uri
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.targets import StartSageMakerPipeline
 from sagemaker_platform.constructs.workflow import state_machine_log_group, state_machine_role
 from sagemaker_platform.errors import ProblemCollector
 
-# Registry accounts of the Model Monitor analyzer image (sagemaker-model-monitor-analyzer), per region.
-MODEL_MONITOR_ACCOUNTS = {
-    "us-east-1": "156813124566",
-    "us-east-2": "777275614652",
-    "us-west-1": "890145073186",
-    "us-west-2": "159807026194",
-    "ca-central-1": "536280801234",
-    "eu-west-1": "468650794304",
-    "eu-west-2": "749857270468",
-    "eu-west-3": "680080141114",
-    "eu-central-1": "048819808253",
-    "eu-north-1": "895015795356",
-    "ap-south-1": "126357580389",
-    "ap-northeast-1": "574779866223",
-    "ap-northeast-2": "709848358524",
-    "ap-southeast-1": "245545462676",
-    "ap-southeast-2": "563025443158",
-    "sa-east-1": "539772159869",
-}
-MODEL_MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
 ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
 PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
 CAPTURE_PATH = "/opt/ml/processing/input/endpoint"
@@ -58,48 +43,25 @@ OUTPUT_PATH = "/opt/ml/processing/output"
 ALREADY_EXISTS = "SageMaker.ResourceInUseException"
 
 
-class DataQualityMonitor(Construct):
-    """Data quality monitoring of one endpoint (its data capture must be on).
+class EndpointMonitor(Construct):
+    """What every Model Monitor of an endpoint has: the schedule applied at InService, the violation event,
+    alarm and optional retrain, the grant to read captured data. Subclasses create `job_definition`."""
 
-    Example::
+    monitoring_type: ClassVar[str]
+    """`MonitoringType` of the schedule (DataQuality, ModelQuality)."""
+    label: ClassVar[str]
+    """In names (``<endpoint>-<label>``) and descriptions."""
 
-        DataQualityMonitor(self, "ChurnMonitor", endpoint_name="mlplatform-churn-async-prod",
-                           capture_bucket_name="mlplatform-prod-ep-555555555555-eu-west-1",
-                           capture_key_alias="alias/mlplatform-hosting-prod",
-                           storage=storage, job_role=execution_role, topic=topic)
-
-    :param endpoint_name: the SageMaker endpoint (it may not exist yet).
-    :param capture_bucket_name: the bucket of its captured data (read under ``data-capture/<endpoint>/``).
-    :param capture_key_alias: alias of the key encrypting the captured data (decrypt through S3 only).
-    :param storage: where baselines and reports live.
-    :param job_role: the monitoring jobs' role.
-    :param topic: notified of violations (the event) and of the alarm.
-    :param schedule_expression: Default: hourly, ``cron(0 * ? * * *)``.
-    :param instance_type: Default: ml.m5.large. :param max_run_seconds: Default: 1800 (at most 3600 hourly).
-    :param baseline: check against ``monitoring/<endpoint>/baseline/{constraints,statistics}.json`` in the
-        lifecycle bucket (from a baselining job). Default: False (statistics only).
-    :param retrain_pipeline_arn: a build pipeline of this account started on each violation. Default: none.
-    """
-
-    def __init__(
+    def _prepare(
         self,
-        scope: Construct,
-        id: str,
+        problems: ProblemCollector,
         *,
         endpoint_name: str,
-        capture_bucket_name: str,
-        capture_key_alias: str,
-        storage: LifecycleStorage,
-        job_role: iam.IRole,
-        topic: sns.ITopic,
-        schedule_expression: str = "cron(0 * ? * * *)",
-        instance_type: str = "ml.m5.large",
-        max_run_seconds: int = 1800,
-        baseline: bool = False,
-        retrain_pipeline_arn: str | None = None,
+        schedule_expression: str,
+        max_run_seconds: int,
+        baseline_uri: str | None,
     ) -> None:
-        super().__init__(scope, id)
-        problems = ProblemCollector("DataQualityMonitor")
+        """Check the shared props and name the job definition and schedule (call before `raise_if_any`)."""
         problems.check(
             1 <= max_run_seconds <= 86400, f"max_run_seconds={max_run_seconds}: 1 to 86400 (and within the schedule)"
         )
@@ -107,63 +69,28 @@ class DataQualityMonitor(Construct):
             schedule_expression.startswith("cron("),
             f"schedule_expression={schedule_expression!r}: a cron(...) expression",
         )
-        problems.raise_if_any()
-        stack = cdk.Stack.of(self)
-        self.endpoint_name = endpoint_name
-        self.job_definition_name = f"{endpoint_name}-data-quality"[:63]
-        self.schedule_name = f"{endpoint_name}-data-quality"[:63]
-        prefix = storage.s3_uri("monitoring", endpoint_name)
-        key = storage.key.key_arn
-        self.job_definition = sagemaker.CfnDataQualityJobDefinition(
-            self,
-            "JobDefinition",
-            job_definition_name=self.job_definition_name,
-            data_quality_app_specification=sagemaker.CfnDataQualityJobDefinition.DataQualityAppSpecificationProperty(
-                image_uri=self._image_uri(),
-                environment={"publish_cloudwatch_metrics": "Enabled"},
-            ),
-            data_quality_baseline_config=sagemaker.CfnDataQualityJobDefinition.DataQualityBaselineConfigProperty(
-                constraints_resource=sagemaker.CfnDataQualityJobDefinition.ConstraintsResourceProperty(
-                    s3_uri=f"{prefix}/baseline/constraints.json"
-                ),
-                statistics_resource=sagemaker.CfnDataQualityJobDefinition.StatisticsResourceProperty(
-                    s3_uri=f"{prefix}/baseline/statistics.json"
-                ),
-            )
-            if baseline
-            else None,
-            data_quality_job_input=sagemaker.CfnDataQualityJobDefinition.DataQualityJobInputProperty(
-                endpoint_input=sagemaker.CfnDataQualityJobDefinition.EndpointInputProperty(
-                    endpoint_name=endpoint_name,
-                    local_path=CAPTURE_PATH,
-                    s3_input_mode="File",
-                    s3_data_distribution_type="FullyReplicated",
-                )
-            ),
-            data_quality_job_output_config=sagemaker.CfnDataQualityJobDefinition.MonitoringOutputConfigProperty(
-                kms_key_id=key,
-                monitoring_outputs=[
-                    sagemaker.CfnDataQualityJobDefinition.MonitoringOutputProperty(
-                        s3_output=sagemaker.CfnDataQualityJobDefinition.S3OutputProperty(
-                            local_path=OUTPUT_PATH, s3_uri=f"{prefix}/reports", s3_upload_mode="EndOfJob"
-                        )
-                    )
-                ],
-            ),
-            job_resources=sagemaker.CfnDataQualityJobDefinition.MonitoringResourcesProperty(
-                cluster_config=sagemaker.CfnDataQualityJobDefinition.ClusterConfigProperty(
-                    instance_count=1, instance_type=instance_type, volume_size_in_gb=20, volume_kms_key_id=key
-                )
-            ),
-            network_config=sagemaker.CfnDataQualityJobDefinition.NetworkConfigProperty(
-                enable_inter_container_traffic_encryption=True, enable_network_isolation=True
-            ),
-            role_arn=job_role.role_arn,
-            stopping_condition=sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty(
-                max_runtime_in_seconds=max_run_seconds
-            ),
+        problems.check(
+            baseline_uri is None or (baseline_uri.startswith("s3://") and not baseline_uri.endswith("/")),
+            f"baseline_uri={baseline_uri!r}: an s3:// prefix without a trailing '/'",
         )
-        self.schedule_arn = stack.format_arn(
+        self.endpoint_name = endpoint_name
+        self.job_definition_name = f"{endpoint_name}-{self.label.replace(' ', '-')}"[:63]
+        self.schedule_name = self.job_definition_name
+
+    def _wire(
+        self,
+        *,
+        capture_bucket_name: str,
+        capture_key_alias: str,
+        storage: LifecycleStorage,
+        job_role: iam.IRole,
+        topic: sns.ITopic,
+        schedule_expression: str,
+        retrain_pipeline_arn: str | None,
+    ) -> None:
+        """The schedule applier, the capture grant, the violation rule and alarm (after the job definition)."""
+        endpoint_name = self.endpoint_name
+        self.schedule_arn = cdk.Stack.of(self).format_arn(
             service="sagemaker", resource="monitoring-schedule", resource_name=self.schedule_name
         )
         self._grant_capture_read(job_role, capture_bucket_name, capture_key_alias)
@@ -171,7 +98,7 @@ class DataQualityMonitor(Construct):
         self.violation_rule = events.Rule(
             self,
             "Violations",
-            description=f"{endpoint_name}: a data quality monitoring job found violations",
+            description=f"{endpoint_name}: a {self.label} monitoring job found violations",
             event_pattern=events.EventPattern(
                 source=["aws.sagemaker"],
                 detail_type=[PROCESSING_JOB_STATE_CHANGE],
@@ -198,7 +125,7 @@ class DataQualityMonitor(Construct):
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"Data quality violations on {endpoint_name} (see the monitoring reports)",
+            alarm_description=f"{self.label.capitalize()} violations on {endpoint_name} (see the monitoring reports)",
         )
         self.alarm.add_alarm_action(cw_actions.SnsAction(topic))
 
@@ -211,21 +138,6 @@ class DataQualityMonitor(Construct):
             statistic="Sum",
             period=cdk.Duration.hours(1),
             **props,  # type: ignore[arg-type]
-        )
-
-    def _image_uri(self) -> str:
-        stack = cdk.Stack.of(self)
-        mapping = stack.node.try_find_child("ModelMonitorImageRegistries")
-        if mapping is None:
-            mapping = cdk.CfnMapping(
-                stack,
-                "ModelMonitorImageRegistries",
-                mapping={region: {"account": account} for region, account in MODEL_MONITOR_ACCOUNTS.items()},
-            )
-        assert isinstance(mapping, cdk.CfnMapping)
-        account = mapping.find_in_map(cdk.Aws.REGION, "account")
-        return cdk.Fn.join(
-            "", [account, ".dkr.ecr.", cdk.Aws.REGION, ".", cdk.Aws.URL_SUFFIX, f"/{MODEL_MONITOR_IMAGE}:latest"]
         )
 
     def _grant_capture_read(self, job_role: iam.IRole, bucket: str, key_alias: str) -> None:
@@ -280,7 +192,7 @@ class DataQualityMonitor(Construct):
                 "MonitoringScheduleConfig": {
                     "ScheduleConfig": {"ScheduleExpression": schedule_expression},
                     "MonitoringJobDefinitionName": self.job_definition_name,
-                    "MonitoringType": "DataQuality",
+                    "MonitoringType": self.monitoring_type,
                 },
             },
         )
@@ -344,6 +256,121 @@ class DataQualityMonitor(Construct):
             iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
         )
         return role
+
+
+class DataQualityMonitor(EndpointMonitor):
+    """Data quality monitoring of one endpoint (its data capture must be on).
+
+    Example::
+
+        DataQualityMonitor(self, "ChurnMonitor", endpoint_name="mlplatform-churn-async-prod",
+                           capture_bucket_name="mlplatform-prod-ep-555555555555-eu-west-1",
+                           capture_key_alias="alias/mlplatform-hosting-prod",
+                           storage=storage, job_role=execution_role, topic=topic)
+
+    :param endpoint_name: the SageMaker endpoint (it may not exist yet).
+    :param capture_bucket_name: the bucket of its captured data (read under ``data-capture/<endpoint>/``).
+    :param capture_key_alias: alias of the key encrypting the captured data (decrypt through S3 only).
+    :param storage: where baselines and reports live.
+    :param job_role: the monitoring jobs' role.
+    :param topic: notified of violations (the event) and of the alarm.
+    :param schedule_expression: Default: hourly, ``cron(0 * ? * * *)``.
+    :param instance_type: Default: ml.m5.large. :param max_run_seconds: Default: 1800 (at most 3600 hourly).
+    :param baseline_uri: the prefix of the baseline's ``constraints.json`` and ``statistics.json`` (e.g. where
+        `ModelBuildPipeline(baseline_uri=...)` writes them). Default: none (statistics only, no check).
+    :param retrain_pipeline_arn: a build pipeline of this account started on each violation. Default: none.
+    """
+
+    monitoring_type = "DataQuality"
+    label = "data quality"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        endpoint_name: str,
+        capture_bucket_name: str,
+        capture_key_alias: str,
+        storage: LifecycleStorage,
+        job_role: iam.IRole,
+        topic: sns.ITopic,
+        schedule_expression: str = "cron(0 * ? * * *)",
+        instance_type: str = "ml.m5.large",
+        max_run_seconds: int = 1800,
+        baseline_uri: str | None = None,
+        retrain_pipeline_arn: str | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        problems = ProblemCollector("DataQualityMonitor")
+        self._prepare(
+            problems,
+            endpoint_name=endpoint_name,
+            schedule_expression=schedule_expression,
+            max_run_seconds=max_run_seconds,
+            baseline_uri=baseline_uri,
+        )
+        problems.raise_if_any()
+        prefix = storage.s3_uri("monitoring", endpoint_name)
+        key = storage.key.key_arn
+        self.job_definition = sagemaker.CfnDataQualityJobDefinition(
+            self,
+            "JobDefinition",
+            job_definition_name=self.job_definition_name,
+            data_quality_app_specification=sagemaker.CfnDataQualityJobDefinition.DataQualityAppSpecificationProperty(
+                image_uri=model_monitor_image_uri(self),
+                environment={"publish_cloudwatch_metrics": "Enabled"},
+            ),
+            data_quality_baseline_config=sagemaker.CfnDataQualityJobDefinition.DataQualityBaselineConfigProperty(
+                constraints_resource=sagemaker.CfnDataQualityJobDefinition.ConstraintsResourceProperty(
+                    s3_uri=f"{baseline_uri}/constraints.json"
+                ),
+                statistics_resource=sagemaker.CfnDataQualityJobDefinition.StatisticsResourceProperty(
+                    s3_uri=f"{baseline_uri}/statistics.json"
+                ),
+            )
+            if baseline_uri is not None
+            else None,
+            data_quality_job_input=sagemaker.CfnDataQualityJobDefinition.DataQualityJobInputProperty(
+                endpoint_input=sagemaker.CfnDataQualityJobDefinition.EndpointInputProperty(
+                    endpoint_name=endpoint_name,
+                    local_path=CAPTURE_PATH,
+                    s3_input_mode="File",
+                    s3_data_distribution_type="FullyReplicated",
+                )
+            ),
+            data_quality_job_output_config=sagemaker.CfnDataQualityJobDefinition.MonitoringOutputConfigProperty(
+                kms_key_id=key,
+                monitoring_outputs=[
+                    sagemaker.CfnDataQualityJobDefinition.MonitoringOutputProperty(
+                        s3_output=sagemaker.CfnDataQualityJobDefinition.S3OutputProperty(
+                            local_path=OUTPUT_PATH, s3_uri=f"{prefix}/reports", s3_upload_mode="EndOfJob"
+                        )
+                    )
+                ],
+            ),
+            job_resources=sagemaker.CfnDataQualityJobDefinition.MonitoringResourcesProperty(
+                cluster_config=sagemaker.CfnDataQualityJobDefinition.ClusterConfigProperty(
+                    instance_count=1, instance_type=instance_type, volume_size_in_gb=20, volume_kms_key_id=key
+                )
+            ),
+            network_config=sagemaker.CfnDataQualityJobDefinition.NetworkConfigProperty(
+                enable_inter_container_traffic_encryption=True, enable_network_isolation=True
+            ),
+            role_arn=job_role.role_arn,
+            stopping_condition=sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty(
+                max_runtime_in_seconds=max_run_seconds
+            ),
+        )
+        self._wire(
+            capture_bucket_name=capture_bucket_name,
+            capture_key_alias=capture_key_alias,
+            storage=storage,
+            job_role=job_role,
+            topic=topic,
+            schedule_expression=schedule_expression,
+            retrain_pipeline_arn=retrain_pipeline_arn,
+        )
 
 
 def _nag_text(stack: cdk.Stack, value: str) -> str:

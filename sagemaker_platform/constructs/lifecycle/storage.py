@@ -18,7 +18,6 @@ from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_q
 from sagemaker_platform.constructs.function import grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
-from sagemaker_platform.tuning_spec import XGBOOST_REGISTRY_ACCOUNTS
 
 # The jobs a pipeline's steps start, and what SageMaker Pipelines does with them (create, poll, stop, tag).
 PIPELINE_JOB_ACTIONS = (
@@ -34,6 +33,13 @@ PIPELINE_JOB_ACTIONS = (
     "sagemaker:StopTransformJob",
     "sagemaker:CreateModel",
     "sagemaker:DescribeModel",
+)
+# A Tuning step's job (SageMaker starts its training jobs itself, as the job role).
+TUNING_JOB_ACTIONS = (
+    "sagemaker:CreateHyperParameterTuningJob",
+    "sagemaker:DescribeHyperParameterTuningJob",
+    "sagemaker:StopHyperParameterTuningJob",
+    "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
 )
 # SageMaker Pipelines names every job and model it creates `pipelines-<execution id>-<step>-<suffix>`.
 PIPELINE_RESOURCE_KINDS = ("processing-job", "training-job", "transform-job", "model")
@@ -119,6 +125,7 @@ class PipelinePermissions(Construct):
     :param job_role: the role the pipelines' jobs and models run as.
     :param storage: the bucket and key both use.
     :param function_arns: Lambda functions the pipelines' Lambda steps invoke. Default: none.
+    :param tuning: a build pipeline has a Tuning step: the pipeline role runs tuning jobs. Default: False.
     """
 
     def __init__(
@@ -130,6 +137,7 @@ class PipelinePermissions(Construct):
         job_role: iam.IRole,
         storage: LifecycleStorage,
         function_arns: list[str] | None = None,
+        tuning: bool = False,
     ) -> None:
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
@@ -156,6 +164,11 @@ class PipelinePermissions(Construct):
         if function_arns:
             statements.append(
                 iam.PolicyStatement(sid="InvokeLookup", actions=["lambda:InvokeFunction"], resources=function_arns)
+            )
+        tuning_jobs = stack.format_arn(service="sagemaker", resource="hyper-parameter-tuning-job", resource_name="*")
+        if tuning:
+            statements.append(
+                iam.PolicyStatement(sid="RunTuningJobs", actions=list(TUNING_JOB_ACTIONS), resources=[tuning_jobs])
             )
         self.pipeline_policy = iam.ManagedPolicy(
             self,
@@ -197,26 +210,15 @@ class PipelinePermissions(Construct):
                 f"SageMaker Pipelines names each {kind} it creates {PIPELINE_RESOURCE_PREFIX}<execution>-<step>-...; "
                 "the grant covers those names only"
             )
+        if tuning:
+            pipeline_reasons[
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:{_nag(stack.region, 'Region')}:"
+                f"{_nag(stack.account, 'AccountId')}:hyper-parameter-tuning-job/*]"
+            ] = (
+                "SageMaker Pipelines generates a Tuning step's job name (at most 32 characters, no documented "
+                "prefix); tuning job actions only, in this account and region"
+            )
         acknowledge(self.pipeline_policy, pipeline_reasons)
-
-
-def builtin_image_uri(scope: Construct, image: str) -> str:
-    """The URI of `image`: as given (an ECR URI), or a SageMaker built-in (``sagemaker-xgboost:1.7-1``,
-    ``sagemaker-scikit-learn:1.2-1-cpu-py3``) resolved per region through a CfnMapping (env-agnostic too)."""
-    if "/" in image:
-        return image
-    stack = cdk.Stack.of(scope)
-    mapping = stack.node.try_find_child("LifecycleBuiltinImageRegistries")
-    if mapping is None:
-        # The XGBoost and scikit-learn built-in images share one registry account per region.
-        mapping = cdk.CfnMapping(
-            stack,
-            "LifecycleBuiltinImageRegistries",
-            mapping={region: {"account": account} for region, account in XGBOOST_REGISTRY_ACCOUNTS.items()},
-        )
-    assert isinstance(mapping, cdk.CfnMapping)
-    account = mapping.find_in_map(cdk.Aws.REGION, "account")
-    return cdk.Fn.join("", [account, ".dkr.ecr.", cdk.Aws.REGION, ".", cdk.Aws.URL_SUFFIX, "/", image])
 
 
 def _nag(value: str, pseudo: str) -> str:
