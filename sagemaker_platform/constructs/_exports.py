@@ -64,6 +64,7 @@ CONSTRUCTS: dict[str, str] = {
     # CI identities and images
     "CiIdentity": f"{_C}.ci_identities",
     "CiSubject": f"{_C}.ci_identities",
+    "CiPipelineAccess": f"{_C}.ci_pipeline_access",
     "ImageRepository": f"{_C}.images",
     # Building blocks every capability uses
     "PlatformFunction": f"{_C}.function",
