@@ -9,6 +9,7 @@ CONSTRUCTS: dict[str, str] = {
     "StudioDomain": f"{_C}.studio",
     "StudioUser": f"{_C}.studio",
     "ClassicImages": f"{_C}.studio",
+    "ClassicIdleShutdown": f"{_C}.studio.idle_shutdown",
     # Model registry
     "ModelRegistry": f"{_C}.registry",
     "ModelPackageGroup": f"{_C}.registry",
