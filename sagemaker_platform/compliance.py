@@ -15,6 +15,8 @@ Checkov (run over the synthesized templates by the test suite) reads skips from 
 
 from __future__ import annotations
 
+from typing import cast
+
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import IConstruct
@@ -49,7 +51,9 @@ def add_compliance_gate(
         # Imported on demand: the package ships a cfn-guard binary that only this opt-in pack needs.
         from sagemaker_platform.control_tower import ControlTowerValidator
 
-        cdk.Validations.of(app).add_plugins(ControlTowerValidator(filter_rules=filter_control_tower))
+        # The validator package is typed against the Beta1 plugin interface, which jsii accepts for this one.
+        plugin = cast(cdk.IPolicyValidationPlugin, ControlTowerValidator(filter_rules=filter_control_tower))
+        cdk.Validations.of(app).add_plugins(plugin)
 
 
 def acknowledge(scope: IConstruct, reasons: dict[str, str]) -> None:

@@ -117,6 +117,29 @@ class ControlTowerValidator(CfnGuardValidator):
 
     def validate(self, context: cdk.IPolicyValidationContextBeta1) -> cdk.PolicyValidationPluginReportBeta1:
         if not self._filter_rules:
-            return super().validate(context)
+            return as_errors(super().validate(context))
         disabled = inapplicable_rules(template_resource_types(context.template_paths))
-        return CfnGuardValidator(disabled_rules=disabled).validate(context)
+        return as_errors(CfnGuardValidator(disabled_rules=disabled).validate(context))
+
+
+def as_errors(report: cdk.PolicyValidationPluginReportBeta1) -> cdk.PolicyValidationPluginReportBeta1:
+    """`report` with every violation of no stated severity marked as an error.
+
+    cfn-guard's violations carry no severity. Once any acknowledgment suppresses one of them, aws-cdk-lib
+    recomputes the pack's success as "no violation of severity error or fatal" — so without this, one
+    acknowledged Control Tower finding would let every other open one pass synth.
+    """
+    violations = [
+        cdk.PolicyViolationBeta1(
+            description=violation.description,
+            rule_name=violation.rule_name,
+            violating_resources=violation.violating_resources,
+            fix=violation.fix,
+            rule_metadata=violation.rule_metadata,
+            severity=violation.severity or "error",
+        )
+        for violation in report.violations
+    ]
+    return cdk.PolicyValidationPluginReportBeta1(
+        success=report.success, violations=violations, metadata=report.metadata, plugin_version=report.plugin_version
+    )

@@ -55,6 +55,12 @@ def lifecycle_lookup_role_name(platform: str) -> str:
     return f"{platform}-lifecycle-lookup"
 
 
+def ci_pipeline_role_name(platform: str) -> str:
+    """Role in each account with lifecycle build pipelines that the CI roles (tooling) assume to upload the build
+    code and start the build pipelines (`CiPipelineAccess`)."""
+    return f"{platform}-ci-pipeline"
+
+
 def studio_persona_role_name(platform: str, persona: str) -> str:
     """Studio execution role of one persona (`data-scientist`, `approver`) in the dev account.
 

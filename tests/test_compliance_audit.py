@@ -20,7 +20,9 @@ APPS = ["default_app", "multi_account_app"]
 # 243 and 413 on the apps of that time; its branch reached 182 and 349. The lifecycle, images, CI and tuning-report
 # stacks merged since add their own resources: 220 and 427 on today's larger apps. Issue 15's goals are 150 and 250:
 # lower these as roles are scoped.
-CEILINGS = {"default_app": 212, "multi_account_app": 398}
+# multi-account +1: the CI pipeline-access role's s3:PutObject on `<lifecycle bucket>/churn-train/code/*`
+# (AwsSolutions-IAM5, acknowledged on that role: the script names under the code prefix are the team's choice).
+CEILINGS = {"default_app": 212, "multi_account_app": 399}
 
 
 def _app(request: pytest.FixtureRequest, name: str) -> tuple[Any, Path]:

@@ -96,6 +96,19 @@ def _control_tower_report(tmp_path: Path, build: Any, *, filter_rules: bool) -> 
     return section
 
 
+def test_given_one_acknowledged_finding_then_the_other_open_findings_still_fail_synth(tmp_path: Path) -> None:
+    # aws-cdk-lib recomputes a pack's success from severities once an acknowledgment suppresses anything;
+    # cfn-guard states none, so without `as_errors` this app (open bucket and key findings) synthesized.
+    app = cdk.App(outdir=str(tmp_path))
+    _queue_bucket_key(app)
+    cdk.Validations.of(app).add_plugins(control_tower.ControlTowerValidator())
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    (section,) = [p for p in read_report(tmp_path)["pluginReports"] if p["pluginName"] == CONTROL_TOWER_PACK]
+    assert section["violations"] and section["suppressedViolations"]
+    assert {v.get("severity") for v in section["violations"]} == {"error"}
+
+
 def _normalized(section: dict[str, Any], tmp_path: Path) -> str:
     return (
         json.dumps(section, sort_keys=True)

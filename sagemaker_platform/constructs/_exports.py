@@ -9,6 +9,7 @@ CONSTRUCTS: dict[str, str] = {
     "StudioDomain": f"{_C}.studio",
     "StudioUser": f"{_C}.studio",
     "ClassicImages": f"{_C}.studio",
+    "ClassicIdleShutdown": f"{_C}.studio.idle_shutdown",
     # Model registry
     "ModelRegistry": f"{_C}.registry",
     "ModelPackageGroup": f"{_C}.registry",
@@ -64,6 +65,7 @@ CONSTRUCTS: dict[str, str] = {
     # CI identities and images
     "CiIdentity": f"{_C}.ci_identities",
     "CiSubject": f"{_C}.ci_identities",
+    "CiPipelineAccess": f"{_C}.ci_pipeline_access",
     "ImageRepository": f"{_C}.images",
     # Building blocks every capability uses
     "PlatformFunction": f"{_C}.function",

@@ -3,7 +3,8 @@
 A CI job presents its OIDC ID token to `sts:AssumeRoleWithWebIdentity`; the role trusts the provider only for
 the configured audience and the exact `sub` claims (project/repository and branch or environment), so no IAM
 user and no access key exist anywhere. What the role may do is added by the caller with the `grant_*` methods
-(push images, start the delivery pipeline, assume the CDK lookup roles for `cdk diff`).
+(push images, assume the role that uploads build code and starts the build pipelines in their account
+(`CiPipelineAccess`), assume the CDK lookup roles for `cdk diff`).
 
 `sub` claim formats (GitLab: docs.gitlab.com/ci/secrets/id_token_authentication; GitHub:
 docs.github.com/actions/deployment/security-hardening-your-deployments/about-security-hardening-with-openid-connect):
@@ -30,7 +31,12 @@ GITHUB_URL = "https://token.actions.githubusercontent.com"
 GITHUB_AUDIENCE = "sts.amazonaws.com"
 GITLAB_COM_URL = "https://gitlab.com"
 
-PIPELINE_START_ACTIONS: tuple[str, ...] = ("codepipeline:StartPipelineExecution", "codepipeline:GetPipelineState")
+# What CI does for the platform besides pushing images (`images.PUSH_ACTIONS`): start a SageMaker build pipeline,
+# upload its code (S3 encrypts with the bucket's key as the caller: GenerateDataKey, and Decrypt for multipart
+# uploads, which the AWS CLI uses above 8 MB), assume the lookup roles and the pipeline-access roles.
+PIPELINE_START_ACTIONS: tuple[str, ...] = ("sagemaker:StartPipelineExecution",)
+CODE_UPLOAD_ACTIONS: tuple[str, ...] = ("s3:PutObject",)
+CODE_KEY_ACTIONS: tuple[str, ...] = ("kms:GenerateDataKey", "kms:Decrypt")
 ASSUME_ACTIONS: tuple[str, ...] = ("sts:AssumeRole", "sts:TagSession")
 
 _URL = re.compile(r"^https://[^\s/]+(/[^\s]*)?$")
@@ -118,7 +124,8 @@ class CiIdentity(Construct):
     # --- public methods -------------------------------------------------------------------------
 
     def grant_start_pipeline(self, pipeline_arn: str) -> iam.Grant:
-        """Start (and watch) one CodePipeline pipeline, e.g. the platform's delivery pipeline."""
+        """Start executions of one SageMaker pipeline of this role's own account (SageMaker pipelines have no
+        resource policy: for a pipeline of another account, assume its `CiPipelineAccess` role instead)."""
         return iam.Grant.add_to_principal(
             grantee=self.role, actions=list(PIPELINE_START_ACTIONS), resource_arns=[pipeline_arn]
         )

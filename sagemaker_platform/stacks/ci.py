@@ -81,6 +81,15 @@ def puller_role_arns(config: PlatformConfig, repository: ImageRepositoryConfig, 
     return list(dict.fromkeys(arns))
 
 
+def build_pipeline_accounts(config: PlatformConfig) -> list[str]:
+    """The accounts holding `lifecycle.build` pipelines (each with a `CiPipelineAccess` role); the sandbox's own."""
+    if config.lifecycle is None or config.registry is None or not config.lifecycle.build:
+        return []
+    if config.accounts is None:
+        return [cdk.Aws.ACCOUNT_ID]
+    return sorted({_account(config, entry.account) for entry in config.lifecycle.build})
+
+
 def ci_role_names(config: PlatformConfig) -> list[str]:
     if config.ci is None:
         return []
@@ -195,10 +204,13 @@ class CiStack(cdk.Stack):
                 iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
             )
             identity.acknowledge_ecr_token()
-        if config.pipeline is not None:
-            identity.grant_start_pipeline(
-                self.format_arn(service="codepipeline", resource=f"{config.name}-platform", region=config.region)
-            )
+        # Build code and build pipelines live in their lifecycle accounts: CI assumes the role there.
+        pipeline_roles = [
+            naming.role_arn(self.partition, account, naming.ci_pipeline_role_name(config.name))
+            for account in build_pipeline_accounts(config)
+        ]
+        if pipeline_roles:
+            identity.grant_assume_roles(pipeline_roles)
         accounts = (
             [cdk.Aws.ACCOUNT_ID] if config.accounts is None else sorted(set(config.accounts.model_dump().values()))
         )

@@ -25,6 +25,7 @@ from sagemaker_platform.config import (
     PlatformConfig,
 )
 from sagemaker_platform.config.checks import monitor_baseline_build
+from sagemaker_platform.constructs.ci_pipeline_access import CiPipelineAccess
 from sagemaker_platform.constructs.lifecycle import (
     BatchInferencePipeline,
     JobResources,
@@ -40,6 +41,7 @@ from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMo
 from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonitor
 from sagemaker_platform.constructs.lifecycle.settings import DEFAULT_PROCESSING_IMAGE, DEFAULT_TRAINING_IMAGE
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
+from sagemaker_platform.stacks.ci import ci_role_names
 
 CAPABILITY = "lifecycle"
 
@@ -158,6 +160,25 @@ class LifecycleStack(cdk.Stack):
             for m in monitors
             if m.model_quality is not None
         }
+        self.ci_access = self._ci_access(config)
+
+    def _ci_access(self, config: PlatformConfig) -> CiPipelineAccess | None:
+        """With `ci`: the role the CI roles (tooling) assume to upload build code and start the build pipelines."""
+        if config.ci is None or not self.build_pipelines:
+            return None
+        tooling = self.account if config.accounts is None else config.accounts.tooling
+        access = CiPipelineAccess(
+            self,
+            "CiAccess",
+            role_name=naming.ci_pipeline_role_name(config.name),
+            trusted_role_arns=[naming.role_arn(self.partition, tooling, name) for name in ci_role_names(config)],
+            bucket=self.storage.bucket,
+            key=self.storage.key,
+            organization_id=config.organization_id,
+        )
+        for pipeline in self.build_pipelines.values():
+            access.add_build_pipeline(pipeline.pipeline_arn, pipeline.code_prefix)
+        return access
 
     def _monitor(
         self, config: PlatformConfig, monitor: LifecycleMonitorConfig, job_role: iam.IRole

@@ -56,6 +56,10 @@ DEPLOY_ORDER: tuple[tuple[str, str, str], ...] = (
         for suffix in ("", "_dev", "_staging", "_prod")
     ),
     *(
+        (f"lifecycle{suffix}", "ci", "its CI pipeline-access role trusts the CI roles")
+        for suffix in ("", "_dev", "_staging", "_prod")
+    ),
+    *(
         ("registry", f"lifecycle{suffix}", "the registry's policies name the lifecycle lookup roles")
         for suffix in ("", "_dev", "_staging", "_prod")
     ),

@@ -113,3 +113,77 @@ def test_idle_shutdown_covers_jupyterlab_and_code_editor(minutes: int | None) ->
         else:
             assert lifecycle["IdleSettings"]["LifecycleManagement"] == "ENABLED", app
             assert lifecycle["IdleSettings"]["IdleTimeoutInMinutes"] == minutes, app
+
+
+# --- Studio Classic: KernelGateway apps through the JupyterServer lifecycle configuration --------------------
+
+
+def lifecycle_configs(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return resources_of_type(template, "AWS::SageMaker::StudioLifecycleConfig")
+
+
+def test_given_classic_images_and_idle_minutes_then_the_jupyterserver_runs_the_idle_reaper_by_default(
+    tmp_path: Any,
+) -> None:
+    import base64
+    import re
+    import subprocess
+
+    from sagemaker_platform.constructs.studio.idle_shutdown import MAX_CONTENT_CHARS, idle_shutdown_script
+
+    template = studio_template("eu-west-1", {"classic_images": True, "idle_shutdown_minutes": 90})
+    ((logical_id, config),) = lifecycle_configs(template).items()
+    props = config["Properties"]
+    assert props["StudioLifecycleConfigAppType"] == "JupyterServer"
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", props["StudioLifecycleConfigName"])
+    assert len(props["StudioLifecycleConfigContent"]) <= MAX_CONTENT_CHARS
+    # the domain's default JupyterServer app starts with it (and users may pick only it)
+    arn = {"Fn::GetAtt": [logical_id, "StudioLifecycleConfigArn"]}
+    server = user_settings(template)["JupyterServerAppSettings"]
+    assert server["DefaultResourceSpec"]["LifecycleConfigArn"] == arn
+    assert server["LifecycleConfigArns"] == [arn]
+    # the script: the reaper verbatim, the configured minutes, nothing downloaded, valid bash
+    script = base64.b64decode(props["StudioLifecycleConfigContent"]).decode()
+    assert idle_shutdown_script().rstrip("\n") in script
+    assert "--idle-minutes 90 " in script
+    assert not re.search(r"\b(pip|curl|wget|conda install)\b", script)
+    path = tmp_path / "on-start.sh"
+    path.write_text(script)
+    assert subprocess.run(["bash", "-n", str(path)], capture_output=True, check=False).returncode == 0
+
+
+def test_the_reaper_calls_are_allowed_to_the_users_role_on_its_domains_apps_only() -> None:
+    from tests.wiring_helpers import allows, as_list
+
+    template = studio_template("eu-west-1", {"classic_images": True, "idle_shutdown_minutes": 90})
+    (domain_id,) = resources_of_type(template, "AWS::SageMaker::Domain")
+    role_arn = user_settings(template)["ExecutionRole"]["Fn::GetAtt"][0]
+    statements = [
+        s
+        for p in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_arn} in p["Properties"].get("Roles", [])
+        for s in as_list(p["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    app_arn = "arn:<AWS::Partition>:sagemaker:eu-west-1:123456789012:app/<{}.DomainId>/alice/KernelGateway/kg-1"
+    assert allows(statements, "sagemaker:DeleteApp", app_arn.format(domain_id))
+    assert not allows(statements, "sagemaker:DeleteApp", app_arn.format("OtherDomain"))
+    assert allows(statements, "sagemaker:ListApps", "*")
+
+
+@pytest.mark.parametrize("studio", [{"classic_images": True, "idle_shutdown_minutes": None}, {"classic_images": False}])
+def test_without_classic_images_or_idle_shutdown_then_no_lifecycle_configuration(studio: dict[str, Any]) -> None:
+    template = studio_template("eu-west-1", studio)
+    assert not lifecycle_configs(template)
+    server = user_settings(template).get("JupyterServerAppSettings", {})
+    assert "LifecycleConfigArns" not in server
+    assert "LifecycleConfigArn" not in server.get("DefaultResourceSpec", {})
+
+
+def test_a_new_script_or_new_minutes_gives_the_configuration_a_new_name() -> None:
+    names = set()
+    for minutes in (60, 120):
+        template = studio_template("eu-west-1", {"classic_images": True, "idle_shutdown_minutes": minutes})
+        (config,) = lifecycle_configs(template).values()
+        names.add(config["Properties"]["StudioLifecycleConfigName"])
+    # every property of the resource replaces it, and the replacement is created before the old one is deleted
+    assert len(names) == 2

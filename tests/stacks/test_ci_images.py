@@ -196,7 +196,7 @@ def test_each_ci_role_trusts_only_its_provider_for_the_audience_and_the_exact_su
     assert statement["Condition"] == {"StringEquals": {f"{issuer}:aud": audience, f"{issuer}:sub": subjects}}
 
 
-def test_ci_roles_may_push_to_the_platform_repositories_and_read_with_the_cdk_lookup_roles_only(
+def test_ci_roles_may_push_to_the_platform_repositories_read_with_the_lookup_roles_and_reach_the_build_account(
     multi_account_templates: dict[str, dict[str, Any]],
 ) -> None:
     template = ci_template(multi_account_templates)
@@ -211,7 +211,8 @@ def test_ci_roles_may_push_to_the_platform_repositories_and_read_with_the_cdk_lo
         assumable = {
             text(r) for s in statements if "sts:AssumeRole" in as_list(s["Action"]) for r in as_list(s["Resource"])
         }
-        assert assumable == lookups
+        # the lookup roles, and the role that uploads build code and starts the build pipeline in dev
+        assert assumable == lookups | {role_arn(DEV, naming.ci_pipeline_role_name(P))}
         assert not allows(
             statements,
             "sts:AssumeRole",
@@ -222,7 +223,7 @@ def test_ci_roles_may_push_to_the_platform_repositories_and_read_with_the_cdk_lo
             "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
             "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
             "ecr:DescribeImages", "ecr:DescribeImageScanFindings", "ecr:GetAuthorizationToken",
-            "sts:AssumeRole", "sts:TagSession", "codepipeline:StartPipelineExecution", "codepipeline:GetPipelineState",
+            "sts:AssumeRole", "sts:TagSession",
         }  # fmt: skip
 
 

@@ -170,6 +170,12 @@ class ModelBuildPipeline(Construct):
         if topic is not None:
             self.add_notifications(topic)
 
+    @property
+    def code_prefix(self) -> str:
+        """The lifecycle bucket key prefix the `CodeUrl` parameter defaults to (``<pipeline>/code/``): where CI
+        uploads ``preprocess.py`` and ``evaluate.py``."""
+        return f"{self._name}/code/"
+
     def add_notifications(self, topic: sns.ITopic) -> None:
         """Notify `topic` of each gate outcome (the event's ``metadata`` holds it) and of each failed execution."""
         events.Rule(

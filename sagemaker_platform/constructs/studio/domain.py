@@ -51,7 +51,8 @@ class StudioDomain(_StudioProfiles):
         (`datascience-1.0`) images; a `ClassicImages` picks other SageMaker images. Default: False, Studio's own
         defaults. An env-agnostic stack gets a CloudFormation Rule refusing regions without Studio images.
     :param idle_shutdown_minutes: idle shutdown (60 to 525600) of JupyterLab and Code Editor apps, in private
-        and (JupyterLab) shared spaces. Default: 60; None: off.
+        and (JupyterLab) shared spaces, and with `classic_images` of Studio Classic KernelGateway apps (a default
+        JupyterServer lifecycle configuration, `ClassicIdleShutdown`). Default: 60; None: off.
     :param notebook_output_sharing: let users share notebooks with their output. Default: False.
     :param sharing_bucket: where shared notebooks go. Default: with sharing on, a new KMS-encrypted bucket.
     :param enable_projects: enable SageMaker Projects (the SageMaker Service Catalog portfolio, shared with

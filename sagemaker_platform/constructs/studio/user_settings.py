@@ -8,6 +8,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.studio.idle_shutdown import ClassicIdleShutdown
 from sagemaker_platform.constructs.studio.images import studio_image_arn
 from sagemaker_platform.constructs.studio.network import _StudioNetwork
 from sagemaker_platform.constructs.studio.settings import SHARED_NOTEBOOKS_PATTERN, ClassicImages
@@ -35,7 +36,7 @@ class _StudioUserSettings(_StudioNetwork):
         idle_shutdown_minutes: int | None,
         notebook_output_sharing: bool,
     ) -> sagemaker.CfnDomain.UserSettingsProperty:
-        jupyter_server, kernel_gateway = self._render_classic_apps(classic_images)
+        jupyter_server, kernel_gateway = self._render_classic_apps(classic_images, idle_shutdown_minutes)
         lifecycle = None
         if idle_shutdown_minutes is not None:
             lifecycle = sagemaker.CfnDomain.AppLifecycleManagementProperty(
@@ -73,19 +74,29 @@ class _StudioUserSettings(_StudioNetwork):
         )
 
     def _render_classic_apps(
-        self, classic_images: bool | ClassicImages
+        self, classic_images: bool | ClassicImages, idle_shutdown_minutes: int | None
     ) -> tuple[
         sagemaker.CfnDomain.JupyterServerAppSettingsProperty | None,
         sagemaker.CfnDomain.KernelGatewayAppSettingsProperty | None,
     ]:
-        """Studio Classic's default JupyterServer and KernelGateway apps; (None, None) leaves Studio's own."""
+        """Studio Classic's default JupyterServer and KernelGateway apps; (None, None) leaves Studio's own.
+
+        With idle shutdown, the JupyterServer's default lifecycle configuration deletes idle KernelGateway apps."""
         if classic_images is False:
             return None, None
         images = classic_images if isinstance(classic_images, ClassicImages) else ClassicImages()
+        idle = (
+            None
+            if idle_shutdown_minutes is None
+            else ClassicIdleShutdown(self, "ClassicIdleShutdown", idle_minutes=idle_shutdown_minutes)
+        )
         jupyter_server = sagemaker.CfnDomain.JupyterServerAppSettingsProperty(
             default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(
-                instance_type="system", sage_maker_image_arn=self.studio_image_arn(images.jupyter_server)
-            )
+                instance_type="system",
+                sage_maker_image_arn=self.studio_image_arn(images.jupyter_server),
+                lifecycle_config_arn=None if idle is None else idle.arn,
+            ),
+            lifecycle_config_arns=None if idle is None else [idle.arn],
         )
         kernel_gateway = sagemaker.CfnDomain.KernelGatewayAppSettingsProperty(
             default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(

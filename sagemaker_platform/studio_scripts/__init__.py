@@ -1,0 +1,1 @@
+"""Scripts the platform installs into Studio apps through lifecycle configurations (standard library + boto3)."""
