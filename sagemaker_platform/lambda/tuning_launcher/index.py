@@ -40,10 +40,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from errors import InvalidMessageError, StillThrottledError
 
+from sagemaker_platform.contracts.aws_faults import THROTTLING_CODES
+
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
-THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
 ALREADY_STARTED_CODE = "ResourceInUse"
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
 MAX_KEEP_ALIVE_SECONDS = 3600

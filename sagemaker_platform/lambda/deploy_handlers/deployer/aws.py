@@ -13,37 +13,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from deployer.errors import AwsCallFailed, AwsUnavailable, SettingsError, Throttled
+from sagemaker_platform.contracts.aws_faults import THROTTLING_CODES, UNAVAILABLE_CODES
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ProvisionedThroughputExceededException",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "SlowDown",
-    }
-)
-# Server-side failures that did nothing: retried like throttling (botocore's standard mode retries them too).
-TRANSIENT_CODES = frozenset(
-    {
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "InternalError",
-        "InternalFailure",
-        "InternalServerError",
-        "InternalServerException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "TransactionInProgressException",
-    }
-)
+# Which error codes are throttling and which a transient server failure: one table for every handler.
+TRANSIENT_CODES = UNAVAILABLE_CODES
 MAX_ATTEMPTS = 5
 BASE_DELAY_SECONDS = 0.2
 MAX_DELAY_SECONDS = 5.0

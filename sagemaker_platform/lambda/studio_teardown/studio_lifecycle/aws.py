@@ -9,21 +9,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from sagemaker_platform.contracts.aws_faults import THROTTLING_CODES
+
 from .errors import AwsCallError
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
-THROTTLING_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ThrottledException",
-        "SlowDown",
-    }
-)
 _MAX_ATTEMPTS = 6
 _BACKOFF_CAP_SECONDS = 16.0
 
