@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+from sagemaker_platform.contracts.spec_reader import Problem as Problem
+from sagemaker_platform.contracts.spec_reader import SpecError as SpecError
+from sagemaker_platform.contracts.spec_reader import SpecReader
 from sagemaker_platform.contracts.tuning_limits import (
     BUILTIN_IMAGE_VERSIONS,
     CHANNEL_NAME_PATTERN,
@@ -53,29 +56,6 @@ from sagemaker_platform.contracts.tuning_limits import (
     WARM_START_TYPES,
     XGBOOST_OBJECTIVES,
 )
-
-# --- problems ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a spec: the dotted key inside the spec, the value given, what is allowed."""
-
-    path: str
-    value: Any
-    message: str
-
-    def __str__(self) -> str:
-        return f"`{self.path}` = {json.dumps(self.value, default=str)}: {self.message}"
-
-
-class SpecError(ValueError):
-    """A tuning spec is invalid. Carries every problem found."""
-
-    def __init__(self, problems: Sequence[Problem], *, where: str = "tuning spec") -> None:
-        self.problems = tuple(problems)
-        super().__init__(f"invalid {where}:\n" + "\n".join(f"  - {p}" for p in self.problems))
-
 
 # --- the spec ---------------------------------------------------------------------------------
 
@@ -210,160 +190,17 @@ _SPEC_KEYS = {
 }
 
 
-class _Reader:
-    """Reads typed values out of nested mappings, recording a `Problem` for each bad one."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, path: str, value: Any, message: str) -> None:
-        self.problems.append(Problem(path, value, message))
-
-    def mapping(self, data: Any, path: str, keys: Mapping[str, bool]) -> dict[str, Any] | None:
-        """`data` as a dict if it is a mapping with only `keys` (name -> required), else None."""
-        if not isinstance(data, Mapping):
-            self.add(path, data, "must be a mapping")
-            return None
-        unknown = sorted(str(k) for k in data if k not in keys)
-        if unknown:
-            self.add(path, unknown, f"unknown key(s); allowed keys: {', '.join(sorted(keys))}")
-        for key, required in keys.items():
-            if required and key not in data:
-                self.add(_join(path, key), None, "required key is missing")
-            elif required and data[key] is None:
-                # null is not a value: without this, readers that treat None as "absent" would drop it silently.
-                self.add(_join(path, key), None, "required key is null; give it a value")
-        return dict(data)
-
-    def named_entries(
-        self, data: Mapping[str, Any], key: str, keys: Mapping[str, bool], hint: str
-    ) -> list[tuple[str, str, dict[str, Any]]]:
-        """(name, path, entry) for each entry of the mapping `data[key]` (name -> mapping with `keys`), sorted."""
-        value = data.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, Mapping) or not value:
-            self.add(key, value, hint)
-            return []
-        result = []
-        for name in sorted(value):
-            entry = self.mapping(value[name], f"{key}.{name}", keys)
-            if entry is not None:
-                result.append((str(name), f"{key}.{name}", entry))
-        return result
-
-    def string(
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        path: str,
-        *,
-        pattern: re.Pattern[str] | None = None,
-        allowed: Sequence[str] | None = None,
-        hint: str = "",
-    ) -> str | None:
-        value = data.get(key)
-        where = _join(path, key)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value:
-            self.add(where, value, "must be a non-empty string")
-            return None
-        if allowed is not None and value not in allowed:
-            self.add(where, value, f"must be one of {', '.join(allowed)}")
-            return None
-        if pattern is not None and not pattern.match(value):
-            self.add(where, value, hint or f"must match {pattern.pattern}")
-            return None
-        return value
-
-    def integer(
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        path: str,
-        *,
-        minimum: int,
-        maximum: int,
-        default: int | None = None,
-        hint: str = "",
-    ) -> int | None:
-        value = data.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.add(_join(path, key), value, "must be an integer")
-            return None
-        if not minimum <= value <= maximum:
-            self.add(_join(path, key), value, f"must be between {minimum} and {maximum}{hint}")
-            return None
-        return value
-
-    def number(self, data: Mapping[str, Any], key: str, path: str) -> float | None:
-        value = data.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.add(_join(path, key), value, "must be a number")
-            return None
-        return float(value)
-
-    def boolean(self, data: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
-        value = data.get(key, default)
-        if not isinstance(value, bool):
-            self.add(_join(path, key), value, "must be true or false")
-            return default
-        return value
-
-    def string_list(
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        path: str,
-        *,
-        minimum: int,
-        maximum: int,
-        pattern: re.Pattern[str] | None = None,
-        hint: str = "",
-    ) -> tuple[str, ...]:
-        value = data.get(key)
-        where = _join(path, key)
-        if value is None:
-            value = []
-        if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
-            self.add(where, value, "must be a list of non-empty strings")
-            return ()
-        if not minimum <= len(value) <= maximum:
-            self.add(where, value, f"must hold between {minimum} and {maximum} items")
-        if len(set(value)) != len(value):
-            self.add(where, value, "items must be unique")
-        if pattern is not None:
-            for index, item in enumerate(value):
-                if not pattern.match(item):
-                    self.add(f"{where}[{index}]", item, hint or f"must match {pattern.pattern}")
-        return tuple(value)
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 def parse_spec(raw: Any, *, allow_schedule: bool = True) -> TuningSpec:
     """Validate `raw` (a mapping as read from JSON/YAML) into a `TuningSpec`.
 
     Raises `SpecError` listing every problem, each naming the key inside the spec. `allow_schedule`
     is False for specs passed at run time: a schedule belongs in the platform config.
     """
-    r = _Reader()
+    r = SpecReader()
     data = r.mapping(raw, "", _SPEC_KEYS)
     if data is None:
         raise SpecError(r.problems)
-    name = r.string(
-        data,
-        "name",
-        "",
-        pattern=SPEC_NAME_PATTERN,
-        hint=f"letters, digits and inner hyphens, at most {MAX_SPEC_NAME_LENGTH} characters "
-        f"(the tuning job name adds a {RUN_ID_LENGTH + 1}-character run id; SageMaker allows 32)",
-    )
+    name = _name(r, data)
     strategy = r.string(data, "strategy", "", allowed=STRATEGIES)
     objective_metric, objective_type = _objective(r, data)
     metric_definitions = _metric_definitions(r, data)
@@ -392,6 +229,65 @@ def parse_spec(raw: Any, *, allow_schedule: bool = True) -> TuningSpec:
     )
     random_seed = r.integer(data, "random_seed", "", minimum=0, maximum=2**31 - 1)
     hyperband = _hyperband(r, data)
+    job = _training_job(r, data, allow_schedule=allow_schedule)
+
+    _check_strategy(r, strategy, ranges, max_jobs, "max_jobs" in data, early_stopping, hyperband, job.warm_start)
+    _check_counts_and_objective(r, job, max_jobs, max_parallel, objective_metric, objective_type, metric_definitions)
+
+    if r.problems:
+        raise SpecError(r.problems)
+    assert name and strategy and objective_metric and objective_type and job.image and job.instance_type
+    assert job.group
+    return TuningSpec(
+        name=name,
+        strategy=strategy,
+        objective_metric=objective_metric,
+        objective_type=objective_type,
+        image=job.image,
+        instance_type=job.instance_type,
+        model_package_group=job.group,
+        channels=job.channels,
+        ranges=ranges,
+        metric_definitions=metric_definitions,
+        static_hyperparameters=static,
+        max_jobs=max_jobs,
+        max_parallel_jobs=max_parallel or 1,
+        max_runtime_seconds=max_runtime,
+        early_stopping=early_stopping,
+        hyperband=hyperband,
+        random_seed=random_seed,
+        instance_count=job.instance_count or 1,
+        volume_size_gb=job.volume or 30,
+        max_run_seconds=job.max_run or 3600,
+        enable_network_isolation=job.isolation,
+        warm_start=job.warm_start,
+        spot=job.spot,
+        vpc=job.vpc,
+        inference=job.inference,
+        schedule=job.schedule,
+        raw=json.dumps(raw, sort_keys=True, separators=(",", ":")),
+    )
+
+
+class _TrainingJob(NamedTuple):
+    """The keys of a spec that describe each training job (and the run-time-only `schedule` rule)."""
+
+    image: str | None
+    instance_type: str | None
+    instance_count: int | None
+    volume: int | None
+    max_run: int | None
+    channels: tuple[Channel, ...]
+    group: str | None
+    isolation: bool
+    warm_start: WarmStart | None
+    spot: Spot | None
+    vpc: Vpc | None
+    inference: Inference
+    schedule: str | None
+
+
+def _training_job(r: SpecReader, data: Mapping[str, Any], *, allow_schedule: bool) -> _TrainingJob:
     image = _image(r, data)
     instance_type = r.string(
         data,
@@ -426,52 +322,55 @@ def parse_spec(raw: Any, *, allow_schedule: bool = True) -> TuningSpec:
     if schedule is not None and not allow_schedule:
         r.add("schedule", schedule, "a schedule is set in the platform config, not in a spec passed at run time")
 
-    _check_strategy(r, strategy, ranges, max_jobs, "max_jobs" in data, early_stopping, hyperband, warm_start)
-    if max_jobs is not None and max_parallel is not None and max_parallel > max_jobs:
-        r.add("max_parallel_jobs", max_parallel, f"must be <= max_jobs ({max_jobs})")
-    _check_objective(r, image, objective_metric, objective_type, metric_definitions)
-    if spot is not None and max_run is not None and spot.max_wait_seconds < max_run:
-        r.add(
-            "spot.max_wait_seconds",
-            spot.max_wait_seconds,
-            f"must be >= max_run_seconds ({max_run}): the wait for spot capacity includes the run",
-        )
-
-    if r.problems:
-        raise SpecError(r.problems)
-    assert name and strategy and objective_metric and objective_type and image and instance_type and group
-    return TuningSpec(
-        name=name,
-        strategy=strategy,
-        objective_metric=objective_metric,
-        objective_type=objective_type,
-        image=image,
-        instance_type=instance_type,
-        model_package_group=group,
-        channels=channels,
-        ranges=ranges,
-        metric_definitions=metric_definitions,
-        static_hyperparameters=static,
-        max_jobs=max_jobs,
-        max_parallel_jobs=max_parallel or 1,
-        max_runtime_seconds=max_runtime,
-        early_stopping=early_stopping,
-        hyperband=hyperband,
-        random_seed=random_seed,
-        instance_count=instance_count or 1,
-        volume_size_gb=volume or 30,
-        max_run_seconds=max_run or 3600,
-        enable_network_isolation=isolation,
-        warm_start=warm_start,
-        spot=spot,
-        vpc=vpc,
-        inference=inference,
-        schedule=schedule,
-        raw=json.dumps(raw, sort_keys=True, separators=(",", ":")),
+    return _TrainingJob(
+        image,
+        instance_type,
+        instance_count,
+        volume,
+        max_run,
+        channels,
+        group,
+        isolation,
+        warm_start,
+        spot,
+        vpc,
+        inference,
+        schedule,
     )
 
 
-def _objective(r: _Reader, data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+def _check_counts_and_objective(
+    r: SpecReader,
+    job: _TrainingJob,
+    max_jobs: int | None,
+    max_parallel: int | None,
+    objective_metric: str | None,
+    objective_type: str | None,
+    metric_definitions: tuple[MetricDefinition, ...],
+) -> None:
+    if max_jobs is not None and max_parallel is not None and max_parallel > max_jobs:
+        r.add("max_parallel_jobs", max_parallel, f"must be <= max_jobs ({max_jobs})")
+    _check_objective(r, job.image, objective_metric, objective_type, metric_definitions)
+    if job.spot is not None and job.max_run is not None and job.spot.max_wait_seconds < job.max_run:
+        r.add(
+            "spot.max_wait_seconds",
+            job.spot.max_wait_seconds,
+            f"must be >= max_run_seconds ({job.max_run}): the wait for spot capacity includes the run",
+        )
+
+
+def _name(r: SpecReader, data: Mapping[str, Any]) -> str | None:
+    return r.string(
+        data,
+        "name",
+        "",
+        pattern=SPEC_NAME_PATTERN,
+        hint=f"letters, digits and inner hyphens, at most {MAX_SPEC_NAME_LENGTH} characters "
+        f"(the tuning job name adds a {RUN_ID_LENGTH + 1}-character run id; SageMaker allows 32)",
+    )
+
+
+def _objective(r: SpecReader, data: Mapping[str, Any]) -> tuple[str | None, str | None]:
     if "objective" not in data:
         return None, None
     objective = r.mapping(data["objective"], "objective", {"metric": True, "type": True})
@@ -482,7 +381,7 @@ def _objective(r: _Reader, data: Mapping[str, Any]) -> tuple[str | None, str | N
     return metric, kind
 
 
-def _metric_definitions(r: _Reader, data: Mapping[str, Any]) -> tuple[MetricDefinition, ...]:
+def _metric_definitions(r: SpecReader, data: Mapping[str, Any]) -> tuple[MetricDefinition, ...]:
     value = data.get("metric_definitions", [])
     if not isinstance(value, list | tuple):
         r.add("metric_definitions", value, "must be a list of {name, regex}")
@@ -526,7 +425,7 @@ def check_metric_regex(regex: str) -> str | None:
     return None
 
 
-def _ranges(r: _Reader, data: Mapping[str, Any]) -> tuple[ParameterRange, ...]:
+def _ranges(r: SpecReader, data: Mapping[str, Any]) -> tuple[ParameterRange, ...]:
     if isinstance(data.get("ranges"), Mapping) and len(data["ranges"]) > MAX_RANGES:
         r.add("ranges", len(data["ranges"]), f"at most {MAX_RANGES} hyperparameters can be searched")
     result: list[ParameterRange] = []
@@ -571,7 +470,7 @@ def _num(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _static_hyperparameters(r: _Reader, data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+def _static_hyperparameters(r: SpecReader, data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     value = data.get("static_hyperparameters", {})
     if not isinstance(value, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) and len(k) <= 256 and len(v) <= 2500 for k, v in value.items()
@@ -593,7 +492,7 @@ def _static_hyperparameters(r: _Reader, data: Mapping[str, Any]) -> tuple[tuple[
     return tuple(sorted(value.items()))
 
 
-def _hyperband(r: _Reader, data: Mapping[str, Any]) -> Hyperband | None:
+def _hyperband(r: SpecReader, data: Mapping[str, Any]) -> Hyperband | None:
     if "hyperband" not in data:
         return None
     entry = r.mapping(data["hyperband"], "hyperband", {"min_resource": True, "max_resource": True})
@@ -609,7 +508,7 @@ def _hyperband(r: _Reader, data: Mapping[str, Any]) -> Hyperband | None:
     return Hyperband(low, high)
 
 
-def _image(r: _Reader, data: Mapping[str, Any]) -> str | None:
+def _image(r: SpecReader, data: Mapping[str, Any]) -> str | None:
     image = r.string(data, "image", "")
     if image is None:
         return None
@@ -636,7 +535,7 @@ def image_problem(image: str) -> str | None:
     return None
 
 
-def _channels(r: _Reader, data: Mapping[str, Any]) -> tuple[Channel, ...]:
+def _channels(r: SpecReader, data: Mapping[str, Any]) -> tuple[Channel, ...]:
     result: list[Channel] = []
     hint = "must map channel names (train, validation, ...) to {prefix, content_type}"
     for name, path, entry in r.named_entries(data, "channels", {"prefix": True, "content_type": False}, hint):
@@ -653,7 +552,7 @@ def _channels(r: _Reader, data: Mapping[str, Any]) -> tuple[Channel, ...]:
     return tuple(result)
 
 
-def _warm_start(r: _Reader, data: Mapping[str, Any]) -> WarmStart | None:
+def _warm_start(r: SpecReader, data: Mapping[str, Any]) -> WarmStart | None:
     if "warm_start" not in data:
         return None
     entry = r.mapping(data["warm_start"], "warm_start", {"type": True, "parents": False, "parent_spec": False})
@@ -692,7 +591,7 @@ def _warm_start(r: _Reader, data: Mapping[str, Any]) -> WarmStart | None:
     return WarmStart(kind, parents) if kind is not None and parents else None
 
 
-def _spot(r: _Reader, data: Mapping[str, Any]) -> Spot | None:
+def _spot(r: SpecReader, data: Mapping[str, Any]) -> Spot | None:
     if "spot" not in data:
         return None
     entry = r.mapping(data["spot"], "spot", {"max_wait_seconds": True, "checkpoint_s3_uri": False})
@@ -709,7 +608,7 @@ def _spot(r: _Reader, data: Mapping[str, Any]) -> Spot | None:
     return Spot(wait, uri) if wait is not None else None
 
 
-def _vpc(r: _Reader, data: Mapping[str, Any]) -> Vpc | None:
+def _vpc(r: SpecReader, data: Mapping[str, Any]) -> Vpc | None:
     if "vpc" not in data:
         return None
     entry = r.mapping(data["vpc"], "vpc", {"subnet_ids": True, "security_group_ids": True})
@@ -736,7 +635,7 @@ def _vpc(r: _Reader, data: Mapping[str, Any]) -> Vpc | None:
     return Vpc(subnets, groups) if subnets and groups else None
 
 
-def _inference(r: _Reader, data: Mapping[str, Any]) -> Inference:
+def _inference(r: SpecReader, data: Mapping[str, Any]) -> Inference:
     if "inference" not in data:
         return Inference()
     entry = r.mapping(data["inference"], "inference", {"image": False, "content_types": False, "response_types": False})
@@ -757,7 +656,7 @@ def _inference(r: _Reader, data: Mapping[str, Any]) -> Inference:
 
 
 def _check_strategy(
-    r: _Reader,
+    r: SpecReader,
     strategy: str | None,
     ranges: tuple[ParameterRange, ...],
     max_jobs: int | None,
@@ -791,7 +690,7 @@ def _check_strategy(
 
 
 def _check_objective(
-    r: _Reader, image: str | None, metric: str | None, kind: str | None, definitions: tuple[MetricDefinition, ...]
+    r: SpecReader, image: str | None, metric: str | None, kind: str | None, definitions: tuple[MetricDefinition, ...]
 ) -> None:
     if image is None or metric is None:
         return
