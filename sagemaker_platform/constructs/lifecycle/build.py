@@ -200,25 +200,98 @@ class ModelBuildPipeline(Construct):
     # --- rendering ------------------------------------------------------------------------------
 
     def _render_definition(self, group_arn: str, lookup_arn: str, training_image: str) -> PipelineDefinition:
-        processing = self._processing
-        training = self._training.resources
         model_data = self._model_data()
+        challenger = JsonGet(EVALUATE, EVALUATION_REPORT, self._objective.json_path)
+        return PipelineDefinition(
+            parameters=self._parameters(),
+            steps=(
+                Step(
+                    name=PREPROCESS,
+                    type="Processing",
+                    arguments=self._processing_request(
+                        "preprocess.py",
+                        inputs=[("data", parameter("InputDataUrl"), "/opt/ml/processing/input/data")],
+                        outputs=[(split, f"/opt/ml/processing/output/{split}") for split in SPLITS],
+                    ),
+                ),
+                self._training_step(training_image),
+                self._evaluate_step(model_data),
+                Step(
+                    name=CHAMPION,
+                    type="Lambda",
+                    function_arn=lookup_arn,
+                    arguments={"model_package_group": group_arn, "mode": "champion"},
+                    outputs=(
+                        LambdaOutput("has_champion", "Boolean"),
+                        LambdaOutput("champion_metric", "Float"),
+                        LambdaOutput("model_package_arn", "String"),
+                    ),
+                    depends_on=(EVALUATE,),
+                ),
+                self._gate_step(group_arn, model_data, challenger),
+            ),
+        )
+
+    def _parameters(self) -> tuple[Parameter, ...]:
+        return (
+            Parameter("InputDataUrl", "String", self._storage.s3_uri(self._name, "input")),
+            Parameter("CodeUrl", "String", self._storage.s3_uri(self._name, "code")),
+            Parameter("ProcessingInstanceType", "String", self._processing.instance_type),
+            # A distributed job's type is validated at synth (GPU, EFA): not overridable per execution; a
+            # tuning spec's type is the spec's.
+            *(
+                ()
+                if self._training.distribution is not None or self._tuning is not None
+                else (Parameter("TrainingInstanceType", "String", self._training.resources.instance_type),)
+            ),
+        )
+
+    def _evaluate_step(self, model_data: Value) -> Step:
+        return Step(
+            name=EVALUATE,
+            type="Processing",
+            arguments=self._processing_request(
+                "evaluate.py",
+                inputs=[
+                    ("model", model_data, "/opt/ml/processing/model"),
+                    ("test", _split_uri("test"), "/opt/ml/processing/test"),
+                ],
+                outputs=[("evaluation", "/opt/ml/processing/evaluation")],
+            ),
+            property_files=(PropertyFile(EVALUATION_REPORT, "evaluation", "evaluation.json"),),
+        )
+
+    def _gate_step(self, group_arn: str, model_data: Value, challenger: Value) -> Step:
+        """Register (after the baselines, if any) only a first model or one better than the champion."""
+        champion = step_output(CHAMPION, "champion_metric")
+        better: ComparisonType = "GreaterThan" if self._objective.type == "Maximize" else "LessThan"
+        baseline_steps = () if self._baseline_uri is None else (self._baseline_step(group_arn),)
+        return Step(
+            name=GATE,
+            type="Condition",
+            conditions=(
+                AnyOf(
+                    (
+                        Comparison("Equals", step_output(CHAMPION, "has_champion"), False),
+                        Comparison(better, challenger, champion),
+                    )
+                ),
+            ),
+            if_steps=(*baseline_steps, self._register_step(group_arn, model_data, challenger)),
+        )
+
+    def _register_step(self, group_arn: str, model_data: Value, challenger: Value) -> Step:
         evaluation_uri = self._execution_uri("evaluation")
         model_metrics: dict[str, Any] = {
             "ModelQuality": {
                 "Statistics": {"ContentType": "application/json", "S3Uri": Join((evaluation_uri, "/evaluation.json"))}
             }
         }
-        baseline_steps: tuple[Step, ...] = ()
         drift_check: dict[str, Any] | None = None
         if self._baseline_uri is not None:
-            baseline_steps = (self._baseline_step(group_arn),)
             model_metrics["ModelDataQuality"], data_quality_drift = data_quality_metrics()
             drift_check = {"ModelDataQuality": data_quality_drift}
-        challenger = JsonGet(EVALUATE, EVALUATION_REPORT, self._objective.json_path)
-        champion = step_output(CHAMPION, "champion_metric")
-        better: ComparisonType = "GreaterThan" if self._objective.type == "Maximize" else "LessThan"
-        register = Step(
+        return Step(
             name=REGISTER,
             type="RegisterModel",
             arguments={
@@ -226,12 +299,7 @@ class ModelBuildPipeline(Construct):
                 "ModelPackageDescription": Join((self._name, " execution ", EXECUTION_ID)),
                 "ModelApprovalStatus": "PendingManualApproval",
                 "InferenceSpecification": {
-                    "Containers": [
-                        {
-                            "Image": self._inference_image,
-                            "ModelDataUrl": model_data,
-                        }
-                    ],
+                    "Containers": [{"Image": self._inference_image, "ModelDataUrl": model_data}],
                     "SupportedContentTypes": list(self._format.content_types),
                     "SupportedResponseMIMETypes": list(self._format.response_types),
                 },
@@ -247,74 +315,6 @@ class ModelBuildPipeline(Construct):
                     "pipeline_execution": EXECUTION_ID,
                 },
             },
-        )
-        return PipelineDefinition(
-            parameters=(
-                Parameter("InputDataUrl", "String", self._storage.s3_uri(self._name, "input")),
-                Parameter("CodeUrl", "String", self._storage.s3_uri(self._name, "code")),
-                Parameter("ProcessingInstanceType", "String", processing.instance_type),
-                # A distributed job's type is validated at synth (GPU, EFA): not overridable per execution; a
-                # tuning spec's type is the spec's.
-                *(
-                    ()
-                    if self._training.distribution is not None or self._tuning is not None
-                    else (Parameter("TrainingInstanceType", "String", training.instance_type),)
-                ),
-            ),
-            steps=(
-                Step(
-                    name=PREPROCESS,
-                    type="Processing",
-                    arguments=self._processing_request(
-                        "preprocess.py",
-                        inputs=[("data", parameter("InputDataUrl"), "/opt/ml/processing/input/data")],
-                        outputs=[(split, f"/opt/ml/processing/output/{split}") for split in SPLITS],
-                    ),
-                ),
-                self._training_step(training_image),
-                Step(
-                    name=EVALUATE,
-                    type="Processing",
-                    arguments=self._processing_request(
-                        "evaluate.py",
-                        inputs=[
-                            (
-                                "model",
-                                model_data,
-                                "/opt/ml/processing/model",
-                            ),
-                            ("test", _split_uri("test"), "/opt/ml/processing/test"),
-                        ],
-                        outputs=[("evaluation", "/opt/ml/processing/evaluation")],
-                    ),
-                    property_files=(PropertyFile(EVALUATION_REPORT, "evaluation", "evaluation.json"),),
-                ),
-                Step(
-                    name=CHAMPION,
-                    type="Lambda",
-                    function_arn=lookup_arn,
-                    arguments={"model_package_group": group_arn, "mode": "champion"},
-                    outputs=(
-                        LambdaOutput("has_champion", "Boolean"),
-                        LambdaOutput("champion_metric", "Float"),
-                        LambdaOutput("model_package_arn", "String"),
-                    ),
-                    depends_on=(EVALUATE,),
-                ),
-                Step(
-                    name=GATE,
-                    type="Condition",
-                    conditions=(
-                        AnyOf(
-                            (
-                                Comparison("Equals", step_output(CHAMPION, "has_champion"), False),
-                                Comparison(better, challenger, champion),
-                            )
-                        ),
-                    ),
-                    if_steps=(*baseline_steps, register),
-                ),
-            ),
         )
 
     def _training_step(self, image: str) -> Step:
