@@ -7,10 +7,12 @@ Each renders exactly what its callers used to write inline, so moving a caller h
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -98,3 +100,33 @@ def alarm_on_any(
     )
     alarm.add_alarm_action(cw_actions.SnsAction(topic))
     return alarm
+
+
+def encrypted_table(
+    scope: Construct,
+    id: str,
+    *,
+    key: kms.IKey,
+    partition_key: str,
+    removal_policy: cdk.RemovalPolicy,
+    sort_key: str | None = None,
+    **props: Any,
+) -> dynamodb.Table:
+    """A pay-per-request table with string keys, encrypted with `key`, point-in-time recovery on.
+
+    `props`: any other `dynamodb.Table` prop (time to live, deletion protection, ...).
+    """
+    return dynamodb.Table(
+        scope,
+        id,
+        partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+        sort_key=None if sort_key is None else dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.STRING),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=key,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        removal_policy=removal_policy,
+        **props,
+    )

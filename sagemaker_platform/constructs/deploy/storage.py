@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
-from sagemaker_platform.constructs.common import rotated_key
+from sagemaker_platform.constructs.common import encrypted_table, rotated_key
 from sagemaker_platform.constructs.deploy.settings import GROUP_INDEX
 
 
@@ -22,17 +22,12 @@ def render_pipeline_key(scope: Construct, platform_name: str, removal_policy: cd
 
 def render_deployments_table(scope: Construct, key: kms.IKey, removal_policy: cdk.RemovalPolicy) -> dynamodb.Table:
     """`Deployments`: one item per (model package, target) claim, and the `by-group` index of versions."""
-    table = dynamodb.Table(
+    table = encrypted_table(
         scope,
         "Deployments",
-        partition_key=dynamodb.Attribute(name="model_package_arn", type=dynamodb.AttributeType.STRING),
-        sort_key=dynamodb.Attribute(name="target", type=dynamodb.AttributeType.STRING),
-        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-        encryption_key=key,
-        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
-        ),
+        key=key,
+        partition_key="model_package_arn",
+        sort_key="target",
         removal_policy=removal_policy,
     )
     table.add_global_secondary_index(

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from sagemaker_platform import naming
 from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
-from sagemaker_platform.constructs.common import rotated_key
+from sagemaker_platform.constructs.common import encrypted_table, rotated_key
 from sagemaker_platform.constructs.gateway.settings import (
     ASYNC_OUTPUT_PREFIX,
     ENDPOINT_ROLE_INPUT_ACTIONS,
@@ -38,19 +38,14 @@ def render_key(scope: Construct, platform_name: str, removal_policy: cdk.Removal
 
 def render_table(scope: Construct, key: kms.IKey, removal_policy: cdk.RemovalPolicy) -> dynamodb.Table:
     """The prediction records (`prediction_id`), expiring on `expires_at`."""
-    table = dynamodb.Table(
+    table = encrypted_table(
         scope,
         "Predictions",
-        partition_key=dynamodb.Attribute(name="prediction_id", type=dynamodb.AttributeType.STRING),
-        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-        encryption_key=key,
-        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
-        ),
+        key=key,
+        partition_key="prediction_id",
+        removal_policy=removal_policy,
         time_to_live_attribute="expires_at",
         deletion_protection=removal_policy == cdk.RemovalPolicy.RETAIN,
-        removal_policy=removal_policy,
     )
     acknowledge(
         table,
