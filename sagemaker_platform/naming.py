@@ -26,6 +26,12 @@ def pipeline_step_role_name(platform: str) -> str:
     return f"{platform}-pipeline-step"
 
 
+def tuning_training_role_name(platform: str) -> str:
+    """Training role of the dev account's tuning pipelines and launcher, named when the platform's image
+    repositories (another account's policies) let it pull."""
+    return f"{platform}-tuning-training"
+
+
 def deploy_role_name(platform: str) -> str:
     """Role in staging/prod that the tooling account's deploy pipeline assumes to deploy endpoints."""
     return f"{platform}-deploy"

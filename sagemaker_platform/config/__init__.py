@@ -201,6 +201,9 @@ from sagemaker_platform.config.images import (
 from sagemaker_platform.config.images import (
     ImagesConfig as ImagesConfig,
 )
+from sagemaker_platform.config.images import (
+    PlatformImageConfig as PlatformImageConfig,
+)
 from sagemaker_platform.config.instance_types import (
     InstanceTypeConfig as InstanceTypeConfig,
 )

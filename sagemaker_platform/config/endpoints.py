@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from sagemaker_platform.config.base import AccountId, Items, StrictModel, field_problem
+from sagemaker_platform.config.images import PlatformImageConfig
 from sagemaker_platform.contracts import names
 
 ENDPOINT_NAME_PATTERN = re.compile(r"^[a-z0-9](-?[a-z0-9])*$")
@@ -31,12 +32,8 @@ class EndpointDlcImageConfig(StrictModel):
     """Registry account override. Default: the DLC registry of the region."""
 
 
-class EndpointPlatformImageConfig(StrictModel):
-    """`endpoints[].image: {platform_repository, tag}`: an image in one of the platform's own ECR repositories
-    (`images.repositories`); the endpoint's role is let in by the repository policy and its own policy."""
-
-    platform_repository: Annotated[str, Field(pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$", max_length=100)]
-    tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+EndpointPlatformImageConfig = PlatformImageConfig
+"""`endpoints[].image: {platform_repository, tag}` (the same model as the tuning launcher's)."""
 
 
 class EndpointAsyncConfig(StrictModel):

@@ -14,6 +14,15 @@ ImagePuller = Literal["endpoints", "training", "pipeline"]
 ECR_REPOSITORY_NAME_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$"
 
 
+class PlatformImageConfig(StrictModel):
+    """`image: {platform_repository, tag}` of an endpoint or of the tuning launcher: an image in one of the
+    platform's own ECR repositories (`images.repositories`); the role that runs it is let in by the repository
+    policy and its own policy."""
+
+    platform_repository: Annotated[str, Field(pattern=ECR_REPOSITORY_NAME_PATTERN, max_length=100)]
+    tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+
+
 class ImageRepositoryConfig(StrictModel):
     """`images.repositories[]`: one ECR repository, `<platform>/<name>`."""
 

@@ -9,6 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from sagemaker_platform import tuning_spec
 from sagemaker_platform.config.base import Items, StrictModel, field_problem
+from sagemaker_platform.config.images import PlatformImageConfig
 from sagemaker_platform.config.training import Distribution, MaxWaitSeconds, raise_scaling_problems
 
 
@@ -51,7 +52,8 @@ TuningSpecs = Annotated[Items[TuningSpecConfig], AfterValidator(_unique_tuning_n
 class TuningLauncherConfig(StrictModel):
     """`tuning_launcher`: the queue-fed launcher of many small training jobs (warm pools between them)."""
 
-    image: str
+    image: str | PlatformImageConfig
+    """An ECR URI, a built-in (`sagemaker-xgboost:1.7-1`) or `{platform_repository, tag}` (`images`)."""
     instance_type: Annotated[str, Field(pattern=tuning_spec.INSTANCE_TYPE_PATTERN.pattern)] = "ml.m5.large"
     instance_count: Annotated[int, Field(ge=1, le=100)] = 1
     volume_size_gb: Annotated[int, Field(ge=1, le=16384)] = 30
@@ -68,7 +70,7 @@ class TuningLauncherConfig(StrictModel):
 
     @model_validator(mode="after")
     def _known_image(self) -> TuningLauncherConfig:
-        problem = tuning_spec.image_problem(self.image)
+        problem = None if isinstance(self.image, PlatformImageConfig) else tuning_spec.image_problem(self.image)
         if problem is not None:
             raise field_problem("image", self.image, problem)
         if self.use_spot and self.keep_alive_seconds > 0:

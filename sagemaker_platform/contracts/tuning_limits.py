@@ -42,6 +42,9 @@ ECR_IMAGE_PATTERN = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
     r"(?P<repository>[a-z0-9._/-]+)(:(?P<tag>[A-Za-z0-9._-]+)|@sha256:[0-9a-f]{64})$"
 )
+# `image: {platform_repository, tag}`: an `images.repositories` name (ECR's own rule) and an image tag.
+ECR_REPOSITORY_NAME_PATTERN = re.compile(r"^(?=.{1,100}$)[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+ECR_TAG_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 S3_URI_PATTERN = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/(?P<key>.*))?$")
 SUBNET_PATTERN = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 SECURITY_GROUP_PATTERN = re.compile(r"^sg-[0-9a-f]{8,17}$")

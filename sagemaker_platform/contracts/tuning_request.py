@@ -17,6 +17,7 @@ from sagemaker_platform.contracts.tuning_limits import (
 from sagemaker_platform.contracts.tuning_spec import (
     Channel,
     ParameterRange,
+    PlatformImage,
     Problem,
     SpecError,
     Spot,
@@ -36,6 +37,31 @@ class Environment:
     data_bucket: str
     output_bucket: str
     kms_key_arn: str
+    platform_images: PlatformImages | None = None
+    """The platform's repositories the training role may pull. Default: none (no `images` section)."""
+
+
+@dataclass(frozen=True)
+class PlatformImages:
+    """Where `image: {platform_repository, tag}` resolves: `<registry>/<repository>:<tag>`, where `registry` is
+    `<images account>.dkr.ecr.<region>.<suffix>/<platform name>`; `repositories` the ones the training role may
+    pull (granted at synth), so a run-time spec naming another is refused before any AWS call."""
+
+    registry: str
+    repositories: tuple[str, ...]
+
+    def uri(self, image: PlatformImage) -> str:
+        if image.repository not in self.repositories:
+            raise SpecError(
+                [
+                    Problem(
+                        "image.platform_repository",
+                        image.repository,
+                        "the training role may not pull from it; granted: " + (", ".join(self.repositories) or "none"),
+                    )
+                ]
+            )
+        return f"{self.registry}/{image.repository}:{image.tag}"
 
 
 def run_id(execution_id: str) -> str:
@@ -52,8 +78,14 @@ def tuning_job_name(spec: TuningSpec, execution_id: str) -> str:
     return f"{spec.name}-{run_id(execution_id)}"
 
 
-def image_uri(image: str, region: str) -> str:
-    """The URI of `image`: as given, or a built-in algorithm resolved for `region`."""
+def image_uri(image: str | PlatformImage, region: str, platform_images: PlatformImages | None = None) -> str:
+    """The URI of `image`: as given, a built-in algorithm resolved for `region`, or a platform image."""
+    if isinstance(image, PlatformImage):
+        if platform_images is None:
+            raise SpecError(
+                [Problem("image.platform_repository", image.repository, "this platform has no `images` repositories")]
+            )
+        return platform_images.uri(image)
     if "/" in image:
         return image
     account = XGBOOST_REGISTRY_ACCOUNTS.get(region)
@@ -165,7 +197,7 @@ def _parameter_ranges(ranges: tuple[ParameterRange, ...]) -> dict[str, list[dict
 def _training_job_definition(spec: TuningSpec, env: Environment, name: str) -> dict[str, Any]:
     return training_job_definition(
         spec,
-        image=image_uri(spec.image, env.region),
+        image=image_uri(spec.image, env.region, env.platform_images),
         role_arn=env.role_arn,
         channels=[_channel(c, env) for c in spec.channels],
         output_path=f"s3://{env.output_bucket}/tuning/{name}/",

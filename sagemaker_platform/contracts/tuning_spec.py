@@ -29,6 +29,8 @@ from sagemaker_platform.contracts.tuning_limits import (
     CHANNEL_NAME_PATTERN,
     EARLY_STOPPING_TYPES,
     ECR_IMAGE_PATTERN,
+    ECR_REPOSITORY_NAME_PATTERN,
+    ECR_TAG_PATTERN,
     INSTANCE_TYPE_PATTERN,
     MAX_CATEGORICAL_VALUES,
     MAX_METRIC_DEFINITIONS,
@@ -111,6 +113,18 @@ class Hyperband:
 
 
 @dataclass(frozen=True)
+class PlatformImage:
+    """`image: {platform_repository, tag}`: an image in one of the platform's own ECR repositories (`images`).
+
+    Its URI depends on where the platform lives (images account, region, platform name), so it is resolved by
+    the request builder from its `Environment`, and granted by the tuning construct, never written in a spec.
+    """
+
+    repository: str
+    tag: str
+
+
+@dataclass(frozen=True)
 class Inference:
     image: str | None = None
     content_types: tuple[str, ...] = ("text/csv",)
@@ -125,7 +139,7 @@ class TuningSpec:
     strategy: str
     objective_metric: str
     objective_type: str
-    image: str
+    image: str | PlatformImage
     instance_type: str
     model_package_group: str
     channels: tuple[Channel, ...]
@@ -153,7 +167,7 @@ class TuningSpec:
     @property
     def builtin_image(self) -> bool:
         """True when `image` names a SageMaker built-in algorithm (resolved per region), not a URI."""
-        return "/" not in self.image
+        return isinstance(self.image, str) and "/" not in self.image
 
     def as_json(self) -> dict[str, Any]:
         return json.loads(self.raw)
@@ -272,7 +286,7 @@ def parse_spec(raw: Any, *, allow_schedule: bool = True) -> TuningSpec:
 class _TrainingJob(NamedTuple):
     """The keys of a spec that describe each training job (and the run-time-only `schedule` rule)."""
 
-    image: str | None
+    image: str | PlatformImage | None
     instance_type: str | None
     instance_count: int | None
     volume: int | None
@@ -508,7 +522,12 @@ def _hyperband(r: SpecReader, data: Mapping[str, Any]) -> Hyperband | None:
     return Hyperband(low, high)
 
 
-def _image(r: SpecReader, data: Mapping[str, Any]) -> str | None:
+_PLATFORM_IMAGE_KEYS = {"platform_repository": True, "tag": True}
+
+
+def _image(r: SpecReader, data: Mapping[str, Any]) -> str | PlatformImage | None:
+    if isinstance(data.get("image"), Mapping):
+        return _platform_image(r, data["image"])
     image = r.string(data, "image", "")
     if image is None:
         return None
@@ -517,6 +536,23 @@ def _image(r: SpecReader, data: Mapping[str, Any]) -> str | None:
         r.add("image", image, problem)
         return None
     return image
+
+
+def _platform_image(r: SpecReader, raw: Mapping[str, Any]) -> PlatformImage | None:
+    entry = r.mapping(raw, "image", _PLATFORM_IMAGE_KEYS)
+    if entry is None:
+        return None
+    repository = r.string(
+        entry,
+        "platform_repository",
+        "image",
+        pattern=ECR_REPOSITORY_NAME_PATTERN,
+        hint="must be the name of an `images.repositories` entry (lowercase letters, digits, inner . _ -)",
+    )
+    tag = r.string(entry, "tag", "image", pattern=ECR_TAG_PATTERN, hint="must be an image tag (at most 128 characters)")
+    if repository is None or tag is None:
+        return None
+    return PlatformImage(repository, tag)
 
 
 def image_problem(image: str) -> str | None:
@@ -690,11 +726,15 @@ def _check_strategy(
 
 
 def _check_objective(
-    r: SpecReader, image: str | None, metric: str | None, kind: str | None, definitions: tuple[MetricDefinition, ...]
+    r: SpecReader,
+    image: str | PlatformImage | None,
+    metric: str | None,
+    kind: str | None,
+    definitions: tuple[MetricDefinition, ...],
 ) -> None:
     if image is None or metric is None:
         return
-    if "/" not in image:  # a built-in algorithm emits its own metrics
+    if isinstance(image, str) and "/" not in image:  # a built-in algorithm emits its own metrics
         if definitions:
             r.add(
                 "metric_definitions",

@@ -18,6 +18,7 @@ from sagemaker_platform.config import (
     EndpointPlatformImageConfig,
     ImageRepositoryConfig,
     PlatformConfig,
+    PlatformImageConfig,
     WorkloadAccountRole,
 )
 from sagemaker_platform.constructs.ci_identities import (
@@ -30,6 +31,8 @@ from sagemaker_platform.constructs.ci_identities import (
 from sagemaker_platform.constructs.hosting_catalog import ContainerImage
 from sagemaker_platform.constructs.images import PUSH_ACTIONS, ImageRepository, repository_name
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
+from sagemaker_platform.constructs.tuning.images import PlatformImageRegistry
+from sagemaker_platform.contracts.tuning_spec import PlatformImage
 from sagemaker_platform.stacks.base import tag_platform
 
 _REMOVAL_POLICIES = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
@@ -58,9 +61,27 @@ def platform_image(config: PlatformConfig, repository: str, tag: str) -> Contain
     )
 
 
+def tuning_repositories(config: PlatformConfig) -> tuple[str, ...]:
+    """The `images.repositories` the tuning specs and the tuning launcher name (`{platform_repository, tag}`)."""
+    names = [spec.image.repository for spec in config.tuning if isinstance(spec.image, PlatformImage)]
+    launcher = config.tuning_launcher
+    if launcher is not None and isinstance(launcher.image, PlatformImageConfig):
+        names.append(launcher.image.platform_repository)
+    return tuple(dict.fromkeys(names))
+
+
+def tuning_image_registry(config: PlatformConfig) -> PlatformImageRegistry | None:
+    """What the tuning training role may pull from the platform's repositories, or None when it pulls none."""
+    names = tuning_repositories(config)
+    if not names:
+        return None
+    return PlatformImageRegistry(account=images_account(config), prefix=config.name, repositories=names)
+
+
 def puller_role_arns(config: PlatformConfig, repository: ImageRepositoryConfig, partition: str) -> list[str]:
-    """The exact role ARNs a repository lets pull: the endpoint roles of the endpoints that use it, and the
-    training (`<name>-sagemaker-execution`) and pipeline-step roles, in its `pull_accounts`."""
+    """The exact role ARNs a repository lets pull: the endpoint roles of the endpoints that use it, the
+    training (`<name>-sagemaker-execution`) and pipeline-step roles in its `pull_accounts`, and the dev
+    account's tuning training role when a tuning spec or the launcher uses it."""
     arns: list[str] = []
     accounts: tuple[WorkloadAccountRole, ...] = repository.pull_accounts
     if "endpoints" in repository.pullers:
@@ -78,6 +99,9 @@ def puller_role_arns(config: PlatformConfig, repository: ImageRepositoryConfig, 
     ):
         if puller in repository.pullers:
             arns.extend(naming.role_arn(partition, _account(config, account), role_name) for account in accounts)
+    # Checked at config time: such a repository has the training puller and the dev account.
+    if repository.name in tuning_repositories(config):
+        arns.append(naming.role_arn(partition, _account(config, "dev"), naming.tuning_training_role_name(config.name)))
     return list(dict.fromkeys(arns))
 
 

@@ -8,12 +8,19 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.config import PlatformConfig
+from sagemaker_platform.config import PlatformConfig, PlatformImageConfig, TuningLauncherConfig
 from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipeline, TuningStorage
+from sagemaker_platform.contracts.tuning_spec import PlatformImage
 from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.ci import tuning_image_registry
 from sagemaker_platform.stacks.studio_personas import PersonaTuningAccess, persona_role_names, studio_personas_in_use
 
 CAPABILITY = "tuning"
+
+
+def launcher_image(launcher: TuningLauncherConfig) -> str | PlatformImage:
+    image = launcher.image
+    return PlatformImage(image.platform_repository, image.tag) if isinstance(image, PlatformImageConfig) else image
 
 
 class TuningStack(cdk.Stack):
@@ -27,7 +34,14 @@ class TuningStack(cdk.Stack):
             scope, id, description="Warm-pool tuning: tuning pipelines and the training job launcher", **kwargs
         )
         tag_platform(self, config, CAPABILITY)
-        self.storage = TuningStorage(self, "Storage")
+        images = tuning_image_registry(config)
+        # Named only when another account's repository policies name it: an existing unnamed role stays as is.
+        self.storage = TuningStorage(
+            self,
+            "Storage",
+            training_role_name=None if images is None else naming.tuning_training_role_name(config.name),
+            platform_images=images,
+        )
         registry_account = self.account if config.accounts is None else config.accounts.registry
         self.pipeline = TuningPipeline(
             self,
@@ -45,7 +59,7 @@ class TuningStack(cdk.Stack):
                 self,
                 "Launcher",
                 storage=self.storage,
-                image=launcher.image,
+                image=launcher_image(launcher),
                 instance_type=launcher.instance_type,
                 instance_count=launcher.instance_count,
                 volume_size_gb=launcher.volume_size_gb,

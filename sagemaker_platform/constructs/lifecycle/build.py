@@ -66,6 +66,7 @@ from sagemaker_platform.constructs.lifecycle.tuning_step import (
     TRAINING_CHANNELS,
     best_model_uri,
     tuning_arguments,
+    tuning_image,
     tuning_problems,
 )
 from sagemaker_platform.contracts.tuning_spec import TuningSpec
@@ -156,7 +157,8 @@ class ModelBuildPipeline(Construct):
         self._model_output_uri = (
             storage.s3_uri(pipeline_name, "models") if model_output_uri is None else model_output_uri
         )
-        training_image = builtin_image_uri(self, self._training.resources.image if tuning is None else tuning.image)
+        image = self._training.resources.image if tuning is None else tuning_image(tuning)
+        training_image = builtin_image_uri(self, image)
         self._inference_image = training_image if inference_image is None else builtin_image_uri(self, inference_image)
         self._processing_image = builtin_image_uri(self, self._processing.image)
         self.definition = self._render_definition(model_package_group_arn, lookup_function_arn, training_image)

@@ -80,4 +80,15 @@ def tuning_problems(spec: TuningSpec) -> list[str]:
             f"tuning.warm_start.parent_spec={spec.warm_start.parent_spec!r}: resolved by the tuning pipeline at run "
             "time, not in a build pipeline; name the parent jobs (warm_start.parents)"
         )
+    if not isinstance(spec.image, str):
+        problems.append(
+            f"tuning.image={{platform_repository: {spec.image.repository}}}: build pipelines do not pull platform "
+            "images yet; give an ECR URI or a built-in image"
+        )
     return problems
+
+
+def tuning_image(spec: TuningSpec) -> str:
+    """The spec's image (a URI or a built-in), once `tuning_problems` found none."""
+    assert isinstance(spec.image, str), spec.image
+    return spec.image

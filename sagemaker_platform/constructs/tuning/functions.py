@@ -28,6 +28,7 @@ def render_request_builder(scope: Construct, storage: TuningStorage) -> Platform
             "DATA_BUCKET": storage.data_bucket.bucket_name,
             "OUTPUT_BUCKET": storage.output_bucket.bucket_name,
             "KMS_KEY_ARN": storage.key.key_arn,
+            **({} if storage.platform_images is None else storage.platform_images.environment(scope)),
         },
     )
     # warm_start.parent_spec: the builder lists the parent spec's tuning jobs.

@@ -25,6 +25,7 @@ from sagemaker_platform.constructs.lifecycle.training import (
 )
 from sagemaker_platform.constructs.tuning.grants import grant_launch
 from sagemaker_platform.constructs.tuning.storage import TuningStorage
+from sagemaker_platform.contracts.tuning_spec import PlatformImage
 from sagemaker_platform.errors import ProblemCollector
 
 MAX_KEEP_ALIVE = cdk.Duration.hours(1)
@@ -94,7 +95,8 @@ class TrainingJobLauncher(Construct):
     "ml.<type> for training warm pool usage" to at least `max_concurrency` times instance_count.
 
     :param storage: key, buckets and training role.
-    :param image: ECR image URI, or a built-in such as ``sagemaker-xgboost:1.7-1`` (resolved per region).
+    :param image: ECR image URI, a built-in such as ``sagemaker-xgboost:1.7-1`` (resolved per region), or a
+        `PlatformImage` of the storage's `platform_images`.
     :param instance_type: Default: ml.m5.large.
     :param instance_count: Default: 1.
     :param volume_size_gb: Default: 30.
@@ -117,7 +119,7 @@ class TrainingJobLauncher(Construct):
         id: str,
         *,
         storage: TuningStorage,
-        image: str,
+        image: str | PlatformImage,
         instance_type: str = "ml.m5.large",
         instance_count: int = 1,
         volume_size_gb: int = 30,
@@ -206,7 +208,7 @@ class TrainingJobLauncher(Construct):
 
     def _validate(
         self,
-        image: str,
+        image: str | PlatformImage,
         instance_type: str,
         keep_alive: cdk.Duration,
         requests_per_second: float,
@@ -214,7 +216,7 @@ class TrainingJobLauncher(Construct):
         job_name_prefix: str,
     ) -> None:
         problems = ProblemCollector("TrainingJobLauncher")
-        image_problem = tuning_spec.image_problem(image)
+        image_problem = None if isinstance(image, PlatformImage) else tuning_spec.image_problem(image)
         problems.check(image_problem is None, f"image={image!r}: {image_problem}")
         problems.check(
             tuning_spec.INSTANCE_TYPE_PATTERN.match(instance_type) is not None,

@@ -14,6 +14,9 @@ from sagemaker_platform.constructs.common import rotated_key
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.constructs.tuning.grants import ECR_PULL_ACTIONS, TRAINING_VPC_ACTIONS, grant_training_basics
+from sagemaker_platform.constructs.tuning.images import PlatformImageRegistry
+from sagemaker_platform.contracts.tuning_spec import PlatformImage
+from sagemaker_platform.errors import PropsError
 
 _VPC_GRANT = "vpc"  # key of the VPC grant among TuningStorage's image grants (image names contain ':' or '/')
 
@@ -24,6 +27,10 @@ class TuningStorage(Construct):
     :param removal_policy: of the key and the buckets. Default: RETAIN (models and data outlive the stack).
     :param key: KMS key for the buckets, logs, topic and queues; its policy must let CloudWatch Logs use it
         (`grant_logs_encrypt`). Default: a new key with rotation.
+    :param training_role_name: the training role's name, for repository policies of another account that name
+        it (`platform_images`). Default: a name CloudFormation generates.
+    :param platform_images: the platform's repositories the training role may pull (`image:
+        {platform_repository, tag}` in specs and the launcher). Default: none.
     """
 
     def __init__(
@@ -33,8 +40,11 @@ class TuningStorage(Construct):
         *,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         key: kms.Key | None = None,
+        training_role_name: str | None = None,
+        platform_images: PlatformImageRegistry | None = None,
     ) -> None:
         super().__init__(scope, id)
+        self.platform_images = platform_images
         if key is None:
             key = rotated_key(
                 self, "Warm-pool tuning: training data, model artifacts, logs, notifications", removal_policy
@@ -61,22 +71,25 @@ class TuningStorage(Construct):
             # No aws:SourceAccount condition: not every SageMaker path that assumes an execution role sets it.
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="SageMaker training jobs of the tuning pipelines and the job launcher",
+            role_name=training_role_name,
         )
         grant_training_basics(self)
         self._grants: dict[str, iam.Grant] = {}
 
     # --- public methods -------------------------------------------------------------------------
 
-    def grant_image_pull(self, image: str) -> iam.Grant:
-        """Let the training role pull `image` (an ECR URI, or a built-in such as sagemaker-xgboost:1.7-1).
+    def grant_image_pull(self, image: str | PlatformImage) -> iam.Grant:
+        """Let the training role pull `image` (an ECR URI, a built-in such as sagemaker-xgboost:1.7-1, or an image
+        of `platform_images`).
 
         Granting the same image again returns the first grant.
         """
-        if image not in self._grants:
-            self._grants[image] = iam.Grant.add_to_principal(
+        key = image if isinstance(image, str) else f"platform:{image.repository}"
+        if key not in self._grants:
+            self._grants[key] = iam.Grant.add_to_principal(
                 grantee=self.training_role, actions=ECR_PULL_ACTIONS, resource_arns=[self.image_repository_arn(image)]
             )
-        return self._grants[image]
+        return self._grants[key]
 
     def grant_training_vpc(self) -> iam.Grant:
         """Let training jobs attach to a VPC (network interfaces; EC2 offers no resource scoping for these)."""
@@ -95,15 +108,19 @@ class TuningStorage(Construct):
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         )
 
-    def image_uri(self, image: str) -> str:
+    def image_uri(self, image: str | PlatformImage) -> str:
         """The URI of `image`; a built-in resolves per region through a CfnMapping (env-agnostic stacks too)."""
+        if isinstance(image, PlatformImage):
+            return self._platform_images(image).image_uri(self, image)
         if "/" in image:
             return image
         return cdk.Fn.join(
             "", [self._builtin_account(), ".dkr.ecr.", cdk.Aws.REGION, ".", cdk.Aws.URL_SUFFIX, "/", image]
         )
 
-    def image_repository_arn(self, image: str) -> str:
+    def image_repository_arn(self, image: str | PlatformImage) -> str:
+        if isinstance(image, PlatformImage):
+            return self._platform_images(image).repository_arn(self, image)
         if "/" in image:
             match = tuning_spec.ECR_IMAGE_PATTERN.match(image)
             assert match is not None, image
@@ -113,6 +130,13 @@ class TuningStorage(Construct):
         return f"arn:{cdk.Aws.PARTITION}:ecr:{region}:{account}:repository/{repository}"
 
     # --- private --------------------------------------------------------------------------------
+
+    def _platform_images(self, image: PlatformImage) -> PlatformImageRegistry:
+        problem = "no platform_images given" if self.platform_images is None else self.platform_images.problem(image)
+        if problem is not None:
+            raise PropsError("TuningStorage", [f"image {{platform_repository: {image.repository}}}: {problem}"])
+        assert self.platform_images is not None
+        return self.platform_images
 
     def _builtin_account(self) -> str:
         mapping = self.node.try_find_child("BuiltinImageRegistries")

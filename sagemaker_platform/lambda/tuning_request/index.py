@@ -23,7 +23,7 @@ import boto3
 from errors import InvalidInputError, InvalidSpecError
 from parents import last_completed_run
 
-from sagemaker_platform.contracts.tuning_request import Environment, build_request, image_uri
+from sagemaker_platform.contracts.tuning_request import Environment, PlatformImages, build_request, image_uri
 from sagemaker_platform.contracts.tuning_spec import SpecError, TuningSpec, parse_spec
 
 if TYPE_CHECKING:
@@ -89,13 +89,24 @@ def environment_from(variables: Any) -> Environment:
         data_bucket=variables["DATA_BUCKET"],
         output_bucket=variables["OUTPUT_BUCKET"],
         kms_key_arn=variables["KMS_KEY_ARN"],
+        platform_images=platform_images_from(variables),
     )
+
+
+def platform_images_from(variables: Any) -> PlatformImages | None:
+    """`PLATFORM_IMAGE_REGISTRY` and the comma-separated `PLATFORM_IMAGE_REPOSITORIES`, set by the construct
+    when the training role may pull platform images; absent otherwise."""
+    registry = variables.get("PLATFORM_IMAGE_REGISTRY")
+    if not registry:
+        return None
+    names = variables.get("PLATFORM_IMAGE_REPOSITORIES", "")
+    return PlatformImages(registry, tuple(name for name in names.split(",") if name))
 
 
 def build(spec: TuningSpec, env: Environment, execution_id: str, parents: tuple[str, ...] = ()) -> dict[str, Any]:
     try:
         request = build_request(spec, env, execution_id, parents)
-        inference_image = image_uri(spec.inference.image or spec.image, env.region)
+        inference_image = image_uri(spec.inference.image or spec.image, env.region, env.platform_images)
     except SpecError as exc:
         raise InvalidSpecError(str(exc)) from exc
     return {
