@@ -13,10 +13,10 @@
   most about once per second, backs off on throttling, asks for warm pools
   (KeepAlivePeriodInSeconds) and never starts a job twice.
 
-Modules, one concern each: `grants` (action lists and every IAM statement), `storage` (`TuningStorage`),
-`functions` (the pipeline's handler functions), `state_machine`, `pipeline` (`TuningPipeline`), `launcher`
-(`TrainingJobLauncher`). Every name the former `tuning.py` module offered is re-exported here, so existing
-imports keep working.
+Modules, one concern each: `grants` (action lists and every IAM statement), `storage` (`TuningStorage`), `images`
+(`PlatformImageRegistry`), `functions` (the pipeline's handler functions), `state_machine`, `pipeline`
+(`TuningPipeline`), `launcher` (`TrainingJobLauncher`). Every name the former `tuning.py` module offered is
+re-exported here, so existing imports keep working.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from sagemaker_platform.constructs.tuning.grants import (
     TUNING_SYNC_ACTIONS,
     TUNING_SYNC_RULE,
 )
+from sagemaker_platform.constructs.tuning.images import PlatformImageRegistry
 from sagemaker_platform.constructs.tuning.launcher import MAX_KEEP_ALIVE, TrainingJobLauncher
 from sagemaker_platform.constructs.tuning.pipeline import TuningPipeline
 from sagemaker_platform.constructs.tuning.storage import TuningStorage
@@ -53,6 +54,7 @@ __all__ = [
     "TRAINING_VPC_ACTIONS",
     "TUNING_SYNC_ACTIONS",
     "TUNING_SYNC_RULE",
+    "PlatformImageRegistry",
     "TrainingJobLauncher",
     "TuningPipeline",
     "TuningStorage",
