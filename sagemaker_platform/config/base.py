@@ -62,6 +62,11 @@ def field_problem(field: str, value: Any, message: str) -> PydanticCustomError:
     return PydanticCustomError("field_problem", "{message}", {"field": field, "value": value, "message": message})
 
 
+def first_repeated(values: list[T]) -> T | None:
+    """The first of `values` that appears more than once, or None: for names a section must not repeat."""
+    return next((value for value in values if values.count(value) > 1), None)
+
+
 # --- reusable field validators --------------------------------------------------------------
 
 

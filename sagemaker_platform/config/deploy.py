@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from sagemaker_platform.config.base import Items, StrictModel, field_problem
+from sagemaker_platform.config.base import Items, StrictModel, field_problem, first_repeated
 from sagemaker_platform.contracts import names
 
 DEPLOY_GROUP_NAME_PATTERN = names.NAME_63_RE
@@ -146,10 +146,9 @@ class DeployConfig(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> DeployConfig:
-        groups = [group.model_package_group for group in self.groups]
-        for group in groups:
-            if groups.count(group) > 1:
-                raise field_problem("groups", group, "each model package group may be listed once")
+        repeated = first_repeated([group.model_package_group for group in self.groups])
+        if repeated is not None:
+            raise field_problem("groups", repeated, "each model package group may be listed once")
         if not self.state_machine and self.gitlab is None and self.mwaa is None:
             raise field_problem(
                 "state_machine",

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sagemaker_platform.config.base import Items, StrictModel, field_problem
+from sagemaker_platform.config.base import Items, StrictModel, field_problem, first_repeated
 from sagemaker_platform.config.registry import WorkloadAccountRole
 
 ImageAccountRole = Literal["tooling", "registry"]
@@ -49,8 +49,7 @@ class ImagesConfig(StrictModel):
 
     @model_validator(mode="after")
     def _unique(self) -> ImagesConfig:
-        names = [repo.name for repo in self.repositories]
-        for name in names:
-            if names.count(name) > 1:
-                raise field_problem("repositories", name, "each repository name may be used once")
+        repeated = first_repeated([repo.name for repo in self.repositories])
+        if repeated is not None:
+            raise field_problem("repositories", repeated, "each repository name may be used once")
         return self

@@ -15,6 +15,8 @@ from constructs import Construct
 
 from sagemaker_platform import naming
 from sagemaker_platform.config import (
+    CiGitHubConfig,
+    CiGitLabConfig,
     EndpointPlatformImageConfig,
     ImageRepositoryConfig,
     PlatformConfig,
@@ -130,17 +132,18 @@ class ImagesStack(cdk.Stack):
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
         super().__init__(scope, id, description=f"{config.name} container image repositories", **kwargs)
         tag_platform(self, config, "images")
+        assert config.images is not None
         images = config.images
-        assert images is not None
         removal_policy = _REMOVAL_POLICIES[images.removal_policy]
-        self.key = kms.Key(
-            self,
-            "Key",
-            description=f"{config.name}: encrypts the platform's container images",
-            enable_key_rotation=True,
-            removal_policy=removal_policy,
+        self.key = limit_grants_to_aws_resources(
+            kms.Key(
+                self,
+                "Key",
+                description=f"{config.name}: encrypts the platform's container images",
+                enable_key_rotation=True,
+                removal_policy=removal_policy,
+            )
         )
-        limit_grants_to_aws_resources(self.key)
         # CI roles of another account push through the repository policy too; same-account ones need only theirs.
         ci_account = _account(config, "tooling")
         push_arns = (
@@ -174,42 +177,43 @@ class CiStack(cdk.Stack):
         assert ci is not None
         self.identities: dict[str, CiIdentity] = {}
         if ci.gitlab is not None:
-            self.identities["gitlab"] = CiIdentity(
-                self,
-                "GitLab",
-                url=ci.gitlab.url,
-                audience=ci.gitlab.audience if ci.gitlab.audience is not None else ci.gitlab.url,
-                subjects=[
-                    CiSubject.gitlab_branch(project.path, branch)
-                    for project in ci.gitlab.projects
-                    for branch in project.branches
-                ],
-                role_name=ci_role_name(config.name, "gitlab"),
-                provider=self._existing_provider("GitLabProvider", ci.gitlab.existing_provider_arn),
-            )
+            self.identities["gitlab"] = self._gitlab(ci.gitlab, config.name)
         if ci.github is not None:
-            self.identities["github"] = CiIdentity(
-                self,
-                "GitHub",
-                url=GITHUB_URL,
-                audience=GITHUB_AUDIENCE,
-                subjects=[
-                    *(
-                        CiSubject.github_branch(repo.name, branch)
-                        for repo in ci.github.repositories
-                        for branch in repo.branches
-                    ),
-                    *(
-                        CiSubject.github_environment(repo.name, env)
-                        for repo in ci.github.repositories
-                        for env in repo.environments
-                    ),
-                ],
-                role_name=ci_role_name(config.name, "github"),
-                provider=self._existing_provider("GitHubProvider", ci.github.existing_provider_arn),
-            )
+            self.identities["github"] = self._github(ci.github, config.name)
         for identity in self.identities.values():
             self._grant(identity, config)
+
+    def _gitlab(self, gitlab: CiGitLabConfig, platform: str) -> CiIdentity:
+        """Trusts the job tokens of the configured projects' branches (`project_path:...:ref:<branch>`)."""
+        return CiIdentity(
+            self,
+            "GitLab",
+            url=gitlab.url,
+            audience=gitlab.audience if gitlab.audience is not None else gitlab.url,
+            subjects=[
+                CiSubject.gitlab_branch(project.path, branch)
+                for project in gitlab.projects
+                for branch in project.branches
+            ],
+            role_name=ci_role_name(platform, "gitlab"),
+            provider=self._existing_provider("GitLabProvider", gitlab.existing_provider_arn),
+        )
+
+    def _github(self, github: CiGitHubConfig, platform: str) -> CiIdentity:
+        """Trusts the job tokens of the configured repositories' branches and environments."""
+        repositories = github.repositories
+        return CiIdentity(
+            self,
+            "GitHub",
+            url=GITHUB_URL,
+            audience=GITHUB_AUDIENCE,
+            subjects=[
+                *(CiSubject.github_branch(repo.name, branch) for repo in repositories for branch in repo.branches),
+                *(CiSubject.github_environment(repo.name, env) for repo in repositories for env in repo.environments),
+            ],
+            role_name=ci_role_name(platform, "github"),
+            provider=self._existing_provider("GitHubProvider", github.existing_provider_arn),
+        )
 
     def _existing_provider(self, id: str, arn: str | None) -> iam.IOidcProvider | None:
         return None if arn is None else iam.OidcProviderNative.from_oidc_provider_arn(self, id, arn)

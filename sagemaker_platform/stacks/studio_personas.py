@@ -136,7 +136,6 @@ class PersonaTuningAccess(Construct):
         launcher: TrainingJobLauncher | None,
     ) -> None:
         super().__init__(scope, id)
-        stack = cdk.Stack.of(self)
         roles = [
             iam.Role.from_role_name(self, f"Role{index}", name, mutable=False) for index, name in enumerate(role_names)
         ]
@@ -146,77 +145,107 @@ class PersonaTuningAccess(Construct):
             description="Studio personas: tuning data, pipelines, launcher and training jobs",
             roles=roles,
         )
-        state_machine = pipeline.state_machine
-        executions = stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{state_machine.state_machine_name}:*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        log_group = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="/aws/sagemaker/TrainingJobs",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        statements: list[tuple[iam.PolicyStatement, str | None]] = [
-            (
-                iam.PolicyStatement(actions=list(DATA_ACTIONS), resources=[storage.data_bucket.arn_for_objects("*")]),
-                "the team's training data: any object of the tuning data bucket, which holds nothing else",
-            ),
-            (
-                iam.PolicyStatement(
-                    actions=list(OUTPUT_ACTIONS), resources=[storage.output_bucket.arn_for_objects("*")]
-                ),
-                "models and checkpoints the tuning jobs write under generated prefixes of the output bucket",
-            ),
-            (
-                iam.PolicyStatement(
-                    actions=list(LIST_ACTIONS),
-                    resources=[storage.data_bucket.bucket_arn, storage.output_bucket.bucket_arn],
-                ),
-                None,
-            ),
-            (iam.PolicyStatement(actions=list(KEY_ACTIONS), resources=[storage.key.key_arn]), None),
-            (iam.PolicyStatement(actions=list(PIPELINE_ACTIONS), resources=[state_machine.state_machine_arn]), None),
-            (
-                iam.PolicyStatement(actions=list(EXECUTION_ACTIONS), resources=[executions]),
-                "executions of the tuning pipeline get their names when started",
-            ),
-            (
-                iam.PolicyStatement(
-                    actions=list(JOB_ACTIONS),
-                    resources=[
-                        stack.format_arn(service="sagemaker", resource="training-job", resource_name="*"),
-                        stack.format_arn(service="sagemaker", resource="hyper-parameter-tuning-job", resource_name="*"),
-                    ],
-                ),
-                "training and tuning jobs are named per run; what they may do is the one training role they can "
-                "be passed (iam:PassRole below)",
-            ),
-            (
-                iam.PolicyStatement(
-                    actions=["iam:PassRole"],
-                    resources=[storage.training_role.role_arn],
-                    conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
-                ),
-                None,
-            ),
-            (
-                iam.PolicyStatement(actions=list(LOG_READ_ACTIONS), resources=[log_group, f"{log_group}:log-stream:*"]),
-                "SageMaker names one log stream per training job instance",
-            ),
+        stack = cdk.Stack.of(self)
+        statements = [
+            *_data_statements(storage),
+            *_pipeline_statements(stack, pipeline),
+            *_job_statements(stack, storage),
+            *_launcher_statements(launcher),
         ]
-        if launcher is not None:
-            statements.append(
-                (
-                    iam.PolicyStatement(
-                        actions=["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-                        resources=[launcher.queue.queue_arn],
-                    ),
-                    None,
-                )
-            )
         for statement, reason in statements:
             self.policy.add_statements(statement)
             acknowledge_statement_wildcards(self.policy, statement, reason)
+
+
+# A statement of the persona policy, and why its wildcard is needed (None: it has none).
+_Statement = tuple[iam.PolicyStatement, str | None]
+
+
+def _data_statements(storage: TuningStorage) -> list[_Statement]:
+    """The team's data (read/write), the tuning output (read), listing both, and their key."""
+    return [
+        (
+            iam.PolicyStatement(actions=list(DATA_ACTIONS), resources=[storage.data_bucket.arn_for_objects("*")]),
+            "the team's training data: any object of the tuning data bucket, which holds nothing else",
+        ),
+        (
+            iam.PolicyStatement(actions=list(OUTPUT_ACTIONS), resources=[storage.output_bucket.arn_for_objects("*")]),
+            "models and checkpoints the tuning jobs write under generated prefixes of the output bucket",
+        ),
+        (
+            iam.PolicyStatement(
+                actions=list(LIST_ACTIONS),
+                resources=[storage.data_bucket.bucket_arn, storage.output_bucket.bucket_arn],
+            ),
+            None,
+        ),
+        (iam.PolicyStatement(actions=list(KEY_ACTIONS), resources=[storage.key.key_arn]), None),
+    ]
+
+
+def _pipeline_statements(stack: cdk.Stack, pipeline: TuningPipeline) -> list[_Statement]:
+    """Start the tuning pipeline, and watch or stop its executions."""
+    state_machine = pipeline.state_machine
+    executions = stack.format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{state_machine.state_machine_name}:*",
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+    return [
+        (iam.PolicyStatement(actions=list(PIPELINE_ACTIONS), resources=[state_machine.state_machine_arn]), None),
+        (
+            iam.PolicyStatement(actions=list(EXECUTION_ACTIONS), resources=[executions]),
+            "executions of the tuning pipeline get their names when started",
+        ),
+    ]
+
+
+def _job_statements(stack: cdk.Stack, storage: TuningStorage) -> list[_Statement]:
+    """Training and tuning jobs, with the one training role they may be passed, and their logs."""
+    log_group = stack.format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name="/aws/sagemaker/TrainingJobs",
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+    return [
+        (
+            iam.PolicyStatement(
+                actions=list(JOB_ACTIONS),
+                resources=[
+                    stack.format_arn(service="sagemaker", resource="training-job", resource_name="*"),
+                    stack.format_arn(service="sagemaker", resource="hyper-parameter-tuning-job", resource_name="*"),
+                ],
+            ),
+            "training and tuning jobs are named per run; what they may do is the one training role they can "
+            "be passed (iam:PassRole below)",
+        ),
+        (
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[storage.training_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
+            ),
+            None,
+        ),
+        (
+            iam.PolicyStatement(actions=list(LOG_READ_ACTIONS), resources=[log_group, f"{log_group}:log-stream:*"]),
+            "SageMaker names one log stream per training job instance",
+        ),
+    ]
+
+
+def _launcher_statements(launcher: TrainingJobLauncher | None) -> list[_Statement]:
+    """Queue launch requests, when there is a launcher."""
+    if launcher is None:
+        return []
+    return [
+        (
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+                resources=[launcher.queue.queue_arn],
+            ),
+            None,
+        )
+    ]

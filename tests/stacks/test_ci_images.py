@@ -253,6 +253,14 @@ def test_given_an_endpoint_naming_an_unknown_platform_repository_then_one_error_
     assert "known: churn-training" in message
 
 
+def test_given_a_repeated_repository_name_then_one_error_names_the_key(multi_account_raw: dict[str, Any]) -> None:
+    raw = copy.deepcopy(multi_account_raw)
+    raw["images"]["repositories"].append({"name": "churn-serving"})
+    with pytest.raises(ConfigError) as error:
+        parse_config(raw)
+    assert '`images.repositories` = "churn-serving": each repository name may be used once' in str(error.value)
+
+
 @pytest.mark.parametrize(
     ("section", "value", "key"),
     [

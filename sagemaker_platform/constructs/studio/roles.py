@@ -11,21 +11,7 @@ from constructs import Construct, IConstruct
 
 from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.roles import PlatformRole
-from sagemaker_platform.constructs.studio.actions import (
-    APP_ACTIONS,
-    DATA_LIST_ACTIONS,
-    DATA_READ_ACTIONS,
-    DATA_READ_KEY_ACTIONS,
-    DATA_WRITE_ACTIONS,
-    DATA_WRITE_KEY_ACTIONS,
-    DOMAIN_DESCRIBE_ACTIONS,
-    KEY_USE_ACTIONS,
-    LIST_ACTIONS,
-    LOG_ACTIONS,
-    OWN_PROFILE_PATTERN,
-    PROFILE_DESCRIBE_ACTIONS,
-    SPACE_ACTIONS,
-)
+from sagemaker_platform.constructs.studio import actions
 from sagemaker_platform.constructs.studio.base import StudioDomainBase
 from sagemaker_platform.constructs.studio.nag import LIST_REASON, domain_wildcard_reasons, nag_arn, wildcard_finding
 from sagemaker_platform.constructs.studio.settings import AuthMode, Persona
@@ -62,7 +48,9 @@ class _StudioRoles(StudioDomainBase):
         Named actions only (no `s3:GetObject*`), `s3:ListBucket` limited to the pattern as prefix, and
         `kms:Decrypt` on the bucket's key when it has one. The pattern's wildcard is acknowledged on the role.
         """
-        return self._grant_data(bucket, objects_key_pattern, user, DATA_READ_ACTIONS, DATA_READ_KEY_ACTIONS)
+        return self._grant_data(
+            bucket, objects_key_pattern, user, actions.DATA_READ_ACTIONS, actions.DATA_READ_KEY_ACTIONS
+        )
 
     def grant_read_write_data(
         self, bucket: s3.IBucket, objects_key_pattern: str = "*", *, user: str | None = None
@@ -72,8 +60,8 @@ class _StudioRoles(StudioDomainBase):
             bucket,
             objects_key_pattern,
             user,
-            DATA_READ_ACTIONS + DATA_WRITE_ACTIONS,
-            DATA_READ_KEY_ACTIONS + DATA_WRITE_KEY_ACTIONS,
+            actions.DATA_READ_ACTIONS + actions.DATA_WRITE_ACTIONS,
+            actions.DATA_READ_KEY_ACTIONS + actions.DATA_WRITE_KEY_ACTIONS,
         )
 
     # --- private helpers ----------------------------------------------------------------------------------
@@ -83,17 +71,17 @@ class _StudioRoles(StudioDomainBase):
         bucket: s3.IBucket,
         pattern: str,
         user: str | None,
-        actions: list[str],
+        object_actions: list[str],
         key_actions: list[str],
     ) -> iam.Grant:
         role = self._role_of(user)
         grant = iam.Grant.add_to_principal(
-            grantee=role, actions=actions, resource_arns=[bucket.arn_for_objects(pattern)]
+            grantee=role, actions=object_actions, resource_arns=[bucket.arn_for_objects(pattern)]
         )
         grant = grant.combine(
             iam.Grant.add_to_principal(
                 grantee=role,
-                actions=DATA_LIST_ACTIONS,
+                actions=actions.DATA_LIST_ACTIONS,
                 resource_arns=[bucket.bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [pattern]}},
             )
@@ -145,14 +133,15 @@ class _StudioRoles(StudioDomainBase):
         arn = f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}"
         log_group = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/sagemaker/studio"
         statements = [
-            iam.PolicyStatement(actions=DOMAIN_DESCRIBE_ACTIONS, resources=[f"{arn}:domain/{domain_id}"]),
+            iam.PolicyStatement(actions=actions.DOMAIN_DESCRIBE_ACTIONS, resources=[f"{arn}:domain/{domain_id}"]),
             iam.PolicyStatement(
-                actions=PROFILE_DESCRIBE_ACTIONS, resources=[f"{arn}:user-profile/{domain_id}/{OWN_PROFILE_PATTERN}"]
+                actions=actions.PROFILE_DESCRIBE_ACTIONS,
+                resources=[f"{arn}:user-profile/{domain_id}/{actions.OWN_PROFILE_PATTERN}"],
             ),
-            iam.PolicyStatement(actions=APP_ACTIONS, resources=[f"{arn}:app/{domain_id}/*"]),
-            iam.PolicyStatement(actions=SPACE_ACTIONS, resources=[f"{arn}:space/{domain_id}/*"]),
-            iam.PolicyStatement(actions=LOG_ACTIONS, resources=[log_group, f"{log_group}:*"]),
-            iam.PolicyStatement(actions=KEY_USE_ACTIONS, resources=[self.key.key_arn]),
+            iam.PolicyStatement(actions=actions.APP_ACTIONS, resources=[f"{arn}:app/{domain_id}/*"]),
+            iam.PolicyStatement(actions=actions.SPACE_ACTIONS, resources=[f"{arn}:space/{domain_id}/*"]),
+            iam.PolicyStatement(actions=actions.LOG_ACTIONS, resources=[log_group, f"{log_group}:*"]),
+            iam.PolicyStatement(actions=actions.KEY_USE_ACTIONS, resources=[self.key.key_arn]),
             iam.PolicyStatement(
                 actions=["kms:CreateGrant"],
                 resources=[self.key.key_arn],
@@ -163,7 +152,7 @@ class _StudioRoles(StudioDomainBase):
             role.add_to_principal_policy(statement)
         # Acknowledged on the managed policy that holds it: other statements of this role with `Resource: *`
         # (projects, registry lists) are acknowledged there too, which would shadow a role-level one.
-        add_statement(role, iam.PolicyStatement(actions=LIST_ACTIONS, resources=["*"]), LIST_REASON)
+        add_statement(role, iam.PolicyStatement(actions=actions.LIST_ACTIONS, resources=["*"]), LIST_REASON)
         acknowledge(
             role,
             {
