@@ -88,20 +88,7 @@ class ImageRepository(Construct):
             encryption_key=key,
             image_scan_on_push=True,
             image_tag_mutability=ecr.TagMutability.IMMUTABLE,
-            lifecycle_rules=[
-                ecr.LifecycleRule(
-                    rule_priority=1,
-                    description=f"Expire untagged images after {untagged_days} days",
-                    tag_status=ecr.TagStatus.UNTAGGED,
-                    max_image_age=cdk.Duration.days(untagged_days),
-                ),
-                ecr.LifecycleRule(
-                    rule_priority=2,
-                    description=f"Keep the newest {keep_tagged} images",
-                    tag_status=ecr.TagStatus.ANY,
-                    max_image_count=keep_tagged,
-                ),
-            ],
+            lifecycle_rules=_lifecycle_rules(keep_tagged, untagged_days),
             removal_policy=removal_policy,
             empty_on_delete=False,
         )
@@ -111,21 +98,7 @@ class ImageRepository(Construct):
         if push_role_arns:
             self._allow("PushByNamedCiRoles", PUSH_ACTIONS, push_role_arns)
         if pull_role_arns or push_role_arns:
-            acknowledge(
-                self.repository,
-                {
-                    "AwsSolutions-ECR1": "not open: every statement's Principal '*' is narrowed by StringEquals on "
-                    "aws:PrincipalArn to the exact ARNs of named roles (ECR refuses principals that do not exist "
-                    "yet, and the pulling roles are created by stacks deployed after this one)",
-                },
-            )
-            skip_checkov(
-                self.repository,
-                {
-                    "CKV_AWS_32": "Principal '*' is narrowed by an exact aws:PrincipalArn list of named roles: ECR "
-                    "refuses principals that do not exist yet, and the pulling roles are created after this stack",
-                },
-            )
+            self._acknowledge_named_principals()
 
     @property
     def repository_arn(self) -> str:
@@ -146,6 +119,23 @@ class ImageRepository(Construct):
         )
         ecr.AuthorizationToken.grant_read(grantee)
         return grant
+
+    def _acknowledge_named_principals(self) -> None:
+        acknowledge(
+            self.repository,
+            {
+                "AwsSolutions-ECR1": "not open: every statement's Principal '*' is narrowed by StringEquals on "
+                "aws:PrincipalArn to the exact ARNs of named roles (ECR refuses principals that do not exist "
+                "yet, and the pulling roles are created by stacks deployed after this one)",
+            },
+        )
+        skip_checkov(
+            self.repository,
+            {
+                "CKV_AWS_32": "Principal '*' is narrowed by an exact aws:PrincipalArn list of named roles: ECR "
+                "refuses principals that do not exist yet, and the pulling roles are created after this stack",
+            },
+        )
 
     def _allow(self, sid: str, actions: Sequence[str], role_arns: Sequence[str]) -> None:
         conditions: dict[str, dict[str, object]] = {"StringEquals": {"aws:PrincipalArn": sorted(set(role_arns))}}
@@ -171,3 +161,21 @@ class ImageRepository(Construct):
         problems.check(1 <= keep_tagged <= 10000, f"keep_tagged={keep_tagged}: allowed 1-10000")
         problems.check(1 <= untagged_days <= 3650, f"untagged_days={untagged_days}: allowed 1-3650")
         problems.raise_if_any()
+
+
+def _lifecycle_rules(keep_tagged: int, untagged_days: int) -> list[ecr.LifecycleRule]:
+    """Untagged images (layers of overwritten builds) expire first; then only the newest images are kept."""
+    return [
+        ecr.LifecycleRule(
+            rule_priority=1,
+            description=f"Expire untagged images after {untagged_days} days",
+            tag_status=ecr.TagStatus.UNTAGGED,
+            max_image_age=cdk.Duration.days(untagged_days),
+        ),
+        ecr.LifecycleRule(
+            rule_priority=2,
+            description=f"Keep the newest {keep_tagged} images",
+            tag_status=ecr.TagStatus.ANY,
+            max_image_count=keep_tagged,
+        ),
+    ]

@@ -103,13 +103,13 @@ class _StudioNetwork(_StudioRoles):
             subnet_type=selection.subnet_type,
         ).subnet_ids
 
+    def _closed_security_group(self, id: str, description: str) -> ec2.SecurityGroup:
+        """A security group of the Studio VPC with no outbound rule but those added to it."""
+        return ec2.SecurityGroup(self, id, vpc=self.vpc, description=description, allow_all_outbound=False)
+
     def _render_security_group(self) -> ec2.SecurityGroup:
-        sg = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=self.vpc,
-            description="SageMaker Studio apps: NFS to the home file system, app-to-app, HTTPS out",
-            allow_all_outbound=False,
+        sg = self._closed_security_group(
+            "SecurityGroup", "SageMaker Studio apps: NFS to the home file system, app-to-app, HTTPS out"
         )
         sg.add_ingress_rule(sg, ec2.Port.tcp(2049), "NFS between the apps and the home EFS file system")
         sg.add_egress_rule(sg, ec2.Port.tcp(2049), "NFS between the apps and the home EFS file system")
@@ -122,12 +122,8 @@ class _StudioNetwork(_StudioRoles):
 
     def _render_endpoints(self, enable_projects: bool) -> None:
         assert self.security_group is not None
-        endpoint_sg = ec2.SecurityGroup(
-            self,
-            "EndpointSecurityGroup",
-            vpc=self.vpc,
-            description="Interface endpoints of the Studio VPC: HTTPS from the Studio apps only",
-            allow_all_outbound=False,
+        endpoint_sg = self._closed_security_group(
+            "EndpointSecurityGroup", "Interface endpoints of the Studio VPC: HTTPS from the Studio apps only"
         )
         endpoint_sg.add_ingress_rule(self.security_group, ec2.Port.tcp(443), "HTTPS from the Studio apps")
         services = {
