@@ -67,8 +67,6 @@ def test_given_classic_images_then_studio_synthesizes_in_the_region_with_its_ima
     )
     assert image_arn(template, "KernelGatewayAppSettings").endswith(f":{account}:image/datascience-1.0")
     assert "Rules" not in template or "StudioImageRegion" not in template["Rules"]
-    # a pinned region resolves the account at synth: no mapping (CDK would print a lazy-mapping advice)
-    assert "StudioImageAccounts" not in template.get("Mappings", {})
 
 
 def test_given_a_region_without_studio_images_then_synth_stops_naming_classic_images() -> None:

@@ -23,10 +23,8 @@ def studio_image_arn(scope: Construct, image: str) -> str:
             f"supported regions: {', '.join(sorted(STUDIO_IMAGE_ACCOUNTS))}"
         )
         problems.raise_if_any()
-    if not cdk.Token.is_unresolved(stack.region):
-        # A pinned region needs no mapping (CDK would resolve it at synth and advise a lazy one).
-        return f"arn:{stack.partition}:sagemaker:{stack.region}:{STUDIO_IMAGE_ACCOUNTS[stack.region]}:image/{image}"
-    _studio_region_rule(stack)
+    if cdk.Token.is_unresolved(stack.region):
+        _studio_region_rule(stack)
     mapping = stack.node.try_find_child("StudioImageAccounts")
     if mapping is None:
         mapping = cdk.CfnMapping(
