@@ -66,7 +66,7 @@ def test_given_a_platform_image_then_the_request_names_its_uri_in_the_images_acc
 @pytest.mark.parametrize(
     ("platform_images", "expected"),
     [
-        (None, "this platform has no `images` repositories"),
+        (None, "no platform repository is granted to the training role"),
         (
             PlatformImages(REGISTRY, ("churn-serving",)),
             "the training role may not pull from it; granted: churn-serving",

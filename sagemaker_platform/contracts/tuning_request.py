@@ -78,13 +78,17 @@ def tuning_job_name(spec: TuningSpec, execution_id: str) -> str:
     return f"{spec.name}-{run_id(execution_id)}"
 
 
+_NO_PLATFORM_IMAGES = (
+    "no platform repository is granted to the training role: a `tuning` spec or the `tuning_launcher` of the "
+    "platform config must name one"
+)
+
+
 def image_uri(image: str | PlatformImage, region: str, platform_images: PlatformImages | None = None) -> str:
     """The URI of `image`: as given, a built-in algorithm resolved for `region`, or a platform image."""
     if isinstance(image, PlatformImage):
         if platform_images is None:
-            raise SpecError(
-                [Problem("image.platform_repository", image.repository, "this platform has no `images` repositories")]
-            )
+            raise SpecError([Problem("image.platform_repository", image.repository, _NO_PLATFORM_IMAGES)])
         return platform_images.uri(image)
     if "/" in image:
         return image

@@ -51,7 +51,7 @@ def test_given_a_granted_platform_repository_then_training_and_inference_use_its
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, "this platform has no `images` repositories"),
+        ({}, "no platform repository is granted to the training role"),
         (
             {"PLATFORM_IMAGE_REGISTRY": REGISTRY, "PLATFORM_IMAGE_REPOSITORIES": "churn-training"},
             "may not pull from it; granted: churn-training",
