@@ -103,6 +103,7 @@ def test_given_a_tuning_spec_naming_an_unknown_repository_then_one_error_names_t
     with pytest.raises(ConfigError) as error:
         parse_config(_with_tuning_image(multi_account_raw, {"platform_repository": "nope", "tag": "1"}))
     message = str(error.value)
+    assert message.count("\n  - ") == 1
     assert "tuning[2].image.platform_repository" in message and "nope" in message
     assert "known: churn-serving, churn-training" in message
 
