@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
@@ -32,7 +31,6 @@ from sagemaker_platform.constructs.lifecycle.definition import (
     Get,
     Join,
     JsonGet,
-    LambdaOutput,
     Parameter,
     PipelineDefinition,
     PropertyFile,
@@ -42,12 +40,14 @@ from sagemaker_platform.constructs.lifecycle.definition import (
     step_output,
 )
 from sagemaker_platform.constructs.lifecycle.images import builtin_image_uri, model_monitor_image_uri
+from sagemaker_platform.constructs.lifecycle.lookup import lookup_step
 from sagemaker_platform.constructs.lifecycle.pipeline import (
     PIPELINE_STEP_STATUS_CHANGE,
     check_pipeline_name,
     create_pipeline,
     notify_failed,
 )
+from sagemaker_platform.constructs.lifecycle.rules import sagemaker_rule
 from sagemaker_platform.constructs.lifecycle.settings import (
     DEFAULT_PROCESSING_IMAGE,
     JobResources,
@@ -178,15 +178,12 @@ class ModelBuildPipeline(Construct):
 
     def add_notifications(self, topic: sns.ITopic) -> None:
         """Notify `topic` of each gate outcome (the event's ``metadata`` holds it) and of each failed execution."""
-        events.Rule(
+        sagemaker_rule(
             self,
             "GateOutcome",
             description=f"{self._name}: champion/challenger gate outcome (registered or kept the champion)",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=[PIPELINE_STEP_STATUS_CHANGE],
-                detail={"pipelineArn": [self.pipeline_arn], "stepName": [GATE], "currentStepStatus": ["Succeeded"]},
-            ),
+            detail_type=PIPELINE_STEP_STATUS_CHANGE,
+            detail={"pipelineArn": [self.pipeline_arn], "stepName": [GATE], "currentStepStatus": ["Succeeded"]},
             targets=[targets.SnsTopic(topic, dead_letter_queue=self._storage.rule_dead_letter_queue)],
         )
         notify_failed(
@@ -216,16 +213,11 @@ class ModelBuildPipeline(Construct):
                 ),
                 self._training_step(training_image),
                 self._evaluate_step(model_data),
-                Step(
-                    name=CHAMPION,
-                    type="Lambda",
+                lookup_step(
+                    CHAMPION,
                     function_arn=lookup_arn,
-                    arguments={"model_package_group": group_arn, "mode": "champion"},
-                    outputs=(
-                        LambdaOutput("has_champion", "Boolean"),
-                        LambdaOutput("champion_metric", "Float"),
-                        LambdaOutput("model_package_arn", "String"),
-                    ),
+                    model_package_group_arn=group_arn,
+                    mode="champion",
                     depends_on=(EVALUATE,),
                 ),
                 self._gate_step(group_arn, model_data, challenger),
