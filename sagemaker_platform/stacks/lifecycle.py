@@ -24,7 +24,7 @@ from sagemaker_platform.config import (
     LifecycleMonitorConfig,
     PlatformConfig,
 )
-from sagemaker_platform.config.checks import monitor_baseline_build
+from sagemaker_platform.config.checks import build_model_quality, monitor_baseline_build, monitor_model_quality_build
 from sagemaker_platform.constructs.ci_pipeline_access import CiPipelineAccess
 from sagemaker_platform.constructs.lifecycle import (
     BatchInferencePipeline,
@@ -32,6 +32,7 @@ from sagemaker_platform.constructs.lifecycle import (
     LifecycleStorage,
     ModelBuildPipeline,
     ModelFormat,
+    ModelQualityBaseline,
     Objective,
     PipelinePermissions,
     RegistryLookup,
@@ -197,10 +198,16 @@ class LifecycleStack(cdk.Stack):
         quality: LifecycleModelQualityConfig,
         job_role: iam.IRole,
     ) -> ModelQualityMonitor:
+        build = monitor_model_quality_build(config, monitor)
         return ModelQualityMonitor(
             self,
             f"ModelQuality{_pascal(monitor.endpoint)}{_pascal(monitor.stage)}",
-            **self._monitor_props(config, monitor, job_role, baseline_uri=None),
+            **self._monitor_props(
+                config,
+                monitor,
+                job_role,
+                baseline_uri=None if build is None else self._baseline_uri(config, build, "model-quality"),
+            ),
             ground_truth_uri=self.storage.s3_uri(quality.ground_truth_prefix.rstrip("/")),
             problem_type=quality.problem_type,
             inference_attribute=quality.inference_attribute,
@@ -228,9 +235,22 @@ class LifecycleStack(cdk.Stack):
             retrain_pipeline_arn=retrain,
         )
 
-    def _baseline_uri(self, config: PlatformConfig, build: LifecycleBuildConfig) -> str:
-        """Where `build` writes the data quality baseline of each version it registers."""
-        return self._artifacts_uri(config, build.model_package_group, "baselines", build.name, "data-quality")
+    def _baseline_uri(self, config: PlatformConfig, build: LifecycleBuildConfig, kind: str = "data-quality") -> str:
+        """Where `build` writes the baseline (`kind`: data-quality, model-quality) of each version it registers."""
+        return self._artifacts_uri(config, build.model_package_group, "baselines", build.name, kind)
+
+    def _model_quality_baseline(
+        self, config: PlatformConfig, entry: LifecycleBuildConfig
+    ) -> ModelQualityBaseline | None:
+        """What `entry` computes for the model quality monitors of its group (none when none reads it)."""
+        quality = build_model_quality(config, entry) if entry.model_quality_baseline else None
+        if quality is None:
+            return None
+        return ModelQualityBaseline(
+            output_uri=self._baseline_uri(config, entry, "model-quality"),
+            problem_type=quality.problem_type,
+            probability_threshold=quality.probability_threshold,
+        )
 
     def _artifacts_uri(self, config: PlatformConfig, group: str, *parts: str) -> str:
         """Under the group's prefix of the registry's artifacts bucket: every stage's execution role reads it."""
@@ -270,6 +290,7 @@ class LifecycleStack(cdk.Stack):
             ),
             tuning=None if entry.tuning is None else next(s for s in config.tuning if s.name == entry.tuning),
             baseline_uri=self._baseline_uri(config, entry) if entry.baseline else None,
+            model_quality_baseline=self._model_quality_baseline(config, entry),
         )
 
     def _batch_pipeline(self, entry: LifecycleBatchConfig) -> BatchInferencePipeline:

@@ -1,4 +1,4 @@
-"""The build pipeline's Tuning step (a tuning spec by name) and its data quality QualityCheck step."""
+"""The build pipeline's Tuning step (a tuning spec by name) and its QualityCheck steps (data and model quality)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,20 @@ import pytest
 from aws_cdk import aws_iam as iam
 
 from sagemaker_platform import tuning_spec
-from sagemaker_platform.constructs.lifecycle import LifecycleStorage, ModelBuildPipeline, Objective, TrainingSettings
+from sagemaker_platform.constructs.lifecycle import (
+    LifecycleStorage,
+    ModelBuildPipeline,
+    ModelFormat,
+    ModelQualityBaseline,
+    Objective,
+    TrainingSettings,
+)
 from sagemaker_platform.errors import PropsError
 from tests.lifecycle_support import all_steps, pipelines_of, request_problems
 
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/churn"
 BASELINE = "s3://mlplatform-artifacts/churn/baselines/churn-train/data-quality"
+MODEL_QUALITY = "s3://mlplatform-artifacts/churn/baselines/churn-train/model-quality"
 SPEC = json.loads(Path("cdk.json").read_text())["context"]["platform"]["tuning"][0]
 
 
@@ -161,4 +169,27 @@ def test_given_tuning_with_training_or_a_run_time_parent_or_a_bad_baseline_uri_t
         _build(tuning=parent, training=TrainingSettings(), baseline_uri="churn/baselines/")
     message = str(caught.value)
     for text in ("training and tuning", "tuning.warm_start.parent_spec='churn-bayes'", "baseline_uri='churn/"):
+        assert text in message
+
+
+def test_given_a_regression_model_quality_baseline_then_the_prediction_is_the_inference_attribute() -> None:
+    baseline = ModelQualityBaseline(output_uri=MODEL_QUALITY, problem_type="Regression")
+    check = _steps(_build(model_quality_baseline=baseline))["ModelQualityBaseline"]
+    environment = check["Arguments"]["Environment"]
+    assert environment["problem_type"] == "Regression"
+    assert environment["inference_attribute"] == "_c1" and environment["ground_truth_attribute"] == "_c0"
+    assert "probability_attribute" not in environment and "probability_threshold_attribute" not in environment
+    assert check["Arguments"]["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == MODEL_QUALITY
+
+
+def test_given_a_bad_model_quality_baseline_or_a_json_model_then_one_error_names_each() -> None:
+    baseline = ModelQualityBaseline(output_uri="churn/mq/", problem_type="Regression", probability_threshold=0.5)
+    with pytest.raises(PropsError) as caught:
+        _build(model_quality_baseline=baseline, model_format=ModelFormat(content_types=("application/json",)))
+    message = str(caught.value)
+    for text in (
+        "model_quality_baseline.output_uri='churn/mq/'",
+        "model_quality_baseline.probability_threshold=0.5",
+        "model_format=",
+    ):
         assert text in message
