@@ -17,10 +17,13 @@ from sagemaker_platform.constructs.lifecycle import (
     ModelFormat,
     ModelQualityBaseline,
     Objective,
+    PipelinePermissions,
     TrainingSettings,
 )
 from sagemaker_platform.errors import PropsError
 from tests.lifecycle_support import all_steps, pipelines_of, request_problems
+from tests.support import resources_of_type
+from tests.wiring_helpers import allows, as_list
 
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/churn"
 BASELINE = "s3://mlplatform-artifacts/churn/baselines/churn-train/data-quality"
@@ -193,3 +196,31 @@ def test_given_a_bad_model_quality_baseline_or_a_json_model_then_one_error_names
         "model_format=",
     ):
         assert text in message
+
+
+def test_given_a_tuning_build_then_the_pipeline_role_creates_tuning_jobs_only_with_the_lifecycle_volume_key() -> None:
+    stack = cdk.Stack(cdk.App(), "Lifecycle")
+    storage = LifecycleStorage(stack, "Storage")
+    PipelinePermissions(
+        stack,
+        "Permissions",
+        pipeline_role=iam.Role.from_role_name(stack, "StepRole", "mlplatform-pipeline-step"),
+        job_role=iam.Role.from_role_name(stack, "JobRole", "mlplatform-sagemaker-execution"),
+        storage=storage,
+        tuning=True,
+    )
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    statements = [
+        statement
+        for policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
+        if policy["Properties"].get("Roles") == ["mlplatform-pipeline-step"]
+        for statement in as_list(policy["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    (key,) = resources_of_type(template, "AWS::KMS::Key")
+    job = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:hyper-parameter-tuning-job/abc123"
+    create = "sagemaker:CreateHyperParameterTuningJob"
+    assert allows(statements, create, job, {"sagemaker:VolumeKmsKey": f"<{key}.Arn>"})
+    assert not allows(statements, create, job, {"sagemaker:VolumeKmsKey": "arn:aws:kms:us-east-1:1:key/other"})
+    assert not allows(statements, create, job)
+    # Pipelines names the job itself: watching and stopping it cannot be narrowed (the acknowledged wildcard).
+    assert allows(statements, "sagemaker:DescribeHyperParameterTuningJob", job)

@@ -35,9 +35,10 @@ PIPELINE_JOB_ACTIONS = (
     "sagemaker:CreateModel",
     "sagemaker:DescribeModel",
 )
-# A Tuning step's job (SageMaker starts its training jobs itself, as the job role).
+# A Tuning step's job (SageMaker starts its training jobs itself, as the job role). Creating one is allowed only
+# with the lifecycle key on the training volumes (sagemaker:VolumeKmsKey); the others take no request keys.
+CREATE_TUNING_JOB_ACTIONS = ("sagemaker:CreateHyperParameterTuningJob",)
 TUNING_JOB_ACTIONS = (
-    "sagemaker:CreateHyperParameterTuningJob",
     "sagemaker:DescribeHyperParameterTuningJob",
     "sagemaker:StopHyperParameterTuningJob",
     "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
@@ -207,9 +208,15 @@ class PipelinePermissions(Construct):
             tuning_jobs = stack.format_arn(
                 service="sagemaker", resource="hyper-parameter-tuning-job", resource_name="*"
             )
-            statements.append(
-                iam.PolicyStatement(sid="RunTuningJobs", actions=list(TUNING_JOB_ACTIONS), resources=[tuning_jobs])
-            )
+            statements += [
+                iam.PolicyStatement(
+                    sid="CreateTuningJobs",
+                    actions=list(CREATE_TUNING_JOB_ACTIONS),
+                    resources=[tuning_jobs],
+                    conditions={"StringEquals": {"sagemaker:VolumeKmsKey": storage.key.key_arn}},
+                ),
+                iam.PolicyStatement(sid="RunTuningJobs", actions=list(TUNING_JOB_ACTIONS), resources=[tuning_jobs]),
+            ]
         return statements
 
     def _acknowledge(self, storage: LifecycleStorage, tuning: bool) -> None:
@@ -232,7 +239,10 @@ class PipelinePermissions(Construct):
             pipeline_reasons[
                 f"AwsSolutions-IAM5[Resource::{nag_sagemaker_arn(stack, 'hyper-parameter-tuning-job')}/*]"
             ] = (
-                "SageMaker Pipelines generates a Tuning step's job name (at most 32 characters, no documented "
-                "prefix); tuning job actions only, in this account and region"
+                "SageMaker Pipelines generates a Tuning step's job name (no documented prefix: docs 'IAM Access "
+                "Management' for Pipelines ask Create and Describe per job type). Its sagemaker:pipeline-* tags are "
+                "reported on jobs, not documented as request tags, so an aws:RequestTag/ResourceTag condition could "
+                "refuse every Tuning step. Create needs the lifecycle volume key (sagemaker:VolumeKmsKey); tuning job "
+                "actions only, in this account and region"
             )
         acknowledge(self.pipeline_policy, pipeline_reasons)
