@@ -12,7 +12,12 @@ from sagemaker_platform.config.base import field_problem
 from sagemaker_platform.config.endpoints import EndpointConfig, EndpointPlatformImageConfig, pinned_package_parts
 from sagemaker_platform.config.gateway import check_gateway_endpoints
 from sagemaker_platform.config.images import ImageRepositoryConfig, PlatformImageConfig
-from sagemaker_platform.config.lifecycle import LifecycleBatchConfig, LifecycleBuildConfig, LifecycleMonitorConfig
+from sagemaker_platform.config.lifecycle import (
+    LifecycleBatchConfig,
+    LifecycleBuildConfig,
+    LifecycleModelQualityConfig,
+    LifecycleMonitorConfig,
+)
 from sagemaker_platform.config.registry import WORKLOAD_ACCOUNT_ROLES
 from sagemaker_platform.contracts.tuning_spec import PlatformImage
 
@@ -345,12 +350,71 @@ def check_build_tuning_specs(config: PlatformConfig) -> None:
             )
 
 
-def monitor_baseline_build(config: PlatformConfig, monitor: LifecycleMonitorConfig) -> LifecycleBuildConfig | None:
-    """The build pipeline whose registered baseline a monitor checks against, or None."""
+def _monitored_group_builds(config: PlatformConfig, monitor: LifecycleMonitorConfig) -> list[LifecycleBuildConfig]:
+    """The build pipelines of the monitored endpoint's group (none when the monitor takes no baseline)."""
     if config.lifecycle is None or monitor.baseline is False:
-        return None
+        return []
     group = next((entry.model_package_group for entry in config.endpoints if entry.name == monitor.endpoint), None)
-    return next((b for b in config.lifecycle.build if b.baseline and b.model_package_group == group), None)
+    return [b for b in config.lifecycle.build if b.model_package_group == group]
+
+
+def monitor_baseline_build(config: PlatformConfig, monitor: LifecycleMonitorConfig) -> LifecycleBuildConfig | None:
+    """The build pipeline whose registered data quality baseline a monitor checks against, or None."""
+    return next((b for b in _monitored_group_builds(config, monitor) if b.baseline), None)
+
+
+def monitor_model_quality_build(config: PlatformConfig, monitor: LifecycleMonitorConfig) -> LifecycleBuildConfig | None:
+    """The build pipeline whose model quality baseline a monitor's `model_quality` job checks against, or None."""
+    if monitor.model_quality is None:
+        return None
+    return next((b for b in _monitored_group_builds(config, monitor) if b.model_quality_baseline), None)
+
+
+def build_model_quality(config: PlatformConfig, build: LifecycleBuildConfig) -> LifecycleModelQualityConfig | None:
+    """The `model_quality` settings of the monitors that read `build`'s model quality baseline (they agree:
+    `check_model_quality_baselines`), or None: no monitor reads one, the build computes none."""
+    if config.lifecycle is None:
+        return None
+    for monitor in config.lifecycle.monitoring:
+        reads = monitor_model_quality_build(config, monitor)
+        if reads is not None and reads.name == build.name:
+            return monitor.model_quality
+    return None
+
+
+def check_model_quality_baselines(config: PlatformConfig) -> None:
+    """A build's model quality baseline scores its CSV test split, for monitors that agree on what it computes."""
+    if config.lifecycle is None:
+        return
+    monitoring = config.lifecycle.monitoring
+    for index, build in enumerate(config.lifecycle.build):
+        readers = []
+        for position, monitor in enumerate(monitoring):
+            reads = monitor_model_quality_build(config, monitor)
+            if reads is not None and reads.name == build.name and monitor.model_quality is not None:
+                readers.append((position, monitor.model_quality))
+        if not readers:
+            continue
+        if "text/csv" not in build.content_types or "text/csv" not in build.response_types:
+            raise field_problem(
+                f"lifecycle.build[{index}].content_types",
+                list(build.content_types),
+                "text/csv in content_types and response_types: the model quality baseline scores the CSV test split "
+                "(or set model_quality_baseline: false)",
+            )
+        first_position, first = readers[0]
+        for position, quality in readers[1:]:
+            if (quality.problem_type, quality.probability_threshold) != (
+                first.problem_type,
+                first.probability_threshold,
+            ):
+                raise field_problem(
+                    f"lifecycle.monitoring[{position}].model_quality.problem_type",
+                    quality.problem_type,
+                    f"the monitors of {build.model_package_group!r} read one model quality baseline "
+                    f"(lifecycle.build[{index}]): the problem_type and probability_threshold of "
+                    f"lifecycle.monitoring[{first_position}]",
+                )
 
 
 def check_monitor_baselines(config: PlatformConfig) -> None:
@@ -427,6 +491,7 @@ CHECKS: tuple[Callable[[PlatformConfig], None], ...] = (
     check_lifecycle_fits_the_registry,
     check_build_tuning_specs,
     check_monitor_baselines,
+    check_model_quality_baselines,
     check_monitors_watch_capturing_endpoints,
     check_schedules_start_platform_pipelines,
 )

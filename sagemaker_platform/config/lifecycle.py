@@ -77,6 +77,11 @@ class LifecycleBuildConfig(StrictModel):
     baseline: bool = True
     """A data quality QualityCheck step: each registered version gets a Model Monitor baseline (its
     DriftCheckBaselines), written where the monitors of the group's endpoints read it."""
+    model_quality_baseline: bool = True
+    """When a `monitoring` entry of an endpoint of this group has `model_quality`: after the gate, the challenger
+    scores the test split (a Model and a Transform step) and a model quality QualityCheck step registers the
+    version's model quality baseline (that entry's problem_type and probability_threshold), which the model
+    quality monitors read. False: no such steps."""
 
     @model_validator(mode="after")
     def _training_or_tuning(self) -> LifecycleBuildConfig:
@@ -137,7 +142,8 @@ class LifecycleMonitorConfig(StrictModel):
     max_run_seconds: Annotated[int, Field(ge=1, le=3600)] = 1800
     baseline: bool | None = None
     """Check data quality against the baseline a `lifecycle.build` pipeline of the endpoint's group registers
-    (`baseline: true` there). Default: when such a pipeline exists; true: required; false: no baseline."""
+    (`baseline: true` there), and model quality against its model quality baseline (`model_quality_baseline`).
+    Default: when such a pipeline exists; true: the data quality one is required; false: no baseline."""
     model_quality: LifecycleModelQualityConfig | None = None
     """Model quality monitoring too, where ground truth is uploaded. Default: none."""
     retrain_pipeline_name: SageMakerPipelineName | None = None

@@ -24,7 +24,7 @@ from sagemaker_platform.config import (
     LifecycleMonitorConfig,
     PlatformConfig,
 )
-from sagemaker_platform.config.checks import monitor_baseline_build
+from sagemaker_platform.config.checks import build_model_quality, monitor_baseline_build, monitor_model_quality_build
 from sagemaker_platform.constructs.ci_pipeline_access import CiPipelineAccess
 from sagemaker_platform.constructs.lifecycle import (
     BatchInferencePipeline,
@@ -32,13 +32,14 @@ from sagemaker_platform.constructs.lifecycle import (
     LifecycleStorage,
     ModelBuildPipeline,
     ModelFormat,
+    ModelQualityBaseline,
     Objective,
     PipelinePermissions,
     RegistryLookup,
     TrainingSettings,
 )
 from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMonitor
-from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonitor
+from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonitor, MonitorProps
 from sagemaker_platform.constructs.lifecycle.settings import DEFAULT_PROCESSING_IMAGE, DEFAULT_TRAINING_IMAGE
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
 from sagemaker_platform.stacks.ci import ci_role_names
@@ -54,21 +55,6 @@ class SharedPipelineProps(TypedDict):
     job_role: iam.IRole
     lookup_function_arn: str
     topic: sns.ITopic
-
-
-class SharedMonitorProps(TypedDict):
-    """The props both kinds of monitor of one endpoint take alike."""
-
-    endpoint_name: str
-    capture_bucket_name: str
-    capture_key_alias: str
-    storage: LifecycleStorage
-    job_role: iam.IRole
-    topic: sns.ITopic
-    schedule_expression: str
-    instance_type: str
-    max_run_seconds: int
-    retrain_pipeline_arn: str | None
 
 
 def lifecycle_accounts(config: PlatformConfig) -> list[AccountRole]:
@@ -112,13 +98,14 @@ class LifecycleStack(cdk.Stack):
             self, "ExecutionRole", naming.sagemaker_execution_role_name(config.name), mutable=True
         )
         entries: list[LifecycleBuildConfig | LifecycleBatchConfig] = [*builds, *batches]
-        groups = sorted({entry.model_package_group for entry in entries})
         self.lookup = RegistryLookup(
             self,
             "Lookup",
             platform_name=config.name,
             key=self.storage.key,
-            model_package_group_arns=[self._group_arn(group) for group in groups],
+            model_package_group_arns=[
+                self._group_arn(group) for group in sorted({e.model_package_group for e in entries})
+            ],
         )
         self.permissions = PipelinePermissions(
             self,
@@ -129,11 +116,28 @@ class LifecycleStack(cdk.Stack):
             function_arns=[self.lookup.function_arn],
             tuning=any(entry.tuning is not None for entry in builds),
         )
-        self.topic = sns.Topic(
+        self.topic = self._notifications(config)
+        self._shared = SharedPipelineProps(
+            storage=self.storage,
+            pipeline_role=step_role,
+            job_role=job_role,
+            lookup_function_arn=self.lookup.function_arn,
+            topic=self.topic,
+        )
+        self.build_pipelines = {entry.name: self._build_pipeline(config, entry) for entry in builds}
+        self.batch_pipelines = {entry.name: self._batch_pipeline(entry) for entry in batches}
+        self._add_monitors(
+            config, [m for m in lifecycle.monitoring if config.is_sandbox or m.stage == account], job_role
+        )
+        self.ci_access = self._ci_access(config)
+
+    def _notifications(self, config: PlatformConfig) -> sns.Topic:
+        """The topic of gate outcomes, failed runs and violations, mailed to the deploy notification addresses."""
+        topic = sns.Topic(
             self, "Notifications", display_name="Lifecycle pipelines", master_key=self.storage.key, enforce_ssl=True
         )
         for email in config.deploy.notification_emails if config.deploy is not None else ():
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            topic.add_subscription(subscriptions.EmailSubscription(email))
         # EventBridge rules and CloudWatch alarms publish to the encrypted topic.
         for service in ("events.amazonaws.com", "cloudwatch.amazonaws.com"):
             self.storage.key.add_to_resource_policy(
@@ -144,23 +148,18 @@ class LifecycleStack(cdk.Stack):
                     conditions={"StringEquals": {"aws:SourceAccount": self.account}},
                 )
             )
-        self._shared = SharedPipelineProps(
-            storage=self.storage,
-            pipeline_role=step_role,
-            job_role=job_role,
-            lookup_function_arn=self.lookup.function_arn,
-            topic=self.topic,
-        )
-        self.build_pipelines = {entry.name: self._build_pipeline(config, entry) for entry in builds}
-        self.batch_pipelines = {entry.name: self._batch_pipeline(entry) for entry in batches}
-        monitors = [m for m in lifecycle.monitoring if config.is_sandbox or m.stage == account]
+        return topic
+
+    def _add_monitors(
+        self, config: PlatformConfig, monitors: list[LifecycleMonitorConfig], job_role: iam.IRole
+    ) -> None:
+        """The data quality monitor of each monitored endpoint of this account, and its model quality monitor."""
         self.monitors = {(m.endpoint, m.stage): self._monitor(config, m, job_role) for m in monitors}
         self.model_quality_monitors = {
             (m.endpoint, m.stage): self._model_quality_monitor(config, m, m.model_quality, job_role)
             for m in monitors
             if m.model_quality is not None
         }
-        self.ci_access = self._ci_access(config)
 
     def _ci_access(self, config: PlatformConfig) -> CiPipelineAccess | None:
         """With `ci`: the role the CI roles (tooling) assume to upload build code and start the build pipelines."""
@@ -187,8 +186,9 @@ class LifecycleStack(cdk.Stack):
         return DataQualityMonitor(
             self,
             f"Monitor{_pascal(monitor.endpoint)}{_pascal(monitor.stage)}",
-            **self._monitor_props(config, monitor, job_role),
-            baseline_uri=None if build is None else self._baseline_uri(config, build),
+            **self._monitor_props(
+                config, monitor, job_role, baseline_uri=None if build is None else self._baseline_uri(config, build)
+            ),
         )
 
     def _model_quality_monitor(
@@ -198,10 +198,16 @@ class LifecycleStack(cdk.Stack):
         quality: LifecycleModelQualityConfig,
         job_role: iam.IRole,
     ) -> ModelQualityMonitor:
+        build = monitor_model_quality_build(config, monitor)
         return ModelQualityMonitor(
             self,
             f"ModelQuality{_pascal(monitor.endpoint)}{_pascal(monitor.stage)}",
-            **self._monitor_props(config, monitor, job_role),
+            **self._monitor_props(
+                config,
+                monitor,
+                job_role,
+                baseline_uri=None if build is None else self._baseline_uri(config, build, "model-quality"),
+            ),
             ground_truth_uri=self.storage.s3_uri(quality.ground_truth_prefix.rstrip("/")),
             problem_type=quality.problem_type,
             inference_attribute=quality.inference_attribute,
@@ -210,12 +216,12 @@ class LifecycleStack(cdk.Stack):
         )
 
     def _monitor_props(
-        self, config: PlatformConfig, monitor: LifecycleMonitorConfig, job_role: iam.IRole
-    ) -> SharedMonitorProps:
+        self, config: PlatformConfig, monitor: LifecycleMonitorConfig, job_role: iam.IRole, *, baseline_uri: str | None
+    ) -> MonitorProps:
         retrain = None
         if monitor.retrain_pipeline_name is not None:
             retrain = self.build_pipelines[monitor.retrain_pipeline_name].pipeline_arn
-        return SharedMonitorProps(
+        return MonitorProps(
             endpoint_name=naming.endpoint_name(config.name, monitor.endpoint, monitor.stage),
             capture_bucket_name=naming.hosting_bucket_name(config.name, monitor.stage, self.account, self.region),
             capture_key_alias=naming.hosting_key_alias(config.name, monitor.stage),
@@ -225,12 +231,26 @@ class LifecycleStack(cdk.Stack):
             schedule_expression=monitor.schedule_expression,
             instance_type=monitor.instance_type,
             max_run_seconds=monitor.max_run_seconds,
+            baseline_uri=baseline_uri,
             retrain_pipeline_arn=retrain,
         )
 
-    def _baseline_uri(self, config: PlatformConfig, build: LifecycleBuildConfig) -> str:
-        """Where `build` writes the data quality baseline of each version it registers."""
-        return self._artifacts_uri(config, build.model_package_group, "baselines", build.name, "data-quality")
+    def _baseline_uri(self, config: PlatformConfig, build: LifecycleBuildConfig, kind: str = "data-quality") -> str:
+        """Where `build` writes the baseline (`kind`: data-quality, model-quality) of each version it registers."""
+        return self._artifacts_uri(config, build.model_package_group, "baselines", build.name, kind)
+
+    def _model_quality_baseline(
+        self, config: PlatformConfig, entry: LifecycleBuildConfig
+    ) -> ModelQualityBaseline | None:
+        """What `entry` computes for the model quality monitors of its group (none when none reads it)."""
+        quality = build_model_quality(config, entry) if entry.model_quality_baseline else None
+        if quality is None:
+            return None
+        return ModelQualityBaseline(
+            output_uri=self._baseline_uri(config, entry, "model-quality"),
+            problem_type=quality.problem_type,
+            probability_threshold=quality.probability_threshold,
+        )
 
     def _artifacts_uri(self, config: PlatformConfig, group: str, *parts: str) -> str:
         """Under the group's prefix of the registry's artifacts bucket: every stage's execution role reads it."""
@@ -270,6 +290,7 @@ class LifecycleStack(cdk.Stack):
             ),
             tuning=None if entry.tuning is None else next(s for s in config.tuning if s.name == entry.tuning),
             baseline_uri=self._baseline_uri(config, entry) if entry.baseline else None,
+            model_quality_baseline=self._model_quality_baseline(config, entry),
         )
 
     def _batch_pipeline(self, entry: LifecycleBatchConfig) -> BatchInferencePipeline:

@@ -7,6 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
 
 from sagemaker_platform.constructs.lifecycle import (
     BatchInferencePipeline,
@@ -16,7 +17,8 @@ from sagemaker_platform.constructs.lifecycle import (
 )
 from sagemaker_platform.constructs.lifecycle.definition import Get, Parameter, PipelineDefinition, Step
 from sagemaker_platform.errors import PropsError
-from tests.lifecycle_support import STEP_REQUESTS, all_steps, pipelines_of, request_problems
+from tests.lifecycle_support import STEP_REQUESTS, all_steps, flatten, pipelines_of, request_problems
+from tests.support import resources_of_type
 
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/churn"
 LOOKUP_ARN = "arn:aws:lambda:us-east-1:333333333333:function:lookup"
@@ -226,3 +228,34 @@ def test_given_a_reference_to_an_unknown_step_or_parameter_then_rendering_refuse
         ).render()
     with pytest.raises(ValueError, match="unique"):
         PipelineDefinition(parameters=(), steps=(Step("A", "Fail"), Step("A", "Fail"))).render()
+
+
+def test_given_a_topic_then_each_gate_outcome_and_each_failed_run_is_notified() -> None:
+    stack, common = _stack()
+    topic = sns.Topic(stack, "Topic")
+    ModelBuildPipeline(
+        stack,
+        "Build",
+        pipeline_name="churn-train",
+        objective=Objective(metric="validation:auc", json_path="metrics.auc.value"),
+        topic=topic,
+        **common,
+    )
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    (topic_id,) = resources_of_type(template, "AWS::SNS::Topic")
+    patterns = {
+        rule["Properties"]["EventPattern"]["detail-type"][0]: rule["Properties"]
+        for rule in resources_of_type(template, "AWS::Events::Rule").values()
+    }
+    # The gate step's status event carries its outcome (which branch ran): the notification holds it.
+    gate = patterns["SageMaker Model Building Pipeline Execution Step Status Change"]
+    assert gate["EventPattern"]["source"] == ["aws.sagemaker"]
+    assert gate["EventPattern"]["detail"]["stepName"] == ["ChampionChallengerGate"]
+    assert gate["EventPattern"]["detail"]["currentStepStatus"] == ["Succeeded"]
+    assert "churn-train" in flatten(gate["EventPattern"]["detail"]["pipelineArn"][0])
+    failed = patterns["SageMaker Model Building Pipeline Execution Status Change"]
+    assert failed["EventPattern"]["detail"]["currentPipelineExecutionStatus"] == ["Failed"]
+    for rule in (gate, failed):
+        (target,) = rule["Targets"]
+        assert target["Arn"] == {"Ref": topic_id}
+        assert "DeadLetterConfig" in target

@@ -1,4 +1,4 @@
-"""The build pipeline's Tuning step (a tuning spec by name) and its data quality QualityCheck step."""
+"""The build pipeline's Tuning step (a tuning spec by name) and its QualityCheck steps (data and model quality)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,23 @@ import pytest
 from aws_cdk import aws_iam as iam
 
 from sagemaker_platform import tuning_spec
-from sagemaker_platform.constructs.lifecycle import LifecycleStorage, ModelBuildPipeline, Objective, TrainingSettings
+from sagemaker_platform.constructs.lifecycle import (
+    LifecycleStorage,
+    ModelBuildPipeline,
+    ModelFormat,
+    ModelQualityBaseline,
+    Objective,
+    PipelinePermissions,
+    TrainingSettings,
+)
 from sagemaker_platform.errors import PropsError
 from tests.lifecycle_support import all_steps, pipelines_of, request_problems
+from tests.support import resources_of_type
+from tests.wiring_helpers import allows, as_list
 
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/churn"
 BASELINE = "s3://mlplatform-artifacts/churn/baselines/churn-train/data-quality"
+MODEL_QUALITY = "s3://mlplatform-artifacts/churn/baselines/churn-train/model-quality"
 SPEC = json.loads(Path("cdk.json").read_text())["context"]["platform"]["tuning"][0]
 
 
@@ -162,3 +173,54 @@ def test_given_tuning_with_training_or_a_run_time_parent_or_a_bad_baseline_uri_t
     message = str(caught.value)
     for text in ("training and tuning", "tuning.warm_start.parent_spec='churn-bayes'", "baseline_uri='churn/"):
         assert text in message
+
+
+def test_given_a_regression_model_quality_baseline_then_the_prediction_is_the_inference_attribute() -> None:
+    baseline = ModelQualityBaseline(output_uri=MODEL_QUALITY, problem_type="Regression")
+    check = _steps(_build(model_quality_baseline=baseline))["ModelQualityBaseline"]
+    environment = check["Arguments"]["Environment"]
+    assert environment["problem_type"] == "Regression"
+    assert environment["inference_attribute"] == "_c1" and environment["ground_truth_attribute"] == "_c0"
+    assert "probability_attribute" not in environment and "probability_threshold_attribute" not in environment
+    assert check["Arguments"]["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == MODEL_QUALITY
+
+
+def test_given_a_bad_model_quality_baseline_or_a_json_model_then_one_error_names_each() -> None:
+    baseline = ModelQualityBaseline(output_uri="churn/mq/", problem_type="Regression", probability_threshold=0.5)
+    with pytest.raises(PropsError) as caught:
+        _build(model_quality_baseline=baseline, model_format=ModelFormat(content_types=("application/json",)))
+    message = str(caught.value)
+    for text in (
+        "model_quality_baseline.output_uri='churn/mq/'",
+        "model_quality_baseline.probability_threshold=0.5",
+        "model_format=",
+    ):
+        assert text in message
+
+
+def test_given_a_tuning_build_then_the_pipeline_role_creates_tuning_jobs_only_with_the_lifecycle_volume_key() -> None:
+    stack = cdk.Stack(cdk.App(), "Lifecycle")
+    storage = LifecycleStorage(stack, "Storage")
+    PipelinePermissions(
+        stack,
+        "Permissions",
+        pipeline_role=iam.Role.from_role_name(stack, "StepRole", "mlplatform-pipeline-step"),
+        job_role=iam.Role.from_role_name(stack, "JobRole", "mlplatform-sagemaker-execution"),
+        storage=storage,
+        tuning=True,
+    )
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    statements = [
+        statement
+        for policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
+        if policy["Properties"].get("Roles") == ["mlplatform-pipeline-step"]
+        for statement in as_list(policy["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    (key,) = resources_of_type(template, "AWS::KMS::Key")
+    job = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:hyper-parameter-tuning-job/abc123"
+    create = "sagemaker:CreateHyperParameterTuningJob"
+    assert allows(statements, create, job, {"sagemaker:VolumeKmsKey": f"<{key}.Arn>"})
+    assert not allows(statements, create, job, {"sagemaker:VolumeKmsKey": "arn:aws:kms:us-east-1:1:key/other"})
+    assert not allows(statements, create, job)
+    # Pipelines names the job itself: watching and stopping it cannot be narrowed (the acknowledged wildcard).
+    assert allows(statements, "sagemaker:DescribeHyperParameterTuningJob", job)

@@ -82,6 +82,12 @@ def test_the_multi_account_example_builds_in_dev_and_scores_in_prod(
         multi_account_templates[f"{P}-lifecycle-prod"], "AWS::SageMaker::DataQualityJobDefinition"
     )
     assert len(monitors) == 1
+    # The prod monitor checks model quality too; the dev account (where the build runs) monitors nothing.
+    for stage, count in (("prod", 1), ("dev", 0)):
+        quality = resources_of_type(
+            multi_account_templates[f"{P}-lifecycle-{stage}"], "AWS::SageMaker::ModelQualityJobDefinition"
+        )
+        assert len(quality) == count, stage
     assert not any("lifecycle" in name for name in multi_account_templates if name.endswith(("-staging", "-tooling")))
 
 

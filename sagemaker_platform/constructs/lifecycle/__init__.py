@@ -4,9 +4,11 @@
 - `BatchInferencePipeline` (batch.py): latest Approved version → model → transform.
 - `RegistryLookup` (lookup.py): the Lambda function their Lambda steps call to read the registry at run time.
 - `LifecycleStorage`, `PipelinePermissions` (storage.py): the bucket and key, and the roles' grants.
+- `ModelQualityBaseline` (baseline.py): the build's model quality baseline (scored test split, QualityCheck).
 - definition.py: the typed SageMaker Pipelines definition both render.
 """
 
+from sagemaker_platform.constructs.lifecycle.baseline import ModelQualityBaseline
 from sagemaker_platform.constructs.lifecycle.batch import BatchInferencePipeline
 from sagemaker_platform.constructs.lifecycle.build import ModelBuildPipeline
 from sagemaker_platform.constructs.lifecycle.lookup import RegistryLookup
@@ -19,6 +21,7 @@ __all__ = [
     "LifecycleStorage",
     "ModelBuildPipeline",
     "ModelFormat",
+    "ModelQualityBaseline",
     "Objective",
     "PipelinePermissions",
     "RegistryLookup",

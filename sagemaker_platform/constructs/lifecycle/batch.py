@@ -14,15 +14,16 @@ from sagemaker_platform.constructs.lifecycle.definition import (
     EXECUTION_ID,
     Get,
     Join,
-    LambdaOutput,
     Parameter,
     PipelineDefinition,
     Step,
     parameter,
     step_output,
 )
+from sagemaker_platform.constructs.lifecycle.lookup import lookup_step
 from sagemaker_platform.constructs.lifecycle.pipeline import check_pipeline_name, create_pipeline, notify_failed
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
+from sagemaker_platform.constructs.lifecycle.transform import SPLIT_TYPES, TransformRecords, transform_request
 from sagemaker_platform.errors import ProblemCollector
 
 LATEST, CREATE_MODEL, TRANSFORM = "LatestApprovedVersion", "CreateModel", "BatchTransform"
@@ -69,74 +70,27 @@ class BatchInferencePipeline(Construct):
         topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, id)
-        problems = ProblemCollector("BatchInferencePipeline")
-        check_pipeline_name(problems, pipeline_name)
-        for label, prefix in (("input_prefix", input_prefix), ("output_prefix", output_prefix)):
-            problems.check(
-                prefix.endswith("/") and not prefix.startswith("/"),
-                f"{label}={prefix!r}: a key prefix like 'churn/batch/' (ends in '/', no leading '/')",
-            )
-        problems.check(instance_count >= 1, f"instance_count={instance_count}: >= 1")
-        problems.check(
-            split_type in ("None", "Line", "RecordIO", "TFRecord"),
-            f"split_type={split_type!r}: one of None, Line, RecordIO, TFRecord",
-        )
-        problems.raise_if_any()
+        _validate(pipeline_name, input_prefix, output_prefix, instance_count, split_type)
         self._name = pipeline_name
-        key = storage.key.key_arn
-        self.definition = PipelineDefinition(
-            parameters=(
-                Parameter("InputDataUrl", "String", storage.s3_uri(input_prefix.rstrip("/"))),
-                Parameter("OutputUrl", "String", storage.s3_uri(output_prefix.rstrip("/"))),
-                Parameter("TransformInstanceType", "String", instance_type),
+        self.definition = _render_definition(
+            storage,
+            input_prefix=input_prefix,
+            output_prefix=output_prefix,
+            instance_type=instance_type,
+            lookup=lookup_step(
+                LATEST, function_arn=lookup_function_arn, model_package_group_arn=model_package_group_arn, mode="latest"
             ),
-            steps=(
-                Step(
-                    name=LATEST,
-                    type="Lambda",
-                    function_arn=lookup_function_arn,
-                    arguments={"model_package_group": model_package_group_arn, "mode": "latest"},
-                    outputs=(
-                        LambdaOutput("has_champion", "Boolean"),
-                        LambdaOutput("champion_metric", "Float"),
-                        LambdaOutput("model_package_arn", "String"),
-                    ),
-                ),
-                Step(
-                    name=CREATE_MODEL,
-                    type="Model",
-                    arguments={
-                        "ExecutionRoleArn": job_role.role_arn,
-                        "PrimaryContainer": {"ModelPackageName": step_output(LATEST, "model_package_arn")},
-                        "EnableNetworkIsolation": True,
-                    },
-                ),
-                Step(
-                    name=TRANSFORM,
-                    type="Transform",
-                    arguments={
-                        "ModelName": Get(f"Steps.{CREATE_MODEL}.ModelName"),
-                        "TransformInput": {
-                            "DataSource": {
-                                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": parameter("InputDataUrl")}
-                            },
-                            "ContentType": content_type,
-                            "SplitType": split_type,
-                        },
-                        "TransformOutput": {
-                            "S3OutputPath": Join((parameter("OutputUrl"), EXECUTION_ID), on="/"),
-                            "Accept": accept,
-                            "AssembleWith": "Line" if split_type == "Line" else "None",
-                            "KmsKeyId": key,
-                        },
-                        "TransformResources": {
-                            "InstanceType": parameter("TransformInstanceType"),
-                            "InstanceCount": instance_count,
-                            "VolumeKmsKeyId": key,
-                        },
-                    },
-                ),
+            model=Step(
+                name=CREATE_MODEL,
+                type="Model",
+                arguments={
+                    "ExecutionRoleArn": job_role.role_arn,
+                    "PrimaryContainer": {"ModelPackageName": step_output(LATEST, "model_package_arn")},
+                    "EnableNetworkIsolation": True,
+                },
             ),
+            records=TransformRecords(content_type=content_type, accept=accept, split_type=split_type),
+            instance_count=instance_count,
         )
         self.pipeline, self.pipeline_arn = create_pipeline(
             self,
@@ -153,3 +107,54 @@ class BatchInferencePipeline(Construct):
                 topic=topic,
                 dead_letter_queue=storage.rule_dead_letter_queue,
             )
+
+
+def _validate(pipeline_name: str, input_prefix: str, output_prefix: str, instance_count: int, split_type: str) -> None:
+    problems = ProblemCollector("BatchInferencePipeline")
+    check_pipeline_name(problems, pipeline_name)
+    for label, prefix in (("input_prefix", input_prefix), ("output_prefix", output_prefix)):
+        problems.check(
+            prefix.endswith("/") and not prefix.startswith("/"),
+            f"{label}={prefix!r}: a key prefix like 'churn/batch/' (ends in '/', no leading '/')",
+        )
+    problems.check(instance_count >= 1, f"instance_count={instance_count}: >= 1")
+    problems.check(split_type in SPLIT_TYPES, f"split_type={split_type!r}: one of {', '.join(SPLIT_TYPES)}")
+    problems.raise_if_any()
+
+
+def _render_definition(
+    storage: LifecycleStorage,
+    *,
+    input_prefix: str,
+    output_prefix: str,
+    instance_type: str,
+    lookup: Step,
+    model: Step,
+    records: TransformRecords,
+    instance_count: int,
+) -> PipelineDefinition:
+    """Parameters (a schedule may pass other prefixes or instance type), lookup → model → transform."""
+    return PipelineDefinition(
+        parameters=(
+            Parameter("InputDataUrl", "String", storage.s3_uri(input_prefix.rstrip("/"))),
+            Parameter("OutputUrl", "String", storage.s3_uri(output_prefix.rstrip("/"))),
+            Parameter("TransformInstanceType", "String", instance_type),
+        ),
+        steps=(
+            lookup,
+            model,
+            Step(
+                name=TRANSFORM,
+                type="Transform",
+                arguments=transform_request(
+                    model_name=Get(f"Steps.{CREATE_MODEL}.ModelName"),
+                    input_uri=parameter("InputDataUrl"),
+                    output_uri=Join((parameter("OutputUrl"), EXECUTION_ID), on="/"),
+                    records=records,
+                    instance_type=parameter("TransformInstanceType"),
+                    instance_count=instance_count,
+                    kms_key=storage.key.key_arn,
+                ),
+            ),
+        ),
+    )

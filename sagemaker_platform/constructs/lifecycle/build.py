@@ -17,13 +17,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from sagemaker_platform.constructs.lifecycle.baseline import data_quality_check, data_quality_metrics, processing_input
+from sagemaker_platform.constructs.lifecycle.baseline import (
+    DATA_QUALITY_BASELINE,
+    MODEL_QUALITY_BASELINE,
+    SCORED_WITH_LABEL,
+    CheckJob,
+    ModelQualityBaseline,
+    check_metrics,
+    data_quality_check,
+    model_quality_check,
+    processing_input,
+)
 from sagemaker_platform.constructs.lifecycle.definition import (
     EXECUTION_ID,
     AnyOf,
@@ -32,7 +41,6 @@ from sagemaker_platform.constructs.lifecycle.definition import (
     Get,
     Join,
     JsonGet,
-    LambdaOutput,
     Parameter,
     PipelineDefinition,
     PropertyFile,
@@ -42,12 +50,14 @@ from sagemaker_platform.constructs.lifecycle.definition import (
     step_output,
 )
 from sagemaker_platform.constructs.lifecycle.images import builtin_image_uri, model_monitor_image_uri
+from sagemaker_platform.constructs.lifecycle.lookup import lookup_step
 from sagemaker_platform.constructs.lifecycle.pipeline import (
     PIPELINE_STEP_STATUS_CHANGE,
     check_pipeline_name,
     create_pipeline,
     notify_failed,
 )
+from sagemaker_platform.constructs.lifecycle.rules import sagemaker_rule
 from sagemaker_platform.constructs.lifecycle.settings import (
     DEFAULT_PROCESSING_IMAGE,
     JobResources,
@@ -62,6 +72,7 @@ from sagemaker_platform.constructs.lifecycle.training import (
     distribution_hyperparameters,
     scaling_problems,
 )
+from sagemaker_platform.constructs.lifecycle.transform import TransformRecords, transform_request
 from sagemaker_platform.constructs.lifecycle.tuning_step import (
     TRAINING_CHANNELS,
     best_model_uri,
@@ -85,6 +96,8 @@ PREPROCESS, TRAIN, TUNE, EVALUATE, CHAMPION, GATE, REGISTER = (
     "RegisterModel",
 )
 EVALUATION_REPORT = "EvaluationReport"
+# The model quality baseline's steps (in the gate's branch): the challenger as a model, the test split scored.
+CHALLENGER_MODEL, SCORE_TEST = "ChallengerModel", "ScoreTestSplit"
 
 
 class ModelBuildPipeline(Construct):
@@ -119,6 +132,9 @@ class ModelBuildPipeline(Construct):
     :param baseline_uri: where a data quality `QualityCheck` step writes the Model Monitor baseline
         (``statistics.json``, ``constraints.json``) of each registered version, recorded as its DriftCheckBaselines;
         monitors read it there. Default: none (no baselining step).
+    :param model_quality_baseline: a model quality `QualityCheck` step after the challenger (as a Model step)
+        scores the test split (a Transform step): its constraints become the version's ModelQuality metrics and
+        drift-check baseline, written where the model quality monitors read them. Default: none.
     """
 
     def __init__(
@@ -141,6 +157,7 @@ class ModelBuildPipeline(Construct):
         topic: sns.ITopic | None = None,
         tuning: TuningSpec | None = None,
         baseline_uri: str | None = None,
+        model_quality_baseline: ModelQualityBaseline | None = None,
     ) -> None:
         super().__init__(scope, id)
         self._name = pipeline_name
@@ -149,6 +166,7 @@ class ModelBuildPipeline(Construct):
         self._tuning = tuning
         self._training_given = training is not None
         self._baseline_uri = baseline_uri
+        self._model_quality = model_quality_baseline
         self._training = TrainingSettings() if training is None else training
         self._processing = JobResources(image=DEFAULT_PROCESSING_IMAGE) if processing is None else processing
         self._format = ModelFormat() if model_format is None else model_format
@@ -180,15 +198,12 @@ class ModelBuildPipeline(Construct):
 
     def add_notifications(self, topic: sns.ITopic) -> None:
         """Notify `topic` of each gate outcome (the event's ``metadata`` holds it) and of each failed execution."""
-        events.Rule(
+        sagemaker_rule(
             self,
             "GateOutcome",
             description=f"{self._name}: champion/challenger gate outcome (registered or kept the champion)",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=[PIPELINE_STEP_STATUS_CHANGE],
-                detail={"pipelineArn": [self.pipeline_arn], "stepName": [GATE], "currentStepStatus": ["Succeeded"]},
-            ),
+            detail_type=PIPELINE_STEP_STATUS_CHANGE,
+            detail={"pipelineArn": [self.pipeline_arn], "stepName": [GATE], "currentStepStatus": ["Succeeded"]},
             targets=[targets.SnsTopic(topic, dead_letter_queue=self._storage.rule_dead_letter_queue)],
         )
         notify_failed(
@@ -218,16 +233,11 @@ class ModelBuildPipeline(Construct):
                 ),
                 self._training_step(training_image),
                 self._evaluate_step(model_data),
-                Step(
-                    name=CHAMPION,
-                    type="Lambda",
+                lookup_step(
+                    CHAMPION,
                     function_arn=lookup_arn,
-                    arguments={"model_package_group": group_arn, "mode": "champion"},
-                    outputs=(
-                        LambdaOutput("has_champion", "Boolean"),
-                        LambdaOutput("champion_metric", "Float"),
-                        LambdaOutput("model_package_arn", "String"),
-                    ),
+                    model_package_group_arn=group_arn,
+                    mode="champion",
                     depends_on=(EVALUATE,),
                 ),
                 self._gate_step(group_arn, model_data, challenger),
@@ -267,7 +277,7 @@ class ModelBuildPipeline(Construct):
         """Register (after the baselines, if any) only a first model or one better than the champion."""
         champion = step_output(CHAMPION, "champion_metric")
         better: ComparisonType = "GreaterThan" if self._objective.type == "Maximize" else "LessThan"
-        baseline_steps = () if self._baseline_uri is None else (self._baseline_step(group_arn),)
+        baseline_steps = self._baseline_steps(group_arn, model_data)
         return Step(
             name=GATE,
             type="Condition",
@@ -289,10 +299,13 @@ class ModelBuildPipeline(Construct):
                 "Statistics": {"ContentType": "application/json", "S3Uri": Join((evaluation_uri, "/evaluation.json"))}
             }
         }
-        drift_check: dict[str, Any] | None = None
+        drift_check: dict[str, Any] = {}
         if self._baseline_uri is not None:
-            model_metrics["ModelDataQuality"], data_quality_drift = data_quality_metrics()
-            drift_check = {"ModelDataQuality": data_quality_drift}
+            model_metrics["ModelDataQuality"], drift_check["ModelDataQuality"] = check_metrics(DATA_QUALITY_BASELINE)
+        if self._model_quality is not None:
+            calculated, drift_check["ModelQuality"] = check_metrics(MODEL_QUALITY_BASELINE)
+            # The evaluation report stays the statistics (the champion's metric comes from it, as for tuning).
+            model_metrics["ModelQuality"]["Constraints"] = calculated["Constraints"]
         return Step(
             name=REGISTER,
             type="RegisterModel",
@@ -307,7 +320,7 @@ class ModelBuildPipeline(Construct):
                 },
                 "ModelMetrics": model_metrics,
                 # None (no baselining step) is left out of the request.
-                "DriftCheckBaselines": drift_check,
+                "DriftCheckBaselines": drift_check or None,
                 "CustomerMetadataProperties": {
                     "objective_metric": self._objective.metric,
                     "objective_type": self._objective.type,
@@ -337,12 +350,10 @@ class ModelBuildPipeline(Construct):
             ),
         )
 
-    def _baseline_step(self, group_arn: str) -> Step:
-        # In the gate's branch: only a version that is registered replaces the baseline the monitors read.
-        assert self._baseline_uri is not None
-        return data_quality_check(
-            dataset_uri=_split_uri("train"),
-            output_uri=self._baseline_uri,
+    def _baseline_steps(self, group_arn: str, model_data: Value) -> tuple[Step, ...]:
+        """The QualityCheck steps (and what the model quality one scores), in the gate's branch: only a version
+        that is registered replaces the baselines the monitors read."""
+        job = CheckJob(
             image_uri=model_monitor_image_uri(self),
             role_arn=self._job_role.role_arn,
             instance_type=parameter("ProcessingInstanceType"),
@@ -351,6 +362,45 @@ class ModelBuildPipeline(Construct):
             max_run_seconds=self._processing.max_run_seconds,
             model_package_group_arn=group_arn,
         )
+        steps: list[Step] = []
+        if self._baseline_uri is not None:
+            steps.append(data_quality_check(job, dataset_uri=_split_uri("train"), output_uri=self._baseline_uri))
+        if self._model_quality is not None:
+            scored = Get(f"Steps.{SCORE_TEST}.TransformOutput.S3OutputPath")
+            steps += [
+                *self._score_test_steps(model_data),
+                model_quality_check(job, dataset_uri=scored, baseline=self._model_quality),
+            ]
+        return tuple(steps)
+
+    def _score_test_steps(self, model_data: Value) -> tuple[Step, Step]:
+        """The challenger as a SageMaker model, and a Transform step writing ``<label>,<prediction>`` per test record
+        (CSV, the processing instance type, per execution in the lifecycle bucket)."""
+        key = self._storage.key.key_arn
+        model = Step(
+            name=CHALLENGER_MODEL,
+            type="Model",
+            arguments={
+                "ExecutionRoleArn": self._job_role.role_arn,
+                "PrimaryContainer": {"Image": self._inference_image, "ModelDataUrl": model_data},
+                "EnableNetworkIsolation": True,
+            },
+        )
+        score = Step(
+            name=SCORE_TEST,
+            type="Transform",
+            arguments=transform_request(
+                model_name=Get(f"Steps.{CHALLENGER_MODEL}.ModelName"),
+                input_uri=_split_uri("test"),
+                output_uri=self._execution_uri("scored-test"),
+                records=TransformRecords(),
+                instance_type=parameter("ProcessingInstanceType"),
+                instance_count=1,
+                kms_key=key,
+                data_processing=SCORED_WITH_LABEL,
+            ),
+        )
+        return model, score
 
     def _model_data(self) -> Value:
         """The model artifact to evaluate and register: the training job's, or the tuning job's best."""
@@ -479,6 +529,14 @@ class ModelBuildPipeline(Construct):
             problems.check(
                 self._baseline_uri.startswith("s3://") and not self._baseline_uri.endswith("/"),
                 f"baseline_uri={self._baseline_uri!r}: an s3:// prefix without a trailing '/'",
+            )
+        if self._model_quality is not None:
+            for message in self._model_quality.problems():
+                problems.add(message)
+            # The scored split is CSV: the model must take and answer it.
+            problems.check(
+                "text/csv" in self._format.content_types and "text/csv" in self._format.response_types,
+                f"model_format={self._format!r}: text/csv in and out, for the model quality baseline's scoring",
             )
         problems.raise_if_any()
 

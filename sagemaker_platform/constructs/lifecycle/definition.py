@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 DEFINITION_VERSION = "2020-12-01"
 
@@ -105,16 +105,24 @@ def render_value(value: Any) -> Any:
     return value
 
 
+class _Fields:
+    """A definition element that renders as its fields, named as the definition names them (`_keys`)."""
+
+    _keys: ClassVar[Mapping[str, str]]
+    """Definition key -> attribute, in rendering order."""
+
+    def render(self) -> dict[str, Any]:
+        return {key: getattr(self, attribute) for key, attribute in self._keys.items()}
+
+
 @dataclass(frozen=True)
-class Parameter:
+class Parameter(_Fields):
     """A pipeline parameter, overridable per execution (e.g. by a schedule)."""
 
     name: str
     type: ParameterType
     default: str | int | float | bool
-
-    def render(self) -> dict[str, Any]:
-        return {"Name": self.name, "Type": self.type, "DefaultValue": self.default}
+    _keys: ClassVar[Mapping[str, str]] = {"Name": "name", "Type": "type", "DefaultValue": "default"}
 
 
 @dataclass(frozen=True)
@@ -143,24 +151,22 @@ Condition = Comparison | AnyOf
 
 
 @dataclass(frozen=True)
-class PropertyFile:
+class PropertyFile(_Fields):
     """A JSON file a processing step writes to one of its outputs, readable with `JsonGet`."""
 
     name: str
     output_name: str
     path: str
-
-    def render(self) -> dict[str, Any]:
-        return {"PropertyFileName": self.name, "OutputName": self.output_name, "FilePath": self.path}
+    _keys: ClassVar[Mapping[str, str]] = {"PropertyFileName": "name", "OutputName": "output_name", "FilePath": "path"}
 
 
 @dataclass(frozen=True)
-class LambdaOutput:
+class LambdaOutput(_Fields):
+    """An output parameter of a Lambda step (a key of the function's answer)."""
+
     name: str
     type: LambdaOutputType
-
-    def render(self) -> dict[str, Any]:
-        return {"OutputName": self.name, "OutputType": self.type}
+    _keys: ClassVar[Mapping[str, str]] = {"OutputName": "name", "OutputType": "type"}
 
 
 @dataclass(frozen=True)

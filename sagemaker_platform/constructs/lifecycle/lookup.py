@@ -9,6 +9,7 @@ and the batch inference pipeline (the latest Approved version to score with). It
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -18,10 +19,14 @@ from constructs import Construct
 from sagemaker_platform import naming
 from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.function import PlatformFunction
+from sagemaker_platform.constructs.lifecycle.definition import LambdaOutput, Step
+from sagemaker_platform.constructs.lifecycle.nag import nag_text
 from sagemaker_platform.constructs.registry import READ_ACTIONS
 
 HANDLER_ASSET = "lifecycle_lookup"
 LOOKUP_TIMEOUT_SECONDS = 60
+# "champion": the gate's question (the latest Approved version's metric); "latest": the version to score with.
+LookupMode = Literal["champion", "latest"]
 
 
 class RegistryLookup(Construct):
@@ -69,7 +74,7 @@ class RegistryLookup(Construct):
         acknowledge(
             self.function.role,
             {
-                f"AwsSolutions-IAM5[Resource::{_nag_text(stack, arn)}]": "the versions of this registry group are "
+                f"AwsSolutions-IAM5[Resource::{nag_text(stack, arn)}]": "the versions of this registry group are "
                 "numbered as they are registered; describe and list only"
                 for arn in versions
             },
@@ -80,10 +85,18 @@ class RegistryLookup(Construct):
         return self.function.function_arn
 
 
-def _nag_text(stack: cdk.Stack, value: str) -> str:
-    """`value` as cdk-nag prints it in a finding id: pseudo parameters as `<AWS::Name>`."""
-    resolved = stack.resolve(value)
-    if isinstance(resolved, str):
-        return resolved
-    separator, parts = resolved["Fn::Join"]
-    return str(separator).join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)
+def lookup_step(name: str, *, function_arn: str, model_package_group_arn: str, mode: LookupMode, **step: Any) -> Step:
+    """A pipeline's Lambda step calling the lookup function; its outputs are the handler's answer
+    (``has_champion``, ``champion_metric``, ``model_package_arn``). `step`: other `Step` fields (``depends_on``)."""
+    return Step(
+        name=name,
+        type="Lambda",
+        function_arn=function_arn,
+        arguments={"model_package_group": model_package_group_arn, "mode": mode},
+        outputs=(
+            LambdaOutput("has_champion", "Boolean"),
+            LambdaOutput("champion_metric", "Float"),
+            LambdaOutput("model_package_arn", "String"),
+        ),
+        **step,
+    )

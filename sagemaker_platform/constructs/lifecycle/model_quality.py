@@ -8,7 +8,7 @@ and optional retrain are the data quality monitor's (`EndpointMonitor`).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
@@ -16,9 +16,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from sagemaker_platform.constructs.lifecycle.images import model_monitor_image_uri
-from sagemaker_platform.constructs.lifecycle.monitoring import CAPTURE_PATH, OUTPUT_PATH, EndpointMonitor
+from sagemaker_platform.constructs.lifecycle.monitoring import EndpointMonitor
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
-from sagemaker_platform.errors import ProblemCollector
 
 ProblemType = Literal["BinaryClassification", "MulticlassClassification", "Regression"]
 PROBLEM_TYPES: tuple[ProblemType, ...] = ("BinaryClassification", "MulticlassClassification", "Regression")
@@ -102,13 +101,18 @@ class ModelQualityMonitor(EndpointMonitor):
         retrain_pipeline_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        problems = ProblemCollector("ModelQualityMonitor")
-        self._prepare(
-            problems,
+        problems = self._prepare(
             endpoint_name=endpoint_name,
+            capture_bucket_name=capture_bucket_name,
+            capture_key_alias=capture_key_alias,
+            storage=storage,
+            job_role=job_role,
+            topic=topic,
             schedule_expression=schedule_expression,
+            instance_type=instance_type,
             max_run_seconds=max_run_seconds,
             baseline_uri=baseline_uri,
+            retrain_pipeline_arn=retrain_pipeline_arn,
         )
         problems.check(ground_truth_uri.startswith("s3://"), f"ground_truth_uri={ground_truth_uri!r}: an s3:// prefix")
         for key, value, message in attribute_problems(
@@ -116,11 +120,24 @@ class ModelQualityMonitor(EndpointMonitor):
         ):
             problems.add(f"{key}={value!r}: {message}")
         problems.raise_if_any()
-        kms_key = storage.key.key_arn
-        self.job_definition = M(
+        self.job_definition = self._job_definition(
+            ground_truth_uri,
+            problem_type,
+            baseline_uri,
+            inference_attribute=inference_attribute,
+            probability_attribute=probability_attribute,
+            probability_threshold_attribute=probability_threshold,
+        )
+        self._wire()
+
+    def _job_definition(
+        self, ground_truth_uri: str, problem_type: ProblemType, baseline_uri: str | None, **attributes: Any
+    ) -> M:
+        """The job definition: `attributes` say where the label is in a captured response."""
+        return M(
             self,
             "JobDefinition",
-            job_definition_name=self.job_definition_name,
+            **self._job_props(M),
             model_quality_app_specification=M.ModelQualityAppSpecificationProperty(
                 image_uri=model_monitor_image_uri(self),
                 problem_type=problem_type,
@@ -132,46 +149,10 @@ class ModelQualityMonitor(EndpointMonitor):
                 constraints_resource=M.ConstraintsResourceProperty(s3_uri=f"{baseline_uri}/constraints.json")
             ),
             model_quality_job_input=M.ModelQualityJobInputProperty(
-                endpoint_input=M.EndpointInputProperty(
-                    endpoint_name=endpoint_name,
-                    local_path=CAPTURE_PATH,
-                    s3_input_mode="File",
-                    s3_data_distribution_type="FullyReplicated",
-                    inference_attribute=inference_attribute,
-                    probability_attribute=probability_attribute,
-                    probability_threshold_attribute=probability_threshold,
-                ),
+                endpoint_input=self._endpoint_input(M, **attributes),
                 ground_truth_s3_input=M.MonitoringGroundTruthS3InputProperty(s3_uri=ground_truth_uri),
             ),
-            model_quality_job_output_config=M.MonitoringOutputConfigProperty(
-                kms_key_id=kms_key,
-                monitoring_outputs=[
-                    M.MonitoringOutputProperty(
-                        s3_output=M.S3OutputProperty(
-                            local_path=OUTPUT_PATH,
-                            s3_uri=storage.s3_uri("monitoring", endpoint_name, "model-quality", "reports"),
-                            s3_upload_mode="EndOfJob",
-                        )
-                    )
-                ],
+            model_quality_job_output_config=self._output_config(
+                M, self._storage.s3_uri("monitoring", self.endpoint_name, "model-quality", "reports")
             ),
-            job_resources=M.MonitoringResourcesProperty(
-                cluster_config=M.ClusterConfigProperty(
-                    instance_count=1, instance_type=instance_type, volume_size_in_gb=20, volume_kms_key_id=kms_key
-                )
-            ),
-            network_config=M.NetworkConfigProperty(
-                enable_inter_container_traffic_encryption=True, enable_network_isolation=True
-            ),
-            role_arn=job_role.role_arn,
-            stopping_condition=M.StoppingConditionProperty(max_runtime_in_seconds=max_run_seconds),
-        )
-        self._wire(
-            capture_bucket_name=capture_bucket_name,
-            capture_key_alias=capture_key_alias,
-            storage=storage,
-            job_role=job_role,
-            topic=topic,
-            schedule_expression=schedule_expression,
-            retrain_pipeline_arn=retrain_pipeline_arn,
         )

@@ -14,7 +14,7 @@ what it shares with `ModelQualityMonitor` (model_quality.py).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, TypedDict, Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -30,8 +30,9 @@ from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.lifecycle.images import model_monitor_image_uri
+from sagemaker_platform.constructs.lifecycle.nag import nag_pseudo, nag_text
+from sagemaker_platform.constructs.lifecycle.rules import events_role, sagemaker_rule
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
-from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.targets import StartSageMakerPipeline
 from sagemaker_platform.constructs.workflow import state_machine_log_group, state_machine_role
 from sagemaker_platform.errors import ProblemCollector
@@ -42,26 +43,41 @@ CAPTURE_PATH = "/opt/ml/processing/input/endpoint"
 OUTPUT_PATH = "/opt/ml/processing/output"
 ALREADY_EXISTS = "SageMaker.ResourceInUseException"
 
+D = sagemaker.CfnDataQualityJobDefinition
+
+
+class MonitorProps(TypedDict):
+    """The props every monitor of an endpoint takes (documented on `DataQualityMonitor`)."""
+
+    endpoint_name: str
+    capture_bucket_name: str
+    capture_key_alias: str
+    storage: LifecycleStorage
+    job_role: iam.IRole
+    topic: sns.ITopic
+    schedule_expression: str
+    instance_type: str
+    max_run_seconds: int
+    baseline_uri: str | None
+    retrain_pipeline_arn: str | None
+
 
 class EndpointMonitor(Construct):
     """What every Model Monitor of an endpoint has: the schedule applied at InService, the violation event,
-    alarm and optional retrain, the grant to read captured data. Subclasses create `job_definition`."""
+    alarm and optional retrain, the grant to read captured data, and the job definition props every monitoring
+    type names alike. Subclasses create `job_definition` between `_prepare` and `_wire`."""
 
     monitoring_type: ClassVar[str]
     """`MonitoringType` of the schedule (DataQuality, ModelQuality)."""
     label: ClassVar[str]
     """In names (``<endpoint>-<label>``) and descriptions."""
 
-    def _prepare(
-        self,
-        problems: ProblemCollector,
-        *,
-        endpoint_name: str,
-        schedule_expression: str,
-        max_run_seconds: int,
-        baseline_uri: str | None,
-    ) -> None:
-        """Check the shared props and name the job definition and schedule (call before `raise_if_any`)."""
+    def _prepare(self, **props: Unpack[MonitorProps]) -> ProblemCollector:
+        """Keep the shared props, check them and name the job definition and schedule; the subclass adds its
+        own problems to the collector returned and raises."""
+        endpoint_name, schedule_expression = props["endpoint_name"], props["schedule_expression"]
+        max_run_seconds, baseline_uri = props["max_run_seconds"], props["baseline_uri"]
+        problems = ProblemCollector(type(self).__name__)
         problems.check(
             1 <= max_run_seconds <= 86400, f"max_run_seconds={max_run_seconds}: 1 to 86400 (and within the schedule)"
         )
@@ -76,44 +92,77 @@ class EndpointMonitor(Construct):
         self.endpoint_name = endpoint_name
         self.job_definition_name = f"{endpoint_name}-{self.label.replace(' ', '-')}"[:63]
         self.schedule_name = self.job_definition_name
+        self._capture = (props["capture_bucket_name"], props["capture_key_alias"])
+        self._storage, self._job_role, self._topic = props["storage"], props["job_role"], props["topic"]
+        self._schedule_expression, self._retrain_pipeline_arn = schedule_expression, props["retrain_pipeline_arn"]
+        self._instance_type, self._max_run_seconds = props["instance_type"], max_run_seconds
+        return problems
 
-    def _wire(
-        self,
-        *,
-        capture_bucket_name: str,
-        capture_key_alias: str,
-        storage: LifecycleStorage,
-        job_role: iam.IRole,
-        topic: sns.ITopic,
-        schedule_expression: str,
-        retrain_pipeline_arn: str | None,
-    ) -> None:
+    def _job_props(self, cfn: Any) -> dict[str, Any]:
+        """The props of `cfn` (a `Cfn*JobDefinition` class) that every monitoring type has under one name."""
+        key = self._storage.key.key_arn
+        return {
+            "job_definition_name": self.job_definition_name,
+            "job_resources": cfn.MonitoringResourcesProperty(
+                cluster_config=cfn.ClusterConfigProperty(
+                    instance_count=1, instance_type=self._instance_type, volume_size_in_gb=20, volume_kms_key_id=key
+                )
+            ),
+            "network_config": cfn.NetworkConfigProperty(
+                enable_inter_container_traffic_encryption=True, enable_network_isolation=True
+            ),
+            "role_arn": self._job_role.role_arn,
+            "stopping_condition": cfn.StoppingConditionProperty(max_runtime_in_seconds=self._max_run_seconds),
+        }
+
+    def _endpoint_input(self, cfn: Any, **attributes: Any) -> Any:
+        """`cfn`'s EndpointInputProperty: the captured data of the endpoint (plus the type's `attributes`)."""
+        return cfn.EndpointInputProperty(
+            endpoint_name=self.endpoint_name,
+            local_path=CAPTURE_PATH,
+            s3_input_mode="File",
+            s3_data_distribution_type="FullyReplicated",
+            **attributes,
+        )
+
+    def _output_config(self, cfn: Any, reports_uri: str) -> Any:
+        """`cfn`'s MonitoringOutputConfigProperty: reports under `reports_uri`, encrypted with the lifecycle key."""
+        return cfn.MonitoringOutputConfigProperty(
+            kms_key_id=self._storage.key.key_arn,
+            monitoring_outputs=[
+                cfn.MonitoringOutputProperty(
+                    s3_output=cfn.S3OutputProperty(
+                        local_path=OUTPUT_PATH, s3_uri=reports_uri, s3_upload_mode="EndOfJob"
+                    )
+                )
+            ],
+        )
+
+    def _wire(self) -> None:
         """The schedule applier, the capture grant, the violation rule and alarm (after the job definition)."""
-        endpoint_name = self.endpoint_name
+        storage, topic, endpoint = self._storage, self._topic, self.endpoint_name
         self.schedule_arn = cdk.Stack.of(self).format_arn(
             service="sagemaker", resource="monitoring-schedule", resource_name=self.schedule_name
         )
-        self._grant_capture_read(job_role, capture_bucket_name, capture_key_alias)
-        self.state_machine = self._schedule_applier(storage, schedule_expression)
-        self.violation_rule = events.Rule(
+        self._grant_capture_read(self._job_role, *self._capture)
+        self.state_machine = self._schedule_applier(storage, self._schedule_expression)
+        self._apply_on_in_service(self.state_machine, storage)
+        self.violation_rule = sagemaker_rule(
             self,
             "Violations",
-            description=f"{endpoint_name}: a {self.label} monitoring job found violations",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=[PROCESSING_JOB_STATE_CHANGE],
-                detail={
-                    "MonitoringScheduleArn": [self.schedule_arn],
-                    "ExitMessage": events.Match.prefix("CompletedWithViolations"),
-                },
-            ),
+            description=f"{endpoint}: a {self.label} monitoring job found violations",
+            detail_type=PROCESSING_JOB_STATE_CHANGE,
+            detail={
+                "MonitoringScheduleArn": [self.schedule_arn],
+                "ExitMessage": events.Match.prefix("CompletedWithViolations"),
+            },
             targets=[targets.SnsTopic(topic, dead_letter_queue=storage.rule_dead_letter_queue)],
         )
-        if retrain_pipeline_arn is not None:
+        if self._retrain_pipeline_arn is not None:
             self.violation_rule.add_target(
                 StartSageMakerPipeline(
-                    retrain_pipeline_arn,
-                    self._start_role(retrain_pipeline_arn),
+                    self._retrain_pipeline_arn,
+                    self._start_role(self._retrain_pipeline_arn),
                     dead_letter_queue=storage.rule_dead_letter_queue,
                 )
             )
@@ -125,7 +174,7 @@ class EndpointMonitor(Construct):
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"{self.label.capitalize()} violations on {endpoint_name} (see the monitoring reports)",
+            alarm_description=f"{self.label.capitalize()} violations on {endpoint} (see the monitoring reports)",
         )
         self.alarm.add_alarm_action(cw_actions.SnsAction(topic))
 
@@ -170,17 +219,18 @@ class EndpointMonitor(Construct):
         acknowledge(
             policy,
             {
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{_nag_text(stack, bucket)}/data-capture/"
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{nag_text(stack, bucket)}/data-capture/"
                 f"{self.endpoint_name}/*]": (
                     "SageMaker writes captured requests under per-hour keys of this endpoint's capture prefix"
                 ),
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:{_nag(stack.region, 'Region')}:"
-                f"{_nag(stack.account, 'AccountId')}:key/*]": "the hosting key's ARN is not known outside its stack; "
-                f"only the key aliased {key_alias} (kms:ResourceAliases), through S3 (kms:ViaService)",
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:{nag_pseudo(stack.region, 'Region')}:"
+                f"{nag_pseudo(stack.account, 'AccountId')}:key/*]": "the hosting key's ARN is not known outside its "
+                f"stack; only the key aliased {key_alias} (kms:ResourceAliases), through S3 (kms:ViaService)",
             },
         )
 
     def _schedule_applier(self, storage: LifecycleStorage, schedule_expression: str) -> sfn.StateMachine:
+        """A one-state workflow creating the schedule (the SDK integration); an existing schedule is kept."""
         create = tasks.CallAwsService(
             self,
             "CreateSchedule",
@@ -218,39 +268,29 @@ class EndpointMonitor(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[storage.key.key_arn])
         )
-        start_role = PlatformRole(
-            self,
-            "ApplyOnInServiceRole",
-            assumed_by=iam.ServicePrincipal(
-                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}}
-            ),
-            description=f"Starts the schedule applier of {self.endpoint_name}",
+        return state_machine
+
+    def _apply_on_in_service(self, state_machine: sfn.StateMachine, storage: LifecycleStorage) -> None:
+        """Start the applier each time the endpoint reaches InService (created, or updated to a new version)."""
+        start_role = events_role(
+            self, "ApplyOnInServiceRole", description=f"Starts the schedule applier of {self.endpoint_name}"
         )
-        events.Rule(
+        sagemaker_rule(
             self,
             "EndpointInService",
             description=f"{self.endpoint_name} is InService: apply its monitoring schedule",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=[ENDPOINT_STATE_CHANGE],
-                detail={"EndpointName": [self.endpoint_name], "EndpointStatus": ["IN_SERVICE"]},
-            ),
+            detail_type=ENDPOINT_STATE_CHANGE,
+            detail={"EndpointName": [self.endpoint_name], "EndpointStatus": ["IN_SERVICE"]},
             targets=[
                 targets.SfnStateMachine(
                     state_machine, role=start_role, dead_letter_queue=storage.rule_dead_letter_queue
                 )
             ],
         )
-        return state_machine
 
     def _start_role(self, pipeline_arn: str) -> iam.IRole:
-        role = PlatformRole(
-            self,
-            "RetrainRole",
-            assumed_by=iam.ServicePrincipal(
-                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}}
-            ),
-            description=f"Starts the retraining pipeline when {self.endpoint_name} drifts",
+        role = events_role(
+            self, "RetrainRole", description=f"Starts the retraining pipeline when {self.endpoint_name} drifts"
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
@@ -302,85 +342,35 @@ class DataQualityMonitor(EndpointMonitor):
         retrain_pipeline_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        problems = ProblemCollector("DataQualityMonitor")
         self._prepare(
-            problems,
             endpoint_name=endpoint_name,
-            schedule_expression=schedule_expression,
-            max_run_seconds=max_run_seconds,
-            baseline_uri=baseline_uri,
-        )
-        problems.raise_if_any()
-        prefix = storage.s3_uri("monitoring", endpoint_name)
-        key = storage.key.key_arn
-        self.job_definition = sagemaker.CfnDataQualityJobDefinition(
-            self,
-            "JobDefinition",
-            job_definition_name=self.job_definition_name,
-            data_quality_app_specification=sagemaker.CfnDataQualityJobDefinition.DataQualityAppSpecificationProperty(
-                image_uri=model_monitor_image_uri(self),
-                environment={"publish_cloudwatch_metrics": "Enabled"},
-            ),
-            data_quality_baseline_config=sagemaker.CfnDataQualityJobDefinition.DataQualityBaselineConfigProperty(
-                constraints_resource=sagemaker.CfnDataQualityJobDefinition.ConstraintsResourceProperty(
-                    s3_uri=f"{baseline_uri}/constraints.json"
-                ),
-                statistics_resource=sagemaker.CfnDataQualityJobDefinition.StatisticsResourceProperty(
-                    s3_uri=f"{baseline_uri}/statistics.json"
-                ),
-            )
-            if baseline_uri is not None
-            else None,
-            data_quality_job_input=sagemaker.CfnDataQualityJobDefinition.DataQualityJobInputProperty(
-                endpoint_input=sagemaker.CfnDataQualityJobDefinition.EndpointInputProperty(
-                    endpoint_name=endpoint_name,
-                    local_path=CAPTURE_PATH,
-                    s3_input_mode="File",
-                    s3_data_distribution_type="FullyReplicated",
-                )
-            ),
-            data_quality_job_output_config=sagemaker.CfnDataQualityJobDefinition.MonitoringOutputConfigProperty(
-                kms_key_id=key,
-                monitoring_outputs=[
-                    sagemaker.CfnDataQualityJobDefinition.MonitoringOutputProperty(
-                        s3_output=sagemaker.CfnDataQualityJobDefinition.S3OutputProperty(
-                            local_path=OUTPUT_PATH, s3_uri=f"{prefix}/reports", s3_upload_mode="EndOfJob"
-                        )
-                    )
-                ],
-            ),
-            job_resources=sagemaker.CfnDataQualityJobDefinition.MonitoringResourcesProperty(
-                cluster_config=sagemaker.CfnDataQualityJobDefinition.ClusterConfigProperty(
-                    instance_count=1, instance_type=instance_type, volume_size_in_gb=20, volume_kms_key_id=key
-                )
-            ),
-            network_config=sagemaker.CfnDataQualityJobDefinition.NetworkConfigProperty(
-                enable_inter_container_traffic_encryption=True, enable_network_isolation=True
-            ),
-            role_arn=job_role.role_arn,
-            stopping_condition=sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty(
-                max_runtime_in_seconds=max_run_seconds
-            ),
-        )
-        self._wire(
             capture_bucket_name=capture_bucket_name,
             capture_key_alias=capture_key_alias,
             storage=storage,
             job_role=job_role,
             topic=topic,
             schedule_expression=schedule_expression,
+            instance_type=instance_type,
+            max_run_seconds=max_run_seconds,
+            baseline_uri=baseline_uri,
             retrain_pipeline_arn=retrain_pipeline_arn,
+        ).raise_if_any()
+        self.job_definition = D(
+            self,
+            "JobDefinition",
+            **self._job_props(D),
+            data_quality_app_specification=D.DataQualityAppSpecificationProperty(
+                image_uri=model_monitor_image_uri(self), environment={"publish_cloudwatch_metrics": "Enabled"}
+            ),
+            data_quality_baseline_config=None
+            if baseline_uri is None
+            else D.DataQualityBaselineConfigProperty(
+                constraints_resource=D.ConstraintsResourceProperty(s3_uri=f"{baseline_uri}/constraints.json"),
+                statistics_resource=D.StatisticsResourceProperty(s3_uri=f"{baseline_uri}/statistics.json"),
+            ),
+            data_quality_job_input=D.DataQualityJobInputProperty(endpoint_input=self._endpoint_input(D)),
+            data_quality_job_output_config=self._output_config(
+                D, storage.s3_uri("monitoring", endpoint_name, "reports")
+            ),
         )
-
-
-def _nag_text(stack: cdk.Stack, value: str) -> str:
-    """`value` as cdk-nag prints it in a finding id: pseudo parameters as `<AWS::Name>`."""
-    resolved = stack.resolve(value)
-    if isinstance(resolved, str):
-        return resolved
-    separator, parts = resolved["Fn::Join"]
-    return str(separator).join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)
-
-
-def _nag(value: str, pseudo: str) -> str:
-    return f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value
+        self._wire()

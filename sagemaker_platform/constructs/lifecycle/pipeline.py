@@ -15,6 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_platform.constructs.lifecycle.definition import PipelineDefinition
+from sagemaker_platform.constructs.lifecycle.rules import sagemaker_rule
 from sagemaker_platform.contracts import names
 from sagemaker_platform.errors import ProblemCollector
 
@@ -57,14 +58,11 @@ def notify_failed(
     dead_letter_queue: sqs.IQueue,
 ) -> events.Rule:
     """A rule (construct id ``Failed``) notifying `topic` of each failed execution of the pipeline."""
-    return events.Rule(
+    return sagemaker_rule(
         scope,
         "Failed",
         description=f"{pipeline_name}: execution failed",
-        event_pattern=events.EventPattern(
-            source=["aws.sagemaker"],
-            detail_type=[PIPELINE_STATUS_CHANGE],
-            detail={"pipelineArn": [pipeline_arn], "currentPipelineExecutionStatus": ["Failed"]},
-        ),
+        detail_type=PIPELINE_STATUS_CHANGE,
+        detail={"pipelineArn": [pipeline_arn], "currentPipelineExecutionStatus": ["Failed"]},
         targets=[targets.SnsTopic(topic, dead_letter_queue=dead_letter_queue)],
     )

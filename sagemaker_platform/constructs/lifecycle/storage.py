@@ -17,6 +17,7 @@ from constructs import Construct
 from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
 from sagemaker_platform.constructs.function import grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
+from sagemaker_platform.constructs.lifecycle.nag import nag_sagemaker_arn
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 
 # The jobs a pipeline's steps start, and what SageMaker Pipelines does with them (create, poll, stop, tag).
@@ -34,9 +35,10 @@ PIPELINE_JOB_ACTIONS = (
     "sagemaker:CreateModel",
     "sagemaker:DescribeModel",
 )
-# A Tuning step's job (SageMaker starts its training jobs itself, as the job role).
+# A Tuning step's job (SageMaker starts its training jobs itself, as the job role). Creating one is allowed only
+# with the lifecycle key on the training volumes (sagemaker:VolumeKmsKey); the others take no request keys.
+CREATE_TUNING_JOB_ACTIONS = ("sagemaker:CreateHyperParameterTuningJob",)
 TUNING_JOB_ACTIONS = (
-    "sagemaker:CreateHyperParameterTuningJob",
     "sagemaker:DescribeHyperParameterTuningJob",
     "sagemaker:StopHyperParameterTuningJob",
     "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
@@ -140,9 +142,42 @@ class PipelinePermissions(Construct):
         tuning: bool = False,
     ) -> None:
         super().__init__(scope, id)
-        stack = cdk.Stack.of(self)
+        self.pipeline_policy = iam.ManagedPolicy(
+            self,
+            "PipelinePolicy",
+            description="Lifecycle pipelines: start and watch their jobs, read their property files",
+            statements=self._pipeline_statements(job_role, storage, function_arns, tuning),
+            roles=[pipeline_role],
+        )
         bucket, key = storage.bucket, storage.key
-        objects = bucket.arn_for_objects("*")
+        self.job_policy = iam.ManagedPolicy(
+            self,
+            "JobPolicy",
+            description="Lifecycle pipeline jobs: read inputs and code, write outputs in the lifecycle bucket",
+            statements=[
+                iam.PolicyStatement(
+                    sid="LifecycleData",
+                    actions=list(BUCKET_WRITE_ACTIONS),
+                    resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
+                ),
+                iam.PolicyStatement(sid="LifecycleKey", actions=list(KEY_WRITE_ACTIONS), resources=[key.key_arn]),
+                # Job volumes are encrypted with the key through a grant SageMaker creates for the job.
+                iam.PolicyStatement(
+                    sid="LifecycleVolumes",
+                    actions=list(KEY_VOLUME_ACTIONS),
+                    resources=[key.key_arn],
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                ),
+            ],
+            roles=[job_role],
+        )
+        self._acknowledge(storage, tuning)
+
+    def _pipeline_statements(
+        self, job_role: iam.IRole, storage: LifecycleStorage, function_arns: list[str] | None, tuning: bool
+    ) -> list[iam.PolicyStatement]:
+        stack = cdk.Stack.of(self)
+        bucket = storage.bucket
         jobs = [
             stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{PIPELINE_RESOURCE_PREFIX}*")
             for kind in PIPELINE_RESOURCE_KINDS
@@ -157,46 +192,37 @@ class PipelinePermissions(Construct):
             ),
             # Std:JsonGet reads the evaluation report as the pipeline role.
             iam.PolicyStatement(
-                sid="ReadPropertyFiles", actions=list(BUCKET_READ_ACTIONS), resources=[bucket.bucket_arn, objects]
+                sid="ReadPropertyFiles",
+                actions=list(BUCKET_READ_ACTIONS),
+                resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
             ),
-            iam.PolicyStatement(sid="DecryptPropertyFiles", actions=list(KEY_READ_ACTIONS), resources=[key.key_arn]),
+            iam.PolicyStatement(
+                sid="DecryptPropertyFiles", actions=list(KEY_READ_ACTIONS), resources=[storage.key.key_arn]
+            ),
         ]
         if function_arns:
             statements.append(
                 iam.PolicyStatement(sid="InvokeLookup", actions=["lambda:InvokeFunction"], resources=function_arns)
             )
-        tuning_jobs = stack.format_arn(service="sagemaker", resource="hyper-parameter-tuning-job", resource_name="*")
         if tuning:
-            statements.append(
-                iam.PolicyStatement(sid="RunTuningJobs", actions=list(TUNING_JOB_ACTIONS), resources=[tuning_jobs])
+            tuning_jobs = stack.format_arn(
+                service="sagemaker", resource="hyper-parameter-tuning-job", resource_name="*"
             )
-        self.pipeline_policy = iam.ManagedPolicy(
-            self,
-            "PipelinePolicy",
-            description="Lifecycle pipelines: start and watch their jobs, read their property files",
-            statements=statements,
-            roles=[pipeline_role],
-        )
-        self.job_policy = iam.ManagedPolicy(
-            self,
-            "JobPolicy",
-            description="Lifecycle pipeline jobs: read inputs and code, write outputs in the lifecycle bucket",
-            statements=[
+            statements += [
                 iam.PolicyStatement(
-                    sid="LifecycleData", actions=list(BUCKET_WRITE_ACTIONS), resources=[bucket.bucket_arn, objects]
+                    sid="CreateTuningJobs",
+                    actions=list(CREATE_TUNING_JOB_ACTIONS),
+                    resources=[tuning_jobs],
+                    conditions={"StringEquals": {"sagemaker:VolumeKmsKey": storage.key.key_arn}},
                 ),
-                iam.PolicyStatement(sid="LifecycleKey", actions=list(KEY_WRITE_ACTIONS), resources=[key.key_arn]),
-                # Job volumes are encrypted with the key through a grant SageMaker creates for the job.
-                iam.PolicyStatement(
-                    sid="LifecycleVolumes",
-                    actions=list(KEY_VOLUME_ACTIONS),
-                    resources=[key.key_arn],
-                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                ),
-            ],
-            roles=[job_role],
-        )
-        bucket_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+                iam.PolicyStatement(sid="RunTuningJobs", actions=list(TUNING_JOB_ACTIONS), resources=[tuning_jobs]),
+            ]
+        return statements
+
+    def _acknowledge(self, storage: LifecycleStorage, tuning: bool) -> None:
+        """The wildcards of both policies, each with why it cannot be narrower."""
+        stack = cdk.Stack.of(self)
+        bucket_id = stack.get_logical_id(storage.bucket.node.default_child)  # type: ignore[arg-type]
         objects_reason = (
             "pipeline inputs, code and outputs are keyed per pipeline and execution inside the lifecycle bucket"
         )
@@ -204,23 +230,19 @@ class PipelinePermissions(Construct):
         pipeline_reasons = {f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]": objects_reason}
         for kind in PIPELINE_RESOURCE_KINDS:
             pipeline_reasons[
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:{_nag(stack.region, 'Region')}:"
-                f"{_nag(stack.account, 'AccountId')}:{kind}/{PIPELINE_RESOURCE_PREFIX}*]"
+                f"AwsSolutions-IAM5[Resource::{nag_sagemaker_arn(stack, kind)}/{PIPELINE_RESOURCE_PREFIX}*]"
             ] = (
                 f"SageMaker Pipelines names each {kind} it creates {PIPELINE_RESOURCE_PREFIX}<execution>-<step>-...; "
                 "the grant covers those names only"
             )
         if tuning:
             pipeline_reasons[
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:{_nag(stack.region, 'Region')}:"
-                f"{_nag(stack.account, 'AccountId')}:hyper-parameter-tuning-job/*]"
+                f"AwsSolutions-IAM5[Resource::{nag_sagemaker_arn(stack, 'hyper-parameter-tuning-job')}/*]"
             ] = (
-                "SageMaker Pipelines generates a Tuning step's job name (at most 32 characters, no documented "
-                "prefix); tuning job actions only, in this account and region"
+                "SageMaker Pipelines generates a Tuning step's job name (no documented prefix: docs 'IAM Access "
+                "Management' for Pipelines ask Create and Describe per job type). Its sagemaker:pipeline-* tags are "
+                "reported on jobs, not documented as request tags, so an aws:RequestTag/ResourceTag condition could "
+                "refuse every Tuning step. Create needs the lifecycle volume key (sagemaker:VolumeKmsKey); tuning job "
+                "actions only, in this account and region"
             )
         acknowledge(self.pipeline_policy, pipeline_reasons)
-
-
-def _nag(value: str, pseudo: str) -> str:
-    """How cdk-nag prints a stack's region or account in a finding id: the value, or `<AWS::Pseudo>`."""
-    return f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value
