@@ -111,6 +111,24 @@ class InferenceGateway(Construct):
         self._render_api()
         self.alarms = render_alarms(self)
 
+    @classmethod
+    def with_props(
+        cls,
+        scope: Construct,
+        id: str,
+        *,
+        platform_name: str,
+        props: GatewayProps,
+        key: kms.Key | None = None,
+        alarm_topic: sns.ITopic | None = None,
+    ) -> InferenceGateway:
+        """An `InferenceGateway` from typed `GatewayProps` (how `GatewayStack` builds it from the config).
+
+        Each field of `GatewayProps` is the constructor's keyword argument of the same name.
+        """
+        fields = {name: getattr(props, name) for name in GatewayProps.__dataclass_fields__}
+        return cls(scope, id, platform_name=platform_name, key=key, alarm_topic=alarm_topic, **fields)
+
     # --- public methods ---------------------------------------------------------------------------
 
     def grant_invoke_api(self, grantee: iam.IGrantable) -> iam.Grant:
