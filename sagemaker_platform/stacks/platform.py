@@ -103,6 +103,27 @@ def build_platform(
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
     _add_ci_stacks(scope, config, stacks, wants)
     _add_registry_stacks(scope, config, stacks, wants)
+    _add_workload_stacks(scope, config, stacks, wants)
+    _add_delivery_stacks(scope, config, stacks, wants)
+    if config.studio is not None and wants("dev"):
+        stacks["studio"] = StudioStack(
+            scope,
+            "Studio",
+            config=config,
+            studio=config.studio,
+            env=stack_env(config, "dev"),
+            stack_name=stack_name(config, "studio"),
+        )
+    for namer, creator, reason in DEPLOY_ORDER:
+        if namer in stacks and creator in stacks:
+            stacks[namer].add_stack_dependency(stacks[creator], reason)
+    return stacks
+
+
+def _add_workload_stacks(
+    scope: Construct, config: PlatformConfig, stacks: dict[str, cdk.Stack], wants: Callable[[AccountRole], bool]
+) -> None:
+    """The workload accounts' capabilities: hosting (staging, prod), tuning (dev), the gateway (prod)."""
     if config.endpoints:
         for stage in ("staging", "prod"):
             if wants(stage):
@@ -124,6 +145,11 @@ def build_platform(
             scope, "Gateway", config=config, env=stack_env(config, "prod"), stack_name=stack_name(config, "gateway")
         )
 
+
+def _add_delivery_stacks(
+    scope: Construct, config: PlatformConfig, stacks: dict[str, cdk.Stack], wants: Callable[[AccountRole], bool]
+) -> None:
+    """What moves models along: the deploy pipeline (tooling), pipeline schedules and lifecycle pipelines."""
     if config.deploy is not None and wants("tooling"):
         name = stack_name(config, "deploy")
         stacks["deploy"] = DeployStack(scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config)
@@ -140,19 +166,6 @@ def build_platform(
             stacks[key] = LifecycleStack(
                 scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
             )
-    if config.studio is not None and wants("dev"):
-        stacks["studio"] = StudioStack(
-            scope,
-            "Studio",
-            config=config,
-            studio=config.studio,
-            env=stack_env(config, "dev"),
-            stack_name=stack_name(config, "studio"),
-        )
-    for namer, creator, reason in DEPLOY_ORDER:
-        if namer in stacks and creator in stacks:
-            stacks[namer].add_stack_dependency(stacks[creator], reason)
-    return stacks
 
 
 def _add_registry_stacks(
