@@ -18,11 +18,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_platform.assets import handler_code
-from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, acknowledge_dead_letter_queue, skip_checkov
+from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
+from sagemaker_platform.constructs.queues import dead_letter_queue
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.errors import PropsError
 
@@ -95,15 +95,9 @@ class PlatformFunction(Construct):
             description=f"{description} (Lambda)",
             role_name=role_name,
         )
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
+        self.dead_letter_queue = dead_letter_queue(
+            self, "DeadLetterQueue", key, of=f"the asynchronous invocations of {id}", cdk_nag=False
         )
-        acknowledge_dead_letter_queue(self.dead_letter_queue, of=f"the asynchronous invocations of {id}", cdk_nag=False)
         self.function = lambda_.Function(
             self,
             "Function",
