@@ -126,38 +126,12 @@ class DeployPipeline(Construct):
         )
         rule_targets: list[events.IRuleTarget] = []
         if state_machine:
-            endpoint_fn, approval_fn, record_fn = self._render_steps(deploy_role_arns, pipeline_role)
-            self.state_machine = render_state_machine(
-                self,
-                endpoint_fn=endpoint_fn,
-                approval_fn=approval_fn,
-                record_fn=record_fn,
-                platform_name=platform_name,
-                key=self.key,
-                timing=self._timing,
+            rule_targets.append(
+                self._render_deployments(
+                    deploy_role_arns, pipeline_role, groups, model_events_bus, registry_account, gitlab, mwaa
+                )
             )
-            start_fn = self._render_starters(
-                self.state_machine, groups, model_events_bus, registry_account, gitlab, mwaa
-            )
-            rule_targets.append(self._rule_target(start_fn))
-        deployed_targets = self._render_triggers(gitlab, mwaa, rule_targets)
-        self.deployed_rule: events.Rule | None = None
-        if deployed_targets:
-            self.deployed_rule = render_deployed_rule(
-                self,
-                platform_name,
-                groups,
-                platform_events_bus,
-                [self._rule_target(function, event=approved_event_input()) for function in deployed_targets],
-            )
-        self.approved_rule = events.Rule(
-            self,
-            "ApprovedRule",
-            event_bus=model_events_bus,
-            description="Approved versions of the deployed groups: start a deployment once per version",
-            event_pattern=package_pattern(groups, "Approved", registry_account),
-            targets=rule_targets,
-        )
+        self._render_rules(groups, model_events_bus, platform_events_bus, registry_account, gitlab, mwaa, rule_targets)
         self._grant_functions(platform_events_bus)
         self._render_alarms()
 
@@ -186,6 +160,60 @@ class DeployPipeline(Construct):
         return self.state_machine.grant_task_response(grantee)
 
     # --- private ------------------------------------------------------------------------------------
+
+    def _render_deployments(
+        self,
+        deploy_role_arns: Mapping[str, str],
+        pipeline_role: iam.IRole | None,
+        groups: Sequence[DeployGroup],
+        model_events_bus: events.IEventBus,
+        registry_account: str | None,
+        gitlab: GitLabTrigger | None,
+        mwaa: MwaaTrigger | None,
+    ) -> events.IRuleTarget:
+        """The state machine (staging, test, approval, prod) and its starters; the approved rule's target."""
+        endpoint_fn, approval_fn, record_fn = self._render_steps(deploy_role_arns, pipeline_role)
+        self.state_machine = render_state_machine(
+            self,
+            endpoint_fn=endpoint_fn,
+            approval_fn=approval_fn,
+            record_fn=record_fn,
+            platform_name=self._platform_name,
+            key=self.key,
+            timing=self._timing,
+        )
+        start_fn = self._render_starters(self.state_machine, groups, model_events_bus, registry_account, gitlab, mwaa)
+        return self._rule_target(start_fn)
+
+    def _render_rules(
+        self,
+        groups: Sequence[DeployGroup],
+        model_events_bus: events.IEventBus,
+        platform_events_bus: events.IEventBus,
+        registry_account: str | None,
+        gitlab: GitLabTrigger | None,
+        mwaa: MwaaTrigger | None,
+        rule_targets: list[events.IRuleTarget],
+    ) -> None:
+        """The deployed rule (triggers after a deployment) and the approved rule (starts a deployment)."""
+        deployed_targets = self._render_triggers(gitlab, mwaa, rule_targets)
+        self.deployed_rule: events.Rule | None = None
+        if deployed_targets:
+            self.deployed_rule = render_deployed_rule(
+                self,
+                self._platform_name,
+                groups,
+                platform_events_bus,
+                [self._rule_target(function, event=approved_event_input()) for function in deployed_targets],
+            )
+        self.approved_rule = events.Rule(
+            self,
+            "ApprovedRule",
+            event_bus=model_events_bus,
+            description="Approved versions of the deployed groups: start a deployment once per version",
+            event_pattern=package_pattern(groups, "Approved", registry_account),
+            targets=rule_targets,
+        )
 
     def _render_storage(
         self, key: kms.Key | None, notification_emails: Sequence[str], removal_policy: cdk.RemovalPolicy
