@@ -29,6 +29,17 @@ from sagemaker_platform.errors import PropsError
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 
+def _check_vpc(vpc_subnet_ids: Sequence[str], security_group_ids: Sequence[str]) -> None:
+    if bool(vpc_subnet_ids) != bool(security_group_ids):
+        raise PropsError(
+            "PlatformFunction",
+            [
+                f"vpc_subnet_ids={list(vpc_subnet_ids)}, security_group_ids={list(security_group_ids)}: give "
+                "both (a function in a VPC) or neither"
+            ],
+        )
+
+
 class PlatformFunction(Construct):
     """A Lambda function for one of the package's handlers, compliant by construction.
 
@@ -77,14 +88,7 @@ class PlatformFunction(Construct):
         security_group_ids: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
-        if bool(vpc_subnet_ids) != bool(security_group_ids):
-            raise PropsError(
-                "PlatformFunction",
-                [
-                    f"vpc_subnet_ids={list(vpc_subnet_ids)}, security_group_ids={list(security_group_ids)}: give "
-                    "both (a function in a VPC) or neither"
-                ],
-            )
+        _check_vpc(vpc_subnet_ids, security_group_ids)
         self.log_group = logs.LogGroup(
             self, "Logs", retention=log_retention, encryption_key=key, removal_policy=cdk.RemovalPolicy.RETAIN
         )
@@ -115,26 +119,32 @@ class PlatformFunction(Construct):
             log_group=self.log_group,
             dead_letter_queue=self.dead_letter_queue,
         )
-        # Active tracing set on the L1, with the X-Ray write permission from the stack's one tracing policy:
-        # `tracing=ACTIVE` would put `Resource: "*"` into this role's own policy, where a waiver for it would
-        # also pre-approve any later wildcard.
-        cfn_function = self.function.node.default_child
-        assert isinstance(cfn_function, lambda_.CfnFunction)
-        cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
-        self.role.add_managed_policy(xray_write_policy(cdk.Stack.of(self)))
+        self._enable_tracing()
         self._grant_own_logs()
         if vpc_subnet_ids:
             self._place_in_vpc(list(vpc_subnet_ids), list(security_group_ids))
         else:
-            acknowledge(
-                self.function,
-                {
-                    "HIPAA.Security-LambdaInsideVPC": vpc_reason,
-                    "NIST.800.53.R5-LambdaInsideVPC": vpc_reason,
-                    f"{CONTROL_TOWER}lambda_inside_vpc_check": vpc_reason,
-                },
-            )
-            skip_checkov(self.function, {"CKV_AWS_117": vpc_reason})
+            self._acknowledge_outside_vpc(vpc_reason)
+
+    def _enable_tracing(self) -> None:
+        """Active tracing set on the L1, with the X-Ray write permission from the stack's one tracing policy:
+        `tracing=ACTIVE` would put `Resource: "*"` into this role's own policy, where a waiver for it would
+        also pre-approve any later wildcard."""
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        self.role.add_managed_policy(xray_write_policy(cdk.Stack.of(self)))
+
+    def _acknowledge_outside_vpc(self, vpc_reason: str) -> None:
+        acknowledge(
+            self.function,
+            {
+                "HIPAA.Security-LambdaInsideVPC": vpc_reason,
+                "NIST.800.53.R5-LambdaInsideVPC": vpc_reason,
+                f"{CONTROL_TOWER}lambda_inside_vpc_check": vpc_reason,
+            },
+        )
+        skip_checkov(self.function, {"CKV_AWS_117": vpc_reason})
 
     def _place_in_vpc(self, subnet_ids: list[str], security_group_ids: list[str]) -> None:
         """Subnets and security groups by id (no lookup), and the network-interface permissions Lambda checks
