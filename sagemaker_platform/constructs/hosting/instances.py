@@ -62,22 +62,29 @@ class InstanceSpec:
 LARGE_MODEL_ACCELERATOR_GIB = 80
 
 
-def _load_catalog() -> dict[str, InstanceSpec]:
-    """The catalog table, one row per instance type (package data next to this module).
+def parse_catalog(table: str) -> dict[str, InstanceSpec]:
+    """The catalog from its CSV table, one row per instance type, in table order.
 
-    Figures from the EC2 instance type pages of each family (ml.* types are the same hardware) and SageMaker AI
-    pricing's "Real-Time Inference" instance list. ``efa``: the EC2 User Guide's "Supported instance types" list
-    of EFA and SageMaker's "Run training jobs with EFA" (p4d, p4de, p5*, trn1.32xlarge, trn2, g5.48xlarge,
-    g6e.8xlarge+). Graviton types (c7g, m6g) need an arm64 image. Accelerator columns are empty for CPU types.
+    The shipped table is ``instance_types.csv`` next to this module. Figures from the EC2 instance type pages of
+    each family (ml.* types are the same hardware) and SageMaker AI pricing's "Real-Time Inference" instance
+    list. ``efa``: the EC2 User Guide's "Supported instance types" list of EFA and SageMaker's "Run training jobs
+    with EFA" (p4d, p4de, p5*, trn1.32xlarge, trn2, g5.48xlarge, g6e.8xlarge+). Graviton types (c7g, m6g) need an
+    arm64 image. Accelerator columns are empty for CPU types.
+
+    Raises ValueError on a row a typo would otherwise let through: an unknown accelerator kind (it would pass as
+    CPU-only), an ``efa`` other than yes/no, or a type listed twice (the second row would silently win).
     """
-    table = resources.files(__package__).joinpath("instance_types.csv").read_text(encoding="utf-8")
     catalog: dict[str, InstanceSpec] = {}
     for row in csv.DictReader(io.StringIO(table)):
-        kind = row["accelerator_kind"] or None
-        if kind is not None and kind not in ACCELERATOR_KINDS:  # a typo in the table must not pass as CPU-only
-            raise ValueError(f"instance_types.csv: {row['instance_type']}: accelerator_kind={kind!r}")
-        catalog[row["instance_type"]] = InstanceSpec(
-            instance_type=row["instance_type"],
+        name, kind = row["instance_type"], row["accelerator_kind"] or None
+        if kind is not None and kind not in ACCELERATOR_KINDS:
+            raise ValueError(f"instance catalog: {name}: accelerator_kind={kind!r}; allowed: {ACCELERATOR_KINDS}")
+        if row["efa"] not in ("yes", "no"):
+            raise ValueError(f"instance catalog: {name}: efa={row['efa']!r}; allowed: yes, no")
+        if name in catalog:
+            raise ValueError(f"instance catalog: {name} is listed twice")
+        catalog[name] = InstanceSpec(
+            instance_type=name,
             vcpus=int(row["vcpus"]),
             memory_gib=int(row["memory_gib"]),
             accelerator=row["accelerator"] or None,
@@ -90,7 +97,9 @@ def _load_catalog() -> dict[str, InstanceSpec]:
     return catalog
 
 
-INSTANCE_TYPES: dict[str, InstanceSpec] = _load_catalog()
+INSTANCE_TYPES: dict[str, InstanceSpec] = parse_catalog(
+    resources.files(__package__).joinpath("instance_types.csv").read_text(encoding="utf-8")
+)
 
 # GPU multi-model endpoints (Triton only): the single-GPU sizes SageMaker's "Supported algorithms, frameworks,
 # and instances for multi-model endpoints" page lists (docs.aws.amazon.com/sagemaker/latest/dg/
