@@ -8,7 +8,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.config import PlatformConfig, TuningLauncherConfig
+from sagemaker_platform.config import PlatformConfig
 from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipeline, TuningStorage
 from sagemaker_platform.stacks.base import tag_platform
 from sagemaker_platform.stacks.studio_personas import PersonaTuningAccess, persona_role_names, studio_personas_in_use
@@ -38,8 +38,25 @@ class TuningStack(cdk.Stack):
             registry_account=None if config.accounts is None else config.accounts.registry,
             model_artifacts_bucket=naming.model_artifacts_bucket_name(config.name, registry_account, self.region),
         )
+        self.launcher: TrainingJobLauncher | None = None
         launcher = config.tuning_launcher
-        self.launcher = None if launcher is None else training_job_launcher(self, self.storage, launcher)
+        if launcher is not None:
+            self.launcher = TrainingJobLauncher(
+                self,
+                "Launcher",
+                storage=self.storage,
+                image=launcher.image,
+                instance_type=launcher.instance_type,
+                instance_count=launcher.instance_count,
+                volume_size_gb=launcher.volume_size_gb,
+                max_run=cdk.Duration.seconds(launcher.max_run_seconds),
+                keep_alive=cdk.Duration.seconds(launcher.keep_alive_seconds),
+                requests_per_second=launcher.requests_per_second,
+                max_concurrency=launcher.max_concurrency,
+                use_spot=launcher.use_spot,
+                max_wait=None if launcher.max_wait_seconds is None else cdk.Duration.seconds(launcher.max_wait_seconds),
+                distribution=launcher.distribution,
+            )
         if config.studio is not None:
             # The Studio personas start and watch the pipeline and launcher, with the team's data.
             self.persona_access: PersonaTuningAccess | None = PersonaTuningAccess(
@@ -55,25 +72,3 @@ class TuningStack(cdk.Stack):
         cdk.CfnOutput(self, "NotificationTopicArn", value=self.pipeline.topic.topic_arn)
         if self.launcher is not None:
             cdk.CfnOutput(self, "LauncherQueueUrl", value=self.launcher.queue.queue_url)
-
-
-def training_job_launcher(
-    scope: Construct, storage: TuningStorage, launcher: TuningLauncherConfig
-) -> TrainingJobLauncher:
-    """`TrainingJobLauncher` ("Launcher") from the `tuning_launcher` section: seconds become durations."""
-    return TrainingJobLauncher(
-        scope,
-        "Launcher",
-        storage=storage,
-        image=launcher.image,
-        instance_type=launcher.instance_type,
-        instance_count=launcher.instance_count,
-        volume_size_gb=launcher.volume_size_gb,
-        max_run=cdk.Duration.seconds(launcher.max_run_seconds),
-        keep_alive=cdk.Duration.seconds(launcher.keep_alive_seconds),
-        requests_per_second=launcher.requests_per_second,
-        max_concurrency=launcher.max_concurrency,
-        use_spot=launcher.use_spot,
-        max_wait=None if launcher.max_wait_seconds is None else cdk.Duration.seconds(launcher.max_wait_seconds),
-        distribution=launcher.distribution,
-    )
