@@ -34,11 +34,14 @@ def _platform_named(pattern: str) -> Callable[[str], str]:
 sagemaker_execution_role_name = _platform_named("{platform}-sagemaker-execution")
 """SageMaker execution role of a workload account (training, processing, models)."""
 
-pipeline_step_role_name = _platform_named("{platform}-pipeline-step")
-"""Role that SageMaker Pipelines steps (and the tuning register step) use to reach the central registry."""
+def pipeline_step_role_name(platform: str) -> str:
+    """Role that SageMaker Pipelines steps (and the tuning register step) use to reach the central registry."""
+    return f"{platform}-pipeline-step"
 
-deploy_role_name = _platform_named("{platform}-deploy")
-"""Role in staging/prod that the tooling account's deploy pipeline assumes to deploy endpoints."""
+
+def deploy_role_name(platform: str) -> str:
+    """Role in staging/prod that the tooling account's deploy pipeline assumes to deploy endpoints."""
+    return f"{platform}-deploy"
 
 
 def endpoint_role_name(platform: str, endpoint: str, stage: Stage) -> str:
