@@ -18,7 +18,7 @@ STAGES: tuple[Stage, ...] = ("staging", "prod")
 def _platform_named(pattern: str) -> Callable[[str], str]:
     """The builder of a name that depends on the platform name alone (``{platform}`` in `pattern`).
 
-    One builder for the twenty such names, so each is a pattern with its docstring; names with more parts
+    One builder for such names, so each is a pattern with its docstring; names with more parts
     (stage, endpoint, account, region) stay typed functions.
     """
 
@@ -33,6 +33,7 @@ def _platform_named(pattern: str) -> Callable[[str], str]:
 
 sagemaker_execution_role_name = _platform_named("{platform}-sagemaker-execution")
 """SageMaker execution role of a workload account (training, processing, models)."""
+
 
 def pipeline_step_role_name(platform: str) -> str:
     """Role that SageMaker Pipelines steps (and the tuning register step) use to reach the central registry."""
