@@ -188,12 +188,7 @@ def register_best_model(
     training = sagemaker.describe_training_job(TrainingJobName=best["TrainingJobName"])
     objective = best["FinalHyperParameterTuningJobObjectiveMetric"]
     value = float(objective["Value"])
-    statistics = {
-        "objective_metric": {"name": objective["MetricName"], "type": settings["objective"]["type"], "value": value},
-        "tuning_job": tuning_job,
-        "training_job": best["TrainingJobName"],
-        "hyperparameters": best.get("TunedHyperParameters", {}),
-    }
+    statistics = _statistics(tuning_job, best, settings["objective"]["type"], value)
     group = settings["model_package_group"]
     model_data = (training.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
     if not isinstance(model_data, str):
@@ -231,6 +226,20 @@ def register_best_model(
         "objective": {"metric": objective["MetricName"], "value": value},
         "training_job": best["TrainingJobName"],
         "model_data_url": model_data,
+    }
+
+
+def _statistics(tuning_job: str, best: dict[str, Any], objective_type: str, value: float) -> dict[str, Any]:
+    """The registered version's ModelQuality statistics: the objective, the jobs, the tuned hyperparameters."""
+    return {
+        "objective_metric": {
+            "name": best["FinalHyperParameterTuningJobObjectiveMetric"]["MetricName"],
+            "type": objective_type,
+            "value": value,
+        },
+        "tuning_job": tuning_job,
+        "training_job": best["TrainingJobName"],
+        "hyperparameters": best.get("TunedHyperParameters", {}),
     }
 
 
