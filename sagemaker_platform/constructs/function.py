@@ -29,17 +29,6 @@ from sagemaker_platform.errors import PropsError
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 
-def _check_vpc(vpc_subnet_ids: Sequence[str], security_group_ids: Sequence[str]) -> None:
-    if bool(vpc_subnet_ids) != bool(security_group_ids):
-        raise PropsError(
-            "PlatformFunction",
-            [
-                f"vpc_subnet_ids={list(vpc_subnet_ids)}, security_group_ids={list(security_group_ids)}: give "
-                "both (a function in a VPC) or neither"
-            ],
-        )
-
-
 class PlatformFunction(Construct):
     """A Lambda function for one of the package's handlers, compliant by construction.
 
@@ -261,3 +250,15 @@ def grant_logs_encrypt(key: kms.Key) -> None:
             },
         )
     )
+
+
+def _check_vpc(vpc_subnet_ids: Sequence[str], security_group_ids: Sequence[str]) -> None:
+    """A function is in a VPC with both subnets and security groups, or in neither."""
+    if bool(vpc_subnet_ids) != bool(security_group_ids):
+        raise PropsError(
+            "PlatformFunction",
+            [
+                f"vpc_subnet_ids={list(vpc_subnet_ids)}, security_group_ids={list(security_group_ids)}: give "
+                "both (a function in a VPC) or neither"
+            ],
+        )
