@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -126,7 +127,7 @@ class InferenceGateway(Construct):
 
         Each field of `GatewayProps` is the constructor's keyword argument of the same name.
         """
-        fields = {name: getattr(props, name) for name in GatewayProps.__dataclass_fields__}
+        fields = {field.name: getattr(props, field.name) for field in dataclasses.fields(props)}
         return cls(scope, id, platform_name=platform_name, key=key, alarm_topic=alarm_topic, **fields)
 
     # --- public methods ---------------------------------------------------------------------------
