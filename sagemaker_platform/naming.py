@@ -2,23 +2,37 @@
 
 Stacks in different accounts refer to each other's roles, buses and parameters by these names,
 never by CloudFormation exports, so each account's stacks synthesize and deploy on their own.
-Every function takes the platform name (`PlatformConfig.name`) first. Arguments may be CDK tokens
+Every builder takes the platform name (`PlatformConfig.name`) first. Arguments may be CDK tokens
 (e.g. `Aws.ACCOUNT_ID` in the env-agnostic sandbox).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 Stage = Literal["staging", "prod"]
 STAGES: tuple[Stage, ...] = ("staging", "prod")
 
+
+def _platform_named(pattern: str) -> Callable[[str], str]:
+    """The builder of a name that depends on the platform name alone (``{platform}`` in `pattern`).
+
+    One builder for such names, so each is a pattern with its docstring; names with more parts
+    (stage, endpoint, account, region) stay typed functions.
+    """
+
+    def build(platform: str) -> str:
+        return pattern.format(platform=platform)
+
+    return build
+
+
 # --- IAM roles in the workload accounts (dev, staging, prod) ----------------------------------
 
 
-def sagemaker_execution_role_name(platform: str) -> str:
-    """SageMaker execution role of a workload account (training, processing, models)."""
-    return f"{platform}-sagemaker-execution"
+sagemaker_execution_role_name = _platform_named("{platform}-sagemaker-execution")
+"""SageMaker execution role of a workload account (training, processing, models)."""
 
 
 def pipeline_step_role_name(platform: str) -> str:
@@ -46,25 +60,18 @@ def endpoint_role_name(platform: str, endpoint: str, stage: Stage) -> str:
     return f"{platform}-endpoint-{endpoint}-{stage}"[:64]
 
 
-def endpoint_role_name_prefix(platform: str) -> str:
-    """Prefix of every endpoint execution role: what the deploy role may pass to SageMaker."""
-    return f"{platform}-endpoint-"
+endpoint_role_name_prefix = _platform_named("{platform}-endpoint-")
+"""Prefix of every endpoint execution role: what the deploy role may pass to SageMaker."""
 
+tuning_register_role_name = _platform_named("{platform}-tuning-register")
+"""Role of the tuning pipeline's register-best-model step (dev account); trusted by the pipeline-step role."""
 
-def tuning_register_role_name(platform: str) -> str:
-    """Role of the tuning pipeline's register-best-model step (dev account); trusted by the pipeline-step role."""
-    return f"{platform}-tuning-register"
+lifecycle_lookup_role_name = _platform_named("{platform}-lifecycle-lookup")
+"""Role of the lifecycle pipelines' registry lookup function; the pipeline-step role trusts it by name."""
 
-
-def lifecycle_lookup_role_name(platform: str) -> str:
-    """Role of the lifecycle pipelines' registry lookup function; the pipeline-step role trusts it by name."""
-    return f"{platform}-lifecycle-lookup"
-
-
-def ci_pipeline_role_name(platform: str) -> str:
-    """Role in each account with lifecycle build pipelines that the CI roles (tooling) assume to upload the build
-    code and start the build pipelines (`CiPipelineAccess`)."""
-    return f"{platform}-ci-pipeline"
+ci_pipeline_role_name = _platform_named("{platform}-ci-pipeline")
+"""Role in each account with lifecycle build pipelines that the CI roles (tooling) assume to upload the build
+code and start the build pipelines (`CiPipelineAccess`)."""
 
 
 def studio_persona_role_name(platform: str, persona: str) -> str:
@@ -79,18 +86,15 @@ def studio_persona_role_name(platform: str, persona: str) -> str:
 # --- IAM roles in the tooling account ---------------------------------------------------------
 
 
-def deploy_pipeline_role_name(platform: str) -> str:
-    """Role the deploy pipeline's tasks run as in the tooling account; the only principal the deploy roles trust."""
-    return f"{platform}-deploy-pipeline"
+deploy_pipeline_role_name = _platform_named("{platform}-deploy-pipeline")
+"""Role the deploy pipeline's tasks run as in the tooling account; the only principal the deploy roles trust."""
 
+deploy_endpoint_step_role_name = _platform_named("{platform}-deploy-endpoint-step")
+"""Role of the deploy pipeline's endpoint step (tooling account): the only one the deploy-pipeline role trusts.
 
-def deploy_endpoint_step_role_name(platform: str) -> str:
-    """Role of the deploy pipeline's endpoint step (tooling account): the only one the deploy-pipeline role trusts.
-
-    Named because the deploy-pipeline role lives in a stack deployed before it (`<name>-deploy-identity`) and
-    trusts it by `aws:PrincipalArn`.
-    """
-    return f"{platform}-deploy-endpoint-step"
+Named because the deploy-pipeline role lives in a stack deployed before it (`<name>-deploy-identity`) and
+trusts it by `aws:PrincipalArn`.
+"""
 
 
 # --- model registry (registry account) -------------------------------------------------------
@@ -101,37 +105,27 @@ def model_artifacts_bucket_name(platform: str, account: str, region: str) -> str
     return f"{platform}-models-{account}-{region}"
 
 
-def model_artifacts_key_alias(platform: str) -> str:
-    """Alias of the artifacts bucket's KMS key; workload roles scope their key grants by it (`kms:ResourceAliases`)."""
-    return f"alias/{platform}-model-artifacts"
+model_artifacts_key_alias = _platform_named("alias/{platform}-model-artifacts")
+"""Alias of the artifacts bucket's KMS key; workload roles scope their key grants by it (`kms:ResourceAliases`)."""
 
+model_events_forwarder_role_name = _platform_named("{platform}-model-events-forwarder")
+"""Registry-account role that the approval-forwarding rule uses to put events on the tooling bus."""
 
-def model_events_forwarder_role_name(platform: str) -> str:
-    """Registry-account role that the approval-forwarding rule uses to put events on the tooling bus."""
-    return f"{platform}-model-events-forwarder"
+model_approvals_rule_name = _platform_named("{platform}-model-approvals")
+"""Registry-account EventBridge rule forwarding approved (and rejected) model versions to the tooling bus."""
 
-
-def model_approvals_rule_name(platform: str) -> str:
-    """Registry-account EventBridge rule forwarding approved (and rejected) model versions to the tooling bus."""
-    return f"{platform}-model-approvals"
-
-
-def deploy_state_machine_name(platform: str) -> str:
-    """Step Functions state machine of the deploy pipeline (tooling account)."""
-    return f"{platform}-deploy"
+deploy_state_machine_name = _platform_named("{platform}-deploy")
+"""Step Functions state machine of the deploy pipeline (tooling account)."""
 
 
 # --- event buses ------------------------------------------------------------------------------
 
 
-def model_events_bus_name(platform: str) -> str:
-    """Tooling-account bus that receives 'SageMaker Model Package State Change' events from the registry."""
-    return f"{platform}-model-events"
+model_events_bus_name = _platform_named("{platform}-model-events")
+"""Tooling-account bus that receives 'SageMaker Model Package State Change' events from the registry."""
 
-
-def platform_events_bus_name(platform: str) -> str:
-    """Bus on which the platform publishes its own events (deployment started/succeeded/failed/rolled back)."""
-    return f"{platform}-platform-events"
+platform_events_bus_name = _platform_named("{platform}-platform-events")
+"""Bus on which the platform publishes its own events (deployment started/succeeded/failed/rolled back)."""
 
 
 # --- endpoints --------------------------------------------------------------------------------
@@ -163,20 +157,18 @@ def hosting_key_alias(platform: str, stage: Stage) -> str:
     return f"alias/{platform}-hosting-{stage}"
 
 
-def deployment_spec_parameter_prefix(platform: str) -> str:
-    """Path prefix of every deployment spec parameter (for the deploy role's ssm:GetParameter grant)."""
-    return f"/{platform}/"
+deployment_spec_parameter_prefix = _platform_named("/{platform}/")
+"""Path prefix of every deployment spec parameter (for the deploy role's ssm:GetParameter grant)."""
 
 
 # --- delivery pipeline (tooling account) ------------------------------------------------------
 
 
-def deployed_commit_parameter_name(platform: str) -> str:
-    """SSM parameter where the delivery pipeline records the last commit it deployed to every stage.
+deployed_commit_parameter_name = _platform_named("/{platform}/pipeline/deployed-commit")
+"""SSM parameter where the delivery pipeline records the last commit it deployed to every stage.
 
-    The pipeline's synth-and-diff compares the new commit with it.
-    """
-    return f"/{platform}/pipeline/deployed-commit"
+The pipeline's synth-and-diff compares the new commit with it.
+"""
 
 
 # --- ARNs -------------------------------------------------------------------------------------
@@ -210,19 +202,14 @@ def gateway_input_bucket_name(platform: str, account: str, region: str) -> str:
     return f"{platform}-gateway-input-{account}-{region}"
 
 
-def gateway_key_alias(platform: str) -> str:
-    """Alias of the inference gateway's KMS key (its buckets and completion topic).
+gateway_key_alias = _platform_named("alias/{platform}-gateway")
+"""Alias of the inference gateway's KMS key (its buckets and completion topic).
 
-    Async endpoints served by the gateway encrypt their outputs with it; their roles' grants are scoped by it.
-    """
-    return f"alias/{platform}-gateway"
+Async endpoints served by the gateway encrypt their outputs with it; their roles' grants are scoped by it.
+"""
 
+gateway_completion_topic_name = _platform_named("{platform}-gateway-completions")
+"""SNS topic of prediction completions: async endpoints' SuccessTopic and ErrorTopic, and the gateway's own."""
 
-def gateway_completion_topic_name(platform: str) -> str:
-    """SNS topic of prediction completions: async endpoints' SuccessTopic and ErrorTopic, and the gateway's own."""
-    return f"{platform}-gateway-completions"
-
-
-def gateway_client_topic_prefix(platform: str) -> str:
-    """Name prefix of the SNS topics (in the gateway's account and region) that clients may ask to be notified on."""
-    return f"{platform}-predictions-"
+gateway_client_topic_prefix = _platform_named("{platform}-predictions-")
+"""Name prefix of the SNS topics (in the gateway's account and region) that clients may ask to be notified on."""

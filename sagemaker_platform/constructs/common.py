@@ -1,4 +1,4 @@
-"""Small resource helpers several capabilities share: an encrypted dead-letter queue, a notification topic,
+"""Small resource helpers several capabilities share: a notification topic (the dead-letter queue: `queues`),
 an alarm that fires on any occurrence, and letting AWS services of this account use a key.
 
 Each renders exactly what its callers used to write inline, so moving a caller here changes no template.
@@ -17,15 +17,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from sagemaker_platform.compliance import acknowledge_dead_letter_queue
 from sagemaker_platform.constructs.function import grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 
-DEAD_LETTER_RETENTION = cdk.Duration.days(14)
-"""How long a dead-letter queue keeps a failure (SQS's maximum): time to inspect, fix and redrive."""
+# Re-exported: the dead-letter queue lives in `queues` so that `PlatformFunction` can use it too.
+from sagemaker_platform.constructs.queues import DEAD_LETTER_RETENTION as DEAD_LETTER_RETENTION
+from sagemaker_platform.constructs.queues import dead_letter_queue as dead_letter_queue
 
 
 def rotated_key(scope: Construct, description: str, removal_policy: cdk.RemovalPolicy) -> kms.Key:
@@ -55,33 +54,6 @@ def notification_topic(scope: Construct, display_name: str, key: kms.IKey, email
     for email in emails:
         topic.add_subscription(subscriptions.EmailSubscription(email))
     return topic
-
-
-def dead_letter_queue(
-    scope: Construct,
-    id: str,
-    key: kms.IKey,
-    *,
-    of: str,
-    cdk_nag: bool = True,
-    removal_policy: cdk.RemovalPolicy | None = None,
-) -> sqs.Queue:
-    """An encrypted, TLS-only queue keeping failures 14 days, acknowledged as the dead-letter queue of `of`.
-
-    :param cdk_nag: passed to `acknowledge_dead_letter_queue` (False where cdk-nag sees the queue as a DLQ).
-    :param removal_policy: Default: the CDK's for queues (DELETE).
-    """
-    queue = sqs.Queue(
-        scope,
-        id,
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=key,
-        enforce_ssl=True,
-        retention_period=DEAD_LETTER_RETENTION,
-        removal_policy=removal_policy,
-    )
-    acknowledge_dead_letter_queue(queue, of=of, cdk_nag=cdk_nag)
-    return queue
 
 
 def alarm_on_any(

@@ -18,11 +18,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_platform.assets import handler_code
-from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, acknowledge_dead_letter_queue, skip_checkov
+from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
+from sagemaker_platform.constructs.queues import dead_letter_queue
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.errors import PropsError
 
@@ -77,14 +77,7 @@ class PlatformFunction(Construct):
         security_group_ids: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
-        if bool(vpc_subnet_ids) != bool(security_group_ids):
-            raise PropsError(
-                "PlatformFunction",
-                [
-                    f"vpc_subnet_ids={list(vpc_subnet_ids)}, security_group_ids={list(security_group_ids)}: give "
-                    "both (a function in a VPC) or neither"
-                ],
-            )
+        _check_vpc(vpc_subnet_ids, security_group_ids)
         self.log_group = logs.LogGroup(
             self, "Logs", retention=log_retention, encryption_key=key, removal_policy=cdk.RemovalPolicy.RETAIN
         )
@@ -95,15 +88,9 @@ class PlatformFunction(Construct):
             description=f"{description} (Lambda)",
             role_name=role_name,
         )
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
+        self.dead_letter_queue = dead_letter_queue(
+            self, "DeadLetterQueue", key, of=f"the asynchronous invocations of {id}", cdk_nag=False
         )
-        acknowledge_dead_letter_queue(self.dead_letter_queue, of=f"the asynchronous invocations of {id}", cdk_nag=False)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -121,26 +108,32 @@ class PlatformFunction(Construct):
             log_group=self.log_group,
             dead_letter_queue=self.dead_letter_queue,
         )
-        # Active tracing set on the L1, with the X-Ray write permission from the stack's one tracing policy:
-        # `tracing=ACTIVE` would put `Resource: "*"` into this role's own policy, where a waiver for it would
-        # also pre-approve any later wildcard.
-        cfn_function = self.function.node.default_child
-        assert isinstance(cfn_function, lambda_.CfnFunction)
-        cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
-        self.role.add_managed_policy(xray_write_policy(cdk.Stack.of(self)))
+        self._enable_tracing()
         self._grant_own_logs()
         if vpc_subnet_ids:
             self._place_in_vpc(list(vpc_subnet_ids), list(security_group_ids))
         else:
-            acknowledge(
-                self.function,
-                {
-                    "HIPAA.Security-LambdaInsideVPC": vpc_reason,
-                    "NIST.800.53.R5-LambdaInsideVPC": vpc_reason,
-                    f"{CONTROL_TOWER}lambda_inside_vpc_check": vpc_reason,
-                },
-            )
-            skip_checkov(self.function, {"CKV_AWS_117": vpc_reason})
+            self._acknowledge_outside_vpc(vpc_reason)
+
+    def _enable_tracing(self) -> None:
+        """Active tracing set on the L1, with the X-Ray write permission from the stack's one tracing policy:
+        `tracing=ACTIVE` would put `Resource: "*"` into this role's own policy, where a waiver for it would
+        also pre-approve any later wildcard."""
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        self.role.add_managed_policy(xray_write_policy(cdk.Stack.of(self)))
+
+    def _acknowledge_outside_vpc(self, vpc_reason: str) -> None:
+        acknowledge(
+            self.function,
+            {
+                "HIPAA.Security-LambdaInsideVPC": vpc_reason,
+                "NIST.800.53.R5-LambdaInsideVPC": vpc_reason,
+                f"{CONTROL_TOWER}lambda_inside_vpc_check": vpc_reason,
+            },
+        )
+        skip_checkov(self.function, {"CKV_AWS_117": vpc_reason})
 
     def _place_in_vpc(self, subnet_ids: list[str], security_group_ids: list[str]) -> None:
         """Subnets and security groups by id (no lookup), and the network-interface permissions Lambda checks
@@ -257,3 +250,15 @@ def grant_logs_encrypt(key: kms.Key) -> None:
             },
         )
     )
+
+
+def _check_vpc(vpc_subnet_ids: Sequence[str], security_group_ids: Sequence[str]) -> None:
+    """A function is in a VPC with both subnets and security groups, or in neither."""
+    if bool(vpc_subnet_ids) != bool(security_group_ids):
+        raise PropsError(
+            "PlatformFunction",
+            [
+                f"vpc_subnet_ids={list(vpc_subnet_ids)}, security_group_ids={list(security_group_ids)}: give "
+                "both (a function in a VPC) or neither"
+            ],
+        )

@@ -115,15 +115,7 @@ def encrypted_bucket(
     :param lifecycle_rules: object lifecycle; at least one rule must expire noncurrent versions (the bucket is
         versioned, and old versions would otherwise be kept forever).
     """
-    problems = ProblemCollector("encrypted_bucket")
-    if not cdk.Token.is_unresolved(access_logs_prefix):
-        problems.check(
-            access_logs_prefix.endswith("/") and not access_logs_prefix.startswith("/") and access_logs_prefix != "/",
-            f"access_logs_prefix={access_logs_prefix!r}: a key prefix like 'artifacts/' (ends in '/', not only '/')",
-        )
-    problems.check(bool(replication.strip()), f"replication={replication!r}: say why this bucket is not replicated")
-    _check_noncurrent_expiry(problems, id, lifecycle_rules)
-    problems.raise_if_any()
+    _check_encrypted_bucket(id, access_logs_prefix, replication, lifecycle_rules)
     bucket = _private_bucket(
         scope,
         id,
@@ -133,6 +125,34 @@ def encrypted_bucket(
         removal_policy=removal_policy,
         lifecycle_rules=lifecycle_rules,
     )
+    _deliver_access_logs(bucket, access_logs, access_logs_prefix)
+    acknowledge(
+        bucket,
+        {
+            "HIPAA.Security-S3BucketReplicationEnabled": replication,
+            "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
+        },
+    )
+    acknowledge_control_tower_bucket(bucket, of=holds)
+    return bucket
+
+
+def _check_encrypted_bucket(
+    id: str, access_logs_prefix: str, replication: str, lifecycle_rules: Sequence[s3.LifecycleRule]
+) -> None:
+    problems = ProblemCollector("encrypted_bucket")
+    if not cdk.Token.is_unresolved(access_logs_prefix):
+        problems.check(
+            access_logs_prefix.endswith("/") and not access_logs_prefix.startswith("/") and access_logs_prefix != "/",
+            f"access_logs_prefix={access_logs_prefix!r}: a key prefix like 'artifacts/' (ends in '/', not only '/')",
+        )
+    problems.check(bool(replication.strip()), f"replication={replication!r}: say why this bucket is not replicated")
+    _check_noncurrent_expiry(problems, id, lifecycle_rules)
+    problems.raise_if_any()
+
+
+def _deliver_access_logs(bucket: s3.Bucket, access_logs: s3.IBucket, access_logs_prefix: str) -> None:
+    """`bucket` logs to `access_logs` under the prefix, delivered under a statement limited to it and its account."""
     # Set on the L1: the L2 `server_access_logs_bucket` prop would add the LogDeliveryWrite ACL (which needs
     # ACLs enabled on the log bucket) unless the app sets a feature flag.
     cfn_bucket = bucket.node.default_child
@@ -151,15 +171,6 @@ def encrypted_bucket(
             },
         )
     )
-    acknowledge(
-        bucket,
-        {
-            "HIPAA.Security-S3BucketReplicationEnabled": replication,
-            "NIST.800.53.R5-S3BucketReplicationEnabled": replication,
-        },
-    )
-    acknowledge_control_tower_bucket(bucket, of=holds)
-    return bucket
 
 
 def acknowledge_control_tower_bucket(bucket: s3.IBucket, *, of: str, object_events: bool = False) -> None:

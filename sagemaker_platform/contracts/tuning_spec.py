@@ -221,27 +221,7 @@ def parse_spec(raw: Any, *, allow_schedule: bool = True) -> TuningSpec:
     ranges = _ranges(r, data)
     static = _static_hyperparameters(r, data)
     early_stopping = r.string(data, "early_stopping", "", allowed=EARLY_STOPPING_TYPES) or "Off"
-    max_jobs = r.integer(
-        data,
-        "max_jobs",
-        "",
-        minimum=1,
-        maximum=MAX_TRAINING_JOBS,
-        hint=" (the default service quota of training jobs per tuning job)",
-    )
-    max_parallel = r.integer(
-        data,
-        "max_parallel_jobs",
-        "",
-        minimum=1,
-        maximum=MAX_PARALLEL_TRAINING_JOBS,
-        default=1,
-        hint=" (the default service quota of concurrent training jobs per tuning job)",
-    )
-    max_runtime = r.integer(
-        data, "max_runtime_seconds", "", minimum=MIN_TUNING_RUNTIME_SECONDS, maximum=MAX_TUNING_RUNTIME_SECONDS
-    )
-    random_seed = r.integer(data, "random_seed", "", minimum=0, maximum=2**31 - 1)
+    max_jobs, max_parallel, max_runtime, random_seed = _limits(r, data)
     hyperband = _hyperband(r, data)
     job = _training_job(r, data, allow_schedule=allow_schedule)
 
@@ -281,6 +261,40 @@ def parse_spec(raw: Any, *, allow_schedule: bool = True) -> TuningSpec:
         schedule=job.schedule,
         raw=json.dumps(raw, sort_keys=True, separators=(",", ":")),
     )
+
+
+class _Limits(NamedTuple):
+    """How many training jobs, how many at once, for how long, and the random seed."""
+
+    max_jobs: int | None
+    max_parallel: int | None
+    max_runtime: int | None
+    random_seed: int | None
+
+
+def _limits(r: SpecReader, data: Mapping[str, Any]) -> _Limits:
+    max_jobs = r.integer(
+        data,
+        "max_jobs",
+        "",
+        minimum=1,
+        maximum=MAX_TRAINING_JOBS,
+        hint=" (the default service quota of training jobs per tuning job)",
+    )
+    max_parallel = r.integer(
+        data,
+        "max_parallel_jobs",
+        "",
+        minimum=1,
+        maximum=MAX_PARALLEL_TRAINING_JOBS,
+        default=1,
+        hint=" (the default service quota of concurrent training jobs per tuning job)",
+    )
+    max_runtime = r.integer(
+        data, "max_runtime_seconds", "", minimum=MIN_TUNING_RUNTIME_SECONDS, maximum=MAX_TUNING_RUNTIME_SECONDS
+    )
+    random_seed = r.integer(data, "random_seed", "", minimum=0, maximum=2**31 - 1)
+    return _Limits(max_jobs, max_parallel, max_runtime, random_seed)
 
 
 class _TrainingJob(NamedTuple):

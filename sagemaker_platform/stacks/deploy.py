@@ -76,51 +76,26 @@ class DeployStack(cdk.Stack):
             self, "ModelEvents", naming.model_events_bus_name(config.name)
         )
         accounts = config.accounts
-        gitlab = None
-        if deploy.gitlab is not None:
-            gitlab = GitLabTrigger(
-                url=deploy.gitlab.url,
-                project_id=deploy.gitlab.project_id,
-                ref=deploy.gitlab.ref,
-                token_secret=secretsmanager.Secret.from_secret_name_v2(
-                    self, "GitLabToken", deploy.gitlab.token_secret_name
-                ),
-                fire_on=deploy.gitlab.fire_on,
-                vpc_subnet_ids=() if deploy.gitlab.vpc is None else tuple(deploy.gitlab.vpc.subnet_ids),
-                security_group_ids=() if deploy.gitlab.vpc is None else tuple(deploy.gitlab.vpc.security_group_ids),
-            )
-        self.pipeline = DeployPipeline(
-            self,
-            "Pipeline",
-            platform_name=config.name,
-            groups=[
-                DeployGroup(
-                    model_package_group=group.model_package_group,
-                    endpoints=list(group.endpoints),
-                    rollback_on_reject=group.rollback_on_reject,
-                    smoke_test=None
-                    if group.smoke_test is None
-                    else SmokeTest(
-                        payload=group.smoke_test.payload,
-                        content_type=group.smoke_test.content_type,
-                        accept=group.smoke_test.accept,
-                        target_model=group.smoke_test.target_model,
-                        expect_contains=group.smoke_test.expect_contains,
-                    ),
-                )
-                for group in deploy.groups
-            ],
-            model_events_bus=model_events_bus,
-            platform_events_bus=self.platform_events_bus,
-            deploy_role_arns=_deploy_role_arns(self, config),
-            pipeline_role=iam.Role.from_role_arn(
+        gitlab = _gitlab_trigger(self, deploy)
+        pipeline_role = (
+            iam.Role.from_role_arn(
                 self,
                 "PipelineRoleRef",
                 naming.role_arn(self.partition, self.account, naming.deploy_pipeline_role_name(config.name)),
                 mutable=False,
             )
             if deploy.state_machine
-            else None,
+            else None
+        )
+        self.pipeline = DeployPipeline(
+            self,
+            "Pipeline",
+            platform_name=config.name,
+            groups=deploy_groups(deploy),
+            model_events_bus=model_events_bus,
+            platform_events_bus=self.platform_events_bus,
+            deploy_role_arns=_deploy_role_arns(self, config),
+            pipeline_role=pipeline_role,
             registry_account=None if accounts is None else accounts.registry,
             state_machine=deploy.state_machine,
             approval_timeout=cdk.Duration.hours(deploy.approval_timeout_hours),
@@ -134,6 +109,43 @@ class DeployStack(cdk.Stack):
                 environment_name=deploy.mwaa.environment_name, dag_id=deploy.mwaa.dag_id, fire_on=deploy.mwaa.fire_on
             ),
         )
+
+
+def deploy_groups(deploy: DeployConfig) -> list[DeployGroup]:
+    """`DeployGroup` props from `deploy.groups`: the endpoints each group deploys to and its smoke test."""
+    return [
+        DeployGroup(
+            model_package_group=group.model_package_group,
+            endpoints=list(group.endpoints),
+            rollback_on_reject=group.rollback_on_reject,
+            smoke_test=None
+            if group.smoke_test is None
+            else SmokeTest(
+                payload=group.smoke_test.payload,
+                content_type=group.smoke_test.content_type,
+                accept=group.smoke_test.accept,
+                target_model=group.smoke_test.target_model,
+                expect_contains=group.smoke_test.expect_contains,
+            ),
+        )
+        for group in deploy.groups
+    ]
+
+
+def _gitlab_trigger(scope: Construct, deploy: DeployConfig) -> GitLabTrigger | None:
+    """`deploy.gitlab`: the GitLab pipeline triggered after a deployment (its token secret imported by name)."""
+    gitlab = deploy.gitlab
+    if gitlab is None:
+        return None
+    return GitLabTrigger(
+        url=gitlab.url,
+        project_id=gitlab.project_id,
+        ref=gitlab.ref,
+        token_secret=secretsmanager.Secret.from_secret_name_v2(scope, "GitLabToken", gitlab.token_secret_name),
+        fire_on=gitlab.fire_on,
+        vpc_subnet_ids=() if gitlab.vpc is None else tuple(gitlab.vpc.subnet_ids),
+        security_group_ids=() if gitlab.vpc is None else tuple(gitlab.vpc.security_group_ids),
+    )
 
 
 class PipelineSchedulesStack(cdk.Stack):

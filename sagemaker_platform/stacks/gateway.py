@@ -25,23 +25,8 @@ class GatewayStack(cdk.Stack):
         if gateway_config is None:
             raise ValueError("GatewayStack needs a `gateway` config section")
         tag_platform(self, config, CAPABILITY)
-        props = gateway_props(config.name, gateway_config)
-        self.gateway = InferenceGateway(
-            self,
-            "Gateway",
-            platform_name=config.name,
-            services=props.services,
-            ensembles=props.ensembles,
-            throttling_rate_limit=props.throttling_rate_limit,
-            throttling_burst_limit=props.throttling_burst_limit,
-            input_timeout=props.input_timeout,
-            step_timeout=props.step_timeout,
-            retention=props.retention,
-            max_receive_count=props.max_receive_count,
-            webhook_attempts=props.webhook_attempts,
-            reserved_concurrency=props.reserved_concurrency,
-            waf=props.waf,
-            removal_policy=props.removal_policy,
+        self.gateway = InferenceGateway.with_props(
+            self, "Gateway", platform_name=config.name, props=gateway_props(config.name, gateway_config)
         )
         cdk.CfnOutput(self, "ApiUrl", value=self.gateway.url, description="Base URL of the inference gateway API")
         cdk.CfnOutput(

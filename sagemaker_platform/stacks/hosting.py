@@ -154,43 +154,8 @@ def endpoint_props(
         if entry.model_artifacts_bucket is None
         else RegistryArtifacts(entry.model_artifacts_bucket, entry.model_artifacts_key_arn)
     )
-    if entry.model_package_arn is not None:
-        model = ModelSource.from_model_package(entry.model_package_arn, artifacts=artifacts)
-    elif entry.model_package_group is not None:
-        model = ModelSource.from_model_package_group(entry.model_package_group, artifacts=artifacts)
-    else:
-        if isinstance(entry.image, EndpointPlatformImageConfig):
-            assert config is not None, "an image in a platform repository needs the platform config"
-            image = platform_image(config, entry.image.platform_repository, entry.image.tag)
-        elif isinstance(entry.image, EndpointDlcImageConfig):
-            image = ContainerImage.from_dlc(entry.image.repository, entry.image.tag, account=entry.image.account)
-        else:
-            image = ContainerImage.from_uri(str(entry.image))
-        data = None if entry.model_data_url is None else ModelData.from_url(entry.model_data_url)
-        model = ModelSource.from_image(image, data)
-    serverless = None
-    if entry.mode == "serverless":
-        sizing = entry.serverless
-        serverless = (
-            ServerlessSettings()
-            if sizing is None
-            else ServerlessSettings(sizing.memory_size_mb, sizing.max_concurrency, sizing.provisioned_concurrency)
-        )
-    variant = VariantSettings(
-        instance_type=entry.instance_type,
-        min_instances=entry.min_instances,
-        max_instances=entry.max_instances,
-        initial_instances=entry.initial_instances,
-        max_rps_per_instance=entry.max_rps_per_instance,
-        safety_factor=entry.safety_factor,
-        gpu_utilization_target=entry.gpu_utilization_target,
-        volume_size_gb=entry.volume_size_gb,
-        model_data_download_timeout_seconds=entry.model_data_download_timeout_seconds,
-        container_startup_health_check_timeout_seconds=entry.container_startup_health_check_timeout_seconds,
-        serverless=serverless,
-        declared_spec=None if declared is None or entry.instance_type is None else declared.get(entry.instance_type),
-    )
-    async_config = entry.async_
+    variant = _variant_settings(entry, declared)
+    async_config, deployment, alarms, vpc = entry.async_, entry.deployment, entry.alarms, entry.vpc
     settings = EndpointSettings(
         mode=entry.mode,
         variants=(variant,),
@@ -205,22 +170,65 @@ def endpoint_props(
         if entry.data_capture_percent is None
         else DataCaptureSettings(sampling_percentage=entry.data_capture_percent),
         deployment=None
-        if entry.deployment is None
+        if deployment is None
         else DeploymentGuardrails(
-            traffic_routing=entry.deployment.traffic_routing,
-            step_percent=entry.deployment.step_percent,
-            wait_seconds=entry.deployment.wait_seconds,
-            termination_wait_seconds=entry.deployment.termination_wait_seconds,
+            traffic_routing=deployment.traffic_routing,
+            step_percent=deployment.step_percent,
+            wait_seconds=deployment.wait_seconds,
+            termination_wait_seconds=deployment.termination_wait_seconds,
         ),
         alarms=AlarmThresholds(
-            latency_p99_ms=entry.alarms.latency_p99_ms,
-            errors_5xx=entry.alarms.errors_5xx,
-            gpu_memory_percent=entry.alarms.gpu_memory_percent,
-            backlog_age_seconds=entry.alarms.backlog_age_seconds,
+            latency_p99_ms=alarms.latency_p99_ms,
+            errors_5xx=alarms.errors_5xx,
+            gpu_memory_percent=alarms.gpu_memory_percent,
+            backlog_age_seconds=alarms.backlog_age_seconds,
         ),
-        vpc=None
-        if entry.vpc is None
-        else VpcPlacement(tuple(entry.vpc.subnet_ids), tuple(entry.vpc.security_group_ids)),
+        vpc=None if vpc is None else VpcPlacement(tuple(vpc.subnet_ids), tuple(vpc.security_group_ids)),
         network_isolation=entry.network_isolation,
     )
-    return model, settings
+    return _model_source(entry, artifacts, config), settings
+
+
+def _model_source(
+    entry: EndpointConfig, artifacts: RegistryArtifacts | None, config: PlatformConfig | None
+) -> ModelSource:
+    """The entry's model: a registry version or group, or an image with optional model data."""
+    if entry.model_package_arn is not None:
+        return ModelSource.from_model_package(entry.model_package_arn, artifacts=artifacts)
+    if entry.model_package_group is not None:
+        return ModelSource.from_model_package_group(entry.model_package_group, artifacts=artifacts)
+    if isinstance(entry.image, EndpointPlatformImageConfig):
+        assert config is not None, "an image in a platform repository needs the platform config"
+        image = platform_image(config, entry.image.platform_repository, entry.image.tag)
+    elif isinstance(entry.image, EndpointDlcImageConfig):
+        image = ContainerImage.from_dlc(entry.image.repository, entry.image.tag, account=entry.image.account)
+    else:
+        image = ContainerImage.from_uri(str(entry.image))
+    data = None if entry.model_data_url is None else ModelData.from_url(entry.model_data_url)
+    return ModelSource.from_image(image, data)
+
+
+def _variant_settings(entry: EndpointConfig, declared: Mapping[str, InstanceSpec] | None) -> VariantSettings:
+    """The entry's one production variant: instances, scaling, large-model timeouts, serverless sizing."""
+    serverless = None
+    if entry.mode == "serverless":
+        sizing = entry.serverless
+        serverless = (
+            ServerlessSettings()
+            if sizing is None
+            else ServerlessSettings(sizing.memory_size_mb, sizing.max_concurrency, sizing.provisioned_concurrency)
+        )
+    return VariantSettings(
+        instance_type=entry.instance_type,
+        min_instances=entry.min_instances,
+        max_instances=entry.max_instances,
+        initial_instances=entry.initial_instances,
+        max_rps_per_instance=entry.max_rps_per_instance,
+        safety_factor=entry.safety_factor,
+        gpu_utilization_target=entry.gpu_utilization_target,
+        volume_size_gb=entry.volume_size_gb,
+        model_data_download_timeout_seconds=entry.model_data_download_timeout_seconds,
+        container_startup_health_check_timeout_seconds=entry.container_startup_health_check_timeout_seconds,
+        serverless=serverless,
+        declared_spec=None if declared is None or entry.instance_type is None else declared.get(entry.instance_type),
+    )

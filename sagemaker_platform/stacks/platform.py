@@ -103,43 +103,8 @@ def build_platform(
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
     _add_ci_stacks(scope, config, stacks, wants)
     _add_registry_stacks(scope, config, stacks, wants)
-    if config.endpoints:
-        for stage in ("staging", "prod"):
-            if wants(stage):
-                # Construct ID = stack name; the stack name passed too, so a pipeline stage does not prefix it.
-                stacks[f"hosting-{stage}"] = HostingStack(
-                    scope,
-                    stack_name(config, "hosting", stage),
-                    stack_name=stack_name(config, "hosting", stage),
-                    config=config,
-                    stage=stage,
-                    env=stack_env(config, stage),
-                )
-    if (config.tuning or config.tuning_launcher is not None) and wants("dev"):
-        stacks["tuning"] = TuningStack(
-            scope, "Tuning", config=config, env=stack_env(config, "dev"), stack_name=stack_name(config, "tuning")
-        )
-    if config.gateway is not None and wants("prod"):
-        stacks["gateway"] = GatewayStack(
-            scope, "Gateway", config=config, env=stack_env(config, "prod"), stack_name=stack_name(config, "gateway")
-        )
-
-    if config.deploy is not None and wants("tooling"):
-        name = stack_name(config, "deploy")
-        stacks["deploy"] = DeployStack(scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config)
-    for role in schedule_accounts(config):
-        if wants(role):
-            name = stack_name(config, "schedules", role)
-            stacks[f"schedules-{role}"] = PipelineSchedulesStack(
-                scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
-            )
-    for role in lifecycle_accounts(config):
-        if wants(role):
-            key = "lifecycle" if config.is_sandbox else f"lifecycle_{role}"
-            name = stack_name(config, "lifecycle", None if config.is_sandbox else role)
-            stacks[key] = LifecycleStack(
-                scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
-            )
+    _add_workload_stacks(scope, config, stacks, wants)
+    _add_delivery_stacks(scope, config, stacks, wants)
     if config.studio is not None and wants("dev"):
         stacks["studio"] = StudioStack(
             scope,
@@ -205,3 +170,51 @@ def _add_ci_stacks(
     if config.ci is not None and wants("tooling", "identities"):
         name = stack_name(config, "ci")
         stacks["ci"] = CiStack(scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config)
+
+
+def _add_workload_stacks(
+    scope: Construct, config: PlatformConfig, stacks: dict[str, cdk.Stack], wants: Callable[[AccountRole], bool]
+) -> None:
+    """The workload accounts' capabilities: hosting (staging, prod), tuning (dev), the gateway (prod)."""
+    if config.endpoints:
+        for stage in ("staging", "prod"):
+            if wants(stage):
+                # Construct ID = stack name; the stack name passed too, so a pipeline stage does not prefix it.
+                stacks[f"hosting-{stage}"] = HostingStack(
+                    scope,
+                    stack_name(config, "hosting", stage),
+                    stack_name=stack_name(config, "hosting", stage),
+                    config=config,
+                    stage=stage,
+                    env=stack_env(config, stage),
+                )
+    if (config.tuning or config.tuning_launcher is not None) and wants("dev"):
+        stacks["tuning"] = TuningStack(
+            scope, "Tuning", config=config, env=stack_env(config, "dev"), stack_name=stack_name(config, "tuning")
+        )
+    if config.gateway is not None and wants("prod"):
+        stacks["gateway"] = GatewayStack(
+            scope, "Gateway", config=config, env=stack_env(config, "prod"), stack_name=stack_name(config, "gateway")
+        )
+
+
+def _add_delivery_stacks(
+    scope: Construct, config: PlatformConfig, stacks: dict[str, cdk.Stack], wants: Callable[[AccountRole], bool]
+) -> None:
+    """What moves models along: the deploy pipeline (tooling), pipeline schedules and lifecycle pipelines."""
+    if config.deploy is not None and wants("tooling"):
+        name = stack_name(config, "deploy")
+        stacks["deploy"] = DeployStack(scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config)
+    for role in schedule_accounts(config):
+        if wants(role):
+            name = stack_name(config, "schedules", role)
+            stacks[f"schedules-{role}"] = PipelineSchedulesStack(
+                scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
+            )
+    for role in lifecycle_accounts(config):
+        if wants(role):
+            key = "lifecycle" if config.is_sandbox else f"lifecycle_{role}"
+            name = stack_name(config, "lifecycle", None if config.is_sandbox else role)
+            stacks[key] = LifecycleStack(
+                scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
+            )

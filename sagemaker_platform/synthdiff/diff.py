@@ -9,6 +9,7 @@ carries out as create-new-then-delete-old: a replacement.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -245,15 +246,9 @@ def _pair_renames(
 def _modified(
     stack: str, logical_id: str, old: dict[str, Any], new: dict[str, Any], region: str
 ) -> ResourceChange | None:
+    modified = functools.partial(_change, stack, logical_id, new, ChangeKind.MODIFIED, old=old)
     if old["Type"] != new["Type"]:
-        return _change(
-            stack,
-            logical_id,
-            new,
-            ChangeKind.MODIFIED,
-            old=old,
-            replacement_reasons=(f"resource type changed from {old['Type']}",),
-        )
+        return modified(replacement_reasons=(f"resource type changed from {old['Type']}",))
     old_props: dict[str, Any] = old.get("Properties", {})
     new_props: dict[str, Any] = new.get("Properties", {})
     changed = [
@@ -274,12 +269,7 @@ def _modified(
     if not changed:
         return None
     create_only = changed_create_only_paths(new["Type"], old_props, new_props, region)
-    return _change(
-        stack,
-        logical_id,
-        new,
-        ChangeKind.MODIFIED,
-        old=old,
+    return modified(
         properties=tuple(changed),
         replacement_reasons=tuple(f"create-only property {path} changed" for path in create_only),
     )

@@ -82,3 +82,21 @@ def test_given_an_unknown_handler_then_platform_error_lists_the_available_ones()
 def test_handler_folders_are_inside_the_package() -> None:
     package = Path(__file__).resolve().parents[2] / "sagemaker_platform"
     assert handler_dir("studio_teardown") == package / "lambda" / "studio_teardown"
+
+
+@pytest.mark.parametrize(("subnets", "groups"), [(["subnet-1"], []), ([], ["sg-1"])])
+def test_given_subnets_without_security_groups_or_the_reverse_then_the_function_is_refused(
+    subnets: list[str], groups: list[str]
+) -> None:
+    stack = cdk.Stack(cdk.App(), "Fn")
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    with pytest.raises(PlatformError, match=r"vpc_subnet_ids=.*security_group_ids=.*give both"):
+        PlatformFunction(
+            stack,
+            "Canary",
+            handler_name=CANARY_HANDLER,
+            key=key,
+            description="canary",
+            vpc_subnet_ids=subnets,
+            security_group_ids=groups,
+        )

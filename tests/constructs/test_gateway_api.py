@@ -99,3 +99,22 @@ def test_given_the_gateway_package_then_every_module_stays_within_400_lines() ->
         assert source is not None
         with open(source, encoding="utf-8") as handle:
             assert len(handle.readlines()) <= 400, module.name
+
+
+def test_given_gateway_props_when_built_with_props_then_every_prop_reaches_the_construct() -> None:
+    props = GatewayProps(
+        services=tuple(SERVICES),
+        ensembles=(INNER,),
+        throttling_rate_limit=7,
+        throttling_burst_limit=9,
+        input_timeout=cdk.Duration.minutes(3),
+        step_timeout=cdk.Duration.minutes(4),
+        retention=cdk.Duration.days(5),
+        max_receive_count=6,
+        webhook_attempts=2,
+        reserved_concurrency=3,
+        waf=False,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    built = InferenceGateway.with_props(cdk.Stack(cdk.App(), "Gw"), "Gateway", platform_name="p", props=props)
+    assert built.props == props

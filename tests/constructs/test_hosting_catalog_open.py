@@ -195,3 +195,31 @@ def test_given_a_bad_declared_type_in_the_config_then_one_error_names_it(
     with pytest.raises(ConfigError) as error:
         parse_config(raw)
     assert f"`{key}`" in str(error.value) and expected in str(error.value)
+
+
+_HEADER = "instance_type,vcpus,memory_gib,accelerator,accelerator_kind,accelerator_count,accelerator_memory_gib,"
+_HEADER += "local_nvme_gb,efa\n"
+
+
+def test_given_the_catalog_table_then_a_row_reads_as_its_instance_spec() -> None:
+    from sagemaker_platform.constructs.hosting.instances import parse_catalog
+
+    catalog = parse_catalog(_HEADER + "ml.g9.xlarge,4,16,NVIDIA X,gpu,1,24,250,yes\nml.c9.large,2,4,,,0,0,0,no\n")
+    assert list(catalog) == ["ml.g9.xlarge", "ml.c9.large"]
+    assert catalog["ml.g9.xlarge"] == InstanceSpec("ml.g9.xlarge", 4, 16, "NVIDIA X", "gpu", 1, 24, 250, efa=True)
+    assert catalog["ml.c9.large"] == InstanceSpec("ml.c9.large", 2, 4)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("ml.g9.xlarge,4,16,NVIDIA X,gpus,1,24,250,no\n", "ml.g9.xlarge: accelerator_kind='gpus'"),
+        ("ml.g9.xlarge,4,16,NVIDIA X,gpu,1,24,250,true\n", "ml.g9.xlarge: efa='true'; allowed: yes, no"),
+        ("ml.c9.large,2,4,,,0,0,0,no\nml.c9.large,2,8,,,0,0,0,no\n", "ml.c9.large is listed twice"),
+    ],
+)
+def test_given_a_mistyped_catalog_row_then_loading_names_the_type_and_the_value(rows: str, message: str) -> None:
+    from sagemaker_platform.constructs.hosting.instances import parse_catalog
+
+    with pytest.raises(ValueError, match=message):
+        parse_catalog(_HEADER + rows)

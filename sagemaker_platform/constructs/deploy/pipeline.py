@@ -118,6 +118,7 @@ class DeployPipeline(Construct):
             groups_setting=self._groups_setting,
         )
         self._platform_name = platform_name
+        self._groups, self._registry_account, self._gitlab, self._mwaa = groups, registry_account, gitlab, mwaa
         self._render_storage(key, notification_emails, removal_policy)
         self.state_machine: sfn.StateMachine | None = None
         self.pipeline_role: iam.IRole | None = None
@@ -126,38 +127,8 @@ class DeployPipeline(Construct):
         )
         rule_targets: list[events.IRuleTarget] = []
         if state_machine:
-            endpoint_fn, approval_fn, record_fn = self._render_steps(deploy_role_arns, pipeline_role)
-            self.state_machine = render_state_machine(
-                self,
-                endpoint_fn=endpoint_fn,
-                approval_fn=approval_fn,
-                record_fn=record_fn,
-                platform_name=platform_name,
-                key=self.key,
-                timing=self._timing,
-            )
-            start_fn = self._render_starters(
-                self.state_machine, groups, model_events_bus, registry_account, gitlab, mwaa
-            )
-            rule_targets.append(self._rule_target(start_fn))
-        deployed_targets = self._render_triggers(gitlab, mwaa, rule_targets)
-        self.deployed_rule: events.Rule | None = None
-        if deployed_targets:
-            self.deployed_rule = render_deployed_rule(
-                self,
-                platform_name,
-                groups,
-                platform_events_bus,
-                [self._rule_target(function, event=approved_event_input()) for function in deployed_targets],
-            )
-        self.approved_rule = events.Rule(
-            self,
-            "ApprovedRule",
-            event_bus=model_events_bus,
-            description="Approved versions of the deployed groups: start a deployment once per version",
-            event_pattern=package_pattern(groups, "Approved", registry_account),
-            targets=rule_targets,
-        )
+            rule_targets.append(self._render_deployments(deploy_role_arns, pipeline_role, model_events_bus))
+        self._render_rules(model_events_bus, platform_events_bus, rule_targets)
         self._grant_functions(platform_events_bus)
         self._render_alarms()
 
@@ -186,6 +157,51 @@ class DeployPipeline(Construct):
         return self.state_machine.grant_task_response(grantee)
 
     # --- private ------------------------------------------------------------------------------------
+
+    def _render_deployments(
+        self, deploy_role_arns: Mapping[str, str], pipeline_role: iam.IRole | None, model_events_bus: events.IEventBus
+    ) -> events.IRuleTarget:
+        """The state machine (staging, test, approval, prod) and its starters; the approved rule's target."""
+        endpoint_fn, approval_fn, record_fn = self._render_steps(deploy_role_arns, pipeline_role)
+        self.state_machine = render_state_machine(
+            self,
+            endpoint_fn=endpoint_fn,
+            approval_fn=approval_fn,
+            record_fn=record_fn,
+            platform_name=self._platform_name,
+            key=self.key,
+            timing=self._timing,
+        )
+        start_fn = self._render_starters(
+            self.state_machine, self._groups, model_events_bus, self._registry_account, self._gitlab, self._mwaa
+        )
+        return self._rule_target(start_fn)
+
+    def _render_rules(
+        self,
+        model_events_bus: events.IEventBus,
+        platform_events_bus: events.IEventBus,
+        rule_targets: list[events.IRuleTarget],
+    ) -> None:
+        """The deployed rule (triggers after a deployment) and the approved rule (starts a deployment)."""
+        deployed_targets = self._render_triggers(self._gitlab, self._mwaa, rule_targets)
+        self.deployed_rule: events.Rule | None = None
+        if deployed_targets:
+            self.deployed_rule = render_deployed_rule(
+                self,
+                self._platform_name,
+                self._groups,
+                platform_events_bus,
+                [self._rule_target(function, event=approved_event_input()) for function in deployed_targets],
+            )
+        self.approved_rule = events.Rule(
+            self,
+            "ApprovedRule",
+            event_bus=model_events_bus,
+            description="Approved versions of the deployed groups: start a deployment once per version",
+            event_pattern=package_pattern(self._groups, "Approved", self._registry_account),
+            targets=rule_targets,
+        )
 
     def _render_storage(
         self, key: kms.Key | None, notification_emails: Sequence[str], removal_policy: cdk.RemovalPolicy

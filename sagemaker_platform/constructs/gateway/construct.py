@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -110,6 +111,24 @@ class InferenceGateway(Construct):
         self._render_functions()
         self._render_api()
         self.alarms = render_alarms(self)
+
+    @classmethod
+    def with_props(
+        cls,
+        scope: Construct,
+        id: str,
+        *,
+        platform_name: str,
+        props: GatewayProps,
+        key: kms.Key | None = None,
+        alarm_topic: sns.ITopic | None = None,
+    ) -> InferenceGateway:
+        """An `InferenceGateway` from typed `GatewayProps` (how `GatewayStack` builds it from the config).
+
+        Each field of `GatewayProps` is the constructor's keyword argument of the same name.
+        """
+        fields = {field.name: getattr(props, field.name) for field in dataclasses.fields(props)}
+        return cls(scope, id, platform_name=platform_name, key=key, alarm_topic=alarm_topic, **fields)
 
     # --- public methods ---------------------------------------------------------------------------
 

@@ -16,9 +16,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
+from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.gateway.settings import ENDPOINT_ROLE_TOPIC_ACTIONS, INPUT_PREFIX
 from sagemaker_platform.constructs.gateway.storage import endpoint_role_condition
+from sagemaker_platform.constructs.queues import dead_letter_queue
 
 # Webhook receivers hold a copy of the signing key, so its rotation is a coordinated change.
 _ROTATION_REASON = "webhook receivers hold a copy of this signing key; rotation is coordinated with them"
@@ -50,14 +51,7 @@ def render_queue(
     scope: Construct, id: str, *, visibility: cdk.Duration, key: kms.IKey, max_receive_count: int
 ) -> tuple[sqs.Queue, sqs.Queue]:
     """`<id>Queue` and its dead-letter queue `<id>DeadLetterQueue`, both encrypted with `key`."""
-    dead_letters = sqs.Queue(
-        scope,
-        f"{id}DeadLetterQueue",
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=key,
-        enforce_ssl=True,
-        retention_period=cdk.Duration.days(14),
-    )
+    dead_letters = dead_letter_queue(scope, f"{id}DeadLetterQueue", key, of=f"the {id.lower()} queue", cdk_nag=False)
     queue = sqs.Queue(
         scope,
         f"{id}Queue",
@@ -68,7 +62,6 @@ def render_queue(
         retention_period=cdk.Duration.days(4),
         dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=max_receive_count),
     )
-    acknowledge_dead_letter_queue(dead_letters, of=f"the {id.lower()} queue", cdk_nag=False)
     return queue, dead_letters
 
 

@@ -87,6 +87,21 @@ def async_output(endpoint: Endpoint) -> AsyncOutput:
 def gateway_output(endpoint: Endpoint, gateway: GatewayRouting) -> AsyncOutput:
     """Results to the gateway's bucket and topic; requests from the gateway's (or the shared) input prefix."""
     stack = cdk.Stack.of(endpoint)
+    topic_arn = _grant_gateway_paths(endpoint, gateway)
+    _grant_gateway_keys(endpoint, gateway)
+    output = f"s3://{gateway.output_bucket_name}/{endpoint.s3_prefix}"
+    return AsyncOutput(
+        output_path=f"{output}/output",
+        failure_path=f"{output}/failure",
+        kms_key_arn=stack.format_arn(service="kms", resource=gateway.key_alias),
+        success_topic_arn=topic_arn,
+        error_topic_arn=topic_arn,
+    )
+
+
+def _grant_gateway_paths(endpoint: Endpoint, gateway: GatewayRouting) -> str:
+    """Read requests, write results and failures, publish completions; the completion topic's ARN."""
+    stack = cdk.Stack.of(endpoint)
     partition = stack.partition
     add_statement(
         endpoint.role,
@@ -118,6 +133,12 @@ def gateway_output(endpoint: Endpoint, gateway: GatewayRouting) -> AsyncOutput:
         endpoint.role,
         iam.PolicyStatement(sid="PublishGatewayCompletions", actions=["sns:Publish"], resources=[topic_arn]),
     )
+    return topic_arn
+
+
+def _grant_gateway_keys(endpoint: Endpoint, gateway: GatewayRouting) -> None:
+    """Decrypt with the shared key; use the gateway's key (by its alias) through S3 and SNS."""
+    stack = cdk.Stack.of(endpoint)
     # Shared key: the shared input prefix. Gateway key (by alias): its inputs, the results, the topic.
     add_statement(endpoint.role, iam.PolicyStatement(actions=["kms:Decrypt"], resources=[endpoint.shared.key.key_arn]))
     add_statement(
@@ -138,12 +159,4 @@ def gateway_output(endpoint: Endpoint, gateway: GatewayRouting) -> AsyncOutput:
         ),
         "the gateway's key lives in the gateway stack, named here by its alias only: the grant holds for the key "
         f"carrying {gateway.key_alias} (kms:ResourceAliases), used through S3 or SNS (kms:ViaService)",
-    )
-    output = f"s3://{gateway.output_bucket_name}/{endpoint.s3_prefix}"
-    return AsyncOutput(
-        output_path=f"{output}/output",
-        failure_path=f"{output}/failure",
-        kms_key_arn=stack.format_arn(service="kms", resource=gateway.key_alias),
-        success_topic_arn=topic_arn,
-        error_topic_arn=topic_arn,
     )

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -35,7 +34,7 @@ from sagemaker_platform.constructs.hosting.shared import (
     content_name,
     create_alarm,
     create_model,
-    create_scaling_policies,
+    create_scaling,
     grant_endpoint_runtime,
 )
 from sagemaker_platform.constructs.hosting.shared_resources import (
@@ -273,15 +272,12 @@ class InferenceComponentEndpoint(Construct):
         resource.node.add_dependency(model, self.endpoint)
         scaling = render_component_autoscaling(name, component)
         if scaling is not None:
-            target = appscaling.CfnScalableTarget(
+            create_scaling(
                 scope,
                 "ScalingTarget",
-                service_namespace="sagemaker",
                 resource_id=f"inference-component/{name}",
-                scalable_dimension=_COMPONENT_DIMENSION,
-                min_capacity=scaling["min_capacity"],
-                max_capacity=scaling["max_capacity"],
+                dimension=_COMPONENT_DIMENSION,
+                scaling=scaling,
+                after=resource,
             )
-            target.node.add_dependency(resource)
-            create_scaling_policies(scope, target, scaling)
         return resource

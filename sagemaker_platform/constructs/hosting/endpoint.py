@@ -6,7 +6,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
@@ -52,7 +51,7 @@ from sagemaker_platform.constructs.hosting.shared import (
     acknowledge_no_volume_key,
     content_name,
     create_model,
-    create_scaling_policies,
+    create_scaling,
     grant_endpoint_runtime,
 )
 from sagemaker_platform.constructs.hosting.shared_resources import HostingShared
@@ -368,16 +367,12 @@ class Endpoint(EndpointBase):
         if scaling is None:
             return
         scope = Construct(self, f"Scaling{variant.name}")
-        target = appscaling.CfnScalableTarget(
+        assert self.endpoint is not None
+        create_scaling(
             scope,
             "Target",
-            service_namespace="sagemaker",
             resource_id=f"endpoint/{self.endpoint_name}/variant/{variant.name}",
-            scalable_dimension=_VARIANT_DIMENSION,
-            # An explicit 0 stays 0 (scale to zero); never replaced by the initial count.
-            min_capacity=scaling["min_capacity"],
-            max_capacity=scaling["max_capacity"],
+            dimension=_VARIANT_DIMENSION,
+            scaling=scaling,
+            after=self.endpoint,
         )
-        assert self.endpoint is not None
-        target.node.add_dependency(self.endpoint)
-        create_scaling_policies(scope, target, scaling)

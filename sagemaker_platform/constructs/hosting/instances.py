@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from importlib import resources
+from typing import Literal, cast
 
 AcceleratorKind = Literal["gpu", "inferentia", "trainium"]
 ACCELERATOR_KINDS: tuple[AcceleratorKind, ...] = ("gpu", "inferentia", "trainium")
@@ -59,237 +62,44 @@ class InstanceSpec:
 LARGE_MODEL_ACCELERATOR_GIB = 80
 
 
-def _family(
-    prefix: str,
-    sizes: dict[str, tuple[int, int, int, int, int]],
-    *,
-    accelerator: str | None = None,
-    kind: AcceleratorKind | None = None,
-    efa: frozenset[str] = frozenset(),
-) -> dict[str, InstanceSpec]:
-    """sizes: size -> (vCPUs, memory GiB, accelerators, accelerator memory GiB, local NVMe GB); efa: the sizes
-    with an Elastic Fabric Adapter."""
-    return {
-        f"{prefix}.{size}": InstanceSpec(
-            instance_type=f"{prefix}.{size}",
-            vcpus=vcpus,
-            memory_gib=memory,
-            accelerator=accelerator if count else None,
-            accelerator_kind=kind if count else None,
-            accelerator_count=count,
-            accelerator_memory_gib=accel_memory,
-            local_nvme_gb=nvme,
-            efa=size in efa,
+def parse_catalog(table: str) -> dict[str, InstanceSpec]:
+    """The catalog from its CSV table, one row per instance type, in table order.
+
+    The shipped table is ``instance_types.csv`` next to this module. Figures from the EC2 instance type pages of
+    each family (ml.* types are the same hardware) and SageMaker AI pricing's "Real-Time Inference" instance
+    list. ``efa``: the EC2 User Guide's "Supported instance types" list of EFA and SageMaker's "Run training jobs
+    with EFA" (p4d, p4de, p5*, trn1.32xlarge, trn2, g5.48xlarge, g6e.8xlarge+). Graviton types (c7g, m6g) need an
+    arm64 image. Accelerator columns are empty for CPU types.
+
+    Raises ValueError on a row a typo would otherwise let through: an unknown accelerator kind (it would pass as
+    CPU-only), an ``efa`` other than yes/no, or a type listed twice (the second row would silently win).
+    """
+    catalog: dict[str, InstanceSpec] = {}
+    for row in csv.DictReader(io.StringIO(table)):
+        name, kind = row["instance_type"], row["accelerator_kind"] or None
+        if kind is not None and kind not in ACCELERATOR_KINDS:
+            raise ValueError(f"instance catalog: {name}: accelerator_kind={kind!r}; allowed: {ACCELERATOR_KINDS}")
+        if row["efa"] not in ("yes", "no"):
+            raise ValueError(f"instance catalog: {name}: efa={row['efa']!r}; allowed: yes, no")
+        if name in catalog:
+            raise ValueError(f"instance catalog: {name} is listed twice")
+        catalog[name] = InstanceSpec(
+            instance_type=name,
+            vcpus=int(row["vcpus"]),
+            memory_gib=int(row["memory_gib"]),
+            accelerator=row["accelerator"] or None,
+            accelerator_kind=cast("AcceleratorKind | None", kind),
+            accelerator_count=int(row["accelerator_count"]),
+            accelerator_memory_gib=int(row["accelerator_memory_gib"]),
+            local_nvme_gb=int(row["local_nvme_gb"]),
+            efa=row["efa"] == "yes",
         )
-        for size, (vcpus, memory, count, accel_memory, nvme) in sizes.items()
-    }
+    return catalog
 
 
-# Sizes with an Elastic Fabric Adapter: the EC2 User Guide's "Supported instance types" list of EFA (issue 19),
-# and SageMaker's "Run training jobs with EFA" (p4d, p4de, p5*, trn1.32xlarge, trn2, g5.48xlarge, g6e.8xlarge+).
-_ALL = frozenset({"24xlarge", "48xlarge"})
-
-# Figures from the EC2 instance type pages of each family (ml.* types are the same hardware).
-INSTANCE_TYPES: dict[str, InstanceSpec] = {
-    **_family("ml.t2", {"medium": (2, 4, 0, 0, 0), "large": (2, 8, 0, 0, 0), "xlarge": (4, 16, 0, 0, 0)}),
-    **_family(
-        "ml.m5",
-        {
-            "large": (2, 8, 0, 0, 0),
-            "xlarge": (4, 16, 0, 0, 0),
-            "2xlarge": (8, 32, 0, 0, 0),
-            "4xlarge": (16, 64, 0, 0, 0),
-        },
-    ),
-    **_family(
-        "ml.m5d",
-        {"large": (2, 8, 0, 0, 75), "xlarge": (4, 16, 0, 0, 150), "2xlarge": (8, 32, 0, 0, 300)},
-    ),
-    **_family(
-        "ml.c5",
-        {
-            "large": (2, 4, 0, 0, 0),
-            "xlarge": (4, 8, 0, 0, 0),
-            "2xlarge": (8, 16, 0, 0, 0),
-            "4xlarge": (16, 32, 0, 0, 0),
-        },
-    ),
-    **_family(
-        "ml.c5d",
-        {"large": (2, 4, 0, 0, 50), "xlarge": (4, 8, 0, 0, 100), "2xlarge": (8, 16, 0, 0, 200)},
-    ),
-    **_family("ml.r5", {"large": (2, 16, 0, 0, 0), "xlarge": (4, 32, 0, 0, 0), "2xlarge": (8, 64, 0, 0, 0)}),
-    **_family("ml.c6i", {"large": (2, 4, 0, 0, 0), "xlarge": (4, 8, 0, 0, 0), "2xlarge": (8, 16, 0, 0, 0)}),
-    **_family("ml.m6i", {"large": (2, 8, 0, 0, 0), "xlarge": (4, 16, 0, 0, 0), "2xlarge": (8, 32, 0, 0, 0)}),
-    **_family(
-        "ml.g4dn",
-        {
-            "xlarge": (4, 16, 1, 16, 125),
-            "2xlarge": (8, 32, 1, 16, 225),
-            "4xlarge": (16, 64, 1, 16, 225),
-            "8xlarge": (32, 128, 1, 16, 900),
-            "12xlarge": (48, 192, 4, 64, 900),
-            "16xlarge": (64, 256, 1, 16, 900),
-        },
-        accelerator="NVIDIA T4",
-        kind="gpu",
-    ),
-    **_family(
-        "ml.g5",
-        {
-            "xlarge": (4, 16, 1, 24, 250),
-            "2xlarge": (8, 32, 1, 24, 450),
-            "4xlarge": (16, 64, 1, 24, 600),
-            "8xlarge": (32, 128, 1, 24, 900),
-            "16xlarge": (64, 256, 1, 24, 1900),
-            "12xlarge": (48, 192, 4, 96, 3800),
-            "24xlarge": (96, 384, 4, 96, 3800),
-            "48xlarge": (192, 768, 8, 192, 7600),
-        },
-        accelerator="NVIDIA A10G",
-        kind="gpu",
-        efa=frozenset({"48xlarge"}),
-    ),
-    **_family(
-        "ml.g6",
-        {
-            "xlarge": (4, 16, 1, 24, 250),
-            "2xlarge": (8, 32, 1, 24, 450),
-            "4xlarge": (16, 64, 1, 24, 600),
-            "8xlarge": (32, 128, 1, 24, 900),
-            "16xlarge": (64, 256, 1, 24, 1880),
-            "12xlarge": (48, 192, 4, 96, 3760),
-            "24xlarge": (96, 384, 4, 96, 3760),
-            "48xlarge": (192, 768, 8, 192, 7520),
-        },
-        accelerator="NVIDIA L4",
-        kind="gpu",
-    ),
-    **_family(
-        "ml.g6e",
-        {
-            "xlarge": (4, 32, 1, 48, 250),
-            "2xlarge": (8, 64, 1, 48, 450),
-            "4xlarge": (16, 128, 1, 48, 600),
-            "8xlarge": (32, 256, 1, 48, 900),
-            "16xlarge": (64, 512, 1, 48, 1900),
-            "12xlarge": (48, 384, 4, 192, 3800),
-            "24xlarge": (96, 768, 4, 192, 3800),
-            "48xlarge": (192, 1536, 8, 384, 7600),
-        },
-        accelerator="NVIDIA L40S",
-        kind="gpu",
-        efa=frozenset({"8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"}),
-    ),
-    **_family(
-        "ml.p3",
-        {"2xlarge": (8, 61, 1, 16, 0), "8xlarge": (32, 244, 4, 64, 0), "16xlarge": (64, 488, 8, 128, 0)},
-        accelerator="NVIDIA V100",
-        kind="gpu",
-    ),
-    **_family("ml.p4d", {"24xlarge": (96, 1152, 8, 320, 8000)}, accelerator="NVIDIA A100", kind="gpu", efa=_ALL),
-    **_family("ml.p4de", {"24xlarge": (96, 1152, 8, 640, 8000)}, accelerator="NVIDIA A100 80GB", kind="gpu", efa=_ALL),
-    **_family("ml.p5", {"48xlarge": (192, 2048, 8, 640, 30720)}, accelerator="NVIDIA H100", kind="gpu", efa=_ALL),
-    **_family(
-        "ml.inf2",
-        {
-            "xlarge": (4, 16, 1, 32, 0),
-            "8xlarge": (32, 128, 1, 32, 0),
-            "24xlarge": (96, 384, 6, 192, 0),
-            "48xlarge": (192, 768, 12, 384, 0),
-        },
-        accelerator="AWS Inferentia2",
-        kind="inferentia",
-    ),
-    # --- added for issue 16; sources: the EC2 instance type pages of each family (accelerated computing,
-    # general purpose, compute optimized) and SageMaker AI pricing's "Real-Time Inference" instance list.
-    **_family("ml.p5e", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu", efa=_ALL),
-    **_family("ml.p5en", {"48xlarge": (192, 2048, 8, 1128, 30720)}, accelerator="NVIDIA H200", kind="gpu", efa=_ALL),
-    **_family(
-        "ml.inf1",
-        {
-            "xlarge": (4, 8, 1, 8, 0),
-            "2xlarge": (8, 16, 1, 8, 0),
-            "6xlarge": (24, 48, 4, 32, 0),
-            "24xlarge": (96, 192, 16, 128, 0),
-        },
-        accelerator="AWS Inferentia",
-        kind="inferentia",
-    ),
-    **_family(
-        "ml.trn1",
-        {"2xlarge": (8, 32, 1, 32, 474), "32xlarge": (128, 512, 16, 512, 7600)},
-        accelerator="AWS Trainium",
-        kind="trainium",
-        efa=frozenset({"32xlarge"}),
-    ),
-    **_family(
-        "ml.trn2", {"48xlarge": (192, 2048, 16, 1536, 7600)}, accelerator="AWS Trainium2", kind="trainium", efa=_ALL
-    ),
-    **_family(
-        "ml.m7i",
-        {
-            "large": (2, 8, 0, 0, 0),
-            "xlarge": (4, 16, 0, 0, 0),
-            "2xlarge": (8, 32, 0, 0, 0),
-            "4xlarge": (16, 64, 0, 0, 0),
-            "8xlarge": (32, 128, 0, 0, 0),
-            "12xlarge": (48, 192, 0, 0, 0),
-            "16xlarge": (64, 256, 0, 0, 0),
-            "24xlarge": (96, 384, 0, 0, 0),
-            "48xlarge": (192, 768, 0, 0, 0),
-        },
-    ),
-    **_family(
-        "ml.c7i",
-        {
-            "large": (2, 4, 0, 0, 0),
-            "xlarge": (4, 8, 0, 0, 0),
-            "2xlarge": (8, 16, 0, 0, 0),
-            "4xlarge": (16, 32, 0, 0, 0),
-            "8xlarge": (32, 64, 0, 0, 0),
-            "12xlarge": (48, 96, 0, 0, 0),
-            "16xlarge": (64, 128, 0, 0, 0),
-            "24xlarge": (96, 192, 0, 0, 0),
-            "48xlarge": (192, 384, 0, 0, 0),
-        },
-    ),
-    **_family(
-        "ml.r7i",
-        {
-            "large": (2, 16, 0, 0, 0),
-            "xlarge": (4, 32, 0, 0, 0),
-            "2xlarge": (8, 64, 0, 0, 0),
-            "4xlarge": (16, 128, 0, 0, 0),
-            "8xlarge": (32, 256, 0, 0, 0),
-        },
-    ),
-    # Graviton (arm64): the image must be an arm64 build.
-    **_family(
-        "ml.c7g",
-        {
-            "large": (2, 4, 0, 0, 0),
-            "xlarge": (4, 8, 0, 0, 0),
-            "2xlarge": (8, 16, 0, 0, 0),
-            "4xlarge": (16, 32, 0, 0, 0),
-            "8xlarge": (32, 64, 0, 0, 0),
-            "12xlarge": (48, 96, 0, 0, 0),
-            "16xlarge": (64, 128, 0, 0, 0),
-        },
-    ),
-    **_family(
-        "ml.m6g",
-        {
-            "large": (2, 8, 0, 0, 0),
-            "xlarge": (4, 16, 0, 0, 0),
-            "2xlarge": (8, 32, 0, 0, 0),
-            "4xlarge": (16, 64, 0, 0, 0),
-            "8xlarge": (32, 128, 0, 0, 0),
-            "12xlarge": (48, 192, 0, 0, 0),
-            "16xlarge": (64, 256, 0, 0, 0),
-        },
-    ),
-}
+INSTANCE_TYPES: dict[str, InstanceSpec] = parse_catalog(
+    resources.files(__package__).joinpath("instance_types.csv").read_text(encoding="utf-8")
+)
 
 # GPU multi-model endpoints (Triton only): the single-GPU sizes SageMaker's "Supported algorithms, frameworks,
 # and instances for multi-model endpoints" page lists (docs.aws.amazon.com/sagemaker/latest/dg/

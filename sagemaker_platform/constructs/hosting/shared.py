@@ -172,6 +172,33 @@ def grant_endpoint_runtime(
         add_statement(role, iam.PolicyStatement(actions=list(VOLUME_KEY_ACTIONS), resources=[volume_key.key_arn]))
 
 
+def create_scaling(
+    scope: Construct,
+    id: str,
+    *,
+    resource_id: str,
+    dimension: str,
+    scaling: dict[str, Any],
+    after: Construct,
+) -> appscaling.CfnScalableTarget:
+    """The scalable target of a rendered autoscaling block (created after `after`), with its scaling policies.
+
+    An explicit minimum of 0 stays 0 (scale to zero); it is never replaced by the initial count.
+    """
+    target = appscaling.CfnScalableTarget(
+        scope,
+        id,
+        service_namespace="sagemaker",
+        resource_id=resource_id,
+        scalable_dimension=dimension,
+        min_capacity=scaling["min_capacity"],
+        max_capacity=scaling["max_capacity"],
+    )
+    target.node.add_dependency(after)
+    create_scaling_policies(scope, target, scaling)
+    return target
+
+
 def create_scaling_policies(scope: Construct, target: appscaling.CfnScalableTarget, scaling: dict[str, Any]) -> None:
     """The scaling policies and step-scaling alarms of a rendered autoscaling block, on `target`."""
     policies: dict[str, appscaling.CfnScalingPolicy] = {}

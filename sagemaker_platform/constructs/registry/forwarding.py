@@ -16,7 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.compliance import acknowledge_dead_letter_queue
+from sagemaker_platform.constructs.queues import dead_letter_queue
 from sagemaker_platform.constructs.registry.artifacts_bucket import render_key
 from sagemaker_platform.constructs.roles import PlatformRole
 
@@ -160,18 +160,15 @@ def render_forwarding(
             conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
         )
     )
-    dead_letter_queue = sqs.Queue(
+    dead_letters = dead_letter_queue(
         scope,
         "ForwardingDeadLetters",
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=events_key,
-        enforce_ssl=True,
-        retention_period=cdk.Duration.days(14),
+        events_key,
+        of="the approval forwarding rule's target",
         removal_policy=removal_policy,
     )
-    acknowledge_dead_letter_queue(dead_letter_queue, of="the approval forwarding rule's target")
-    rule.add_target(targets.EventBus(bus, role=role, dead_letter_queue=dead_letter_queue))
-    return Forwarding(rule=rule, dead_letter_queue=dead_letter_queue, events_key=events_key)
+    rule.add_target(targets.EventBus(bus, role=role, dead_letter_queue=dead_letters))
+    return Forwarding(rule=rule, dead_letter_queue=dead_letters, events_key=events_key)
 
 
 def _render_forwarder_role(scope: Construct, platform_name: str, rule_name: str) -> PlatformRole:

@@ -184,46 +184,28 @@ def register_best_model(
     artifacts_bucket: str,
 ) -> dict[str, Any]:
     tuning_job = tuning["HyperParameterTuningJobName"]
-    best = tuning.get("BestTrainingJob")
-    if not best or best.get("FinalHyperParameterTuningJobObjectiveMetric") is None:
-        raise NoBestTrainingJobError(
-            f"tuning job {tuning_job} ({tuning.get('HyperParameterTuningJobStatus')}) has no best training job: "
-            "no training job reported the objective metric"
-        )
+    best = _best_training_job(tuning)
     training = sagemaker.describe_training_job(TrainingJobName=best["TrainingJobName"])
     objective = best["FinalHyperParameterTuningJobObjectiveMetric"]
     value = float(objective["Value"])
-    statistics = {
-        "objective_metric": {"name": objective["MetricName"], "type": settings["objective"]["type"], "value": value},
-        "tuning_job": tuning_job,
-        "training_job": best["TrainingJobName"],
-        "hyperparameters": best.get("TunedHyperParameters", {}),
-    }
-    metrics = json.dumps(statistics, sort_keys=True, indent=2).encode()
+    statistics = _statistics(tuning_job, best, settings["objective"]["type"], value)
     group = settings["model_package_group"]
     model_data = (training.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
     if not isinstance(model_data, str):
         raise NoModelArtifactsError(f"training job {best['TrainingJobName']} has no ModelArtifacts.S3ModelArtifacts")
     if artifacts_bucket:
-        prefix = f"{group}/{tuning_job}"
-        model_data = publish_artifact(
-            model_data, s3=s3, registry_s3=registry_s3, bucket=artifacts_bucket, key=f"{prefix}/model.tar.gz"
+        model_data, metrics_uri = _publish_to_registry(
+            model_data,
+            statistics,
+            s3=s3,
+            registry_s3=registry_s3,
+            bucket=artifacts_bucket,
+            prefix=f"{group}/{tuning_job}",
         )
-        registry_s3.put_object(
-            Bucket=artifacts_bucket, Key=f"{prefix}/metrics.json", Body=metrics, ContentType="application/json"
-        )
-        metrics_uri = f"s3://{artifacts_bucket}/{prefix}/metrics.json"
     else:
-        key = f"tuning/{tuning_job}/best-model-metrics.json"
-        s3.put_object(
-            Bucket=output_bucket,
-            Key=key,
-            Body=metrics,
-            ContentType="application/json",
-            ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=kms_key_arn,
+        metrics_uri = _put_metrics(
+            s3, statistics, output_bucket, f"tuning/{tuning_job}/best-model-metrics.json", kms_key_arn
         )
-        metrics_uri = f"s3://{output_bucket}/{key}"
     group_ref = group_reference(group, registry_account, tuning.get("HyperParameterTuningJobArn", ""))
     arn = registry_sagemaker.create_model_package(
         ModelPackageGroupName=group_ref,
@@ -236,15 +218,7 @@ def register_best_model(
             "SupportedResponseMIMETypes": list(settings["response_types"]),
         },
         ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": metrics_uri}}},
-        CustomerMetadataProperties={
-            "objective_metric": objective["MetricName"],
-            "objective_type": settings["objective"]["type"],
-            "objective_value": f"{value:g}",
-            "tuning_job": tuning_job,
-            "training_job": best["TrainingJobName"],
-            # Metadata values must not be empty: a spec given at run time has no name.
-            **({"tuning_spec": settings["spec_name"]} if settings.get("spec_name") else {}),
-        },
+        CustomerMetadataProperties=_package_metadata(statistics, settings),
     )["ModelPackageArn"]
     return {
         "model_package_arn": arn,
@@ -252,6 +226,75 @@ def register_best_model(
         "objective": {"metric": objective["MetricName"], "value": value},
         "training_job": best["TrainingJobName"],
         "model_data_url": model_data,
+    }
+
+
+def _statistics(tuning_job: str, best: dict[str, Any], objective_type: str, value: float) -> dict[str, Any]:
+    """The registered version's ModelQuality statistics: the objective, the jobs, the tuned hyperparameters."""
+    return {
+        "objective_metric": {
+            "name": best["FinalHyperParameterTuningJobObjectiveMetric"]["MetricName"],
+            "type": objective_type,
+            "value": value,
+        },
+        "tuning_job": tuning_job,
+        "training_job": best["TrainingJobName"],
+        "hyperparameters": best.get("TunedHyperParameters", {}),
+    }
+
+
+def _best_training_job(tuning: dict[str, Any]) -> dict[str, Any]:
+    """The tuning job's best training job; NoBestTrainingJobError when no job reported the objective metric."""
+    best = tuning.get("BestTrainingJob")
+    if not best or best.get("FinalHyperParameterTuningJobObjectiveMetric") is None:
+        raise NoBestTrainingJobError(
+            f"tuning job {tuning['HyperParameterTuningJobName']} ({tuning.get('HyperParameterTuningJobStatus')}) "
+            "has no best training job: no training job reported the objective metric"
+        )
+    return dict(best)
+
+
+def _metrics_body(statistics: dict[str, Any]) -> bytes:
+    return json.dumps(statistics, sort_keys=True, indent=2).encode()
+
+
+def _publish_to_registry(
+    model_data: str, statistics: dict[str, Any], *, s3: S3Client, registry_s3: S3Client, bucket: str, prefix: str
+) -> tuple[str, str]:
+    """Copy the model and write the metrics under `prefix` of the registry's artifacts bucket; their URIs."""
+    model_data = publish_artifact(
+        model_data, s3=s3, registry_s3=registry_s3, bucket=bucket, key=f"{prefix}/model.tar.gz"
+    )
+    registry_s3.put_object(
+        Bucket=bucket, Key=f"{prefix}/metrics.json", Body=_metrics_body(statistics), ContentType="application/json"
+    )
+    return model_data, f"s3://{bucket}/{prefix}/metrics.json"
+
+
+def _put_metrics(s3: S3Client, statistics: dict[str, Any], bucket: str, key: str, kms_key_arn: str) -> str:
+    """Write the metrics next to the tuning outputs (no registry bucket: the model stays where it is); their URI."""
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=_metrics_body(statistics),
+        ContentType="application/json",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=kms_key_arn,
+    )
+    return f"s3://{bucket}/{key}"
+
+
+def _package_metadata(statistics: dict[str, Any], settings: dict[str, Any]) -> dict[str, str]:
+    """The package's CustomerMetadataProperties: the objective, the jobs, the spec's name."""
+    objective = statistics["objective_metric"]
+    return {
+        "objective_metric": objective["name"],
+        "objective_type": objective["type"],
+        "objective_value": f"{objective['value']:g}",
+        "tuning_job": statistics["tuning_job"],
+        "training_job": statistics["training_job"],
+        # Metadata values must not be empty: a spec given at run time has no name.
+        **({"tuning_spec": settings["spec_name"]} if settings.get("spec_name") else {}),
     }
 
 

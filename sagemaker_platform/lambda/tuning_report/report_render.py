@@ -288,6 +288,25 @@ def _svg(series: Sequence[_Series], *, chart: str, x: _Axis, y: _Axis) -> str:
         f'height="{HEIGHT}" role="img" aria-label="{html.escape(y.label)} against {html.escape(x.label)}">',
         f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#999"/>',
     ]
+    out += _axes(x_ticks, y_ticks, sx, sy, x_label=x.label, y_label=y.label)
+    out += _points(series, sx, sy)
+    out += _legend(series, with_line=any(s.line for s in series))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _axes(
+    x_ticks: Sequence[tuple[float, str]],
+    y_ticks: Sequence[tuple[float, str]],
+    sx: Callable[[float], float],
+    sy: Callable[[float], float],
+    *,
+    x_label: str,
+    y_label: str,
+) -> list[str]:
+    """Grid lines, ticks and the two axis labels."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    out: list[str] = []
     for value, text in y_ticks:
         out.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{sy(value):.1f}" y2="{sy(value):.1f}" stroke="#eee"/>')
         out.append(
@@ -304,13 +323,19 @@ def _svg(series: Sequence[_Series], *, chart: str, x: _Axis, y: _Axis) -> str:
         )
     out.append(
         f'<text class="x-label" x="{LEFT + plot_w / 2}" y="{HEIGHT - 10}" font-size="12" text-anchor="middle">'
-        f"{html.escape(x.label)}</text>"
+        f"{html.escape(x_label)}</text>"
     )
     middle = TOP + plot_h / 2
     out.append(
         f'<text class="y-label" x="16" y="{middle}" font-size="12" text-anchor="middle" '
-        f'transform="rotate(-90 16 {middle})">{html.escape(y.label)}</text>'
+        f'transform="rotate(-90 16 {middle})">{html.escape(y_label)}</text>'
     )
+    return out
+
+
+def _points(series: Sequence[_Series], sx: Callable[[float], float], sy: Callable[[float], float]) -> list[str]:
+    """Each job's points, its best-so-far line and the ring on its best point."""
+    out: list[str] = []
     for s in series:
         if s.line:
             path = " ".join(_step_path(s.line, sx, sy))
@@ -326,9 +351,7 @@ def _svg(series: Sequence[_Series], *, chart: str, x: _Axis, y: _Axis) -> str:
                 f'<circle class="best" cx="{sx(bx):.1f}" cy="{sy(by):.1f}" r="7" fill="none" stroke="{BEST_COLOUR}" '
                 f'stroke-width="2"><title>best of {html.escape(s.label)}: {by:.6g}</title></circle>'
             )
-    out += _legend(series, with_line=any(s.line for s in series))
-    out.append("</svg>")
-    return "".join(out)
+    return out
 
 
 def _legend(series: Sequence[_Series], *, with_line: bool) -> list[str]:

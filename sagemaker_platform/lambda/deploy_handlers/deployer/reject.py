@@ -52,21 +52,12 @@ def reject(package: PackageEvent, current: claims.Deployment, *, resumed: bool) 
     if resumed:
         attempt, rejected_from = current.attempt, str(current.rejected_from)
     else:
-        updated = claims.transition(
-            arn,
-            claims.DEPLOYMENT_TARGET,
-            claims.REJECTED,
-            attempt=current.attempt,
-            from_statuses=claims.LIVE,
-            bump_attempt=True,
-            extra={"claim_event": package.event_id, "rejected_from": current.status},
-        )
-        if updated is None:
+        recorded = _record_rejection(package, current)
+        if recorded is None:
             return {"rolled_back": False, "reason": "the deployment changed meanwhile (a duplicate event)"}
-        attempt, rejected_from = int(updated["attempt"]["N"]), current.status
+        attempt, rejected_from = recorded
     if rejected_from != claims.DEPLOYED:
         stop(settings.deployment_name(package.group, package.version, attempt - 1))
-    description = [f"Model package {arn} was rejected in the registry."]
     if previous is None:
         reason = (
             "rollback_on_reject is off"
@@ -75,16 +66,7 @@ def reject(package: PackageEvent, current: claims.Deployment, *, resumed: bool) 
             if superseded
             else "no older version of the group was deployed"
         )
-        claims.once(
-            arn,
-            claims.DEPLOYMENT_TARGET,
-            attempt,
-            claims.ANNOUNCED,
-            lambda: notify.notify(
-                f"Rejected {package.group} v{package.version}: not rolled back",
-                [*description, f"Not rolled back: {reason}; the endpoints keep the rejected version."],
-            ),
-        )
+        _announce_not_rolled_back(package, attempt, reason)
         return {"rolled_back": False, "reason": reason}
     payload = execution_input(
         kind="rollback",
@@ -106,6 +88,41 @@ def reject(package: PackageEvent, current: claims.Deployment, *, resumed: bool) 
         lambda: notify.emit(notify.STARTED, event_detail(payload)),
     )
     return {"rolled_back": True, "execution_name": payload["execution_name"], "to": previous.model_package_arn}
+
+
+def _record_rejection(package: PackageEvent, current: claims.Deployment) -> tuple[int, str] | None:
+    """Move the claim to REJECTED as a new attempt; (attempt, status rejected from), or None when the deployment
+    changed meanwhile (a duplicate event won the conditional write)."""
+    updated = claims.transition(
+        package.model_package_arn,
+        claims.DEPLOYMENT_TARGET,
+        claims.REJECTED,
+        attempt=current.attempt,
+        from_statuses=claims.LIVE,
+        bump_attempt=True,
+        extra={"claim_event": package.event_id, "rejected_from": current.status},
+    )
+    if updated is None:
+        return None
+    return int(updated["attempt"]["N"]), current.status
+
+
+def _announce_not_rolled_back(package: PackageEvent, attempt: int, reason: str) -> None:
+    """Tell the team once that the endpoints keep the rejected version, and why."""
+    arn = package.model_package_arn
+    claims.once(
+        arn,
+        claims.DEPLOYMENT_TARGET,
+        attempt,
+        claims.ANNOUNCED,
+        lambda: notify.notify(
+            f"Rejected {package.group} v{package.version}: not rolled back",
+            [
+                f"Model package {arn} was rejected in the registry.",
+                f"Not rolled back: {reason}; the endpoints keep the rejected version.",
+            ],
+        ),
+    )
 
 
 def stop(execution_name: str) -> None:
