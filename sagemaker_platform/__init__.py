@@ -8,8 +8,6 @@ Lambda handlers and their tests do) imports neither aws_cdk nor any construct.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sagemaker_platform._lazy import lazy_exports
 from sagemaker_platform.constructs._exports import CONSTRUCTS
 
@@ -32,14 +30,5 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 
-_getattr, _dir = lazy_exports(__name__, _EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its module on first access (PEP 562)."""
-    return _getattr(name)
-
-
-def __dir__() -> list[str]:
-    """The module's attributes and every public name, imported or not."""
-    return _dir()
+# PEP 562: a public name is imported from its module on first access; dir() lists them all.
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

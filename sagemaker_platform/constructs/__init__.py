@@ -6,21 +6,10 @@ resolved lazily on first access, so importing one capability does not import the
 
 from __future__ import annotations
 
-from typing import Any
-
 from sagemaker_platform._lazy import lazy_exports
 from sagemaker_platform.constructs._exports import CONSTRUCTS
 
 __all__ = sorted(CONSTRUCTS)
 
-_getattr, _dir = lazy_exports(__name__, CONSTRUCTS)
-
-
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its module on first access (PEP 562)."""
-    return _getattr(name)
-
-
-def __dir__() -> list[str]:
-    """The module's attributes and every public name, imported or not."""
-    return _dir()
+# PEP 562: a public name is imported from its module on first access; dir() lists them all.
+__getattr__, __dir__ = lazy_exports(__name__, CONSTRUCTS)
