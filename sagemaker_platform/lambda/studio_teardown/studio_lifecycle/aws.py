@@ -73,17 +73,17 @@ class StudioApi:
 
     # --- SageMaker ----------------------------------------------------------------------------------------
 
+    def _sagemaker_unless_gone(self, operation: str, **params: Any) -> dict[str, Any] | None:
+        """A describe or delete of a Studio resource that may already be gone: None then, not an error."""
+        return self._call("sagemaker", operation, ignore=frozenset({"ResourceNotFound"}), **params)
+
     def describe_domain(self, domain_id: str) -> dict[str, Any] | None:
-        return self._call("sagemaker", "describe_domain", ignore=frozenset({"ResourceNotFound"}), DomainId=domain_id)
+        return self._sagemaker_unless_gone("describe_domain", DomainId=domain_id)
 
     def delete_domain(self, domain_id: str) -> None:
         # HomeEfsFileSystem=Delete: SageMaker deletes the home EFS it created; the EFS step makes sure.
-        self._call(
-            "sagemaker",
-            "delete_domain",
-            ignore=frozenset({"ResourceNotFound"}),
-            DomainId=domain_id,
-            RetentionPolicy={"HomeEfsFileSystem": "Delete"},
+        self._sagemaker_unless_gone(
+            "delete_domain", DomainId=domain_id, RetentionPolicy={"HomeEfsFileSystem": "Delete"}
         )
 
     def list_apps(
@@ -98,10 +98,8 @@ class StudioApi:
 
     def delete_app(self, app: dict[str, Any]) -> None:
         owner = {"SpaceName": app["SpaceName"]} if app.get("SpaceName") else {"UserProfileName": app["UserProfileName"]}
-        self._call(
-            "sagemaker",
+        self._sagemaker_unless_gone(
             "delete_app",
-            ignore=frozenset({"ResourceNotFound"}),
             DomainId=app["DomainId"],
             AppType=app["AppType"],
             AppName=app["AppName"],
@@ -112,39 +110,19 @@ class StudioApi:
         return list(self._pages("sagemaker", "list_spaces", "Spaces", DomainIdEquals=domain_id))
 
     def describe_space(self, domain_id: str, space: str) -> dict[str, Any] | None:
-        return self._call(
-            "sagemaker",
-            "describe_space",
-            ignore=frozenset({"ResourceNotFound"}),
-            DomainId=domain_id,
-            SpaceName=space,
-        )
+        return self._sagemaker_unless_gone("describe_space", DomainId=domain_id, SpaceName=space)
 
     def delete_space(self, domain_id: str, space: str) -> None:
-        self._call(
-            "sagemaker", "delete_space", ignore=frozenset({"ResourceNotFound"}), DomainId=domain_id, SpaceName=space
-        )
+        self._sagemaker_unless_gone("delete_space", DomainId=domain_id, SpaceName=space)
 
     def list_user_profiles(self, domain_id: str) -> list[dict[str, Any]]:
         return list(self._pages("sagemaker", "list_user_profiles", "UserProfiles", DomainIdEquals=domain_id))
 
     def describe_user_profile(self, domain_id: str, name: str) -> dict[str, Any] | None:
-        return self._call(
-            "sagemaker",
-            "describe_user_profile",
-            ignore=frozenset({"ResourceNotFound"}),
-            DomainId=domain_id,
-            UserProfileName=name,
-        )
+        return self._sagemaker_unless_gone("describe_user_profile", DomainId=domain_id, UserProfileName=name)
 
     def delete_user_profile(self, domain_id: str, name: str) -> None:
-        self._call(
-            "sagemaker",
-            "delete_user_profile",
-            ignore=frozenset({"ResourceNotFound"}),
-            DomainId=domain_id,
-            UserProfileName=name,
-        )
+        self._sagemaker_unless_gone("delete_user_profile", DomainId=domain_id, UserProfileName=name)
 
     # --- EFS ----------------------------------------------------------------------------------------------
 
