@@ -13,10 +13,10 @@ from sagemaker_platform.config.endpoints import EndpointConfig, EndpointPlatform
 from sagemaker_platform.config.gateway import check_gateway_endpoints
 from sagemaker_platform.config.images import ImageRepositoryConfig, PlatformImageConfig
 from sagemaker_platform.config.lifecycle import (
-    LifecycleBatchConfig,
     LifecycleBuildConfig,
     LifecycleModelQualityConfig,
     LifecycleMonitorConfig,
+    LifecyclePipelineConfig,
 )
 from sagemaker_platform.config.registry import WORKLOAD_ACCOUNT_ROLES
 from sagemaker_platform.contracts.tuning_spec import PlatformImage
@@ -265,7 +265,7 @@ def check_lifecycle_fits_the_registry(config: PlatformConfig) -> None:
     # `registry.register_from` may hold one; both kinds read a registry group.
     if config.lifecycle is None:
         return
-    entries: list[tuple[str, int, LifecycleBuildConfig | LifecycleBatchConfig]] = [
+    entries: list[tuple[str, int, LifecyclePipelineConfig]] = [
         ("build", index, entry) for index, entry in enumerate(config.lifecycle.build)
     ]
     entries += [("batch", index, entry) for index, entry in enumerate(config.lifecycle.batch)]

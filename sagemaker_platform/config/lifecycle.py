@@ -9,11 +9,13 @@ from pydantic import AfterValidator, Field, model_validator
 from sagemaker_platform.config.base import Items, StrictModel, field_problem
 from sagemaker_platform.config.deploy import SageMakerPipelineName
 from sagemaker_platform.config.endpoints import _endpoint_entry_name
-from sagemaker_platform.config.registry import WorkloadAccountRole, _model_package_group_name
+from sagemaker_platform.config.registry import ModelPackageGroupName, WorkloadAccountRole
 from sagemaker_platform.config.training import Distribution, MaxWaitSeconds, raise_scaling_problems
 
 LifecycleInstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
 S3KeyPrefix = Annotated[str, Field(pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$")]
+# A MIME type, or where a value sits in a captured record (CSV index or JSON path): SageMaker's 256 characters.
+ShortText = Annotated[str, Field(min_length=1, max_length=256)]
 
 
 class LifecycleObjectiveConfig(StrictModel):
@@ -54,23 +56,25 @@ class LifecycleTrainingConfig(LifecycleJobConfig):
         return self
 
 
-class LifecycleBuildConfig(StrictModel):
-    """A model-build pipeline: preprocess → train → evaluate → champion/challenger gate → register."""
+class LifecyclePipelineConfig(StrictModel):
+    """What every lifecycle pipeline that uses a registry group has: its name, the group, its account."""
 
     name: SageMakerPipelineName
-    model_package_group: Annotated[str, AfterValidator(_model_package_group_name)]
+    model_package_group: ModelPackageGroupName
+    account: WorkloadAccountRole
+
+
+class LifecycleBuildConfig(LifecyclePipelineConfig):
+    """A model-build pipeline: preprocess → train → evaluate → champion/challenger gate → register."""
+
     account: WorkloadAccountRole = "dev"
     """Where the pipeline runs; its pipeline-step role must register (`registry.register_from`)."""
     objective: LifecycleObjectiveConfig
     training: LifecycleTrainingConfig = LifecycleTrainingConfig()
     processing: LifecycleJobConfig = LifecycleJobConfig()
     hyperparameters: dict[str, Annotated[str, Field(max_length=2500)]] = Field(default_factory=dict)
-    content_types: Annotated[Items[Annotated[str, Field(min_length=1, max_length=256)]], Field(min_length=1)] = (
-        "text/csv",
-    )
-    response_types: Annotated[Items[Annotated[str, Field(min_length=1, max_length=256)]], Field(min_length=1)] = (
-        "text/csv",
-    )
+    content_types: Annotated[Items[ShortText], Field(min_length=1)] = ("text/csv",)
+    response_types: Annotated[Items[ShortText], Field(min_length=1)] = ("text/csv",)
     tuning: Annotated[str, Field(min_length=1, max_length=32)] | None = None
     """The name of a `tuning` spec run as a Tuning step instead of `training`; the best training job's model
     is evaluated and registered. Default: none (one training job)."""
@@ -90,18 +94,16 @@ class LifecycleBuildConfig(StrictModel):
         return self
 
 
-class LifecycleBatchConfig(StrictModel):
+class LifecycleBatchConfig(LifecyclePipelineConfig):
     """A batch inference pipeline: the latest Approved version of a group scores a prefix of the lifecycle bucket."""
 
-    name: SageMakerPipelineName
-    model_package_group: Annotated[str, AfterValidator(_model_package_group_name)]
     account: WorkloadAccountRole = "prod"
     input_prefix: S3KeyPrefix
     output_prefix: S3KeyPrefix
     instance_type: LifecycleInstanceType = "ml.m5.large"
     instance_count: Annotated[int, Field(ge=1, le=100)] = 1
-    content_type: Annotated[str, Field(min_length=1, max_length=256)] = "text/csv"
-    accept: Annotated[str, Field(min_length=1, max_length=256)] = "text/csv"
+    content_type: ShortText = "text/csv"
+    accept: ShortText = "text/csv"
     split_type: Literal["None", "Line", "RecordIO", "TFRecord"] = "Line"
 
 
@@ -111,9 +113,9 @@ class LifecycleModelQualityConfig(StrictModel):
     ground_truth_prefix: S3KeyPrefix
     """Key prefix in the stage's lifecycle bucket where ground truth (JSON lines, by inference id) is uploaded."""
     problem_type: Literal["BinaryClassification", "MulticlassClassification", "Regression"]
-    inference_attribute: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    inference_attribute: ShortText | None = None
     """Where the prediction is in the captured output (CSV index or JSON path)."""
-    probability_attribute: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    probability_attribute: ShortText | None = None
     """Where the probability is in the captured output (classification)."""
     probability_threshold: Annotated[float, Field(ge=0, le=1)] | None = None
     """Binary classification with `probability_attribute`: the threshold that makes a positive label."""
