@@ -1,12 +1,13 @@
 """Small resource helpers several capabilities share: a notification topic (the dead-letter queue: `queues`),
-an alarm that fires on any occurrence, and letting AWS services of this account use a key.
+an alarm that fires on any occurrence, letting AWS services of this account use a key, and the account of a
+regional AWS registry (images) looked up at deploy time.
 
 Each renders exactly what its callers used to write inline, so moving a caller here changes no template.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -46,6 +47,20 @@ def let_services_use_key(key: kms.Key, services: Sequence[str]) -> None:
                 conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(key).account}},
             )
         )
+
+
+def regional_account(
+    scope: Construct, mapping_id: str, accounts: Mapping[str, str], region: str = cdk.Aws.REGION
+) -> str:
+    """The account of `region` in `accounts` (region -> account ID), looked up in the CfnMapping `mapping_id` of
+    `scope`, made on first use: every lookup in `scope` shares it, and an env-agnostic stack resolves it at deploy."""
+    mapping = scope.node.try_find_child(mapping_id)
+    if mapping is None:
+        mapping = cdk.CfnMapping(
+            scope, mapping_id, mapping={name: {"account": account} for name, account in accounts.items()}
+        )
+    assert isinstance(mapping, cdk.CfnMapping), f"{mapping_id} is taken by {mapping!r}"
+    return mapping.find_in_map(region, "account")
 
 
 def notification_topic(scope: Construct, display_name: str, key: kms.IKey, emails: Sequence[str]) -> sns.Topic:

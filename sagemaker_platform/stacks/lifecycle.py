@@ -12,7 +12,6 @@ from typing import Any, TypedDict
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from sagemaker_platform import naming
@@ -26,6 +25,7 @@ from sagemaker_platform.config import (
 )
 from sagemaker_platform.config.checks import build_model_quality, monitor_baseline_build, monitor_model_quality_build
 from sagemaker_platform.constructs.ci_pipeline_access import CiPipelineAccess
+from sagemaker_platform.constructs.common import let_services_use_key, notification_topic
 from sagemaker_platform.constructs.lifecycle import (
     BatchInferencePipeline,
     JobResources,
@@ -133,21 +133,10 @@ class LifecycleStack(cdk.Stack):
 
     def _notifications(self, config: PlatformConfig) -> sns.Topic:
         """The topic of gate outcomes, failed runs and violations, mailed to the deploy notification addresses."""
-        topic = sns.Topic(
-            self, "Notifications", display_name="Lifecycle pipelines", master_key=self.storage.key, enforce_ssl=True
-        )
-        for email in config.deploy.notification_emails if config.deploy is not None else ():
-            topic.add_subscription(subscriptions.EmailSubscription(email))
+        emails = config.deploy.notification_emails if config.deploy is not None else ()
+        topic = notification_topic(self, "Lifecycle pipelines", self.storage.key, emails)
         # EventBridge rules and CloudWatch alarms publish to the encrypted topic.
-        for service in ("events.amazonaws.com", "cloudwatch.amazonaws.com"):
-            self.storage.key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                    principals=[iam.ServicePrincipal(service)],
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
-                )
-            )
+        let_services_use_key(self.storage.key, ["events.amazonaws.com", "cloudwatch.amazonaws.com"])
         return topic
 
     def _add_monitors(

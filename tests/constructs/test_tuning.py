@@ -11,6 +11,7 @@ import pytest
 from sagemaker_platform import naming, tuning_spec
 from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipeline, TuningStorage
+from sagemaker_platform.contracts.training_storage import training_storage
 from sagemaker_platform.errors import PropsError
 from tests.support import resources_of_type
 from tests.test_tuning_spec import custom_spec
@@ -253,3 +254,18 @@ def test_given_an_execution_stopped_from_outside_then_it_is_notified_too(templat
     assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
     (target,) = rule["Properties"]["Targets"]
     assert target["Arn"] == {"Ref": next(iter(resources_of_type(template, "AWS::SNS::Topic")))}
+
+
+def test_given_a_pipeline_and_a_launcher_then_both_starters_carry_the_training_storage_their_handlers_read(
+    template: dict[str, Any],
+) -> None:
+    functions = resources_of_type(template, "AWS::Lambda::Function")
+    for prefix in ("PipelineRequestBuilder", "LauncherFunction"):
+        (function,) = [f for k, f in functions.items() if k.startswith(prefix)]
+        # What the handler reads at run time, with the contract's reader: a renamed variable fails here.
+        storage = training_storage(function["Properties"]["Environment"]["Variables"])
+        refs = {field: json.dumps(value) for field, value in storage.items()}
+        assert '"StorageTrainingRole' in refs["role_arn"] and '"Arn"' in refs["role_arn"], refs
+        assert refs["data_bucket"].startswith('{"Ref": "StorageData') and "Output" not in refs["data_bucket"], refs
+        assert refs["output_bucket"].startswith('{"Ref": "StorageOutput'), refs
+        assert '"StorageKey' in refs["kms_key_arn"] and '"Arn"' in refs["kms_key_arn"], refs

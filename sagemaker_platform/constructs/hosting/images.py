@@ -11,6 +11,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from sagemaker_platform.constructs.common import regional_account
 from sagemaker_platform.constructs.wildcards import add_statement
 from sagemaker_platform.errors import PropsError
 from sagemaker_platform.regions import url_suffix_of
@@ -151,7 +152,7 @@ class ContainerImage:
         if self.account is not None:
             return self.account
         if cdk.Token.is_unresolved(stack.region):
-            return _dlc_mapping(stack).find_in_map(stack.region, "account")
+            return regional_account(stack, _DLC_MAPPING_ID, dict(sorted(DLC_REGISTRY_ACCOUNTS.items())), stack.region)
         account = DLC_REGISTRY_ACCOUNTS.get(stack.region)
         if account is None:
             raise PropsError(
@@ -162,14 +163,3 @@ class ContainerImage:
                 ],
             )
         return account
-
-
-def _dlc_mapping(stack: cdk.Stack) -> cdk.CfnMapping:
-    existing = stack.node.try_find_child(_DLC_MAPPING_ID)
-    if isinstance(existing, cdk.CfnMapping):
-        return existing
-    return cdk.CfnMapping(
-        stack,
-        _DLC_MAPPING_ID,
-        mapping={region: {"account": account} for region, account in sorted(DLC_REGISTRY_ACCOUNTS.items())},
-    )

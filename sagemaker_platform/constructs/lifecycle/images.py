@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 from constructs import Construct
 
+from sagemaker_platform.constructs.common import regional_account
 from sagemaker_platform.tuning_spec import XGBOOST_REGISTRY_ACCOUNTS
 
 # Registry accounts of the Model Monitor analyzer image (sagemaker-model-monitor-analyzer), per region.
@@ -49,12 +50,5 @@ def model_monitor_image_uri(scope: Construct) -> str:
 def regional_image_uri(scope: Construct, mapping_id: str, accounts: Mapping[str, str], image: str) -> str:
     """``<account of the region>.dkr.ecr.<region>.<suffix>/<image>``, the account from a stack-level mapping
     (`mapping_id`, made on first use)."""
-    stack = cdk.Stack.of(scope)
-    mapping = stack.node.try_find_child(mapping_id)
-    if mapping is None:
-        mapping = cdk.CfnMapping(
-            stack, mapping_id, mapping={region: {"account": account} for region, account in accounts.items()}
-        )
-    assert isinstance(mapping, cdk.CfnMapping)
-    account = mapping.find_in_map(cdk.Aws.REGION, "account")
+    account = regional_account(cdk.Stack.of(scope), mapping_id, accounts)
     return cdk.Fn.join("", [account, ".dkr.ecr.", cdk.Aws.REGION, ".", cdk.Aws.URL_SUFFIX, "/", image])

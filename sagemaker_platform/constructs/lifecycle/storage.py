@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
-from sagemaker_platform.constructs.function import grant_logs_encrypt
-from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
+from sagemaker_platform.constructs.common import rotated_key
 from sagemaker_platform.constructs.lifecycle.nag import nag_sagemaker_arn
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 
@@ -63,15 +61,9 @@ class LifecycleStorage(Construct):
         self, scope: Construct, id: str, *, removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
     ) -> None:
         super().__init__(scope, id)
-        self.key = kms.Key(
-            self,
-            "Key",
-            description="Model lifecycle pipelines: data, code, evaluation reports, batch outputs, logs",
-            enable_key_rotation=True,
-            removal_policy=removal_policy,
+        self.key = rotated_key(
+            self, "Model lifecycle pipelines: data, code, evaluation reports, batch outputs, logs", removal_policy
         )
-        limit_grants_to_aws_resources(self.key)
-        grant_logs_encrypt(self.key)
         self.access_logs_bucket = access_logs_bucket(
             self,
             "AccessLogs",

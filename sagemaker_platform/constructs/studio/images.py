@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
+from sagemaker_platform.constructs.common import regional_account
 from sagemaker_platform.constructs.studio.settings import _IMAGE_NAME, STUDIO_IMAGE_ACCOUNTS, ClassicImages
 from sagemaker_platform.errors import ProblemCollector
 
@@ -25,15 +26,7 @@ def studio_image_arn(scope: Construct, image: str) -> str:
         problems.raise_if_any()
     if cdk.Token.is_unresolved(stack.region):
         _studio_region_rule(stack)
-    mapping = stack.node.try_find_child("StudioImageAccounts")
-    if mapping is None:
-        mapping = cdk.CfnMapping(
-            stack,
-            "StudioImageAccounts",
-            mapping={region: {"account": account} for region, account in STUDIO_IMAGE_ACCOUNTS.items()},
-        )
-    assert isinstance(mapping, cdk.CfnMapping)
-    account = mapping.find_in_map(stack.region, "account")
+    account = regional_account(stack, "StudioImageAccounts", STUDIO_IMAGE_ACCOUNTS, stack.region)
     return f"arn:{stack.partition}:sagemaker:{stack.region}:{account}:image/{image}"
 
 

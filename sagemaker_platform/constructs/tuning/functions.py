@@ -24,10 +24,7 @@ def render_request_builder(scope: Construct, storage: TuningStorage) -> Platform
         key=storage.key,
         description="Validates a tuning spec and builds its CreateHyperParameterTuningJob request",
         environment={
-            "TRAINING_ROLE_ARN": storage.training_role.role_arn,
-            "DATA_BUCKET": storage.data_bucket.bucket_name,
-            "OUTPUT_BUCKET": storage.output_bucket.bucket_name,
-            "KMS_KEY_ARN": storage.key.key_arn,
+            **storage.training_environment(),
             **({} if storage.platform_images is None else storage.platform_images.environment(scope)),
         },
     )

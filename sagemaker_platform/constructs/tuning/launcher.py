@@ -154,10 +154,7 @@ class TrainingJobLauncher(Construct):
             environment={
                 "JOB_NAME_PREFIX": job_name_prefix,
                 "TRAINING_IMAGE": storage.image_uri(image),
-                "TRAINING_ROLE_ARN": storage.training_role.role_arn,
-                "DATA_BUCKET": storage.data_bucket.bucket_name,
-                "OUTPUT_BUCKET": storage.output_bucket.bucket_name,
-                "KMS_KEY_ARN": storage.key.key_arn,
+                **storage.training_environment(),
                 **scaling.environment(),
                 # Each of max_concurrency invocations spaces its calls so that all together stay under the rate.
                 "LAUNCH_INTERVAL_SECONDS": f"{max_concurrency / requests_per_second:g}",

@@ -10,11 +10,12 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from sagemaker_platform import tuning_spec
-from sagemaker_platform.constructs.common import rotated_key
+from sagemaker_platform.constructs.common import regional_account, rotated_key
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.constructs.tuning.grants import ECR_PULL_ACTIONS, TRAINING_VPC_ACTIONS, grant_training_basics
 from sagemaker_platform.constructs.tuning.images import PlatformImageRegistry
+from sagemaker_platform.contracts.training_storage import TrainingStorage, training_environment
 from sagemaker_platform.contracts.tuning_spec import PlatformImage
 from sagemaker_platform.errors import PropsError
 
@@ -108,6 +109,17 @@ class TuningStorage(Construct):
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         )
 
+    def training_environment(self) -> dict[str, str]:
+        """The environment that tells a function where training jobs run and write (`contracts.training_storage`)."""
+        return training_environment(
+            TrainingStorage(
+                role_arn=self.training_role.role_arn,
+                data_bucket=self.data_bucket.bucket_name,
+                output_bucket=self.output_bucket.bucket_name,
+                kms_key_arn=self.key.key_arn,
+            )
+        )
+
     def image_uri(self, image: str | PlatformImage) -> str:
         """The URI of `image`; a built-in resolves per region through a CfnMapping (env-agnostic stacks too)."""
         if isinstance(image, PlatformImage):
@@ -139,18 +151,8 @@ class TuningStorage(Construct):
         return self.platform_images
 
     def _builtin_account(self) -> str:
-        mapping = self.node.try_find_child("BuiltinImageRegistries")
-        if mapping is None:
-            # Registry accounts of the SageMaker built-in XGBoost image per region (see tuning_spec).
-            mapping = cdk.CfnMapping(
-                self,
-                "BuiltinImageRegistries",
-                mapping={
-                    region: {"account": account} for region, account in tuning_spec.XGBOOST_REGISTRY_ACCOUNTS.items()
-                },
-            )
-        assert isinstance(mapping, cdk.CfnMapping)
-        return mapping.find_in_map(cdk.Aws.REGION, "account")
+        # Registry accounts of the SageMaker built-in XGBoost image per region (see tuning_spec).
+        return regional_account(self, "BuiltinImageRegistries", tuning_spec.XGBOOST_REGISTRY_ACCOUNTS)
 
     def _bucket(
         self, id: str, log_prefix: str, removal_policy: cdk.RemovalPolicy, *, holds: str, old_versions: cdk.Duration

@@ -41,6 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from errors import InvalidMessageError, StillThrottledError
 
 from sagemaker_platform.contracts.aws_faults import THROTTLING_CODES
+from sagemaker_platform.contracts.training_storage import training_storage
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -84,10 +85,7 @@ class Template:
         return cls(
             name_prefix=env["JOB_NAME_PREFIX"],
             image=env["TRAINING_IMAGE"],
-            role_arn=env["TRAINING_ROLE_ARN"],
-            data_bucket=env["DATA_BUCKET"],
-            output_bucket=env["OUTPUT_BUCKET"],
-            kms_key_arn=env["KMS_KEY_ARN"],
+            **training_storage(env),
             instance_type=env["INSTANCE_TYPE"],
             instance_count=int(env["INSTANCE_COUNT"]),
             volume_size_gb=int(env["VOLUME_SIZE_GB"]),

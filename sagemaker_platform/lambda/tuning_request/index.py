@@ -23,6 +23,7 @@ import boto3
 from errors import InvalidInputError, InvalidSpecError
 from parents import last_completed_run
 
+from sagemaker_platform.contracts.training_storage import training_storage
 from sagemaker_platform.contracts.tuning_request import Environment, PlatformImages, build_request, image_uri
 from sagemaker_platform.contracts.tuning_spec import SpecError, TuningSpec, parse_spec
 
@@ -85,10 +86,7 @@ def select_spec(specs: dict[str, Any], execution_input: Any) -> TuningSpec:
 def environment_from(variables: Any) -> Environment:
     return Environment(
         region=variables["AWS_REGION"],
-        role_arn=variables["TRAINING_ROLE_ARN"],
-        data_bucket=variables["DATA_BUCKET"],
-        output_bucket=variables["OUTPUT_BUCKET"],
-        kms_key_arn=variables["KMS_KEY_ARN"],
+        **training_storage(variables),
         platform_images=platform_images_from(variables),
     )
 
