@@ -39,7 +39,7 @@ def access_logs_bucket(
     *,
     of: str,
     removal_policy: cdk.RemovalPolicy,
-    lifecycle_rules: Sequence[s3.LifecycleRule] = (),
+    lifecycle_rules: Sequence[s3.LifecycleRule] = (ACCESS_LOG_RETENTION,),
 ) -> s3.Bucket:
     """A bucket that receives S3 server access logs: SSE-S3, versioned, TLS only, no ACLs, no public access.
 
@@ -50,7 +50,7 @@ def access_logs_bucket(
     :param of: what the logs are of, for the acknowledgment reasons (e.g. "the tuning buckets").
     :param removal_policy: what happens to the bucket when it leaves the stack.
     :param lifecycle_rules: how long logs are kept; at least one rule must expire noncurrent versions (the
-        bucket is versioned).
+        bucket is versioned). Default: `ACCESS_LOG_RETENTION` (logs a year, noncurrent versions 30 days).
     """
     problems = ProblemCollector("access_logs_bucket")
     problems.check(bool(of.strip()), f"of={of!r}: name what the logs are of (e.g. 'the tuning buckets')")

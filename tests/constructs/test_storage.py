@@ -190,3 +190,14 @@ def test_given_no_description_of_the_logs_then_the_log_bucket_is_refused() -> No
     stack = cdk.Stack(cdk.App(), "Bad")
     with pytest.raises(PropsError, match="of=''"):
         access_logs_bucket(stack, "Logs", of="", removal_policy=cdk.RemovalPolicy.DESTROY)
+
+
+def test_given_no_lifecycle_rules_then_the_log_bucket_keeps_logs_for_the_platform_retention() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Defaults")
+    access_logs_bucket(stack, "Logs", of="tests", removal_policy=cdk.RemovalPolicy.DESTROY)
+    (bucket,) = resources_of_type(app.synth().get_stack_by_name("Defaults").template, "AWS::S3::Bucket").values()
+    rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert [(rule["Id"], rule["ExpirationInDays"], rule["NoncurrentVersionExpiration"]) for rule in rules] == [
+        ("ExpireAccessLogs", 365, {"NoncurrentDays": 30})
+    ]

@@ -10,7 +10,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
-from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 
 
 class HostingShared(Construct):
@@ -60,7 +60,6 @@ class HostingShared(Construct):
             "AccessLogs",
             of="the hosting bucket",
             removal_policy=removal_policy,
-            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
         self.bucket = encrypted_bucket(
             self,

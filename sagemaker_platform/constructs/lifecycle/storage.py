@@ -16,7 +16,7 @@ from constructs import Construct
 from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
 from sagemaker_platform.constructs.common import rotated_key
 from sagemaker_platform.constructs.lifecycle.nag import nag_sagemaker_arn
-from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 
 # The jobs a pipeline's steps start, and what SageMaker Pipelines does with them (create, poll, stop, tag).
 PIPELINE_JOB_ACTIONS = (
@@ -69,7 +69,6 @@ class LifecycleStorage(Construct):
             "AccessLogs",
             of="the lifecycle data bucket",
             removal_policy=removal_policy,
-            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
         self.bucket = encrypted_bucket(
             self,

@@ -7,7 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 
-from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.constructs.studio.idle_shutdown import ClassicIdleShutdown
 from sagemaker_platform.constructs.studio.images import studio_image_arn
 from sagemaker_platform.constructs.studio.network import _StudioNetwork
@@ -125,7 +125,6 @@ class _StudioUserSettings(_StudioNetwork):
             "SharingAccessLogs",
             of="the notebook sharing bucket",
             removal_policy=removal_policy,
-            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
         return encrypted_bucket(
             self,

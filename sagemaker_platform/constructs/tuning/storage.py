@@ -12,7 +12,7 @@ from constructs import Construct
 from sagemaker_platform import tuning_spec
 from sagemaker_platform.constructs.common import regional_account, rotated_key
 from sagemaker_platform.constructs.roles import PlatformRole
-from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 from sagemaker_platform.constructs.tuning.grants import ECR_PULL_ACTIONS, TRAINING_VPC_ACTIONS, grant_training_basics
 from sagemaker_platform.constructs.tuning.images import PlatformImageRegistry
 from sagemaker_platform.contracts.training_storage import TrainingStorage, training_environment
@@ -56,7 +56,6 @@ class TuningStorage(Construct):
             "AccessLogs",
             of="the tuning data and output buckets",
             removal_policy=removal_policy,
-            lifecycle_rules=[ACCESS_LOG_RETENTION],
         )
         # Training data: a replaced or deleted object's old version 90 days (re-running a past tuning job).
         self.data_bucket = self._bucket(
