@@ -11,6 +11,7 @@ from aws_cdk import aws_iam as iam
 from sagemaker_platform.constructs.hosting import (
     Endpoint,
     EndpointBase,
+    EndpointRef,
     EndpointSettings,
     IEndpoint,
     ModelSource,
@@ -68,6 +69,21 @@ def test_given_an_imported_endpoint_when_granted_then_invoke_actions_on_its_arn_
     grant = imported.grant_invoke(role)
     imported.grant_invoke_async(role)
     assert isinstance(grant, iam.Grant) and grant.success
+    assert _statements(stack) == [
+        {
+            "Action": ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
+            "Effect": "Allow",
+            "Resource": ARN,
+        },
+        {"Action": "sagemaker:InvokeEndpointAsync", "Effect": "Allow", "Resource": ARN},
+    ]
+
+
+def test_given_the_deprecated_endpoint_ref_when_granted_then_the_same_invoke_statements() -> None:
+    stack = _stack()
+    role = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+    ref = EndpointRef(endpoint_name="churn-prod", endpoint_arn=ARN)
+    assert ref.grant_invoke(role).success and ref.grant_invoke_async(role).success
     assert _statements(stack) == [
         {
             "Action": ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],

@@ -64,7 +64,21 @@ class IEndpoint(Protocol):
         ...
 
 
-class EndpointBase(Construct):
+class EndpointGrants:
+    """The invoke grants on an endpoint's ARN, shared by `EndpointBase` and the deprecated `EndpointRef`."""
+
+    endpoint_arn: str
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let `grantee` invoke the endpoint (InvokeEndpoint, with response stream)."""
+        return grant_on_endpoint(grantee, INVOKE_ACTIONS, self.endpoint_arn)
+
+    def grant_invoke_async(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let `grantee` call InvokeEndpointAsync (S3 input/output grants are the bucket owner's to give)."""
+        return grant_on_endpoint(grantee, INVOKE_ASYNC_ACTIONS, self.endpoint_arn)
+
+
+class EndpointBase(EndpointGrants, Construct):
     """Grants and metrics common to created and imported endpoints (see `IEndpoint`).
 
     Subclasses set `endpoint_name`, `endpoint_arn` and `default_variant_name` (the VariantName dimension
@@ -74,14 +88,6 @@ class EndpointBase(Construct):
     endpoint_name: str
     endpoint_arn: str
     default_variant_name: str
-
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let `grantee` invoke the endpoint (InvokeEndpoint, with response stream)."""
-        return grant_on_endpoint(grantee, INVOKE_ACTIONS, self.endpoint_arn)
-
-    def grant_invoke_async(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let `grantee` call InvokeEndpointAsync (S3 input/output grants are the bucket owner's to give)."""
-        return grant_on_endpoint(grantee, INVOKE_ASYNC_ACTIONS, self.endpoint_arn)
 
     def metric(
         self, metric_name: str, *, per_instance: bool = False, variant: str | None = None, **props: Any
@@ -205,7 +211,7 @@ def endpoint_name_from_arn(scope: Construct, endpoint_arn: str) -> str:
 
 
 @dataclass(frozen=True)
-class EndpointRef:
+class EndpointRef(EndpointGrants):
     """Deprecated: an endpoint known by name, as `Endpoint.from_endpoint_name` returned it before `IEndpoint`.
 
     Kept importable for code written against the old API; use `Endpoint.from_endpoint_name(scope, id, name)`.
@@ -213,11 +219,3 @@ class EndpointRef:
 
     endpoint_name: str
     endpoint_arn: str
-
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let `grantee` invoke the endpoint (InvokeEndpoint, with response stream)."""
-        return grant_on_endpoint(grantee, INVOKE_ACTIONS, self.endpoint_arn)
-
-    def grant_invoke_async(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let `grantee` call InvokeEndpointAsync (S3 input/output grants are the bucket owner's to give)."""
-        return grant_on_endpoint(grantee, INVOKE_ASYNC_ACTIONS, self.endpoint_arn)
