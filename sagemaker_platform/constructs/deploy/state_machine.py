@@ -163,8 +163,13 @@ def _endpoint_steps(
     scope: Construct, title: str, endpoint_fn: PlatformFunction, poll_interval: cdk.Duration, smoke_test: bool
 ) -> sfn.IChainable:
     """One endpoint of a stage: deploy (retried while the endpoint is busy), poll until InService, smoke test."""
-    step = {"action": "deploy", "step": sfn.JsonPath.entire_payload}
-    deploy = lambda_task(scope, f"Deploy{title}Endpoint", endpoint_fn, step, "$.deployment")
+
+    def endpoint_action(verb: str, action: str, result_path: str) -> tasks.LambdaInvoke:
+        # The endpoint function dispatches on `action`; each call carries the whole step (endpoint, package).
+        payload = {"action": action, "step": sfn.JsonPath.entire_payload}
+        return lambda_task(scope, f"{verb}{title}Endpoint", endpoint_fn, payload, result_path)
+
+    deploy = endpoint_action("Deploy", "deploy", "$.deployment")
     deploy.add_retry(
         errors=["EndpointBusy"],
         interval=cdk.Duration.minutes(1),
@@ -173,22 +178,10 @@ def _endpoint_steps(
         max_delay=cdk.Duration.minutes(5),
     )
     wait = sfn.Wait(scope, f"Wait{title}Endpoint", time=sfn.WaitTime.duration(poll_interval))
-    status = lambda_task(
-        scope,
-        f"Check{title}Endpoint",
-        endpoint_fn,
-        {"action": "status", "step": sfn.JsonPath.entire_payload},
-        "$.deployment",
-    )
+    status = endpoint_action("Check", "status", "$.deployment")
     in_service: sfn.IChainable = sfn.Pass(scope, f"{title}EndpointInService")
     if smoke_test:
-        in_service = lambda_task(
-            scope,
-            f"SmokeTest{title}Endpoint",
-            endpoint_fn,
-            {"action": "smoke_test", "step": sfn.JsonPath.entire_payload},
-            "$.smoke_test_result",
-        )
+        in_service = endpoint_action("SmokeTest", "smoke_test", "$.smoke_test_result")
     ready = (
         sfn.Choice(scope, f"{title}EndpointReady")
         .when(sfn.Condition.string_equals("$.deployment.state", "InService"), in_service)
