@@ -52,6 +52,11 @@ def test_given_the_default_cdk_json_config_when_parsed_then_it_is_the_env_agnost
         ({"studio": {"auth": "LDAP"}}, "`studio.auth` = \"LDAP\": Input should be 'IAM' or 'SSO'"),
         ({"organization_id": "org-1"}, '`organization_id` = "org-1": must be an AWS Organizations id'),
         ({"name": "ML_Platform"}, '`name` = "ML_Platform": must start with a lowercase letter'),
+        (
+            {"name": "a" * 21},
+            f'`name` = "{"a" * 21}": must start with a lowercase letter and contain only lowercase letters, digits '
+            "and '-', at most 20 characters",
+        ),
     ],
 )
 def test_given_a_config_mistake_when_parsed_then_one_problem_names_key_value_and_allowed(

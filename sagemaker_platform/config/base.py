@@ -70,10 +70,15 @@ def first_repeated(values: list[T]) -> T | None:
 # --- reusable field validators --------------------------------------------------------------
 
 
-def _account_id(value: str) -> str:
-    if not ACCOUNT_ID_PATTERN.match(value):
-        raise ValueError("must be a 12-digit AWS account id, e.g. '111111111111'")
-    return value
+def matching(pattern: re.Pattern[str], message: str) -> AfterValidator:
+    """A field validator (`Annotated[str, matching(...)]`): a value `pattern` does not match gets `message`."""
+
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
 
 
 def _region(value: str) -> str:
@@ -82,30 +87,23 @@ def _region(value: str) -> str:
     return value
 
 
-def _platform_name(value: str) -> str:
-    if not PLATFORM_NAME_PATTERN.match(value):
-        raise ValueError(
-            "must start with a lowercase letter and contain only lowercase letters, digits and '-', "
-            "at most 20 characters"
-        )
-    return value
-
-
-def _organization_id(value: str) -> str:
-    if not ORGANIZATION_ID_PATTERN.match(value):
-        raise ValueError("must be an AWS Organizations id like 'o-a1b2c3d4e5'")
-    return value
-
-
-def _user_profile_name(value: str) -> str:
-    if not USER_PROFILE_NAME_PATTERN.match(value):
-        raise ValueError(
-            f"must match SageMaker's UserProfileName pattern {names.NAME_63} "
-            "(letters, digits and inner hyphens, at most 63 characters)"
-        )
-    return value
-
-
-AccountId = Annotated[str, AfterValidator(_account_id)]
+AccountId = Annotated[str, matching(ACCOUNT_ID_PATTERN, "must be a 12-digit AWS account id, e.g. '111111111111'")]
 Region = Annotated[str, AfterValidator(_region)]
-UserProfileName = Annotated[str, AfterValidator(_user_profile_name)]
+UserProfileName = Annotated[
+    str,
+    matching(
+        USER_PROFILE_NAME_PATTERN,
+        f"must match SageMaker's UserProfileName pattern {names.NAME_63} "
+        "(letters, digits and inner hyphens, at most 63 characters)",
+    ),
+]
+PlatformName = Annotated[
+    str,
+    matching(
+        PLATFORM_NAME_PATTERN,
+        "must start with a lowercase letter and contain only lowercase letters, digits and '-', at most 20 characters",
+    ),
+]
+OrganizationId = Annotated[
+    str, matching(ORGANIZATION_ID_PATTERN, "must be an AWS Organizations id like 'o-a1b2c3d4e5'")
+]

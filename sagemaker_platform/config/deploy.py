@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
-from sagemaker_platform.config.base import Items, StrictModel, field_problem, first_repeated
+from sagemaker_platform.config.base import Items, StrictModel, field_problem, first_repeated, matching
 from sagemaker_platform.contracts import names
 
 DEPLOY_GROUP_NAME_PATTERN = names.NAME_63_RE
@@ -20,31 +20,23 @@ SCHEDULE_EXPRESSION_PATTERN = re.compile(
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _pattern(pattern: re.Pattern[str], allowed: str) -> Any:
-    def check(value: str) -> str:
-        if not pattern.match(value):
-            raise ValueError(f"must be {allowed}")
-        return value
-
-    return AfterValidator(check)
-
-
 DeployGroupName = Annotated[
     str,
-    _pattern(
+    matching(
         DEPLOY_GROUP_NAME_PATTERN,
-        "a model package group name: letters, digits and inner hyphens, at most 63 characters",
+        "must be a model package group name: letters, digits and inner hyphens, at most 63 characters",
     ),
 ]
 EndpointEntryName = Annotated[
     str,
-    _pattern(
+    matching(
         ENDPOINT_ENTRY_NAME_PATTERN,
-        "the name of an `endpoints` entry: letters, digits and inner hyphens, at most 41 characters",
+        "must be the name of an `endpoints` entry: letters, digits and inner hyphens, at most 41 characters",
     ),
 ]
 SageMakerPipelineName = Annotated[
-    str, _pattern(SAGEMAKER_PIPELINE_NAME_PATTERN, "a SageMaker pipeline name: letters, digits and inner hyphens")
+    str,
+    matching(SAGEMAKER_PIPELINE_NAME_PATTERN, "must be a SageMaker pipeline name: letters, digits and inner hyphens"),
 ]
 
 
@@ -121,8 +113,9 @@ class PipelineScheduleConfig(StrictModel):
     pipeline_name: SageMakerPipelineName
     schedule_expression: Annotated[
         str,
-        _pattern(
-            SCHEDULE_EXPRESSION_PATTERN, "an EventBridge Scheduler expression: at(...), rate(N unit) or cron(...)"
+        matching(
+            SCHEDULE_EXPRESSION_PATTERN,
+            "must be an EventBridge Scheduler expression: at(...), rate(N unit) or cron(...)",
         ),
     ]
     timezone: Annotated[str, Field(min_length=1, max_length=50)] = "UTC"
@@ -139,7 +132,7 @@ class DeployConfig(StrictModel):
     approval_timeout_hours: Annotated[int, Field(ge=1, le=8760)] = 72
     poll_interval_seconds: Annotated[int, Field(ge=10, le=600)] = 30
     deploy_timeout_minutes: Annotated[int, Field(ge=10, le=1440)] = 90
-    notification_emails: Items[Annotated[str, _pattern(EMAIL_PATTERN, "an e-mail address")]] = ()
+    notification_emails: Items[Annotated[str, matching(EMAIL_PATTERN, "must be an e-mail address")]] = ()
     gitlab: DeployGitLabConfig | None = None
     mwaa: DeployMwaaConfig | None = None
     schedules: Items[PipelineScheduleConfig] = ()

@@ -6,22 +6,22 @@ import re
 from collections.abc import Collection
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from sagemaker_platform.config.base import Items, StrictModel, _list_to_tuple, field_problem
+from sagemaker_platform.config.base import Items, StrictModel, _list_to_tuple, field_problem, matching
 
 GATEWAY_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 GATEWAY_SOURCE_PATTERN = re.compile(r"^(request|[a-z][a-z0-9-]{0,39}(\.[A-Za-z0-9_-]{1,64})?)$")
 GATEWAY_FIELD_PATTERN = re.compile(r"^(\$|[A-Za-z0-9_-]{1,64})$")
 
 
-def _gateway_name(value: str) -> str:
-    if not GATEWAY_NAME_PATTERN.match(value):
-        raise ValueError("must start with a lowercase letter; lowercase letters, digits and '-', at most 40 characters")
-    return value
-
-
-GatewayName = Annotated[str, AfterValidator(_gateway_name)]
+GatewayName = Annotated[
+    str,
+    matching(
+        GATEWAY_NAME_PATTERN,
+        "must start with a lowercase letter; lowercase letters, digits and '-', at most 40 characters",
+    ),
+]
 
 
 class GatewayServiceConfig(StrictModel):

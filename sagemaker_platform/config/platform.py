@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, model_validator
 
-from sagemaker_platform.config.base import AccountId, Items, Region, StrictModel, _organization_id, _platform_name
+from sagemaker_platform.config.base import AccountId, Items, OrganizationId, PlatformName, Region, StrictModel
 from sagemaker_platform.config.checks import run_checks
 from sagemaker_platform.config.ci import CiConfig
 from sagemaker_platform.config.compliance import ComplianceConfig
@@ -37,10 +37,10 @@ class AccountsConfig(StrictModel):
 class PlatformConfig(StrictModel):
     """The whole platform config (cdk.json `context.platform`)."""
 
-    name: Annotated[str, AfterValidator(_platform_name)] = "mlplatform"
+    name: PlatformName = "mlplatform"
     accounts: AccountsConfig | None = None
     region: Region = "us-east-1"
-    organization_id: Annotated[str, AfterValidator(_organization_id)] | None = None
+    organization_id: OrganizationId | None = None
     studio: StudioConfig | None = None
     registry: RegistryConfig | None = None
     endpoints: Annotated[Items[EndpointConfig], AfterValidator(_unique_endpoint_names)] = ()

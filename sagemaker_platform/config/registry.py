@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
-from sagemaker_platform.config.base import Items, StrictModel, field_problem
+from sagemaker_platform.config.base import Items, StrictModel, field_problem, matching
 from sagemaker_platform.contracts import names
 
 # CreateModelPackageGroup's ModelPackageGroupName pattern.
@@ -19,23 +19,17 @@ WorkloadAccountRole = Literal["dev", "staging", "prod"]
 WORKLOAD_ACCOUNT_ROLES: tuple[WorkloadAccountRole, ...] = ("dev", "staging", "prod")
 
 
-def _model_package_group_name(value: str) -> str:
-    if not MODEL_PACKAGE_GROUP_NAME_PATTERN.match(value):
-        raise ValueError(
-            f"must match SageMaker's ModelPackageGroupName pattern {names.NAME_63} "
-            "(letters, digits and inner hyphens, at most 63 characters)"
-        )
-    return value
-
-
-def _iam_role_name(value: str) -> str:
-    if not IAM_ROLE_NAME_PATTERN.match(value):
-        raise ValueError("must be an IAM role name: 1-64 of letters, digits and +=,.@_-")
-    return value
-
-
-ModelPackageGroupName = Annotated[str, AfterValidator(_model_package_group_name)]
-IamRoleName = Annotated[str, AfterValidator(_iam_role_name)]
+ModelPackageGroupName = Annotated[
+    str,
+    matching(
+        MODEL_PACKAGE_GROUP_NAME_PATTERN,
+        f"must match SageMaker's ModelPackageGroupName pattern {names.NAME_63} "
+        "(letters, digits and inner hyphens, at most 63 characters)",
+    ),
+]
+IamRoleName = Annotated[
+    str, matching(IAM_ROLE_NAME_PATTERN, "must be an IAM role name: 1-64 of letters, digits and +=,.@_-")
+]
 
 
 class RegistryRoleConfig(StrictModel):
