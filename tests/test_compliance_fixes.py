@@ -190,3 +190,47 @@ def test_given_the_default_app_then_the_deploy_role_manages_only_the_endpoints_t
         or e.endswith(':endpoint/mlplatform-churn-async-prod"]]}')
         for e in endpoints
     ), endpoints
+
+
+def _artifacts_key_statements(templates: dict[str, dict[str, Any]]) -> list[str]:
+    """Identity statements naming the registry's artifacts key (by its alias), as `<stack>/<policy>`."""
+    return [
+        where
+        for where, statement in _statements(templates)
+        if "alias/mlplatform-model-artifacts" in json.dumps(statement.get("Condition", {}))
+    ]
+
+
+def test_given_the_sandbox_then_the_artifacts_key_policy_alone_grants_its_own_accounts_roles(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    # The key policy has no account-root statement, so an identity statement in its account could grant nothing:
+    # none is written, and each role that reads or writes artifacts is named by the key policy itself.
+    ((_, _, key),) = [
+        k for k in _resources(default_templates, "AWS::KMS::Key") if k[1].startswith("RegistryArtifactsKey")
+    ]
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    assert not any(":root" in json.dumps(s.get("Principal", {})) for s in statements)
+    named = json.dumps([s["Principal"] for s in statements if s["Sid"] in ("EncryptThroughS3", "DecryptThroughS3")])
+    for role in (
+        "mlplatform-sagemaker-execution",
+        "mlplatform-pipeline-step",
+        "mlplatform-studio-data-scientist",
+        "mlplatform-deploy",
+        "mlplatform-endpoint-churn-async-staging",
+        "mlplatform-endpoint-churn-async-prod",
+    ):
+        assert f':role/{role}"' in named, role
+    assert _artifacts_key_statements(default_templates) == []
+
+
+def test_given_workload_accounts_then_their_roles_keep_the_identity_side_of_the_cross_account_key_grant(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    where = {statement.split("/")[0] for statement in _artifacts_key_statements(multi_account_templates)}
+    assert {
+        "mlplatform-workload-access-dev",
+        "mlplatform-workload-access-staging",
+        "mlplatform-studio",
+        "mlplatformpipelineStagingmlplatformhostingstagingEndpoints14AA1A79C7",
+    } <= where
