@@ -234,3 +234,21 @@ def test_given_workload_accounts_then_their_roles_keep_the_identity_side_of_the_
         "mlplatform-studio",
         "mlplatformpipelineStagingmlplatformhostingstagingEndpoints14AA1A79C7",
     } <= where
+
+
+def test_given_workload_accounts_then_the_deploy_role_names_its_hosting_keys_in_one_statement(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    # DescribeKey and CreateGrant on the hosting keys share one statement (BoolIfExists on GrantIsForAWSResource),
+    # so the keys' wildcard appears in one of the role's managed policies, not in two.
+    for stack, account in (("staging", "444444444444"), ("prod", "555555555555")):
+        template = {stack: multi_account_templates[f"mlplatform-workload-access-{stack}"]}
+        hosting_keys = [
+            (where, statement)
+            for where, statement in _statements(template)
+            if "AccessDeployRole" in where and f":{account}:key/*" in json.dumps(statement["Resource"])
+        ]
+        assert len(hosting_keys) == 1, hosting_keys
+        (_, statement) = hosting_keys[0]
+        assert sorted(_as_list(statement["Action"])) == ["kms:CreateGrant", "kms:DescribeKey"]
+        assert statement["Condition"]["BoolIfExists"] == {"kms:GrantIsForAWSResource": "true"}
