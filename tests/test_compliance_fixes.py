@@ -252,3 +252,26 @@ def test_given_workload_accounts_then_the_deploy_role_names_its_hosting_keys_in_
         (_, statement) = hosting_keys[0]
         assert sorted(_as_list(statement["Action"])) == ["kms:CreateGrant", "kms:DescribeKey"]
         assert statement["Condition"]["BoolIfExists"] == {"kms:GrantIsForAWSResource": "true"}
+
+
+def test_given_a_role_whose_policies_already_grant_a_wildcard_then_a_later_grant_of_it_joins_that_policy() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    role = PlatformRole(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["sagemaker:ListApps"], resources=["*"]))
+    for index in range(10):  # fills Policy1 (10 statements) and opens Policy2
+        arn = f"arn:aws:sagemaker:eu-west-1:111111111111:domain/d-{index}"
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["sagemaker:DescribeDomain"], resources=[arn]))
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["sagemaker:ListModelPackageGroups"], resources=["*"]))
+    resources = app.synth().get_stack_by_name("S").template["Resources"]
+    documents = {
+        logical_id[: len("RolePolicyN")]: resource["Properties"]["PolicyDocument"]["Statement"]
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy"
+    }
+    assert sorted(documents) == ["RolePolicy1", "RolePolicy2"]
+    unscoped = {
+        name: [s["Action"] for s in statements if s["Resource"] == "*"] for name, statements in documents.items()
+    }
+    # `Resource: "*"` once on the role (one IAM5 finding), in the policy that held it first.
+    assert unscoped == {"RolePolicy1": ["sagemaker:ListApps", "sagemaker:ListModelPackageGroups"], "RolePolicy2": []}
