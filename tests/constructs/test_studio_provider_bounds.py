@@ -99,3 +99,21 @@ def test_given_the_provider_then_no_framework_function_is_flagged_for_concurrenc
         and (f.rule.endswith("LambdaConcurrency") or (f.rule.endswith("LambdaDLQ") and "onEvent" in f.path))
     ]
     assert findings == []
+
+
+def test_given_the_provider_then_its_waiter_state_machine_is_traced_and_its_role_may_write_traces(
+    studio: tuple[cdk.App, dict[str, Any]],
+) -> None:
+    app, template = studio
+    (state_machine,) = resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
+    assert state_machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
+    role_id = state_machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    actions = [
+        action
+        for policy in resources_of_type(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+    ]
+    assert "xray:PutTraceSegments" in actions
+    assert [f for f in compliance_audit.recount(app) if f.rule == "AwsSolutions-SF2"] == []

@@ -39,6 +39,14 @@ from sagemaker_platform.constructs.studio.nag import (
 from sagemaker_platform.constructs.studio.user_settings import _StudioUserSettings
 from sagemaker_platform.constructs.wildcards import add_statement
 
+# What a traced state machine writes to X-Ray (the actions aws-cdk-lib grants for `tracing_enabled=True`).
+XRAY_WRITE_ACTIONS = (
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
+
 
 class _StudioTeardown(_StudioUserSettings):
     """The lifecycle custom resources part of `StudioDomain` (profile cleanup is in `profiles`)."""
@@ -167,20 +175,28 @@ class _StudioTeardown(_StudioUserSettings):
         """The findings of the Provider framework's waiter state machine, on that state machine."""
         stack = cdk.Stack.of(self)
         state_machine = provider.node.find_child("waiter-state-machine")
+        # The framework has no tracing setting for its waiter: traced on the L1, with the X-Ray write actions on its
+        # role (no cost while no teardown runs).
+        cfn_state_machine = state_machine.node.find_child("Resource")
+        assert isinstance(cfn_state_machine, sfn.CfnStateMachine)
+        cfn_state_machine.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(enabled=True)
+        waiter_role = state_machine.node.find_child("Role")
+        assert isinstance(waiter_role, iam.Role)
+        waiter_role.add_to_principal_policy(iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"]))
         skip_checkov(
-            state_machine.node.find_child("Role").node.find_child("DefaultPolicy"),
-            {"CKV_AWS_111": "CloudWatch Logs delivery actions of the state machine's logging support no resource ARNs"},
+            waiter_role.node.find_child("DefaultPolicy"),
+            {
+                "CKV_AWS_111": "CloudWatch Logs delivery and X-Ray actions of the state machine's logging and tracing "
+                "support no resource ARNs"
+            },
         )
         framework_fns = [provider.node.find_child(n) for n in ("framework-isComplete", "framework-onTimeout")]
         acknowledge(
             state_machine,
             {
                 "AwsSolutions-IAM5[Resource::*]": "CloudWatch Logs delivery actions of the waiter state machine's "
-                "logging (logs:CreateLogDelivery, ...) support no resource-level permissions",
-                "AwsSolutions-SF2": "the Provider framework's waiter state machine offers no tracing setting; its "
-                "Lambda functions and our handlers are traced",
-                f"{CONTROL_TOWER}step_functions_state_machine_tracing_enabled_check": "the Provider framework's "
-                "waiter state machine offers no tracing setting; its Lambda functions and our handlers are traced",
+                "logging (logs:CreateLogDelivery, ...) and X-Ray's trace actions support no resource-level "
+                "permissions",
                 "HIPAA.Security-IAMNoInlinePolicy": "the Provider framework creates the waiter state machine's role "
                 "and its policy; it accepts no role of ours",
                 "NIST.800.53.R5-IAMNoInlinePolicy": "the Provider framework creates the waiter state machine's role "
