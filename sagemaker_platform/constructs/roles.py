@@ -7,8 +7,9 @@ when its callers (S3 with SSE-KMS, CodePipeline, CodeBuild) use one or two actio
 HIPAA Security and NIST 800-53 R5 (cdk-nag `IAMNoInlinePolicy`) refuse inline policies, yet every
 CDK `grant_*` adds its statement to the grantee's inline default policy. `PlatformRole` overrides
 `add_to_principal_policy` so that every grant, from this library or from aws-cdk-lib, lands in a
-customer managed policy attached to the role (a new one when the current one is full). Use it for
-every role this library creates.
+customer managed policy attached to the role (a new one when the current one is full; a statement whose
+wildcard a policy already grants joins that policy when its size allows, so cdk-nag's AwsSolutions-IAM5 sees
+each wildcard once per role). Use it for every role this library creates.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from constructs import Construct
 # tokens resolve (an ARN token renders shorter than the ARN), so leave room.
 _MAX_STATEMENTS_PER_POLICY = 10
 _MAX_ESTIMATED_CHARS_PER_POLICY = 3500
+# A statement joining the policy that already grants its wildcard may pass the statement count a little (its
+# characters still count): the policy's size, not the number of its statements, is what IAM limits.
+_MAX_STATEMENTS_SHARING_A_WILDCARD = 15
 # The action families of aws-cdk-lib's `grant_read`/`grant_read_write` (S3) and `grant_encrypt_decrypt` (KMS),
 # and the actions they stand for on a PlatformRole. What uses them: objects and their versions, the bucket's
 # location, ACL and versioning (CodeBuild, CodePipeline), listing, deleting and aborting uploads of objects;
@@ -50,31 +54,63 @@ class PlatformRole(iam.Role):
     def __init__(self, scope: Construct, id: str, **props: object) -> None:
         super().__init__(scope, id, **props)  # type: ignore[arg-type]
         self._policies: list[iam.ManagedPolicy] = []
-        self._statements_in_current = 0
-        self._chars_in_current = 0
+        # Per policy: statements, estimated characters, and the wildcards (resources, actions) it grants.
+        self._statements: list[int] = []
+        self._chars: list[int] = []
+        self._wildcards: list[set[str]] = []
         self._stack = cdk.Stack.of(self)  # once: every grant below would ask jsii for it again
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         statement = _named_actions(_without_version_wildcards(_connection_actions_for_resource(statement)))
-        size = len(json.dumps(self._stack.resolve(statement.to_statement_json()), default=str))
-        if (
-            not self._policies
-            or self._statements_in_current >= _MAX_STATEMENTS_PER_POLICY
-            or self._chars_in_current + size > _MAX_ESTIMATED_CHARS_PER_POLICY
-        ):
-            self._policies.append(iam.ManagedPolicy(self, f"Policy{len(self._policies) + 1}", roles=[self]))
-            self._statements_in_current = 0
-            self._chars_in_current = 0
-        policy = self._policies[-1]
+        rendered = self._stack.resolve(statement.to_statement_json())
+        size = len(json.dumps(rendered, default=str))
+        wildcards = _wildcards(rendered)
+        # A wildcard the role already grants goes to the policy that holds it, when its size allows: the role
+        # then shows each wildcard once, whichever grant brought it, instead of once per policy the grants filled.
+        index = next(
+            (
+                i
+                for i, held in enumerate(self._wildcards)
+                if wildcards & held
+                and self._statements[i] < _MAX_STATEMENTS_SHARING_A_WILDCARD
+                and self._chars[i] + size <= _MAX_ESTIMATED_CHARS_PER_POLICY
+            ),
+            None,
+        )
+        if index is None:
+            if (
+                not self._policies
+                or self._statements[-1] >= _MAX_STATEMENTS_PER_POLICY
+                or self._chars[-1] + size > _MAX_ESTIMATED_CHARS_PER_POLICY
+            ):
+                self._policies.append(iam.ManagedPolicy(self, f"Policy{len(self._policies) + 1}", roles=[self]))
+                self._statements.append(0)
+                self._chars.append(0)
+                self._wildcards.append(set())
+            index = len(self._policies) - 1
+        policy = self._policies[index]
         policy.add_statements(statement)
-        self._statements_in_current += 1
-        self._chars_in_current += size
+        self._statements[index] += 1
+        self._chars[index] += size
+        self._wildcards[index] |= wildcards
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
 
     @property
     def managed_policies(self) -> tuple[iam.ManagedPolicy, ...]:
         """The customer managed policies holding this role's statements, in creation order."""
         return tuple(self._policies)
+
+
+def _wildcards(rendered: dict[str, object]) -> set[str]:
+    """The resources and actions of a rendered statement that hold a `*` (as JSON, tokens resolved)."""
+    found: set[str] = set()
+    for key in ("Resource", "Action"):
+        value = rendered.get(key, [])
+        for item in value if isinstance(value, list) else [value]:
+            text = json.dumps(item, sort_keys=True, default=str)
+            if "*" in text:
+                found.add(f"{key}:{text}")
+    return found
 
 
 def _named_actions(statement: iam.PolicyStatement) -> iam.PolicyStatement:
