@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import aws_cdk as cdk
 from constructs import Construct
@@ -90,10 +91,38 @@ def build_platform(
     # (one per account and phase) hold every other stack, built by calling build_platform again.
     if config.pipeline is not None and account is None:
         stacks["pipeline"] = build_pipeline_stack(
-            scope, config, lambda stage, role, phase: build_platform(stage, config, account=role, phase=phase)
+            scope,
+            config,
+            lambda stage, role, phase: build_platform(stage, config, account=role, phase=phase),
+            has_stacks=planned_stages(config).__contains__,
         )
         return stacks
+    _add_stacks(scope, config, stacks, wants)
+    for namer, creator, reason in DEPLOY_ORDER:
+        if namer in stacks and creator in stacks:
+            stacks[namer].add_stack_dependency(stacks[creator], reason)
+    return stacks
 
+
+def planned_stages(config: PlatformConfig) -> set[tuple[AccountRole, Phase]]:
+    """The (account role, phase) pairs that `build_platform` adds at least one stack for, building none.
+
+    Every stack below is created right after a `wants(role, phase)` that returns True, and `wants` is asked
+    only once the config enables that stack: recording the questions and answering no lists the stages.
+    """
+    planned: set[tuple[AccountRole, Phase]] = set()
+
+    def records(role: AccountRole, stack_phase: Phase = "resources") -> bool:
+        planned.add((role, stack_phase))
+        return False
+
+    _add_stacks(cast(Construct, None), config, {}, records)  # no scope needed: nothing is built
+    return planned
+
+
+def _add_stacks(
+    scope: Construct, config: PlatformConfig, stacks: dict[str, cdk.Stack], wants: Callable[..., bool]
+) -> None:
     if config.deploy is not None and config.deploy.state_machine and wants("tooling", "identities"):
         name = stack_name(config, "deploy-identity")
         stacks["deploy_identity"] = DeployIdentityStack(
@@ -149,10 +178,6 @@ def build_platform(
             env=stack_env(config, "dev"),
             stack_name=stack_name(config, "studio"),
         )
-    for namer, creator, reason in DEPLOY_ORDER:
-        if namer in stacks and creator in stacks:
-            stacks[namer].add_stack_dependency(stacks[creator], reason)
-    return stacks
 
 
 def _add_registry_stacks(
