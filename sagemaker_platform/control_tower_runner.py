@@ -10,6 +10,7 @@ reports data files in the order it is given them), so the validation report is t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -47,6 +48,7 @@ class Job:
     weight: float = field(default=1.0, compare=False)  # relative cost, to balance the workers
 
 
+@functools.cache
 def plugin_dir() -> Path:
     """The unpacked plugin package (`package/` of its jsii tarball), unpacked on first use and then reused.
 
@@ -60,14 +62,24 @@ def plugin_dir() -> Path:
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sagemaker-platform"
         target = cache / f"{archive.name.removesuffix('.jsii.tgz')}-{digest}"
         if not (target / "package" / "package.json").is_file():
-            cache.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=cache))
+            try:
+                cache.mkdir(parents=True, exist_ok=True)
+                staging = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=cache))
+            except OSError:  # no writable cache (a read-only home): unpack for this process only
+                target = Path(_process_dir().name)
+                _unpack(tarball, target)
+                return target / "package"
             _unpack(tarball, staging)
             try:
                 staging.rename(target)
             except OSError:  # another synth unpacked it first
                 shutil.rmtree(staging, ignore_errors=True)
     return target / "package"
+
+
+@functools.cache
+def _process_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="cfnguard-")  # removed when the process exits
 
 
 def _unpack(tarball: Path, into: Path) -> None:
@@ -87,7 +99,7 @@ def run(jobs: Sequence[Job], *, workers: int | None = None) -> list[dict[str, An
     """
     if not jobs:
         return []
-    count = min(workers or len(os.sched_getaffinity(0)), len(jobs))
+    count = min(workers or _usable_cpus(), len(jobs))
     bins: list[list[int]] = [[] for _ in range(count)]
     loads = [0.0] * count
     for index in sorted(range(len(jobs)), key=lambda i: -jobs[i].weight):  # heaviest first, to the lightest bin
@@ -111,3 +123,9 @@ def run(jobs: Sequence[Job], *, workers: int | None = None) -> list[dict[str, An
             for index, report in zip(indexes, json.loads(done.stdout), strict=True):
                 reports[index] = report
     return reports
+
+
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):  # Linux: the CPUs this process may run on (a container's share)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +192,34 @@ def test_given_the_filtered_plugin_then_it_keeps_the_name_and_rule_ids_of_the_fu
     validator = control_tower.ControlTowerValidator()
     assert validator.name == CONTROL_TOWER_PACK
     assert len(validator.rule_ids or []) == 237
+
+
+@pytest.fixture
+def fresh_plugin_dir() -> Any:
+    control_tower_runner.plugin_dir.cache_clear()
+    yield control_tower_runner.plugin_dir
+    control_tower_runner.plugin_dir.cache_clear()  # later tests unpack (or find) it where the real env says
+
+
+def test_given_an_empty_cache_then_the_plugin_is_unpacked_once_with_a_runnable_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_plugin_dir: Any
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    package = fresh_plugin_dir()
+    assert package.is_relative_to(tmp_path / "sagemaker-platform")
+    assert len(list((package / "rules").rglob("*.guard"))) == 237
+    (guard,) = [path for path in (package / "bin").rglob("cfn-guard") if path.parent.name == platform.machine()]
+    assert os.access(guard, os.X_OK)
+    assert [entry.name for entry in (tmp_path / "sagemaker-platform").iterdir()] == [package.parent.name]
+    fresh_plugin_dir.cache_clear()
+    assert fresh_plugin_dir() == package  # found, not unpacked again
+
+
+def test_given_no_writable_cache_then_the_plugin_is_unpacked_for_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_plugin_dir: Any
+) -> None:
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_folder))
+    package = fresh_plugin_dir()
+    assert not package.is_relative_to(tmp_path) and (package / "lib" / "plugin.js").is_file()
