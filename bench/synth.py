@@ -6,7 +6,8 @@ Prints (never asserts):
   cdk.json context handed over in CDK_CONTEXT_JSON as the CLI does, alternating, median of `BENCH_REPEAT`
   (default 3), and the seconds per 100 resources above the empty app. Goals: ratio at most 2.0, at most
   1.0 s per 100 resources. `BENCH_BASE=<dir>` times an earlier checkout in the same alternation, and the
-  reference app is also timed with only the three cdk-nag packs. Beside it (unless `BENCH_SKIP_BESIDE=1`):
+  reference app is also timed with only the three cdk-nag packs; each row adds the median CPU seconds of its
+  process tree. Beside it (unless `BENCH_SKIP_BESIDE=1`):
   the multi-account example, 2,000 Studio users and 100 endpoints (seconds, resources, per-100 cost);
 - the per-phase split of one synth (import, build, synth, validation plugins, dead-acknowledgment audit;
   `bench/phases.py`), with the Control Tower rule filter on and off;
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -62,6 +64,12 @@ def synth_seconds(app: Path, context: dict[str, Any], outdir: Path) -> float:
     if result.returncode != 0:
         raise RuntimeError(f"synth of {app} failed:\n{result.stderr[-3000:]}")
     return elapsed
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU time of the finished child processes (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def synth_once(app: Path, context: dict[str, Any]) -> float:
@@ -136,19 +144,30 @@ def ratio_to_empty_app(repeat: int) -> None:
         for app, app_context in ((empty, context), *apps.values()):
             synth_once(app, app_context)
         runs: dict[str, list[float]] = {"empty": [], **{name: [] for name in apps}}
+        # CPU seconds beside the wall time: on a shared machine the CPU time moves less with the load, and the two
+        # together tell work done from work spread over the cores.
+        cpu: dict[str, list[float]] = {name: [] for name in runs}
         resources: dict[str, int] = {}
         for _ in range(repeat):
+            before = children_cpu_seconds()
             runs["empty"].append(synth_once(empty, context))
+            cpu["empty"].append(children_cpu_seconds() - before)
             for name, (app, app_context) in apps.items():
+                before = children_cpu_seconds()
                 seconds, resources[name] = timed(app, app_context)
+                cpu[name].append(children_cpu_seconds() - before)
                 runs[name].append(seconds)
         floor = statistics.median(runs["empty"])
-        print(f"{'app':<30} {'median s':>8} {'resources':>9} {'ratio':>6} {'s / 100 res':>11}  (gate on)")
-        print(f"{'empty CDK app (1 bucket)':<30} {floor:>8.2f} {1:>9}")
+        print(f"{'app':<30} {'median s':>8} {'resources':>9} {'ratio':>6} {'s / 100 res':>11} {'CPU s':>6}  (gate on)")
+        empty_cpu = statistics.median(cpu["empty"])
+        print(f"{'empty CDK app (1 bucket)':<30} {floor:>8.2f} {1:>9} {'':>6} {'':>11} {empty_cpu:>6.2f}")
         for name in apps:
             seconds = statistics.median(runs[name])
             per_100 = (seconds - floor) / resources[name] * 100
-            print(f"{name:<30} {seconds:>8.2f} {resources[name]:>9} {seconds / floor:>6.2f} {per_100:>11.2f}")
+            print(
+                f"{name:<30} {seconds:>8.2f} {resources[name]:>9} {seconds / floor:>6.2f} {per_100:>11.2f} "
+                f"{statistics.median(cpu[name]):>6.2f}"
+            )
         print(
             f"goals: ratio <= {RATIO_GOAL}, <= {PER_100_GOAL} s per 100 resources above the floor; "
             f"medians of {repeat} alternating runs"
