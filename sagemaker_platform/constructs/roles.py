@@ -61,7 +61,7 @@ class PlatformRole(iam.Role):
         self._stack = cdk.Stack.of(self)  # once: every grant below would ask jsii for it again
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        statement = _named_actions(_without_version_wildcards(_connection_actions_for_resource(statement)))
+        statement = _normalized(statement)
         rendered = self._stack.resolve(statement.to_statement_json())
         size = len(json.dumps(rendered, default=str))
         wildcards = _wildcards(rendered)
@@ -113,62 +113,62 @@ def _wildcards(rendered: dict[str, object]) -> set[str]:
     return found
 
 
-def _named_actions(statement: iam.PolicyStatement) -> iam.PolicyStatement:
-    """The statement with the CDK grants' action families replaced by the actions they stand for (`NAMED_ACTIONS`)."""
-    actions = statement.actions
-    if not any(action in NAMED_ACTIONS for action in actions):
+def _normalized(statement: iam.PolicyStatement) -> iam.PolicyStatement:
+    """The statement with the connection action fitted to its resources, no version wildcards and named actions.
+
+    Reads the statement's actions and resources once (each read is a round trip to jsii) and builds a new
+    statement only when one of the three rewrites changes something.
+    """
+    actions = list(statement.actions)
+    resources = list(statement.resources)
+    fitted = _connection_actions_for_resource(actions, resources)
+    kept = _without_version_wildcards(fitted, resources, statement)
+    named = _named_actions(fitted)
+    if named == actions and kept == resources:
         return statement
+    return iam.PolicyStatement(
+        effect=statement.effect,
+        actions=named,
+        resources=kept,
+        conditions=statement.conditions or None,
+        sid=statement.sid,
+    )
+
+
+def _named_actions(actions: list[str]) -> list[str]:
+    """The actions with the CDK grants' action families replaced by the actions they stand for (`NAMED_ACTIONS`)."""
+    if not any(action in NAMED_ACTIONS for action in actions):
+        return actions
     named: list[str] = []
     for action in actions:
         for replacement in NAMED_ACTIONS.get(action, (action,)):
             if replacement not in named:
                 named.append(replacement)
-    return iam.PolicyStatement(
-        effect=statement.effect,
-        actions=named,
-        resources=statement.resources,
-        conditions=statement.conditions or None,
-        sid=statement.sid,
-    )
+    return named
 
 
-def _connection_actions_for_resource(statement: iam.PolicyStatement) -> iam.PolicyStatement:
-    """The statement with `codestar-connections:UseConnection` renamed when its resources are `codeconnections`.
+def _connection_actions_for_resource(actions: list[str], resources: list[str]) -> list[str]:
+    """The actions with `codestar-connections:UseConnection` renamed when the resources are `codeconnections`.
 
     CDK Pipelines grants `codestar-connections:UseConnection` on whatever connection ARN it is given; on an
     ``arn:<partition>:codeconnections:...`` connection the action's service prefix must be `codeconnections`.
     """
     legacy = "codestar-connections:UseConnection"
-    resources = statement.resources
-    if legacy not in statement.actions or not resources:
-        return statement
+    if legacy not in actions or not resources:
+        return actions
     if not all(not cdk.Token.is_unresolved(arn) and arn.split(":")[2:3] == ["codeconnections"] for arn in resources):
-        return statement
-    return iam.PolicyStatement(
-        effect=statement.effect,
-        actions=["codeconnections:UseConnection" if action == legacy else action for action in statement.actions],
-        resources=resources,
-        conditions=statement.conditions or None,
-        sid=statement.sid,
-    )
+        return actions
+    return ["codeconnections:UseConnection" if action == legacy else action for action in actions]
 
 
-def _without_version_wildcards(statement: iam.PolicyStatement) -> iam.PolicyStatement:
-    """The statement without the ``<function ARN>:*`` resources that CDK's `grant_invoke` adds beside each ARN.
+def _without_version_wildcards(
+    actions: list[str], resources: list[str], statement: iam.PolicyStatement
+) -> list[str]:
+    """The resources without the ``<function ARN>:*`` ones that CDK's `grant_invoke` adds beside each ARN.
 
     Every caller in this library (Step Functions tasks, the custom resource provider) invokes the unqualified
     function ARN; the version and alias wildcard would only widen the grant.
     """
-    if statement.actions != ["lambda:InvokeFunction"] or statement.not_resources:
-        return statement
-    resources = statement.resources
-    kept = [arn for arn in resources if not (arn.endswith(":*") and arn[:-2] in resources)]
-    if len(kept) == len(resources):
-        return statement
-    return iam.PolicyStatement(
-        effect=statement.effect,
-        actions=statement.actions,
-        resources=kept,
-        conditions=statement.conditions or None,
-        sid=statement.sid,
-    )
+    if actions != ["lambda:InvokeFunction"] or statement.not_resources:
+        return resources
+    return [arn for arn in resources if not (arn.endswith(":*") and arn[:-2] in resources)]
