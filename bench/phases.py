@@ -3,8 +3,8 @@
 CDK_CONTEXT_JSON='{...}' python -m bench.phases --gate|--no-gate [--unfiltered]
 
 With `--gate` the compliance gate is set up exactly as app.py does (Control Tower as the config says) and the
-dead-acknowledgment audit is timed as a phase of its own; `--unfiltered` runs every Control Tower rule file
-(the plugin's own behaviour), to compare with the filter in one run.
+dead-acknowledgment audit is timed as a phase of its own; `--unfiltered` runs the stock Control Tower plugin
+(every rule file over every template in one cfn-guard run), to compare with the per-template workers in one run.
 """
 
 from __future__ import annotations

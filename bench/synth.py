@@ -5,7 +5,9 @@ Prints (never asserts):
   both run the same way in this run: `python <app>` in a subprocess, CDK_OUTDIR in a fresh temp dir, the
   cdk.json context handed over in CDK_CONTEXT_JSON as the CLI does, alternating, median of `BENCH_REPEAT`
   (default 3), and the seconds per 100 resources above the empty app. Goals: ratio at most 2.0, at most
-  1.0 s per 100 resources. `BENCH_BASE=<dir>` times an earlier checkout in the same alternation. Beside it:
+  1.0 s per 100 resources. `BENCH_BASE=<dir>` times an earlier checkout in the same alternation, and the
+  reference app is also timed with only the three cdk-nag packs; each row adds the median CPU seconds of its
+  process tree. Beside it (unless `BENCH_SKIP_BESIDE=1`):
   the multi-account example, 2,000 Studio users and 100 endpoints (seconds, resources, per-100 cost);
 - the per-phase split of one synth (import, build, synth, validation plugins, dead-acknowledgment audit;
   `bench/phases.py`), with the Control Tower rule filter on and off;
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -61,6 +64,12 @@ def synth_seconds(app: Path, context: dict[str, Any], outdir: Path) -> float:
     if result.returncode != 0:
         raise RuntimeError(f"synth of {app} failed:\n{result.stderr[-3000:]}")
     return elapsed
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU time of the finished child processes (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def synth_once(app: Path, context: dict[str, Any]) -> float:
@@ -116,39 +125,55 @@ def ratio_to_empty_app(repeat: int) -> None:
     """Medians of alternating runs: the empty app, the reference app (and the one at `BENCH_BASE`, if set).
 
     `BENCH_BASE=<dir>`: a checkout of an earlier commit (e.g. `git archive <ref> | tar -x -C <dir>`, with
-    `.venv` and `node_modules` linked), timed in the same alternation: before and after in one run.
+    `.venv` and `node_modules` linked), timed in the same alternation: before and after in one run. The reference
+    app is also timed with the gate as issue 18 was written (the three cdk-nag packs, Control Tower off).
     """
     context = cdk_context()
-    apps = {"reference app": REPO_ROOT / "app.py"}
+    nag_only = json.loads(json.dumps(context))
+    nag_only["platform"].setdefault("compliance", {})["control_tower"] = False
+    apps = {"reference app": (REPO_ROOT / "app.py", context)}
     base = os.environ.get("BENCH_BASE")
     if base:
-        apps["reference app at BENCH_BASE"] = Path(base).resolve() / "app.py"
+        apps["reference app at BENCH_BASE"] = (Path(base).resolve() / "app.py", context)
+    apps["reference app, cdk-nag only"] = (REPO_ROOT / "app.py", nag_only)
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp) / "empty_app.py"
         empty.write_text(EMPTY_APP)
         # One warm-up run each, so the first measured run does not pay for cold file caches; then the apps
         # alternate, so that a burst of load on a shared machine hits them alike.
-        for app in (empty, *apps.values()):
-            synth_once(app, context)
+        for app, app_context in ((empty, context), *apps.values()):
+            synth_once(app, app_context)
         runs: dict[str, list[float]] = {"empty": [], **{name: [] for name in apps}}
+        # CPU seconds beside the wall time: on a shared machine the CPU time moves less with the load, and the two
+        # together tell work done from work spread over the cores.
+        cpu: dict[str, list[float]] = {name: [] for name in runs}
         resources: dict[str, int] = {}
         for _ in range(repeat):
+            before = children_cpu_seconds()
             runs["empty"].append(synth_once(empty, context))
-            for name, app in apps.items():
-                seconds, resources[name] = timed(app, context)
+            cpu["empty"].append(children_cpu_seconds() - before)
+            for name, (app, app_context) in apps.items():
+                before = children_cpu_seconds()
+                seconds, resources[name] = timed(app, app_context)
+                cpu[name].append(children_cpu_seconds() - before)
                 runs[name].append(seconds)
         floor = statistics.median(runs["empty"])
-        print(f"{'app':<30} {'median s':>8} {'resources':>9} {'ratio':>6} {'s / 100 res':>11}  (gate on)")
-        print(f"{'empty CDK app (1 bucket)':<30} {floor:>8.2f} {1:>9}")
+        print(f"{'app':<30} {'median s':>8} {'resources':>9} {'ratio':>6} {'s / 100 res':>11} {'CPU s':>6}  (gate on)")
+        empty_cpu = statistics.median(cpu["empty"])
+        print(f"{'empty CDK app (1 bucket)':<30} {floor:>8.2f} {1:>9} {'':>6} {'':>11} {empty_cpu:>6.2f}")
         for name in apps:
             seconds = statistics.median(runs[name])
             per_100 = (seconds - floor) / resources[name] * 100
-            print(f"{name:<30} {seconds:>8.2f} {resources[name]:>9} {seconds / floor:>6.2f} {per_100:>11.2f}")
+            print(
+                f"{name:<30} {seconds:>8.2f} {resources[name]:>9} {seconds / floor:>6.2f} {per_100:>11.2f} "
+                f"{statistics.median(cpu[name]):>6.2f}"
+            )
         print(
             f"goals: ratio <= {RATIO_GOAL}, <= {PER_100_GOAL} s per 100 resources above the floor; "
             f"medians of {repeat} alternating runs"
         )
-        beside(empty, context)
+        if os.environ.get("BENCH_SKIP_BESIDE") != "1":
+            beside(empty, context)
 
 
 def beside(empty: Path, context: dict[str, Any]) -> None:
@@ -163,8 +188,9 @@ def beside(empty: Path, context: dict[str, Any]) -> None:
 def phase_split() -> None:
     """Where one synth of the default app goes, in-process: import, build, synth, validation plugins, audit.
 
-    Three runs in subprocesses: the gate as cdk.json configures it (Control Tower on, its rule filter on), the
-    same with every Control Tower rule file (the plugin's own behaviour: before/after in one run), and no gate.
+    Three runs in subprocesses: the gate as cdk.json configures it (Control Tower on: each template with the rule
+    files that can apply, in parallel workers), the same with the stock plugin (every rule file over every
+    template in one run: before/after in one run), and no gate.
     The validation plugins' share is the difference between the synth phases (they run inside `app.synth()`).
     """
     env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(cdk_context())}
@@ -180,7 +206,10 @@ def phase_split() -> None:
         )
         phases[variant] = json.loads(result.stdout.strip().splitlines()[-1])
     off = phases[("--no-gate",)]
-    for variant, label in ((("--gate",), "rule filter on"), (("--gate", "--unfiltered"), "every rule file")):
+    for variant, label in (
+        (("--gate",), "per-template rule files in parallel workers"),
+        (("--gate", "--unfiltered"), "the stock plugin, every rule file in one run"),
+    ):
         on = phases[variant]
         plugins = max(on["synth"] - off["synth"], 0.0)
         print(

@@ -63,10 +63,11 @@ def acknowledge(scope: IConstruct, reasons: dict[str, str]) -> None:
     ``"HIPAA.Security-LambdaInsideVPC"`` (the pack prefix is added here), or Control Tower rules as
     ``f"{CONTROL_TOWER}sqs_dlq_check"``. Acknowledgments of the Control Tower pack are inert while it is off.
     """
+    validations = cdk.Validations.of(scope)  # once: each `of` is a round trip to the jsii kernel
     for rule, reason in reasons.items():
         if not reason.strip():
             raise ValueError(f"acknowledgment of {rule!r} needs a reason")
-        cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=_qualified(rule), reason=reason))
+        validations.acknowledge(cdk.Acknowledgment(id=_qualified(rule), reason=reason))
 
 
 def acknowledge_dead_letter_queue(queue: IConstruct, *, of: str, cdk_nag: bool = True) -> None:

@@ -4,13 +4,14 @@
 template; about three quarters of them select only resource types this app never creates, and cfn-guard
 still parses and evaluates each of them (about 60 % of `cdk synth`). `ControlTowerValidator` is that plugin
 (same name, version, rule ids, so the report and the acknowledgments are unchanged) which, at validation
-time, reads the resource types of the templates it is given and passes every rule file that selects none
-of them as `disabled_rules`.
+time, reads the resource types of each template it is given and validates that template with only the rule
+files that select one of them, by the plugin's own code in parallel worker processes
+(`sagemaker_platform.control_tower_runner`).
 
 A rule file is skipped only when its type detection is unambiguous: every `Resources` query in it filters on
 `Type ==` a literal type (directly or through a `let` constant), and every other mention of `Resources` is
 one of the two helper forms the bundled rules use (`Resources exists`, `Resources[ keys == %ref ]`). Any
-other shape keeps the file enabled. `tests/test_control_tower.py` proves the premise (no bundled rule fires
+other shape keeps the file enabled. `tests/test_compliance_control_tower.py` proves the premise (no bundled rule fires
 on a template without its types) and that the report is the same with and without the filter.
 """
 
@@ -19,16 +20,16 @@ from __future__ import annotations
 import functools
 import json
 import re
-import tarfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-_RULES_DIR = "package/rules/control-tower/cfn-guard/"
+from sagemaker_platform.control_tower_runner import Job, plugin_dir, run
+
 _TYPE = r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+"
 _LITERAL = re.compile(rf"""["']({_TYPE})["']""")
 _CONSTANT = re.compile(rf"""^\s*let\s+(\w+)\s*=\s*["']({_TYPE})["']\s*$""", re.MULTILINE)
@@ -71,17 +72,10 @@ def rule_types(source: str) -> frozenset[str] | None:
 @functools.cache
 def bundled_rule_files() -> tuple[RuleFile, ...]:
     """Every Control Tower rule file bundled with the installed plugin (read once per process)."""
-    package = resources.files("cdklabs.cdk_validator_cfnguard._jsii")
-    (archive,) = (entry for entry in package.iterdir() if entry.name.endswith(".jsii.tgz"))
-    found = []
-    with resources.as_file(archive) as path, tarfile.open(path, "r:gz") as tar:
-        for member in tar:
-            if member.isfile() and member.name.startswith(_RULES_DIR) and member.name.endswith(".guard"):
-                source = tar.extractfile(member)
-                assert source is not None  # a regular file always has content
-                found.append(RuleFile(PurePosixPath(member.name).stem, rule_types(source.read().decode())))
+    rules = plugin_dir() / "rules" / "control-tower" / "cfn-guard"
+    found = [RuleFile(path.stem, rule_types(path.read_text())) for path in rules.rglob("*.guard")]
     if not found:
-        raise RuntimeError(f"no Control Tower rule files under {_RULES_DIR} in {archive.name}")
+        raise RuntimeError(f"no Control Tower rule files under {rules}")
     return tuple(sorted(found, key=lambda rule: rule.name))
 
 
@@ -105,10 +99,13 @@ class ControlTowerValidator(CfnGuardValidator):
     """`CfnGuardValidator` with the Control Tower rules, evaluating only the rule files that can apply.
 
     Same plugin name (`cdk-validator-cfnguard`), version and rule ids as the plugin it extends; the findings
-    are the same, since a skipped file selects no resource of the templates validated.
+    are the same, since a skipped file selects no resource of the template validated. Each template is
+    validated with the rule files that select its resource types, by the plugin's own code in worker
+    processes spread over the CPUs (`sagemaker_platform.control_tower_runner`), and the reports are joined
+    in template order.
 
     :param filter_rules: skip the rule files that cannot apply. Default: True; False runs every bundled file
-        (`bench/phases.py` uses it to time both in one run).
+        in one run of the stock plugin (`bench/phases.py` uses it to time both in one run).
     """
 
     def __init__(self, *, filter_rules: bool = True) -> None:
@@ -118,8 +115,39 @@ class ControlTowerValidator(CfnGuardValidator):
     def validate(self, context: cdk.IPolicyValidationContextBeta1) -> cdk.PolicyValidationPluginReportBeta1:
         if not self._filter_rules:
             return as_errors(super().validate(context))
-        disabled = inapplicable_rules(template_resource_types(context.template_paths))
-        return as_errors(CfnGuardValidator(disabled_rules=disabled).validate(context))
+        jobs = []
+        for template_path in context.template_paths:
+            present = template_resource_types([template_path])
+            disabled = inapplicable_rules(present)
+            # cfn-guard's cost grows with the rule files evaluated times the template's size.
+            weight = (len(bundled_rule_files()) - len(disabled)) * Path(template_path).stat().st_size
+            jobs.append(Job(template_path, tuple(disabled), weight=weight))
+        reports = run(jobs)
+        violations = [_violation(found) for report in reports for found in report.get("violations", [])]
+        return as_errors(
+            cdk.PolicyValidationPluginReportBeta1(
+                success=all(report.get("success", True) for report in reports), violations=violations
+            )
+        )
+
+
+def _violation(found: Mapping[str, Any]) -> cdk.PolicyViolationBeta1:
+    """A violation as the plugin reports it (its JSON form) in the CDK's type."""
+    return cdk.PolicyViolationBeta1(
+        description=found["description"],
+        rule_name=found["ruleName"],
+        fix=found.get("fix"),
+        rule_metadata=found.get("ruleMetadata"),
+        severity=found.get("severity"),
+        violating_resources=[
+            cdk.PolicyViolatingResourceBeta1(
+                locations=resource["locations"],
+                resource_logical_id=resource["resourceLogicalId"],
+                template_path=resource["templatePath"],
+            )
+            for resource in found["violatingResources"]
+        ],
+    )
 
 
 def as_errors(report: cdk.PolicyValidationPluginReportBeta1) -> cdk.PolicyValidationPluginReportBeta1:

@@ -24,7 +24,14 @@ APPS = ["default_app", "multi_account_app"]
 # (AwsSolutions-IAM5, acknowledged on that role: the script names under the code prefix are the team's choice).
 # multi-account +4: the build pipeline's Tuning step and the prod model-quality monitor (issue 19): SageMaker
 # Pipelines names a step's tuning and monitoring jobs itself, so their roles name job-type ARN patterns.
-CEILINGS = {"default_app": 212, "multi_account_app": 403}
+# 212 -> 200 and 403 -> 393: the Studio Provider framework's functions bounded (onEvent dead-letter queue, reserved
+# concurrency: -8 each); in the sandbox, no inert identity statement on the registry key (-4); in the workload
+# accounts, the deploy role's hosting-key actions in one statement (-2). 199 and 391: a PlatformRole puts a
+# wildcard it already grants in the policy holding it (Studio roles' `Resource: "*"` once per role, not twice).
+# 198 and 390: the Provider framework's waiter state machine is traced (AwsSolutions-SF2).
+# multi-account +8: the churn-realtime prod monitor (data and model quality) that shows the build's model quality
+# baseline end to end.
+CEILINGS = {"default_app": 198, "multi_account_app": 398}
 
 
 def _app(request: pytest.FixtureRequest, name: str) -> tuple[Any, Path]:

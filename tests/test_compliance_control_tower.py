@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
-from sagemaker_platform import control_tower
+from sagemaker_platform import control_tower, control_tower_runner
 from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge
 from sagemaker_platform.compliance_audit import CONTROL_TOWER_PACK, read_report
 
@@ -80,6 +82,10 @@ def _queue_bucket_key(app: cdk.App) -> None:
     acknowledge(queue, {f"{CONTROL_TOWER}sqs_dlq_check": "canary: a queue without a dead-letter queue"})
     s3.CfnBucket(stack, "Bucket")
     kms.CfnKey(stack, "Key", key_policy={"Version": "2012-10-17", "Statement": []})
+    # A second template, so that the joined report's order across templates is compared too.
+    second = cdk.Stack(app, "Second")
+    sqs.CfnQueue(second, "Plain", sqs_managed_sse_enabled=True)
+    s3.CfnBucket(second, "Bucket")
 
 
 def _control_tower_report(tmp_path: Path, build: Any, *, filter_rules: bool) -> dict[str, Any]:
@@ -126,22 +132,44 @@ def test_given_findings_then_the_filtered_pack_reports_exactly_what_the_full_pac
     assert _normalized(filtered, tmp_path) == _normalized(full, tmp_path)
 
 
-def test_given_an_app_then_the_rule_files_for_absent_types_are_disabled_and_the_ambiguous_one_is_not(
+def test_given_an_app_then_each_template_runs_without_the_rule_files_for_its_absent_types(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    disabled: list[list[str]] = []
-    real = control_tower.CfnGuardValidator
+    recorded: list[control_tower_runner.Job] = []
 
-    def recording(*, disabled_rules: list[str]) -> Any:
-        disabled.append(disabled_rules)
-        return real(disabled_rules=disabled_rules)
+    def recording(jobs: list[control_tower_runner.Job]) -> list[dict[str, Any]]:
+        recorded.extend(jobs)
+        return control_tower_runner.run(jobs)
 
-    monkeypatch.setattr(control_tower, "CfnGuardValidator", recording)
+    monkeypatch.setattr(control_tower, "run", recording)
     _control_tower_report(tmp_path, _queue_bucket_key, filter_rules=True)
-    (skipped,) = disabled
-    assert {"ct-sqs-pr-1", "ct-s3-pr-1", "ct-kms-pr-1", "ct-eks-pr-2"}.isdisjoint(skipped)
-    assert {"ct-eks-pr-1", "ct-lambda-pr-3", "ct-iam-pr-1"} <= set(skipped)
-    assert len(skipped) > 200
+    skipped = {Path(job.template_path).name: set(job.disabled_rules) for job in recorded}
+    assert set(skipped) == {"Canary.template.json", "Second.template.json"}
+    assert {"ct-sqs-pr-1", "ct-s3-pr-1", "ct-kms-pr-1", "ct-eks-pr-2"}.isdisjoint(skipped["Canary.template.json"])
+    assert {"ct-eks-pr-1", "ct-lambda-pr-3", "ct-iam-pr-1"} <= skipped["Canary.template.json"]
+    # The second stack has no key: its job skips the key's rules too.
+    assert {"ct-kms-pr-1", "ct-eks-pr-2"} - skipped["Second.template.json"] == {"ct-eks-pr-2"}
+    assert len(skipped["Canary.template.json"]) > 200
+
+
+def test_given_jobs_then_the_reports_come_back_in_job_order_whatever_the_workers(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    _queue_bucket_key(app)
+    app.synth()
+    templates = sorted(str(path) for path in tmp_path.glob("*.template.json"))
+    jobs = [
+        control_tower_runner.Job(path, weight=weight) for path, weight in zip(templates * 2, [1, 5, 2, 4], strict=True)
+    ]
+    one = control_tower_runner.run(jobs, workers=1)
+    assert [r["violations"][0]["violatingResources"][0]["templatePath"] for r in one] == templates * 2
+    assert control_tower_runner.run(jobs, workers=3) == one
+
+
+def test_given_a_template_the_plugin_cannot_read_then_the_run_fails_with_its_message(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.template.json"
+    broken.write_text("{ not json")
+    with pytest.raises(RuntimeError, match=r"(?s)the Control Tower pack failed:.*CfnGuardValidator plugin failed"):
+        control_tower_runner.run([control_tower_runner.Job(str(broken))])
 
 
 def test_given_a_template_without_any_rules_type_then_no_bundled_rule_finds_anything_in_it(tmp_path: Path) -> None:
@@ -164,3 +192,34 @@ def test_given_the_filtered_plugin_then_it_keeps_the_name_and_rule_ids_of_the_fu
     validator = control_tower.ControlTowerValidator()
     assert validator.name == CONTROL_TOWER_PACK
     assert len(validator.rule_ids or []) == 237
+
+
+@pytest.fixture
+def fresh_plugin_dir() -> Any:
+    control_tower_runner.plugin_dir.cache_clear()
+    yield control_tower_runner.plugin_dir
+    control_tower_runner.plugin_dir.cache_clear()  # later tests unpack (or find) it where the real env says
+
+
+def test_given_an_empty_cache_then_the_plugin_is_unpacked_once_with_a_runnable_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_plugin_dir: Any
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    package = fresh_plugin_dir()
+    assert package.is_relative_to(tmp_path / "sagemaker-platform")
+    assert len(list((package / "rules").rglob("*.guard"))) == 237
+    (guard,) = [path for path in (package / "bin").rglob("cfn-guard") if path.parent.name == platform.machine()]
+    assert os.access(guard, os.X_OK)
+    assert [entry.name for entry in (tmp_path / "sagemaker-platform").iterdir()] == [package.parent.name]
+    fresh_plugin_dir.cache_clear()
+    assert fresh_plugin_dir() == package  # found, not unpacked again
+
+
+def test_given_no_writable_cache_then_the_plugin_is_unpacked_for_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_plugin_dir: Any
+) -> None:
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_folder))
+    package = fresh_plugin_dir()
+    assert not package.is_relative_to(tmp_path) and (package / "lib" / "plugin.js").is_file()

@@ -190,3 +190,88 @@ def test_given_the_default_app_then_the_deploy_role_manages_only_the_endpoints_t
         or e.endswith(':endpoint/mlplatform-churn-async-prod"]]}')
         for e in endpoints
     ), endpoints
+
+
+def _artifacts_key_statements(templates: dict[str, dict[str, Any]]) -> list[str]:
+    """Identity statements naming the registry's artifacts key (by its alias), as `<stack>/<policy>`."""
+    return [
+        where
+        for where, statement in _statements(templates)
+        if "alias/mlplatform-model-artifacts" in json.dumps(statement.get("Condition", {}))
+    ]
+
+
+def test_given_the_sandbox_then_the_artifacts_key_policy_alone_grants_its_own_accounts_roles(
+    default_templates: dict[str, dict[str, Any]],
+) -> None:
+    # The key policy has no account-root statement, so an identity statement in its account could grant nothing:
+    # none is written, and each role that reads or writes artifacts is named by the key policy itself.
+    ((_, _, key),) = [
+        k for k in _resources(default_templates, "AWS::KMS::Key") if k[1].startswith("RegistryArtifactsKey")
+    ]
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    assert not any(":root" in json.dumps(s.get("Principal", {})) for s in statements)
+    named = json.dumps([s["Principal"] for s in statements if s["Sid"] in ("EncryptThroughS3", "DecryptThroughS3")])
+    for role in (
+        "mlplatform-sagemaker-execution",
+        "mlplatform-pipeline-step",
+        "mlplatform-studio-data-scientist",
+        "mlplatform-deploy",
+        "mlplatform-endpoint-churn-async-staging",
+        "mlplatform-endpoint-churn-async-prod",
+    ):
+        assert f':role/{role}"' in named, role
+    assert _artifacts_key_statements(default_templates) == []
+
+
+def test_given_workload_accounts_then_their_roles_keep_the_identity_side_of_the_cross_account_key_grant(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    where = {statement.split("/")[0] for statement in _artifacts_key_statements(multi_account_templates)}
+    assert {
+        "mlplatform-workload-access-dev",
+        "mlplatform-workload-access-staging",
+        "mlplatform-studio",
+        "mlplatformpipelineStagingmlplatformhostingstagingEndpoints14AA1A79C7",
+    } <= where
+
+
+def test_given_workload_accounts_then_the_deploy_role_names_its_hosting_keys_in_one_statement(
+    multi_account_templates: dict[str, dict[str, Any]],
+) -> None:
+    # DescribeKey and CreateGrant on the hosting keys share one statement (BoolIfExists on GrantIsForAWSResource),
+    # so the keys' wildcard appears in one of the role's managed policies, not in two.
+    for stack, account in (("staging", "444444444444"), ("prod", "555555555555")):
+        template = {stack: multi_account_templates[f"mlplatform-workload-access-{stack}"]}
+        hosting_keys = [
+            (where, statement)
+            for where, statement in _statements(template)
+            if "AccessDeployRole" in where and f":{account}:key/*" in json.dumps(statement["Resource"])
+        ]
+        assert len(hosting_keys) == 1, hosting_keys
+        (_, statement) = hosting_keys[0]
+        assert sorted(_as_list(statement["Action"])) == ["kms:CreateGrant", "kms:DescribeKey"]
+        assert statement["Condition"]["BoolIfExists"] == {"kms:GrantIsForAWSResource": "true"}
+
+
+def test_given_a_role_whose_policies_already_grant_a_wildcard_then_a_later_grant_of_it_joins_that_policy() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    role = PlatformRole(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["sagemaker:ListApps"], resources=["*"]))
+    for index in range(10):  # fills Policy1 (10 statements) and opens Policy2
+        arn = f"arn:aws:sagemaker:eu-west-1:111111111111:domain/d-{index}"
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["sagemaker:DescribeDomain"], resources=[arn]))
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["sagemaker:ListModelPackageGroups"], resources=["*"]))
+    resources = app.synth().get_stack_by_name("S").template["Resources"]
+    documents = {
+        logical_id[: len("RolePolicyN")]: resource["Properties"]["PolicyDocument"]["Statement"]
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy"
+    }
+    assert sorted(documents) == ["RolePolicy1", "RolePolicy2"]
+    unscoped = {
+        name: [s["Action"] for s in statements if s["Resource"] == "*"] for name, statements in documents.items()
+    }
+    # `Resource: "*"` once on the role (one IAM5 finding), in the policy that held it first.
+    assert unscoped == {"RolePolicy1": ["sagemaker:ListApps", "sagemaker:ListModelPackageGroups"], "RolePolicy2": []}

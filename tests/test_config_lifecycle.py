@@ -103,6 +103,8 @@ def test_given_drift_retraining_in_an_account_that_cannot_register_then_refused_
 
 def test_given_a_monitor_of_an_endpoint_without_data_capture_then_refused() -> None:
     raw = _multi()
+    realtime = next(entry for entry in raw["endpoints"] if entry["name"] == "churn-realtime")
+    del realtime["data_capture_percent"]
     raw["lifecycle"]["monitoring"][0]["endpoint"] = "churn-realtime"
     message = _refused(raw)
     assert '`lifecycle.monitoring[0].endpoint` = "churn-realtime"' in message and "data_capture_percent" in message

@@ -7,8 +7,9 @@ when its callers (S3 with SSE-KMS, CodePipeline, CodeBuild) use one or two actio
 HIPAA Security and NIST 800-53 R5 (cdk-nag `IAMNoInlinePolicy`) refuse inline policies, yet every
 CDK `grant_*` adds its statement to the grantee's inline default policy. `PlatformRole` overrides
 `add_to_principal_policy` so that every grant, from this library or from aws-cdk-lib, lands in a
-customer managed policy attached to the role (a new one when the current one is full). Use it for
-every role this library creates.
+customer managed policy attached to the role (a new one when the current one is full; a statement whose
+wildcard a policy already grants joins that policy when its size allows, so cdk-nag's AwsSolutions-IAM5 sees
+each wildcard once per role). Use it for every role this library creates.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from constructs import Construct
 # tokens resolve (an ARN token renders shorter than the ARN), so leave room.
 _MAX_STATEMENTS_PER_POLICY = 10
 _MAX_ESTIMATED_CHARS_PER_POLICY = 3500
+# A statement joining the policy that already grants its wildcard may pass the statement count a little (its
+# characters still count): the policy's size, not the number of its statements, is what IAM limits.
+_MAX_STATEMENTS_SHARING_A_WILDCARD = 15
 # The action families of aws-cdk-lib's `grant_read`/`grant_read_write` (S3) and `grant_encrypt_decrypt` (KMS),
 # and the actions they stand for on a PlatformRole. What uses them: objects and their versions, the bucket's
 # location, ACL and versioning (CodeBuild, CodePipeline), listing, deleting and aborting uploads of objects;
@@ -50,25 +54,45 @@ class PlatformRole(iam.Role):
     def __init__(self, scope: Construct, id: str, **props: object) -> None:
         super().__init__(scope, id, **props)  # type: ignore[arg-type]
         self._policies: list[iam.ManagedPolicy] = []
-        self._statements_in_current = 0
-        self._chars_in_current = 0
+        # Per policy: statements, estimated characters, and the wildcards (resources, actions) it grants.
+        self._statements: list[int] = []
+        self._chars: list[int] = []
+        self._wildcards: list[set[str]] = []
         self._stack = cdk.Stack.of(self)  # once: every grant below would ask jsii for it again
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        statement = _named_actions(_without_version_wildcards(_connection_actions_for_resource(statement)))
-        size = len(json.dumps(self._stack.resolve(statement.to_statement_json()), default=str))
-        if (
-            not self._policies
-            or self._statements_in_current >= _MAX_STATEMENTS_PER_POLICY
-            or self._chars_in_current + size > _MAX_ESTIMATED_CHARS_PER_POLICY
-        ):
-            self._policies.append(iam.ManagedPolicy(self, f"Policy{len(self._policies) + 1}", roles=[self]))
-            self._statements_in_current = 0
-            self._chars_in_current = 0
-        policy = self._policies[-1]
+        statement = _normalized(statement)
+        rendered = self._stack.resolve(statement.to_statement_json())
+        size = len(json.dumps(rendered, default=str))
+        wildcards = _wildcards(rendered)
+        # A wildcard the role already grants goes to the policy that holds it, when its size allows: the role
+        # then shows each wildcard once, whichever grant brought it, instead of once per policy the grants filled.
+        index = next(
+            (
+                i
+                for i, held in enumerate(self._wildcards)
+                if wildcards & held
+                and self._statements[i] < _MAX_STATEMENTS_SHARING_A_WILDCARD
+                and self._chars[i] + size <= _MAX_ESTIMATED_CHARS_PER_POLICY
+            ),
+            None,
+        )
+        if index is None:
+            if (
+                not self._policies
+                or self._statements[-1] >= _MAX_STATEMENTS_PER_POLICY
+                or self._chars[-1] + size > _MAX_ESTIMATED_CHARS_PER_POLICY
+            ):
+                self._policies.append(iam.ManagedPolicy(self, f"Policy{len(self._policies) + 1}", roles=[self]))
+                self._statements.append(0)
+                self._chars.append(0)
+                self._wildcards.append(set())
+            index = len(self._policies) - 1
+        policy = self._policies[index]
         policy.add_statements(statement)
-        self._statements_in_current += 1
-        self._chars_in_current += size
+        self._statements[index] += 1
+        self._chars[index] += size
+        self._wildcards[index] |= wildcards
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
 
     @property
@@ -77,62 +101,74 @@ class PlatformRole(iam.Role):
         return tuple(self._policies)
 
 
-def _named_actions(statement: iam.PolicyStatement) -> iam.PolicyStatement:
-    """The statement with the CDK grants' action families replaced by the actions they stand for (`NAMED_ACTIONS`)."""
-    actions = statement.actions
-    if not any(action in NAMED_ACTIONS for action in actions):
+def _wildcards(rendered: dict[str, object]) -> set[str]:
+    """The resources and actions of a rendered statement that hold a `*` (as JSON, tokens resolved)."""
+    found: set[str] = set()
+    for key in ("Resource", "Action"):
+        value = rendered.get(key, [])
+        for item in value if isinstance(value, list) else [value]:
+            text = json.dumps(item, sort_keys=True, default=str)
+            if "*" in text:
+                found.add(f"{key}:{text}")
+    return found
+
+
+def _normalized(statement: iam.PolicyStatement) -> iam.PolicyStatement:
+    """The statement with the connection action fitted to its resources, no version wildcards and named actions.
+
+    Reads the statement's actions and resources once (each read is a round trip to jsii) and builds a new
+    statement only when one of the three rewrites changes something.
+    """
+    actions = list(statement.actions)
+    resources = list(statement.resources)
+    fitted = _connection_actions_for_resource(actions, resources)
+    kept = _without_version_wildcards(fitted, resources, statement)
+    named = _named_actions(fitted)
+    if named == actions and kept == resources:
         return statement
+    return iam.PolicyStatement(
+        effect=statement.effect,
+        actions=named,
+        resources=kept,
+        conditions=statement.conditions or None,
+        sid=statement.sid,
+    )
+
+
+def _named_actions(actions: list[str]) -> list[str]:
+    """The actions with the CDK grants' action families replaced by the actions they stand for (`NAMED_ACTIONS`)."""
+    if not any(action in NAMED_ACTIONS for action in actions):
+        return actions
     named: list[str] = []
     for action in actions:
         for replacement in NAMED_ACTIONS.get(action, (action,)):
             if replacement not in named:
                 named.append(replacement)
-    return iam.PolicyStatement(
-        effect=statement.effect,
-        actions=named,
-        resources=statement.resources,
-        conditions=statement.conditions or None,
-        sid=statement.sid,
-    )
+    return named
 
 
-def _connection_actions_for_resource(statement: iam.PolicyStatement) -> iam.PolicyStatement:
-    """The statement with `codestar-connections:UseConnection` renamed when its resources are `codeconnections`.
+def _connection_actions_for_resource(actions: list[str], resources: list[str]) -> list[str]:
+    """The actions with `codestar-connections:UseConnection` renamed when the resources are `codeconnections`.
 
     CDK Pipelines grants `codestar-connections:UseConnection` on whatever connection ARN it is given; on an
     ``arn:<partition>:codeconnections:...`` connection the action's service prefix must be `codeconnections`.
     """
     legacy = "codestar-connections:UseConnection"
-    resources = statement.resources
-    if legacy not in statement.actions or not resources:
-        return statement
+    if legacy not in actions or not resources:
+        return actions
     if not all(not cdk.Token.is_unresolved(arn) and arn.split(":")[2:3] == ["codeconnections"] for arn in resources):
-        return statement
-    return iam.PolicyStatement(
-        effect=statement.effect,
-        actions=["codeconnections:UseConnection" if action == legacy else action for action in statement.actions],
-        resources=resources,
-        conditions=statement.conditions or None,
-        sid=statement.sid,
-    )
+        return actions
+    return ["codeconnections:UseConnection" if action == legacy else action for action in actions]
 
 
-def _without_version_wildcards(statement: iam.PolicyStatement) -> iam.PolicyStatement:
-    """The statement without the ``<function ARN>:*`` resources that CDK's `grant_invoke` adds beside each ARN.
+def _without_version_wildcards(
+    actions: list[str], resources: list[str], statement: iam.PolicyStatement
+) -> list[str]:
+    """The resources without the ``<function ARN>:*`` ones that CDK's `grant_invoke` adds beside each ARN.
 
     Every caller in this library (Step Functions tasks, the custom resource provider) invokes the unqualified
     function ARN; the version and alias wildcard would only widen the grant.
     """
-    if statement.actions != ["lambda:InvokeFunction"] or statement.not_resources:
-        return statement
-    resources = statement.resources
-    kept = [arn for arn in resources if not (arn.endswith(":*") and arn[:-2] in resources)]
-    if len(kept) == len(resources):
-        return statement
-    return iam.PolicyStatement(
-        effect=statement.effect,
-        actions=statement.actions,
-        resources=kept,
-        conditions=statement.conditions or None,
-        sid=statement.sid,
-    )
+    if actions != ["lambda:InvokeFunction"] or statement.not_resources:
+        return resources
+    return [arn for arn in resources if not (arn.endswith(":*") and arn[:-2] in resources)]

@@ -132,6 +132,8 @@ def registry_artifacts(config: PlatformConfig, entry: EndpointConfig) -> Registr
         key_account=account,
         key_region=region,
         prefix=f"{group}/",
+        # The registry's key policy names the endpoint roles (`ModelRegistry.add_access`) and has no root statement.
+        key_policy_only=True,
     )
 
 

@@ -92,10 +92,20 @@ class PlatformPipelineStack(cdk.Stack):
     :param config: the platform config; needs `accounts` and `pipeline`.
     :param build_stage: adds the stacks of one account role and phase to a stage. The reference app passes
         ``lambda stage, role, phase: build_platform(stage, config, account=role, phase=phase)``.
+    :param has_stacks: whether `build_stage` adds any stack for an account role and phase (CDK Pipelines refuses
+        an empty stage, and a stage cannot be dropped once created). The reference app passes
+        ``planned_stages(config).__contains__``. Default: each stage is built once in a scratch app to find out.
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, config: PlatformConfig, build_stage: BuildStage, **kwargs: object
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        build_stage: BuildStage,
+        has_stacks: Callable[[tuple[AccountRole, Phase]], bool] | None = None,
+        **kwargs: object,
     ) -> None:
         if config.accounts is None or config.pipeline is None:
             raise ValueError("PlatformPipelineStack needs a config with `accounts` and `pipeline`")
@@ -105,7 +115,6 @@ class PlatformPipelineStack(cdk.Stack):
         # legacy LogDeliveryWrite ACL (which also forbids BucketOwnerEnforced object ownership).
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         tag_platform(self, config, "pipeline")
-        settings = config.pipeline
         self.key = kms.Key(
             self,
             "ArtifactsKey",
@@ -123,6 +132,17 @@ class PlatformPipelineStack(cdk.Stack):
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        self._roles_and_commit(config)
+        self.source = _source(self, config.pipeline)
+        self.pipeline = self._code_pipeline(config, config.pipeline)
+        self.stages: dict[str, PlatformStage] = {}
+        probe = has_stacks or (lambda entry: _builds_stacks(build_stage, *entry))
+        self._add_stages(config, build_stage, [entry for entry in STAGE_ORDER if probe((entry[1], entry[2]))])
+        # Build now (not at synth) so that the roles and projects CDK Pipelines creates can be acknowledged.
+        self.pipeline.build_pipeline()
+        self._acknowledge()
+
+    def _roles_and_commit(self, config: PlatformConfig) -> None:
         self.pipeline_role = PlatformRole(
             self,
             "PipelineRole",
@@ -143,8 +163,9 @@ class PlatformPipelineStack(cdk.Stack):
             description="Last commit the delivery pipeline deployed to every stage (synth-and-diff compares with it)",
         )
         self.deployed_commit.grant_read(self.synth_role)
-        self.source = _source(self, settings)
-        self.pipeline = pipelines.CodePipeline(
+
+    def _code_pipeline(self, config: PlatformConfig, settings: PipelineConfig) -> pipelines.CodePipeline:
+        return pipelines.CodePipeline(
             self,
             "Pipeline",
             pipeline_name=f"{config.name}-platform",
@@ -168,9 +189,12 @@ class PlatformPipelineStack(cdk.Stack):
             # Actions run as the pipeline role (a PlatformRole: managed policies), not one inline-policy role each.
             use_pipeline_role_for_actions=True,
         )
-        self.stages: dict[str, PlatformStage] = {}
-        # CDK Pipelines refuses an empty stage: leave out the accounts where nothing is configured.
-        order = [entry for entry in STAGE_ORDER if _builds_stacks(build_stage, entry[1], entry[2])]
+
+    def _add_stages(
+        self, config: PlatformConfig, build_stage: BuildStage, order: list[tuple[str, AccountRole, Phase]]
+    ) -> None:
+        """One pipeline stage per entry of `order` (the `STAGE_ORDER` entries that build stacks)."""
+        assert config.accounts is not None  # checked by the constructor
         for stage_id, role, phase in order:
             env = stack_env(config, role)
             assert env is not None  # accounts is set
@@ -190,9 +214,6 @@ class PlatformPipelineStack(cdk.Stack):
             post = [self._record_commit_step(config)] if stage_id == order[-1][0] else None
             self.pipeline.add_stage(stage, pre=pre, post=post)
             self.stages[stage_id] = stage
-        # Build now (not at synth) so that the roles and projects CDK Pipelines creates can be acknowledged.
-        self.pipeline.build_pipeline()
-        self._acknowledge()
 
     def _artifact_bucket(self) -> s3.Bucket:
         self.artifact_bucket_logs = access_logs_bucket(
@@ -421,10 +442,22 @@ def _source(scope: Construct, settings: PipelineConfig) -> pipelines.CodePipelin
     return pipelines.CodePipelineSource.code_commit(repository, settings.branch, code_build_clone_output=True)
 
 
-def build_pipeline_stack(scope: Construct, config: PlatformConfig, build_stage: BuildStage) -> PlatformPipelineStack:
-    """The pipeline stack of the reference app, in the tooling account."""
+def build_pipeline_stack(
+    scope: Construct,
+    config: PlatformConfig,
+    build_stage: BuildStage,
+    *,
+    has_stacks: Callable[[tuple[AccountRole, Phase]], bool] | None = None,
+) -> PlatformPipelineStack:
+    """The pipeline stack of the reference app, in the tooling account (`has_stacks`: see `PlatformPipelineStack`)."""
     name = stack_name(config, "pipeline")
     # Construct ID = stack name: `cdk deploy <name>` and the self-mutation step select the stack by it.
     return PlatformPipelineStack(
-        scope, name, config=config, build_stage=build_stage, env=stack_env(config, "tooling"), stack_name=name
+        scope,
+        name,
+        config=config,
+        build_stage=build_stage,
+        has_stacks=has_stacks,
+        env=stack_env(config, "tooling"),
+        stack_name=name,
     )

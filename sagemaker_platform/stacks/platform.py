@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import aws_cdk as cdk
 from constructs import Construct
@@ -72,25 +73,36 @@ DEPLOY_ORDER: tuple[tuple[str, str, str], ...] = (
 
 
 def build_platform(
-    scope: Construct, config: PlatformConfig, *, account: AccountRole | None = None, phase: Phase | None = None
+    scope: Construct,
+    config: PlatformConfig,
+    *,
+    account: AccountRole | None = None,
+    phase: Phase | None = None,
+    _asked: set[tuple[AccountRole, Phase]] | None = None,
 ) -> dict[str, cdk.Stack]:
     """Add the stacks that `config` enables to `scope` (an App or a Stage); returns them by key.
 
     `account`: build only the stacks that live in that account role, and `phase`: only those of that phase
     (one CDK Pipelines stage each). Default: every stack. In the sandbox (no `accounts`) every stack is
     env-agnostic. Stacks of one scope depend on each other as `DEPLOY_ORDER` says; across stages, the
-    pipeline's stage order (`pipeline.STAGE_ORDER`) keeps the same order.
+    pipeline's stage order (`pipeline.STAGE_ORDER`) keeps the same order. (`_asked`: see `planned_stages`.)
     """
     stacks: dict[str, cdk.Stack] = {}
 
     def wants(role: AccountRole, stack_phase: Phase = "resources") -> bool:
+        if _asked is not None:  # planned_stages: record the question, build nothing
+            _asked.add((role, stack_phase))
+            return False
         return (account is None or account == role) and (phase is None or phase == stack_phase)
 
     # Delivery: with `pipeline` (multi-account only) the app holds just the pipeline stack; its stages
     # (one per account and phase) hold every other stack, built by calling build_platform again.
-    if config.pipeline is not None and account is None:
+    if config.pipeline is not None and account is None and _asked is None:
         stacks["pipeline"] = build_pipeline_stack(
-            scope, config, lambda stage, role, phase: build_platform(stage, config, account=role, phase=phase)
+            scope,
+            config,
+            lambda stage, role, phase: build_platform(stage, config, account=role, phase=phase),
+            has_stacks=planned_stages(config).__contains__,
         )
         return stacks
 
@@ -118,6 +130,17 @@ def build_platform(
         if namer in stacks and creator in stacks:
             stacks[namer].add_stack_dependency(stacks[creator], reason)
     return stacks
+
+
+def planned_stages(config: PlatformConfig) -> set[tuple[AccountRole, Phase]]:
+    """The (account role, phase) pairs that `build_platform` adds at least one stack for, building none.
+
+    Every stack of `build_platform` is created right after a `wants(role, phase)` that returns True, and `wants`
+    is asked only once the config enables that stack: recording the questions and answering no lists the stages.
+    """
+    asked: set[tuple[AccountRole, Phase]] = set()
+    build_platform(cast(Construct, None), config, _asked=asked)  # no scope needed: nothing is built
+    return asked
 
 
 def _add_registry_stacks(

@@ -81,14 +81,17 @@ def test_the_multi_account_example_builds_in_dev_and_scores_in_prod(
     monitors = resources_of_type(
         multi_account_templates[f"{P}-lifecycle-prod"], "AWS::SageMaker::DataQualityJobDefinition"
     )
-    assert len(monitors) == 1
-    # The prod monitor checks model quality too; the dev account (where the build runs) monitors nothing.
-    for stage, count in (("prod", 1), ("dev", 0)):
+    assert len(monitors) == 2
+    # Both prod monitors (fraud-realtime, churn-realtime) check model quality too; the dev account (where the
+    # build runs) monitors nothing, and its build registers the model quality baseline churn-realtime's reads.
+    for stage, count in (("prod", 2), ("dev", 0)):
         quality = resources_of_type(
             multi_account_templates[f"{P}-lifecycle-{stage}"], "AWS::SageMaker::ModelQualityJobDefinition"
         )
         assert len(quality) == count, stage
     assert not any("lifecycle" in name for name in multi_account_templates if name.endswith(("-staging", "-tooling")))
+    build = pipelines_of(multi_account_templates[f"{P}-lifecycle-dev"])["churn-train"]
+    assert "ModelQualityBaseline" in [step["Name"] for step in all_steps(build["Steps"])]
 
 
 def test_journey_a_build_pipeline_runs_its_jobs_and_reads_the_registry_as_the_pipeline_step_role(

@@ -25,6 +25,7 @@ from tests.wiring_helpers import (
     module_calls,
     principal_allowed,
     reachable_functions,
+    resource_policy_allows,
 )
 
 P = "mlplatform"
@@ -477,10 +478,24 @@ def test_the_pipeline_step_role_trusts_the_register_role_and_allows_what_it_regi
         else:
             assert allows(step, action, group, pending), method
             assert not allows(step, action, group, {"sagemaker:ModelApprovalStatus": "Approved"}), method
-    # Multipart upload of the model and the registry bucket's key, through S3 only.
+    # Multipart upload of the model, and the registry bucket's key through S3 only. In the sandbox the key's own
+    # policy grants it (no account-root statement there, so an identity statement would grant nothing): the role
+    # carries no key statement, and the key policy names it.
     assert allows(step, "s3:AbortMultipartUpload", arn(f"s3:::{bucket}/churn/{job}/model.tar.gz"))
-    assert allows(step, "kms:GenerateDataKey", key, via_s3)
-    assert allows(step, "kms:Decrypt", key, via_s3)
+    assert not allows(step, "kms:GenerateDataKey", key, via_s3)
+    (key_resource,) = [
+        k
+        for logical_id, k in resources_of_type(default_templates["mlplatform-registry"], "AWS::KMS::Key").items()
+        if logical_id.startswith("RegistryArtifactsKey")
+    ]
+    key_policy = as_list(key_resource["Properties"]["KeyPolicy"]["Statement"])
+    assert not any(":root" in json.dumps(s.get("Principal", {})) for s in key_policy)
+    through_s3 = {"kms:ViaService": via_s3["kms:ViaService"], "kms:EncryptionContext:aws:s3:arn": arn(f"s3:::{bucket}")}
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        assert resource_policy_allows(key_policy, step_arn, action, key, through_s3), action
+    assert not resource_policy_allows(
+        key_policy, step_arn, "kms:Decrypt", key, {**through_s3, "kms:ViaService": f"sqs.{region}.<AWS::URLSuffix>"}
+    )
 
 
 # --- the tooling-account functions of the deploy pipeline allow the calls they make ----------------

@@ -97,6 +97,9 @@ class RegistryArtifacts:
     key's `key_account` and `key_region`): the grant then holds for the key carrying that alias, through S3.
     `prefix`: the key prefix the models' data is under, e.g. a registry group's ``"churn/"``. Default: none
     (the whole bucket), for a registry whose layout is not known here.
+    `key_policy_only`: the aliased key's policy has no account-root statement and names each principal of its
+    own account (the platform registry's key), so no identity statement is written for a grantee in that
+    account: it could not grant anything there. Default: False.
     """
 
     bucket_name: str
@@ -105,6 +108,7 @@ class RegistryArtifacts:
     key_account: str | None = None
     key_region: str | None = None
     prefix: str | None = None
+    key_policy_only: bool = False
 
     @property
     def objects_pattern(self) -> str:
@@ -129,6 +133,8 @@ class RegistryArtifacts:
         elif self.key_alias is not None:
             region = self.key_region if self.key_region is not None else stack.region
             account = self.key_account if self.key_account is not None else stack.account
+            if self.key_policy_only and account == stack.account:
+                return
             add_statement(
                 grantee,
                 iam.PolicyStatement(

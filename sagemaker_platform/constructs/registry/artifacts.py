@@ -9,6 +9,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from constructs import Construct
 
 from sagemaker_platform.constructs.registry.access import (
     ARTIFACT_LIST_ACTIONS,
@@ -32,6 +33,10 @@ class ModelArtifacts:
         (`kms:ResourceAliases`). Default: none.
     :param key_account: account of the aliased key. Default: the bucket's account.
     :param key_region: region of the aliased key. Default: the bucket's region.
+    :param key_policy_only: the aliased key's policy has no account-root statement, so in the key's own
+        account identity policies cannot grant it and its key policy names each principal (the platform
+        registry's key: `ModelRegistry.add_access`); grants then write no key statement for a grantee of
+        that account, only for grantees in other accounts, where both policies must allow. Default: False.
     """
 
     bucket: s3.IBucket
@@ -40,6 +45,7 @@ class ModelArtifacts:
     key_alias: str | None = None
     key_account: str | None = None
     key_region: str | None = None
+    key_policy_only: bool = False
 
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Identity-side grant: list the prefix, read its objects, decrypt them through S3."""
@@ -102,7 +108,7 @@ def grant_artifacts(
                 iam.Grant.add_to_principal(grantee=grantee, actions=list(ARTIFACT_WRITE_ACTIONS), resource_arns=objects)
             )
         key = bucket_artifacts[0].key_grant(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS)
-        if key is not None:
+        if key is not None and not _granted_by_key_policy(grantee, bucket_artifacts[0]):
             resources, conditions = key
             if bucket_artifacts[0].key is None:
                 acknowledge_wildcard_resources(
@@ -121,6 +127,14 @@ def grant_artifacts(
     for grant in grants[1:]:
         combined = combined.combine(grant)
     return combined
+
+
+def _granted_by_key_policy(grantee: iam.IGrantable, artifacts: ModelArtifacts) -> bool:
+    """The key's own policy alone decides for `grantee` (`key_policy_only`, grantee in the key's account)."""
+    if not artifacts.key_policy_only or artifacts.key is not None or not isinstance(grantee, Construct):
+        return False
+    account = artifacts.key_account if artifacts.key_account is not None else artifacts.bucket.env.account
+    return cdk.Stack.of(grantee).account == account
 
 
 def _by_bucket(artifacts: Sequence[ModelArtifacts]) -> list[list[ModelArtifacts]]:

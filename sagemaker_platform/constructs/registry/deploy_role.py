@@ -212,17 +212,14 @@ def _grant_hosting_keys(role: PlatformRole, platform_name: str, deploy_stages: S
         "StringEquals": {"kms:ViaService": f"sagemaker.{stack.region}.{stack.url_suffix}"},
         "ForAnyValue:StringEquals": {"kms:ResourceAliases": aliases},
     }
+    # One statement, so the keys' wildcard sits in one of the role's policies: DescribeKey requests carry no
+    # kms:GrantIsForAWSResource (IfExists holds), every CreateGrant request carries it and must be for AWS resources.
     role.add_to_principal_policy(
         iam.PolicyStatement(
-            sid="DescribeHostingKeys", actions=list(DEPLOY_KEY_ACTIONS), resources=[keys], conditions=conditions
-        )
-    )
-    role.add_to_principal_policy(
-        iam.PolicyStatement(
-            sid="GrantHostingKeysToSageMaker",
-            actions=list(DEPLOY_KEY_GRANT_ACTIONS),
+            sid="UseHostingKeysThroughSageMaker",
+            actions=[*DEPLOY_KEY_ACTIONS, *DEPLOY_KEY_GRANT_ACTIONS],
             resources=[keys],
-            conditions={**conditions, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            conditions={**conditions, "BoolIfExists": {"kms:GrantIsForAWSResource": "true"}},
         )
     )
     acknowledge_wildcard_resources(

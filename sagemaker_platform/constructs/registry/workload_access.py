@@ -76,6 +76,7 @@ class RegistryLocation:
                     key_alias=naming.model_artifacts_key_alias(self.platform_name),
                     key_account=self.account,
                     key_region=self.region,
+                    key_policy_only=True,
                 ),
             )
             for index, name in enumerate(self.model_package_groups)

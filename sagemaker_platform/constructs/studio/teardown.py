@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
 from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
+from sagemaker_platform.constructs.common import dead_letter_queue
 from sagemaker_platform.constructs.function import PlatformFunction
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.studio.actions import (
@@ -36,6 +38,14 @@ from sagemaker_platform.constructs.studio.nag import (
 )
 from sagemaker_platform.constructs.studio.user_settings import _StudioUserSettings
 from sagemaker_platform.constructs.wildcards import add_statement
+
+# What a traced state machine writes to X-Ray (the actions aws-cdk-lib grants for `tracing_enabled=True`).
+XRAY_WRITE_ACTIONS = (
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
 
 
 class _StudioTeardown(_StudioUserSettings):
@@ -97,11 +107,45 @@ class _StudioTeardown(_StudioUserSettings):
         # Only isComplete calls AWS (`studio_lifecycle.handler`: onEvent just names the physical resource),
         # so only its role may delete the domain, its file system and groups, and share the portfolio.
         self._grant_teardown(functions["is_complete"].role, stack)
+        self._bound_framework_functions(provider, on_event_role, functions)
         self._acknowledge_provider(provider, on_event_role, waiter_role, functions)
         # Grants land in managed policies that nothing else depends on: without these dependencies,
         # CloudFormation may delete a policy while a teardown is still running under it.
         self._lifecycle_roles: list[IConstruct] = [on_event_role, waiter_role, *(fn.role for fn in functions.values())]
         return provider
+
+    def _bound_framework_functions(
+        self, provider: cr.Provider, on_event_role: iam.IRole, functions: dict[str, PlatformFunction]
+    ) -> None:
+        """Reserved concurrency and, for onEvent, a dead-letter queue on the framework's own functions.
+
+        Each framework function only calls its handler synchronously, so it gets the handler's reserved
+        concurrency: the same bound, enforced one hop earlier. CloudFormation invokes onEvent asynchronously
+        (Lambda retries it twice, then drops the event and the stack waits out its timeout): its dead-letter
+        queue keeps that event. isComplete and onTimeout are called synchronously by the waiter state machine.
+        """
+        handler_for = {
+            "framework-onEvent": functions["on_event"],
+            "framework-isComplete": functions["is_complete"],
+            "framework-onTimeout": functions["is_complete"],
+        }
+        for name, handler in handler_for.items():
+            cfn = provider.node.find_child(name).node.default_child
+            assert isinstance(cfn, lambda_.CfnFunction)
+            handler_cfn = handler.function.node.default_child
+            assert isinstance(handler_cfn, lambda_.CfnFunction)
+            cfn.reserved_concurrent_executions = handler_cfn.reserved_concurrent_executions
+        queue = dead_letter_queue(
+            self,
+            "ProviderOnEventDeadLetters",
+            self._ops_key,
+            of="the Provider framework's onEvent function",
+            cdk_nag=False,
+        )
+        queue.grant_send_messages(on_event_role)
+        on_event = provider.node.find_child("framework-onEvent").node.default_child
+        assert isinstance(on_event, lambda_.CfnFunction)
+        on_event.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(target_arn=queue.queue_arn)
 
     def _acknowledge_provider(
         self,
@@ -112,51 +156,47 @@ class _StudioTeardown(_StudioUserSettings):
     ) -> None:
         """The Provider framework's own findings, each on the framework resource that causes it."""
         framework = "the CDK Provider framework function"
+        synchronous = f"{framework} is invoked synchronously by the waiter state machine, which records failures"
         for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout"):
-            fn = provider.node.find_child(name)
-            acknowledge(
-                fn,
-                {
-                    "HIPAA.Security-LambdaInsideVPC": f"{framework} calls only Lambda and Step Functions APIs",
-                    "NIST.800.53.R5-LambdaInsideVPC": f"{framework} calls only Lambda and Step Functions APIs",
-                    "HIPAA.Security-LambdaDLQ": f"{framework} is invoked synchronously by CloudFormation and "
-                    "Step Functions, which record failures; an async dead-letter queue would never receive",
-                    "NIST.800.53.R5-LambdaDLQ": f"{framework} is invoked synchronously by CloudFormation and "
-                    "Step Functions, which record failures; an async dead-letter queue would never receive",
-                    "HIPAA.Security-LambdaConcurrency": f"{framework}: the handlers it calls have reserved concurrency",
-                    "NIST.800.53.R5-LambdaConcurrency": f"{framework}: the handlers it calls have reserved concurrency",
-                    f"{CONTROL_TOWER}lambda_inside_vpc_check": f"{framework} calls only Lambda and Step Functions APIs",
-                },
-            )
-        for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout"):
-            skip_checkov(
-                provider.node.find_child(name),
-                {
-                    "CKV_AWS_115": f"{framework}: the handlers it calls have reserved concurrency",
-                    "CKV_AWS_116": f"{framework} is invoked synchronously; failures reach CloudFormation",
-                    "CKV_AWS_117": f"{framework} calls only Lambda and Step Functions APIs",
-                },
-            )
+            reasons = {
+                "HIPAA.Security-LambdaInsideVPC": f"{framework} calls only Lambda and Step Functions APIs",
+                "NIST.800.53.R5-LambdaInsideVPC": f"{framework} calls only Lambda and Step Functions APIs",
+                f"{CONTROL_TOWER}lambda_inside_vpc_check": f"{framework} calls only Lambda and Step Functions APIs",
+            }
+            checkov = {"CKV_AWS_117": f"{framework} calls only Lambda and Step Functions APIs"}
+            if name != "framework-onEvent":  # onEvent has its dead-letter queue (`_bound_framework_functions`)
+                reasons |= {"HIPAA.Security-LambdaDLQ": synchronous, "NIST.800.53.R5-LambdaDLQ": synchronous}
+                checkov["CKV_AWS_116"] = synchronous
+            acknowledge(provider.node.find_child(name), reasons)
+            skip_checkov(provider.node.find_child(name), checkov)
         self._acknowledge_waiter(provider)
 
     def _acknowledge_waiter(self, provider: cr.Provider) -> None:
         """The findings of the Provider framework's waiter state machine, on that state machine."""
         stack = cdk.Stack.of(self)
         state_machine = provider.node.find_child("waiter-state-machine")
+        # The framework has no tracing setting for its waiter: traced on the L1, with the X-Ray write actions on its
+        # role (no cost while no teardown runs).
+        cfn_state_machine = state_machine.node.find_child("Resource")
+        assert isinstance(cfn_state_machine, sfn.CfnStateMachine)
+        cfn_state_machine.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(enabled=True)
+        waiter_role = state_machine.node.find_child("Role")
+        assert isinstance(waiter_role, iam.Role)
+        waiter_role.add_to_principal_policy(iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"]))
         skip_checkov(
-            state_machine.node.find_child("Role").node.find_child("DefaultPolicy"),
-            {"CKV_AWS_111": "CloudWatch Logs delivery actions of the state machine's logging support no resource ARNs"},
+            waiter_role.node.find_child("DefaultPolicy"),
+            {
+                "CKV_AWS_111": "CloudWatch Logs delivery and X-Ray actions of the state machine's logging and tracing "
+                "support no resource ARNs"
+            },
         )
         framework_fns = [provider.node.find_child(n) for n in ("framework-isComplete", "framework-onTimeout")]
         acknowledge(
             state_machine,
             {
                 "AwsSolutions-IAM5[Resource::*]": "CloudWatch Logs delivery actions of the waiter state machine's "
-                "logging (logs:CreateLogDelivery, ...) support no resource-level permissions",
-                "AwsSolutions-SF2": "the Provider framework's waiter state machine offers no tracing setting; its "
-                "Lambda functions and our handlers are traced",
-                f"{CONTROL_TOWER}step_functions_state_machine_tracing_enabled_check": "the Provider framework's "
-                "waiter state machine offers no tracing setting; its Lambda functions and our handlers are traced",
+                "logging (logs:CreateLogDelivery, ...) and X-Ray's trace actions support no resource-level "
+                "permissions",
                 "HIPAA.Security-IAMNoInlinePolicy": "the Provider framework creates the waiter state machine's role "
                 "and its policy; it accepts no role of ours",
                 "NIST.800.53.R5-IAMNoInlinePolicy": "the Provider framework creates the waiter state machine's role "

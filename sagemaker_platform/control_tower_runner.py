@@ -1,0 +1,131 @@
+"""Runs the Control Tower pack's own code over the templates in parallel worker processes.
+
+`CfnGuardValidator` spawns its bundled cfn-guard once, from the jsii kernel, for every template and rule file:
+one core works while the others wait, and every rule file is evaluated against every template. Here the same
+plugin code (its JavaScript and cfn-guard binary, unpacked once from the jsii tarball into a per-version cache)
+runs in `node` worker processes, one job per template with only the rule files that can apply to that template,
+the jobs spread over the CPUs. The reports come back in template order, as the single run gives them (cfn-guard
+reports data files in the order it is given them), so the validation report is the same.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+# Reads the jobs from stdin, validates each template with the plugin's own class, prints the reports as JSON.
+_WORKER = """
+const { CfnGuardValidator } = require(process.argv[1]);
+const jobs = JSON.parse(require('fs').readFileSync(0, 'utf-8'));
+const reports = jobs.map(({ templatePath, disabledRules }) =>
+  new CfnGuardValidator({ disabledRules }).validate({ templatePaths: [templatePath] }));
+process.stdout.write(JSON.stringify(reports));
+"""
+# What the plugin needs at run time: its modules, package.json (its version), the rules, this platform's binaries.
+_NEEDED = ("package/lib/", "package/package.json", "package/rules/control-tower/cfn-guard/")
+_PLATFORMS = {"Linux": "ubuntu", "Darwin": "macos"}  # the plugin's own names for its binary folders
+
+
+@dataclass(frozen=True)
+class Job:
+    """Validate one template with every bundled rule file except `disabled_rules` (file names without `.guard`)."""
+
+    template_path: str
+    disabled_rules: tuple[str, ...] = ()
+    weight: float = field(default=1.0, compare=False)  # relative cost, to balance the workers
+
+
+@functools.cache
+def plugin_dir() -> Path:
+    """The unpacked plugin package (`package/` of its jsii tarball), unpacked on first use and then reused.
+
+    The cache is keyed by the tarball's content, under `$XDG_CACHE_HOME` (default `~/.cache`); a copy is
+    unpacked beside its final place and renamed into it, so concurrent synths never see a partial one.
+    """
+    package = resources.files("cdklabs.cdk_validator_cfnguard._jsii")
+    (archive,) = (entry for entry in package.iterdir() if entry.name.endswith(".jsii.tgz"))
+    with resources.as_file(archive) as tarball:
+        digest = hashlib.sha256(tarball.read_bytes()).hexdigest()[:16]
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sagemaker-platform"
+        target = cache / f"{archive.name.removesuffix('.jsii.tgz')}-{digest}"
+        if not (target / "package" / "package.json").is_file():
+            try:
+                cache.mkdir(parents=True, exist_ok=True)
+                staging = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=cache))
+            except OSError:  # no writable cache (a read-only home): unpack for this process only
+                target = Path(_process_dir().name)
+                _unpack(tarball, target)
+                return target / "package"
+            _unpack(tarball, staging)
+            try:
+                staging.rename(target)
+            except OSError:  # another synth unpacked it first
+                shutil.rmtree(staging, ignore_errors=True)
+    return target / "package"
+
+
+@functools.cache
+def _process_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="cfnguard-")  # removed when the process exits
+
+
+def _unpack(tarball: Path, into: Path) -> None:
+    binaries = f"package/bin/{_PLATFORMS.get(platform.system(), platform.system().lower())}/"
+    with tarfile.open(tarball, "r:gz") as tar:
+        members = [m for m in tar if m.isfile() and m.name.startswith((*_NEEDED, binaries))]
+        tar.extractall(into, members=members, filter="data")
+    # The guard binary must be executable (the `data` filter keeps the owner's execute bit of the archive).
+    for binary in (into / binaries).glob("*/cfn-guard"):
+        binary.chmod(0o755)
+
+
+def run(jobs: Sequence[Job], *, workers: int | None = None) -> list[dict[str, Any]]:
+    """The plugin's report (`{"success", "violations"}`) for each job, in the order of `jobs`.
+
+    :param workers: processes to spread the jobs over. Default: the CPUs this process may use.
+    """
+    if not jobs:
+        return []
+    count = min(workers or _usable_cpus(), len(jobs))
+    bins: list[list[int]] = [[] for _ in range(count)]
+    loads = [0.0] * count
+    for index in sorted(range(len(jobs)), key=lambda i: -jobs[i].weight):  # heaviest first, to the lightest bin
+        lightest = loads.index(min(loads))
+        bins[lightest].append(index)
+        loads[lightest] += jobs[index].weight
+    node = os.environ.get("JSII_NODE") or shutil.which("node") or "node"
+    plugin = str(plugin_dir() / "lib" / "plugin.js")
+
+    def work(indexes: list[int]) -> subprocess.CompletedProcess[str]:
+        payload = [
+            {"templatePath": jobs[i].template_path, "disabledRules": list(jobs[i].disabled_rules)} for i in indexes
+        ]
+        return subprocess.run([node, "-e", _WORKER, plugin], input=json.dumps(payload), capture_output=True, text=True)
+
+    reports: list[dict[str, Any]] = [{}] * len(jobs)
+    with ThreadPoolExecutor(count) as pool:  # threads only wait on their process
+        for indexes, done in zip(bins, pool.map(work, bins), strict=True):
+            if done.returncode != 0:
+                raise RuntimeError(f"the Control Tower pack failed:\n{done.stderr.strip()[-2000:]}")
+            for index, report in zip(indexes, json.loads(done.stdout), strict=True):
+                reports[index] = report
+    return reports
+
+
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):  # Linux: the CPUs this process may run on (a container's share)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
