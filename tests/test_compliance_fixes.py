@@ -171,7 +171,7 @@ def test_given_a_bucket_helper_without_noncurrent_expiry_then_refused_naming_the
             lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(1))],
         )
     with pytest.raises(PropsError, match="Logs2: lifecycle_rules=0"):
-        access_logs_bucket(stack, "Logs2", of="the canary", removal_policy=cdk.RemovalPolicy.RETAIN)
+        access_logs_bucket(stack, "Logs2", of="the canary", removal_policy=cdk.RemovalPolicy.RETAIN, lifecycle_rules=())
 
 
 def test_given_the_default_app_then_the_deploy_role_manages_only_the_endpoints_the_pipeline_owns(

@@ -88,11 +88,16 @@ def allows(statements: Iterable[dict[str, Any]], action: str, resource: str, con
     return any(s["Effect"] == "Allow" for s in applicable) and not any(s["Effect"] == "Deny" for s in applicable)
 
 
+def _principals(statement: dict[str, Any]) -> list[str]:
+    """The AWS principals a resource-policy statement names, rendered."""
+    principal = statement.get("Principal", {})
+    return [text(p) for p in as_list(principal.get("AWS", []))] if isinstance(principal, dict) else []
+
+
 def principal_allowed(statement: dict[str, Any], principal_arn: str) -> bool:
     """The statement's principal covers `principal_arn`: named, or the account root with an ArnLike
     `aws:PrincipalArn` condition that the ARN matches."""
-    principal = statement.get("Principal", {})
-    principals = [text(p) for p in as_list(principal.get("AWS", []))] if isinstance(principal, dict) else []
+    principals = _principals(statement)
     if principal_arn in principals:
         return True
     account = principal_arn.split(":iam::")[1].split(":role/")[0]
@@ -111,6 +116,23 @@ def resource_policy_allows(
     named = [s for s in statements if s["Effect"] == "Allow" and principal_allowed(s, principal_arn)]
     denies = [s for s in statements if s["Effect"] == "Deny"]
     return allows(named, action, resource, ctx) and not any(statement_applies(s, action, resource, ctx) for s in denies)
+
+
+def key_policy_suffices(
+    key_policy: Iterable[dict[str, Any]],
+    principal_arn: str,
+    action: str,
+    key_account: str,
+    context: Context | None = None,
+) -> bool:
+    """AWS KMS: in the key's own account, a key policy statement that names the principal itself is enough; the
+    identity policy matters only across accounts, or where the key policy names the account root (delegating
+    to IAM policies)."""
+    if principal_arn.split(":iam::")[1].split(":role/")[0] != key_account:
+        return False
+    statements = list(key_policy)
+    named = [s for s in statements if s["Effect"] != "Allow" or principal_arn in _principals(s)]
+    return resource_policy_allows(named, principal_arn, action, "*", context)
 
 
 @dataclass(frozen=True)

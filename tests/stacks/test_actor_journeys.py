@@ -19,7 +19,15 @@ import pytest
 from sagemaker_platform import naming
 from tests.registry_helpers import text
 from tests.support import ACCOUNTS, resources_of_type
-from tests.wiring_helpers import Hop, allows, as_list, refused_somewhere, resource_policy_allows, walk
+from tests.wiring_helpers import (
+    Hop,
+    allows,
+    as_list,
+    key_policy_suffices,
+    refused_somewhere,
+    resource_policy_allows,
+    walk,
+)
 
 P = "mlplatform"
 ORG = "o-a1b2c3d4e5"
@@ -168,6 +176,8 @@ def artifact_hops(world: World, caller: str, statements: list[dict[str, Any]], a
         "kms:EncryptionContext:aws:s3:arn": f"arn:<AWS::Partition>:s3:::{bucket_name}",
     }
     key_arn = world.arn("kms", "registry", "key/0a1b2c3d-4e5f-6789-abcd-ef0123456789")
+    key_policy = artifacts_key_policy(world)
+    direct = key_policy_suffices(key_policy, caller, kms_action, world.accounts["registry"], kms_context)
     return [
         Hop(
             f"{caller}'s identity policy ({action} on {key})",
@@ -178,12 +188,13 @@ def artifact_hops(world: World, caller: str, statements: list[dict[str, Any]], a
             resource_policy_allows(bucket_policy, caller, action, f"<{logical_id}.Arn>/{key}", s3_context),
         ),
         Hop(
-            f"{caller}'s identity policy ({kms_action} through S3)",
-            allows(statements, kms_action, key_arn, kms_context),
+            f"{caller}'s identity policy ({kms_action} through S3; not needed where the key policy names "
+            "the caller in the key's own account)",
+            direct or allows(statements, kms_action, key_arn, kms_context),
         ),
         Hop(
             f"the artifacts key policy ({kms_action} for {caller})",
-            resource_policy_allows(artifacts_key_policy(world), caller, kms_action, "*", kms_context),
+            resource_policy_allows(key_policy, caller, kms_action, "*", kms_context),
         ),
     ]
 
