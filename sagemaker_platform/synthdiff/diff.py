@@ -85,6 +85,9 @@ class ResourceChange:
     """For a rename: the logical ID in the base template (`logical_id` is the new one)."""
     retained: bool = False
     """The old resource has DeletionPolicy Retain: removing it from the stack orphans it instead of deleting it."""
+    kept_name: str | None = None
+    """For a replacement: the custom-name property (e.g. ``JobDefinitionName``) that keeps its value, which
+    CloudFormation refuses ("cannot update a stack when a custom-named resource requires replacing")."""
 
     @property
     def replaced(self) -> bool:
@@ -105,7 +108,14 @@ class ResourceChange:
         return (self.logical_id,) if self.old_logical_id is None else (self.old_logical_id, self.logical_id)
 
     def danger(self) -> str | None:
-        """Why this change loses a stateful resource, or None when it does not."""
+        """Why this change loses a stateful resource or cannot deploy, or None when neither."""
+        if self.replaced and self.kept_name is not None:
+            return (
+                f"{self.resource_type} must be replaced but keeps its custom name ({self.kept_name}): "
+                "CloudFormation refuses the update; change the name with what forces the replacement ("
+                + "; ".join(self.replacement_reasons)
+                + ")"
+            )
         if not self.stateful or not self.destroys:
             return None
         if self.kind is ChangeKind.REMOVED:
@@ -272,7 +282,16 @@ def _modified(
     return modified(
         properties=tuple(changed),
         replacement_reasons=tuple(f"create-only property {path} changed" for path in create_only),
+        kept_name=_kept_custom_name(new["Type"], old_props, new_props, region) if create_only else None,
     )
+
+
+def _kept_custom_name(resource_type: str, old: dict[str, Any], new: dict[str, Any], region: str) -> str | None:
+    """The top-level create-only `...Name` property both sides set to the same value (a custom physical name)."""
+    for path in create_only_properties(resource_type, region):
+        if len(path) == 1 and path[0].endswith("Name") and path[0] in new and old.get(path[0]) == new[path[0]]:
+            return path[0]
+    return None
 
 
 def _cascade_replacements(

@@ -383,3 +383,36 @@ def test_given_a_replaced_domain_when_diffed_then_profiles_referring_to_it_are_r
     )
     assert changes["AliceSpace"].replaced
     assert sorted(f.change.logical_id for f in report.blocking) == ["Alice", "Domain"]
+
+
+def _job_definition(name: str, baseline: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::SageMaker::DataQualityJobDefinition",
+        "Properties": {
+            "JobDefinitionName": name,
+            "DataQualityBaselineConfig": {"ConstraintsResource": {"S3Uri": f"s3://b/{baseline}/constraints.json"}},
+        },
+    }
+
+
+def test_given_a_replacement_that_keeps_the_custom_name_then_blocking_naming_the_property() -> None:
+    """CloudFormation refuses to replace a resource whose custom name stays the same; a non-stateful type too."""
+    diff = diff_templates(
+        "s",
+        {"Resources": {"R": _job_definition("ep-data-quality", "v1")}},
+        {"Resources": {"R": _job_definition("ep-data-quality", "v2")}},
+    )
+    (change,) = diff.resources
+    assert change.kept_name == "JobDefinitionName"
+    assert "keeps its custom name (JobDefinitionName)" in (change.danger() or "")
+    assert build_report([diff]).exit_code == 1
+
+
+def test_given_a_replacement_that_changes_the_custom_name_then_not_blocking() -> None:
+    diff = diff_templates(
+        "s",
+        {"Resources": {"R": _job_definition("ep-data-quality", "v1")}},
+        {"Resources": {"R": _job_definition("ep-data-quality-2", "v2")}},
+    )
+    (change,) = diff.resources
+    assert change.replaced and change.kept_name is None and change.danger() is None
