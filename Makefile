@@ -44,7 +44,8 @@ docs: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet --site-dir .site
 
 ## diff: synth-and-diff of the app at BASE (a git ref) against the working tree, offline. Exit 1 when a
-## stateful resource would be removed or replaced without an entry in .synthdiff-acknowledgments.yaml.
+## stateful resource would be removed or replaced, or a custom-named one replaced (CloudFormation refuses it),
+## without an entry in .synthdiff-acknowledgments.yaml.
 ## FORMAT=markdown for a merge-request comment, OUTPUT=file to also write it there, CONFIG=platform config file.
 BASE ?= origin/main
 FORMAT ?= text

@@ -51,7 +51,9 @@ def deployment_spec(endpoint: str, stage: str, **overrides: Any) -> dict[str, An
         "endpoint_name": naming.endpoint_name(PLATFORM, endpoint, stage),  # type: ignore[arg-type]
         "mode": "realtime",
         "execution_role_arn": naming.role_arn(
-            "aws", ACCOUNT, naming.endpoint_role_name(PLATFORM, endpoint, stage)  # type: ignore[arg-type]
+            "aws",
+            ACCOUNT,
+            naming.endpoint_role_name(PLATFORM, endpoint, stage),  # type: ignore[arg-type]
         ),
         "enable_network_isolation": False,
         "vpc_config": None,

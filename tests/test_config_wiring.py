@@ -32,7 +32,7 @@ def with_churn_mode(mode: str, kind: str) -> dict[str, Any]:
 
 def test_given_an_async_gateway_service_on_a_realtime_endpoint_then_the_config_is_refused() -> None:
     problems = problems_of(with_churn_mode("realtime", "async"))
-    assert "`gateway.services[0].kind` = \"async\"" in problems
+    assert '`gateway.services[0].kind` = "async"' in problems
     assert "endpoint 'churn-async' has mode 'realtime'; a async service needs an endpoint of mode async" in problems
 
 
@@ -51,7 +51,7 @@ def test_given_tuning_and_a_registry_that_dev_may_not_register_in_then_the_confi
     assert raw["tuning"] and raw["registry"]["register_from"] == ["dev"]
     raw["registry"]["register_from"] = ["staging"]
     problems = problems_of(raw)
-    assert "`registry.register_from` = [\"staging\"]: must include dev when `tuning` is set" in problems
+    assert '`registry.register_from` = ["staging"]: must include dev when `tuning` is set' in problems
     raw["tuning"] = []
     raw.pop("tuning_launcher", None)
     assert parse_config(raw).registry is not None

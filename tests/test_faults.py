@@ -14,11 +14,17 @@ def _client_with_two_describes() -> tuple[object, Stubber]:
     client = boto3.client("sagemaker", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     stubber = Stubber(client)
     for _ in range(2):
-        stubber.add_response("describe_endpoint", {
-            "EndpointName": "e", "EndpointArn": "arn:aws:sagemaker:us-east-1:111111111111:endpoint/e",
-            "EndpointConfigName": "c", "EndpointStatus": "InService",
-            "CreationTime": "2026-01-01", "LastModifiedTime": "2026-01-01",
-        })
+        stubber.add_response(
+            "describe_endpoint",
+            {
+                "EndpointName": "e",
+                "EndpointArn": "arn:aws:sagemaker:us-east-1:111111111111:endpoint/e",
+                "EndpointConfigName": "c",
+                "EndpointStatus": "InService",
+                "CreationTime": "2026-01-01",
+                "LastModifiedTime": "2026-01-01",
+            },
+        )
     stubber.activate()
     return client, stubber
 

@@ -161,9 +161,7 @@ def _connection_actions_for_resource(actions: list[str], resources: list[str]) -
     return ["codeconnections:UseConnection" if action == legacy else action for action in actions]
 
 
-def _without_version_wildcards(
-    actions: list[str], resources: list[str], statement: iam.PolicyStatement
-) -> list[str]:
+def _without_version_wildcards(actions: list[str], resources: list[str], statement: iam.PolicyStatement) -> list[str]:
     """The resources without the ``<function ARN>:*`` ones that CDK's `grant_invoke` adds beside each ARN.
 
     Every caller in this library (Step Functions tasks, the custom resource provider) invokes the unqualified

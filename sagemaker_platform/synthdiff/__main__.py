@@ -24,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sagemaker_platform.synthdiff",
         description="Synthesize the CDK app at a git ref and in the working tree (offline) and diff every stack; "
-        "exit 1 when a stateful resource would be removed or replaced without an acknowledgment.",
+        "exit 1 when a stateful resource would be removed or replaced, or a custom-named resource replaced "
+        "(CloudFormation refuses it), without an acknowledgment.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--base", metavar="REF", help="git ref to compare the working tree with (e.g. origin/main)")

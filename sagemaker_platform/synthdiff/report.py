@@ -160,7 +160,10 @@ def _text_findings(report: Report) -> list[str]:
         lines += ["", "Unused acknowledgments (no matching change; remove them):"]
         lines += [f"  {ack.stack} {ack.logical_id}" for ack in report.unused_acknowledgments]
     if report.blocking:
-        lines += ["", f"BLOCKED: {len(report.blocking)} stateful resource(s) would be removed or replaced:"]
+        lines += [
+            "",
+            f"BLOCKED: {len(report.blocking)} change(s) would remove or replace a stateful resource, or cannot deploy:",
+        ]
         lines += [
             f"  {f.change.stack} {f.change.logical_id} ({f.change.construct_path}): {f.why}" for f in report.blocking
         ]
@@ -181,7 +184,11 @@ def render_markdown(report: Report) -> str:
     total = sum(len(stack.resources) for stack in changed)
     lines = [f"## Synth-and-diff: `{report.base_label}` → `{report.head_label}`", ""]
     if report.blocking:
-        lines += [f"**Blocked:** {len(report.blocking)} stateful resource(s) would be removed or replaced.", ""]
+        lines += [
+            f"**Blocked:** {len(report.blocking)} change(s) would remove or replace a stateful resource, "
+            "or cannot deploy.",
+            "",
+        ]
         lines += [
             f"- `{_cell(f.change.stack)}` `{f.change.logical_id}` (`{f.change.construct_path}`): {_cell(f.why)}"
             for f in report.blocking

@@ -226,9 +226,12 @@ def test_given_dynamodb_throttles_a_few_times_then_the_claim_is_retried_with_bac
         dynamodb.add_client_error("update_item", "ProvisionedThroughputExceededException")
     dynamodb.add_response("update_item", {"Attributes": {"attempt": {"N": "1"}}})
 
-    assert claims.claim(
-        "arn", claims.DEPLOYMENT_TARGET, event_time="2026-11-23T10:00:00Z", event_id="e", group=GROUP, version=1
-    ) == 1
+    assert (
+        claims.claim(
+            "arn", claims.DEPLOYMENT_TARGET, event_time="2026-11-23T10:00:00Z", event_id="e", group=GROUP, version=1
+        )
+        == 1
+    )
     assert len(delays) == 2 and delays[0] < delays[1] * 2
 
 

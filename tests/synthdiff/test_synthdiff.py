@@ -163,13 +163,13 @@ def test_given_stateful_losses_when_reported_then_each_blocks_and_the_exit_code_
     assert blocked == ["Demo/Archive/Resource", "Demo/Deep/Scratch/Resource", "Demo/Logs/Resource"]
     assert report.exit_code == 1
     text = render_text(report)
-    assert "BLOCKED: 3 stateful resource(s)" in text
+    assert "BLOCKED: 3 change(s)" in text
     assert "Logs6819BB44" in text and "orphaned" in text
 
 
 def test_given_the_report_as_markdown_then_a_table_per_stack_and_the_blocking_list(report: Report) -> None:
     markdown = render_markdown(report)
-    assert "**Blocked:** 3 stateful resource(s)" in markdown
+    assert "**Blocked:** 3 change(s)" in markdown
     assert f"### `{STACK}`" in markdown and f"### `{NESTED}`" in markdown
     assert "| ~ | `Alerts91F83244` → `Alarms04B5A0BF` | `AWS::SNS::Topic` | **REPLACE** |" in markdown
     assert "| ~ | `JobsDF1CC2D4` | `AWS::SQS::Queue` | update in place | properties: VisibilityTimeout |" in markdown
