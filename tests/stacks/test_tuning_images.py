@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
 from sagemaker_platform import naming
+from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.config import parse_config
 from sagemaker_platform.errors import PropsError
+from sagemaker_platform.stacks.ci import ImagesStack
+from sagemaker_platform.stacks.tuning import TuningStack
 from tests.registry_helpers import text
 from tests.stacks.test_ci_images import (
     DEV,
@@ -108,12 +112,6 @@ SANDBOX = {
 
 @pytest.fixture(scope="module")
 def sandbox_templates() -> dict[str, dict[str, Any]]:
-    import aws_cdk as cdk
-
-    from sagemaker_platform.compliance import add_compliance_gate
-    from sagemaker_platform.stacks.ci import ImagesStack
-    from sagemaker_platform.stacks.tuning import TuningStack
-
     config = parse_config(SANDBOX)
     app = cdk.App()
     ImagesStack(app, "Images", config=config)
