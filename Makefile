@@ -29,8 +29,10 @@ node_modules/.installed: package.json package-lock.json
 
 deps: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
 
-## synth: cdk synth of the whole reference app, offline, with the compliance gate
+## synth: cdk synth of the whole reference app, offline, with the compliance gate; into an emptied cdk.out, so
+## that no template of an earlier synth (another CONFIG) is left beside this one's or counted with them
 synth: $(VENV)/.installed node_modules/.installed
+	rm -rf cdk.out
 	$(CDK) synth --quiet $(if $(CONFIG),-c config=$(CONFIG))
 	@echo "synthesized: $$(find cdk.out -name '*.template.json' | wc -l) templates in cdk.out/ (pipeline stages included)"
 
