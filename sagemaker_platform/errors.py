@@ -6,7 +6,7 @@ message that names what was given and what is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 class PlatformError(Exception):
@@ -60,3 +60,17 @@ class ProblemCollector:
     def raise_if_any(self) -> None:
         if self._problems:
             raise PropsError(self._construct, self._problems)
+
+
+def check_keywords(construct: str, given: Mapping[str, object], props: type) -> None:
+    """Refuse, as Python does for a written-out signature, keyword arguments that `props` (a TypedDict
+    unpacked into a constructor's ``**props``) does not declare, or required ones missing: a TypedDict is not
+    checked at run time, and a misspelt optional prop would otherwise be dropped silently."""
+    declared: Mapping[str, object] = props.__annotations__
+    required: frozenset[str] = props.__required_keys__  # type: ignore[attr-defined]
+    unexpected = sorted(set(given) - set(declared))
+    missing = sorted(required - set(given))
+    if unexpected:
+        raise TypeError(f"{construct}() got unexpected keyword arguments: {', '.join(unexpected)}")
+    if missing:
+        raise TypeError(f"{construct}() missing required keyword arguments: {', '.join(missing)}")

@@ -196,6 +196,19 @@ def test_given_bad_batch_props_then_one_error_names_each() -> None:
         assert prop in message
 
 
+def test_given_a_misspelt_or_missing_shared_prop_then_the_pipeline_refuses_it_as_a_signature_would() -> None:
+    stack, common = _stack()
+    with pytest.raises(TypeError, match=r"BatchInferencePipeline\(\) got unexpected keyword arguments: topics"):
+        BatchInferencePipeline(
+            stack, "Typo", pipeline_name="p", input_prefix="a/", output_prefix="b/", topics=[], **common
+        )
+    del common["job_role"]
+    with pytest.raises(TypeError, match=r"ModelBuildPipeline\(\) missing required keyword arguments: job_role"):
+        ModelBuildPipeline(
+            stack, "Missing", pipeline_name="p", objective=Objective(metric="m", json_path="m"), **common
+        )
+
+
 # --- request shapes ---------------------------------------------------------------------------------
 
 

@@ -107,6 +107,16 @@ def test_given_bad_props_then_one_error_names_each() -> None:
     assert "schedule_expression='rate(1 hour)'" in str(caught.value) and "max_run_seconds=0" in str(caught.value)
 
 
+@pytest.mark.parametrize("monitor", [DataQualityMonitor, ModelQualityMonitor])
+def test_given_a_misspelt_shared_prop_then_the_monitor_refuses_it_as_a_signature_would(
+    monitor: type[EndpointMonitor],
+) -> None:
+    truth = {"ground_truth_uri": "s3://truth", "problem_type": "Regression", "inference_attribute": "0"}
+    own = truth if monitor is ModelQualityMonitor else {}
+    with pytest.raises(TypeError, match=rf"{monitor.__name__}\(\) got unexpected keyword arguments: baseline_url"):
+        _template(monitor, baseline_url="s3://b/baseline", **own)
+
+
 def _quality_template(**props: Any) -> dict[str, Any]:
     truth = {"ground_truth_uri": "s3://truth-bucket/fraud/ground-truth", "problem_type": "BinaryClassification"}
     return _template(ModelQualityMonitor, **{**truth, **props})

@@ -6,8 +6,8 @@ Latest Approved version (a Lambda step, `RegistryLookup`, resolved at run time) 
 
 from __future__ import annotations
 
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sns as sns
+from typing import Unpack
+
 from constructs import Construct
 
 from sagemaker_platform.constructs.lifecycle.definition import (
@@ -21,7 +21,7 @@ from sagemaker_platform.constructs.lifecycle.definition import (
     step_output,
 )
 from sagemaker_platform.constructs.lifecycle.lookup import lookup_step
-from sagemaker_platform.constructs.lifecycle.pipeline import check_pipeline_name, create_pipeline, notify_failed
+from sagemaker_platform.constructs.lifecycle.pipeline import LifecyclePipeline, PipelineProps, check_pipeline_name
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
 from sagemaker_platform.constructs.lifecycle.transform import SPLIT_TYPES, TransformRecords, transform_request
 from sagemaker_platform.errors import ProblemCollector
@@ -29,15 +29,14 @@ from sagemaker_platform.errors import ProblemCollector
 LATEST, CREATE_MODEL, TRANSFORM = "LatestApprovedVersion", "CreateModel", "BatchTransform"
 
 
-class BatchInferencePipeline(Construct):
+class BatchInferencePipeline(LifecyclePipeline):
     """Batch scoring with the latest Approved version of a model package group.
 
     Example::
 
-        BatchInferencePipeline(self, "ChurnBatch", pipeline_name="churn-batch-inference",
-                               model_package_group_arn=group_arn, storage=storage,
-                               pipeline_role=step_role, job_role=execution_role,
-                               lookup_function_arn=lookup.function_arn,
+        # pipeline_props: a `PipelineProps` (name, group, storage, roles, lookup function), as in the
+        # `ModelBuildPipeline` example
+        BatchInferencePipeline(self, "ChurnBatch", **pipeline_props,
                                input_prefix="churn/batch/input/", output_prefix="churn/batch/output/")
 
     :param input_prefix: key prefix of the records to score in the lifecycle bucket (the `InputDataUrl`
@@ -46,7 +45,7 @@ class BatchInferencePipeline(Construct):
     :param instance_type: Default: ml.m5.large. :param instance_count: Default: 1.
     :param content_type: of the input records. Default: text/csv. :param accept: of the output. Default: text/csv.
     :param split_type: how records are split. Default: Line.
-    :param topic: notified of each failed execution. Default: none.
+    :param props: the `PipelineProps` every lifecycle pipeline takes (`topic`: notified of each failed execution).
     """
 
     def __init__(
@@ -54,12 +53,6 @@ class BatchInferencePipeline(Construct):
         scope: Construct,
         id: str,
         *,
-        pipeline_name: str,
-        model_package_group_arn: str,
-        storage: LifecycleStorage,
-        pipeline_role: iam.IRole,
-        job_role: iam.IRole,
-        lookup_function_arn: str,
         input_prefix: str,
         output_prefix: str,
         instance_type: str = "ml.m5.large",
@@ -67,24 +60,23 @@ class BatchInferencePipeline(Construct):
         content_type: str = "text/csv",
         accept: str = "text/csv",
         split_type: str = "Line",
-        topic: sns.ITopic | None = None,
+        **props: Unpack[PipelineProps],
     ) -> None:
-        super().__init__(scope, id)
-        _validate(pipeline_name, input_prefix, output_prefix, instance_count, split_type)
-        self._name = pipeline_name
+        super().__init__(scope, id, **props)
+        _validate(self._name, input_prefix, output_prefix, instance_count, split_type)
         self.definition = _render_definition(
-            storage,
+            self._storage,
             input_prefix=input_prefix,
             output_prefix=output_prefix,
             instance_type=instance_type,
             lookup=lookup_step(
-                LATEST, function_arn=lookup_function_arn, model_package_group_arn=model_package_group_arn, mode="latest"
+                LATEST, function_arn=self._lookup_arn, model_package_group_arn=self._group_arn, mode="latest"
             ),
             model=Step(
                 name=CREATE_MODEL,
                 type="Model",
                 arguments={
-                    "ExecutionRoleArn": job_role.role_arn,
+                    "ExecutionRoleArn": self._job_role.role_arn,
                     "PrimaryContainer": {"ModelPackageName": step_output(LATEST, "model_package_arn")},
                     "EnableNetworkIsolation": True,
                 },
@@ -92,21 +84,11 @@ class BatchInferencePipeline(Construct):
             records=TransformRecords(content_type=content_type, accept=accept, split_type=split_type),
             instance_count=instance_count,
         )
-        self.pipeline, self.pipeline_arn = create_pipeline(
-            self,
-            pipeline_name=pipeline_name,
-            description="Scores a prefix with the latest Approved version of a model package group",
-            role=pipeline_role,
-            definition=self.definition,
+        self._create_pipeline(
+            "Scores a prefix with the latest Approved version of a model package group", self.definition
         )
-        if topic is not None:
-            notify_failed(
-                self,
-                pipeline_name=pipeline_name,
-                pipeline_arn=self.pipeline_arn,
-                topic=topic,
-                dead_letter_queue=storage.rule_dead_letter_queue,
-            )
+        if self._topic is not None:
+            self._notify_failed(self._topic)
 
 
 def _validate(pipeline_name: str, input_prefix: str, output_prefix: str, instance_count: int, split_type: str) -> None:

@@ -15,10 +15,9 @@ parameter's prefix.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -53,9 +52,9 @@ from sagemaker_platform.constructs.lifecycle.images import builtin_image_uri, mo
 from sagemaker_platform.constructs.lifecycle.lookup import lookup_step
 from sagemaker_platform.constructs.lifecycle.pipeline import (
     PIPELINE_STEP_STATUS_CHANGE,
+    LifecyclePipeline,
+    PipelineProps,
     check_pipeline_name,
-    create_pipeline,
-    notify_failed,
 )
 from sagemaker_platform.constructs.lifecycle.rules import sagemaker_rule
 from sagemaker_platform.constructs.lifecycle.settings import (
@@ -65,7 +64,6 @@ from sagemaker_platform.constructs.lifecycle.settings import (
     Objective,
     TrainingSettings,
 )
-from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
 from sagemaker_platform.constructs.lifecycle.training import (
     CHECKPOINT_LOCAL_PATH,
     MAX_TRAINING_SECONDS,
@@ -100,7 +98,7 @@ EVALUATION_REPORT = "EvaluationReport"
 CHALLENGER_MODEL, SCORE_TEST = "ChallengerModel", "ScoreTestSplit"
 
 
-class ModelBuildPipeline(Construct):
+class ModelBuildPipeline(LifecyclePipeline):
     """A model-build pipeline with a champion/challenger gate, registering in a (central) model package group.
 
     Example::
@@ -112,12 +110,9 @@ class ModelBuildPipeline(Construct):
                            objective=Objective(metric="auc", json_path="metrics.auc.value"),
                            model_output_uri="s3://models-bucket/churn/pipelines/churn-train")
 
-    :param pipeline_name: the SageMaker pipeline's name (schedules and rules target its ARN).
-    :param model_package_group_arn: where challengers are registered (PendingManualApproval).
-    :param storage: the bucket of inputs, code and reports, and the key of volumes and outputs.
-    :param pipeline_role: the pipeline's role; it registers, so it must be one the registry trusts.
-    :param job_role: the role of the processing and training jobs.
-    :param lookup_function_arn: the `RegistryLookup` function the gate calls.
+    :param props: the `PipelineProps` every lifecycle pipeline takes: `model_package_group_arn` is where
+        challengers are registered (PendingManualApproval), so `pipeline_role` must be one the registry trusts;
+        the gate calls `lookup_function_arn`; `topic` is notified of each gate outcome and each failed execution.
     :param objective: the metric the gate compares.
     :param model_output_uri: where training writes the model artifact (where every stage can read it, e.g.
         the registry's artifacts bucket). Default: the lifecycle bucket, ``<pipeline>/models``.
@@ -125,7 +120,6 @@ class ModelBuildPipeline(Construct):
     :param processing: the preprocessing and evaluation steps. Default: the scikit-learn built-in image.
     :param model_format: Default: CSV in and out.
     :param inference_image: the registered model's image. Default: the training image.
-    :param topic: notified of each gate outcome and each failed execution. Default: none.
     :param tuning: a tuning spec (`contracts.tuning_spec`) run as a `Tuning` step instead of the training step;
         the best training job's model is evaluated and registered. Give `training` or `tuning`, not both.
         Default: none (one training job).
@@ -142,27 +136,18 @@ class ModelBuildPipeline(Construct):
         scope: Construct,
         id: str,
         *,
-        pipeline_name: str,
-        model_package_group_arn: str,
-        storage: LifecycleStorage,
-        pipeline_role: iam.IRole,
-        job_role: iam.IRole,
-        lookup_function_arn: str,
         objective: Objective,
         model_output_uri: str | None = None,
         training: TrainingSettings | None = None,
         processing: JobResources | None = None,
         model_format: ModelFormat | None = None,
         inference_image: str | None = None,
-        topic: sns.ITopic | None = None,
         tuning: TuningSpec | None = None,
         baseline_uri: str | None = None,
         model_quality_baseline: ModelQualityBaseline | None = None,
+        **props: Unpack[PipelineProps],
     ) -> None:
-        super().__init__(scope, id)
-        self._name = pipeline_name
-        self._storage = storage
-        self._job_role = job_role
+        super().__init__(scope, id, **props)
         self._tuning = tuning
         self._training_given = training is not None
         self._baseline_uri = baseline_uri
@@ -173,22 +158,18 @@ class ModelBuildPipeline(Construct):
         self._objective = objective
         self._validate()
         self._model_output_uri = (
-            storage.s3_uri(pipeline_name, "models") if model_output_uri is None else model_output_uri
+            self._storage.s3_uri(self._name, "models") if model_output_uri is None else model_output_uri
         )
         image = self._training.resources.image if tuning is None else tuning_image(tuning)
         training_image = builtin_image_uri(self, image)
         self._inference_image = training_image if inference_image is None else builtin_image_uri(self, inference_image)
         self._processing_image = builtin_image_uri(self, self._processing.image)
-        self.definition = self._render_definition(model_package_group_arn, lookup_function_arn, training_image)
-        self.pipeline, self.pipeline_arn = create_pipeline(
-            self,
-            pipeline_name=pipeline_name,
-            description="Builds a challenger and registers it when it beats the approved champion",
-            role=pipeline_role,
-            definition=self.definition,
+        self.definition = self._render_definition(self._group_arn, self._lookup_arn, training_image)
+        self._create_pipeline(
+            "Builds a challenger and registers it when it beats the approved champion", self.definition
         )
-        if topic is not None:
-            self.add_notifications(topic)
+        if self._topic is not None:
+            self.add_notifications(self._topic)
 
     @property
     def code_prefix(self) -> str:
@@ -206,13 +187,7 @@ class ModelBuildPipeline(Construct):
             detail={"pipelineArn": [self.pipeline_arn], "stepName": [GATE], "currentStepStatus": ["Succeeded"]},
             targets=[targets.SnsTopic(topic, dead_letter_queue=self._storage.rule_dead_letter_queue)],
         )
-        notify_failed(
-            self,
-            pipeline_name=self._name,
-            pipeline_arn=self.pipeline_arn,
-            topic=topic,
-            dead_letter_queue=self._storage.rule_dead_letter_queue,
-        )
+        self._notify_failed(topic)
 
     # --- rendering ------------------------------------------------------------------------------
 

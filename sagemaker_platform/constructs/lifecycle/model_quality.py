@@ -8,16 +8,13 @@ and optional retrain are the data quality monitor's (`EndpointMonitor`).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from sagemaker_platform.constructs.lifecycle.images import model_monitor_image_uri
-from sagemaker_platform.constructs.lifecycle.monitoring import EndpointMonitor
-from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
+from sagemaker_platform.constructs.lifecycle.monitoring import EndpointMonitor, MonitorProps
 
 ProblemType = Literal["BinaryClassification", "MulticlassClassification", "Regression"]
 PROBLEM_TYPES: tuple[ProblemType, ...] = ("BinaryClassification", "MulticlassClassification", "Regression")
@@ -57,10 +54,8 @@ class ModelQualityMonitor(EndpointMonitor):
 
     Example::
 
-        ModelQualityMonitor(self, "ChurnQuality", endpoint_name="mlplatform-churn-async-prod",
-                            capture_bucket_name="mlplatform-prod-ep-555555555555-eu-west-1",
-                            capture_key_alias="alias/mlplatform-hosting-prod",
-                            storage=storage, job_role=execution_role, topic=topic,
+        # monitor_props: a `MonitorProps`, the props of the `DataQualityMonitor` example
+        ModelQualityMonitor(self, "ChurnQuality", **monitor_props,
                             ground_truth_uri=storage.s3_uri("churn", "ground-truth"),
                             problem_type="BinaryClassification",
                             probability_attribute="0", probability_threshold=0.5)
@@ -72,7 +67,7 @@ class ModelQualityMonitor(EndpointMonitor):
     :param probability_attribute: where the probability is (classification). Default: none.
     :param probability_threshold: binary classification: probability from which a prediction is positive.
     :param baseline_uri: the prefix of a model quality baseline's ``constraints.json``. Default: none.
-    Other props as `DataQualityMonitor`'s.
+    :param props: the `MonitorProps` every monitor takes, as `DataQualityMonitor`'s.
     """
 
     monitoring_type = "ModelQuality"
@@ -83,37 +78,15 @@ class ModelQualityMonitor(EndpointMonitor):
         scope: Construct,
         id: str,
         *,
-        endpoint_name: str,
-        capture_bucket_name: str,
-        capture_key_alias: str,
-        storage: LifecycleStorage,
-        job_role: iam.IRole,
-        topic: sns.ITopic,
         ground_truth_uri: str,
         problem_type: ProblemType,
         inference_attribute: str | None = None,
         probability_attribute: str | None = None,
         probability_threshold: float | None = None,
-        schedule_expression: str = "cron(0 * ? * * *)",
-        instance_type: str = "ml.m5.large",
-        max_run_seconds: int = 1800,
-        baseline_uri: str | None = None,
-        retrain_pipeline_arn: str | None = None,
+        **props: Unpack[MonitorProps],
     ) -> None:
         super().__init__(scope, id)
-        problems = self._prepare(
-            endpoint_name=endpoint_name,
-            capture_bucket_name=capture_bucket_name,
-            capture_key_alias=capture_key_alias,
-            storage=storage,
-            job_role=job_role,
-            topic=topic,
-            schedule_expression=schedule_expression,
-            instance_type=instance_type,
-            max_run_seconds=max_run_seconds,
-            baseline_uri=baseline_uri,
-            retrain_pipeline_arn=retrain_pipeline_arn,
-        )
+        problems = self._prepare(**props)
         problems.check(ground_truth_uri.startswith("s3://"), f"ground_truth_uri={ground_truth_uri!r}: an s3:// prefix")
         for key, value, message in attribute_problems(
             problem_type, inference_attribute, probability_attribute, probability_threshold
@@ -123,7 +96,7 @@ class ModelQualityMonitor(EndpointMonitor):
         self.job_definition = self._job_definition(
             ground_truth_uri,
             problem_type,
-            baseline_uri,
+            self._baseline_uri,
             inference_attribute=inference_attribute,
             probability_attribute=probability_attribute,
             probability_threshold_attribute=probability_threshold,

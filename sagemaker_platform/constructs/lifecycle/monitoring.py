@@ -35,7 +35,7 @@ from sagemaker_platform.constructs.lifecycle.rules import events_role, sagemaker
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
 from sagemaker_platform.constructs.targets import StartSageMakerPipeline
 from sagemaker_platform.constructs.workflow import state_machine_log_group, state_machine_role
-from sagemaker_platform.errors import ProblemCollector
+from sagemaker_platform.errors import ProblemCollector, check_keywords
 
 ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
 PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
@@ -46,20 +46,29 @@ ALREADY_EXISTS = "SageMaker.ResourceInUseException"
 D = sagemaker.CfnDataQualityJobDefinition
 
 
-class MonitorProps(TypedDict):
-    """The props every monitor of an endpoint takes (documented on `DataQualityMonitor`)."""
-
+class _RequiredMonitorProps(TypedDict):
     endpoint_name: str
     capture_bucket_name: str
     capture_key_alias: str
     storage: LifecycleStorage
     job_role: iam.IRole
     topic: sns.ITopic
+
+
+class MonitorProps(_RequiredMonitorProps, total=False):
+    """The props every monitor of an endpoint takes, keyword-only (documented on `DataQualityMonitor`); the
+    optional ones default to `DEFAULT_SCHEDULE`, `DEFAULT_INSTANCE_TYPE`, `DEFAULT_MAX_RUN_SECONDS`, none."""
+
     schedule_expression: str
     instance_type: str
     max_run_seconds: int
     baseline_uri: str | None
     retrain_pipeline_arn: str | None
+
+
+DEFAULT_SCHEDULE = "cron(0 * ? * * *)"
+DEFAULT_INSTANCE_TYPE = "ml.m5.large"
+DEFAULT_MAX_RUN_SECONDS = 1800
 
 
 class EndpointMonitor(Construct):
@@ -75,8 +84,10 @@ class EndpointMonitor(Construct):
     def _prepare(self, **props: Unpack[MonitorProps]) -> ProblemCollector:
         """Keep the shared props, check them and name the job definition and schedule; the subclass adds its
         own problems to the collector returned and raises."""
-        endpoint_name, schedule_expression = props["endpoint_name"], props["schedule_expression"]
-        max_run_seconds, baseline_uri = props["max_run_seconds"], props["baseline_uri"]
+        check_keywords(type(self).__name__, props, MonitorProps)
+        endpoint_name, schedule_expression = props["endpoint_name"], props.get("schedule_expression", DEFAULT_SCHEDULE)
+        max_run_seconds = props.get("max_run_seconds", DEFAULT_MAX_RUN_SECONDS)
+        baseline_uri = props.get("baseline_uri")
         problems = ProblemCollector(type(self).__name__)
         problems.check(
             1 <= max_run_seconds <= 86400, f"max_run_seconds={max_run_seconds}: 1 to 86400 (and within the schedule)"
@@ -94,8 +105,9 @@ class EndpointMonitor(Construct):
         self.schedule_name = self.job_definition_name
         self._capture = (props["capture_bucket_name"], props["capture_key_alias"])
         self._storage, self._job_role, self._topic = props["storage"], props["job_role"], props["topic"]
-        self._schedule_expression, self._retrain_pipeline_arn = schedule_expression, props["retrain_pipeline_arn"]
-        self._instance_type, self._max_run_seconds = props["instance_type"], max_run_seconds
+        self._schedule_expression, self._retrain_pipeline_arn = schedule_expression, props.get("retrain_pipeline_arn")
+        self._instance_type = props.get("instance_type", DEFAULT_INSTANCE_TYPE)
+        self._max_run_seconds, self._baseline_uri = max_run_seconds, baseline_uri
         return problems
 
     def _job_props(self, cfn: Any) -> dict[str, Any]:
@@ -324,37 +336,10 @@ class DataQualityMonitor(EndpointMonitor):
     monitoring_type = "DataQuality"
     label = "data quality"
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        endpoint_name: str,
-        capture_bucket_name: str,
-        capture_key_alias: str,
-        storage: LifecycleStorage,
-        job_role: iam.IRole,
-        topic: sns.ITopic,
-        schedule_expression: str = "cron(0 * ? * * *)",
-        instance_type: str = "ml.m5.large",
-        max_run_seconds: int = 1800,
-        baseline_uri: str | None = None,
-        retrain_pipeline_arn: str | None = None,
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, **props: Unpack[MonitorProps]) -> None:
         super().__init__(scope, id)
-        self._prepare(
-            endpoint_name=endpoint_name,
-            capture_bucket_name=capture_bucket_name,
-            capture_key_alias=capture_key_alias,
-            storage=storage,
-            job_role=job_role,
-            topic=topic,
-            schedule_expression=schedule_expression,
-            instance_type=instance_type,
-            max_run_seconds=max_run_seconds,
-            baseline_uri=baseline_uri,
-            retrain_pipeline_arn=retrain_pipeline_arn,
-        ).raise_if_any()
+        self._prepare(**props).raise_if_any()
+        baseline_uri = self._baseline_uri
         self.job_definition = D(
             self,
             "JobDefinition",
@@ -370,7 +355,7 @@ class DataQualityMonitor(EndpointMonitor):
             ),
             data_quality_job_input=D.DataQualityJobInputProperty(endpoint_input=self._endpoint_input(D)),
             data_quality_job_output_config=self._output_config(
-                D, storage.s3_uri("monitoring", endpoint_name, "reports")
+                D, self._storage.s3_uri("monitoring", self.endpoint_name, "reports")
             ),
         )
         self._wire()
