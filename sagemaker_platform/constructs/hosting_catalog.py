@@ -13,51 +13,15 @@ Pure data and small `bind`/`grant` helpers; no resource is created here.
 
 Compatibility module: the catalog now lives in `sagemaker_platform.constructs.hosting.instances`
 (instance specs), `.images` (container images) and `.models` (model data, `RegistryArtifacts`, model
-sources). These re-exports keep `from sagemaker_platform.constructs.hosting_catalog import ...` working.
+sources). Their names (each module's `__all__`, listed there once) are re-exported here, so
+`from sagemaker_platform.constructs.hosting_catalog import ...` keeps working.
 """
 
 from __future__ import annotations
 
-from sagemaker_platform.constructs.hosting.images import (
-    DLC_REGISTRY_ACCOUNTS,
-    ContainerImage,
-)
-from sagemaker_platform.constructs.hosting.instances import (
-    ACCELERATOR_KINDS,
-    INSTANCE_TYPES,
-    LARGE_MODEL_ACCELERATOR_GIB,
-    MULTI_MODEL_GPU_TYPES,
-    AcceleratorKind,
-    HostingDefaults,
-    InstanceSpec,
-    catalog_families,
-    declared_instance_problems,
-    hosting_defaults,
-    instance_spec,
-    multi_model_refusal,
-)
-from sagemaker_platform.constructs.hosting.models import (
-    ModelData,
-    ModelSource,
-    RegistryArtifacts,
-)
+from sagemaker_platform.constructs.hosting import images, instances, models
+from sagemaker_platform.constructs.hosting.images import *  # noqa: F403 (the names of its __all__)
+from sagemaker_platform.constructs.hosting.instances import *  # noqa: F403
+from sagemaker_platform.constructs.hosting.models import *  # noqa: F403
 
-__all__ = [
-    "ACCELERATOR_KINDS",
-    "DLC_REGISTRY_ACCOUNTS",
-    "INSTANCE_TYPES",
-    "LARGE_MODEL_ACCELERATOR_GIB",
-    "MULTI_MODEL_GPU_TYPES",
-    "AcceleratorKind",
-    "ContainerImage",
-    "HostingDefaults",
-    "InstanceSpec",
-    "ModelData",
-    "ModelSource",
-    "RegistryArtifacts",
-    "catalog_families",
-    "declared_instance_problems",
-    "hosting_defaults",
-    "instance_spec",
-    "multi_model_refusal",
-]
+__all__ = [*images.__all__, *instances.__all__, *models.__all__]

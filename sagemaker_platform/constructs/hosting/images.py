@@ -16,6 +16,11 @@ from sagemaker_platform.constructs.wildcards import add_statement
 from sagemaker_platform.errors import PropsError
 from sagemaker_platform.regions import url_suffix_of
 
+__all__ = [
+    "DLC_REGISTRY_ACCOUNTS",
+    "ContainerImage",
+]
+
 # AWS Deep Learning Containers registry account per region (aws/deep-learning-containers
 # available_images.md, the SageMaker Python SDK image_uri_config and the SageMaker docs' ECR paths).
 # Regions missing here (newer ones) need `account=` on `ContainerImage.from_dlc`.

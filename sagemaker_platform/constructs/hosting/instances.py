@@ -10,6 +10,22 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Literal, cast
 
+__all__ = [
+    "ACCELERATOR_KINDS",
+    "INSTANCE_TYPES",
+    "LARGE_MODEL_ACCELERATOR_GIB",
+    "MULTI_MODEL_GPU_TYPES",
+    "AcceleratorKind",
+    "HostingDefaults",
+    "InstanceSpec",
+    "catalog_families",
+    "declared_instance_problems",
+    "hosting_defaults",
+    "instance_spec",
+    "multi_model_refusal",
+    "parse_catalog",
+]
+
 AcceleratorKind = Literal["gpu", "inferentia", "trainium"]
 ACCELERATOR_KINDS: tuple[AcceleratorKind, ...] = ("gpu", "inferentia", "trainium")
 

@@ -17,6 +17,12 @@ from sagemaker_platform.constructs.hosting.images import (
 from sagemaker_platform.constructs.wildcards import add_statement
 from sagemaker_platform.errors import PropsError
 
+__all__ = [
+    "ModelData",
+    "ModelSource",
+    "RegistryArtifacts",
+]
+
 _S3_URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.*)$")
 
 

@@ -28,21 +28,8 @@ Example::
     )
 """
 
-from sagemaker_platform.constructs.registry.access import (
-    APPROVE_ACTIONS,
-    ARTIFACT_LIST_ACTIONS,
-    ARTIFACT_READ_ACTIONS,
-    ARTIFACT_WRITE_ACTIONS,
-    DEPLOY_ACTIONS,
-    GROUP_ACTIONS,
-    KEY_ADMIN_ACTIONS,
-    KEY_READ_ACTIONS,
-    KEY_WRITE_ACTIONS,
-    READ_ACTIONS,
-    REGISTER_ACTIONS,
-    REGISTER_CONDITIONS,
-    RegistryAccess,
-)
+from sagemaker_platform.constructs.registry import access
+from sagemaker_platform.constructs.registry.access import *  # noqa: F403 (the action lists and RegistryAccess)
 from sagemaker_platform.constructs.registry.artifacts import ModelArtifacts, grant_artifacts
 from sagemaker_platform.constructs.registry.forwarding import (
     MODEL_PACKAGE_STATE_CHANGE,
@@ -62,19 +49,8 @@ from sagemaker_platform.constructs.registry.policies import acknowledge_wildcard
 from sagemaker_platform.constructs.registry.workload_access import RegistryLocation, WorkloadAccess
 
 __all__ = [
-    "APPROVE_ACTIONS",
-    "ARTIFACT_LIST_ACTIONS",
-    "ARTIFACT_READ_ACTIONS",
-    "ARTIFACT_WRITE_ACTIONS",
-    "DEPLOY_ACTIONS",
-    "GROUP_ACTIONS",
-    "KEY_ADMIN_ACTIONS",
-    "KEY_READ_ACTIONS",
-    "KEY_WRITE_ACTIONS",
+    *access.__all__,
     "MODEL_PACKAGE_STATE_CHANGE",
-    "READ_ACTIONS",
-    "REGISTER_ACTIONS",
-    "REGISTER_CONDITIONS",
     "SAGEMAKER_EVENT_SOURCE",
     "IModelPackageGroup",
     "ModelArtifacts",
@@ -82,7 +58,6 @@ __all__ = [
     "ModelPackageGroup",
     "ModelPackageGroupBase",
     "ModelRegistry",
-    "RegistryAccess",
     "RegistryLocation",
     "WorkloadAccess",
     "acknowledge_wildcard_resources",

@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from enum import Enum
 
+__all__ = [
+    "APPROVE_ACTIONS",
+    "ARTIFACT_LIST_ACTIONS",
+    "ARTIFACT_READ_ACTIONS",
+    "ARTIFACT_WRITE_ACTIONS",
+    "DEPLOY_ACTIONS",
+    "GROUP_ACTIONS",
+    "KEY_ADMIN_ACTIONS",
+    "KEY_READ_ACTIONS",
+    "KEY_WRITE_ACTIONS",
+    "READ_ACTIONS",
+    "REGISTER_ACTIONS",
+    "REGISTER_CONDITIONS",
+    "RegistryAccess",
+]
+
 READ_ACTIONS = (
     "sagemaker:DescribeModelPackageGroup",
     "sagemaker:DescribeModelPackage",
