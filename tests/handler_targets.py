@@ -533,7 +533,7 @@ def tuning_targets() -> list[Target]:
             "tuning_register",
             {"tuning": tuning, "register": REGISTER_SETTINGS},
             register_run,
-            _base_error(register, "RegisterError"),
+            _base_error(register, "HandlerError"),
             register_answers,
         ),
         Target(
@@ -554,7 +554,7 @@ def tuning_targets() -> list[Target]:
             "tuning_report",
             {"tuning_job": report_data.TUNING_JOB},
             report_run,
-            _base_error(report, "ReportError"),
+            _base_error(report, "HandlerError"),
             lambda: {
                 "DescribeHyperParameterTuningJob": report_data.describe_tuning_job(),
                 "ListTrainingJobsForHyperParameterTuningJob": {
@@ -567,7 +567,8 @@ def tuning_targets() -> list[Target]:
 
 
 def _base_error(index: ModuleType, name: str) -> tuple[type[BaseException], ...]:
-    """The handler's base error class, found through the exceptions its index imported."""
+    """The handler's base error class, found through the exceptions its index imported (``HandlerError``, the
+    contract's root, where the handler raises the shared `InvalidEventError` beside its own errors)."""
     for value in vars(index).values():
         if isinstance(value, type) and issubclass(value, Exception):
             for klass in value.__mro__:

@@ -1,14 +1,16 @@
-"""Errors of the registry lookup step. A SageMaker Pipelines Lambda step fails with the error's message."""
+"""Errors of the registry lookup step. A SageMaker Pipelines Lambda step fails with the error's message.
+
+A malformed event raises the contract's `InvalidEventError` (`sagemaker_platform.contracts.handler_errors`).
+"""
 
 from __future__ import annotations
 
+from sagemaker_platform.contracts.handler_errors import HandlerError
+from sagemaker_platform.contracts.handler_errors import InvalidEventError as InvalidEventError
 
-class RegistryLookupError(Exception):
-    """Base of every error this handler raises on purpose."""
 
-
-class InvalidEventError(RegistryLookupError):
-    """The step's arguments lack the group, or name an unknown mode."""
+class RegistryLookupError(HandlerError):
+    """Base of every error this handler raises on purpose, but a malformed event."""
 
 
 class NoApprovedVersionError(RegistryLookupError):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sagemaker_platform.contracts.handler_errors import HandlerError
 
-class LauncherError(Exception):
+
+class LauncherError(HandlerError):
     """Base of every error this handler raises on purpose."""
 
 

@@ -1,13 +1,15 @@
 """Errors of the tuning request builder. Step Functions matches them by class name.
 
-A failed AWS call raises the contract's `AwsTransientError` (retried) or `AwsPermanentError` (not retried)
-(`sagemaker_platform.contracts.aws_faults`), never a botocore error.
+A failed AWS call raises the contract's `AwsTransientError` (retried) or `AwsPermanentError` (not retried):
+`sagemaker_platform.contracts.handler_errors` says why they are shared.
 """
 
 from __future__ import annotations
 
+from sagemaker_platform.contracts.handler_errors import HandlerError
 
-class TuningRequestError(Exception):
+
+class TuningRequestError(HandlerError):
     """Base of every error this handler raises on purpose."""
 
 

@@ -109,7 +109,7 @@ def test_given_a_malformed_event_then_a_typed_error_names_the_field_before_any_c
     with offline_aws({}) as calls, pytest.raises(report.InvalidEventError) as raised:
         report.handler(event, None)
     assert field in str(raised.value) and calls == []
-    assert type(raised.value).__mro__[1].__name__ == "ReportError"
+    assert type(raised.value).__mro__[1].__name__ == "HandlerError"  # the contract's, shared by every handler
 
 
 def test_given_every_single_fault_then_the_retried_step_writes_the_report(report: ModuleType) -> None:
