@@ -49,6 +49,13 @@ class Plan:
         return self.without_warm_pools.wall_seconds / self.with_warm_pools.wall_seconds
 
 
+def _refuse_below(minimum: float, **values: float) -> None:
+    """`ValueError` naming the first of `values` (keyword = value) below `minimum`."""
+    for name, value in values.items():
+        if value < minimum:
+            raise ValueError(f"{name}={value}: must be at least {minimum}")
+
+
 def plan(
     *,
     jobs: int,
@@ -62,22 +69,14 @@ def plan(
     instance_count: int = 1,
 ) -> Plan:
     """Estimate `repeats` sequential runs of `jobs` training jobs, `parallel` at a time."""
-    for name, value in (
-        ("jobs", jobs),
-        ("parallel", parallel),
-        ("repeats", repeats),
-        ("instance_count", instance_count),
-    ):
-        if value < 1:
-            raise ValueError(f"{name}={value}: must be at least 1")
-    for name, seconds in (
-        ("provisioning_seconds", provisioning_seconds),
-        ("run_seconds", run_seconds),
-        ("reuse_overhead_seconds", reuse_overhead_seconds),
-        ("keep_alive_seconds", keep_alive_seconds),
-    ):
-        if seconds < 0:
-            raise ValueError(f"{name}={seconds}: must be >= 0")
+    _refuse_below(1, jobs=jobs, parallel=parallel, repeats=repeats, instance_count=instance_count)
+    _refuse_below(
+        0,
+        provisioning_seconds=provisioning_seconds,
+        run_seconds=run_seconds,
+        reuse_overhead_seconds=reuse_overhead_seconds,
+        keep_alive_seconds=keep_alive_seconds,
+    )
     if keep_alive_seconds > 3600:
         raise ValueError(f"keep_alive_seconds={keep_alive_seconds}: warm pools are kept at most 3600 seconds")
     billed_provisioning = (

@@ -41,9 +41,11 @@ def test_given_fewer_jobs_than_parallel_slots_then_there_is_one_wave() -> None:
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        ({"jobs": 0}, "jobs=0"),
+        ({"jobs": 0}, "jobs=0: must be at least 1"),
+        ({"instance_count": 0}, "instance_count=0: must be at least 1"),
         ({"parallel": 0}, "parallel=0"),
-        ({"run_seconds": -1}, "run_seconds=-1"),
+        ({"run_seconds": -1}, "run_seconds=-1: must be at least 0"),
+        ({"reuse_overhead_seconds": -1}, "reuse_overhead_seconds=-1"),
         ({"keep_alive_seconds": 3601}, "at most 3600"),
     ],
 )

@@ -20,8 +20,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.function import grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
+from sagemaker_platform.constructs.once import child_once
 
 # Re-exported: the dead-letter queue lives in `queues` so that `PlatformFunction` can use it too.
 from sagemaker_platform.constructs.queues import DEAD_LETTER_RETENTION as DEAD_LETTER_RETENTION
@@ -36,17 +38,33 @@ def rotated_key(scope: Construct, description: str, removal_policy: cdk.RemovalP
     return key
 
 
-def let_services_use_key(key: kms.Key, services: Sequence[str]) -> None:
+KEY_USE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+"""Exactly what a service needs of a key to publish to or deliver into an encrypted topic or queue."""
+
+
+def let_services_use_key(key: kms.IKey, services: Sequence[str]) -> None:
     """Let AWS services of this account encrypt to and decrypt from `key` (encrypted queues and topics)."""
     for service in services:
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                principals=[iam.ServicePrincipal(service)],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(key).account}},
-            )
+        let_service_use_key(key, service)
+
+
+def let_service_use_key(
+    key: kms.IKey,
+    service: str,
+    *,
+    sid: str | None = None,
+    actions: Sequence[str] = ("kms:GenerateDataKey*", "kms:Decrypt"),
+) -> None:
+    """Let the AWS service `service` of this account use `key` (only for this account: aws:SourceAccount)."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            actions=list(actions),
+            principals=[iam.ServicePrincipal(service)],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(key).account}},
         )
+    )
 
 
 def regional_account(
@@ -54,12 +72,14 @@ def regional_account(
 ) -> str:
     """The account of `region` in `accounts` (region -> account ID), looked up in the CfnMapping `mapping_id` of
     `scope`, made on first use: every lookup in `scope` shares it, and an env-agnostic stack resolves it at deploy."""
-    mapping = scope.node.try_find_child(mapping_id)
-    if mapping is None:
-        mapping = cdk.CfnMapping(
+    mapping = child_once(
+        scope,
+        mapping_id,
+        cdk.CfnMapping,
+        lambda: cdk.CfnMapping(
             scope, mapping_id, mapping={name: {"account": account} for name, account in accounts.items()}
-        )
-    assert isinstance(mapping, cdk.CfnMapping), f"{mapping_id} is taken by {mapping!r}"
+        ),
+    )
     return mapping.find_in_map(region, "account")
 
 
@@ -96,14 +116,17 @@ def encrypted_table(
     key: kms.IKey,
     partition_key: str,
     removal_policy: cdk.RemovalPolicy,
+    backup: str,
     sort_key: str | None = None,
     **props: Any,
 ) -> dynamodb.Table:
     """A pay-per-request table with string keys, encrypted with `key`, point-in-time recovery on.
 
-    `props`: any other `dynamodb.Table` prop (time to live, deletion protection, ...).
+    `backup`: why point-in-time recovery is backup enough for what the table holds (no AWS Backup plan): the
+    reason of the HIPAA and NIST backup-plan acknowledgments. `props`: any other `dynamodb.Table` prop (time
+    to live, deletion protection, ...).
     """
-    return dynamodb.Table(
+    table = dynamodb.Table(
         scope,
         id,
         partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
@@ -117,3 +140,5 @@ def encrypted_table(
         removal_policy=removal_policy,
         **props,
     )
+    acknowledge(table, {"HIPAA.Security-DynamoDBInBackupPlan": backup, "NIST.800.53.R5-DynamoDBInBackupPlan": backup})
+    return table

@@ -22,6 +22,7 @@ from constructs import Construct
 
 from sagemaker_platform.assets import handler_code
 from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
+from sagemaker_platform.constructs.once import child_once
 from sagemaker_platform.constructs.queues import dead_letter_queue
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.errors import PropsError
@@ -216,9 +217,10 @@ def xray_write_policy(stack: cdk.Stack) -> iam.ManagedPolicy:
     X-Ray's write actions support no resource-level permissions, so this is the one `Resource: "*"` the
     functions' roles share, acknowledged on this policy alone.
     """
-    existing = stack.node.try_find_child("XRayWritePolicy")
-    if isinstance(existing, iam.ManagedPolicy):
-        return existing
+    return child_once(stack, "XRayWritePolicy", iam.ManagedPolicy, lambda: _xray_write_policy(stack))
+
+
+def _xray_write_policy(stack: cdk.Stack) -> iam.ManagedPolicy:
     policy = iam.ManagedPolicy(
         stack,
         "XRayWritePolicy",

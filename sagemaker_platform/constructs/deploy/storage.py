@@ -10,7 +10,6 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.common import encrypted_table, rotated_key
 from sagemaker_platform.constructs.deploy.settings import GROUP_INDEX
 
@@ -29,15 +28,12 @@ def render_deployments_table(scope: Construct, key: kms.IKey, removal_policy: cd
         partition_key="model_package_arn",
         sort_key="target",
         removal_policy=removal_policy,
+        backup="point-in-time recovery (35 days) protects the deployments table; it holds only deployment "
+        "bookkeeping that the registry can rebuild",
     )
     table.add_global_secondary_index(
         index_name=GROUP_INDEX,
         partition_key=dynamodb.Attribute(name="model_package_group", type=dynamodb.AttributeType.STRING),
         sort_key=dynamodb.Attribute(name="package_version", type=dynamodb.AttributeType.NUMBER),
     )
-    reason = (
-        "point-in-time recovery (35 days) protects the deployments table; it holds only deployment bookkeeping "
-        "that the registry can rebuild"
-    )
-    acknowledge(table, {"HIPAA.Security-DynamoDBInBackupPlan": reason, "NIST.800.53.R5-DynamoDBInBackupPlan": reason})
     return table

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from sagemaker_platform import naming
 from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.constructs.common import KEY_USE_ACTIONS, let_service_use_key
 from sagemaker_platform.constructs.gateway.settings import ENDPOINT_ROLE_TOPIC_ACTIONS, INPUT_PREFIX
 from sagemaker_platform.constructs.gateway.storage import endpoint_role_condition
 from sagemaker_platform.constructs.queues import dead_letter_queue
@@ -35,15 +36,7 @@ def render_alarm_topic(scope: Construct, key: kms.IKey, platform_name: str) -> s
         display_name=f"{platform_name} gateway alarms",
     )
     # CloudWatch publishes alarm notifications as itself: without this, it cannot use the topic's key.
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="CloudWatchAlarmsPublish",
-            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-            actions=["kms:Decrypt", "kms:GenerateDataKey"],
-            resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(scope).account}},
-        )
-    )
+    let_service_use_key(key, "cloudwatch.amazonaws.com", sid="CloudWatchAlarmsPublish", actions=KEY_USE_ACTIONS)
     return topic
 
 

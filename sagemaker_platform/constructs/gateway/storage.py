@@ -38,23 +38,16 @@ def render_key(scope: Construct, platform_name: str, removal_policy: cdk.Removal
 
 def render_table(scope: Construct, key: kms.IKey, removal_policy: cdk.RemovalPolicy) -> dynamodb.Table:
     """The prediction records (`prediction_id`), expiring on `expires_at`."""
-    table = encrypted_table(
+    return encrypted_table(
         scope,
         "Predictions",
         key=key,
         partition_key="prediction_id",
         removal_policy=removal_policy,
+        backup=_PITR_REASON,
         time_to_live_attribute="expires_at",
         deletion_protection=removal_policy == cdk.RemovalPolicy.RETAIN,
     )
-    acknowledge(
-        table,
-        {
-            "HIPAA.Security-DynamoDBInBackupPlan": _PITR_REASON,
-            "NIST.800.53.R5-DynamoDBInBackupPlan": _PITR_REASON,
-        },
-    )
-    return table
 
 
 def render_access_logs_bucket(scope: Construct, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:

@@ -18,7 +18,6 @@ from typing import Any, ClassVar, TypedDict, Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -29,6 +28,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.constructs.common import alarm_on_any
 from sagemaker_platform.constructs.lifecycle.images import model_monitor_image_uri
 from sagemaker_platform.constructs.lifecycle.nag import nag_pseudo, nag_text
 from sagemaker_platform.constructs.lifecycle.rules import events_role, sagemaker_rule
@@ -178,17 +178,13 @@ class EndpointMonitor(Construct):
                     dead_letter_queue=storage.rule_dead_letter_queue,
                 )
             )
-        self.alarm = cloudwatch.Alarm(
+        self.alarm = alarm_on_any(
             self,
             "ViolationsAlarm",
-            metric=self.metric_violations(),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"{self.label.capitalize()} violations on {endpoint} (see the monitoring reports)",
+            self.metric_violations(),
+            f"{self.label.capitalize()} violations on {endpoint} (see the monitoring reports)",
+            topic,
         )
-        self.alarm.add_alarm_action(cw_actions.SnsAction(topic))
 
     def metric_violations(self, **props: object) -> cloudwatch.Metric:
         """Monitoring runs with violations: the violation rule's TriggeredRules, Sum per hour."""

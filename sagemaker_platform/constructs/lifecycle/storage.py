@@ -16,6 +16,7 @@ from constructs import Construct
 from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
 from sagemaker_platform.constructs.common import rotated_key
 from sagemaker_platform.constructs.lifecycle.nag import nag_sagemaker_arn
+from sagemaker_platform.constructs.once import child_once
 from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
 
 # The jobs a pipeline's steps start, and what SageMaker Pipelines does with them (create, poll, stop, tag).
@@ -90,9 +91,9 @@ class LifecycleStorage(Construct):
     def rule_dead_letter_queue(self) -> sqs.Queue:
         """The dead-letter queue of every EventBridge rule target of this account's lifecycle constructs (made on
         first use): an event EventBridge cannot deliver is kept 14 days, encrypted with the lifecycle key."""
-        existing = self.node.try_find_child("RuleDeadLetters")
-        if isinstance(existing, sqs.Queue):
-            return existing
+        return child_once(self, "RuleDeadLetters", sqs.Queue, self._rule_dead_letter_queue)
+
+    def _rule_dead_letter_queue(self) -> sqs.Queue:
         queue = sqs.Queue(
             self,
             "RuleDeadLetters",

@@ -16,6 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_platform import naming
+from sagemaker_platform.constructs.common import KEY_USE_ACTIONS, let_service_use_key
 from sagemaker_platform.constructs.queues import dead_letter_queue
 from sagemaker_platform.constructs.registry.artifacts_bucket import render_key
 from sagemaker_platform.constructs.roles import PlatformRole
@@ -131,7 +132,6 @@ def render_forwarding(
 ) -> Forwarding:
     """Add to `scope` (the `ModelRegistry`) the rule forwarding approvals of `groups` to the tooling bus,
     through the forwarder role, with a KMS-encrypted dead-letter queue for what the bus refuses."""
-    stack = cdk.Stack.of(scope)
     rule_name = naming.model_approvals_rule_name(platform_name)
     role = _render_forwarder_role(scope, platform_name, rule_name)
     bus = events.EventBus.from_event_bus_arn(scope, "ToolingBus", events_bus_arn)
@@ -151,15 +151,7 @@ def render_forwarding(
         admins=key_admins,
         removal_policy=removal_policy,
     )
-    events_key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="EventBridgeDeadLetters",
-            principals=[iam.ServicePrincipal("events.amazonaws.com")],
-            actions=["kms:Decrypt", "kms:GenerateDataKey"],
-            resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-        )
-    )
+    let_service_use_key(events_key, "events.amazonaws.com", sid="EventBridgeDeadLetters", actions=KEY_USE_ACTIONS)
     dead_letters = dead_letter_queue(
         scope,
         "ForwardingDeadLetters",
