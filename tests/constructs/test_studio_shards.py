@@ -74,11 +74,10 @@ class RecordingStudio:
     def describe_domain(self, domain_id: str) -> dict[str, Any]:
         return {"DomainId": domain_id, "Status": "InService"}
 
-    def list_user_profiles(self, domain_id: str) -> list[dict[str, Any]]:
-        names = [n for n in ("alice", "bob", "carol") if ("delete_user_profile", n) not in self.calls]
-        return [{"UserProfileName": n, "Status": "InService"} for n in names]
-
-    def list_spaces(self, domain_id: str) -> list[dict[str, Any]]:
+    def list_children(self, domain_id: str, kind: Any) -> list[dict[str, Any]]:
+        if kind.list_key == "UserProfiles":
+            names = [n for n in ("alice", "bob", "carol") if ("delete_user_profile", n) not in self.calls]
+            return [{"UserProfileName": n, "Status": "InService"} for n in names]
         if ("delete_space", "carol-space") in self.calls:
             return []
         return [
@@ -100,11 +99,8 @@ class RecordingStudio:
     def delete_app(self, app: dict[str, Any]) -> None:
         self.calls.append(("delete_app", app["AppName"]))
 
-    def delete_space(self, domain_id: str, space: str) -> None:
-        self.calls.append(("delete_space", space))
-
-    def delete_user_profile(self, domain_id: str, name: str) -> None:
-        self.calls.append(("delete_user_profile", name))
+    def delete_child(self, domain_id: str, kind: Any, name: str) -> None:
+        self.calls.append((kind.delete_operation, name))
 
 
 def test_given_two_users_then_only_their_two_shards_exist(tmp_path: Path) -> None:

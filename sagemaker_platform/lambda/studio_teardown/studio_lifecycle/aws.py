@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_platform.contracts.aws_faults import THROTTLING_CODES
@@ -18,6 +19,30 @@ if TYPE_CHECKING:
 
 _MAX_ATTEMPTS = 6
 _BACKOFF_CAP_SECONDS = 16.0
+
+
+@dataclass(frozen=True)
+class DomainChild:
+    """A kind of named resource inside a domain, listed, described and deleted alike: its API operations, the
+    key of the list in a ListX page, the parameter naming one, and what a message calls it."""
+
+    list_operation: str
+    list_key: str
+    describe_operation: str
+    delete_operation: str
+    name_key: str
+    what: str
+
+
+SPACE = DomainChild("list_spaces", "Spaces", "describe_space", "delete_space", "SpaceName", "space")
+USER_PROFILE = DomainChild(
+    "list_user_profiles",
+    "UserProfiles",
+    "describe_user_profile",
+    "delete_user_profile",
+    "UserProfileName",
+    "user profile",
+)
 
 
 class StudioApi:
@@ -106,23 +131,15 @@ class StudioApi:
             **owner,
         )
 
-    def list_spaces(self, domain_id: str) -> list[dict[str, Any]]:
-        return list(self._pages("sagemaker", "list_spaces", "Spaces", DomainIdEquals=domain_id))
+    def list_children(self, domain_id: str, kind: DomainChild) -> list[dict[str, Any]]:
+        """The summaries of the domain's spaces or user profiles (`kind`)."""
+        return list(self._pages("sagemaker", kind.list_operation, kind.list_key, DomainIdEquals=domain_id))
 
-    def describe_space(self, domain_id: str, space: str) -> dict[str, Any] | None:
-        return self._sagemaker_unless_gone("describe_space", DomainId=domain_id, SpaceName=space)
+    def describe_child(self, domain_id: str, kind: DomainChild, name: str) -> dict[str, Any] | None:
+        return self._sagemaker_unless_gone(kind.describe_operation, DomainId=domain_id, **{kind.name_key: name})
 
-    def delete_space(self, domain_id: str, space: str) -> None:
-        self._sagemaker_unless_gone("delete_space", DomainId=domain_id, SpaceName=space)
-
-    def list_user_profiles(self, domain_id: str) -> list[dict[str, Any]]:
-        return list(self._pages("sagemaker", "list_user_profiles", "UserProfiles", DomainIdEquals=domain_id))
-
-    def describe_user_profile(self, domain_id: str, name: str) -> dict[str, Any] | None:
-        return self._sagemaker_unless_gone("describe_user_profile", DomainId=domain_id, UserProfileName=name)
-
-    def delete_user_profile(self, domain_id: str, name: str) -> None:
-        self._sagemaker_unless_gone("delete_user_profile", DomainId=domain_id, UserProfileName=name)
+    def delete_child(self, domain_id: str, kind: DomainChild, name: str) -> None:
+        self._sagemaker_unless_gone(kind.delete_operation, DomainId=domain_id, **{kind.name_key: name})
 
     # --- EFS ----------------------------------------------------------------------------------------------
 
@@ -159,22 +176,12 @@ class StudioApi:
 
     def revoke_rules(self, group: dict[str, Any]) -> None:
         not_found = frozenset({"InvalidGroup.NotFound", "InvalidPermission.NotFound"})
-        if group.get("IpPermissions"):
-            self._call(
-                "ec2",
-                "revoke_security_group_ingress",
-                ignore=not_found,
-                GroupId=group["GroupId"],
-                IpPermissions=group["IpPermissions"],
-            )
-        if group.get("IpPermissionsEgress"):
-            self._call(
-                "ec2",
-                "revoke_security_group_egress",
-                ignore=not_found,
-                GroupId=group["GroupId"],
-                IpPermissions=group["IpPermissionsEgress"],
-            )
+        for rules, operation in (
+            ("IpPermissions", "revoke_security_group_ingress"),
+            ("IpPermissionsEgress", "revoke_security_group_egress"),
+        ):
+            if group.get(rules):
+                self._call("ec2", operation, ignore=not_found, GroupId=group["GroupId"], IpPermissions=group[rules])
 
     def delete_security_group(self, group_id: str) -> bool:
         """True once deleted (or gone); False while network interfaces still use it (DependencyViolation)."""

@@ -8,9 +8,10 @@ state raises `DeletionFailedError`, so CloudFormation always gets an answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from .aws import SPACE, USER_PROFILE, DomainChild
 from .errors import DeletionFailedError
 
 if TYPE_CHECKING:
@@ -49,47 +50,20 @@ def delete_apps(apps: Iterable[dict[str, Any]], api: StudioApi) -> bool:
     return done
 
 
-def delete_spaces(domain_id: str, spaces: Iterable[dict[str, Any]], api: StudioApi) -> bool:
-    """Start deleting each space (its apps must be gone); True when none is left."""
-    return _delete_each(
-        spaces,
-        "SpaceName",
-        f"space of domain {domain_id}",
-        describe=lambda name: api.describe_space(domain_id, name),
-        delete=lambda name: api.delete_space(domain_id, name),
-    )
-
-
-def delete_user_profiles(domain_id: str, profiles: Iterable[dict[str, Any]], api: StudioApi) -> bool:
-    """Start deleting each profile (its apps and private spaces must be gone); True when none is left."""
-    return _delete_each(
-        profiles,
-        "UserProfileName",
-        f"user profile of domain {domain_id}",
-        describe=lambda name: api.describe_user_profile(domain_id, name),
-        delete=lambda name: api.delete_user_profile(domain_id, name),
-    )
-
-
-def _delete_each(
-    items: Iterable[dict[str, Any]],
-    name_key: str,
-    what: str,
-    *,
-    describe: Callable[[str], dict[str, Any] | None],
-    delete: Callable[[str], None],
-) -> bool:
-    """Spaces and profiles share their statuses: start each deletion that can start, raise on a failed one."""
+def delete_children(domain_id: str, kind: DomainChild, items: Iterable[dict[str, Any]], api: StudioApi) -> bool:
+    """Start deleting each space or user profile (`kind`; its apps, and a profile's private spaces, must be gone);
+    True when none is left. Both share their statuses; a failed deletion raises `DeletionFailedError`."""
     done = True
     for item in items:
-        name = item[name_key]
+        name = item[kind.name_key]
         done = False
         status = item["Status"]
         if status == DELETE_FAILED:
-            detail = describe(name) or {}
-            raise DeletionFailedError(f"{what}, {name!r}: {detail.get('FailureReason', status)}")
+            detail = api.describe_child(domain_id, kind, name) or {}
+            message = f"{kind.what} of domain {domain_id}, {name!r}: {detail.get('FailureReason', status)}"
+            raise DeletionFailedError(message)
         if status in SPACE_OR_PROFILE_DELETABLE:
-            delete(name)
+            api.delete_child(domain_id, kind, name)
     return done
 
 
@@ -107,8 +81,8 @@ def advance_profile_removal(api: StudioApi, domain_id: str, names: Iterable[str]
     owners = set(names)
     if not owners or api.describe_domain(domain_id) is None:
         return True
-    profiles = [p for p in api.list_user_profiles(domain_id) if p["UserProfileName"] in owners]
-    spaces = private_spaces_of(api.list_spaces(domain_id), owners)
+    profiles = [p for p in api.list_children(domain_id, USER_PROFILE) if p["UserProfileName"] in owners]
+    spaces = private_spaces_of(api.list_children(domain_id, SPACE), owners)
     apps_done = True
     for profile in profiles:
         apps_done &= delete_apps(api.list_apps(domain_id, user_profile=profile["UserProfileName"]), api)
@@ -116,9 +90,9 @@ def advance_profile_removal(api: StudioApi, domain_id: str, names: Iterable[str]
         apps_done &= delete_apps(api.list_apps(domain_id, space=space["SpaceName"]), api)
     if not apps_done:
         return False
-    if not delete_spaces(domain_id, spaces, api):
+    if not delete_children(domain_id, SPACE, spaces, api):
         return False
-    return delete_user_profiles(domain_id, profiles, api)
+    return delete_children(domain_id, USER_PROFILE, profiles, api)
 
 
 # --- the whole domain ------------------------------------------------------------------------------------
@@ -135,10 +109,9 @@ def advance_domain_teardown(api: StudioApi, domain_id: str, file_system_id: str 
             return False  # Deleting, or Pending/Updating: DeleteDomain would be refused until it settles
         if not delete_apps(api.list_apps(domain_id), api):
             return False
-        if not delete_spaces(domain_id, api.list_spaces(domain_id), api):
-            return False
-        if not delete_user_profiles(domain_id, api.list_user_profiles(domain_id), api):
-            return False
+        for kind in (SPACE, USER_PROFILE):  # spaces first: a profile with a private space cannot be deleted
+            if not delete_children(domain_id, kind, api.list_children(domain_id, kind), api):
+                return False
         api.delete_domain(domain_id)
         return False
     if file_system_id and not advance_file_system_deletion(api, domain_id, file_system_id):
