@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import TypedDict, cast
 
 import aws_cdk as cdk
 from constructs import Construct
@@ -107,10 +107,8 @@ def build_platform(
         return stacks
 
     if config.deploy is not None and config.deploy.state_machine and wants("tooling", "identities"):
-        name = stack_name(config, "deploy-identity")
-        stacks["deploy_identity"] = DeployIdentityStack(
-            scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config
-        )
+        placement = _placement(config, "tooling", "deploy-identity")
+        stacks["deploy_identity"] = DeployIdentityStack(scope, placement["stack_name"], **placement)
 
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
     _add_ci_stacks(scope, config, stacks, wants)
@@ -118,18 +116,27 @@ def build_platform(
     _add_workload_stacks(scope, config, stacks, wants)
     _add_delivery_stacks(scope, config, stacks, wants)
     if config.studio is not None and wants("dev"):
-        stacks["studio"] = StudioStack(
-            scope,
-            "Studio",
-            config=config,
-            studio=config.studio,
-            env=stack_env(config, "dev"),
-            stack_name=stack_name(config, "studio"),
-        )
+        stacks["studio"] = StudioStack(scope, "Studio", studio=config.studio, **_placement(config, "dev", "studio"))
     for namer, creator, reason in DEPLOY_ORDER:
         if namer in stacks and creator in stacks:
             stacks[namer].add_stack_dependency(stacks[creator], reason)
     return stacks
+
+
+class Placement(TypedDict):
+    """Where a platform stack goes and what it reads: the props every stack of `build_platform` takes alike."""
+
+    stack_name: str
+    env: cdk.Environment | None
+    config: PlatformConfig
+
+
+def _placement(
+    config: PlatformConfig, role: AccountRole, capability: str, qualifier: AccountRole | None = None
+) -> Placement:
+    """A stack of `capability` in `role`'s account, named by `stack_name` (passed even where the construct id is the
+    same name, so that a pipeline stage does not prefix it)."""
+    return Placement(stack_name=stack_name(config, capability, qualifier), env=stack_env(config, role), config=config)
 
 
 def planned_stages(config: PlatformConfig) -> set[tuple[AccountRole, Phase]]:
@@ -157,27 +164,13 @@ def _add_registry_stacks(
             stacks[key] = WorkloadAccessStack(
                 scope,
                 f"WorkloadAccess{'' if config.is_sandbox else label}",
-                stack_name=stack_name(config, "workload-access", None if config.is_sandbox else home),
-                env=stack_env(config, home),
-                config=config,
                 account_roles=roles,
+                **_placement(config, home, "workload-access", None if config.is_sandbox else home),
             )
     if wants("registry"):
-        stacks["registry"] = RegistryStack(
-            scope,
-            "Registry",
-            stack_name=stack_name(config, "registry"),
-            env=stack_env(config, "registry"),
-            config=config,
-        )
+        stacks["registry"] = RegistryStack(scope, "Registry", **_placement(config, "registry", "registry"))
     if wants("tooling"):
-        stacks["model_events"] = ModelEventsStack(
-            scope,
-            "ModelEvents",
-            stack_name=stack_name(config, "model-events"),
-            env=stack_env(config, "tooling"),
-            config=config,
-        )
+        stacks["model_events"] = ModelEventsStack(scope, "ModelEvents", **_placement(config, "tooling", "model-events"))
 
 
 def _add_ci_stacks(
@@ -188,11 +181,11 @@ def _add_ci_stacks(
     if config.images is not None:
         home = config.images.account
         if wants(home, "identities" if home == "tooling" else "resources"):
-            name = stack_name(config, "images")
-            stacks["images"] = ImagesStack(scope, name, stack_name=name, env=stack_env(config, home), config=config)
+            placement = _placement(config, home, "images")
+            stacks["images"] = ImagesStack(scope, placement["stack_name"], **placement)
     if config.ci is not None and wants("tooling", "identities"):
-        name = stack_name(config, "ci")
-        stacks["ci"] = CiStack(scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config)
+        placement = _placement(config, "tooling", "ci")
+        stacks["ci"] = CiStack(scope, placement["stack_name"], **placement)
 
 
 def _add_workload_stacks(
@@ -202,23 +195,12 @@ def _add_workload_stacks(
     if config.endpoints:
         for stage in ("staging", "prod"):
             if wants(stage):
-                # Construct ID = stack name; the stack name passed too, so a pipeline stage does not prefix it.
-                stacks[f"hosting-{stage}"] = HostingStack(
-                    scope,
-                    stack_name(config, "hosting", stage),
-                    stack_name=stack_name(config, "hosting", stage),
-                    config=config,
-                    stage=stage,
-                    env=stack_env(config, stage),
-                )
+                placement = _placement(config, stage, "hosting", stage)
+                stacks[f"hosting-{stage}"] = HostingStack(scope, placement["stack_name"], stage=stage, **placement)
     if (config.tuning or config.tuning_launcher is not None) and wants("dev"):
-        stacks["tuning"] = TuningStack(
-            scope, "Tuning", config=config, env=stack_env(config, "dev"), stack_name=stack_name(config, "tuning")
-        )
+        stacks["tuning"] = TuningStack(scope, "Tuning", **_placement(config, "dev", "tuning"))
     if config.gateway is not None and wants("prod"):
-        stacks["gateway"] = GatewayStack(
-            scope, "Gateway", config=config, env=stack_env(config, "prod"), stack_name=stack_name(config, "gateway")
-        )
+        stacks["gateway"] = GatewayStack(scope, "Gateway", **_placement(config, "prod", "gateway"))
 
 
 def _add_delivery_stacks(
@@ -226,18 +208,16 @@ def _add_delivery_stacks(
 ) -> None:
     """What moves models along: the deploy pipeline (tooling), pipeline schedules and lifecycle pipelines."""
     if config.deploy is not None and wants("tooling"):
-        name = stack_name(config, "deploy")
-        stacks["deploy"] = DeployStack(scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config)
+        placement = _placement(config, "tooling", "deploy")
+        stacks["deploy"] = DeployStack(scope, placement["stack_name"], **placement)
     for role in schedule_accounts(config):
         if wants(role):
-            name = stack_name(config, "schedules", role)
+            placement = _placement(config, role, "schedules", role)
             stacks[f"schedules-{role}"] = PipelineSchedulesStack(
-                scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
+                scope, placement["stack_name"], account=role, **placement
             )
     for role in lifecycle_accounts(config):
         if wants(role):
             key = "lifecycle" if config.is_sandbox else f"lifecycle_{role}"
-            name = stack_name(config, "lifecycle", None if config.is_sandbox else role)
-            stacks[key] = LifecycleStack(
-                scope, name, stack_name=name, env=stack_env(config, role), config=config, account=role
-            )
+            placement = _placement(config, role, "lifecycle", None if config.is_sandbox else role)
+            stacks[key] = LifecycleStack(scope, placement["stack_name"], account=role, **placement)
