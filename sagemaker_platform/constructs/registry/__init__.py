@@ -51,14 +51,15 @@ from sagemaker_platform.constructs.registry.forwarding import (
     approval_event_pattern,
     forwarding_event_pattern,
 )
+from sagemaker_platform.constructs.registry.grants import grant_groups
 from sagemaker_platform.constructs.registry.group import (
     IModelPackageGroup,
     ModelPackageGroup,
     ModelPackageGroupBase,
-    grant_groups,
 )
 from sagemaker_platform.constructs.registry.model_registry import ModelRegistry
 from sagemaker_platform.constructs.registry.policies import acknowledge_wildcard_resources, deployed_policy_size
+from sagemaker_platform.constructs.registry.shared_policies import RegistryAccessPolicies
 from sagemaker_platform.constructs.registry.workload_access import RegistryLocation, WorkloadAccess
 
 __all__ = [
@@ -83,6 +84,7 @@ __all__ = [
     "ModelPackageGroupBase",
     "ModelRegistry",
     "RegistryAccess",
+    "RegistryAccessPolicies",
     "RegistryLocation",
     "WorkloadAccess",
     "acknowledge_wildcard_resources",

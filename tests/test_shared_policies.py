@@ -1,0 +1,96 @@
+"""Shared managed policies (issue 15): statements several roles of a stack need identically are written once.
+
+- No role gains a grant: each registry reader's and Studio member's effective grants (tests/iam_effective.py)
+  are a subset of main's before the policies were shared (tests/iam_baseline/, both shipped configs).
+- Each shared policy is attached to every role that needs it, and holds its wildcards once per stack.
+- The journeys read a role's attached managed policies, shared ones included: detached, a journey breaks.
+
+Regenerate a baseline only when a grant is added on purpose: `python -m tests.iam_effective CDK_OUT
+tests/iam_baseline/<config>.json` over `cdk synth` of that config.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import cx_api
+
+from tests.event_journeys import Stack, _identity_allows
+from tests.iam_effective import Assembly, digest
+
+BASELINES = Path(__file__).parent / "iam_baseline"
+
+
+def _named(stacks: list[Stack], name: str) -> Stack:
+    (stack,) = [s for s in stacks if s.name == name]
+    return stack
+
+
+@pytest.mark.parametrize("config", ["default", "multi-account"])
+def test_given_the_shared_policies_then_no_registry_reader_or_studio_member_gains_a_grant(
+    config: str, default_assembly: cx_api.CloudAssembly, multi_account_assembly: cx_api.CloudAssembly
+) -> None:
+    assembly = default_assembly if config == "default" else multi_account_assembly
+    grants = Assembly(Path(assembly.directory)).grants()
+    baseline: dict[str, list[str]] = json.loads((BASELINES / f"{config}.json").read_text())
+    missing = sorted(set(baseline) - set(grants))
+    assert not missing, f"roles gone (a role keeps its logical id): {missing}"
+    gained = {
+        role: sorted(g for g in grants[role] if digest(g) not in set(before))
+        for role, before in baseline.items()
+        if any(digest(g) not in set(before) for g in grants[role])
+    }
+    assert not gained, f"grants these roles did not hold before the policies were shared: {gained}"
+
+
+def _attached(template: dict[str, Any], policy_id: str) -> list[Any]:
+    return template["Resources"][policy_id]["Properties"].get("Roles", [])
+
+
+def _shared(template: dict[str, Any], path_part: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy" and path_part in resource["Metadata"]["aws:cdk:path"]
+    }
+
+
+def test_given_the_multi_account_dev_stacks_then_each_registry_level_and_the_studio_membership_is_one_policy(
+    cli_multi_account_stacks: list[Stack],
+) -> None:
+    studio = _named(cli_multi_account_stacks, "mlplatform-studio").template
+    # The three Studio execution roles register (dev registers); the approver also approves.
+    shared = _shared(studio, "/RegistryAccessPolicies/")
+    attached = {
+        json.dumps(_attached(studio, i), sort_keys=True): r["Metadata"]["aws:cdk:path"] for i, r in shared.items()
+    }
+    assert sorted(p.rsplit("/", 2)[-2] for p in attached.values()) == ["Approve1", "Register1"]
+    (register,) = [roles for roles, path in attached.items() if "/Register1/" in path]
+    assert len(json.loads(register)) == 3  # ExecutionRole, ApproverRole and bob's own role (a shard's output)
+    (member,) = _shared(studio, "/Studio/MemberPolicy/").keys()
+    assert len(_attached(studio, member)) == 3
+    workload = _named(cli_multi_account_stacks, "mlplatform-workload-access-prod").template
+    levels = {
+        r["Metadata"]["aws:cdk:path"].rsplit("/", 2)[-2]: len(_attached(workload, i))
+        for i, r in _shared(workload, "/RegistryAccessPolicies/").items()
+    }
+    # Execution reads, the pipeline step (batch inference) and the deploy role deploy: READ + CreateModel.
+    assert levels == {"Read1": 3, "Deploy1": 2}
+
+
+def test_given_the_sandbox_then_journeys_read_the_shared_policies_and_break_when_one_is_detached(
+    cli_default_stacks: list[Stack],
+) -> None:
+    stack = _named(cli_default_stacks, "mlplatform-workload-access")
+    role_arn = "arn:<AWS::Partition>:iam::<AWS::AccountId>:role/mlplatform-deploy"
+    version = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model-package/churn/3"
+    assert _identity_allows(stack, role_arn, "sagemaker:DescribeModelPackage", version)
+    assert _identity_allows(stack, role_arn, "sagemaker:CreateModel", version)
+    template = json.loads(json.dumps(stack.template))
+    for policy_id in _shared(template, "/RegistryAccessPolicies/"):
+        template["Resources"][policy_id]["Properties"]["Roles"] = []
+    detached = Stack(stack.name, stack.account, template)
+    assert not _identity_allows(detached, role_arn, "sagemaker:DescribeModelPackage", version)
