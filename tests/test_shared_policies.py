@@ -58,27 +58,39 @@ def _shared(template: dict[str, Any], path_part: str) -> dict[str, dict[str, Any
     }
 
 
-def test_given_the_multi_account_dev_stacks_then_each_registry_level_and_the_studio_membership_is_one_policy(
+def _roles_per_shared_policy(template: dict[str, Any], path_part: str) -> dict[str, int]:
+    return {
+        resource["Metadata"]["aws:cdk:path"].rsplit("/", 2)[-2]: len(_attached(template, logical_id))
+        for logical_id, resource in _shared(template, path_part).items()
+    }
+
+
+def test_given_the_multi_account_example_then_roles_with_the_same_access_attach_one_policy_per_part(
     cli_multi_account_stacks: list[Stack],
 ) -> None:
     studio = _named(cli_multi_account_stacks, "mlplatform-studio").template
-    # The three Studio execution roles register (dev registers); the approver also approves.
-    shared = _shared(studio, "/RegistryAccessPolicies/")
-    attached = {
-        json.dumps(_attached(studio, i), sort_keys=True): r["Metadata"]["aws:cdk:path"] for i, r in shared.items()
+    # ExecutionRole, ApproverRole and bob's own role (through his shard's output) register (dev registers) and
+    # are the domain's members; the approver also approves.
+    assert _roles_per_shared_policy(studio, "/SharedPolicies/") == {
+        "RegistryRegister1": 3,
+        "RegistryArtifactsWrite1": 3,
+        "RegistryApprove1": 1,
     }
-    assert sorted(p.rsplit("/", 2)[-2] for p in attached.values()) == ["Approve1", "Register1"]
-    (register,) = [roles for roles, path in attached.items() if "/Register1/" in path]
-    assert len(json.loads(register)) == 3  # ExecutionRole, ApproverRole and bob's own role (a shard's output)
-    (member,) = _shared(studio, "/Studio/MemberPolicy/").keys()
-    assert len(_attached(studio, member)) == 3
+    assert _roles_per_shared_policy(studio, "/Studio/MemberPolicy/") == {"MemberPolicy": 3}
     workload = _named(cli_multi_account_stacks, "mlplatform-workload-access-prod").template
-    levels = {
-        r["Metadata"]["aws:cdk:path"].rsplit("/", 2)[-2]: len(_attached(workload, i))
-        for i, r in _shared(workload, "/RegistryAccessPolicies/").items()
+    # Execution reads; the pipeline step (batch inference) and the deploy role deploy; all three read artifacts.
+    assert _roles_per_shared_policy(workload, "/SharedPolicies/") == {
+        "RegistryRead1": 1,
+        "RegistryDeploy1": 2,
+        "RegistryArtifactsRead1": 3,
     }
-    # Execution reads, the pipeline step (batch inference) and the deploy role deploy: READ + CreateModel.
-    assert levels == {"Read1": 3, "Deploy1": 2}
+    hosting = _named(cli_multi_account_stacks, "mlplatform-hosting-staging").template
+    shared = _roles_per_shared_policy(hosting, "/SharedPolicies/")
+    assert shared["EndpointMetrics1"] == 6  # every endpoint of the stage, across the endpoint shards
+    assert sorted(n for n in shared if n.startswith("RegistryArtifacts")) == [
+        "RegistryArtifacts1",
+        "RegistryArtifacts2",
+    ]
 
 
 def test_given_the_sandbox_then_journeys_read_the_shared_policies_and_break_when_one_is_detached(
@@ -90,7 +102,7 @@ def test_given_the_sandbox_then_journeys_read_the_shared_policies_and_break_when
     assert _identity_allows(stack, role_arn, "sagemaker:DescribeModelPackage", version)
     assert _identity_allows(stack, role_arn, "sagemaker:CreateModel", version)
     template = json.loads(json.dumps(stack.template))
-    for policy_id in _shared(template, "/RegistryAccessPolicies/"):
+    for policy_id in _shared(template, "/SharedPolicies/Registry"):
         template["Resources"][policy_id]["Properties"]["Roles"] = []
     detached = Stack(stack.name, stack.account, template)
     assert not _identity_allows(detached, role_arn, "sagemaker:DescribeModelPackage", version)

@@ -59,7 +59,6 @@ from sagemaker_platform.constructs.registry.group import (
 )
 from sagemaker_platform.constructs.registry.model_registry import ModelRegistry
 from sagemaker_platform.constructs.registry.policies import acknowledge_wildcard_resources, deployed_policy_size
-from sagemaker_platform.constructs.registry.shared_policies import RegistryAccessPolicies
 from sagemaker_platform.constructs.registry.workload_access import RegistryLocation, WorkloadAccess
 
 __all__ = [
@@ -84,7 +83,6 @@ __all__ = [
     "ModelPackageGroupBase",
     "ModelRegistry",
     "RegistryAccess",
-    "RegistryAccessPolicies",
     "RegistryLocation",
     "WorkloadAccess",
     "acknowledge_wildcard_resources",

@@ -81,7 +81,7 @@ class AccessStatement:
     """One identity statement of a registry grant, with its wildcard resources and why they cannot be named.
 
     `wildcards` are the resources acknowledged for AwsSolutions-IAM5 with `reason` wherever the statement lands
-    (the grantee's own policy, or a policy several roles share: `RegistryAccessPolicies`).
+    (the grantee's own policy, or a policy several roles share: `SharedPolicies`).
     """
 
     statement: iam.PolicyStatement
