@@ -24,10 +24,10 @@ Grant = tuple[str, str, str, str]
 RoleKey = str  # "<template stem>/<logical id>"
 
 # A role is in the baseline when one of its grants holds one of these actions or names a resource holding one of
-# these texts: the registry's readers (groups, versions, artifacts) and the Studio domain members, whose
-# statements the shared managed policies hold (issue 15).
-BASELINE_ACTIONS = ("sagemaker:DescribeModelPackage", "sagemaker:CreateApp")
-BASELINE_RESOURCES = (":model-package/", "-models-")
+# these texts: the registry's readers (groups, versions, artifacts), the Studio domain members and the endpoint
+# roles, whose statements the shared managed policies hold (issue 15).
+BASELINE_ACTIONS = ("sagemaker:DescribeModelPackage", "sagemaker:CreateApp", "ecr:GetAuthorizationToken")
+BASELINE_RESOURCES = (":model-package/", "-models-", "log-group:/aws/sagemaker/Endpoints/")
 
 
 def _as_list(value: Any) -> list[Any]:

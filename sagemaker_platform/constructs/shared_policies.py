@@ -26,7 +26,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from sagemaker_platform.constructs.roles import PlatformRole
-from sagemaker_platform.constructs.wildcards import acknowledge_statement_wildcards
+from sagemaker_platform.constructs.wildcards import acknowledge_statement_wildcards, add_statement
 
 # As `PlatformRole`: a managed policy holds 6,144 characters, and statements are measured before their tokens
 # resolve, so a policy is closed at this estimate and the rest goes to the next one.
@@ -54,6 +54,7 @@ class SharedPolicies(Construct):
         super().__init__(scope, id)
         # Per name: (the statements as resolved JSON, which policy holds which statement), in creation order.
         self._sets: dict[str, list[tuple[str, list[tuple[iam.ManagedPolicy, iam.PolicyStatement]]]]] = {}
+        self._attached: dict[str, set[str]] = {}  # per policy path: the (resolved) names of its roles
 
     @classmethod
     def of(cls, role: iam.IRole) -> SharedPolicies:
@@ -69,6 +70,17 @@ class SharedPolicies(Construct):
     ) -> iam.Grant:
         """Attach to `role` the policies holding `statements` (written the first time a role of this stack needs
         exactly these); the grant of every statement, as `iam.Grant.add_to_principal` would return it."""
+        held = self.attach_policies(role, name, statements, description)
+        grant = role.grant_held_by(*held[0])
+        for policy, statement in held[1:]:
+            grant = grant.combine(role.grant_held_by(policy, statement))
+        return grant
+
+    def attach_policies(
+        self, role: iam.IRole, name: str, statements: Sequence[SharedStatement], description: str
+    ) -> list[tuple[iam.ManagedPolicy, iam.PolicyStatement]]:
+        """As `attach`, for any role (one imported by name too: the policy lists it); which policy holds which
+        statement."""
         stack = cdk.Stack.of(self)
         rendered = [stack.resolve(item.statement.to_statement_json()) for item in statements]
         key = json.dumps(rendered, sort_keys=True, default=str)
@@ -77,12 +89,13 @@ class SharedPolicies(Construct):
         if held is None:
             held = self._render(f"{name}{len(sets) + 1}", description, statements, rendered)
             sets.append((key, held))
+        # By name: a role imported twice (two objects) is still attached once.
+        name_of_role = json.dumps(stack.resolve(role.role_name), sort_keys=True)
         for policy in dict.fromkeys(policy for policy, _ in held):
-            policy.attach_to_role(role)
-        grant = role.grant_held_by(*held[0])
-        for policy, statement in held[1:]:
-            grant = grant.combine(role.grant_held_by(policy, statement))
-        return grant
+            if name_of_role not in self._attached.setdefault(policy.node.path, set()):
+                policy.attach_to_role(role)
+                self._attached[policy.node.path].add(name_of_role)
+        return held
 
     def _render(
         self, id: str, description: str, statements: Sequence[SharedStatement], rendered: Sequence[object]
@@ -107,3 +120,16 @@ class SharedPolicies(Construct):
             held.append((policies[-1], item.statement))
             size += statement_size
         return held
+
+
+def add_shared_statements(
+    grantee: iam.IGrantable, name: str, statements: Sequence[SharedStatement], description: str
+) -> None:
+    """`statements` for `grantee`: through its stack's shared policy `name` when it is a `PlatformRole`, else in
+    its own identity policy (`add_statement`, each wildcard acknowledged there with its reason)."""
+    principal = grantee.grant_principal
+    if isinstance(principal, PlatformRole):
+        SharedPolicies.of(principal).attach(principal, name, statements, description)
+        return
+    for item in statements:
+        add_statement(grantee, item.statement, item.wildcard_reason)

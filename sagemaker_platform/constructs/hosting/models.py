@@ -14,8 +14,7 @@ from constructs import Construct
 from sagemaker_platform.constructs.hosting.images import (
     ContainerImage,
 )
-from sagemaker_platform.constructs.roles import PlatformRole
-from sagemaker_platform.constructs.shared_policies import SharedPolicies, SharedStatement
+from sagemaker_platform.constructs.shared_policies import SharedStatement, add_shared_statements
 from sagemaker_platform.constructs.wildcards import add_statement
 from sagemaker_platform.errors import PropsError
 
@@ -121,15 +120,12 @@ class RegistryArtifacts:
         """Read the objects under `prefix` and decrypt them through S3. A `PlatformRole` gets the statements
         through the policy its stack's roles with the same read share (`SharedPolicies`, ``RegistryArtifacts<n>``:
         the endpoints of one group read the same prefix)."""
-        statements = self._read_statements(cdk.Stack.of(scope))
-        principal = grantee.grant_principal
-        if isinstance(principal, PlatformRole):
-            SharedPolicies.of(principal).attach(
-                principal, "RegistryArtifacts", statements, f"read the registry's model artifacts under {self.prefix!r}"
-            )
-            return
-        for item in statements:
-            add_statement(grantee, item.statement, item.wildcard_reason)
+        objects, *key = self._read_statements(cdk.Stack.of(scope))
+        add_shared_statements(grantee, "RegistryArtifacts", [objects], f"read model artifacts under {self.prefix!r}")
+        if key:
+            # The key statement is the same for every group: a policy of its own, so the readers of all groups
+            # share it.
+            add_shared_statements(grantee, "RegistryArtifactsKey", key, "decrypt model artifacts through S3")
 
     def _read_statements(self, stack: cdk.Stack) -> list[SharedStatement]:
         partition = stack.partition

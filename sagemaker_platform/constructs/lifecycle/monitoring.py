@@ -30,9 +30,10 @@ from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.lifecycle.images import model_monitor_image_uri
-from sagemaker_platform.constructs.lifecycle.nag import nag_pseudo, nag_text
+from sagemaker_platform.constructs.lifecycle.nag import nag_text
 from sagemaker_platform.constructs.lifecycle.rules import events_role, sagemaker_rule
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
+from sagemaker_platform.constructs.shared_policies import SharedPolicies, SharedStatement
 from sagemaker_platform.constructs.targets import StartSageMakerPipeline
 from sagemaker_platform.constructs.workflow import state_machine_log_group, state_machine_role
 from sagemaker_platform.errors import ProblemCollector
@@ -204,15 +205,6 @@ class EndpointMonitor(Construct):
                     resources=[f"arn:{stack.partition}:s3:::{bucket}"],
                     conditions={"StringLike": {"s3:prefix": f"data-capture/{self.endpoint_name}/*"}},
                 ),
-                iam.PolicyStatement(
-                    sid="DecryptCapture",
-                    actions=["kms:Decrypt"],
-                    resources=[stack.format_arn(service="kms", resource="key", resource_name="*")],
-                    conditions={
-                        "StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"},
-                        "ForAnyValue:StringEquals": {"kms:ResourceAliases": [key_alias]},
-                    },
-                ),
             ],
             roles=[job_role],
         )
@@ -223,10 +215,29 @@ class EndpointMonitor(Construct):
                 f"{self.endpoint_name}/*]": (
                     "SageMaker writes captured requests under per-hour keys of this endpoint's capture prefix"
                 ),
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:{nag_pseudo(stack.region, 'Region')}:"
-                f"{nag_pseudo(stack.account, 'AccountId')}:key/*]": "the hosting key's ARN is not known outside its "
-                f"stack; only the key aliased {key_alias} (kms:ResourceAliases), through S3 (kms:ViaService)",
             },
+        )
+        # The same for every monitor of the stage (one hosting key): one policy per stack (`SharedPolicies`).
+        decrypt = iam.PolicyStatement(
+            sid="DecryptCapture",
+            actions=["kms:Decrypt"],
+            resources=[stack.format_arn(service="kms", resource="key", resource_name="*")],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"},
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": [key_alias]},
+            },
+        )
+        SharedPolicies.of(job_role).attach_policies(
+            job_role,
+            "CaptureKey",
+            [
+                SharedStatement(
+                    decrypt,
+                    f"the hosting key's ARN is not known outside its stack; only the key aliased {key_alias} "
+                    "(kms:ResourceAliases), through S3 (kms:ViaService)",
+                )
+            ],
+            "monitoring jobs: decrypt the endpoints' captured data through S3",
         )
 
     def _schedule_applier(self, storage: LifecycleStorage, schedule_expression: str) -> sfn.StateMachine:
