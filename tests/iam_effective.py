@@ -54,6 +54,7 @@ class Assembly:
     def __init__(self, directory: Path) -> None:
         paths = sorted(directory.rglob("*.template.json"))
         self.templates: dict[str, dict[str, Any]] = {_stem(p): json.loads(p.read_text()) for p in paths}
+        self.folders: dict[str, Path] = {_stem(p): p.parent for p in paths}
         # nested stem -> (parent stem, the nested stack resource's logical id)
         self.parents: dict[str, tuple[str, str]] = {}
         for stem, template in self.templates.items():
@@ -123,6 +124,31 @@ class Assembly:
                     if role is not None:
                         found.setdefault(role, set()).update(self._statements(stem, props["PolicyDocument"]))
         return found
+
+    def attached_policies(self) -> dict[RoleKey, int]:
+        """How many managed policies each role has attached: in its `ManagedPolicyArns`, and in the `Roles` of
+        a policy naming it by reference (its template, a parent's) or by name (any template of its folder, i.e.
+        of its account and region in a pipeline's cloud assembly)."""
+        counts: dict[RoleKey, int] = {}
+        by_name: dict[tuple[Path, str], RoleKey] = {}
+        for stem, template in self.templates.items():
+            for logical_id, resource in template.get("Resources", {}).items():
+                if resource["Type"] == "AWS::IAM::Role":
+                    props = resource.get("Properties", {})
+                    counts[f"{stem}/{logical_id}"] = len(props.get("ManagedPolicyArns", []))
+                    if isinstance(props.get("RoleName"), str):
+                        by_name[(self.folders[stem], props["RoleName"])] = f"{stem}/{logical_id}"
+        for stem, template in self.templates.items():
+            for resource in template.get("Resources", {}).values():
+                if resource["Type"] != "AWS::IAM::ManagedPolicy":
+                    continue
+                for reference in resource["Properties"].get("Roles", []):
+                    role = self._role_of(stem, reference)
+                    if role is None and isinstance(reference, str):
+                        role = by_name.get((self.folders[stem], reference))
+                    if role is not None:
+                        counts[role] = counts.get(role, 0) + 1
+        return counts
 
     def _statements(self, stem: str, document: dict[str, Any]) -> set[Grant]:
         grants: set[Grant] = set()

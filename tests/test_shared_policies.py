@@ -108,3 +108,13 @@ def test_given_the_sandbox_then_journeys_read_the_shared_policies_and_break_when
         template["Resources"][policy_id]["Properties"]["Roles"] = []
     detached = Stack(stack.name, stack.account, template)
     assert not _identity_allows(detached, role_arn, "sagemaker:DescribeModelPackage", version)
+
+
+@pytest.mark.parametrize("config", ["default", "multi-account"])
+def test_given_the_shared_policies_then_no_role_passes_the_iam_quota_of_ten_managed_policies(
+    config: str, default_assembly: cx_api.CloudAssembly, multi_account_assembly: cx_api.CloudAssembly
+) -> None:
+    # IAM's default quota: 10 managed policies per role (raisable to 20). Shared policies add to a role's count.
+    assembly = default_assembly if config == "default" else multi_account_assembly
+    counts = Assembly(Path(assembly.directory)).attached_policies()
+    assert max(counts.values()) <= 10, sorted(counts.items(), key=lambda item: -item[1])[:5]
