@@ -55,6 +55,8 @@ class SharedPolicies(Construct):
         # Per name: (the statements as resolved JSON, which policy holds which statement), in creation order.
         self._sets: dict[str, list[tuple[str, list[tuple[iam.ManagedPolicy, iam.PolicyStatement]]]]] = {}
         self._attached: dict[str, set[str]] = {}  # per policy path: the (resolved) names of its roles
+        # Per collected policy and role: its parts as (policy, estimated characters, statements held as JSON).
+        self._collected: dict[str, list[tuple[iam.ManagedPolicy, int, set[str]]]] = {}
 
     @classmethod
     def of(cls, role: iam.IRole) -> SharedPolicies:
@@ -96,6 +98,27 @@ class SharedPolicies(Construct):
                 policy.attach_to_role(role)
                 self._attached[policy.node.path].add(name_of_role)
         return held
+
+    def collect(self, role: iam.IRole, name: str, statements: Sequence[SharedStatement], description: str) -> None:
+        """Add `statements` to the policy `name` that gathers, for `role`, the statements of several constructs
+        (each monitor of a stage, say): one attached policy (a new part when it is full) instead of one per
+        construct, which a role's quota of managed policies would soon refuse. A statement the policy already
+        holds is not added twice."""
+        stack = cdk.Stack.of(self)
+        parts = self._collected.setdefault(f"{name}:{json.dumps(stack.resolve(role.role_name))}", [])
+        for item in statements:
+            rendered = json.dumps(stack.resolve(item.statement.to_statement_json()), sort_keys=True, default=str)
+            if any(rendered in held for _, _, held in parts):
+                continue
+            if not parts or parts[-1][1] + len(rendered) > _MAX_ESTIMATED_CHARS_PER_POLICY:
+                suffix = "" if not parts else f"Part{len(parts) + 1}"
+                policy = iam.ManagedPolicy(self, f"{name}{suffix}", description=description, roles=[role])
+                parts.append((policy, 0, set()))
+            policy, size, held = parts[-1]
+            policy.add_statements(item.statement)
+            acknowledge_statement_wildcards(policy, item.statement, item.wildcard_reason)
+            held.add(rendered)
+            parts[-1] = (policy, size + len(rendered), held)
 
     def _render(
         self, id: str, description: str, statements: Sequence[SharedStatement], rendered: Sequence[object]
