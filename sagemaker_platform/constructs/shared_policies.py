@@ -72,17 +72,17 @@ class SharedPolicies(Construct):
     ) -> iam.Grant:
         """Attach to `role` the policies holding `statements` (written the first time a role of this stack needs
         exactly these); the grant of every statement, as `iam.Grant.add_to_principal` would return it."""
-        held = self.attach_policies(role, name, statements, description)
+        held = self._attach_policies(role, name, statements, description)
         grant = role.grant_held_by(*held[0])
         for policy, statement in held[1:]:
             grant = grant.combine(role.grant_held_by(policy, statement))
         return grant
 
-    def attach_policies(
+    def _attach_policies(
         self, role: iam.IRole, name: str, statements: Sequence[SharedStatement], description: str
     ) -> list[tuple[iam.ManagedPolicy, iam.PolicyStatement]]:
-        """As `attach`, for any role (one imported by name too: the policy lists it); which policy holds which
-        statement."""
+        """The policies holding `statements` (rendered the first time), attached to `role` once; which policy holds
+        which statement."""
         stack = cdk.Stack.of(self)
         rendered = [stack.resolve(item.statement.to_statement_json()) for item in statements]
         key = json.dumps(rendered, sort_keys=True, default=str)
