@@ -232,7 +232,7 @@ def test_given_workload_accounts_then_their_roles_keep_the_identity_side_of_the_
         "mlplatform-workload-access-dev",
         "mlplatform-workload-access-staging",
         "mlplatform-studio",
-        "mlplatformpipelineStagingmlplatformhostingstagingEndpoints14AA1A79C7",
+        "mlplatform-hosting-staging",  # the endpoint roles share it (SharedPolicies/RegistryArtifactsKey1)
     } <= where
 
 

@@ -155,6 +155,32 @@ def refused_somewhere(hops: Sequence[Hop]) -> list[str]:
     return [hop.where for hop in hops if not hop.allowed]
 
 
+def role_references(templates: Mapping[str, Mapping[str, Any]], role_name: str) -> dict[str, list[Any]]:
+    """Per template: the values by which a policy's `Roles` there names the role called `role_name`.
+
+    `{"Ref": <role>}` in the template creating it, and, for a role of a nested stack, the parent's
+    `{"Fn::GetAtt": [<nested stack>, "Outputs.<output>"]}` of an output naming it: a managed policy the roles of
+    a stack share (`SharedPolicies`) lives in the top-level stack and reaches a nested stack's role that way.
+    `templates` are keyed as `support.templates_of` does (nested ones by file name without its suffix).
+    """
+    found: dict[str, list[Any]] = {}
+    for name, template in templates.items():
+        resources = template.get("Resources", {})
+        for logical_id, resource in resources.items():
+            if resource["Type"] != "AWS::IAM::Role" or resource["Properties"].get("RoleName") != role_name:
+                continue
+            found.setdefault(name, []).append({"Ref": logical_id})
+            outputs = [o for o, v in template.get("Outputs", {}).items() if v["Value"] == {"Ref": logical_id}]
+            for parent, parent_template in templates.items():
+                for stack_id, stack in parent_template.get("Resources", {}).items():
+                    path = stack.get("Metadata", {}).get("aws:asset:path", "")
+                    if stack["Type"] == "AWS::CloudFormation::Stack" and path == f"{name}.nested.template.json":
+                        found.setdefault(parent, []).extend(
+                            {"Fn::GetAtt": [stack_id, f"Outputs.{output}"]} for output in outputs
+                        )
+    return found
+
+
 # --- boto3 calls in handler sources ---------------------------------------------------------------
 
 

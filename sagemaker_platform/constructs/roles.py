@@ -59,8 +59,26 @@ class PlatformRole(iam.Role):
         self._chars: list[int] = []
         self._wildcards: list[set[str]] = []
         self._stack = cdk.Stack.of(self)  # once: every grant below would ask jsii for it again
+        self._held_by: iam.ManagedPolicy | None = None
+
+    def grant_held_by(self, policy: iam.ManagedPolicy, statement: iam.PolicyStatement) -> iam.Grant:
+        """The grant of `statement`, which `policy` already holds and is attached to this role (a policy several
+        roles share): an `iam.Grant` like any other (its principal statement, `policy` to depend on), and
+        nothing added to this role's own policies."""
+        self._held_by = policy
+        try:
+            return iam.Grant.add_to_principal(
+                grantee=self,
+                actions=statement.actions,
+                resource_arns=statement.resources,
+                conditions=statement.conditions or None,
+            )
+        finally:
+            self._held_by = None
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        if self._held_by is not None:
+            return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._held_by)
         statement = _normalized(statement)
         rendered = self._stack.resolve(statement.to_statement_json())
         size = len(json.dumps(rendered, default=str))

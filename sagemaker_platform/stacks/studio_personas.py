@@ -24,7 +24,7 @@ from sagemaker_platform.config import STUDIO_PERSONAS, PlatformConfig
 from sagemaker_platform.constructs.registry import RegistryAccess, grant_groups
 from sagemaker_platform.constructs.studio import Persona, StudioDomain
 from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipeline, TuningStorage
-from sagemaker_platform.constructs.wildcards import acknowledge_statement_wildcards, add_statement
+from sagemaker_platform.constructs.wildcards import acknowledge_statement_wildcards
 from sagemaker_platform.constructs.workload_access import RegistryLocation
 
 # --- actions, in one place ------------------------------------------------------------------------
@@ -77,22 +77,22 @@ def grant_studio_personas(scope: Construct, config: PlatformConfig, studio: Stud
         )
         groups = location.groups(Construct(scope, "PersonaRegistry"))
         registers = "dev" in config.registry.register_from
+    # Both personas' roles together are the domain's execution roles, which its member policy reaches.
     for persona in ("data-scientist", "approver"):
         for role in studio.roles_of_persona(persona):  # type: ignore[arg-type]
             if groups is not None:
                 grant_groups(role, groups, RegistryAccess.REGISTER if registers else RegistryAccess.READ)
                 if persona == "approver":
                     grant_groups(role, groups, RegistryAccess.APPROVE)
-                add_statement(
-                    role,
-                    iam.PolicyStatement(actions=list(REGISTRY_LIST_ACTIONS), resources=["*"]),
-                    "ListModelPackageGroups supports no resource-level permissions; the groups themselves are "
-                    "granted by name",
-                )
-            _grant_staging_endpoints(role, config)
+    if groups is not None:
+        studio.add_to_member_policy(
+            iam.PolicyStatement(actions=list(REGISTRY_LIST_ACTIONS), resources=["*"]),
+            "ListModelPackageGroups supports no resource-level permissions; the groups themselves are granted by name",
+        )
+    _grant_staging_endpoints(studio, config)
 
 
-def _grant_staging_endpoints(role: iam.IRole, config: PlatformConfig) -> None:
+def _grant_staging_endpoints(studio: StudioDomain, config: PlatformConfig) -> None:
     # Only where staging is the dev account: SageMaker endpoints have no resource policy, so another account's
     # endpoint cannot be invoked with a dev role (README: "Studio personas").
     if config.accounts is not None and config.accounts.staging != config.accounts.dev:
@@ -100,9 +100,8 @@ def _grant_staging_endpoints(role: iam.IRole, config: PlatformConfig) -> None:
     names = [naming.endpoint_name(config.name, entry.name, "staging") for entry in config.endpoints]
     if not names:
         return
-    stack = cdk.Stack.of(role)
-    add_statement(
-        role,
+    stack = cdk.Stack.of(studio)
+    studio.add_to_member_policy(
         iam.PolicyStatement(
             actions=list(ENDPOINT_ACTIONS),
             resources=[stack.format_arn(service="sagemaker", resource="endpoint", resource_name=n) for n in names],
@@ -112,8 +111,7 @@ def _grant_staging_endpoints(role: iam.IRole, config: PlatformConfig) -> None:
         f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/sagemaker/Endpoints/{n}"
         for n in names
     ]
-    add_statement(
-        role,
+    studio.add_to_member_policy(
         iam.PolicyStatement(
             actions=list(LOG_READ_ACTIONS), resources=[*log_groups, *(f"{g}:log-stream:*" for g in log_groups)]
         ),

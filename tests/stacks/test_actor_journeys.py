@@ -26,6 +26,7 @@ from tests.wiring_helpers import (
     key_policy_suffices,
     refused_somewhere,
     resource_policy_allows,
+    role_references,
     walk,
 )
 
@@ -75,16 +76,15 @@ def world(request: pytest.FixtureRequest) -> World:
 
 def identity(world: World, role_name: str, *stacks: str) -> list[dict[str, Any]]:
     """Every identity statement of the role named `role_name`: managed policies attached by Ref in the
-    template that creates it, and by name from any of `stacks` (e.g. the tuning stack's persona policy)."""
+    template that creates it or through its nested stack's output in the parent (`role_references`: the shared
+    policies), and by name from any of `stacks` (e.g. the tuning stack's persona policy)."""
     found: list[dict[str, Any]] = []
-    created = False
+    references = role_references(world.templates, role_name)
+    created = bool(references)
     for name, template in world.templates.items():
-        roles = resources_of_type(template, "AWS::IAM::Role")
-        ids = [lid for lid, r in roles.items() if r["Properties"].get("RoleName") == role_name]
-        created = created or bool(ids)
         for policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").values():
             attached = policy["Properties"].get("Roles", [])
-            by_ref = any({"Ref": lid} in attached for lid in ids)
+            by_ref = any(reference in attached for reference in references.get(name, []))
             by_name = any(name.endswith(stack) for stack in stacks) and role_name in attached
             if by_ref or by_name:
                 found.extend(as_list(policy["Properties"]["PolicyDocument"]["Statement"]))

@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from sagemaker_platform.constructs.common import regional_account
+from sagemaker_platform.constructs.shared_policies import SharedStatement, add_shared_statements
 from sagemaker_platform.constructs.wildcards import add_statement
 from sagemaker_platform.errors import PropsError
 from sagemaker_platform.regions import url_suffix_of
@@ -146,11 +147,18 @@ class ContainerImage:
             region = stack.region if self._kind == "dlc" else _IMAGE_URI.match(self.uri).group("region")  # type: ignore[union-attr]
             repository_arn = f"arn:{stack.partition}:ecr:{region}:{account}:repository/{self.repository_name}"
         add_statement(grantee, iam.PolicyStatement(actions=list(_ECR_PULL_ACTIONS), resources=[repository_arn]))
-        add_statement(
+        # The same for every image: one policy per stack for the roles that pull (`SharedPolicies`).
+        add_shared_statements(
             grantee,
-            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-            "ecr:GetAuthorizationToken supports no resource-level permissions; the image's layers are pulled "
-            "from its one named repository",
+            "EcrAuthorization",
+            [
+                SharedStatement(
+                    iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+                    "ecr:GetAuthorizationToken supports no resource-level permissions; each role pulls image layers "
+                    "from its own named repositories only",
+                )
+            ],
+            "ECR authorization tokens for the roles that pull model images",
         )
 
     def _registry_account(self, stack: cdk.Stack) -> str:

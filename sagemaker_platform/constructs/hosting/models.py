@@ -14,6 +14,7 @@ from constructs import Construct
 from sagemaker_platform.constructs.hosting.images import (
     ContainerImage,
 )
+from sagemaker_platform.constructs.shared_policies import SharedStatement, add_shared_statements
 from sagemaker_platform.constructs.wildcards import add_statement
 from sagemaker_platform.errors import PropsError
 
@@ -122,38 +123,51 @@ class RegistryArtifacts:
         return f"{self.prefix or ''}*"
 
     def grant_read(self, grantee: iam.IGrantable, scope: Construct) -> None:
-        stack = cdk.Stack.of(scope)
+        """Read the objects under `prefix` and decrypt them through S3. A `PlatformRole` gets the statements
+        through the policy its stack's roles with the same read share (`SharedPolicies`, ``RegistryArtifacts<n>``:
+        the endpoints of one group read the same prefix)."""
+        objects, *key = self._read_statements(cdk.Stack.of(scope))
+        add_shared_statements(grantee, "RegistryArtifacts", [objects], f"read model artifacts under {self.prefix!r}")
+        if key:
+            # The key statement is the same for every group: a policy of its own, so the readers of all groups
+            # share it.
+            add_shared_statements(grantee, "RegistryArtifactsKey", key, "decrypt model artifacts through S3")
+
+    def _read_statements(self, stack: cdk.Stack) -> list[SharedStatement]:
         partition = stack.partition
-        add_statement(
-            grantee,
-            iam.PolicyStatement(
-                actions=["s3:GetObject"],
-                resources=[f"arn:{partition}:s3:::{self.bucket_name}/{self.objects_pattern}"],
-            ),
-            f"registry versions get their artifact keys at registration (run-specific), all under {self.prefix!r}"
-            if self.prefix is not None
-            else "a registry of unknown layout: the versions' artifact keys are not known at synth",
-        )
+        statements = [
+            SharedStatement(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"],
+                    resources=[f"arn:{partition}:s3:::{self.bucket_name}/{self.objects_pattern}"],
+                ),
+                f"registry versions get their artifact keys at registration (run-specific), all under {self.prefix!r}"
+                if self.prefix is not None
+                else "a registry of unknown layout: the versions' artifact keys are not known at synth",
+            )
+        ]
         if self.key_arn is not None:
-            add_statement(grantee, iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key_arn]))
+            statements.append(SharedStatement(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key_arn])))
         elif self.key_alias is not None:
             region = self.key_region if self.key_region is not None else stack.region
             account = self.key_account if self.key_account is not None else stack.account
             if self.key_policy_only and account == stack.account:
-                return
-            add_statement(
-                grantee,
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt"],
-                    resources=[f"arn:{partition}:kms:{region}:{account}:key/*"],
-                    conditions={
-                        "StringEquals": {"kms:ViaService": f"s3.{region}.{stack.url_suffix}"},
-                        "ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias},
-                    },
-                ),
-                f"the registry's key lives in the registry account, its ARN unknown here: Decrypt holds only for "
-                f"the key carrying {self.key_alias} (kms:ResourceAliases), through S3 (kms:ViaService)",
+                return statements
+            statements.append(
+                SharedStatement(
+                    iam.PolicyStatement(
+                        actions=["kms:Decrypt"],
+                        resources=[f"arn:{partition}:kms:{region}:{account}:key/*"],
+                        conditions={
+                            "StringEquals": {"kms:ViaService": f"s3.{region}.{stack.url_suffix}"},
+                            "ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias},
+                        },
+                    ),
+                    f"the registry's key lives in the registry account, its ARN unknown here: Decrypt holds only for "
+                    f"the key carrying {self.key_alias} (kms:ResourceAliases), through S3 (kms:ViaService)",
+                )
             )
+        return statements
 
 
 @dataclass(frozen=True)

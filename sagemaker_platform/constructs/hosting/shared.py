@@ -28,6 +28,7 @@ from sagemaker_platform.constructs.hosting.settings import (
     VPC_ACTIONS,
 )
 from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.shared_policies import SharedPolicies, SharedStatement
 from sagemaker_platform.constructs.wildcards import add_statement
 
 
@@ -151,22 +152,36 @@ def grant_endpoint_runtime(
         iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[log_group, f"{log_group}:*"]),
         "SageMaker names one log stream per variant and instance in the endpoint's own log group",
     )
-    add_statement(
+    # The same for every endpoint: one policy per stack that every endpoint role attaches (`SharedPolicies`).
+    shared = SharedPolicies.of(role)
+    shared.attach(
         role,
-        iam.PolicyStatement(
-            actions=["cloudwatch:PutMetricData"],
-            resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": [INSTANCE_NAMESPACE, INVOCATION_NAMESPACE]}},
-        ),
-        "cloudwatch:PutMetricData supports no resource-level permissions; limited to SageMaker's endpoint "
-        "namespaces by the cloudwatch:namespace condition",
+        "EndpointMetrics",
+        [
+            SharedStatement(
+                iam.PolicyStatement(
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"cloudwatch:namespace": [INSTANCE_NAMESPACE, INVOCATION_NAMESPACE]}},
+                ),
+                "cloudwatch:PutMetricData supports no resource-level permissions; limited to SageMaker's endpoint "
+                "namespaces by the cloudwatch:namespace condition",
+            )
+        ],
+        "SageMaker endpoint metrics (instance and invocation namespaces)",
     )
     if vpc:
-        add_statement(
+        shared.attach(
             role,
-            iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]),
-            "the EC2 network-interface calls SageMaker makes for a VPC endpoint support no resource-level "
-            "permissions (Describe*) or act on interfaces that do not exist yet",
+            "EndpointNetwork",
+            [
+                SharedStatement(
+                    iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]),
+                    "the EC2 network-interface calls SageMaker makes for a VPC endpoint support no resource-level "
+                    "permissions (Describe*) or act on interfaces that do not exist yet",
+                )
+            ],
+            "the network interfaces of SageMaker endpoints in a VPC",
         )
     if volume_key is not None:
         add_statement(role, iam.PolicyStatement(actions=list(VOLUME_KEY_ACTIONS), resources=[volume_key.key_arn]))

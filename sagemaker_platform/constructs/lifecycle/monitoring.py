@@ -27,12 +27,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.common import alarm_on_any
 from sagemaker_platform.constructs.lifecycle.images import model_monitor_image_uri
-from sagemaker_platform.constructs.lifecycle.nag import nag_pseudo, nag_text
 from sagemaker_platform.constructs.lifecycle.rules import events_role, sagemaker_rule
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
+from sagemaker_platform.constructs.shared_policies import SharedPolicies, SharedStatement
 from sagemaker_platform.constructs.targets import StartSageMakerPipeline
 from sagemaker_platform.constructs.workflow import state_machine_log_group, state_machine_role
 from sagemaker_platform.errors import ProblemCollector, check_keywords
@@ -198,43 +197,40 @@ class EndpointMonitor(Construct):
         )
 
     def _grant_capture_read(self, job_role: iam.IRole, bucket: str, key_alias: str) -> None:
+        """Let the monitoring jobs read this endpoint's captured data. Every monitor of the stack adds its
+        statements to one policy of the job role (`SharedPolicies.collect`): one attached policy, not one per
+        monitor (a role holds 10), and the hosting key's statement, the same for all, once."""
         stack = cdk.Stack.of(self)
         capture = f"arn:{stack.partition}:s3:::{bucket}/data-capture/{self.endpoint_name}/*"
-        policy = iam.ManagedPolicy(
-            self,
-            "CapturePolicy",
-            description=f"Monitoring jobs of {self.endpoint_name}: read its captured data",
-            statements=[
-                iam.PolicyStatement(sid="ReadCapture", actions=["s3:GetObject"], resources=[capture]),
-                iam.PolicyStatement(
-                    sid="ListCapture",
-                    actions=["s3:ListBucket"],
-                    resources=[f"arn:{stack.partition}:s3:::{bucket}"],
-                    conditions={"StringLike": {"s3:prefix": f"data-capture/{self.endpoint_name}/*"}},
+        SharedPolicies.of(job_role).collect(
+            job_role,
+            "CaptureRead",
+            [
+                SharedStatement(
+                    iam.PolicyStatement(actions=["s3:GetObject"], resources=[capture]),
+                    f"SageMaker writes captured requests under per-hour keys of {self.endpoint_name}'s capture prefix",
                 ),
-                iam.PolicyStatement(
-                    sid="DecryptCapture",
-                    actions=["kms:Decrypt"],
-                    resources=[stack.format_arn(service="kms", resource="key", resource_name="*")],
-                    conditions={
-                        "StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"},
-                        "ForAnyValue:StringEquals": {"kms:ResourceAliases": [key_alias]},
-                    },
+                SharedStatement(
+                    iam.PolicyStatement(
+                        actions=["s3:ListBucket"],
+                        resources=[f"arn:{stack.partition}:s3:::{bucket}"],
+                        conditions={"StringLike": {"s3:prefix": f"data-capture/{self.endpoint_name}/*"}},
+                    )
+                ),
+                SharedStatement(
+                    iam.PolicyStatement(
+                        actions=["kms:Decrypt"],
+                        resources=[stack.format_arn(service="kms", resource="key", resource_name="*")],
+                        conditions={
+                            "StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"},
+                            "ForAnyValue:StringEquals": {"kms:ResourceAliases": [key_alias]},
+                        },
+                    ),
+                    f"the hosting key's ARN is not known outside its stack; only the key aliased {key_alias} "
+                    "(kms:ResourceAliases), through S3 (kms:ViaService)",
                 ),
             ],
-            roles=[job_role],
-        )
-        acknowledge(
-            policy,
-            {
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{nag_text(stack, bucket)}/data-capture/"
-                f"{self.endpoint_name}/*]": (
-                    "SageMaker writes captured requests under per-hour keys of this endpoint's capture prefix"
-                ),
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:{nag_pseudo(stack.region, 'Region')}:"
-                f"{nag_pseudo(stack.account, 'AccountId')}:key/*]": "the hosting key's ARN is not known outside its "
-                f"stack; only the key aliased {key_alias} (kms:ResourceAliases), through S3 (kms:ViaService)",
-            },
+            "Monitoring jobs: read the endpoints' captured data (decrypting it through S3)",
         )
 
     def _schedule_applier(self, storage: LifecycleStorage, schedule_expression: str) -> sfn.StateMachine:

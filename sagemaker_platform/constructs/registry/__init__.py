@@ -38,11 +38,11 @@ from sagemaker_platform.constructs.registry.forwarding import (
     approval_event_pattern,
     forwarding_event_pattern,
 )
+from sagemaker_platform.constructs.registry.grants import grant_groups
 from sagemaker_platform.constructs.registry.group import (
     IModelPackageGroup,
     ModelPackageGroup,
     ModelPackageGroupBase,
-    grant_groups,
 )
 from sagemaker_platform.constructs.registry.model_registry import ModelRegistry
 from sagemaker_platform.constructs.registry.policies import acknowledge_wildcard_resources, deployed_policy_size

@@ -76,65 +76,117 @@ class ModelArtifacts:
         return None
 
 
+@dataclass(frozen=True)
+class AccessStatement:
+    """One identity statement of a registry grant, with its wildcard resources and why they cannot be named.
+
+    `wildcards` are the resources acknowledged for AwsSolutions-IAM5 with `reason` wherever the statement lands
+    (the grantee's own policy, or a policy several roles share: `SharedPolicies`).
+    """
+
+    statement: iam.PolicyStatement
+    wildcards: tuple[str, ...] = ()
+    reason: str = ""
+
+
 def grant_artifacts(
     grantee: iam.IGrantable, artifacts: Sequence[ModelArtifacts], *, read: bool, write: bool
 ) -> iam.Grant:
     """Identity-side grant on several artifact prefixes at once: one statement per kind of access, every
     prefix of a bucket in it, and one per key (so that many groups stay within a role's policy quota)."""
+    account = cdk.Stack.of(grantee).account if isinstance(grantee, Construct) else None
+    return add_access_statements(grantee, artifact_statements(artifacts, account, read=read, write=write))
+
+
+def add_access_statements(grantee: iam.IGrantable, statements: Sequence[AccessStatement]) -> iam.Grant:
+    """Add each statement to `grantee`'s identity policy and acknowledge its wildcards there."""
     grants: list[iam.Grant] = []
-    for bucket_artifacts in _by_bucket(artifacts):
-        bucket = bucket_artifacts[0].bucket
-        objects = [a.objects_arn for a in bucket_artifacts]
-        acknowledge_wildcard_resources(
-            grantee,
-            objects,
-            "model artifacts are written under their group's prefix with run-specific keys; the grant covers "
-            "those prefixes only",
+    acknowledged: set[tuple[str, ...]] = set()
+    for item in statements:
+        if item.wildcards and item.wildcards not in acknowledged:
+            acknowledge_wildcard_resources(grantee, item.wildcards, item.reason)
+            acknowledged.add(item.wildcards)
+        grants.append(
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=item.statement.actions,
+                resource_arns=item.statement.resources,
+                conditions=item.statement.conditions or None,
+            )
         )
-        if read:
-            grants.append(
-                iam.Grant.add_to_principal(grantee=grantee, actions=list(ARTIFACT_READ_ACTIONS), resource_arns=objects)
-            )
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=list(ARTIFACT_LIST_ACTIONS),
-                resource_arns=[bucket.bucket_arn],
-                conditions={
-                    "StringLike": {"s3:prefix": [p for a in bucket_artifacts for p in (a.prefix, f"{a.prefix}*")]}
-                },
-            )
-        if write:
-            grants.append(
-                iam.Grant.add_to_principal(grantee=grantee, actions=list(ARTIFACT_WRITE_ACTIONS), resource_arns=objects)
-            )
-        key = bucket_artifacts[0].key_grant(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS)
-        if key is not None and not _granted_by_key_policy(grantee, bucket_artifacts[0]):
-            resources, conditions = key
-            if bucket_artifacts[0].key is None:
-                acknowledge_wildcard_resources(
-                    grantee,
-                    resources,
-                    f"the key's ARN is not known outside its account; the grant holds only for the key carrying "
-                    f"{bucket_artifacts[0].key_alias} (kms:ResourceAliases), used through S3 (kms:ViaService)",
-                )
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=list(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS),
-                resource_arns=resources,
-                conditions=conditions,
-            )
     combined = grants[0]
     for grant in grants[1:]:
         combined = combined.combine(grant)
     return combined
 
 
-def _granted_by_key_policy(grantee: iam.IGrantable, artifacts: ModelArtifacts) -> bool:
-    """The key's own policy alone decides for `grantee` (`key_policy_only`, grantee in the key's account)."""
-    if not artifacts.key_policy_only or artifacts.key is not None or not isinstance(grantee, Construct):
+def artifact_statements(
+    artifacts: Sequence[ModelArtifacts], grantee_account: str | None, *, read: bool, write: bool
+) -> list[AccessStatement]:
+    """The statements of `grant_artifacts` for a grantee in `grantee_account` (None: an imported principal)."""
+    statements: list[AccessStatement] = []
+    for bucket_artifacts in _by_bucket(artifacts):
+        bucket = bucket_artifacts[0].bucket
+        objects = tuple(a.objects_arn for a in bucket_artifacts)
+        objects_reason = (
+            "model artifacts are written under their group's prefix with run-specific keys; the grant covers "
+            "those prefixes only"
+        )
+        if read:
+            statements.append(
+                AccessStatement(
+                    iam.PolicyStatement(actions=list(ARTIFACT_READ_ACTIONS), resources=list(objects)),
+                    objects,
+                    objects_reason,
+                )
+            )
+            statements.append(
+                AccessStatement(
+                    iam.PolicyStatement(
+                        actions=list(ARTIFACT_LIST_ACTIONS),
+                        resources=[bucket.bucket_arn],
+                        conditions={
+                            "StringLike": {
+                                "s3:prefix": [p for a in bucket_artifacts for p in (a.prefix, f"{a.prefix}*")]
+                            }
+                        },
+                    )
+                )
+            )
+        if write:
+            statements.append(
+                AccessStatement(
+                    iam.PolicyStatement(actions=list(ARTIFACT_WRITE_ACTIONS), resources=list(objects)),
+                    objects,
+                    objects_reason,
+                )
+            )
+        key = bucket_artifacts[0].key_grant(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS)
+        if key is not None and not _granted_by_key_policy(grantee_account, bucket_artifacts[0]):
+            resources, conditions = key
+            aliased = bucket_artifacts[0].key is None
+            statements.append(
+                AccessStatement(
+                    iam.PolicyStatement(
+                        actions=list(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS),
+                        resources=resources,
+                        conditions=conditions,
+                    ),
+                    tuple(resources) if aliased else (),
+                    f"the key's ARN is not known outside its account; the grant holds only for the key carrying "
+                    f"{bucket_artifacts[0].key_alias} (kms:ResourceAliases), used through S3 (kms:ViaService)",
+                )
+            )
+    return statements
+
+
+def _granted_by_key_policy(grantee_account: str | None, artifacts: ModelArtifacts) -> bool:
+    """The key's own policy alone decides for a grantee of `grantee_account` (`key_policy_only`, grantee in
+    the key's account; None: an imported principal, never)."""
+    if not artifacts.key_policy_only or artifacts.key is not None or grantee_account is None:
         return False
     account = artifacts.key_account if artifacts.key_account is not None else artifacts.bucket.env.account
-    return cdk.Stack.of(grantee).account == account
+    return grantee_account == account
 
 
 def _by_bucket(artifacts: Sequence[ModelArtifacts]) -> list[list[ModelArtifacts]]:

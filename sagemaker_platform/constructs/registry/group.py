@@ -27,8 +27,11 @@ from sagemaker_platform.constructs.registry.access import (
     REGISTER_CONDITIONS,
     RegistryAccess,
 )
-from sagemaker_platform.constructs.registry.artifacts import ModelArtifacts, grant_artifacts
-from sagemaker_platform.constructs.registry.policies import PolicyChecks, acknowledge_wildcard_resources, same_account
+from sagemaker_platform.constructs.registry.artifacts import (
+    ModelArtifacts,
+)
+from sagemaker_platform.constructs.registry.grants import grant_groups
+from sagemaker_platform.constructs.registry.policies import PolicyChecks, same_account
 from sagemaker_platform.contracts.names import NAME_63_RE as MODEL_PACKAGE_GROUP_NAME_PATTERN
 from sagemaker_platform.errors import ProblemCollector, PropsError
 
@@ -343,41 +346,3 @@ class _ImportedModelPackageGroup(ModelPackageGroupBase):
         self.model_package_group_arn = arn
         self.artifacts = artifacts
         self.image_repositories = tuple(image_repositories)
-
-
-def grant_groups(grantee: iam.IGrantable, groups: Sequence[IModelPackageGroup], access: RegistryAccess) -> iam.Grant:
-    """Identity-side grant of `access` on several groups at once (and their artifacts, when known).
-
-    One statement per set of actions with every group's ARNs in it, so that a role with access to many
-    groups stays within its managed policy quota. The groups' resource policies are their owner's
-    (`ModelPackageGroup` adds to its own; `ModelRegistry.add_access`).
-    """
-    if not groups:
-        raise PropsError("grant_groups", ["groups=[]: give at least one model package group"])
-    resources = [arn for group in groups for arn in (group.model_package_group_arn, *group.model_package_arns)]
-    grant = iam.Grant.add_to_principal(grantee=grantee, actions=list(GROUP_ACTIONS[access]), resource_arns=resources)
-    if access is RegistryAccess.REGISTER:
-        grant = iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(REGISTER_ACTIONS), resource_arns=resources, conditions=REGISTER_CONDITIONS
-        ).combine(grant)
-    acknowledge_wildcard_resources(
-        grantee,
-        [arn for group in groups for arn in group.model_package_arns],
-        "versions of a model package group get their numbers from SageMaker at registration; the grant covers "
-        "the named groups' versions only",
-    )
-    artifacts = [group.artifacts for group in groups if group.artifacts is not None]
-    if access is not RegistryAccess.APPROVE and artifacts:
-        grant_artifacts(grantee, artifacts, read=True, write=access.writes_artifacts)
-    if access is RegistryAccess.DEPLOY:
-        repositories = [repository for group in groups for repository in group.image_repositories]
-        for repository in repositories:
-            repository.grant_pull(grantee)
-        if repositories:
-            acknowledge_wildcard_resources(
-                grantee,
-                ["*"],
-                "ecr:GetAuthorizationToken supports no resource-level permissions; the image pulls are granted "
-                "on the named repositories only",
-            )
-    return grant

@@ -30,7 +30,8 @@ from sagemaker_platform import naming
 from sagemaker_platform.constructs.registry.access import RegistryAccess
 from sagemaker_platform.constructs.registry.artifacts import ModelArtifacts
 from sagemaker_platform.constructs.registry.deploy_role import SAGEMAKER_PRINCIPAL, render_deploy_role
-from sagemaker_platform.constructs.registry.group import IModelPackageGroup, ModelPackageGroup, grant_groups
+from sagemaker_platform.constructs.registry.grants import grant_groups
+from sagemaker_platform.constructs.registry.group import IModelPackageGroup, ModelPackageGroup
 from sagemaker_platform.constructs.registry.policies import acknowledge_wildcard_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.errors import PropsError

@@ -221,6 +221,8 @@ class StudioDomain(_StudioProfiles):
         self.domain_id = self.domain.attr_domain_id
         self.domain_arn = self.domain.attr_domain_arn
         self.domain_url = self.domain.attr_url
+        self.member_policy = self._render_member_policy()
+        self._kept.append(self.member_policy)
         for persona_role in self.persona_roles.values():
-            self._scope_role_to_domain(persona_role, self.domain_id, self._domain_ref())
+            self._attach_member_policy(persona_role)
             self._kept.append(persona_role)

@@ -83,7 +83,7 @@ class _StudioProfiles(_StudioTeardown):
             own = self._render_execution_role(
                 f"Role{_construct_suffix(user.name)}", f"execution role of {user.name}", scope=shard
             )
-            self._scope_role_to_domain(own, domain_id, "<DomainId>")
+            self._attach_member_policy(own)
             self._kept.append(own)
             self.user_profile_roles[user.name] = own
             if sharing_bucket is not None:

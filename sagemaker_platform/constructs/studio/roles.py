@@ -13,9 +13,9 @@ from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.studio import actions
 from sagemaker_platform.constructs.studio.base import StudioDomainBase
-from sagemaker_platform.constructs.studio.nag import LIST_REASON, domain_wildcard_reasons, nag_arn, wildcard_finding
+from sagemaker_platform.constructs.studio.nag import domain_wildcard_reasons, nag_arn, wildcard_finding
 from sagemaker_platform.constructs.studio.settings import AuthMode, Persona
-from sagemaker_platform.constructs.wildcards import add_statement
+from sagemaker_platform.constructs.wildcards import acknowledge_statement_wildcards
 
 
 class _StudioRoles(StudioDomainBase):
@@ -28,6 +28,7 @@ class _StudioRoles(StudioDomainBase):
     _kept: list[IConstruct]
     domain: sagemaker.CfnDomain
     execution_role: PlatformRole
+    member_policy: iam.ManagedPolicy
     persona_roles: dict[Persona, PlatformRole]
     user_profile_roles: dict[str, iam.IRole]
     _personas: dict[str, Persona]
@@ -124,43 +125,57 @@ class _StudioRoles(StudioDomainBase):
         )
         return role
 
-    def _scope_role_to_domain(self, role: iam.IRole, domain_id: str, domain_ref: str) -> None:
-        """What Studio needs from an execution role, limited to this domain's apps, spaces and profiles.
+    def add_to_member_policy(self, statement: iam.PolicyStatement, wildcard_reason: str | None = None) -> None:
+        """Grant `statement` to every execution role of this domain (`member_policy`): the persona roles and the
+        users' own roles. A wildcard resource needs `wildcard_reason`, acknowledged on the policy."""
+        self.member_policy.add_statements(statement)
+        acknowledge_statement_wildcards(self.member_policy, statement, wildcard_reason)
 
-        `domain_id` is the domain id as seen from the role's stack, `domain_ref` how cdk-nag renders it.
-        """
-        stack = cdk.Stack.of(role)
+    def _render_member_policy(self) -> iam.ManagedPolicy:
+        """What Studio needs from an execution role, limited to this domain's apps, spaces and profiles: one
+        policy attached to every execution role of the domain (`_attach_member_policy`), so that its wildcards
+        are written, and reviewed, once."""
+        stack = cdk.Stack.of(self)
         arn = f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}"
         log_group = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/sagemaker/studio"
-        statements = [
-            iam.PolicyStatement(actions=actions.DOMAIN_DESCRIBE_ACTIONS, resources=[f"{arn}:domain/{domain_id}"]),
-            iam.PolicyStatement(
-                actions=actions.PROFILE_DESCRIBE_ACTIONS,
-                resources=[f"{arn}:user-profile/{domain_id}/{actions.OWN_PROFILE_PATTERN}"],
-            ),
-            iam.PolicyStatement(actions=actions.APP_ACTIONS, resources=[f"{arn}:app/{domain_id}/*"]),
-            iam.PolicyStatement(actions=actions.SPACE_ACTIONS, resources=[f"{arn}:space/{domain_id}/*"]),
-            iam.PolicyStatement(actions=actions.LOG_ACTIONS, resources=[log_group, f"{log_group}:*"]),
-            iam.PolicyStatement(actions=actions.KEY_USE_ACTIONS, resources=[self.key.key_arn]),
-            iam.PolicyStatement(
-                actions=["kms:CreateGrant"],
-                resources=[self.key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            ),
-        ]
-        for statement in statements:
-            role.add_to_principal_policy(statement)
-        # Acknowledged on the managed policy that holds it: other statements of this role with `Resource: *`
-        # (projects, registry lists) are acknowledged there too, which would shadow a role-level one.
-        add_statement(role, iam.PolicyStatement(actions=actions.LIST_ACTIONS, resources=["*"]), LIST_REASON)
+        policy = iam.ManagedPolicy(
+            self,
+            "MemberPolicy",
+            description="What every execution role of this Studio domain needs (its apps, spaces, own profile)",
+            statements=[
+                iam.PolicyStatement(
+                    actions=actions.DOMAIN_DESCRIBE_ACTIONS, resources=[f"{arn}:domain/{self.domain_id}"]
+                ),
+                iam.PolicyStatement(
+                    actions=actions.PROFILE_DESCRIBE_ACTIONS,
+                    resources=[f"{arn}:user-profile/{self.domain_id}/{actions.OWN_PROFILE_PATTERN}"],
+                ),
+                iam.PolicyStatement(actions=actions.APP_ACTIONS, resources=[f"{arn}:app/{self.domain_id}/*"]),
+                iam.PolicyStatement(actions=actions.SPACE_ACTIONS, resources=[f"{arn}:space/{self.domain_id}/*"]),
+                iam.PolicyStatement(actions=actions.LOG_ACTIONS, resources=[log_group, f"{log_group}:*"]),
+                iam.PolicyStatement(actions=actions.KEY_USE_ACTIONS, resources=[self.key.key_arn]),
+                iam.PolicyStatement(
+                    actions=["kms:CreateGrant"],
+                    resources=[self.key.key_arn],
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                ),
+                iam.PolicyStatement(actions=actions.LIST_ACTIONS, resources=["*"]),
+            ],
+        )
         acknowledge(
-            role,
+            policy,
             {
-                **domain_wildcard_reasons(stack, domain_ref, with_list=False, with_profiles=False),
+                **domain_wildcard_reasons(stack, self._domain_ref(), with_list=True, with_profiles=False),
                 wildcard_finding(stack, "logs", "log-group:/aws/sagemaker/studio:*"): "log streams of Studio's "
                 "own log group get generated names",
             },
         )
+        return policy
+
+    def _attach_member_policy(self, role: iam.IRole) -> None:
+        """Make `role` an execution role of this domain (a role of a profile shard attaches the policy of the
+        domain's stack: CloudFormation passes the role's name up through the shard's outputs)."""
+        self.member_policy.attach_to_role(role)
 
     def _domain_ref(self) -> str:
         """How cdk-nag renders this domain's id in the domain's own stack."""

@@ -37,7 +37,6 @@ from sagemaker_platform.constructs.studio.nag import (
     wildcard_finding,
 )
 from sagemaker_platform.constructs.studio.user_settings import _StudioUserSettings
-from sagemaker_platform.constructs.wildcards import add_statement
 
 # What a traced state machine writes to X-Ray (the actions aws-cdk-lib grants for `tracing_enabled=True`).
 XRAY_WRITE_ACTIONS = (
@@ -292,29 +291,24 @@ class _StudioTeardown(_StudioUserSettings):
     def _render_projects(self) -> None:
         stack = cdk.Stack.of(self)
         roles = [*self.persona_roles.values(), *self.user_profile_roles.values()]
-        for role in roles:
-            role_stack = cdk.Stack.of(role)
-            # A user's own projects only: named `<user profile>-...`, the profile being the session's
-            # aws:SourceIdentity (the domain's ExecutionRoleIdentityConfig), so a shared persona role
-            # still keeps one user off another's projects.
-            add_statement(
-                role,
-                iam.PolicyStatement(
-                    actions=PROJECT_ACTIONS,
-                    resources=[
-                        f"arn:{role_stack.partition}:sagemaker:{role_stack.region}:{role_stack.account}:"
-                        f"project/{OWN_PROJECT_PATTERN}"
-                    ],
-                ),
-                "the user's own projects: named with the user's profile name (the session's aws:SourceIdentity) "
-                "as prefix, the rest chosen at run time",
-            )
-            add_statement(
-                role,
-                iam.PolicyStatement(actions=PROJECT_LIST_ACTIONS, resources=["*"]),
-                "ListProjects and the Service Catalog product searches and descriptions behind the Projects "
-                "page support no resource-level permissions",
-            )
+        # Every role of `roles` is a domain member (`member_policy`). A user's own projects only: named
+        # `<user profile>-...`, the profile being the session's aws:SourceIdentity (the domain's
+        # ExecutionRoleIdentityConfig), so a shared persona role still keeps one user off another's projects.
+        self.add_to_member_policy(
+            iam.PolicyStatement(
+                actions=PROJECT_ACTIONS,
+                resources=[
+                    f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:project/{OWN_PROJECT_PATTERN}"
+                ],
+            ),
+            "the user's own projects: named with the user's profile name (the session's aws:SourceIdentity) "
+            "as prefix, the rest chosen at run time",
+        )
+        self.add_to_member_policy(
+            iam.PolicyStatement(actions=PROJECT_LIST_ACTIONS, resources=["*"]),
+            "ListProjects and the Service Catalog product searches and descriptions behind the Projects "
+            "page support no resource-level permissions",
+        )
         # A policy of its own, so that the checkov skip for the account-level actions covers nothing else.
         portfolios = f"arn:{stack.partition}:catalog:{stack.region}:*:portfolio/*"
         projects_policy = iam.ManagedPolicy(
