@@ -234,6 +234,15 @@ from sagemaker_platform.config.lifecycle import (
 from sagemaker_platform.config.lifecycle import (
     S3KeyPrefix as S3KeyPrefix,
 )
+from sagemaker_platform.config.network import (
+    FunctionsNetworkConfig as FunctionsNetworkConfig,
+)
+from sagemaker_platform.config.network import (
+    FunctionSubnetsConfig as FunctionSubnetsConfig,
+)
+from sagemaker_platform.config.network import (
+    NetworkConfig as NetworkConfig,
+)
 from sagemaker_platform.config.loading import (
     CONFIG_PATH_CONTEXT_KEY as CONFIG_PATH_CONTEXT_KEY,
 )

@@ -112,11 +112,7 @@ def build_platform(
             scope, name, stack_name=name, env=stack_env(config, "tooling"), config=config
         )
 
-    # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
-    _add_ci_stacks(scope, config, stacks, wants)
-    _add_registry_stacks(scope, config, stacks, wants)
-    _add_workload_stacks(scope, config, stacks, wants)
-    _add_delivery_stacks(scope, config, stacks, wants)
+    # First: the stacks of its account may place their functions in its VPC (`network.functions`).
     if config.studio is not None and wants("dev"):
         stacks["studio"] = StudioStack(
             scope,
@@ -126,6 +122,11 @@ def build_platform(
             env=stack_env(config, "dev"),
             stack_name=stack_name(config, "studio"),
         )
+    # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
+    _add_ci_stacks(scope, config, stacks, wants)
+    _add_registry_stacks(scope, config, stacks, wants)
+    _add_workload_stacks(scope, config, stacks, wants)
+    _add_delivery_stacks(scope, config, stacks, wants)
     for namer, creator, reason in DEPLOY_ORDER:
         if namer in stacks and creator in stacks:
             stacks[namer].add_stack_dependency(stacks[creator], reason)

@@ -21,7 +21,9 @@ from sagemaker_platform.constructs.studio.settings import (
     Persona,
     StudioUser,
 )
+from sagemaker_platform.constructs.studio.teardown import lifecycle_services
 from sagemaker_platform.constructs.studio.validation import validate_props
+from sagemaker_platform.errors import PropsError
 
 
 class StudioDomain(_StudioProfiles):
@@ -61,6 +63,10 @@ class StudioDomain(_StudioProfiles):
         Default: RETAIN. DESTROY deletes the domain's apps, spaces, profiles, the domain, its EFS file
         system and SageMaker's two NFS security groups for it.
     :param profile_shards: nested stacks holding the profiles. Default: 16. Never change it once deployed.
+    :param functions_in_vpc: run the domain's lifecycle functions (teardown handlers and the Provider framework) in
+        the new VPC's isolated subnets, with a security group of their own and the interface endpoints they call
+        (EC2, EFS, Lambda, Step Functions), each open on HTTPS to that group only; `function_placement` places
+        other stacks' functions there too. Needs the new VPC (no `vpc`). Default: False (outside any VPC).
     :param persona_role_names: fixed names of the persona roles (`persona_roles`), e.g. so that another
         account's policies can name them. Default: names CloudFormation generates.
     """
@@ -85,15 +91,22 @@ class StudioDomain(_StudioProfiles):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         profile_shards: int = DEFAULT_PROFILE_SHARDS,
         persona_role_names: Mapping[Persona, str] | None = None,
+        functions_in_vpc: bool = False,
     ) -> None:
         super().__init__(scope, id)
         validate_props(domain_name, auth_mode, users, vpc, vpc_subnets, idle_shutdown_minutes, profile_shards)
         validate_images(classic_images)
+        if functions_in_vpc and vpc is not None:
+            raise PropsError("StudioDomain", ["functions_in_vpc=True needs the new VPC (vpc=None): the endpoints of "
+                                              "an existing VPC are not this construct's"])
         self.removal_policy = removal_policy
         self.auth_mode = auth_mode
         self._kept = []  # what a retained domain keeps using (see _retain_with_domain)
         self._add_keys(key, removal_policy)
         subnet_ids = self._add_network(vpc, vpc_subnets, security_groups, enable_projects)
+        self.function_placement = (
+            self._render_function_network(lifecycle_services(enable_projects)) if functions_in_vpc else None
+        )
         self._add_persona_roles(users, persona_role_names)
         if notebook_output_sharing and sharing_bucket is None:
             sharing_bucket = self._render_sharing_bucket(removal_policy)
@@ -162,6 +175,8 @@ class StudioDomain(_StudioProfiles):
     ) -> list[str]:
         """The VPC, security groups and (in a new VPC) endpoints; returns the domain's subnet ids."""
         self.vpc = vpc if vpc is not None else self._render_vpc()
+        self.interface_endpoints = {}
+        self.gateway_endpoints = {}
         self.security_group = None
         if security_groups is None:
             self.security_group = self._render_security_group()
