@@ -234,15 +234,6 @@ from sagemaker_platform.config.lifecycle import (
 from sagemaker_platform.config.lifecycle import (
     S3KeyPrefix as S3KeyPrefix,
 )
-from sagemaker_platform.config.network import (
-    FunctionsNetworkConfig as FunctionsNetworkConfig,
-)
-from sagemaker_platform.config.network import (
-    FunctionSubnetsConfig as FunctionSubnetsConfig,
-)
-from sagemaker_platform.config.network import (
-    NetworkConfig as NetworkConfig,
-)
 from sagemaker_platform.config.loading import (
     CONFIG_PATH_CONTEXT_KEY as CONFIG_PATH_CONTEXT_KEY,
 )
@@ -257,6 +248,15 @@ from sagemaker_platform.config.loading import (
 )
 from sagemaker_platform.config.loading import (
     parse_config as parse_config,
+)
+from sagemaker_platform.config.network import (
+    FunctionsNetworkConfig as FunctionsNetworkConfig,
+)
+from sagemaker_platform.config.network import (
+    FunctionSubnetsConfig as FunctionSubnetsConfig,
+)
+from sagemaker_platform.config.network import (
+    NetworkConfig as NetworkConfig,
 )
 from sagemaker_platform.config.pipeline import (
     CODECOMMIT_REPOSITORY_PATTERN as CODECOMMIT_REPOSITORY_PATTERN,

@@ -74,6 +74,8 @@ class FunctionEndpoints(Construct):
                 self._require_gateway(service)
             elif service in self._existing:
                 self._admit(self._existing[service])
+                # Functions depend on this construct (`FunctionPlacement.place`): through it, on this endpoint too.
+                self.node.add_dependency(self._existing[service])
             elif service not in self.endpoints:
                 self.endpoints[service] = ec2.InterfaceVpcEndpoint(
                     self,
@@ -107,11 +109,13 @@ class FunctionEndpoints(Construct):
         if str(key) in self._admitted:
             return
         self._admitted.add(str(key))
-        group.add_ingress_rule(self.security_group, HTTPS, "HTTPS from the platform's Lambda functions")
-        self.security_group.add_egress_rule(group, HTTPS, "HTTPS to the VPC's interface endpoints")
+        group.add_ingress_rule(self.security_group, HTTPS, "HTTPS from the platform Lambda functions")
+        self.security_group.add_egress_rule(group, HTTPS, "HTTPS to the VPC interface endpoints")
 
     def _require_gateway(self, service: str) -> None:
-        if service not in self._gateways:
+        if service in self._gateways:
+            self.node.add_dependency(self._gateways[service])
+        else:
             self._gateways[service] = ec2.GatewayVpcEndpoint(
                 self, _construct_id(service), vpc=self.vpc, service=GATEWAY_SERVICES[service]
             )

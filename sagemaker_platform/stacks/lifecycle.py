@@ -42,8 +42,8 @@ from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMo
 from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonitor, MonitorProps
 from sagemaker_platform.constructs.lifecycle.settings import DEFAULT_PROCESSING_IMAGE, DEFAULT_TRAINING_IMAGE
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
-from sagemaker_platform.stacks.network import place_functions
 from sagemaker_platform.stacks.ci import ci_role_names
+from sagemaker_platform.stacks.network import place_functions
 
 CAPABILITY = "lifecycle"
 

@@ -12,8 +12,8 @@ from sagemaker_platform.config import PlatformConfig, PlatformImageConfig, Tunin
 from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipeline, TuningStorage
 from sagemaker_platform.contracts.tuning_spec import PlatformImage
 from sagemaker_platform.stacks.base import tag_platform
-from sagemaker_platform.stacks.network import place_functions
 from sagemaker_platform.stacks.ci import tuning_image_registry
+from sagemaker_platform.stacks.network import place_functions
 from sagemaker_platform.stacks.studio_personas import PersonaTuningAccess, persona_role_names, studio_personas_in_use
 
 CAPABILITY = "tuning"

@@ -97,8 +97,13 @@ class StudioDomain(_StudioProfiles):
         validate_props(domain_name, auth_mode, users, vpc, vpc_subnets, idle_shutdown_minutes, profile_shards)
         validate_images(classic_images)
         if functions_in_vpc and vpc is not None:
-            raise PropsError("StudioDomain", ["functions_in_vpc=True needs the new VPC (vpc=None): the endpoints of "
-                                              "an existing VPC are not this construct's"])
+            raise PropsError(
+                "StudioDomain",
+                [
+                    "functions_in_vpc=True needs the new VPC (vpc=None): the endpoints of "
+                    "an existing VPC are not this construct's"
+                ],
+            )
         self.removal_policy = removal_policy
         self.auth_mode = auth_mode
         self._kept = []  # what a retained domain keeps using (see _retain_with_domain)
