@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tests.lifecycle_support import flatten
+
 Templates = dict[str, dict[str, Any]]
 Ref = tuple[str, str]  # (stack name, logical id)
 
@@ -55,18 +57,6 @@ def resolve(templates: Templates, stack: str, value: Any) -> Ref | None:
 
 def resource(templates: Templates, ref: Ref) -> dict[str, Any]:
     return templates[ref[0]]["Resources"][ref[1]]
-
-
-def flatten(value: Any) -> str:
-    """A `Fn::Join` of strings and pseudo parameters, as one string (`{AWS::Region}` for a `Ref`)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(flatten(part) for part in parts)
-    if isinstance(value, dict) and "Ref" in value:
-        return "{" + value["Ref"] + "}"
-    return "?"
 
 
 def as_list(value: Any) -> list[Any]:
@@ -167,5 +157,5 @@ def vpc_endpoints(templates: Templates, vpc: Ref) -> Iterator[tuple[Ref, str, di
     for stack, template in templates.items():
         for logical_id, res in template.get("Resources", {}).items():
             if res["Type"] == "AWS::EC2::VPCEndpoint" and resolve(templates, stack, res["Properties"]["VpcId"]) == vpc:
-                service = flatten(res["Properties"]["ServiceName"]).split("{AWS::Region}.", 1)[-1]
+                service = flatten(res["Properties"]["ServiceName"]).split("<token>.", 1)[-1]  # com.amazonaws.<region>.
                 yield (stack, logical_id), service, res["Properties"]
