@@ -11,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from sagemaker_platform.constructs.function_network import FunctionPlacement
 from sagemaker_platform.constructs.studio.base import IStudioDomain, _ImportedStudioDomain
 from sagemaker_platform.constructs.studio.images import validate_images
 from sagemaker_platform.constructs.studio.profiles import _StudioProfiles
@@ -96,22 +97,12 @@ class StudioDomain(_StudioProfiles):
         super().__init__(scope, id)
         validate_props(domain_name, auth_mode, users, vpc, vpc_subnets, idle_shutdown_minutes, profile_shards)
         validate_images(classic_images)
-        if functions_in_vpc and vpc is not None:
-            raise PropsError(
-                "StudioDomain",
-                [
-                    "functions_in_vpc=True needs the new VPC (vpc=None): the endpoints of "
-                    "an existing VPC are not this construct's"
-                ],
-            )
         self.removal_policy = removal_policy
         self.auth_mode = auth_mode
         self._kept = []  # what a retained domain keeps using (see _retain_with_domain)
         self._add_keys(key, removal_policy)
         subnet_ids = self._add_network(vpc, vpc_subnets, security_groups, enable_projects)
-        self.function_placement = (
-            self._render_function_network(lifecycle_services(enable_projects)) if functions_in_vpc else None
-        )
+        self.function_placement = self._add_function_network(functions_in_vpc, vpc is None, enable_projects)
         self._add_persona_roles(users, persona_role_names)
         if notebook_output_sharing and sharing_bucket is None:
             sharing_bucket = self._render_sharing_bucket(removal_policy)
@@ -191,6 +182,17 @@ class StudioDomain(_StudioProfiles):
             self._render_endpoints(enable_projects)
         self.security_groups = tuple(security_groups)
         return self._select_subnets(vpc_subnets)
+
+    def _add_function_network(self, in_vpc: bool, new_vpc: bool, enable_projects: bool) -> FunctionPlacement | None:
+        """With `functions_in_vpc`, the functions' network in the new VPC (see `_render_function_network`)."""
+        if not in_vpc:
+            return None
+        if not new_vpc:
+            raise PropsError(
+                "StudioDomain",
+                ["functions_in_vpc=True needs the new VPC (vpc=None): the endpoints of an existing VPC are not ours"],
+            )
+        return self._render_function_network(lifecycle_services(enable_projects))
 
     def _add_persona_roles(self, users: Sequence[StudioUser], persona_role_names: Mapping[Persona, str] | None) -> None:
         """The data scientists' role (the domain's default role) and, with approvers among the users, theirs."""

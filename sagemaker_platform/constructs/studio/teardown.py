@@ -117,21 +117,29 @@ class _StudioTeardown(_StudioUserSettings):
         # so only its role may delete the domain, its file system and groups, and share the portfolio.
         self._grant_teardown(functions["is_complete"].role, stack)
         self._bound_framework_functions(provider, on_event_role, functions)
-        placement = FunctionPlacement.of(self)
-        if placement is not None:
-            for name, role in (
-                ("framework-onEvent", on_event_role),
-                ("framework-isComplete", waiter_role),
-                ("framework-onTimeout", waiter_role),
-            ):
-                framework_function = provider.node.find_child(name)
-                assert isinstance(framework_function, lambda_.Function)
-                placement.place(framework_function, role)
-        self._acknowledge_provider(provider, in_vpc=placement is not None)
+        in_vpc = self._place_framework_functions(provider, on_event_role, waiter_role)
+        self._acknowledge_provider(provider, in_vpc=in_vpc)
         # Grants land in managed policies that nothing else depends on: without these dependencies,
         # CloudFormation may delete a policy while a teardown is still running under it.
         self._lifecycle_roles: list[IConstruct] = [on_event_role, waiter_role, *(fn.role for fn in functions.values())]
         return provider
+
+    def _place_framework_functions(
+        self, provider: cr.Provider, on_event_role: iam.IRole, waiter_role: iam.IRole
+    ) -> bool:
+        """The framework's functions where the handlers run (`FunctionPlacement` of this scope), if anywhere."""
+        placement = FunctionPlacement.of(self)
+        if placement is None:
+            return False
+        for name, role in (
+            ("framework-onEvent", on_event_role),
+            ("framework-isComplete", waiter_role),
+            ("framework-onTimeout", waiter_role),
+        ):
+            framework_function = provider.node.find_child(name)
+            assert isinstance(framework_function, lambda_.Function)
+            placement.place(framework_function, role)
+        return True
 
     def _bound_framework_functions(
         self, provider: cr.Provider, on_event_role: iam.IRole, functions: dict[str, PlatformFunction]
