@@ -139,6 +139,8 @@ class FunctionPlacement(Construct):
     :param security_group_ids: the security groups of their network interfaces.
     :param endpoints: the VPC's `FunctionEndpoints`, when the platform manages them: functions are created
         after, and deleted before, its endpoints. Default: none (the VPC's routes are the caller's).
+    :param policy: the network-interface policy to attach (`copy_to` passes the original's). Default: a new one,
+        scoped to `subnet_ids` and `security_group_ids`, created with the first function placed.
     """
 
     def __init__(
@@ -154,7 +156,15 @@ class FunctionPlacement(Construct):
         self.subnet_ids = list(subnet_ids)
         self.security_group_ids = list(security_group_ids)
         self.endpoints = endpoints
-        self.policy = policy if policy is not None else self._render_policy()
+        self._policy = policy
+
+    @property
+    def policy(self) -> iam.IManagedPolicy:
+        """The network-interface policy, created with the first function placed (a stack without functions gets
+        none)."""
+        if self._policy is None:
+            self._policy = self._render_policy()
+        return self._policy
 
     @staticmethod
     def of(construct: IConstruct) -> FunctionPlacement | None:
