@@ -90,3 +90,15 @@ def test_given_per_account_placements_in_the_sandbox_then_they_are_refused() -> 
 )
 def test_given_a_malformed_placement_then_the_error_names_the_key(functions: dict[str, Any], key: str) -> None:
     assert key in refusal(config(functions, accounts=True))
+
+
+def test_given_a_gitlab_trigger_over_the_internet_then_the_studio_vpc_is_refused() -> None:
+    """The Studio VPC has no route out: a GitLab trigger without `deploy.gitlab.vpc` could not reach GitLab."""
+    raw = config({"vpc": "studio"})
+    gitlab = {"url": "https://gitlab.example.com", "project_id": 42, "token_secret_name": "mlplatform/gitlab"}
+    raw["deploy"] = {**raw["deploy"], "gitlab": gitlab}
+    message = refusal(raw)
+    assert "`network.functions.vpc`" in message and "deploy.gitlab.vpc" in message
+    vpc = {"subnet_ids": ["subnet-0123456789abcdef0"], "security_group_ids": ["sg-0123456789abcdef0"]}
+    raw["deploy"]["gitlab"] = {**gitlab, "vpc": vpc}
+    assert parse_config(raw).network.functions is not None

@@ -4,10 +4,15 @@ endpoint whose security group admits the function's group, which in turn sends o
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import sagemaker_platform
+from sagemaker_platform.constructs.studio.teardown import lifecycle_services
+from sagemaker_platform.stacks.network import FUNCTION_SERVICES
 from tests.network_helpers import (
     GATEWAY_SERVICES,
     Ref,
@@ -198,3 +203,46 @@ def test_function_roles_may_create_interfaces_only_in_the_functions_subnets(temp
         assert refs_in(templates, holder[0], statement["Resource"]) == set(subnets) | set(groups)
         wildcards = [r for r in statement["Resource"] if "*" in str(r)]
         assert [str(r).count("network-interface/*") for r in wildcards] == [1]
+
+
+# Handlers' boto3 clients, by the endpoint they need. A role's actions do not show every call: the deploy endpoint
+# step calls SageMaker, SSM, Application Auto Scaling and CloudWatch as the stage's deploy role (sts:AssumeRole).
+BOTO3_ENDPOINT = {
+    "sagemaker": "sagemaker.api",
+    "sagemaker-runtime": "sagemaker.runtime",
+    "stepfunctions": "states",
+    "cloudwatch": "monitoring",
+    "efs": "elasticfilesystem",
+    "mwaa": "airflow.api",
+}
+HANDLERS = {
+    "gateway": ("gateway_handlers",),
+    "deploy": ("deploy_handlers",),
+    "tuning": ("tuning_launcher", "tuning_register", "tuning_report", "tuning_request"),
+    "lifecycle": ("lifecycle_lookup",),
+    "studio": ("studio_teardown",),
+}
+# Clients of trigger functions that are declared with their config, not with the capability.
+DECLARED_ELSEWHERE = {
+    "deploy": {
+        "secretsmanager": "the GitLab trigger's token: it runs in `deploy.gitlab.vpc`, never in the Studio VPC "
+        "(check_function_network refuses that)",
+        "airflow.api": "the MWAA trigger: DeployStack adds it with `deploy.mwaa`",
+    }
+}
+CLIENT = re.compile(r"""(?:client|resource|call)\(\s*"([a-z0-9-]+)"|api\["([a-z0-9-]+)"\]""")
+
+
+def handler_clients(package: str) -> set[str]:
+    """The endpoint services of every boto3 client or resource a handler package names."""
+    folder = Path(sagemaker_platform.__file__).parent / "lambda" / package
+    names = {a or b for path in folder.rglob("*.py") for a, b in CLIENT.findall(path.read_text())}
+    return {BOTO3_ENDPOINT.get(name, name) for name in names}
+
+
+@pytest.mark.parametrize("capability", sorted(HANDLERS))
+def test_every_client_of_a_capabilitys_handlers_has_its_endpoint_declared(capability: str) -> None:
+    declared = set(lifecycle_services(True) if capability == "studio" else FUNCTION_SERVICES[capability])
+    used = {service for package in HANDLERS[capability] for service in handler_clients(package)}
+    assert used, f"no client found in {HANDLERS[capability]}: the pattern no longer matches the handlers"
+    assert used - declared - set(DECLARED_ELSEWHERE.get(capability, {})) == set()

@@ -500,6 +500,14 @@ def check_function_network(config: PlatformConfig) -> None:
                 "`studio` section without `studio.vpc`; for an existing VPC give its `subnet_ids` and "
                 "`security_group_ids`",
             )
+        gitlab = None if config.deploy is None else config.deploy.gitlab
+        if config.accounts is None and gitlab is not None and gitlab.vpc is None:
+            raise field_problem(
+                f"network.functions.{key}",
+                vpc,
+                "the Studio VPC has no route out, and the GitLab trigger (`deploy.gitlab`) calls GitLab: give it "
+                "`deploy.gitlab.vpc` (subnets with a route to GitLab), or keep the functions outside (`none`)",
+            )
         if config.accounts is not None and key != "accounts.dev":
             raise field_problem(
                 f"network.functions.{key}",

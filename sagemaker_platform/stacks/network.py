@@ -21,8 +21,21 @@ if TYPE_CHECKING:
 FUNCTION_SERVICES: dict[str, tuple[str, ...]] = {
     # API, invoke, step and notify handlers: requests table, payload bucket, queue, topic, executions, endpoints
     "gateway": ("dynamodb", "s3", "kms", "sns", "sqs", "states", "sagemaker.runtime", "secretsmanager"),
-    # the deploy pipeline's steps: state table, events, topic, executions, the endpoint role (STS) and SageMaker
-    "deploy": ("dynamodb", "kms", "sns", "events", "states", "sts", "sagemaker.api"),
+    # the deploy pipeline's steps: state table, events, topic, executions; the endpoint step, as the stage's deploy
+    # role (STS): SageMaker, the spec parameter (SSM), scaling, alarms (CloudWatch) and the smoke test (runtime)
+    "deploy": (
+        "dynamodb",
+        "kms",
+        "sns",
+        "events",
+        "states",
+        "sts",
+        "sagemaker.api",
+        "sagemaker.runtime",
+        "ssm",
+        "application-autoscaling",
+        "monitoring",
+    ),
     # request builder, registrar, reporter, launcher
     "tuning": ("sagemaker.api", "s3", "kms", "sts"),
     # the pipelines' lookup function
@@ -30,8 +43,11 @@ FUNCTION_SERVICES: dict[str, tuple[str, ...]] = {
 }
 
 
-def place_functions(stack: cdk.Stack, config: PlatformConfig, account: AccountRole, capability: str) -> None:
-    """Put a `FunctionPlacement` on `stack` when `network.functions` places `account`'s functions in a VPC."""
+def place_functions(
+    stack: cdk.Stack, config: PlatformConfig, account: AccountRole, capability: str, *extra: str
+) -> None:
+    """Put a `FunctionPlacement` on `stack` when `network.functions` places `account`'s functions in a VPC; `extra`:
+    services its functions call beyond `FUNCTION_SERVICES[capability]` with this config."""
     functions = config.network.functions
     vpc = "none" if functions is None else functions.placement(account)
     if vpc == "none":
@@ -42,7 +58,7 @@ def place_functions(stack: cdk.Stack, config: PlatformConfig, account: AccountRo
     placement = _studio_placement(stack)
     placement.copy_to(stack)
     assert placement.endpoints is not None  # the Studio VPC's placement always has its endpoints
-    placement.endpoints.require(*FUNCTION_SERVICES[capability])
+    placement.endpoints.require(*FUNCTION_SERVICES[capability], *extra)
 
 
 def _studio_placement(stack: cdk.Stack) -> FunctionPlacement:
