@@ -32,6 +32,7 @@ from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.errors import PropsError
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
+OUTSIDE_VPC_REASON = "calls only AWS service APIs and reaches no resource inside a VPC"
 
 
 class PlatformFunction(Construct):
@@ -62,6 +63,8 @@ class PlatformFunction(Construct):
         reachable privately), with `security_group_ids`. Default: the `FunctionPlacement` of the nearest scope
         that has one; without one, not in a VPC (`vpc_reason` says why).
     :param security_group_ids: security groups of the function's network interfaces. Default: none.
+    :param needs_internet: the function calls addresses on the internet (webhooks): under a placement whose subnets
+        have no route out (the Studio VPC's), it stays outside any VPC (`vpc_reason` says why). Default: False.
     """
 
     def __init__(
@@ -76,11 +79,12 @@ class PlatformFunction(Construct):
         memory_size: int = 256,
         environment: dict[str, str] | None = None,
         reserved_concurrency: int = 10,
-        vpc_reason: str = "calls only AWS service APIs and reaches no resource inside a VPC",
+        vpc_reason: str = OUTSIDE_VPC_REASON,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         role_name: str | None = None,
         vpc_subnet_ids: Sequence[str] = (),
         security_group_ids: Sequence[str] = (),
+        needs_internet: bool = False,
     ) -> None:
         super().__init__(scope, id)
         _check_vpc(vpc_subnet_ids, security_group_ids)
@@ -117,6 +121,8 @@ class PlatformFunction(Construct):
         self._enable_tracing()
         self._grant_own_logs()
         placement = FunctionPlacement.of(self)
+        if placement is not None and needs_internet and not placement.routes_out:
+            placement = None
         if vpc_subnet_ids:
             self._place_in_vpc(list(vpc_subnet_ids), list(security_group_ids))
         elif placement is not None:

@@ -139,6 +139,8 @@ class FunctionPlacement(Construct):
     :param security_group_ids: the security groups of their network interfaces.
     :param endpoints: the VPC's `FunctionEndpoints`, when the platform manages them: functions are created
         after, and deleted before, its endpoints. Default: none (the VPC's routes are the caller's).
+    :param routes_out: whether the subnets route to the internet; without, a function that `needs_internet` stays
+        outside. Default: True (existing subnets: their routes are the caller's).
     :param policy: the network-interface policy to attach (`copy_to` passes the original's). Default: a new one,
         scoped to `subnet_ids` and `security_group_ids`, created with the first function placed.
     """
@@ -151,8 +153,10 @@ class FunctionPlacement(Construct):
         security_group_ids: Sequence[str],
         endpoints: FunctionEndpoints | None = None,
         policy: iam.IManagedPolicy | None = None,
+        routes_out: bool = True,
     ) -> None:
         super().__init__(scope, PLACEMENT_ID)
+        self.routes_out = routes_out
         self.subnet_ids = list(subnet_ids)
         self.security_group_ids = list(security_group_ids)
         self.endpoints = endpoints
@@ -183,6 +187,7 @@ class FunctionPlacement(Construct):
             security_group_ids=self.security_group_ids,
             endpoints=self.endpoints,
             policy=self.policy,
+            routes_out=self.routes_out,
         )
 
     def place(self, function: lambda_.Function, role: iam.IRole) -> None:

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 # dead-letter queue, network interfaces) and iam:PassRole, which calls nothing. tests/test_function_network.py
 # checks these against the functions' roles in the synthesized templates.
 FUNCTION_SERVICES: dict[str, tuple[str, ...]] = {
-    # API, invoke, step and notify handlers: requests table, payload bucket, queue, topic, executions, endpoints
-    "gateway": ("dynamodb", "s3", "kms", "sns", "sqs", "states", "sagemaker.runtime", "secretsmanager"),
+    # API, invoke and step handlers: requests table, payload bucket, queue, topic, executions, endpoints (the notify
+    # handler posts webhooks to the internet: the Studio VPC has no route out, so it stays outside)
+    "gateway": ("dynamodb", "s3", "kms", "sns", "sqs", "states", "sagemaker.runtime"),
     # the deploy pipeline's steps: state table, events, topic, executions; the endpoint step, as the stage's deploy
     # role (STS): SageMaker, the spec parameter (SSM), scaling, alarms (CloudWatch) and the smoke test (runtime)
     "deploy": (

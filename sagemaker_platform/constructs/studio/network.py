@@ -176,4 +176,5 @@ class _StudioNetwork(_StudioRoles):
             subnet_ids=self.vpc.select_subnets().subnet_ids,
             security_group_ids=[endpoints.security_group.security_group_id],
             endpoints=endpoints,
+            routes_out=False,  # isolated subnets
         )
