@@ -52,8 +52,10 @@ class FunctionEndpoints(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.vpc = vpc
-        self._existing = dict(existing or {})
-        self._gateways: dict[str, ec2.IGatewayVpcEndpoint] = dict(existing_gateways or {})
+        self._existing = {} if existing is None else dict(existing)
+        self._gateways: dict[str, ec2.IGatewayVpcEndpoint] = (
+            {} if existing_gateways is None else dict(existing_gateways)
+        )
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
