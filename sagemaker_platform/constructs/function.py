@@ -120,11 +120,18 @@ class PlatformFunction(Construct):
         )
         self._enable_tracing()
         self._grant_own_logs()
+        self._render_network(vpc_subnet_ids, security_group_ids, needs_internet, vpc_reason)
+
+    def _render_network(
+        self, subnet_ids: Sequence[str], security_group_ids: Sequence[str], needs_internet: bool, vpc_reason: str
+    ) -> None:
+        """Its own subnets, else the scope's `FunctionPlacement` (unless it needs the internet and the placement has
+        no route out), else outside any VPC with `vpc_reason`."""
         placement = FunctionPlacement.of(self)
         if placement is not None and needs_internet and not placement.routes_out:
             placement = None
-        if vpc_subnet_ids:
-            self._place_in_vpc(list(vpc_subnet_ids), list(security_group_ids))
+        if subnet_ids:
+            self._place_in_vpc(list(subnet_ids), list(security_group_ids))
         elif placement is not None:
             placement.place(self.function, self.role)
         else:

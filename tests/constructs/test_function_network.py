@@ -7,14 +7,13 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_kms as kms
 
 from sagemaker_platform.compliance import add_compliance_gate
-from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
+from sagemaker_platform.constructs.function import PlatformFunction
 from sagemaker_platform.constructs.function_network import FunctionPlacement
 from sagemaker_platform.constructs.studio import StudioDomain
 from sagemaker_platform.errors import PropsError
-from tests.support import CANARY_HANDLER, resources_of_type
+from tests.support import CANARY_HANDLER, function_stack, resources_of_type
 
 SUBNETS = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
 GROUPS = ["sg-0123456789abcdef0"]
@@ -23,10 +22,7 @@ GROUPS = ["sg-0123456789abcdef0"]
 @pytest.fixture(scope="module")
 def placed_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """GIVEN a stack with a placement of existing ids and two functions under it, WHEN synthesized with the gate."""
-    app = cdk.App(outdir=str(tmp_path_factory.mktemp("placed")))
-    stack = cdk.Stack(app, "Placed")
-    key = kms.Key(stack, "Key", enable_key_rotation=True)
-    grant_logs_encrypt(key)
+    app, stack, key = function_stack(tmp_path_factory.mktemp("placed"), "Placed")
     FunctionPlacement(stack, subnet_ids=SUBNETS, security_group_ids=GROUPS)
     for name in ("One", "Two"):
         PlatformFunction(stack, name, handler_name=CANARY_HANDLER, key=key, description=name)
