@@ -7,7 +7,9 @@ assemblies are read:
 - stacks (top-level and in pipeline stages), nested stacks, resources (nested stacks' included);
 - custom-resource invocations of a first deploy: one Create per custom resource;
 - of a no-change redeploy: CloudFormation updates a custom resource only when its properties change, so
-  an invocation per custom resource whose properties differ between the two syntheses. Goal: 0.
+  an invocation per custom resource whose properties differ between the two syntheses. Goal: 0;
+- interface endpoint-AZs: what an idle deployment pays for its interface VPC endpoints (one network interface
+  per endpoint and subnet, each billed per hour; about USD 7.30 a month each in us-east-1).
 
 Printed, never asserted; `tests/test_deploy_cost.py` asserts the no-change redeploy figure.
 """
@@ -33,6 +35,7 @@ class DeployCost:
     custom_resources: int
     redeploy_invocations: int
     changed: tuple[str, ...]  # "<template>/<logical id>" of custom resources whose properties differ
+    endpoint_azs: int = 0  # interface VPC endpoints x their subnets
 
 
 def templates_in(outdir: Path) -> dict[str, dict[str, Any]]:
@@ -69,6 +72,12 @@ def deploy_cost(first: dict[str, dict[str, Any]], second: dict[str, dict[str, An
         custom_resources=len(before),
         redeploy_invocations=len(changed),
         changed=changed,
+        endpoint_azs=sum(
+            len(r.get("Properties", {}).get("SubnetIds", []))
+            for r in resources
+            if r.get("Type") == "AWS::EC2::VPCEndpoint"
+            and r.get("Properties", {}).get("VpcEndpointType") == "Interface"
+        ),
     )
 
 
@@ -91,13 +100,13 @@ def measure(context: dict[str, Any]) -> DeployCost:
 def run() -> None:
     print(
         f"{'config':<28} {'stacks':>6} {'nested':>6} {'resources':>9} "
-        f"{'CR first deploy':>15} {'CR no-change redeploy':>21}"
+        f"{'CR first deploy':>15} {'CR no-change redeploy':>21} {'interface endpoint-AZs':>22}"
     )
     for name, context in shipped_configs().items():
         cost = measure(context)
         print(
             f"{name:<28} {cost.stacks:>6} {cost.nested_stacks:>6} {cost.resources:>9} "
-            f"{cost.custom_resources:>15} {cost.redeploy_invocations:>21}",
+            f"{cost.custom_resources:>15} {cost.redeploy_invocations:>21} {cost.endpoint_azs:>22}",
             flush=True,
         )
         for key in cost.changed:

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
 from aws_cdk import cx_api
 
 from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.config import PlatformConfig, parse_config
+from sagemaker_platform.constructs.function import grant_logs_encrypt
 from sagemaker_platform.platform_app import platform_app
 from sagemaker_platform.stacks import build_platform
 
@@ -27,6 +29,15 @@ ACCOUNTS = {
     "staging": "444444444444",
     "prod": "555555555555",
 }
+
+
+def function_stack(outdir: Path, name: str) -> tuple[cdk.App, cdk.Stack, kms.Key]:
+    """An app writing to `outdir` with one stack and a key CloudWatch Logs may use: what a `PlatformFunction` needs."""
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, name)
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    grant_logs_encrypt(key)
+    return app, stack, key
 
 
 def default_config_raw() -> dict[str, Any]:

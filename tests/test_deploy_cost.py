@@ -58,3 +58,20 @@ def test_given_the_default_config_then_a_first_deploy_runs_one_studio_profile_cl
     assert len(cleanups) == 1
     shards = [name for name in first if "Profiles" in name and name.endswith(".nested.template.json")]
     assert len(shards) == 2  # alice and bob, each in a shard of their own
+
+
+def test_given_interface_and_gateway_endpoints_then_only_interface_endpoint_azs_are_counted() -> None:
+    """An idle deployment pays per interface endpoint and subnet (an ENI each); gateway endpoints cost nothing."""
+    template = {
+        "Resources": {
+            "Sqs": {
+                "Type": "AWS::EC2::VPCEndpoint",
+                "Properties": {"VpcEndpointType": "Interface", "SubnetIds": ["a", "b"]},
+            },
+            "S3": {
+                "Type": "AWS::EC2::VPCEndpoint",
+                "Properties": {"VpcEndpointType": "Gateway", "RouteTableIds": ["r"]},
+            },
+        }
+    }
+    assert deploy_cost({"App.template.json": template}, {"App.template.json": template}).endpoint_azs == 2

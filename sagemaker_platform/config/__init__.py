@@ -249,6 +249,15 @@ from sagemaker_platform.config.loading import (
 from sagemaker_platform.config.loading import (
     parse_config as parse_config,
 )
+from sagemaker_platform.config.network import (
+    FunctionsNetworkConfig as FunctionsNetworkConfig,
+)
+from sagemaker_platform.config.network import (
+    FunctionSubnetsConfig as FunctionSubnetsConfig,
+)
+from sagemaker_platform.config.network import (
+    NetworkConfig as NetworkConfig,
+)
 from sagemaker_platform.config.pipeline import (
     CODECOMMIT_REPOSITORY_PATTERN as CODECOMMIT_REPOSITORY_PATTERN,
 )

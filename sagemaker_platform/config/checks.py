@@ -476,7 +476,50 @@ def check_schedules_start_platform_pipelines(config: PlatformConfig) -> None:
 
 # In the order the model validators of `PlatformConfig` ran before the split: the first failing
 # check raises, and tests assert which message wins.
+def check_function_network(config: PlatformConfig) -> None:
+    """`network.functions`: `studio` names the Studio domain's own VPC, which is in the dev account; per-account
+    settings only where there are accounts."""
+    functions = config.network.functions
+    if functions is None:
+        return
+    if functions.accounts and config.accounts is None:
+        raise field_problem(
+            "network.functions.accounts",
+            dict(functions.accounts),
+            "per-account placement needs `accounts` (multi-account); in the sandbox use `network.functions.vpc`",
+        )
+    placements = {"vpc": functions.vpc, **{f"accounts.{role}": vpc for role, vpc in functions.accounts.items()}}
+    for key, vpc in placements.items():
+        if vpc != "studio":
+            continue
+        if config.studio is None or config.studio.vpc is not None:
+            raise field_problem(
+                f"network.functions.{key}",
+                vpc,
+                "`studio` places the functions in the VPC the platform creates for the Studio domain, so it needs a "
+                "`studio` section without `studio.vpc`; for an existing VPC give its `subnet_ids` and "
+                "`security_group_ids`",
+            )
+        gitlab = None if config.deploy is None else config.deploy.gitlab
+        if config.accounts is None and gitlab is not None and gitlab.vpc is None:
+            raise field_problem(
+                f"network.functions.{key}",
+                vpc,
+                "the Studio VPC has no route out, and the GitLab trigger (`deploy.gitlab`) calls GitLab: give it "
+                "`deploy.gitlab.vpc` (subnets with a route to GitLab), or keep the functions outside (`none`)",
+            )
+        if config.accounts is not None and key != "accounts.dev":
+            raise field_problem(
+                f"network.functions.{key}",
+                vpc,
+                "the Studio VPC is in the dev account: in a multi-account config allowed only as "
+                "`network.functions.accounts.dev`; give every other account its own `subnet_ids` and "
+                "`security_group_ids`, or `none`",
+            )
+
+
 CHECKS: tuple[Callable[[PlatformConfig], None], ...] = (
+    check_function_network,
     check_registry_accounts,
     check_pipeline_needs_accounts,
     check_gateway_endpoints_exist,

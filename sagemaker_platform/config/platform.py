@@ -16,6 +16,7 @@ from sagemaker_platform.config.gateway import GatewayConfig
 from sagemaker_platform.config.images import ImagesConfig
 from sagemaker_platform.config.instance_types import InstanceTypeConfig
 from sagemaker_platform.config.lifecycle import LifecycleConfig
+from sagemaker_platform.config.network import NetworkConfig
 from sagemaker_platform.config.pipeline import PipelineConfig
 from sagemaker_platform.config.registry import RegistryConfig
 from sagemaker_platform.config.studio import StudioConfig
@@ -54,6 +55,7 @@ class PlatformConfig(StrictModel):
     images: ImagesConfig | None = None
     ci: CiConfig | None = None
     lifecycle: LifecycleConfig | None = None
+    network: NetworkConfig = NetworkConfig()
 
     @model_validator(mode="after")
     def _cross_section_checks(self) -> PlatformConfig:

@@ -23,11 +23,17 @@ from constructs import Construct
 from sagemaker_platform.assets import handler_code
 from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
 from sagemaker_platform.constructs.once import child_once
+from sagemaker_platform.constructs.function_network import (
+    FunctionPlacement,
+    network_interface_reasons,
+    network_interface_statements,
+)
 from sagemaker_platform.constructs.queues import dead_letter_queue
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.errors import PropsError
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
+OUTSIDE_VPC_REASON = "calls only AWS service APIs and reaches no resource inside a VPC"
 
 
 class PlatformFunction(Construct):
@@ -55,8 +61,11 @@ class PlatformFunction(Construct):
     :param log_retention: Default: one year.
     :param role_name: name of the execution role, for a role that policies elsewhere name. Default: generated.
     :param vpc_subnet_ids: run the function in these subnets (e.g. to reach a self-managed GitLab that is only
-        reachable privately), with `security_group_ids`. Default: none (not in a VPC; `vpc_reason` says why).
+        reachable privately), with `security_group_ids`. Default: the `FunctionPlacement` of the nearest scope
+        that has one; without one, not in a VPC (`vpc_reason` says why).
     :param security_group_ids: security groups of the function's network interfaces. Default: none.
+    :param needs_internet: the function calls addresses on the internet (webhooks): under a placement whose subnets
+        have no route out (the Studio VPC's), it stays outside any VPC (`vpc_reason` says why). Default: False.
     """
 
     def __init__(
@@ -71,11 +80,12 @@ class PlatformFunction(Construct):
         memory_size: int = 256,
         environment: dict[str, str] | None = None,
         reserved_concurrency: int = 10,
-        vpc_reason: str = "calls only AWS service APIs and reaches no resource inside a VPC",
+        vpc_reason: str = OUTSIDE_VPC_REASON,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         role_name: str | None = None,
         vpc_subnet_ids: Sequence[str] = (),
         security_group_ids: Sequence[str] = (),
+        needs_internet: bool = False,
     ) -> None:
         super().__init__(scope, id)
         _check_vpc(vpc_subnet_ids, security_group_ids)
@@ -111,8 +121,20 @@ class PlatformFunction(Construct):
         )
         self._enable_tracing()
         self._grant_own_logs()
-        if vpc_subnet_ids:
-            self._place_in_vpc(list(vpc_subnet_ids), list(security_group_ids))
+        self._render_network(vpc_subnet_ids, security_group_ids, needs_internet, vpc_reason)
+
+    def _render_network(
+        self, subnet_ids: Sequence[str], security_group_ids: Sequence[str], needs_internet: bool, vpc_reason: str
+    ) -> None:
+        """Its own subnets, else the scope's `FunctionPlacement` (unless it needs the internet and the placement has
+        no route out), else outside any VPC with `vpc_reason`."""
+        placement = FunctionPlacement.of(self)
+        if placement is not None and needs_internet and not placement.routes_out:
+            placement = None
+        if subnet_ids:
+            self._place_in_vpc(list(subnet_ids), list(security_group_ids))
+        elif placement is not None:
+            placement.place(self.function, self.role)
         else:
             self._acknowledge_outside_vpc(vpc_reason)
 
@@ -138,61 +160,19 @@ class PlatformFunction(Construct):
 
     def _place_in_vpc(self, subnet_ids: list[str], security_group_ids: list[str]) -> None:
         """Subnets and security groups by id (no lookup), and the network-interface permissions Lambda checks
-        when it creates the function: scoped to those subnets and groups, except Describe (no resource-level
-        permissions)."""
-        stack = cdk.Stack.of(self)
+        when it creates the function, on this role alone (a placement's shared policy is in `FunctionPlacement`)."""
         cfn = self.function.node.default_child
         assert isinstance(cfn, lambda_.CfnFunction)
         cfn.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
             subnet_ids=subnet_ids, security_group_ids=security_group_ids
         )
-
-        def ec2_arn(resource: str) -> str:
-            return stack.format_arn(service="ec2", resource=resource)
-
-        interfaces = ec2_arn("network-interface/*")
-        statements = [
-            iam.PolicyStatement(
-                actions=["ec2:CreateNetworkInterface"],
-                resources=[
-                    interfaces,
-                    *(ec2_arn(f"subnet/{subnet}") for subnet in subnet_ids),
-                    *(ec2_arn(f"security-group/{group}") for group in security_group_ids),
-                ],
-            ),
-            iam.PolicyStatement(
-                actions=[
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:AssignPrivateIpAddresses",
-                    "ec2:UnassignPrivateIpAddresses",
-                ],
-                resources=[interfaces],
-            ),
-            iam.PolicyStatement(actions=["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], resources=["*"]),
-        ]
-        acknowledge(
-            self.role,
-            {
-                "AwsSolutions-IAM5[Resource::*]": "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets, which "
-                "Lambda checks before it places this function in its VPC, support no resource-level permissions"
-            },
-        )
-        for statement in statements:
+        stack = cdk.Stack.of(self)
+        for statement in network_interface_statements(stack, subnet_ids, security_group_ids):
             result = self.role.add_to_principal_policy(statement)
             # Lambda checks the role's network-interface permissions when it creates the function.
             if result.policy_dependable is not None:
                 self.function.node.add_dependency(result.policy_dependable)
-        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
-        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
-        acknowledge(
-            self.role,
-            {
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:{region}:{account}:network-interface/*]": (
-                    "Lambda creates and deletes its own network interfaces in the configured subnets; their ids "
-                    "are generated at run time"
-                ),
-            },
-        )
+        acknowledge(self.role, network_interface_reasons(stack))
 
     @property
     def function_arn(self) -> str:

@@ -23,6 +23,7 @@ from sagemaker_platform.constructs.deploy import (
     SmokeTest,
 )
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
+from sagemaker_platform.stacks.network import place_functions
 
 
 def _deploy_role_arns(stack: cdk.Stack, config: PlatformConfig) -> dict[str, str]:
@@ -69,6 +70,8 @@ class DeployStack(cdk.Stack):
         super().__init__(scope, id, **kwargs)
         deploy = _deploy_config(config)
         tag_platform(self, config, "deploy")
+        # The MWAA trigger calls the MWAA API (InvokeRestApi).
+        place_functions(self, config, "tooling", "deploy", *(("airflow.api",) if deploy.mwaa is not None else ()))
         self.platform_events_bus = events.EventBus(
             self, "PlatformEvents", event_bus_name=naming.platform_events_bus_name(config.name)
         )

@@ -11,6 +11,7 @@ from sagemaker_platform import naming
 from sagemaker_platform.config import GatewayConfig, PlatformConfig, gateway_ensemble_spec
 from sagemaker_platform.constructs.gateway import GatewayProps, GatewayService, InferenceGateway
 from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.network import place_functions
 
 CAPABILITY = "gateway"
 STAGE: naming.Stage = "prod"
@@ -25,6 +26,7 @@ class GatewayStack(cdk.Stack):
         if gateway_config is None:
             raise ValueError("GatewayStack needs a `gateway` config section")
         tag_platform(self, config, CAPABILITY)
+        place_functions(self, config, "prod", CAPABILITY)
         self.gateway = InferenceGateway.with_props(
             self, "Gateway", platform_name=config.name, props=gateway_props(config.name, gateway_config)
         )

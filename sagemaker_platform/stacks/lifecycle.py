@@ -43,6 +43,7 @@ from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonito
 from sagemaker_platform.constructs.lifecycle.settings import DEFAULT_PROCESSING_IMAGE, DEFAULT_TRAINING_IMAGE
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
 from sagemaker_platform.stacks.ci import ci_role_names
+from sagemaker_platform.stacks.network import place_functions
 
 CAPABILITY = "lifecycle"
 
@@ -83,6 +84,7 @@ class LifecycleStack(cdk.Stack):
         if config.lifecycle is None or config.registry is None:
             raise ValueError("the lifecycle stack needs `lifecycle` and `registry` in the platform config")
         tag_platform(self, config, CAPABILITY)
+        place_functions(self, config, account, CAPABILITY)
         lifecycle = config.lifecycle
         builds = [b for b in lifecycle.build if config.is_sandbox or b.account == account]
         batches = [b for b in lifecycle.batch if config.is_sandbox or b.account == account]

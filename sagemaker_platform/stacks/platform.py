@@ -110,13 +110,14 @@ def build_platform(
         placement = _placement(config, "tooling", "deploy-identity")
         stacks["deploy_identity"] = DeployIdentityStack(scope, placement["stack_name"], **placement)
 
+    # First: the stacks of its account may place their functions in its VPC (`network.functions`).
+    if config.studio is not None and wants("dev"):
+        stacks["studio"] = StudioStack(scope, "Studio", studio=config.studio, **_placement(config, "dev", "studio"))
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
     _add_ci_stacks(scope, config, stacks, wants)
     _add_registry_stacks(scope, config, stacks, wants)
     _add_workload_stacks(scope, config, stacks, wants)
     _add_delivery_stacks(scope, config, stacks, wants)
-    if config.studio is not None and wants("dev"):
-        stacks["studio"] = StudioStack(scope, "Studio", studio=config.studio, **_placement(config, "dev", "studio"))
     for namer, creator, reason in DEPLOY_ORDER:
         if namer in stacks and creator in stacks:
             stacks[namer].add_stack_dependency(stacks[creator], reason)

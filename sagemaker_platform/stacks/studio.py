@@ -11,6 +11,7 @@ from constructs import Construct
 from sagemaker_platform.config import PlatformConfig, StudioClassicImagesConfig, StudioConfig, StudioVpcConfig
 from sagemaker_platform.constructs.studio import ClassicImages, StudioDomain, StudioUser
 from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.network import place_functions
 from sagemaker_platform.stacks.studio_personas import grant_studio_personas, persona_role_names
 from sagemaker_platform.stacks.zones import DeployTimeZonesStack
 
@@ -32,6 +33,10 @@ class StudioStack(DeployTimeZonesStack):
         super().__init__(scope, id, **kwargs)
         tag_platform(self, config, CAPABILITY)
         vpc, subnets, security_groups = _imported_network(self, studio.vpc)
+        functions = config.network.functions
+        in_studio_vpc = functions is not None and functions.placement("dev") == "studio"
+        if not in_studio_vpc:
+            place_functions(self, config, "dev", CAPABILITY)
         self.studio = StudioDomain(
             self,
             "Studio",
@@ -50,6 +55,7 @@ class StudioStack(DeployTimeZonesStack):
             enable_projects=studio.enable_projects,
             removal_policy=_REMOVAL_POLICIES[studio.removal_policy],
             persona_role_names=persona_role_names(config),
+            functions_in_vpc=in_studio_vpc,
         )
         grant_studio_personas(self, config, self.studio)
 

@@ -13,6 +13,7 @@ from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipe
 from sagemaker_platform.contracts.tuning_spec import PlatformImage
 from sagemaker_platform.stacks.base import tag_platform
 from sagemaker_platform.stacks.ci import tuning_image_registry
+from sagemaker_platform.stacks.network import place_functions
 from sagemaker_platform.stacks.studio_personas import PersonaTuningAccess, persona_role_names, studio_personas_in_use
 
 CAPABILITY = "tuning"
@@ -34,6 +35,7 @@ class TuningStack(cdk.Stack):
             scope, id, description="Warm-pool tuning: tuning pipelines and the training job launcher", **kwargs
         )
         tag_platform(self, config, CAPABILITY)
+        place_functions(self, config, "dev", CAPABILITY)
         images = tuning_image_registry(config)
         # Named only when another account's repository policies name it: an existing unnamed role stays as is.
         self.storage = TuningStorage(

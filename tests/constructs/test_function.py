@@ -12,18 +12,15 @@ from aws_cdk import aws_kms as kms
 
 from sagemaker_platform.assets import handler_dir
 from sagemaker_platform.compliance import add_compliance_gate
-from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
+from sagemaker_platform.constructs.function import PlatformFunction
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.errors import PlatformError
-from tests.support import CANARY_HANDLER, resources_of_type
+from tests.support import CANARY_HANDLER, function_stack, resources_of_type
 
 
 @pytest.fixture(scope="module")
 def function_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    app = cdk.App(outdir=str(tmp_path_factory.mktemp("fn")))
-    stack = cdk.Stack(app, "Fn")
-    key = kms.Key(stack, "Key", enable_key_rotation=True)
-    grant_logs_encrypt(key)
+    app, stack, key = function_stack(tmp_path_factory.mktemp("fn"), "Fn")
     fn = PlatformFunction(stack, "Canary", handler_name=CANARY_HANDLER, key=key, description="canary")
     fn.role.add_to_principal_policy(
         iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[fn.dead_letter_queue.queue_arn])

@@ -110,8 +110,19 @@ def test_given_the_default_config_then_the_domain_is_vpc_only_in_isolated_subnet
     assert one(template, "AWS::EC2::FlowLog")["Properties"]["TrafficType"] == "ALL"
 
 
+def _studio_own(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """Resources of the domain's own network: without the platform functions' (`network.functions` in cdk.json,
+    tests/test_function_network.py), which are not the domain's and go with the stack."""
+    return {
+        logical_id: res
+        for logical_id, res in resources_of_type(template, resource_type).items()
+        if "/FunctionEndpoints/" not in res.get("Metadata", {}).get("aws:cdk:path", "")
+        and "FunctionEndpoints" not in json.dumps(res.get("Properties", {}))
+    }
+
+
 def test_given_a_new_vpc_then_it_has_the_endpoints_studio_needs(default_templates: dict[str, dict[str, Any]]) -> None:
-    endpoints = resources_of_type(default_templates[STUDIO], "AWS::EC2::VPCEndpoint").values()
+    endpoints = _studio_own(default_templates[STUDIO], "AWS::EC2::VPCEndpoint").values()
     services = {json.dumps(e["Properties"]["ServiceName"]) for e in endpoints}
     for needed in ("sagemaker.api", "sagemaker.runtime", ".sts", ".logs", "ecr.api", "ecr.dkr", ".s3", ".kms"):
         assert any(needed in service for service in services), (needed, services)
@@ -155,7 +166,7 @@ def test_given_the_studio_security_group_then_it_allows_only_nfs_app_ports_withi
     # The endpoints accept HTTPS from the Studio group only.
     endpoint_rules = [
         r["Properties"]
-        for r in resources_of_type(template, "AWS::EC2::SecurityGroupIngress").values()
+        for r in _studio_own(template, "AWS::EC2::SecurityGroupIngress").values()
         if r["Properties"]["GroupId"] != self_ref
     ]
     assert [(r["FromPort"], r["SourceSecurityGroupId"]) for r in endpoint_rules] == [(443, self_ref)]
@@ -379,7 +390,7 @@ def test_given_retain_then_the_domain_and_profiles_are_kept_and_nothing_tears_th
     # The retained domain keeps the network it runs in (its EFS mount targets and ENIs would block deletion).
     kept = ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup", "AWS::EC2::VPCEndpoint")
     for kind in kept:
-        assert {r.get("DeletionPolicy") for r in resources_of_type(template, kind).values()} == {"Retain"}, kind
+        assert {r.get("DeletionPolicy") for r in _studio_own(template, kind).values()} == {"Retain"}, kind
     # ... and the execution roles its settings and profiles name.
     roles = resources_of_type(template, "AWS::IAM::Role")
     (execution,) = [r for r in roles.values() if "default execution role" in r["Properties"].get("Description", "")]

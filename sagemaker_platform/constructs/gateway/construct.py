@@ -322,12 +322,19 @@ class InferenceGateway(Construct):
             "Records prediction completions and calls clients back",
             notify_env,
             cdk.Duration.minutes(2),
+            vpc_reason="posts signed webhooks to the callers' URLs on the internet, and reads their signing secret",
         )
         permissions.grant_functions(self)
         self._connect_queues()
 
     def _render_function(
-        self, id: str, entry: str, description: str, environment: dict[str, str], timeout: cdk.Duration
+        self,
+        id: str,
+        entry: str,
+        description: str,
+        environment: dict[str, str],
+        timeout: cdk.Duration,
+        vpc_reason: str | None = None,
     ) -> PlatformFunction:
         return permissions.render_function(
             self,
@@ -338,6 +345,7 @@ class InferenceGateway(Construct):
             concurrency=self.props.reserved_concurrency,
             environment=environment,
             timeout=timeout,
+            vpc_reason=vpc_reason,
         )
 
     def _render_state_machine(self, ensemble: EnsembleSpec) -> sfn.StateMachine:

@@ -11,7 +11,7 @@ from constructs import Construct
 
 from sagemaker_platform import naming
 from sagemaker_platform.compliance import acknowledge
-from sagemaker_platform.constructs.function import PlatformFunction
+from sagemaker_platform.constructs.function import OUTSIDE_VPC_REASON, PlatformFunction
 from sagemaker_platform.constructs.gateway.settings import (
     HANDLER,
     INPUT_PREFIX,
@@ -36,8 +36,12 @@ def render_function(
     concurrency: int,
     environment: dict[str, str],
     timeout: cdk.Duration,
+    vpc_reason: str | None = None,
 ) -> PlatformFunction:
-    """One of the gateway functions: the shared handler asset, dispatched on `GATEWAY_FUNCTION=entry`."""
+    """One of the gateway functions: the shared handler asset, dispatched on `GATEWAY_FUNCTION=entry`.
+
+    `vpc_reason`: the function calls the internet (a subnet without a route out keeps it outside, saying why).
+    """
     return PlatformFunction(
         scope,
         id,
@@ -47,6 +51,8 @@ def render_function(
         timeout=timeout,
         reserved_concurrency=concurrency,
         environment={"GATEWAY_FUNCTION": entry, **environment},
+        needs_internet=vpc_reason is not None,
+        vpc_reason=OUTSIDE_VPC_REASON if vpc_reason is None else vpc_reason,
     )
 
 

@@ -11,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from sagemaker_platform.constructs.function_network import FunctionPlacement
 from sagemaker_platform.constructs.studio.base import IStudioDomain, _ImportedStudioDomain
 from sagemaker_platform.constructs.studio.images import validate_images
 from sagemaker_platform.constructs.studio.profiles import _StudioProfiles
@@ -21,7 +22,9 @@ from sagemaker_platform.constructs.studio.settings import (
     Persona,
     StudioUser,
 )
+from sagemaker_platform.constructs.studio.teardown import lifecycle_services
 from sagemaker_platform.constructs.studio.validation import validate_props
+from sagemaker_platform.errors import PropsError
 
 
 class StudioDomain(_StudioProfiles):
@@ -61,6 +64,10 @@ class StudioDomain(_StudioProfiles):
         Default: RETAIN. DESTROY deletes the domain's apps, spaces, profiles, the domain, its EFS file
         system and SageMaker's two NFS security groups for it.
     :param profile_shards: nested stacks holding the profiles. Default: 16. Never change it once deployed.
+    :param functions_in_vpc: run the domain's lifecycle functions (teardown handlers and the Provider framework) in
+        the new VPC's isolated subnets, with a security group of their own and the interface endpoints they call
+        (EC2, EFS, Lambda, Step Functions), each open on HTTPS to that group only; `function_placement` places
+        other stacks' functions there too. Needs the new VPC (no `vpc`). Default: False (outside any VPC).
     :param persona_role_names: fixed names of the persona roles (`persona_roles`), e.g. so that another
         account's policies can name them. Default: names CloudFormation generates.
     """
@@ -85,6 +92,7 @@ class StudioDomain(_StudioProfiles):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         profile_shards: int = DEFAULT_PROFILE_SHARDS,
         persona_role_names: Mapping[Persona, str] | None = None,
+        functions_in_vpc: bool = False,
     ) -> None:
         super().__init__(scope, id)
         validate_props(domain_name, auth_mode, users, vpc, vpc_subnets, idle_shutdown_minutes, profile_shards)
@@ -94,6 +102,7 @@ class StudioDomain(_StudioProfiles):
         self._kept = []  # what a retained domain keeps using (see _retain_with_domain)
         self._add_keys(key, removal_policy)
         subnet_ids = self._add_network(vpc, vpc_subnets, security_groups, enable_projects)
+        self.function_placement = self._add_function_network(functions_in_vpc, vpc is None, enable_projects)
         self._add_persona_roles(users, persona_role_names)
         if notebook_output_sharing and sharing_bucket is None:
             sharing_bucket = self._render_sharing_bucket(removal_policy)
@@ -162,6 +171,8 @@ class StudioDomain(_StudioProfiles):
     ) -> list[str]:
         """The VPC, security groups and (in a new VPC) endpoints; returns the domain's subnet ids."""
         self.vpc = vpc if vpc is not None else self._render_vpc()
+        self.interface_endpoints = {}
+        self.gateway_endpoints = {}
         self.security_group = None
         if security_groups is None:
             self.security_group = self._render_security_group()
@@ -171,6 +182,17 @@ class StudioDomain(_StudioProfiles):
             self._render_endpoints(enable_projects)
         self.security_groups = tuple(security_groups)
         return self._select_subnets(vpc_subnets)
+
+    def _add_function_network(self, in_vpc: bool, new_vpc: bool, enable_projects: bool) -> FunctionPlacement | None:
+        """With `functions_in_vpc`, the functions' network in the new VPC (see `_render_function_network`)."""
+        if not in_vpc:
+            return None
+        if not new_vpc:
+            raise PropsError(
+                "StudioDomain",
+                ["functions_in_vpc=True needs the new VPC (vpc=None): the endpoints of an existing VPC are not ours"],
+            )
+        return self._render_function_network(lifecycle_services(enable_projects))
 
     def _add_persona_roles(self, users: Sequence[StudioUser], persona_role_names: Mapping[Persona, str] | None) -> None:
         """The data scientists' role (the domain's default role) and, with approvers among the users, theirs."""

@@ -10,6 +10,7 @@ from aws_cdk import aws_logs as logs
 
 from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.function import grant_logs_encrypt
+from sagemaker_platform.constructs.function_network import FunctionEndpoints, FunctionPlacement
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.studio.roles import _StudioRoles
@@ -22,6 +23,8 @@ class _StudioNetwork(_StudioRoles):
     vpc: ec2.IVpc
     security_group: ec2.SecurityGroup | None
     security_groups: tuple[ec2.ISecurityGroup, ...]
+    interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint]
+    gateway_endpoints: dict[str, ec2.IGatewayVpcEndpoint]
 
     def _render_key(self, id: str, removal_policy: cdk.RemovalPolicy) -> kms.Key:
         key = kms.Key(
@@ -150,6 +153,28 @@ class _StudioNetwork(_StudioRoles):
                 open=False,
             )
             self._kept.append(endpoint)
-        self._kept.append(
-            ec2.GatewayVpcEndpoint(self, "S3Endpoint", vpc=self.vpc, service=ec2.GatewayVpcEndpointAwsService.S3)
+            self.interface_endpoints[service.short_name] = endpoint
+        s3_endpoint = ec2.GatewayVpcEndpoint(
+            self, "S3Endpoint", vpc=self.vpc, service=ec2.GatewayVpcEndpointAwsService.S3
+        )
+        self._kept.append(s3_endpoint)
+        self.gateway_endpoints["s3"] = s3_endpoint
+
+    def _render_function_network(self, services: tuple[str, ...]) -> FunctionPlacement:
+        """The domain's own functions, and those of other stacks given `function_placement`, in the isolated
+        subnets: their security group, the endpoints `services` need, and the placement of this construct."""
+        endpoints = FunctionEndpoints(
+            self,
+            "FunctionEndpoints",
+            vpc=self.vpc,
+            existing=self.interface_endpoints,
+            existing_gateways=self.gateway_endpoints,
+        )
+        endpoints.require(*services)
+        return FunctionPlacement(
+            self,
+            subnet_ids=self.vpc.select_subnets().subnet_ids,
+            security_group_ids=[endpoints.security_group.security_group_id],
+            endpoints=endpoints,
+            routes_out=False,  # isolated subnets
         )

@@ -17,6 +17,7 @@ from constructs import IConstruct
 from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
 from sagemaker_platform.constructs.common import dead_letter_queue
 from sagemaker_platform.constructs.function import PlatformFunction
+from sagemaker_platform.constructs.function_network import FunctionPlacement
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.studio.actions import (
     LIST_ACTIONS,
@@ -45,6 +46,14 @@ XRAY_WRITE_ACTIONS = (
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
 )
+
+
+def lifecycle_services(enable_projects: bool) -> tuple[str, ...]:
+    """What the lifecycle functions call in a VPC: the handler SageMaker, EC2 (the NFS groups), EFS (the home file
+    system) and, with projects, Service Catalog; the Provider framework Lambda (its handlers) and Step Functions."""
+    return ("sagemaker.api", "ec2", "elasticfilesystem", "lambda", "states") + (
+        ("servicecatalog",) if enable_projects else ()
+    )
 
 
 class _StudioTeardown(_StudioUserSettings):
@@ -107,11 +116,29 @@ class _StudioTeardown(_StudioUserSettings):
         # so only its role may delete the domain, its file system and groups, and share the portfolio.
         self._grant_teardown(functions["is_complete"].role, stack)
         self._bound_framework_functions(provider, on_event_role, functions)
-        self._acknowledge_provider(provider, on_event_role, waiter_role, functions)
+        in_vpc = self._place_framework_functions(provider, on_event_role, waiter_role)
+        self._acknowledge_provider(provider, in_vpc=in_vpc)
         # Grants land in managed policies that nothing else depends on: without these dependencies,
         # CloudFormation may delete a policy while a teardown is still running under it.
         self._lifecycle_roles: list[IConstruct] = [on_event_role, waiter_role, *(fn.role for fn in functions.values())]
         return provider
+
+    def _place_framework_functions(
+        self, provider: cr.Provider, on_event_role: iam.IRole, waiter_role: iam.IRole
+    ) -> bool:
+        """The framework's functions where the handlers run (`FunctionPlacement` of this scope), if anywhere."""
+        placement = FunctionPlacement.of(self)
+        if placement is None:
+            return False
+        for name, role in (
+            ("framework-onEvent", on_event_role),
+            ("framework-isComplete", waiter_role),
+            ("framework-onTimeout", waiter_role),
+        ):
+            framework_function = provider.node.find_child(name)
+            assert isinstance(framework_function, lambda_.Function)
+            placement.place(framework_function, role)
+        return True
 
     def _bound_framework_functions(
         self, provider: cr.Provider, on_event_role: iam.IRole, functions: dict[str, PlatformFunction]
@@ -146,28 +173,27 @@ class _StudioTeardown(_StudioUserSettings):
         assert isinstance(on_event, lambda_.CfnFunction)
         on_event.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(target_arn=queue.queue_arn)
 
-    def _acknowledge_provider(
-        self,
-        provider: cr.Provider,
-        on_event_role: iam.IRole,
-        waiter_role: iam.IRole,
-        functions: dict[str, PlatformFunction],
-    ) -> None:
+    def _acknowledge_provider(self, provider: cr.Provider, *, in_vpc: bool) -> None:
         """The Provider framework's own findings, each on the framework resource that causes it."""
         framework = "the CDK Provider framework function"
         synchronous = f"{framework} is invoked synchronously by the waiter state machine, which records failures"
+        outside = f"{framework} calls only Lambda and Step Functions APIs"
         for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout"):
-            reasons = {
-                "HIPAA.Security-LambdaInsideVPC": f"{framework} calls only Lambda and Step Functions APIs",
-                "NIST.800.53.R5-LambdaInsideVPC": f"{framework} calls only Lambda and Step Functions APIs",
-                f"{CONTROL_TOWER}lambda_inside_vpc_check": f"{framework} calls only Lambda and Step Functions APIs",
-            }
-            checkov = {"CKV_AWS_117": f"{framework} calls only Lambda and Step Functions APIs"}
+            reasons: dict[str, str] = {}
+            checkov: dict[str, str] = {}
+            if not in_vpc:
+                reasons = {
+                    "HIPAA.Security-LambdaInsideVPC": outside,
+                    "NIST.800.53.R5-LambdaInsideVPC": outside,
+                    f"{CONTROL_TOWER}lambda_inside_vpc_check": outside,
+                }
+                checkov = {"CKV_AWS_117": outside}
             if name != "framework-onEvent":  # onEvent has its dead-letter queue (`_bound_framework_functions`)
                 reasons |= {"HIPAA.Security-LambdaDLQ": synchronous, "NIST.800.53.R5-LambdaDLQ": synchronous}
                 checkov["CKV_AWS_116"] = synchronous
             acknowledge(provider.node.find_child(name), reasons)
-            skip_checkov(provider.node.find_child(name), checkov)
+            if checkov:
+                skip_checkov(provider.node.find_child(name), checkov)
         self._acknowledge_waiter(provider)
 
     def _acknowledge_waiter(self, provider: cr.Provider) -> None:
