@@ -22,12 +22,12 @@ from constructs import Construct
 
 from sagemaker_platform.assets import handler_code
 from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, skip_checkov
-from sagemaker_platform.constructs.once import child_once
 from sagemaker_platform.constructs.function_network import (
     FunctionPlacement,
     network_interface_reasons,
     network_interface_statements,
 )
+from sagemaker_platform.constructs.once import child_once
 from sagemaker_platform.constructs.queues import dead_letter_queue
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.errors import PropsError
