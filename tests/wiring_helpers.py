@@ -181,6 +181,24 @@ def role_references(templates: Mapping[str, Mapping[str, Any]], role_name: str) 
     return found
 
 
+def attached_statements(templates: Mapping[str, Mapping[str, Any]], role_name: str) -> list[dict[str, Any]]:
+    """Every statement of the managed policies attached to the role called `role_name`, wherever they live.
+
+    A policy names the role in its `Roles` by reference (`role_references`: its own template, or the parent of
+    the nested stack holding the role, where `SharedPolicies` keeps what the roles of a stack share) or by name
+    (a policy attaching a role it imports by name).
+    """
+    references = role_references(templates, role_name)
+    found: list[dict[str, Any]] = []
+    for name, template in templates.items():
+        accepted = [*references.get(name, []), role_name]
+        for resource in template.get("Resources", {}).values():
+            roles = resource.get("Properties", {}).get("Roles", [])
+            if resource["Type"] == "AWS::IAM::ManagedPolicy" and any(r in roles for r in accepted):
+                found.extend(as_list(resource["Properties"]["PolicyDocument"]["Statement"]))
+    return found
+
+
 # --- boto3 calls in handler sources ---------------------------------------------------------------
 
 

@@ -33,5 +33,5 @@ def test_given_a_region_then_the_lookup_reads_that_region_s_row() -> None:
 def test_given_the_mapping_id_taken_by_another_construct_then_the_lookup_refuses() -> None:
     stack = cdk.Stack(cdk.App(), "Stack")
     cdk.CfnOutput(stack, "Registries", value="x")
-    with pytest.raises(AssertionError, match="Registries is taken"):
+    with pytest.raises(TypeError, match="Stack/Registries is a CfnOutput, not a CfnMapping"):
         regional_account(stack, "Registries", {"eu-west-1": "222222222222"})

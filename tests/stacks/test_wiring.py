@@ -20,6 +20,7 @@ from tests.support import ACCOUNTS, resources_of_type
 from tests.wiring_helpers import (
     allows,
     as_list,
+    attached_statements,
     function_calls,
     iam_action,
     module_calls,
@@ -281,11 +282,11 @@ def published_specs(templates: dict[str, dict[str, Any]], stage: str) -> dict[st
 
 
 def endpoint_role(templates: dict[str, dict[str, Any]], stage: str, endpoint: str) -> list[dict[str, Any]]:
+    """The statements of the endpoint role's own policies and of those its hosting stack's roles share."""
     name = naming.endpoint_role_name(P, endpoint, stage)  # type: ignore[arg-type]
-    for template_name, template in templates.items():
-        if is_hosting(template_name, stage) and name in roles_by_name(template):
-            return role_statements(template, name)
-    raise AssertionError(f"no role {name}")
+    if not any(is_hosting(n, stage) and name in roles_by_name(t) for n, t in templates.items()):
+        raise AssertionError(f"no role {name}")
+    return attached_statements(templates, name)
 
 
 def test_given_the_sandbox_then_the_prod_async_endpoint_the_gateway_serves_reports_to_the_gateway(
