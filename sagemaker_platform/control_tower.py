@@ -6,7 +6,8 @@ still parses and evaluates each of them (about 60 % of `cdk synth`). `ControlTow
 (same name, version, rule ids, so the report and the acknowledgments are unchanged) which, at validation
 time, reads the resource types of each template it is given and validates that template with only the rule
 files that select one of them, by the plugin's own code in parallel worker processes
-(`sagemaker_platform.control_tower_runner`).
+(`sagemaker_platform.control_tower_runner`). `StartsControlTower` wraps the plugin that runs first, so that those
+workers start as soon as the templates are written and run beside the cdk-nag packs.
 
 A rule file is skipped only when its type detection is unambiguous: every `Resources` query in it filters on
 `Type ==` a literal type (directly or through a `let` constant), and every other mention of `Resources` is
