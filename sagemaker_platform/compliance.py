@@ -69,6 +69,8 @@ def acknowledge(scope: IConstruct, reasons: dict[str, str]) -> None:
     for rule, reason in reasons.items():
         if not reason.strip():
             raise ValueError(f"acknowledgment of {rule!r} needs a reason")
+    if not reasons:
+        return
     # All in one call: each call is a round trip to the jsii kernel, and constructs acknowledge by the hundred.
     cdk.Validations.of(scope).acknowledge(
         *(cdk.Acknowledgment(id=_qualified(rule), reason=reason) for rule, reason in reasons.items())
