@@ -7,8 +7,11 @@ cdk synth -c config=examples/multi-account.yaml
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.compliance_audit import check_acknowledgments
@@ -38,5 +41,19 @@ def main() -> int:
     return 0
 
 
+def exit_without_teardown(code: int) -> NoReturn:
+    """End the process once the cloud assembly is written, without tearing the interpreter down.
+
+    Freeing the objects of the ~35 aws_cdk modules one by one took 0.4-0.6 s after `main` returned (measured on
+    a loaded 2-core machine; more than the synth phase), and `cdk synth` waits for it. The exit handlers still run
+    first (the jsii kernel is stopped, temporary directories are removed) and the output is flushed; only the
+    interpreter's own clean-up, which writes nothing, is skipped.
+    """
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_without_teardown(main())

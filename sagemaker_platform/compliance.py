@@ -42,18 +42,21 @@ def add_compliance_gate(
         in the templates (same findings, a fraction of the time; `sagemaker_platform.control_tower`). Default:
         True; False runs all of them, for `make bench` to compare.
     """
-    cdk.Validations.of(app).add_plugins(
+    packs: list[cdk.IPolicyValidationPlugin] = [
         AwsSolutionsChecks(app),
         HIPAASecurityChecks(app),
         NIST80053R5Checks(app),
-    )
+    ]
     if control_tower:
         # Imported on demand: the package ships a cfn-guard binary that only this opt-in pack needs.
-        from sagemaker_platform.control_tower import ControlTowerValidator
+        from sagemaker_platform.control_tower import ControlTowerValidator, StartsControlTower
 
+        validator = ControlTowerValidator(filter_rules=filter_control_tower)
+        # The first pack starts cfn-guard on the templates, so that it runs beside the cdk-nag packs.
+        packs[0] = StartsControlTower(packs[0], validator)
         # The validator package is typed against the Beta1 plugin interface, which jsii accepts for this one.
-        plugin = cast(cdk.IPolicyValidationPlugin, ControlTowerValidator(filter_rules=filter_control_tower))
-        cdk.Validations.of(app).add_plugins(plugin)
+        packs.append(cast(cdk.IPolicyValidationPlugin, validator))
+    cdk.Validations.of(app).add_plugins(*packs)
 
 
 def acknowledge(scope: IConstruct, reasons: dict[str, str]) -> None:
@@ -63,11 +66,15 @@ def acknowledge(scope: IConstruct, reasons: dict[str, str]) -> None:
     ``"HIPAA.Security-LambdaInsideVPC"`` (the pack prefix is added here), or Control Tower rules as
     ``f"{CONTROL_TOWER}sqs_dlq_check"``. Acknowledgments of the Control Tower pack are inert while it is off.
     """
-    validations = cdk.Validations.of(scope)  # once: each `of` is a round trip to the jsii kernel
     for rule, reason in reasons.items():
         if not reason.strip():
             raise ValueError(f"acknowledgment of {rule!r} needs a reason")
-        validations.acknowledge(cdk.Acknowledgment(id=_qualified(rule), reason=reason))
+    if not reasons:
+        return
+    # All in one call: each call is a round trip to the jsii kernel, and constructs acknowledge by the hundred.
+    cdk.Validations.of(scope).acknowledge(
+        *(cdk.Acknowledgment(id=_qualified(rule), reason=reason) for rule, reason in reasons.items())
+    )
 
 
 def acknowledge_dead_letter_queue(queue: IConstruct, *, of: str, cdk_nag: bool = True) -> None:

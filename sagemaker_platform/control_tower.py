@@ -6,7 +6,8 @@ still parses and evaluates each of them (about 60 % of `cdk synth`). `ControlTow
 (same name, version, rule ids, so the report and the acknowledgments are unchanged) which, at validation
 time, reads the resource types of each template it is given and validates that template with only the rule
 files that select one of them, by the plugin's own code in parallel worker processes
-(`sagemaker_platform.control_tower_runner`).
+(`sagemaker_platform.control_tower_runner`). `StartsControlTower` wraps the plugin that runs first, so that those
+workers start as soon as the templates are written and run beside the cdk-nag packs.
 
 A rule file is skipped only when its type detection is unambiguous: every `Resources` query in it filters on
 `Type ==` a literal type (directly or through a `let` constant), and every other mention of `Resources` is
@@ -20,12 +21,14 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import jsii
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
 from sagemaker_platform.control_tower_runner import Job, plugin_dir, run
@@ -111,24 +114,75 @@ class ControlTowerValidator(CfnGuardValidator):
     def __init__(self, *, filter_rules: bool = True) -> None:
         super().__init__()
         self._filter_rules = filter_rules
+        self._started: dict[tuple[str, ...], Future[list[dict[str, Any]]]] = {}
+
+    def start(self, template_paths: Sequence[str]) -> None:
+        """Begin validating `template_paths` in the background; `validate` on the same templates collects it.
+
+        `add_compliance_gate` calls it from the plugin that runs first, so that cfn-guard works on the other cores
+        while the cdk-nag packs run in the jsii kernel. Does nothing when the rule filter is off.
+        """
+        if self._filter_rules and tuple(template_paths) not in self._started:
+            background = ThreadPoolExecutor(1, thread_name_prefix="control-tower")
+            self._started[tuple(template_paths)] = background.submit(_reports, tuple(template_paths))
+            background.shutdown(wait=False)  # the thread ends with its one job
 
     def validate(self, context: cdk.IPolicyValidationContextBeta1) -> cdk.PolicyValidationPluginReportBeta1:
         if not self._filter_rules:
             return as_errors(super().validate(context))
-        jobs = []
-        for template_path in context.template_paths:
-            present = template_resource_types([template_path])
-            disabled = inapplicable_rules(present)
-            # cfn-guard's cost grows with the rule files evaluated times the template's size.
-            weight = (len(bundled_rule_files()) - len(disabled)) * Path(template_path).stat().st_size
-            jobs.append(Job(template_path, tuple(disabled), weight=weight))
-        reports = run(jobs)
+        paths = tuple(context.template_paths)
+        started = self._started.pop(paths, None)
+        reports = started.result() if started is not None else _reports(paths)
         violations = [_violation(found) for report in reports for found in report.get("violations", [])]
         return as_errors(
             cdk.PolicyValidationPluginReportBeta1(
                 success=all(report.get("success", True) for report in reports), violations=violations
             )
         )
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class StartsControlTower:
+    """The validation plugin `first`, which also starts `control_tower` on the same templates when it runs.
+
+    aws-cdk-lib runs the plugins one after the other, in the order they were added, after every template is
+    written. Added in place of the first cdk-nag pack, this lets cfn-guard work while the packs walk the tree;
+    the report is the same, since `first` keeps its name, version, rule ids and findings, and the Control Tower
+    pack its place.
+    """
+
+    def __init__(self, first: cdk.IPolicyValidationPlugin, control_tower: ControlTowerValidator) -> None:
+        self._first = first
+        self._control_tower = control_tower
+        # Read once: aws-cdk-lib asks the plugin for them, and each read of `first` is a jsii round trip.
+        self._name, self._version, self._rule_ids = first.name, first.version, first.rule_ids
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def version(self) -> str | None:
+        return self._version
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return self._rule_ids
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        self._control_tower.start(context.template_paths)
+        return self._first.validate(context)
+
+
+def _reports(template_paths: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The plugin's report for each template, each checked with only the rule files that can apply to it."""
+    jobs = []
+    for template_path in template_paths:
+        disabled = inapplicable_rules(template_resource_types([template_path]))
+        # cfn-guard's cost grows with the rule files evaluated times the template's size.
+        weight = (len(bundled_rule_files()) - len(disabled)) * Path(template_path).stat().st_size
+        jobs.append(Job(template_path, tuple(disabled), weight=weight))
+    return run(jobs)
 
 
 def _violation(found: Mapping[str, Any]) -> cdk.PolicyViolationBeta1:

@@ -63,3 +63,18 @@ def test_given_a_checkov_skip_then_it_is_written_to_the_resource_metadata() -> N
     assert template["Resources"]["T"]["Metadata"]["checkov"] == {
         "skip": [{"id": "CKV_AWS_26", "comment": "canary reason"}]
     }
+
+
+def test_given_several_rules_then_they_are_acknowledged_in_one_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Constructs acknowledge hundreds of findings; each jsii call is a round trip to the kernel.
+    calls: list[tuple[str, ...]] = []
+    acknowledge_all = cdk.Validations.acknowledge
+
+    def recording(self: cdk.Validations, *rules: cdk.Acknowledgment) -> None:
+        calls.append(tuple(rule.id for rule in rules))
+        acknowledge_all(self, *rules)
+
+    monkeypatch.setattr(cdk.Validations, "acknowledge", recording)
+    topic = sns.Topic(cdk.Stack(cdk.App(), "Canary"), "Topic")
+    acknowledge(topic, {"AwsSolutions-SNS3": "canary", "HIPAA.Security-SNSEncryptedKMS": "canary"})
+    assert calls == [("AwsSolutions::AwsSolutions-SNS3", "HIPAA.Security::HIPAA.Security-SNSEncryptedKMS")]

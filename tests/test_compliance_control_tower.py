@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import os
 import platform
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
 from sagemaker_platform import control_tower, control_tower_runner
-from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge
+from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, add_compliance_gate
 from sagemaker_platform.compliance_audit import CONTROL_TOWER_PACK, read_report
 
 # --- reading a rule file's types ---------------------------------------------------------------------------
@@ -223,3 +225,45 @@ def test_given_no_writable_cache_then_the_plugin_is_unpacked_for_the_process(
     monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_folder))
     package = fresh_plugin_dir()
     assert not package.is_relative_to(tmp_path) and (package / "lib" / "plugin.js").is_file()
+
+
+# --- the pack beside the cdk-nag packs ---------------------------------------------------------------------
+
+
+def _gate_report(outdir: Path, register: Any) -> str:
+    """validation-report.json of the queue/bucket/key app with the plugins `register(app)` adds, paths masked."""
+    app = cdk.App(outdir=str(outdir))
+    _queue_bucket_key(app)
+    register(app)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):  # open findings in every pack
+        app.synth()
+    return (outdir / "validation-report.json").read_text().replace(str(outdir), "<out>")
+
+
+def test_given_the_gate_then_cfn_guard_runs_beside_the_cdk_nag_packs_and_the_report_is_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+    reports = control_tower._reports
+
+    def recording(template_paths: tuple[str, ...]) -> list[dict[str, Any]]:
+        threads.append(threading.current_thread().name)
+        return reports(template_paths)
+
+    monkeypatch.setattr(control_tower, "_reports", recording)
+    gated = _gate_report(tmp_path / "gate", lambda app: add_compliance_gate(app, control_tower=True))
+    # Started by the first cdk-nag pack, in a thread of its own, not by the Control Tower pack when its turn comes.
+    assert len(threads) == 1 and threads[0].startswith("control-tower"), threads
+    plain = _gate_report(
+        tmp_path / "plain",
+        lambda app: cdk.Validations.of(app).add_plugins(
+            AwsSolutionsChecks(app),
+            HIPAASecurityChecks(app),
+            NIST80053R5Checks(app),
+            cast(cdk.IPolicyValidationPlugin, control_tower.ControlTowerValidator()),
+        ),
+    )
+    assert threads[1:] == ["MainThread"]
+    sections = [section["pluginName"] for section in json.loads(gated)["pluginReports"]]
+    assert sections == ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", CONTROL_TOWER_PACK]
+    assert gated == plain
