@@ -46,8 +46,8 @@ app.synth()
 """
 
 
-def cdk_context() -> dict[str, Any]:
-    return json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+def cdk_context(root: Path = REPO_ROOT) -> dict[str, Any]:
+    return json.loads((root / "cdk.json").read_text())["context"]
 
 
 def synth_seconds(app: Path, context: dict[str, Any], outdir: Path) -> float:
@@ -134,7 +134,8 @@ def ratio_to_empty_app(repeat: int) -> None:
     apps = {"reference app": (REPO_ROOT / "app.py", context)}
     base = os.environ.get("BENCH_BASE")
     if base:
-        apps["reference app at BENCH_BASE"] = (Path(base).resolve() / "app.py", context)
+        # Its own cdk.json: the reference app as it was configured then (a config key added since is unknown there).
+        apps["reference app at BENCH_BASE"] = (Path(base).resolve() / "app.py", cdk_context(Path(base).resolve()))
     apps["reference app, cdk-nag only"] = (REPO_ROOT / "app.py", nag_only)
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp) / "empty_app.py"
