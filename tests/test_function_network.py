@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -28,14 +27,14 @@ from tests.network_helpers import (
     security_group_rules,
     vpc_endpoints,
 )
-from tests.support import templates_of
 
 STUDIO = "mlplatform-studio"
 
 
 @pytest.fixture(scope="module")
-def templates(default_app: tuple[Any, Any]) -> Templates:
-    return templates_of(default_app[1])
+def templates(default_templates: Templates) -> Templates:
+    """What `cdk synth` wrote for cdk.json (the session's CLI run, shared by every test process)."""
+    return default_templates
 
 
 def _placement(templates: Templates, function: Ref) -> tuple[Ref, list[Ref], list[Ref]]:
