@@ -24,18 +24,15 @@ from sagemaker_platform.stacks import build_platform
 def main() -> int:
     app = platform_app()
     try:
+        # A config error stops here, before anything is written: no cloud assembly.
         config = config_from_context(app.node.try_get_context)
         build_platform(app, config)
-    except PlatformError as exc:
-        # One clear message and nothing written: no traceback, no cloud assembly.
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    add_compliance_gate(app, control_tower=config.compliance.control_tower)
-    assembly = app.synth()
-    try:
+        add_compliance_gate(app, control_tower=config.compliance.control_tower)
+        assembly = app.synth()
         # An acknowledgment that hides nothing fails synth too, naming where it was made.
         check_acknowledgments(app, Path(assembly.directory), control_tower=config.compliance.control_tower)
     except PlatformError as exc:
+        # One clear message, no traceback.
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -29,12 +29,19 @@ def _named(stacks: list[Stack], name: str) -> Stack:
     return stack
 
 
-@pytest.mark.parametrize("config", ["default", "multi-account"])
+@pytest.fixture(scope="module", params=["default", "multi-account"])
+def shipped(request: pytest.FixtureRequest) -> tuple[str, Assembly]:
+    """(config name, its CLI-synthesized assembly read once for both the grants and the quota test)."""
+    fixture = "default_assembly" if request.param == "default" else "multi_account_assembly"
+    assembly: cx_api.CloudAssembly = request.getfixturevalue(fixture)
+    return request.param, Assembly(Path(assembly.directory))
+
+
 def test_given_the_shared_policies_then_no_registry_reader_or_studio_member_gains_a_grant(
-    config: str, default_assembly: cx_api.CloudAssembly, multi_account_assembly: cx_api.CloudAssembly
+    shipped: tuple[str, Assembly],
 ) -> None:
-    assembly = default_assembly if config == "default" else multi_account_assembly
-    grants = Assembly(Path(assembly.directory)).grants()
+    config, assembly = shipped
+    grants = assembly.grants()
     baseline: dict[str, list[str]] = json.loads((BASELINES / f"{config}.json").read_text())
     missing = sorted(set(baseline) - set(grants))
     assert not missing, f"roles gone (a role keeps its logical id): {missing}"
@@ -110,11 +117,9 @@ def test_given_the_sandbox_then_journeys_read_the_shared_policies_and_break_when
     assert not _identity_allows(detached, role_arn, "sagemaker:DescribeModelPackage", version)
 
 
-@pytest.mark.parametrize("config", ["default", "multi-account"])
 def test_given_the_shared_policies_then_no_role_passes_the_iam_quota_of_ten_managed_policies(
-    config: str, default_assembly: cx_api.CloudAssembly, multi_account_assembly: cx_api.CloudAssembly
+    shipped: tuple[str, Assembly],
 ) -> None:
     # IAM's default quota: 10 managed policies per role (raisable to 20). Shared policies add to a role's count.
-    assembly = default_assembly if config == "default" else multi_account_assembly
-    counts = Assembly(Path(assembly.directory)).attached_policies()
+    counts = shipped[1].attached_policies()
     assert max(counts.values()) <= 10, sorted(counts.items(), key=lambda item: -item[1])[:5]

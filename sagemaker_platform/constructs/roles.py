@@ -23,7 +23,7 @@ from constructs import Construct
 # A managed policy document may hold 6,144 characters. Statement sizes are estimated before
 # tokens resolve (an ARN token renders shorter than the ARN), so leave room.
 _MAX_STATEMENTS_PER_POLICY = 10
-_MAX_ESTIMATED_CHARS_PER_POLICY = 3500
+MAX_ESTIMATED_CHARS_PER_POLICY = 3500
 # A statement joining the policy that already grants its wildcard may pass the statement count a little (its
 # characters still count): the policy's size, not the number of its statements, is what IAM limits.
 _MAX_STATEMENTS_SHARING_A_WILDCARD = 15
@@ -91,7 +91,7 @@ class PlatformRole(iam.Role):
                 for i, held in enumerate(self._wildcards)
                 if wildcards & held
                 and self._statements[i] < _MAX_STATEMENTS_SHARING_A_WILDCARD
-                and self._chars[i] + size <= _MAX_ESTIMATED_CHARS_PER_POLICY
+                and self._chars[i] + size <= MAX_ESTIMATED_CHARS_PER_POLICY
             ),
             None,
         )
@@ -99,7 +99,7 @@ class PlatformRole(iam.Role):
             if (
                 not self._policies
                 or self._statements[-1] >= _MAX_STATEMENTS_PER_POLICY
-                or self._chars[-1] + size > _MAX_ESTIMATED_CHARS_PER_POLICY
+                or self._chars[-1] + size > MAX_ESTIMATED_CHARS_PER_POLICY
             ):
                 self._policies.append(iam.ManagedPolicy(self, f"Policy{len(self._policies) + 1}", roles=[self]))
                 self._statements.append(0)

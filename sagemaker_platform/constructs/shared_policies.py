@@ -25,12 +25,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.roles import MAX_ESTIMATED_CHARS_PER_POLICY, PlatformRole
 from sagemaker_platform.constructs.wildcards import acknowledge_statement_wildcards, add_statement
 
-# As `PlatformRole`: a managed policy holds 6,144 characters, and statements are measured before their tokens
-# resolve, so a policy is closed at this estimate and the rest goes to the next one.
-_MAX_ESTIMATED_CHARS_PER_POLICY = 3500
 _ID = "SharedPolicies"
 
 
@@ -110,9 +107,8 @@ class SharedPolicies(Construct):
             rendered = json.dumps(stack.resolve(item.statement.to_statement_json()), sort_keys=True, default=str)
             if any(rendered in held for _, _, held in parts):
                 continue
-            if not parts or parts[-1][1] + len(rendered) > _MAX_ESTIMATED_CHARS_PER_POLICY:
-                suffix = "" if not parts else f"Part{len(parts) + 1}"
-                policy = iam.ManagedPolicy(self, f"{name}{suffix}", description=description, roles=[role])
+            if not parts or parts[-1][1] + len(rendered) > MAX_ESTIMATED_CHARS_PER_POLICY:
+                policy = iam.ManagedPolicy(self, _part_id(name, len(parts)), description=description, roles=[role])
                 parts.append((policy, 0, set()))
             policy, size, held = parts[-1]
             policy.add_statements(item.statement)
@@ -127,14 +123,15 @@ class SharedPolicies(Construct):
         wildcards of its own statements; which policy holds which statement."""
         policies: list[iam.ManagedPolicy] = []
         held: list[tuple[iam.ManagedPolicy, iam.PolicyStatement]] = []
-        size = _MAX_ESTIMATED_CHARS_PER_POLICY
+        size = MAX_ESTIMATED_CHARS_PER_POLICY
         for item, resolved in zip(statements, rendered, strict=True):
             statement_size = len(json.dumps(resolved, default=str))
-            if size + statement_size > _MAX_ESTIMATED_CHARS_PER_POLICY:
-                suffix = "" if not policies else f"Part{len(policies) + 1}"
+            if size + statement_size > MAX_ESTIMATED_CHARS_PER_POLICY:
                 policies.append(
                     iam.ManagedPolicy(
-                        self, f"{id}{suffix}", description=f"{description}; shared by the roles of this stack"
+                        self,
+                        _part_id(id, len(policies)),
+                        description=f"{description}; shared by the roles of this stack",
                     )
                 )
                 size = 0
@@ -143,6 +140,12 @@ class SharedPolicies(Construct):
             held.append((policies[-1], item.statement))
             size += statement_size
         return held
+
+
+def _part_id(id: str, parts_before: int) -> str:
+    """The construct id of a policy's next part: `id` for the first (a policy that never fills keeps it), then
+    `<id>Part2`, `<id>Part3`, ..."""
+    return id if parts_before == 0 else f"{id}Part{parts_before + 1}"
 
 
 def add_shared_statements(
