@@ -60,3 +60,8 @@ class AccessLogsStack(cdk.Stack):
         after this one (S3 refuses a logging target that does not exist)."""
         consumer.add_stack_dependency(self, "its buckets deliver their server access logs to the account's log bucket")
         return s3.Bucket.from_bucket_name(consumer, "SharedAccessLogs", self.bucket_name)
+
+
+def shared_access_logs(consumer: cdk.Stack, access_logs: AccessLogsStack | None) -> s3.IBucket | None:
+    """`access_logs.bucket_in(consumer)`, or None (the consumer's constructs keep their own log buckets)."""
+    return None if access_logs is None else access_logs.bucket_in(consumer)

@@ -10,7 +10,7 @@ from constructs import Construct
 from sagemaker_platform import naming
 from sagemaker_platform.config import GatewayConfig, PlatformConfig, gateway_ensemble_spec
 from sagemaker_platform.constructs.gateway import GatewayProps, GatewayService, InferenceGateway
-from sagemaker_platform.stacks.access_logs import AccessLogsStack
+from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
 from sagemaker_platform.stacks.base import tag_platform
 from sagemaker_platform.stacks.network import place_functions
 
@@ -41,7 +41,7 @@ class GatewayStack(cdk.Stack):
             "Gateway",
             platform_name=config.name,
             props=gateway_props(config.name, gateway_config),
-            access_logs=None if access_logs is None else access_logs.bucket_in(self),
+            access_logs=shared_access_logs(self, access_logs),
         )
         cdk.CfnOutput(self, "ApiUrl", value=self.gateway.url, description="Base URL of the inference gateway API")
         cdk.CfnOutput(

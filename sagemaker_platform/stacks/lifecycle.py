@@ -41,7 +41,7 @@ from sagemaker_platform.constructs.lifecycle import (
 from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMonitor
 from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonitor, MonitorProps
 from sagemaker_platform.constructs.lifecycle.settings import DEFAULT_PROCESSING_IMAGE, DEFAULT_TRAINING_IMAGE
-from sagemaker_platform.stacks.access_logs import AccessLogsStack
+from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
 from sagemaker_platform.stacks.ci import ci_role_names
 from sagemaker_platform.stacks.network import place_functions
@@ -104,7 +104,7 @@ class LifecycleStack(cdk.Stack):
             self,
             "Storage",
             removal_policy=removal,
-            access_logs=None if access_logs is None else access_logs.bucket_in(self),
+            access_logs=shared_access_logs(self, access_logs),
         )
         step_role = iam.Role.from_role_name(
             self, "PipelineStepRole", naming.pipeline_step_role_name(config.name), mutable=True

@@ -25,7 +25,7 @@ from sagemaker_platform.constructs.registry import (
     RegistryLocation,
     WorkloadAccess,
 )
-from sagemaker_platform.stacks.access_logs import AccessLogsStack
+from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
 from sagemaker_platform.stacks.lifecycle import lifecycle_accounts
 from sagemaker_platform.stacks.studio_personas import studio_personas_in_use
@@ -75,7 +75,7 @@ class RegistryStack(cdk.Stack):
             ),
             forward_rejected=rejection_groups(config),
             organization_id=config.organization_id,
-            access_logs=None if access_logs is None else access_logs.bucket_in(self),
+            access_logs=shared_access_logs(self, access_logs),
         )
         for label, roles in workload_accounts(config):
             access = workload_access_levels(config, roles)

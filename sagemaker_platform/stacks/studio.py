@@ -10,7 +10,7 @@ from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig, StudioClassicImagesConfig, StudioConfig, StudioVpcConfig
 from sagemaker_platform.constructs.studio import ClassicImages, StudioDomain, StudioUser
-from sagemaker_platform.stacks.access_logs import AccessLogsStack
+from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
 from sagemaker_platform.stacks.base import tag_platform
 from sagemaker_platform.stacks.network import place_functions
 from sagemaker_platform.stacks.studio_personas import grant_studio_personas, persona_role_names
@@ -60,7 +60,7 @@ class StudioStack(DeployTimeZonesStack):
             classic_images=_classic_images(studio.classic_images),
             idle_shutdown_minutes=studio.idle_shutdown_minutes,
             notebook_output_sharing=studio.notebook_output_sharing,
-            access_logs=None if access_logs is None else access_logs.bucket_in(self),
+            access_logs=shared_access_logs(self, access_logs),
             enable_projects=studio.enable_projects,
             removal_policy=_REMOVAL_POLICIES[studio.removal_policy],
             persona_role_names=persona_role_names(config),
