@@ -161,7 +161,7 @@ def encrypted_bucket(
         removal_policy=removal_policy,
         lifecycle_rules=lifecycle_rules,
     )
-    _deliver_access_logs(bucket, access_logs, access_logs_prefix)
+    deliver_access_logs(bucket, access_logs, access_logs_prefix)
     acknowledge(
         bucket,
         {
@@ -187,8 +187,9 @@ def _check_encrypted_bucket(
     problems.raise_if_any()
 
 
-def _deliver_access_logs(bucket: s3.Bucket, access_logs: s3.IBucket, access_logs_prefix: str) -> None:
-    """`bucket` logs to `access_logs` under the prefix, delivered under a statement limited to it and its account."""
+def deliver_access_logs(bucket: s3.Bucket, access_logs: s3.IBucket, access_logs_prefix: str) -> None:
+    """`bucket` logs to `access_logs` under the prefix, delivered under a statement limited to it and its account
+    (added to `access_logs`' policy when it is a bucket of this app; an imported one admits delivery itself)."""
     # Set on the L1: the L2 `server_access_logs_bucket` prop would add the LogDeliveryWrite ACL (which needs
     # ACLs enabled on the log bucket) unless the app sets a feature flag.
     cfn_bucket = bucket.node.default_child
@@ -209,10 +210,10 @@ def _deliver_access_logs(bucket: s3.Bucket, access_logs: s3.IBucket, access_logs
             },
         )
     )
-    acknowledge_log_target_by_built_name(bucket, access_logs)
+    _acknowledge_log_target_by_built_name(bucket, access_logs)
 
 
-def acknowledge_log_target_by_built_name(bucket: s3.IBucket, access_logs: s3.IBucket) -> None:
+def _acknowledge_log_target_by_built_name(bucket: s3.IBucket, access_logs: s3.IBucket) -> None:
     """Acknowledge Control Tower's logging control on `bucket` when it logs to a bucket of another stack whose name
     is built at deploy time (the account's shared log bucket in an env-agnostic stack: ``Fn::Join`` of the account
     and region). CT.S3.PR.2 accepts only a literal name or a reference to a bucket of the same template; the bucket

@@ -23,8 +23,8 @@ from sagemaker_platform.constructs.gateway.settings import (
 )
 from sagemaker_platform.constructs.storage import (
     acknowledge_control_tower_bucket,
-    acknowledge_log_target_by_built_name,
     allow_account_log_delivery,
+    deliver_access_logs,
 )
 
 # Point-in-time recovery is the records' backup; the same reason for both frameworks' finding.
@@ -107,8 +107,10 @@ def render_data_bucket(
         enforce_ssl=True,
         versioned=True,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        server_access_logs_bucket=access_logs,
-        server_access_logs_prefix=f"{log_namespace}{id.lower()}/",
+        # The gateway's own log bucket as it always was (the L2 prop); a shared one imported by name through the
+        # L1 below, as the L2 would warn that it cannot add the delivery statement to an imported bucket.
+        server_access_logs_bucket=None if log_namespace else access_logs,
+        server_access_logs_prefix=None if log_namespace else f"{id.lower()}/",
         event_bridge_enabled=False,
         lifecycle_rules=[
             s3.LifecycleRule(
@@ -126,7 +128,8 @@ def render_data_bucket(
     replication += "each prediction is in a PITR-protected table"
     # The input bucket sends its object events to EventBridge (the upload rule); the output bucket sends none.
     acknowledge_control_tower_bucket(bucket, of=f"prediction {id.lower()}", object_events=object_events)
-    acknowledge_log_target_by_built_name(bucket, access_logs)
+    if log_namespace:  # a log bucket shared with other stacks (`own_or_shared_access_logs`)
+        deliver_access_logs(bucket, access_logs, f"{log_namespace}{id.lower()}/")
     acknowledge(
         bucket,
         {
