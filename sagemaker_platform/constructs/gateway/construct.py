@@ -135,7 +135,7 @@ class InferenceGateway(Construct):
         Each field of `GatewayProps` is the constructor's keyword argument of the same name.
         """
         fields = {field.name: getattr(props, field.name) for field in dataclasses.fields(props)}
-        resources = {"key": key, "alarm_topic": alarm_topic, "access_logs": access_logs}
+        resources: dict[str, Any] = {"key": key, "alarm_topic": alarm_topic, "access_logs": access_logs}
         return cls(scope, id, platform_name=platform_name, **resources, **fields)
 
     # --- public methods ---------------------------------------------------------------------------
