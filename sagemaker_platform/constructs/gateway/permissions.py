@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from sagemaker_platform import naming
@@ -16,6 +16,7 @@ from sagemaker_platform.constructs.gateway.settings import (
     HANDLER,
     INPUT_PREFIX,
     INVOKE_ENDPOINT_ACTIONS,
+    INVOKE_TIMEOUT_MINUTES,
     KEY_USE_ACTIONS,
     OUTPUT_PREFIX,
     TABLE_ACTIONS,
@@ -26,33 +27,55 @@ if TYPE_CHECKING:
     from sagemaker_platform.constructs.gateway.construct import InferenceGateway
 
 
-def render_function(
-    scope: Construct,
-    id: str,
-    entry: str,
-    *,
-    key: kms.IKey,
-    description: str,
-    concurrency: int,
-    environment: dict[str, str],
-    timeout: cdk.Duration,
-    vpc_reason: str | None = None,
-) -> PlatformFunction:
-    """One of the gateway functions: the shared handler asset, dispatched on `GATEWAY_FUNCTION=entry`.
+@dataclass(frozen=True)
+class GatewayFunction:
+    """What differs between the gateway functions (they share the handler asset, key and concurrency).
 
     `vpc_reason`: the function calls the internet (a subnet without a route out keeps it outside, saying why).
     """
+
+    id: str
+    description: str
+    timeout: cdk.Duration
+    vpc_reason: str | None = None
+
+
+FUNCTIONS: dict[str, GatewayFunction] = {
+    "step": GatewayFunction(
+        "StepFunction", "Runs the steps of the gateway's ensemble state machines", cdk.Duration.minutes(1)
+    ),
+    "api": GatewayFunction(
+        "ApiFunction", "Inference gateway REST API: create predictions, report their status", cdk.Duration.seconds(29)
+    ),
+    "invoke": GatewayFunction(
+        "InvokeFunction",
+        "Invokes the service of each prediction whose input arrived",
+        cdk.Duration.minutes(INVOKE_TIMEOUT_MINUTES),
+    ),
+    "notify": GatewayFunction(
+        "NotifyFunction",
+        "Records prediction completions and calls clients back",
+        cdk.Duration.minutes(2),
+        vpc_reason="posts signed webhooks to the callers' URLs on the internet, and reads their signing secret",
+    ),
+}
+"""The gateway functions by entry (the handler's `GATEWAY_FUNCTION`)."""
+
+
+def render_function(gateway: InferenceGateway, entry: str, environment: dict[str, str]) -> PlatformFunction:
+    """The gateway function `entry` of `FUNCTIONS`: the shared handler asset, dispatched on `GATEWAY_FUNCTION`."""
+    function = FUNCTIONS[entry]
     return PlatformFunction(
-        scope,
-        id,
+        gateway,
+        function.id,
         handler_name=HANDLER,
-        key=key,
-        description=description,
-        timeout=timeout,
-        reserved_concurrency=concurrency,
+        key=gateway.key,
+        description=function.description,
+        timeout=function.timeout,
+        reserved_concurrency=gateway.props.reserved_concurrency,
         environment={"GATEWAY_FUNCTION": entry, **environment},
-        needs_internet=vpc_reason is not None,
-        vpc_reason=OUTSIDE_VPC_REASON if vpc_reason is None else vpc_reason,
+        needs_internet=function.vpc_reason is not None,
+        vpc_reason=OUTSIDE_VPC_REASON if function.vpc_reason is None else function.vpc_reason,
     )
 
 
