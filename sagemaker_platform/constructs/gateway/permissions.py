@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
@@ -13,10 +12,10 @@ from sagemaker_platform import naming
 from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.function import OUTSIDE_VPC_REASON, PlatformFunction
 from sagemaker_platform.constructs.gateway.settings import (
+    FUNCTIONS,
     HANDLER,
     INPUT_PREFIX,
     INVOKE_ENDPOINT_ACTIONS,
-    INVOKE_TIMEOUT_MINUTES,
     KEY_USE_ACTIONS,
     OUTPUT_PREFIX,
     TABLE_ACTIONS,
@@ -25,41 +24,6 @@ from sagemaker_platform.constructs.gateway.settings import (
 
 if TYPE_CHECKING:
     from sagemaker_platform.constructs.gateway.construct import InferenceGateway
-
-
-@dataclass(frozen=True)
-class GatewayFunction:
-    """What differs between the gateway functions (they share the handler asset, key and concurrency).
-
-    `vpc_reason`: the function calls the internet (a subnet without a route out keeps it outside, saying why).
-    """
-
-    id: str
-    description: str
-    timeout: cdk.Duration
-    vpc_reason: str | None = None
-
-
-FUNCTIONS: dict[str, GatewayFunction] = {
-    "step": GatewayFunction(
-        "StepFunction", "Runs the steps of the gateway's ensemble state machines", cdk.Duration.minutes(1)
-    ),
-    "api": GatewayFunction(
-        "ApiFunction", "Inference gateway REST API: create predictions, report their status", cdk.Duration.seconds(29)
-    ),
-    "invoke": GatewayFunction(
-        "InvokeFunction",
-        "Invokes the service of each prediction whose input arrived",
-        cdk.Duration.minutes(INVOKE_TIMEOUT_MINUTES),
-    ),
-    "notify": GatewayFunction(
-        "NotifyFunction",
-        "Records prediction completions and calls clients back",
-        cdk.Duration.minutes(2),
-        vpc_reason="posts signed webhooks to the callers' URLs on the internet, and reads their signing secret",
-    ),
-}
-"""The gateway functions by entry (the handler's `GATEWAY_FUNCTION`)."""
 
 
 def render_function(gateway: InferenceGateway, entry: str, environment: dict[str, str]) -> PlatformFunction:
