@@ -97,6 +97,15 @@ trusts it by `aws:PrincipalArn`.
 """
 
 
+# --- shared by the capabilities of an account ------------------------------------------------
+
+
+def access_logs_bucket_name(platform: str, account: str, region: str) -> str:
+    """The bucket of an account and region that receives the S3 server access logs of the platform's buckets
+    (at most 60 characters: 20 + 13 + 12 + 1 + 14); its stacks' buckets log there by this name, with no exports."""
+    return f"{platform}-access-logs-{account}-{region}"
+
+
 # --- model registry (registry account) -------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from constructs import Construct
 from sagemaker_platform import naming
 from sagemaker_platform.config import GatewayConfig, PlatformConfig, gateway_ensemble_spec
 from sagemaker_platform.constructs.gateway import GatewayProps, GatewayService, InferenceGateway
+from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
 from sagemaker_platform.stacks.base import tag_platform
 from sagemaker_platform.stacks.network import place_functions
 
@@ -20,7 +21,15 @@ STAGE: naming.Stage = "prod"
 class GatewayStack(cdk.Stack):
     """The inference gateway over the prod stage's endpoints (`naming.endpoint_name(..., "prod")`)."""
 
-    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        access_logs: AccessLogsStack | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, id, **kwargs)
         gateway_config = config.gateway
         if gateway_config is None:
@@ -28,7 +37,11 @@ class GatewayStack(cdk.Stack):
         tag_platform(self, config, CAPABILITY)
         place_functions(self, config, "prod", CAPABILITY)
         self.gateway = InferenceGateway.with_props(
-            self, "Gateway", platform_name=config.name, props=gateway_props(config.name, gateway_config)
+            self,
+            "Gateway",
+            platform_name=config.name,
+            props=gateway_props(config.name, gateway_config),
+            access_logs=shared_access_logs(self, access_logs),
         )
         cdk.CfnOutput(self, "ApiUrl", value=self.gateway.url, description="Base URL of the inference gateway API")
         cdk.CfnOutput(

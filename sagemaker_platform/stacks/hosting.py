@@ -40,6 +40,7 @@ from sagemaker_platform.constructs.hosting.instances import InstanceSpec
 from sagemaker_platform.constructs.hosting.models import ModelData, ModelSource, RegistryArtifacts
 from sagemaker_platform.errors import ProblemCollector
 from sagemaker_platform.instance_types import declared_specs
+from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
 from sagemaker_platform.stacks.base import tag_platform
 from sagemaker_platform.stacks.ci import platform_image
 from sagemaker_platform.stacks.gateway import STAGE as GATEWAY_STAGE
@@ -59,7 +60,14 @@ class HostingStack(cdk.Stack):
     """The endpoints of one stage. Example: ``HostingStack(app, "mlplatform-hosting-prod", config=c, stage="prod")``."""
 
     def __init__(
-        self, scope: Construct, id: str, *, config: PlatformConfig, stage: naming.Stage, **kwargs: Any
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        stage: naming.Stage,
+        access_logs: AccessLogsStack | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, description=f"{config.name} GPU endpoint hosting ({stage})", **kwargs)
         tag_platform(self, config, "hosting")
@@ -71,6 +79,7 @@ class HostingStack(cdk.Stack):
             bucket_name=f"{config.name}-{stage}-ep-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}",
             # The deploy role's key grant (CreateEndpointConfig with the spec's kms_key_arn) names the key by alias.
             key_alias=naming.hosting_key_alias(config.name, stage),
+            access_logs=shared_access_logs(self, access_logs),
         )
         served = gateway_served_endpoints(config, stage)
         gateway = GatewayRouting.for_platform(self, config.name) if served else None

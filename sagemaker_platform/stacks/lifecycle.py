@@ -41,6 +41,7 @@ from sagemaker_platform.constructs.lifecycle import (
 from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMonitor
 from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonitor, MonitorProps
 from sagemaker_platform.constructs.lifecycle.settings import DEFAULT_PROCESSING_IMAGE, DEFAULT_TRAINING_IMAGE
+from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
 from sagemaker_platform.stacks.ci import ci_role_names
 from sagemaker_platform.stacks.network import place_functions
@@ -76,7 +77,14 @@ class LifecycleStack(cdk.Stack):
     """The lifecycle pipelines of one account role (all of them in the sandbox)."""
 
     def __init__(
-        self, scope: Construct, id: str, *, config: PlatformConfig, account: AccountRole, **kwargs: Any
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        account: AccountRole,
+        access_logs: AccessLogsStack | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
             scope, id, description=f"{config.name}: model lifecycle pipelines (build, batch inference)", **kwargs
@@ -92,7 +100,12 @@ class LifecycleStack(cdk.Stack):
         registry_region = self.region if config.accounts is None else config.region
         self._registry = (registry_account, registry_region)
         removal = cdk.RemovalPolicy.RETAIN if lifecycle.removal_policy == "retain" else cdk.RemovalPolicy.DESTROY
-        self.storage = LifecycleStorage(self, "Storage", removal_policy=removal)
+        self.storage = LifecycleStorage(
+            self,
+            "Storage",
+            removal_policy=removal,
+            access_logs=shared_access_logs(self, access_logs),
+        )
         step_role = iam.Role.from_role_name(
             self, "PipelineStepRole", naming.pipeline_step_role_name(config.name), mutable=True
         )

@@ -9,6 +9,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
+from sagemaker_platform.stacks.access_logs import AccessLogsStack
 from sagemaker_platform.stacks.base import AccountRole, Phase, stack_env, stack_name
 from sagemaker_platform.stacks.ci import CiStack, ImagesStack
 from sagemaker_platform.stacks.deploy import DeployIdentityStack, DeployStack, PipelineSchedulesStack, schedule_accounts
@@ -112,7 +113,14 @@ def build_platform(
 
     # First: the stacks of its account may place their functions in its VPC (`network.functions`).
     if config.studio is not None and wants("dev"):
-        stacks["studio"] = StudioStack(scope, "Studio", studio=config.studio, **_placement(config, "dev", "studio"))
+        stacks["studio"] = StudioStack(
+            scope,
+            "Studio",
+            studio=config.studio,
+            # Only the notebook sharing bucket logs access: no sharing, no dependency on the log stack.
+            access_logs=_access_logs(scope, config, stacks, "dev") if config.studio.notebook_output_sharing else None,
+            **_placement(config, "dev", "studio"),
+        )
     # Each capability adds its stacks below, guarded by `wants(<account role where they live>)`.
     _add_ci_stacks(scope, config, stacks, wants)
     _add_registry_stacks(scope, config, stacks, wants)
@@ -138,6 +146,23 @@ def _placement(
     """A stack of `capability` in `role`'s account, named by `stack_name` (passed even where the construct id is the
     same name, so that a pipeline stage does not prefix it)."""
     return Placement(stack_name=stack_name(config, capability, qualifier), env=stack_env(config, role), config=config)
+
+
+def _access_logs(
+    scope: Construct, config: PlatformConfig, stacks: dict[str, cdk.Stack], role: AccountRole
+) -> AccessLogsStack:
+    """The server access log stack of `role`'s account (the sandbox: its one account), made by its first user.
+
+    Called only for a stack that is being built, so the log stack exists exactly where a bucket logs to it: in
+    the same scope (a pipeline stage holds one account's stacks of one phase) as the stacks that depend on it.
+    """
+    key = "access_logs" if config.is_sandbox else f"access_logs_{role}"
+    if key not in stacks:
+        placement = _placement(config, role, "access-logs", None if config.is_sandbox else role)
+        stacks[key] = AccessLogsStack(scope, placement["stack_name"], **placement)
+    stack = stacks[key]
+    assert isinstance(stack, AccessLogsStack)
+    return stack
 
 
 def planned_stages(config: PlatformConfig) -> set[tuple[AccountRole, Phase]]:
@@ -169,7 +194,12 @@ def _add_registry_stacks(
                 **_placement(config, home, "workload-access", None if config.is_sandbox else home),
             )
     if wants("registry"):
-        stacks["registry"] = RegistryStack(scope, "Registry", **_placement(config, "registry", "registry"))
+        stacks["registry"] = RegistryStack(
+            scope,
+            "Registry",
+            access_logs=_access_logs(scope, config, stacks, "registry"),
+            **_placement(config, "registry", "registry"),
+        )
     if wants("tooling"):
         stacks["model_events"] = ModelEventsStack(scope, "ModelEvents", **_placement(config, "tooling", "model-events"))
 
@@ -197,11 +227,27 @@ def _add_workload_stacks(
         for stage in ("staging", "prod"):
             if wants(stage):
                 placement = _placement(config, stage, "hosting", stage)
-                stacks[f"hosting-{stage}"] = HostingStack(scope, placement["stack_name"], stage=stage, **placement)
+                stacks[f"hosting-{stage}"] = HostingStack(
+                    scope,
+                    placement["stack_name"],
+                    stage=stage,
+                    access_logs=_access_logs(scope, config, stacks, stage),
+                    **placement,
+                )
     if (config.tuning or config.tuning_launcher is not None) and wants("dev"):
-        stacks["tuning"] = TuningStack(scope, "Tuning", **_placement(config, "dev", "tuning"))
+        stacks["tuning"] = TuningStack(
+            scope,
+            "Tuning",
+            access_logs=_access_logs(scope, config, stacks, "dev"),
+            **_placement(config, "dev", "tuning"),
+        )
     if config.gateway is not None and wants("prod"):
-        stacks["gateway"] = GatewayStack(scope, "Gateway", **_placement(config, "prod", "gateway"))
+        stacks["gateway"] = GatewayStack(
+            scope,
+            "Gateway",
+            access_logs=_access_logs(scope, config, stacks, "prod"),
+            **_placement(config, "prod", "gateway"),
+        )
 
 
 def _add_delivery_stacks(
@@ -221,4 +267,10 @@ def _add_delivery_stacks(
         if wants(role):
             key = "lifecycle" if config.is_sandbox else f"lifecycle_{role}"
             placement = _placement(config, role, "lifecycle", None if config.is_sandbox else role)
-            stacks[key] = LifecycleStack(scope, placement["stack_name"], account=role, **placement)
+            stacks[key] = LifecycleStack(
+                scope,
+                placement["stack_name"],
+                account=role,
+                access_logs=_access_logs(scope, config, stacks, role),
+                **placement,
+            )

@@ -25,6 +25,7 @@ from sagemaker_platform.constructs.registry import (
     RegistryLocation,
     WorkloadAccess,
 )
+from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
 from sagemaker_platform.stacks.base import AccountRole, tag_platform
 from sagemaker_platform.stacks.lifecycle import lifecycle_accounts
 from sagemaker_platform.stacks.studio_personas import studio_personas_in_use
@@ -51,7 +52,15 @@ class RegistryStack(cdk.Stack):
     """Registry account: the model package groups, the artifacts bucket and key, approval forwarding,
     and the resource-side access of every workload role and approver."""
 
-    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        access_logs: AccessLogsStack | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, id, description=f"{config.name}: central model registry", **kwargs)
         registry = _registry_config(config)
         tag_platform(self, config, CAPABILITY)
@@ -66,6 +75,7 @@ class RegistryStack(cdk.Stack):
             ),
             forward_rejected=rejection_groups(config),
             organization_id=config.organization_id,
+            access_logs=shared_access_logs(self, access_logs),
         )
         for label, roles in workload_accounts(config):
             access = workload_access_levels(config, roles)

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig, StudioClassicImagesConfig, StudioConfig, StudioVpcConfig
 from sagemaker_platform.constructs.studio import ClassicImages, StudioDomain, StudioUser
+from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
 from sagemaker_platform.stacks.base import tag_platform
 from sagemaker_platform.stacks.network import place_functions
 from sagemaker_platform.stacks.studio_personas import grant_studio_personas, persona_role_names
@@ -28,7 +29,14 @@ class StudioStack(DeployTimeZonesStack):
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, config: PlatformConfig, studio: StudioConfig, **kwargs: Any
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        studio: StudioConfig,
+        access_logs: AccessLogsStack | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         tag_platform(self, config, CAPABILITY)
@@ -52,6 +60,7 @@ class StudioStack(DeployTimeZonesStack):
             classic_images=_classic_images(studio.classic_images),
             idle_shutdown_minutes=studio.idle_shutdown_minutes,
             notebook_output_sharing=studio.notebook_output_sharing,
+            access_logs=shared_access_logs(self, access_logs),
             enable_projects=studio.enable_projects,
             removal_policy=_REMOVAL_POLICIES[studio.removal_policy],
             persona_role_names=persona_role_names(config),

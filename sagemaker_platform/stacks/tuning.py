@@ -11,6 +11,7 @@ from sagemaker_platform import naming
 from sagemaker_platform.config import PlatformConfig, PlatformImageConfig, TuningLauncherConfig
 from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipeline, TuningStorage
 from sagemaker_platform.contracts.tuning_spec import PlatformImage
+from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
 from sagemaker_platform.stacks.base import tag_platform
 from sagemaker_platform.stacks.ci import tuning_image_registry
 from sagemaker_platform.stacks.network import place_functions
@@ -30,7 +31,15 @@ class TuningStack(cdk.Stack):
     Best models are registered in the registry account's model package groups (this account in the sandbox).
     """
 
-    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        access_logs: AccessLogsStack | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             scope, id, description="Warm-pool tuning: tuning pipelines and the training job launcher", **kwargs
         )
@@ -43,6 +52,7 @@ class TuningStack(cdk.Stack):
             "Storage",
             training_role_name=None if images is None else naming.tuning_training_role_name(config.name),
             platform_images=images,
+            access_logs=shared_access_logs(self, access_logs),
         )
         registry_account = self.account if config.accounts is None else config.accounts.registry
         self.pipeline = TuningPipeline(

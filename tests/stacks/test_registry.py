@@ -322,12 +322,22 @@ def test_artifacts_bucket_is_kms_encrypted_versioned_logged_private_and_retained
         "IgnorePublicAcls": True,
         "RestrictPublicBuckets": True,
     }
-    logs_id = props["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
-    logs = template["Resources"][logs_id]
+    # Logged to the registry account's one log bucket, in the stack of its own that the registry deploys after.
+    logs_name = f"mlplatform-access-logs-{ACCOUNTS['registry']}-{REGION}"
+    assert props["LoggingConfiguration"] == {
+        "DestinationBucketName": logs_name,
+        "LogFilePrefix": "mlplatform-registry/artifacts/",
+    }
+    logs_template = multi_account_templates["mlplatform-access-logs-registry"]
+    ((logs_id, logs),) = [
+        (lid, b)
+        for lid, b in resources_of_type(logs_template, "AWS::S3::Bucket").items()
+        if b["Properties"]["BucketName"] == logs_name
+    ]
     assert logs["DeletionPolicy"] == "Retain"
     assert logs["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
     assert "PublicAccessBlockConfiguration" in logs["Properties"]
-    logs_policy = statements(bucket_policy_of(template, logs_id))
+    logs_policy = statements(bucket_policy_of(logs_template, logs_id))
     deliver = [s for s in logs_policy if s.get("Principal") == {"Service": "logging.s3.amazonaws.com"}]
     assert len(deliver) == 1 and deliver[0]["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNTS["registry"]
     assert any(

@@ -343,8 +343,17 @@ def test_given_a_stack_gone_from_the_app_when_diffed_then_every_resource_removed
     assert "(stack removed)" in render_text(report)
 
 
-def test_given_the_repository_acknowledgment_file_then_it_loads_and_acknowledges_nothing() -> None:
-    assert load_acknowledgments(REPO_ROOT / ".synthdiff-acknowledgments.yaml") == ()
+def test_given_the_repository_acknowledgment_file_then_it_loads_and_names_only_resources_gone_from_the_stacks() -> None:
+    """Entries are for the change under review: each names a logical ID that the stack's snapshot (the templates
+    this commit synthesizes) no longer holds; an entry for a resource still there acknowledges nothing."""
+    snapshots = REPO_ROOT / "tests" / "__snapshots__" / "test_templates"
+    for entry in load_acknowledgments(REPO_ROOT / ".synthdiff-acknowledgments.yaml"):
+        assert entry.reason.strip(), entry
+        stack = entry.stack.rsplit("/", 1)[-1]  # a pipeline stage's stack: the report prints the stage path
+        kind = "multi_account" if "/" in entry.stack else "default"
+        snapshot = snapshots / f"test_every_{kind}_stack_matches_its_snapshot[{stack}].json"
+        assert snapshot.is_file(), entry
+        assert f'"{entry.logical_id}"' not in snapshot.read_text(), f"{entry} is still in {snapshot.name}"
 
 
 def test_given_an_unknown_base_ref_when_run_then_exit_2_naming_the_ref(capsys: pytest.CaptureFixture[str]) -> None:

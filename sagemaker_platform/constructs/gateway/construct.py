@@ -12,6 +12,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -33,6 +34,7 @@ from sagemaker_platform.constructs.gateway.settings import (
     GatewayService,
 )
 from sagemaker_platform.constructs.gateway.waf import render_waf
+from sagemaker_platform.constructs.storage import own_or_shared_access_logs
 from sagemaker_platform.ensembles import EnsembleSpec
 
 _FIVE_MINUTES = cdk.Duration.minutes(5)
@@ -54,6 +56,9 @@ class InferenceGateway(Construct):
     :param platform_name: prefix of the deterministic names (completion topic, output bucket, state machines).
     :param key: the customer managed key of every store. Default: a new key with rotation.
     :param alarm_topic: where the alarms notify. Default: a new KMS-encrypted topic.
+    :param access_logs: the bucket receiving the S3 server access logs of the input and output buckets, under
+        ``<stack name>/inputs/`` and ``<stack name>/outputs/``; its policy must admit log delivery from this
+        account. Default: a log bucket of the gateway's own (logs under ``inputs/`` and ``outputs/``).
     """
 
     def __init__(
@@ -76,6 +81,7 @@ class InferenceGateway(Construct):
         waf: bool = True,
         alarm_topic: sns.ITopic | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        access_logs: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, id)
         props = GatewayProps(
@@ -105,7 +111,7 @@ class InferenceGateway(Construct):
         self.alarm_topic = (
             alarm_topic if alarm_topic is not None else messaging.render_alarm_topic(self, self.key, platform_name)
         )
-        self._render_stores()
+        self._render_stores(access_logs)
         self._render_messaging()
         self._render_functions()
         self._render_api()
@@ -121,13 +127,15 @@ class InferenceGateway(Construct):
         props: GatewayProps,
         key: kms.Key | None = None,
         alarm_topic: sns.ITopic | None = None,
+        access_logs: s3.IBucket | None = None,
     ) -> InferenceGateway:
         """An `InferenceGateway` from typed `GatewayProps` (how `GatewayStack` builds it from the config).
 
         Each field of `GatewayProps` is the constructor's keyword argument of the same name.
         """
         fields = {field.name: getattr(props, field.name) for field in dataclasses.fields(props)}
-        return cls(scope, id, platform_name=platform_name, key=key, alarm_topic=alarm_topic, **fields)
+        resources: dict[str, Any] = {"key": key, "alarm_topic": alarm_topic, "access_logs": access_logs}
+        return cls(scope, id, platform_name=platform_name, **resources, **fields)
 
     # --- public methods ---------------------------------------------------------------------------
 
@@ -210,15 +218,18 @@ class InferenceGateway(Construct):
             render_waf(self, api=self.api, key=self.key, platform_name=self.platform_name) if props.waf else None
         )
 
-    def _render_stores(self) -> None:
+    def _render_stores(self, access_logs: s3.IBucket | None) -> None:
         props = self.props
         stack = cdk.Stack.of(self)
         self.table = storage.render_table(self, self.key, props.removal_policy)
-        self.access_logs_bucket = storage.render_access_logs_bucket(self, props.removal_policy)
+        self.access_logs_bucket, log_namespace = own_or_shared_access_logs(
+            self, access_logs, lambda: storage.render_access_logs_bucket(self, props.removal_policy)
+        )
         common: dict[str, Any] = {
             "retention": props.retention,
             "key": self.key,
             "access_logs": self.access_logs_bucket,
+            "log_namespace": log_namespace,
             "removal_policy": props.removal_policy,
         }
         # Deterministic names: the hosting stack grants its async endpoints' roles on them without exports.

@@ -21,7 +21,11 @@ from sagemaker_platform.constructs.gateway.settings import (
     ENDPOINT_ROLE_OUTPUT_ACTIONS,
     INPUT_PREFIX,
 )
-from sagemaker_platform.constructs.storage import acknowledge_control_tower_bucket
+from sagemaker_platform.constructs.storage import (
+    acknowledge_control_tower_bucket,
+    allow_account_log_delivery,
+    deliver_access_logs,
+)
 
 # Point-in-time recovery is the records' backup; the same reason for both frameworks' finding.
 _PITR_REASON = (
@@ -82,12 +86,16 @@ def render_data_bucket(
     retention: cdk.Duration,
     key: kms.IKey,
     access_logs: s3.IBucket,
+    log_namespace: str,
     removal_policy: cdk.RemovalPolicy,
     name: str | None,
     extra_prefixes: tuple[str, ...] = (),
     object_events: bool = False,
 ) -> s3.Bucket:
-    """A KMS-encrypted bucket of prediction data whose `prefix` (and `extra_prefixes`) expire after `retention`."""
+    """A KMS-encrypted bucket of prediction data whose `prefix` (and `extra_prefixes`) expire after `retention`.
+
+    Its server access logs go to `access_logs` under ``<log_namespace><id in lower case>/``.
+    """
     bucket = s3.Bucket(
         scope,
         id,
@@ -99,8 +107,10 @@ def render_data_bucket(
         enforce_ssl=True,
         versioned=True,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        server_access_logs_bucket=access_logs,
-        server_access_logs_prefix=f"{id.lower()}/",
+        # The gateway's own log bucket as it always was (the L2 prop); a shared one imported by name through the
+        # L1 below, as the L2 would warn that it cannot add the delivery statement to an imported bucket.
+        server_access_logs_bucket=None if log_namespace else access_logs,
+        server_access_logs_prefix=None if log_namespace else f"{id.lower()}/",
         event_bridge_enabled=False,
         lifecycle_rules=[
             s3.LifecycleRule(
@@ -118,6 +128,8 @@ def render_data_bucket(
     replication += "each prediction is in a PITR-protected table"
     # The input bucket sends its object events to EventBridge (the upload rule); the output bucket sends none.
     acknowledge_control_tower_bucket(bucket, of=f"prediction {id.lower()}", object_events=object_events)
+    if log_namespace:  # a log bucket shared with other stacks (`own_or_shared_access_logs`)
+        deliver_access_logs(bucket, access_logs, f"{log_namespace}{id.lower()}/")
     acknowledge(
         bucket,
         {
@@ -189,16 +201,7 @@ def _acknowledge_access_logs_bucket(bucket: s3.Bucket) -> None:
 def _allow_log_delivery(bucket: s3.Bucket) -> None:
     # Log delivery by bucket policy (what the `serverAccessLogsUseBucketPolicy` feature flag renders), not
     # the legacy LogDeliveryWrite ACL that aws-cdk-lib adds for source buckets without that flag.
-    stack = cdk.Stack.of(bucket)
-    bucket.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="S3ServerAccessLogsPolicy",
-            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
-            actions=["s3:PutObject"],
-            resources=[bucket.arn_for_objects("*")],
-            conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-        )
-    )
+    allow_account_log_delivery(bucket, sid="S3ServerAccessLogsPolicy")
     cfn_bucket = bucket.node.default_child
     assert isinstance(cfn_bucket, s3.CfnBucket)
     cfn_bucket.add_property_deletion_override("AccessControl")

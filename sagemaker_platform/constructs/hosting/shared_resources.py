@@ -10,7 +10,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket, own_or_shared_access_logs
 
 
 class HostingShared(Construct):
@@ -24,6 +24,9 @@ class HostingShared(Construct):
     :param removal_policy: of the key and buckets. Default: RETAIN.
     :param key_alias: an alias for the key (``alias/...``). Default: none. Give the deterministic one
         (`naming.hosting_key_alias`) when other accounts' or stacks' grants name the key by alias.
+    :param access_logs: the bucket receiving the bucket's S3 server access logs, under ``<stack name>/hosting/``;
+        its policy must admit log delivery from this account. Default: a log bucket of its own (logs under
+        ``hosting/``).
     """
 
     def __init__(
@@ -34,6 +37,7 @@ class HostingShared(Construct):
         bucket_name: str | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         key_alias: str | None = None,
+        access_logs: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.key = kms.Key(
@@ -55,11 +59,10 @@ class HostingShared(Construct):
                 resources=["*"],
             )
         )
-        self.access_logs = access_logs_bucket(
+        self.access_logs, log_namespace = own_or_shared_access_logs(
             self,
-            "AccessLogs",
-            of="the hosting bucket",
-            removal_policy=removal_policy,
+            access_logs,
+            lambda: access_logs_bucket(self, "AccessLogs", of="the hosting bucket", removal_policy=removal_policy),
         )
         self.bucket = encrypted_bucket(
             self,
@@ -67,7 +70,7 @@ class HostingShared(Construct):
             bucket_name=bucket_name,
             key=self.key,
             access_logs=self.access_logs,
-            access_logs_prefix="hosting/",
+            access_logs_prefix=f"{log_namespace}hosting/",
             removal_policy=removal_policy,
             holds="async inference payloads and results",
             replication="async inference payloads and captured data are working data, re-creatable from their sources",

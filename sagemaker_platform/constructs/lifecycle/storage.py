@@ -17,7 +17,7 @@ from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_q
 from sagemaker_platform.constructs.common import rotated_key
 from sagemaker_platform.constructs.lifecycle.nag import nag_sagemaker_arn
 from sagemaker_platform.constructs.once import child_once
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket, own_or_shared_access_logs
 
 # The jobs a pipeline's steps start, and what SageMaker Pipelines does with them (create, poll, stop, tag).
 PIPELINE_JOB_ACTIONS = (
@@ -56,27 +56,36 @@ class LifecycleStorage(Construct):
     """The KMS key and the data bucket of one account's lifecycle pipelines (input data, code, outputs, reports).
 
     :param removal_policy: of the key and the buckets. Default: RETAIN.
+    :param access_logs: the bucket receiving the data bucket's S3 server access logs, under
+        ``<stack name>/data/``; its policy must admit log delivery from this account. Default: a log bucket of
+        its own (logs under ``data/``).
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        access_logs: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.key = rotated_key(
             self, "Model lifecycle pipelines: data, code, evaluation reports, batch outputs, logs", removal_policy
         )
-        self.access_logs_bucket = access_logs_bucket(
+        self.access_logs_bucket, log_namespace = own_or_shared_access_logs(
             self,
-            "AccessLogs",
-            of="the lifecycle data bucket",
-            removal_policy=removal_policy,
+            access_logs,
+            lambda: access_logs_bucket(
+                self, "AccessLogs", of="the lifecycle data bucket", removal_policy=removal_policy
+            ),
         )
         self.bucket = encrypted_bucket(
             self,
             "Data",
             key=self.key,
             access_logs=self.access_logs_bucket,
-            access_logs_prefix="data/",
+            access_logs_prefix=f"{log_namespace}data/",
             removal_policy=removal_policy,
             # Current objects (code, inputs, reports, batch outputs) stay until a person removes them; a version
             # replaced by a rerun is kept 30 days to recover from a bad run, then expires.

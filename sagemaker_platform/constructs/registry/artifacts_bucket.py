@@ -71,16 +71,18 @@ def render_artifacts_bucket(
     bucket_name: str,
     key: kms.IKey,
     logs_bucket: s3.IBucket,
+    logs_prefix: str,
     removal_policy: cdk.RemovalPolicy,
 ) -> s3.Bucket:
-    """The model artifacts bucket: encrypted with `key`, versioned, TLS only, logged to `logs_bucket`."""
+    """The model artifacts bucket: encrypted with `key`, versioned, TLS only, logged to `logs_bucket` under
+    `logs_prefix`."""
     return encrypted_bucket(
         scope,
         "ArtifactsBucket",
         bucket_name=bucket_name,
         key=key,
         access_logs=logs_bucket,
-        access_logs_prefix="artifacts/",
+        access_logs_prefix=logs_prefix,
         removal_policy=removal_policy,
         holds="model artifacts",
         replication="the registry is the single source of model artifacts in its region; versioning and RETAIN "

@@ -45,6 +45,7 @@ from sagemaker_platform.constructs.registry.artifacts_bucket import (
 from sagemaker_platform.constructs.registry.forwarding import render_forwarding
 from sagemaker_platform.constructs.registry.group import ModelPackageGroup
 from sagemaker_platform.constructs.registry.policies import PolicyChecks
+from sagemaker_platform.constructs.storage import own_or_shared_access_logs
 from sagemaker_platform.errors import ProblemCollector, PropsError
 
 _StatementRenderer = Callable[[str, bool, Sequence[str]], tuple[iam.PolicyStatement, bool]]
@@ -79,14 +80,17 @@ class ModelRegistry(Construct):
         dead letters. Default: none; the queue's depth still shows failures, and approving a version again
         (UpdateModelPackage) makes SageMaker emit its event again.
     :param removal_policy: of the groups, bucket and key. Default: RETAIN.
+    :param access_logs: the bucket receiving the artifacts bucket's S3 server access logs, under
+        ``<stack name>/artifacts/``; its policy must admit log delivery from this account. Default: a log
+        bucket of its own (`AccessLogsBucket`, logs under ``artifacts/``).
     """
 
     key: kms.Key
     """The artifacts bucket's customer managed key (alias `naming.model_artifacts_key_alias`)."""
     bucket: s3.Bucket
     """The model artifacts bucket (`naming.model_artifacts_bucket_name`)."""
-    logs_bucket: s3.Bucket
-    """The artifacts bucket's server access logs bucket."""
+    logs_bucket: s3.IBucket
+    """The artifacts bucket's server access logs bucket (`access_logs` when given)."""
 
     def __init__(
         self,
@@ -101,6 +105,7 @@ class ModelRegistry(Construct):
         key_admins: Sequence[iam.IPrincipal] | None = None,
         dead_letter_readers: Sequence[iam.IRole] = (),
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        access_logs: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, id)
         self._validate(model_package_groups, forward_rejected)
@@ -108,7 +113,7 @@ class ModelRegistry(Construct):
         self._key_alias_name = naming.model_artifacts_key_alias(platform_name)
         self._key_admins = list(key_admins) if key_admins is not None else [deployment_role(cdk.Stack.of(self))]
         self._key_policy = iam.PolicyDocument()  # no account-root statement: every principal is named below
-        self._render_storage(platform_name, removal_policy)
+        self._render_storage(platform_name, removal_policy, access_logs)
         self._statements: dict[str, iam.PolicyStatement] = {}
         self.groups: dict[str, ModelPackageGroup] = self._render_groups(
             platform_name, model_package_groups, organization_id, removal_policy
@@ -193,7 +198,9 @@ class ModelRegistry(Construct):
 
     # --- private ---
 
-    def _render_storage(self, platform_name: str, removal_policy: cdk.RemovalPolicy) -> None:
+    def _render_storage(
+        self, platform_name: str, removal_policy: cdk.RemovalPolicy, access_logs: s3.IBucket | None
+    ) -> None:
         stack = cdk.Stack.of(self)
         self.key = render_key(
             self,
@@ -204,12 +211,19 @@ class ModelRegistry(Construct):
             removal_policy=removal_policy,
         )
         self.key.add_alias(self._key_alias_name)
-        self.logs_bucket = render_logs_bucket(self, removal_policy)
+        self.logs_bucket, log_namespace = own_or_shared_access_logs(
+            self, access_logs, lambda: render_logs_bucket(self, removal_policy)
+        )
         bucket_name = naming.model_artifacts_bucket_name(platform_name, stack.account, stack.region)
         # The key policy names the bucket by its built ARN: a GetAtt would make key and bucket depend on each other.
         self._bucket_arn = f"arn:{stack.partition}:s3:::{bucket_name}"
         self.bucket = render_artifacts_bucket(
-            self, bucket_name=bucket_name, key=self.key, logs_bucket=self.logs_bucket, removal_policy=removal_policy
+            self,
+            bucket_name=bucket_name,
+            key=self.key,
+            logs_bucket=self.logs_bucket,
+            logs_prefix=f"{log_namespace}artifacts/",
+            removal_policy=removal_policy,
         )
         deny_foreign_encryption(self.bucket, self.key, self._key_alias_name)
 

@@ -58,6 +58,9 @@ class StudioDomain(_StudioProfiles):
         JupyterServer lifecycle configuration, `ClassicIdleShutdown`). Default: 60; None: off.
     :param notebook_output_sharing: let users share notebooks with their output. Default: False.
     :param sharing_bucket: where shared notebooks go. Default: with sharing on, a new KMS-encrypted bucket.
+    :param access_logs: with sharing on and no `sharing_bucket`, the bucket receiving the new sharing bucket's
+        S3 server access logs, under ``<stack name>/sharing/``; its policy must admit log delivery from this
+        account. Default: a log bucket of its own (`SharingAccessLogs`, logs under ``sharing/``).
     :param enable_projects: enable SageMaker Projects (the SageMaker Service Catalog portfolio, shared with
         the domain's execution roles). Default: False.
     :param removal_policy: what deleting the stack does to the domain, its home file system and key.
@@ -88,6 +91,7 @@ class StudioDomain(_StudioProfiles):
         idle_shutdown_minutes: int | None = 60,
         notebook_output_sharing: bool = False,
         sharing_bucket: s3.IBucket | None = None,
+        access_logs: s3.IBucket | None = None,
         enable_projects: bool = False,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         profile_shards: int = DEFAULT_PROFILE_SHARDS,
@@ -105,7 +109,7 @@ class StudioDomain(_StudioProfiles):
         self.function_placement = self._add_function_network(functions_in_vpc, vpc is None, enable_projects)
         self._add_persona_roles(users, persona_role_names)
         if notebook_output_sharing and sharing_bucket is None:
-            sharing_bucket = self._render_sharing_bucket(removal_policy)
+            sharing_bucket = self._render_sharing_bucket(removal_policy, access_logs)
         self.sharing_bucket = sharing_bucket
         self._notebook_sharing = notebook_output_sharing
         user_settings = self._render_user_settings(

@@ -7,7 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket, own_or_shared_access_logs
 from sagemaker_platform.constructs.studio.idle_shutdown import ClassicIdleShutdown
 from sagemaker_platform.constructs.studio.images import studio_image_arn
 from sagemaker_platform.constructs.studio.network import _StudioNetwork
@@ -119,19 +119,20 @@ class _StudioUserSettings(_StudioNetwork):
         self.grant_read_write_data(self.sharing_bucket, SHARED_NOTEBOOKS_PATTERN)
         return sharing
 
-    def _render_sharing_bucket(self, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:
-        access_logs = access_logs_bucket(
+    def _render_sharing_bucket(self, removal_policy: cdk.RemovalPolicy, access_logs: s3.IBucket | None) -> s3.Bucket:
+        logs_bucket, log_namespace = own_or_shared_access_logs(
             self,
-            "SharingAccessLogs",
-            of="the notebook sharing bucket",
-            removal_policy=removal_policy,
+            access_logs,
+            lambda: access_logs_bucket(
+                self, "SharingAccessLogs", of="the notebook sharing bucket", removal_policy=removal_policy
+            ),
         )
         return encrypted_bucket(
             self,
             "SharingBucket",
             key=self.key,
-            access_logs=access_logs,
-            access_logs_prefix="sharing/",
+            access_logs=logs_bucket,
+            access_logs_prefix=f"{log_namespace}sharing/",
             removal_policy=removal_policy,
             holds="shared notebook snapshots",
             replication="shared notebook snapshots are copies of notebooks kept on the home file system",

@@ -12,7 +12,7 @@ from constructs import Construct
 from sagemaker_platform import tuning_spec
 from sagemaker_platform.constructs.common import regional_account, rotated_key
 from sagemaker_platform.constructs.roles import PlatformRole
-from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket
+from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket, own_or_shared_access_logs
 from sagemaker_platform.constructs.tuning.grants import ECR_PULL_ACTIONS, TRAINING_VPC_ACTIONS, grant_training_basics
 from sagemaker_platform.constructs.tuning.images import PlatformImageRegistry
 from sagemaker_platform.contracts.training_storage import TrainingStorage, training_environment
@@ -32,6 +32,9 @@ class TuningStorage(Construct):
         it (`platform_images`). Default: a name CloudFormation generates.
     :param platform_images: the platform's repositories the training role may pull (`image:
         {platform_repository, tag}` in specs and the launcher). Default: none.
+    :param access_logs: the bucket receiving the data and output buckets' S3 server access logs, under
+        ``<stack name>/data/`` and ``<stack name>/output/``; its policy must admit log delivery from this account.
+        Default: a log bucket of its own (logs under ``data/`` and ``output/``).
     """
 
     def __init__(
@@ -43,6 +46,7 @@ class TuningStorage(Construct):
         key: kms.Key | None = None,
         training_role_name: str | None = None,
         platform_images: PlatformImageRegistry | None = None,
+        access_logs: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.platform_images = platform_images
@@ -51,11 +55,12 @@ class TuningStorage(Construct):
                 self, "Warm-pool tuning: training data, model artifacts, logs, notifications", removal_policy
             )
         self.key = key
-        self.access_logs_bucket = access_logs_bucket(
+        self.access_logs_bucket, self._log_namespace = own_or_shared_access_logs(
             self,
-            "AccessLogs",
-            of="the tuning data and output buckets",
-            removal_policy=removal_policy,
+            access_logs,
+            lambda: access_logs_bucket(
+                self, "AccessLogs", of="the tuning data and output buckets", removal_policy=removal_policy
+            ),
         )
         # Training data: a replaced or deleted object's old version 90 days (re-running a past tuning job).
         self.data_bucket = self._bucket(
@@ -161,7 +166,7 @@ class TuningStorage(Construct):
             id,
             key=self.key,
             access_logs=self.access_logs_bucket,
-            access_logs_prefix=log_prefix,
+            access_logs_prefix=f"{self._log_namespace}{log_prefix}",
             removal_policy=removal_policy,
             holds=holds,
             replication="tuning data and model artifacts are reproducible from their sources; cross-region "
