@@ -6,7 +6,6 @@ import json
 import os
 import platform
 import threading
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -247,16 +246,17 @@ def test_given_the_gate_then_cfn_guard_runs_beside_the_cdk_nag_packs_and_the_rep
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: list[str] = []
-    reports = control_tower._reports
+    job = control_tower._job
 
-    def recording(template_paths: tuple[str, ...]) -> list[dict[str, Any]]:
+    def recording(template_path: str, template: dict[str, Any], size: int) -> control_tower_runner.Job:
         threads.append(threading.current_thread().name)
-        return reports(template_paths)
+        return job(template_path, template, size)
 
-    monkeypatch.setattr(control_tower, "_reports", recording)
+    monkeypatch.setattr(control_tower, "_job", recording)
     gated = _gate_report(tmp_path / "gate", lambda app: add_compliance_gate(app, control_tower=True))
-    # Started by the watcher once the assembly is written, in a thread of its own, not by the Control Tower pack.
-    assert len(threads) == 1 and threads[0].startswith("control-tower"), threads
+    # Started by the watcher as the templates are written, in a thread of its own, not by the Control Tower pack.
+    assert len(threads) >= 2 and set(threads) == {"control-tower-watch"}, threads
+    watched = len(threads)
     plain = _gate_report(
         tmp_path / "plain",
         lambda app: cdk.Validations.of(app).add_plugins(
@@ -266,7 +266,7 @@ def test_given_the_gate_then_cfn_guard_runs_beside_the_cdk_nag_packs_and_the_rep
             cast(cdk.IPolicyValidationPlugin, control_tower.ControlTowerValidator()),
         ),
     )
-    assert threads[1:] == ["MainThread"]
+    assert threads[watched:] == ["MainThread", "MainThread"]
     sections = [section["pluginName"] for section in json.loads(gated)["pluginReports"]]
     assert sections == ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", CONTROL_TOWER_PACK]
     assert gated == plain
@@ -306,14 +306,14 @@ def test_given_a_template_changed_after_the_watcher_read_it_then_validate_valida
     app = cdk.App(outdir=str(tmp_path / "source"))
     _queue_bucket_key(app)
     source = Path(app.synth().directory)
-    validated: list[tuple[str, tuple[str, ...]]] = []
-    reports = control_tower._reports
+    validated: list[tuple[str, str]] = []
+    job = control_tower._job
 
-    def recording(template_paths: tuple[str, ...]) -> list[dict[str, Any]]:
-        validated.append((threading.current_thread().name, tuple(Path(p).name for p in template_paths)))
-        return reports(template_paths)
+    def recording(template_path: str, template: dict[str, Any], size: int) -> control_tower_runner.Job:
+        validated.append((threading.current_thread().name, Path(template_path).name))
+        return job(template_path, template, size)
 
-    monkeypatch.setattr(control_tower, "_reports", recording)
+    monkeypatch.setattr(control_tower, "_job", recording)
     outdir = tmp_path / "watched"
     validator = control_tower.ControlTowerValidator()
     validator.watch(str(outdir))
@@ -322,16 +322,17 @@ def test_given_a_template_changed_after_the_watcher_read_it_then_validate_valida
     for name in ("Canary.template.json", "Second.template.json"):
         (outdir / name).write_bytes((source / name).read_bytes())
     (outdir / "manifest.json").write_bytes((source / "manifest.json").read_bytes())
-    deadline = time.monotonic() + 120
-    while not validated and time.monotonic() < deadline:  # the watcher has taken the templates
-        time.sleep(0.05)
+    assert validator._watched is not None
+    validator._watched[1].result(timeout=300)  # the watcher is done: it has seen the manifest
     # A template that changes afterwards: its early report no longer stands for it.
     second = outdir / "Second.template.json"
     second.write_text(json.dumps({"Resources": {}}))
     paths = [str(outdir / "Canary.template.json"), str(second)]
     context = cast(cdk.IPolicyValidationContextBeta1, SimpleNamespace(template_paths=paths))
     report = validator.validate(context)
-    assert [name.split("-")[0] for name, _ in validated] == ["control", "MainThread"]
-    assert validated[0][1] == ("Canary.template.json", "Second.template.json")
-    assert validated[1][1] == ("Second.template.json",)
+    assert sorted(validated[:2]) == [
+        ("control-tower-watch", "Canary.template.json"),
+        ("control-tower-watch", "Second.template.json"),
+    ]
+    assert validated[2:] == [("MainThread", "Second.template.json")]
     assert {resource.template_path for v in report.violations for resource in v.violating_resources} == {paths[0]}
