@@ -131,6 +131,7 @@ class Workers:
         self._lock = threading.Lock()
 
     def submit(self, job: Job) -> Future[dict[str, Any]]:
+        """Queue `job` on the worker with the least work queued; the future of the plugin's report for it."""
         with self._lock:
             worker = min(self._workers, key=lambda w: w.queued)
             return worker.submit(job)
