@@ -25,15 +25,11 @@ _TRITON = "tritonserver"
 
 def declared_spec(declared: InstanceTypeConfig) -> InstanceSpec:
     """The catalog entry an `instance_types` entry stands for."""
+    # The entry's keys are the spec's fields, two of them under the config's own names.
     return InstanceSpec(
         instance_type=declared.name,
-        vcpus=declared.vcpus,
-        memory_gib=declared.memory_gib,
-        accelerator=declared.accelerator,
         accelerator_kind=declared.accelerator_family,
-        accelerator_count=declared.accelerator_count,
-        accelerator_memory_gib=declared.accelerator_memory_gib,
-        local_nvme_gb=declared.local_nvme_gb,
+        **declared.model_dump(exclude={"name", "accelerator_family"}),
     )
 
 

@@ -261,3 +261,36 @@ def test_every_client_of_a_capabilitys_handlers_has_its_endpoint_declared(capabi
     used = {service for package in HANDLERS[capability] for service in handler_clients(package)}
     assert used, f"no client found in {HANDLERS[capability]}: the pattern no longer matches the handlers"
     assert used - declared - set(DECLARED_ELSEWHERE.get(capability, {})) == set()
+
+
+# examples/multi-account.yaml `network.functions.accounts`: the stage (CDK Pipelines) of each account's stacks.
+EXISTING_VPC_STAGES = {"tooling": "Tooling", "prod": "Prod"}
+
+
+def test_every_function_of_an_account_with_its_own_vpc_runs_in_that_accounts_subnets(
+    multi_account_templates: Templates, multi_account_raw: dict[str, object]
+) -> None:
+    """Tooling and prod name their own VPC by id: each function of their stacks, the webhook caller included (those
+    subnets route out), runs in exactly those subnets and groups, and its role may create interfaces only there."""
+    accounts = multi_account_raw["network"]["functions"]["accounts"]  # type: ignore[index]
+    for account, stage in EXISTING_VPC_STAGES.items():
+        expected = accounts[account]
+        stage_functions = [
+            (function, res)
+            for function, res in functions(multi_account_templates)
+            if f"Metadata/mlplatform-pipeline/{stage}/" in f"Metadata/{res['Metadata']['aws:cdk:path']}"
+        ]
+        assert len(stage_functions) >= 5, f"{stage}: {len(stage_functions)} functions"
+        for function, res in stage_functions:
+            config = res["Properties"].get("VpcConfig")
+            assert config is not None, f"{function}: outside any VPC in {account}"
+            assert config["SubnetIds"] == expected["subnet_ids"], function
+            assert config["SecurityGroupIds"] == expected["security_group_ids"], function
+            creates = [
+                statement
+                for statement, _ in role_statements(multi_account_templates, function)
+                if "ec2:CreateNetworkInterface" in as_list(statement["Action"])
+            ]
+            assert len(creates) == 1, function
+            named = {str(r).rsplit("/", 1)[-1].rstrip("\"']}") for r in as_list(creates[0]["Resource"])}
+            assert named - {"*"} == set(expected["subnet_ids"]) | set(expected["security_group_ids"]), function

@@ -161,30 +161,13 @@ def endpoint_props(
     settings = EndpointSettings(
         mode=entry.mode,
         variants=(variant,),
-        async_inference=None
-        if async_config is None
-        else AsyncSettings(
-            max_concurrent_invocations_per_instance=async_config.max_concurrent_invocations_per_instance,
-            invocation_timeout_seconds=async_config.invocation_timeout_seconds,
-            backlog_per_instance_target=async_config.backlog_per_instance_target,
-        ),
+        # Each config section holds (a subset of) its settings dataclass's fields, under the same names.
+        async_inference=None if async_config is None else AsyncSettings(**async_config.model_dump()),
         data_capture=None
         if entry.data_capture_percent is None
         else DataCaptureSettings(sampling_percentage=entry.data_capture_percent),
-        deployment=None
-        if deployment is None
-        else DeploymentGuardrails(
-            traffic_routing=deployment.traffic_routing,
-            step_percent=deployment.step_percent,
-            wait_seconds=deployment.wait_seconds,
-            termination_wait_seconds=deployment.termination_wait_seconds,
-        ),
-        alarms=AlarmThresholds(
-            latency_p99_ms=alarms.latency_p99_ms,
-            errors_5xx=alarms.errors_5xx,
-            gpu_memory_percent=alarms.gpu_memory_percent,
-            backlog_age_seconds=alarms.backlog_age_seconds,
-        ),
+        deployment=None if deployment is None else DeploymentGuardrails(**deployment.model_dump()),
+        alarms=AlarmThresholds(**alarms.model_dump()),
         vpc=None if vpc is None else VpcPlacement(tuple(vpc.subnet_ids), tuple(vpc.security_group_ids)),
         network_isolation=entry.network_isolation,
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_platform.config import parse_config
+from sagemaker_platform.config import InstanceTypeConfig, parse_config
 from sagemaker_platform.constructs.hosting import EndpointSettings, VariantSettings, endpoint_problems
 from sagemaker_platform.constructs.hosting_catalog import (
     INSTANCE_TYPES,
@@ -19,6 +19,7 @@ from sagemaker_platform.constructs.hosting_catalog import (
     multi_model_refusal,
 )
 from sagemaker_platform.errors import ConfigError
+from sagemaker_platform.instance_types import declared_spec
 
 TRITON = ContainerImage.from_uri("785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3")
 PYTORCH = ContainerImage.from_dlc("pytorch-inference", "2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker")
@@ -129,6 +130,22 @@ def test_given_a_declared_type_then_the_same_rules_apply() -> None:
         variants=(VariantSettings(instance_type=B200.instance_type, declared_spec=B200, volume_size_gb=100),),
     )
     assert any("local NVMe" in p for p in endpoint_problems("llm", sized, ModelSource.from_image(PYTORCH)))
+
+
+def test_given_an_instance_types_entry_then_its_spec_carries_each_key() -> None:
+    declared = InstanceTypeConfig.model_validate(
+        {
+            "name": B200.instance_type,
+            "vcpus": B200.vcpus,
+            "memory_gib": B200.memory_gib,
+            "accelerator": B200.accelerator,
+            "accelerator_family": B200.accelerator_kind,
+            "accelerator_count": B200.accelerator_count,
+            "accelerator_memory_gib": B200.accelerator_memory_gib,
+            "local_nvme_gb": B200.local_nvme_gb,
+        }
+    )
+    assert declared_spec(declared) == B200
 
 
 def test_given_a_declared_type_that_shadows_the_catalog_or_is_inconsistent_then_refused() -> None:

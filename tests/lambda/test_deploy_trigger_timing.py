@@ -166,7 +166,7 @@ def test_the_gitlab_trigger_runs_in_the_configured_vpc_with_network_interface_ri
         lid
         for lid, policy in resources_of_type(deploy_template, "AWS::IAM::ManagedPolicy").items()
         if "ec2:CreateNetworkInterface" in json.dumps(policy["Properties"]["PolicyDocument"])
-        and {"Ref": role_id} in policy["Properties"]["Roles"]
+        and {"Ref": role_id} in policy["Properties"].get("Roles", [])
     }
     assert holders and holders <= policies
 

@@ -13,6 +13,7 @@ from aws_cdk import cx_api
 from sagemaker_platform import naming
 from sagemaker_platform.config import parse_config
 from sagemaker_platform.config.endpoints import EndpointConfig
+from sagemaker_platform.constructs.hosting.settings import AlarmThresholds, AsyncSettings, DeploymentGuardrails
 from sagemaker_platform.errors import ConfigError, PropsError
 from sagemaker_platform.stacks import build_platform
 from sagemaker_platform.stacks.hosting import endpoint_group, endpoint_props
@@ -79,6 +80,50 @@ def test_given_the_multi_account_example_then_each_stage_stack_is_pinned_to_its_
 def test_endpoint_placement_depends_on_the_name_only() -> None:
     # Pinned: changing the hash or the group count would move (delete and re-create) every endpoint.
     assert [endpoint_group(n) for n in ("churn-async", "fraud-realtime", "recs-mme", "faq-serverless")] == [14, 2, 1, 4]
+
+
+def test_given_async_deployment_and_alarm_keys_then_the_endpoint_settings_carry_each_value() -> None:
+    # The config sections and the settings dataclasses share field names; endpoint_props maps one onto the other.
+    config = parse_config(
+        {
+            "endpoints": [
+                {
+                    "name": "churn-async",
+                    "mode": "async",
+                    "model_package_group": "churn",
+                    "instance_type": "ml.g5.xlarge",
+                    "async": {
+                        "max_concurrent_invocations_per_instance": 3,
+                        "invocation_timeout_seconds": 1200,
+                        "backlog_per_instance_target": 2.5,
+                    },
+                    "deployment": {
+                        "traffic_routing": "LINEAR",
+                        "step_percent": 20,
+                        "wait_seconds": 300,
+                        "termination_wait_seconds": 120,
+                    },
+                    "alarms": {
+                        "latency_p99_ms": 2000,
+                        "errors_5xx": 7,
+                        "gpu_memory_percent": 80.0,
+                        "backlog_age_seconds": 900,
+                    },
+                }
+            ]
+        }
+    )
+    (entry,) = config.endpoints
+    _, settings = endpoint_props(entry)
+    assert settings.async_inference == AsyncSettings(
+        max_concurrent_invocations_per_instance=3, invocation_timeout_seconds=1200, backlog_per_instance_target=2.5
+    )
+    assert settings.deployment == DeploymentGuardrails(
+        traffic_routing="LINEAR", step_percent=20, wait_seconds=300, termination_wait_seconds=120
+    )
+    assert settings.alarms == AlarmThresholds(
+        latency_p99_ms=2000, errors_5xx=7, gpu_memory_percent=80.0, backlog_age_seconds=900
+    )
 
 
 def scale_config(count: int) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from sagemaker_platform import naming
-from sagemaker_platform.constructs.function import PlatformFunction
 from sagemaker_platform.constructs.gateway import api as api_module
 from sagemaker_platform.constructs.gateway import messaging, permissions, storage
 from sagemaker_platform.constructs.gateway.alarms import render_alarms
@@ -283,70 +282,24 @@ class InferenceGateway(Construct):
             "RETENTION_SECONDS": str(int(props.retention.to_seconds())),
         }
         completions = {**common_env, "COMPLETION_TOPIC_ARN": self.completion_topic.topic_arn}
-        self.step_function = self._render_function(
-            "StepFunction",
-            "step",
-            "Runs the steps of the gateway's ensemble state machines",
-            completions,
-            cdk.Duration.minutes(1),
-        )
+        self.step_function = permissions.render_function(self, "step", completions)
         self.state_machines = {ensemble.name: self._render_state_machine(ensemble) for ensemble in self.ensembles}
         api_env = {
             **common_env,
             "SERVICE_NAMES": json.dumps(props.target_names),
             "CLIENT_TOPIC_ARN_PREFIX": permissions.client_topic_arn_prefix(self, self.platform_name),
         }
-        self.api_function = self._render_function(
-            "ApiFunction",
-            "api",
-            "Inference gateway REST API: create predictions, report their status",
-            api_env,
-            cdk.Duration.seconds(29),
-        )
+        self.api_function = permissions.render_function(self, "api", api_env)
         invoke_env = {**completions, "SERVICES": json.dumps(self._service_targets(), sort_keys=True)}
-        self.invoke_function = self._render_function(
-            "InvokeFunction",
-            "invoke",
-            "Invokes the service of each prediction whose input arrived",
-            invoke_env,
-            cdk.Duration.minutes(INVOKE_TIMEOUT_MINUTES),
-        )
+        self.invoke_function = permissions.render_function(self, "invoke", invoke_env)
         notify_env = {
             **common_env,
             "WEBHOOK_SECRET_ARN": self.webhook_secret.secret_arn,
             "WEBHOOK_ATTEMPTS": str(props.webhook_attempts),
         }
-        self.notify_function = self._render_function(
-            "NotifyFunction",
-            "notify",
-            "Records prediction completions and calls clients back",
-            notify_env,
-            cdk.Duration.minutes(2),
-            vpc_reason="posts signed webhooks to the callers' URLs on the internet, and reads their signing secret",
-        )
+        self.notify_function = permissions.render_function(self, "notify", notify_env)
         permissions.grant_functions(self)
         self._connect_queues()
-
-    def _render_function(
-        self,
-        id: str,
-        entry: str,
-        description: str,
-        environment: dict[str, str],
-        timeout: cdk.Duration,
-        vpc_reason: str | None = None,
-    ) -> PlatformFunction:
-        return permissions.render_function(
-            self,
-            id,
-            entry,
-            key=self.key,
-            description=description,
-            concurrency=self.props.reserved_concurrency,
-            environment=environment,
-            timeout=timeout,
-            vpc_reason=vpc_reason,
-        )
 
     def _render_state_machine(self, ensemble: EnsembleSpec) -> sfn.StateMachine:
         return render_state_machine(

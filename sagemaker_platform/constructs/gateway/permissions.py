@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from sagemaker_platform import naming
 from sagemaker_platform.compliance import acknowledge
 from sagemaker_platform.constructs.function import OUTSIDE_VPC_REASON, PlatformFunction
 from sagemaker_platform.constructs.gateway.settings import (
+    FUNCTIONS,
     HANDLER,
     INPUT_PREFIX,
     INVOKE_ENDPOINT_ACTIONS,
@@ -26,33 +26,20 @@ if TYPE_CHECKING:
     from sagemaker_platform.constructs.gateway.construct import InferenceGateway
 
 
-def render_function(
-    scope: Construct,
-    id: str,
-    entry: str,
-    *,
-    key: kms.IKey,
-    description: str,
-    concurrency: int,
-    environment: dict[str, str],
-    timeout: cdk.Duration,
-    vpc_reason: str | None = None,
-) -> PlatformFunction:
-    """One of the gateway functions: the shared handler asset, dispatched on `GATEWAY_FUNCTION=entry`.
-
-    `vpc_reason`: the function calls the internet (a subnet without a route out keeps it outside, saying why).
-    """
+def render_function(gateway: InferenceGateway, entry: str, environment: dict[str, str]) -> PlatformFunction:
+    """The gateway function `entry` of `FUNCTIONS`: the shared handler asset, dispatched on `GATEWAY_FUNCTION`."""
+    function = FUNCTIONS[entry]
     return PlatformFunction(
-        scope,
-        id,
+        gateway,
+        function.id,
         handler_name=HANDLER,
-        key=key,
-        description=description,
-        timeout=timeout,
-        reserved_concurrency=concurrency,
+        key=gateway.key,
+        description=function.description,
+        timeout=function.timeout,
+        reserved_concurrency=gateway.props.reserved_concurrency,
         environment={"GATEWAY_FUNCTION": entry, **environment},
-        needs_internet=vpc_reason is not None,
-        vpc_reason=OUTSIDE_VPC_REASON if vpc_reason is None else vpc_reason,
+        needs_internet=function.vpc_reason is not None,
+        vpc_reason=OUTSIDE_VPC_REASON if function.vpc_reason is None else function.vpc_reason,
     )
 
 

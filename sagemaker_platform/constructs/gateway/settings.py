@@ -22,6 +22,41 @@ API_STAGE = "v1"
 # messages 65 s before this and returns the rest to the queue.
 INVOKE_TIMEOUT_MINUTES = 5
 
+
+@dataclass(frozen=True)
+class GatewayFunction:
+    """What differs between the gateway functions (they share the handler asset, key and concurrency).
+
+    `vpc_reason`: the function calls the internet (a subnet without a route out keeps it outside, saying why).
+    """
+
+    id: str
+    description: str
+    timeout: cdk.Duration
+    vpc_reason: str | None = None
+
+
+FUNCTIONS: dict[str, GatewayFunction] = {
+    "step": GatewayFunction(
+        "StepFunction", "Runs the steps of the gateway's ensemble state machines", cdk.Duration.minutes(1)
+    ),
+    "api": GatewayFunction(
+        "ApiFunction", "Inference gateway REST API: create predictions, report their status", cdk.Duration.seconds(29)
+    ),
+    "invoke": GatewayFunction(
+        "InvokeFunction",
+        "Invokes the service of each prediction whose input arrived",
+        cdk.Duration.minutes(INVOKE_TIMEOUT_MINUTES),
+    ),
+    "notify": GatewayFunction(
+        "NotifyFunction",
+        "Records prediction completions and calls clients back",
+        cdk.Duration.minutes(2),
+        vpc_reason="posts signed webhooks to the callers' URLs on the internet, and reads their signing secret",
+    ),
+}
+"""The gateway functions by entry (the handler's `GATEWAY_FUNCTION`)."""
+
 # Actions granted per function, in one place.
 INVOKE_ENDPOINT_ACTIONS = ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointAsync"]
 # Every function reads and writes prediction records (records.py: one GetItem, PutItem or UpdateItem per call).

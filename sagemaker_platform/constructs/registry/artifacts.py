@@ -127,19 +127,8 @@ def artifact_statements(
     statements: list[AccessStatement] = []
     for bucket_artifacts in _by_bucket(artifacts):
         bucket = bucket_artifacts[0].bucket
-        objects = tuple(a.objects_arn for a in bucket_artifacts)
-        objects_reason = (
-            "model artifacts are written under their group's prefix with run-specific keys; the grant covers "
-            "those prefixes only"
-        )
         if read:
-            statements.append(
-                AccessStatement(
-                    iam.PolicyStatement(actions=list(ARTIFACT_READ_ACTIONS), resources=list(objects)),
-                    objects,
-                    objects_reason,
-                )
-            )
+            statements.append(_objects_statement(ARTIFACT_READ_ACTIONS, bucket_artifacts))
             statements.append(
                 AccessStatement(
                     iam.PolicyStatement(
@@ -154,13 +143,7 @@ def artifact_statements(
                 )
             )
         if write:
-            statements.append(
-                AccessStatement(
-                    iam.PolicyStatement(actions=list(ARTIFACT_WRITE_ACTIONS), resources=list(objects)),
-                    objects,
-                    objects_reason,
-                )
-            )
+            statements.append(_objects_statement(ARTIFACT_WRITE_ACTIONS, bucket_artifacts))
         key = bucket_artifacts[0].key_grant(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS)
         if key is not None and not _granted_by_key_policy(grantee_account, bucket_artifacts[0]):
             resources, conditions = key
@@ -178,6 +161,17 @@ def artifact_statements(
                 )
             )
     return statements
+
+
+def _objects_statement(actions: Sequence[str], bucket_artifacts: Sequence[ModelArtifacts]) -> AccessStatement:
+    """`actions` on the objects under each prefix of one bucket's artifacts."""
+    objects = tuple(a.objects_arn for a in bucket_artifacts)
+    return AccessStatement(
+        iam.PolicyStatement(actions=list(actions), resources=list(objects)),
+        objects,
+        "model artifacts are written under their group's prefix with run-specific keys; the grant covers those "
+        "prefixes only",
+    )
 
 
 def _granted_by_key_policy(grantee_account: str | None, artifacts: ModelArtifacts) -> bool:
