@@ -13,9 +13,17 @@ CDK := node_modules/.bin/cdk --no-notices
 
 .PHONY: deps synth test docs lint bench diff dist clean
 
+# What `python -O app.py` (cdk.json) imports from site-packages. pip writes only the normal .pyc files, and -O
+# reads the .opt-1.pyc ones: without them these would be compiled from source on every synth wherever bytecode is
+# not written (PYTHONDONTWRITEBYTECODE). tests/test_optimized_bytecode.py checks that the list is complete.
+APP_PACKAGES := aws_cdk constructs jsii cdk_nag cdklabs pydantic pydantic_core annotated_types typing_inspection \
+	typing_extensions.py yaml attr attrs cattr cattrs dateutil six.py publication.py _distutils_hack
+
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
+		$(PY) -O -m compileall -q -j 0 $(addprefix $$site/,$(APP_PACKAGES))
 	touch $@
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt

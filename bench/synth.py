@@ -2,10 +2,13 @@
 
 Prints (never asserts):
 - the synth time of the whole reference app divided by that of an empty CDK app (one stack, one bucket),
-  both run the same way in this run: `python <app>` in a subprocess, CDK_OUTDIR in a fresh temp dir, the
+  both run the same way in this run: `python <flags> <app>` in a subprocess, with the interpreter flags of
+  cdk.json's `app` command for both (`-O`: jsii's runtime argument type checks skipped, `interpreter_flags`),
+  CDK_OUTDIR in a fresh temp dir, the
   cdk.json context handed over in CDK_CONTEXT_JSON as the CLI does, alternating, median of `BENCH_REPEAT`
   (default 3), and the seconds per 100 resources above the empty app. Goals: ratio at most 2.0, at most
-  1.0 s per 100 resources. `BENCH_BASE=<dir>` times an earlier checkout in the same alternation, and the
+  1.0 s per 100 resources. `BENCH_BASE=<dir>` times an earlier checkout (with its own cdk.json's flags) in the
+  same alternation, and the
   reference app is also timed with only the three cdk-nag packs; each row adds the median CPU seconds of its
   process tree. Beside it (unless `BENCH_SKIP_BESIDE=1`):
   the multi-account example, 2,000 Studio users and 100 endpoints (seconds, resources, per-100 cost);
@@ -22,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shlex
 import statistics
 import subprocess
 import sys
@@ -50,8 +54,14 @@ def cdk_context(root: Path = REPO_ROOT) -> dict[str, Any]:
     return json.loads((root / "cdk.json").read_text())["context"]
 
 
-def synth_seconds(app: Path, context: dict[str, Any], outdir: Path) -> float:
-    """Wall time of one `python <app>` synth into `outdir`."""
+def interpreter_flags(root: Path = REPO_ROOT) -> list[str]:
+    """The Python flags of the `app` command in `root`'s cdk.json: ``.venv/bin/python -O app.py`` -> ``["-O"]``."""
+    command = shlex.split(json.loads((root / "cdk.json").read_text())["app"])
+    return [word for word in command[1:-1] if word.startswith("-")]
+
+
+def synth_seconds(app: Path, context: dict[str, Any], outdir: Path, flags: list[str] | None = None) -> float:
+    """Wall time of one `python <flags> <app>` synth into `outdir`. Default flags: this checkout's cdk.json's."""
     env = {
         **os.environ,
         "CDK_OUTDIR": str(outdir),
@@ -59,7 +69,8 @@ def synth_seconds(app: Path, context: dict[str, Any], outdir: Path) -> float:
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, str(app)], cwd=app.parent, env=env, capture_output=True, text=True)
+    flags = interpreter_flags() if flags is None else flags
+    result = subprocess.run([sys.executable, *flags, str(app)], cwd=app.parent, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f"synth of {app} failed:\n{result.stderr[-3000:]}")
@@ -72,9 +83,9 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def synth_once(app: Path, context: dict[str, Any]) -> float:
+def synth_once(app: Path, context: dict[str, Any], flags: list[str] | None = None) -> float:
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as outdir:
-        return synth_seconds(app, context, Path(outdir))
+        return synth_seconds(app, context, Path(outdir), flags)
 
 
 def largest_stack(outdir: Path) -> tuple[str, int, int]:
@@ -114,10 +125,10 @@ def beside_configs(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def timed(app: Path, context: dict[str, Any]) -> tuple[float, int]:
+def timed(app: Path, context: dict[str, Any], flags: list[str] | None = None) -> tuple[float, int]:
     """(seconds, resources) of one synth of `app`."""
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as outdir:
-        seconds = synth_seconds(app, context, Path(outdir))
+        seconds = synth_seconds(app, context, Path(outdir), flags)
         return seconds, resources_in(Path(outdir))
 
 
@@ -131,19 +142,22 @@ def ratio_to_empty_app(repeat: int) -> None:
     context = cdk_context()
     nag_only = json.loads(json.dumps(context))
     nag_only["platform"].setdefault("compliance", {})["control_tower"] = False
-    apps = {"reference app": (REPO_ROOT / "app.py", context)}
+    flags = interpreter_flags()
+    apps = {"reference app": (REPO_ROOT / "app.py", context, flags)}
     base = os.environ.get("BENCH_BASE")
     if base:
-        # Its own cdk.json: the reference app as it was configured then (a config key added since is unknown there).
-        apps["reference app at BENCH_BASE"] = (Path(base).resolve() / "app.py", cdk_context(Path(base).resolve()))
-    apps["reference app, cdk-nag only"] = (REPO_ROOT / "app.py", nag_only)
+        # Its own cdk.json: the reference app as it was configured then (a config key added since is unknown
+        # there), run as that cdk.json ran it (an earlier one without -O).
+        root = Path(base).resolve()
+        apps["reference app at BENCH_BASE"] = (root / "app.py", cdk_context(root), interpreter_flags(root))
+    apps["reference app, cdk-nag only"] = (REPO_ROOT / "app.py", nag_only, flags)
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp) / "empty_app.py"
         empty.write_text(EMPTY_APP)
         # One warm-up run each, so the first measured run does not pay for cold file caches; then the apps
         # alternate, so that a burst of load on a shared machine hits them alike.
-        for app, app_context in ((empty, context), *apps.values()):
-            synth_once(app, app_context)
+        for app, app_context, app_flags in ((empty, context, flags), *apps.values()):
+            synth_once(app, app_context, app_flags)
         runs: dict[str, list[float]] = {"empty": [], **{name: [] for name in apps}}
         # CPU seconds beside the wall time: on a shared machine the CPU time moves less with the load, and the two
         # together tell work done from work spread over the cores.
@@ -153,9 +167,9 @@ def ratio_to_empty_app(repeat: int) -> None:
             before = children_cpu_seconds()
             runs["empty"].append(synth_once(empty, context))
             cpu["empty"].append(children_cpu_seconds() - before)
-            for name, (app, app_context) in apps.items():
+            for name, (app, app_context, app_flags) in apps.items():
                 before = children_cpu_seconds()
-                seconds, resources[name] = timed(app, app_context)
+                seconds, resources[name] = timed(app, app_context, app_flags)
                 cpu[name].append(children_cpu_seconds() - before)
                 runs[name].append(seconds)
         floor = statistics.median(runs["empty"])
@@ -171,7 +185,8 @@ def ratio_to_empty_app(repeat: int) -> None:
             )
         print(
             f"goals: ratio <= {RATIO_GOAL}, <= {PER_100_GOAL} s per 100 resources above the floor; "
-            f"medians of {repeat} alternating runs"
+            f"medians of {repeat} alternating runs; python flags {shlex.join(flags) or '(none)'} for the empty and "
+            "the reference app alike (cdk.json's app command)"
         )
         if os.environ.get("BENCH_SKIP_BESIDE") != "1":
             beside(empty, context)
@@ -189,16 +204,16 @@ def beside(empty: Path, context: dict[str, Any]) -> None:
 def phase_split() -> None:
     """Where one synth of the default app goes, in-process: import, build, synth, validation plugins, audit.
 
-    Three runs in subprocesses: the gate as cdk.json configures it (Control Tower on: each template with the rule
-    files that can apply, in parallel workers), the same with the stock plugin (every rule file over every
-    template in one run: before/after in one run), and no gate.
+    Three runs in subprocesses, with the python flags of cdk.json's app command: the gate as cdk.json configures
+    it (Control Tower on: each template with the rule files that can apply, in parallel workers), the same with
+    the stock plugin (every rule file over every template in one run: before/after in one run), and no gate.
     The validation plugins' share is the difference between the synth phases (they run inside `app.synth()`).
     """
     env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(cdk_context())}
     phases = {}
     for variant in (("--gate",), ("--gate", "--unfiltered"), ("--no-gate",)):
         result = subprocess.run(
-            [sys.executable, "-m", "bench.phases", *variant],
+            [sys.executable, *interpreter_flags(), "-m", "bench.phases", *variant],
             cwd=REPO_ROOT,
             env=env,
             capture_output=True,

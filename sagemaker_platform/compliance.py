@@ -49,11 +49,11 @@ def add_compliance_gate(
     ]
     if control_tower:
         # Imported on demand: the package ships a cfn-guard binary that only this opt-in pack needs.
-        from sagemaker_platform.control_tower import ControlTowerValidator, StartsControlTower
+        from sagemaker_platform.control_tower import ControlTowerValidator
 
         validator = ControlTowerValidator(filter_rules=filter_control_tower)
-        # The first pack starts cfn-guard on the templates, so that it runs beside the cdk-nag packs.
-        packs[0] = StartsControlTower(packs[0], validator)
+        # cfn-guard starts on the templates once the assembly is written, and runs beside the cdk-nag packs.
+        validator.watch(app.outdir)
         # The validator package is typed against the Beta1 plugin interface, which jsii accepts for this one.
         packs.append(cast(cdk.IPolicyValidationPlugin, validator))
     cdk.Validations.of(app).add_plugins(*packs)

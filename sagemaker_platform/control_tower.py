@@ -6,8 +6,8 @@ still parses and evaluates each of them (about 60 % of `cdk synth`). `ControlTow
 (same name, version, rule ids, so the report and the acknowledgments are unchanged) which, at validation
 time, reads the resource types of each template it is given and validates that template with only the rule
 files that select one of them, by the plugin's own code in parallel worker processes
-(`sagemaker_platform.control_tower_runner`). `StartsControlTower` wraps the plugin that runs first, so that those
-workers start as soon as the templates are written and run beside the cdk-nag packs.
+(`sagemaker_platform.control_tower_runner`). `ControlTowerValidator.watch` starts those workers as soon as the
+cloud assembly is written (before the first plugin runs), so that they run beside the cdk-nag packs.
 
 A rule file is skipped only when its type detection is unambiguous: every `Resources` query in it filters on
 `Type ==` a literal type (directly or through a `let` constant), and every other mention of `Resources` is
@@ -20,18 +20,20 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
-import jsii
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-from sagemaker_platform.control_tower_runner import Job, plugin_dir, run
+from sagemaker_platform.control_tower_runner import Job, Workers, plugin_dir, run
 
 _TYPE = r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+"
 _LITERAL = re.compile(rf"""["']({_TYPE})["']""")
@@ -42,6 +44,9 @@ _TYPE_OPERAND = re.compile(r"""Type\s*==\s*(%\w+|'[^']*'|"[^"]*")""")
 # Helper forms that select no resource by themselves: the template check, and resolving a Ref/GetAtt by key.
 _HELPERS = re.compile(r"""Resources\s+exists|Resources\[\s*keys\s*==\s*%\w+\s*\]""")
 _RESOURCES = re.compile(r"\bResources\b")  # not `ResourcesVpcConfig`, a property of EKS clusters
+# How often the watcher looks for the cloud assembly, and for how long at most (a synth that fails never writes one).
+_POLL_SECONDS = 0.02
+_WATCH_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -114,25 +119,48 @@ class ControlTowerValidator(CfnGuardValidator):
     def __init__(self, *, filter_rules: bool = True) -> None:
         super().__init__()
         self._filter_rules = filter_rules
-        self._started: dict[tuple[str, ...], Future[list[dict[str, Any]]]] = {}
+        self._watched: tuple[threading.Event, Future[dict[str, tuple[bytes, dict[str, Any]]]]] | None = None
 
-    def start(self, template_paths: Sequence[str]) -> None:
-        """Begin validating `template_paths` in the background; `validate` on the same templates collects it.
+    def watch(self, outdir: str) -> None:
+        """Validate the stack templates of the next synth into `outdir` in the background, as soon as its cloud
+        assembly is written; `validate` then takes those reports (for each template whose bytes are unchanged).
 
-        `add_compliance_gate` calls it from the plugin that runs first, so that cfn-guard works on the other cores
-        while the cdk-nag packs run in the jsii kernel. Does nothing when the rule filter is off.
+        `add_compliance_gate` calls it before `app.synth()`: aws-cdk-lib writes the assembly, then runs the plugins
+        one after the other, so cfn-guard works on the other cores while the cdk-nag packs run in the jsii kernel.
+        Does nothing when the rule filter is off.
         """
-        if self._filter_rules and tuple(template_paths) not in self._started:
-            background = ThreadPoolExecutor(1, thread_name_prefix="control-tower")
-            self._started[tuple(template_paths)] = background.submit(_reports, tuple(template_paths))
-            background.shutdown(wait=False)  # the thread ends with its one job
+        if not self._filter_rules or self._watched is not None:
+            return
+        synthesized = threading.Event()  # set by `validate`: the assembly is written, whatever its timestamps say
+        watched: Future[dict[str, tuple[bytes, dict[str, Any]]]] = Future()
+        since = time.time_ns()
+
+        def work() -> None:
+            try:
+                watched.set_result(_validate_when_written(outdir, since, synthesized))
+            except BaseException as error:  # handed to `validate`, which raises it
+                watched.set_exception(error)
+
+        # A daemon thread: after a synth that failed before writing the assembly, nothing waits for it at exit.
+        threading.Thread(target=work, name="control-tower-watch", daemon=True).start()
+        self._watched = (synthesized, watched)
 
     def validate(self, context: cdk.IPolicyValidationContextBeta1) -> cdk.PolicyValidationPluginReportBeta1:
         if not self._filter_rules:
             return as_errors(super().validate(context))
         paths = tuple(context.template_paths)
-        started = self._started.pop(paths, None)
-        reports = started.result() if started is not None else _reports(paths)
+        early: dict[str, tuple[bytes, dict[str, Any]]] = {}
+        if self._watched is not None:
+            synthesized, watched = self._watched
+            self._watched = None
+            synthesized.set()
+            early = watched.result()
+        # A report made early stands for a template only if the template still has the bytes it was made from.
+        found = {path: early[path][1] for path in paths if path in early and Path(path).read_bytes() == early[path][0]}
+        missing = tuple(path for path in paths if path not in found)
+        if missing:
+            found.update(zip(missing, _reports(missing), strict=True))
+        reports = [found[path] for path in paths]
         violations = [_violation(found) for report in reports for found in report.get("violations", [])]
         return as_errors(
             cdk.PolicyValidationPluginReportBeta1(
@@ -141,48 +169,96 @@ class ControlTowerValidator(CfnGuardValidator):
         )
 
 
-@jsii.implements(cdk.IPolicyValidationPlugin)
-class StartsControlTower:
-    """The validation plugin `first`, which also starts `control_tower` on the same templates when it runs.
+def _validate_when_written(
+    outdir: str, since_ns: int, synthesized: threading.Event
+) -> dict[str, tuple[bytes, dict[str, Any]]]:
+    """Validate each template written into `outdir` after `since_ns` as soon as it is complete, until the cloud
+    assembly's manifest is written (or `synthesized` is set); then the stack templates it names that are not done
+    yet. Returns template path -> (its bytes when validated, the plugin's report), for the stack templates."""
+    # Read the rule files and start the workers now, while the jsii kernel synthesizes on one core.
+    bundled_rule_files()
+    taken: dict[str, tuple[bytes, Future[dict[str, Any]]]] = {}
+    with Workers() as workers:
 
-    aws-cdk-lib runs the plugins one after the other, in the order they were added, after every template is
-    written. Added in place of the first cdk-nag pack, this lets cfn-guard work while the packs walk the tree;
-    the report is the same, since `first` keeps its name, version, rule ids and findings, and the Control Tower
-    pack its place.
-    """
+        def take(path: str) -> None:
+            """Start validating `path` unless it was started with these bytes or is still being written."""
+            try:
+                data = Path(path).read_bytes()
+                template = json.loads(data)
+            except (OSError, ValueError):
+                return  # gone, or not complete yet (a prefix of a JSON object does not parse)
+            if path not in taken or taken[path][0] != data:
+                taken[path] = (data, workers.submit(_job(path, template, len(data))))
 
-    def __init__(self, first: cdk.IPolicyValidationPlugin, control_tower: ControlTowerValidator) -> None:
-        self._first = first
-        self._control_tower = control_tower
-        # Read once: aws-cdk-lib asks the plugin for them, and each read of `first` is a jsii round trip.
-        self._name, self._version, self._rule_ids = first.name, first.version, first.rule_ids
+        manifest = Path(outdir) / "manifest.json"
+        deadline = time.monotonic() + _WATCH_SECONDS
+        while not synthesized.wait(_POLL_SECONDS):
+            if _written_since(manifest, since_ns) or time.monotonic() > deadline:
+                break
+            for path in _templates_written_since(outdir, since_ns):
+                take(path)
+        try:
+            paths = stack_template_paths(outdir)
+        except (OSError, ValueError):
+            paths = []  # no complete assembly (a synth that failed): `validate`, if it runs, validates by itself
+        for path in paths:
+            take(path)  # not seen yet, or changed since
+    done: dict[str, tuple[bytes, dict[str, Any]]] = {}
+    for path in paths:
+        if path in taken and taken[path][1].exception() is None:  # a failed early job: `validate` runs it again
+            done[path] = (taken[path][0], taken[path][1].result())
+    return done
 
-    @property
-    def name(self) -> str:
-        return self._name
 
-    @property
-    def version(self) -> str | None:
-        return self._version
+def _templates_written_since(outdir: str, since_ns: int) -> list[str]:
+    """Templates under `outdir` (stage assemblies included, nested stacks' not) modified after `since_ns`."""
+    root = Path(outdir)
+    # Not `rglob` from the root: the asset folders beside the templates hold the handlers' files.
+    candidates = [*root.glob("*.template.json"), *root.glob("assembly-*/**/*.template.json")]
+    return [
+        os.path.join(outdir, path.relative_to(root))
+        for path in candidates
+        if not path.name.endswith(".nested.template.json") and _written_since(path, since_ns)
+    ]
 
-    @property
-    def rule_ids(self) -> list[str] | None:
-        return self._rule_ids
 
-    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        self._control_tower.start(context.template_paths)
-        return self._first.validate(context)
+def _written_since(path: Path, since_ns: int) -> bool:
+    try:
+        return path.stat().st_mtime_ns >= since_ns
+    except OSError:
+        return False
+
+
+def stack_template_paths(directory: str) -> list[str]:
+    """The template of every stack of the cloud assembly in `directory`, nested (stage) assemblies included, as
+    aws-cdk-lib names them to the validation plugins (``<assembly directory>/<templateFile>``); nested stacks'
+    templates are not among them."""
+    manifest = json.loads((Path(directory) / "manifest.json").read_text())
+    paths: list[str] = []
+    for artifact in manifest.get("artifacts", {}).values():
+        properties = artifact.get("properties", {})
+        if artifact.get("type") == "aws:cloudformation:stack":
+            paths.append(os.path.join(directory, properties["templateFile"]))
+        elif artifact.get("type") == "cdk:cloud-assembly":
+            paths.extend(stack_template_paths(os.path.join(directory, properties["directoryName"])))
+    return paths
 
 
 def _reports(template_paths: tuple[str, ...]) -> list[dict[str, Any]]:
     """The plugin's report for each template, each checked with only the rule files that can apply to it."""
     jobs = []
     for template_path in template_paths:
-        disabled = inapplicable_rules(template_resource_types([template_path]))
-        # cfn-guard's cost grows with the rule files evaluated times the template's size.
-        weight = (len(bundled_rule_files()) - len(disabled)) * Path(template_path).stat().st_size
-        jobs.append(Job(template_path, tuple(disabled), weight=weight))
+        data = Path(template_path).read_bytes()
+        jobs.append(_job(template_path, json.loads(data), len(data)))
     return run(jobs)
+
+
+def _job(template_path: str, template: Mapping[str, Any], size: int) -> Job:
+    """The job validating `template` (read from `template_path`, `size` bytes) with the rule files that can apply."""
+    resources: Mapping[str, Mapping[str, object]] = template.get("Resources", {})
+    disabled = inapplicable_rules(frozenset(str(resource.get("Type")) for resource in resources.values()))
+    # cfn-guard's cost grows with the rule files evaluated times the template's size.
+    return Job(template_path, tuple(disabled), weight=(len(bundled_rule_files()) - len(disabled)) * size)
 
 
 def _violation(found: Mapping[str, Any]) -> cdk.PolicyViolationBeta1:

@@ -7,9 +7,11 @@ import os
 import platform
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import aws_cdk as cdk
+import jsii
 import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -244,16 +246,17 @@ def test_given_the_gate_then_cfn_guard_runs_beside_the_cdk_nag_packs_and_the_rep
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: list[str] = []
-    reports = control_tower._reports
+    job = control_tower._job
 
-    def recording(template_paths: tuple[str, ...]) -> list[dict[str, Any]]:
+    def recording(template_path: str, template: dict[str, Any], size: int) -> control_tower_runner.Job:
         threads.append(threading.current_thread().name)
-        return reports(template_paths)
+        return job(template_path, template, size)
 
-    monkeypatch.setattr(control_tower, "_reports", recording)
+    monkeypatch.setattr(control_tower, "_job", recording)
     gated = _gate_report(tmp_path / "gate", lambda app: add_compliance_gate(app, control_tower=True))
-    # Started by the first cdk-nag pack, in a thread of its own, not by the Control Tower pack when its turn comes.
-    assert len(threads) == 1 and threads[0].startswith("control-tower"), threads
+    # Started by the watcher as the templates are written, in a thread of its own, not by the Control Tower pack.
+    assert len(threads) >= 2 and set(threads) == {"control-tower-watch"}, threads
+    watched = len(threads)
     plain = _gate_report(
         tmp_path / "plain",
         lambda app: cdk.Validations.of(app).add_plugins(
@@ -263,7 +266,73 @@ def test_given_the_gate_then_cfn_guard_runs_beside_the_cdk_nag_packs_and_the_rep
             cast(cdk.IPolicyValidationPlugin, control_tower.ControlTowerValidator()),
         ),
     )
-    assert threads[1:] == ["MainThread"]
+    assert threads[watched:] == ["MainThread", "MainThread"]
     sections = [section["pluginName"] for section in json.loads(gated)["pluginReports"]]
     assert sections == ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", CONTROL_TOWER_PACK]
     assert gated == plain
+
+
+def test_given_an_app_with_a_stage_and_a_nested_stack_then_the_stack_templates_are_what_the_plugins_get(
+    tmp_path: Path,
+) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    top = cdk.Stack(app, "Top")
+    sqs.CfnQueue(cdk.NestedStack(top, "Nested"), "Queue")
+    stage = cdk.Stage(app, "Stage")
+    sqs.CfnQueue(cdk.Stack(stage, "Inner"), "Queue")
+    seen: list[list[str]] = []
+
+    @jsii.implements(cdk.IPolicyValidationPlugin)
+    class Recording:
+        name, version, rule_ids = "recording", None, None
+
+        def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+            seen.append(sorted(context.template_paths))
+            return cdk.PolicyValidationPluginReport(success=True, violations=[])
+
+    cdk.Validations.of(app).add_plugins(Recording())
+    app.synth()
+    # The nested stack's template is written, but it is not a stack artifact: no plugin is given it.
+    assert list(tmp_path.glob("*.nested.template.json"))
+    assert seen == [sorted(control_tower.stack_template_paths(str(tmp_path)))]
+    top_template, inner_template = sorted(seen[0], key=len)
+    assert top_template == str(tmp_path / "Top.template.json")
+    assert Path(inner_template).parent == tmp_path / "assembly-Stage"
+
+
+def test_given_a_template_changed_after_the_watcher_read_it_then_validate_validates_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = cdk.App(outdir=str(tmp_path / "source"))
+    _queue_bucket_key(app)
+    source = Path(app.synth().directory)
+    validated: list[tuple[str, str]] = []
+    job = control_tower._job
+
+    def recording(template_path: str, template: dict[str, Any], size: int) -> control_tower_runner.Job:
+        validated.append((threading.current_thread().name, Path(template_path).name))
+        return job(template_path, template, size)
+
+    monkeypatch.setattr(control_tower, "_job", recording)
+    outdir = tmp_path / "watched"
+    validator = control_tower.ControlTowerValidator()
+    validator.watch(str(outdir))
+    # The assembly as aws-cdk-lib writes it: the templates, then the manifest.
+    outdir.mkdir()
+    for name in ("Canary.template.json", "Second.template.json"):
+        (outdir / name).write_bytes((source / name).read_bytes())
+    (outdir / "manifest.json").write_bytes((source / "manifest.json").read_bytes())
+    assert validator._watched is not None
+    validator._watched[1].result(timeout=300)  # the watcher is done: it has seen the manifest
+    # A template that changes afterwards: its early report no longer stands for it.
+    second = outdir / "Second.template.json"
+    second.write_text(json.dumps({"Resources": {}}))
+    paths = [str(outdir / "Canary.template.json"), str(second)]
+    context = cast(cdk.IPolicyValidationContextBeta1, SimpleNamespace(template_paths=paths))
+    report = validator.validate(context)
+    assert sorted(validated[:2]) == [
+        ("control-tower-watch", "Canary.template.json"),
+        ("control-tower-watch", "Second.template.json"),
+    ]
+    assert validated[2:] == [("MainThread", "Second.template.json")]
+    assert {resource.template_path for v in report.violations for resource in v.violating_resources} == {paths[0]}

@@ -15,6 +15,7 @@ each wildcard once per role). Use it for every role this library creates.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -77,10 +78,25 @@ class PlatformRole(iam.Role):
             self._held_by = None
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        return self.add_rendered(statement)[0]
+
+    def add_rendered(
+        self, statement: iam.PolicyStatement
+    ) -> tuple[iam.AddToPrincipalPolicyResult, dict[str, Any] | None]:
+        """`add_to_principal_policy`, also returning `statement` as rendered in this role's stack (tokens resolved),
+        for a caller that reads it next (`wildcards.add_statement`): each rendering is jsii round trips. None when
+        the role added a rewritten statement (`_normalized`) or none (`grant_held_by`)."""
         if self._held_by is not None:
-            return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._held_by)
-        statement = _normalized(statement)
-        rendered = self._stack.resolve(statement.to_statement_json())
+            return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._held_by), None
+        rendered: dict[str, Any] = self._stack.resolve(statement.to_statement_json())
+        given: dict[str, Any] | None = rendered
+        # Reading the actions and resources of the statement is two more round trips, needed only when the
+        # rendered actions name one that `_normalized` rewrites.
+        if _may_rewrite(rendered):
+            normalized = _normalized(statement)
+            if normalized is not statement:
+                statement, given = normalized, None
+                rendered = self._stack.resolve(statement.to_statement_json())
         size = len(json.dumps(rendered, default=str))
         wildcards = _wildcards(rendered)
         # A wildcard the role already grants goes to the policy that holds it, when its size allows: the role
@@ -111,7 +127,7 @@ class PlatformRole(iam.Role):
         self._statements[index] += 1
         self._chars[index] += size
         self._wildcards[index] |= wildcards
-        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy), given
 
     @property
     def managed_policies(self) -> tuple[iam.ManagedPolicy, ...]:
@@ -129,6 +145,23 @@ def _wildcards(rendered: dict[str, object]) -> set[str]:
             if "*" in text:
                 found.add(f"{key}:{text}")
     return found
+
+
+# The actions `_normalized` may rewrite: a statement naming none of them is added as it is.
+_CONNECTION_ACTION = "codestar-connections:UseConnection"
+_INVOKE_ACTION = "lambda:InvokeFunction"
+_REWRITTEN_ACTIONS = frozenset({*NAMED_ACTIONS, _CONNECTION_ACTION, _INVOKE_ACTION})
+
+
+def _may_rewrite(rendered: dict[str, Any]) -> bool:
+    """Whether `_normalized` may change the statement rendered as `rendered` (its `Action` holds one it rewrites,
+    or a value that is not a plain string)."""
+    actions = rendered.get("Action", [])
+    return any(not isinstance(action, str) or action in _REWRITTEN_ACTIONS for action in _as_list(actions))
+
+
+def _as_list(value: object) -> list[object]:
+    return value if isinstance(value, list) else [value]
 
 
 def _normalized(statement: iam.PolicyStatement) -> iam.PolicyStatement:
@@ -171,7 +204,7 @@ def _connection_actions_for_resource(actions: list[str], resources: list[str]) -
     CDK Pipelines grants `codestar-connections:UseConnection` on whatever connection ARN it is given; on an
     ``arn:<partition>:codeconnections:...`` connection the action's service prefix must be `codeconnections`.
     """
-    legacy = "codestar-connections:UseConnection"
+    legacy = _CONNECTION_ACTION
     if legacy not in actions or not resources:
         return actions
     if not all(not cdk.Token.is_unresolved(arn) and arn.split(":")[2:3] == ["codeconnections"] for arn in resources):
@@ -185,6 +218,6 @@ def _without_version_wildcards(actions: list[str], resources: list[str], stateme
     Every caller in this library (Step Functions tasks, the custom resource provider) invokes the unqualified
     function ARN; the version and alias wildcard would only widen the grant.
     """
-    if actions != ["lambda:InvokeFunction"] or statement.not_resources:
+    if actions != [_INVOKE_ACTION] or statement.not_resources:
         return resources
     return [arn for arn in resources if not (arn.endswith(":*") and arn[:-2] in resources)]

@@ -15,25 +15,38 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.constructs.roles import PlatformRole
 
 
 def add_statement(grantee: iam.IGrantable, statement: iam.PolicyStatement, wildcard_reason: str | None = None) -> None:
     """Add `statement` to `grantee`'s identity policy; acknowledge AwsSolutions-IAM5 for each of its resources
     that holds a wildcard, with `wildcard_reason` (required then: why that resource cannot be named)."""
     principal = grantee.grant_principal
-    result = principal.add_to_principal_policy(statement)
+    rendered = None
+    if isinstance(principal, PlatformRole):
+        result, rendered = principal.add_rendered(statement)  # the statement rendered once, for both
+    else:
+        result = principal.add_to_principal_policy(statement)
     if not isinstance(principal, Construct):
         return  # an imported principal: its policy, and its findings, are not this app's
     target = result.policy_dependable if isinstance(result.policy_dependable, Construct) else principal
-    acknowledge_statement_wildcards(target, statement, wildcard_reason)
+    acknowledge_statement_wildcards(target, statement, wildcard_reason, rendered=rendered)
 
 
 def acknowledge_statement_wildcards(
-    target: Construct, statement: iam.PolicyStatement, wildcard_reason: str | None
+    target: Construct,
+    statement: iam.PolicyStatement,
+    wildcard_reason: str | None,
+    *,
+    rendered: dict[str, Any] | None = None,
 ) -> None:
     """Acknowledge AwsSolutions-IAM5 on `target` (the policy holding `statement`) for each wildcard resource of
-    `statement`, with `wildcard_reason`; refuse a wildcard without a reason."""
-    resolved = cdk.Stack.of(target).resolve(statement.to_statement_json())
+    `statement`, with `wildcard_reason`; refuse a wildcard without a reason.
+
+    :param rendered: `statement` already resolved in `target`'s stack (`PlatformRole.add_rendered`), which saves
+        rendering it again through jsii. Default: rendered here.
+    """
+    resolved = cdk.Stack.of(target).resolve(statement.to_statement_json()) if rendered is None else rendered
     resources = resolved.get("Resource", [])
     wildcards = sorted(
         {

@@ -38,7 +38,7 @@ from sagemaker_platform.constructs.hosting import (
 from sagemaker_platform.constructs.hosting.images import ContainerImage
 from sagemaker_platform.constructs.hosting.instances import InstanceSpec
 from sagemaker_platform.constructs.hosting.models import ModelData, ModelSource, RegistryArtifacts
-from sagemaker_platform.errors import ProblemCollector
+from sagemaker_platform.errors import ProblemCollector, PropsError
 from sagemaker_platform.instance_types import declared_specs
 from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
 from sagemaker_platform.stacks.base import tag_platform
@@ -192,7 +192,9 @@ def _model_source(
     if entry.model_package_group is not None:
         return ModelSource.from_model_package_group(entry.model_package_group, artifacts=artifacts)
     if isinstance(entry.image, EndpointPlatformImageConfig):
-        assert config is not None, "an image in a platform repository needs the platform config"
+        if config is None:  # a caller's mistake, not a config one: an explicit check (the app runs with -O)
+            problem = f"endpoints[{entry.name}]: an image in a platform repository needs `config`"
+            raise PropsError("endpoint_props", [problem])
         image = platform_image(config, entry.image.platform_repository, entry.image.tag)
     elif isinstance(entry.image, EndpointDlcImageConfig):
         image = ContainerImage.from_dlc(entry.image.repository, entry.image.tag, account=entry.image.account)

@@ -12,8 +12,9 @@ from aws_cdk import cx_api
 
 from sagemaker_platform import naming
 from sagemaker_platform.config import parse_config
+from sagemaker_platform.config.endpoints import EndpointConfig
 from sagemaker_platform.constructs.hosting.settings import AlarmThresholds, AsyncSettings, DeploymentGuardrails
-from sagemaker_platform.errors import ConfigError
+from sagemaker_platform.errors import ConfigError, PropsError
 from sagemaker_platform.stacks import build_platform
 from sagemaker_platform.stacks.hosting import endpoint_group, endpoint_props
 from tests.support import resources_of_type, stack_by_name, templates_of
@@ -177,6 +178,15 @@ def config_error(entry: dict[str, Any]) -> str:
 def test_given_two_model_sources_then_refused() -> None:
     message = config_error({"model_package_group": "g", "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/r:t"})
     assert '`endpoints[0].model` = ["image", "model_package_group"]: give exactly one of' in message
+
+
+def test_given_a_platform_image_without_the_config_then_endpoint_props_refuses_it_even_under_python_O() -> None:
+    # An explicit check, not an assert: the reference app runs with `python -O`, which drops asserts.
+    entry = EndpointConfig.model_validate(
+        {"name": "e", "instance_type": "ml.g5.xlarge", "image": {"platform_repository": "churn-serving", "tag": "1"}}
+    )
+    with pytest.raises(PropsError, match=r"endpoints\[e\]: an image in a platform repository needs `config`"):
+        endpoint_props(entry)
 
 
 def test_given_no_model_source_then_refused() -> None:
