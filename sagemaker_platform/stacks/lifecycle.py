@@ -112,16 +112,7 @@ class LifecycleStack(cdk.Stack):
         job_role = iam.Role.from_role_name(
             self, "ExecutionRole", naming.sagemaker_execution_role_name(config.name), mutable=True
         )
-        entries: list[LifecycleBuildConfig | LifecycleBatchConfig] = [*builds, *batches]
-        self.lookup = RegistryLookup(
-            self,
-            "Lookup",
-            platform_name=config.name,
-            key=self.storage.key,
-            model_package_group_arns=[
-                self._group_arn(group) for group in sorted({e.model_package_group for e in entries})
-            ],
-        )
+        self.lookup = self._lookup(config, [*builds, *batches])
         self.permissions = PipelinePermissions(
             self,
             "Permissions",
@@ -145,6 +136,20 @@ class LifecycleStack(cdk.Stack):
             config, [m for m in lifecycle.monitoring if config.is_sandbox or m.stage == account], job_role
         )
         self.ci_access = self._ci_access(config)
+
+    def _lookup(
+        self, config: PlatformConfig, entries: list[LifecycleBuildConfig | LifecycleBatchConfig]
+    ) -> RegistryLookup:
+        """The function that finds each pipeline's model package versions, allowed on the groups they use."""
+        return RegistryLookup(
+            self,
+            "Lookup",
+            platform_name=config.name,
+            key=self.storage.key,
+            model_package_group_arns=[
+                self._group_arn(group) for group in sorted({e.model_package_group for e in entries})
+            ],
+        )
 
     def _notifications(self, config: PlatformConfig) -> sns.Topic:
         """The topic of gate outcomes, failed runs and violations, mailed to the deploy notification addresses."""

@@ -77,6 +77,12 @@ class RegistryStack(cdk.Stack):
             organization_id=config.organization_id,
             access_logs=shared_access_logs(self, access_logs),
         )
+        self._grant_workload_roles(config)
+        self._grant_model_creators(config)
+        self._grant_lifecycle_lookups(config)
+
+    def _grant_workload_roles(self, config: PlatformConfig) -> None:
+        """Resource-side access of each workload account's roles, and of the extra roles the config names."""
         for label, roles in workload_accounts(config):
             access = workload_access_levels(config, roles)
             account = account_of(config, roles[0])
@@ -97,6 +103,8 @@ class RegistryStack(cdk.Stack):
                 mutable=False,
             )
             self.registry.add_access(role, grantee.access, groups=grantee.groups)
+
+    def _grant_model_creators(self, config: PlatformConfig) -> None:
         for stage, groups in pinned_model_creators(config).items():
             # CloudFormation creates the pinned version's model in the stage's hosting stack, as the CDK bootstrap
             # execution role of that account: the caller of CreateModel needs the group's policy (another account).
@@ -105,7 +113,10 @@ class RegistryStack(cdk.Stack):
                 iam.ArnPrincipal(cloudformation_execution_role_arn(self.partition, account, _region(config))),
                 groups=groups,
             )
-        # The lifecycle pipelines' lookup functions list and describe versions; no artifacts, so group policies only.
+
+    def _grant_lifecycle_lookups(self, config: PlatformConfig) -> None:
+        """The lifecycle pipelines' lookup functions list and describe versions; no artifacts, so group policies
+        only."""
         for lifecycle_role in lifecycle_accounts(config):
             lookup = iam.Role.from_role_arn(
                 self,

@@ -64,25 +64,7 @@ class TuningStack(cdk.Stack):
             registry_account=None if config.accounts is None else config.accounts.registry,
             model_artifacts_bucket=naming.model_artifacts_bucket_name(config.name, registry_account, self.region),
         )
-        self.launcher: TrainingJobLauncher | None = None
-        launcher = config.tuning_launcher
-        if launcher is not None:
-            self.launcher = TrainingJobLauncher(
-                self,
-                "Launcher",
-                storage=self.storage,
-                image=launcher_image(launcher),
-                instance_type=launcher.instance_type,
-                instance_count=launcher.instance_count,
-                volume_size_gb=launcher.volume_size_gb,
-                max_run=cdk.Duration.seconds(launcher.max_run_seconds),
-                keep_alive=cdk.Duration.seconds(launcher.keep_alive_seconds),
-                requests_per_second=launcher.requests_per_second,
-                max_concurrency=launcher.max_concurrency,
-                use_spot=launcher.use_spot,
-                max_wait=None if launcher.max_wait_seconds is None else cdk.Duration.seconds(launcher.max_wait_seconds),
-                distribution=launcher.distribution,
-            )
+        self.launcher = self._launcher(config)
         if config.studio is not None:
             # The Studio personas start and watch the pipeline and launcher, with the team's data.
             self.persona_access: PersonaTuningAccess | None = PersonaTuningAccess(
@@ -98,3 +80,25 @@ class TuningStack(cdk.Stack):
         cdk.CfnOutput(self, "NotificationTopicArn", value=self.pipeline.topic.topic_arn)
         if self.launcher is not None:
             cdk.CfnOutput(self, "LauncherQueueUrl", value=self.launcher.queue.queue_url)
+
+    def _launcher(self, config: PlatformConfig) -> TrainingJobLauncher | None:
+        """The training job launcher, when the config has a `tuning_launcher` section."""
+        launcher = config.tuning_launcher
+        if launcher is None:
+            return None
+        return TrainingJobLauncher(
+            self,
+            "Launcher",
+            storage=self.storage,
+            image=launcher_image(launcher),
+            instance_type=launcher.instance_type,
+            instance_count=launcher.instance_count,
+            volume_size_gb=launcher.volume_size_gb,
+            max_run=cdk.Duration.seconds(launcher.max_run_seconds),
+            keep_alive=cdk.Duration.seconds(launcher.keep_alive_seconds),
+            requests_per_second=launcher.requests_per_second,
+            max_concurrency=launcher.max_concurrency,
+            use_spot=launcher.use_spot,
+            max_wait=None if launcher.max_wait_seconds is None else cdk.Duration.seconds(launcher.max_wait_seconds),
+            distribution=launcher.distribution,
+        )
