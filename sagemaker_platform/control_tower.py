@@ -33,7 +33,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-from sagemaker_platform.control_tower_runner import Job, Workers, plugin_dir, run
+from sagemaker_platform.control_tower_runner import Job, plugin_dir, run
 
 _TYPE = r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+"
 _LITERAL = re.compile(rf"""["']({_TYPE})["']""")
@@ -172,54 +172,22 @@ class ControlTowerValidator(CfnGuardValidator):
 def _validate_when_written(
     outdir: str, since_ns: int, synthesized: threading.Event
 ) -> dict[str, tuple[bytes, dict[str, Any]]]:
-    """Validate each template written into `outdir` after `since_ns` as soon as it is complete, until the cloud
-    assembly's manifest is written (or `synthesized` is set); then the stack templates it names that are not done
-    yet. Returns template path -> (its bytes when validated, the plugin's report), for the stack templates."""
-    # Read the rule files and start the workers now, while the jsii kernel synthesizes on one core.
+    """Once the cloud assembly's manifest is written into `outdir` after `since_ns` (or `synthesized` is set),
+    validate every stack template it names. Returns template path -> (its bytes when validated, the plugin's
+    report), or nothing when the assembly or a job failed (`validate` then validates by itself)."""
+    # Read the rule files now, while the jsii kernel synthesizes on one core.
     bundled_rule_files()
-    taken: dict[str, tuple[bytes, Future[dict[str, Any]]]] = {}
-    with Workers() as workers:
-
-        def take(path: str) -> None:
-            """Start validating `path` unless it was started with these bytes or is still being written."""
-            try:
-                data = Path(path).read_bytes()
-                template = json.loads(data)
-            except (OSError, ValueError):
-                return  # gone, or not complete yet (a prefix of a JSON object does not parse)
-            if path not in taken or taken[path][0] != data:
-                taken[path] = (data, workers.submit(_job(path, template, len(data))))
-
-        manifest = Path(outdir) / "manifest.json"
-        deadline = time.monotonic() + _WATCH_SECONDS
-        while not synthesized.wait(_POLL_SECONDS):
-            if _written_since(manifest, since_ns) or time.monotonic() > deadline:
-                break
-            for path in _templates_written_since(outdir, since_ns):
-                take(path)
-        try:
-            paths = stack_template_paths(outdir)
-        except (OSError, ValueError):
-            paths = []  # no complete assembly (a synth that failed): `validate`, if it runs, validates by itself
-        for path in paths:
-            take(path)  # not seen yet, or changed since
-    done: dict[str, tuple[bytes, dict[str, Any]]] = {}
-    for path in paths:
-        if path in taken and taken[path][1].exception() is None:  # a failed early job: `validate` runs it again
-            done[path] = (taken[path][0], taken[path][1].result())
-    return done
-
-
-def _templates_written_since(outdir: str, since_ns: int) -> list[str]:
-    """Templates under `outdir` (stage assemblies included, nested stacks' not) modified after `since_ns`."""
-    root = Path(outdir)
-    # Not `rglob` from the root: the asset folders beside the templates hold the handlers' files.
-    candidates = [*root.glob("*.template.json"), *root.glob("assembly-*/**/*.template.json")]
-    return [
-        os.path.join(outdir, path.relative_to(root))
-        for path in candidates
-        if not path.name.endswith(".nested.template.json") and _written_since(path, since_ns)
-    ]
+    manifest = Path(outdir) / "manifest.json"
+    deadline = time.monotonic() + _WATCH_SECONDS
+    while not synthesized.wait(_POLL_SECONDS):
+        if _written_since(manifest, since_ns) or time.monotonic() > deadline:
+            break
+    try:
+        read = {path: Path(path).read_bytes() for path in stack_template_paths(outdir)}
+        reports = run([_job(path, json.loads(data), len(data)) for path, data in read.items()])
+    except (OSError, ValueError, RuntimeError):
+        return {}  # no complete assembly (a synth that failed), or the plugin failed: `validate` raises it there
+    return {path: (read[path], report) for path, report in zip(read, reports, strict=True)}
 
 
 def _written_since(path: Path, since_ns: int) -> bool:

@@ -3,14 +3,13 @@
 `CfnGuardValidator` spawns its bundled cfn-guard once, from the jsii kernel, for every template and rule file:
 one core works while the others wait, and every rule file is evaluated against every template. Here the same
 plugin code (its JavaScript and cfn-guard binary, unpacked once from the jsii tarball into a per-version cache)
-runs in `node` worker processes (`Workers`), one job per template with only the rule files that can apply to that
-template, each job to the worker with the least work queued. `run` returns the reports in job order, as the single
-run gives them (cfn-guard reports data files in the order it is given them), so the validation report is the same.
+runs in `node` worker processes, one job per template with only the rule files that can apply to that template,
+the jobs spread over the CPUs. The reports come back in template order, as the single run gives them (cfn-guard
+reports data files in the order it is given them), so the validation report is the same.
 """
 
 from __future__ import annotations
 
-import collections
 import functools
 import hashlib
 import json
@@ -20,28 +19,20 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-import threading
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-# Reads one job a line from stdin, validates its template with the plugin's own class, answers with one line:
-# {"report": ...} or {"error": ...}. Jobs run one after the other, in the order they arrive.
+# Reads the jobs from stdin, validates each template with the plugin's own class, prints the reports as JSON.
 _WORKER = """
 const { CfnGuardValidator } = require(process.argv[1]);
-require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
-  const { templatePath, disabledRules } = JSON.parse(line);
-  let answer;
-  try {
-    answer = { report: new CfnGuardValidator({ disabledRules }).validate({ templatePaths: [templatePath] }) };
-  } catch (error) {
-    answer = { error: String(error) };
-  }
-  process.stdout.write(JSON.stringify(answer) + '\\n');
-});
+const jobs = JSON.parse(require('fs').readFileSync(0, 'utf-8'));
+const reports = jobs.map(({ templatePath, disabledRules }) =>
+  new CfnGuardValidator({ disabledRules }).validate({ templatePaths: [templatePath] }));
+process.stdout.write(JSON.stringify(reports));
 """
 # What the plugin needs at run time: its modules, package.json (its version), the rules, this platform's binaries.
 _NEEDED = ("package/lib/", "package/package.json", "package/rules/control-tower/cfn-guard/")
@@ -108,113 +99,30 @@ def run(jobs: Sequence[Job], *, workers: int | None = None) -> list[dict[str, An
     """
     if not jobs:
         return []
-    with Workers(min(workers or _usable_cpus(), len(jobs))) as pool:
-        # Heaviest first, each to the least loaded worker: the workers finish close together.
-        futures = {index: pool.submit(jobs[index]) for index in sorted(range(len(jobs)), key=lambda i: -jobs[i].weight)}
-        return [futures[index].result() for index in range(len(jobs))]
+    count = min(workers or _usable_cpus(), len(jobs))
+    bins: list[list[int]] = [[] for _ in range(count)]
+    loads = [0.0] * count
+    for index in sorted(range(len(jobs)), key=lambda i: -jobs[i].weight):  # heaviest first, to the lightest bin
+        lightest = loads.index(min(loads))
+        bins[lightest].append(index)
+        loads[lightest] += jobs[index].weight
+    node = os.environ.get("JSII_NODE") or shutil.which("node") or "node"
+    plugin = str(plugin_dir() / "lib" / "plugin.js")
 
+    def work(indexes: list[int]) -> subprocess.CompletedProcess[str]:
+        payload = [
+            {"templatePath": jobs[i].template_path, "disabledRules": list(jobs[i].disabled_rules)} for i in indexes
+        ]
+        return subprocess.run([node, "-e", _WORKER, plugin], input=json.dumps(payload), capture_output=True, text=True)
 
-class Workers:
-    """`count` node processes running the plugin's own code, started at once and kept until `close`: `submit` hands
-    a job to the one with the least work queued and returns the future of its report.
-
-    Starting them before the templates exist (`ControlTowerValidator.watch`) takes node's start-up off the time
-    synth waits for them. A job that fails sets its future's exception (`RuntimeError` with the plugin's message).
-
-    :param count: Default: the CPUs this process may use.
-    """
-
-    def __init__(self, count: int | None = None) -> None:
-        node = os.environ.get("JSII_NODE") or shutil.which("node") or "node"
-        plugin = str(plugin_dir() / "lib" / "plugin.js")
-        self._workers = [_Worker(node, plugin) for _ in range(count or _usable_cpus())]
-        self._lock = threading.Lock()
-
-    def submit(self, job: Job) -> Future[dict[str, Any]]:
-        """Queue `job` on the worker with the least work queued; the future of the plugin's report for it."""
-        with self._lock:
-            worker = min(self._workers, key=lambda w: w.queued)
-            return worker.submit(job)
-
-    def close(self) -> None:
-        """Let each worker finish its queue and exit."""
-        for worker in self._workers:
-            worker.close()
-
-    def __enter__(self) -> Workers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class _Worker:
-    """One node process: jobs written to its stdin, answers read in the same order by a thread of its own."""
-
-    def __init__(self, node: str, plugin: str) -> None:
-        self._process = subprocess.Popen(
-            [node, "-e", _WORKER, plugin],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-        )
-        self._pending: collections.deque[tuple[Future[dict[str, Any]], float]] = collections.deque()
-        self._lock = threading.Lock()
-        self.queued = 0.0  # the weight of the jobs it has not answered yet
-        self._stderr: list[str] = []
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
-        threading.Thread(target=self._answer, daemon=True).start()
-
-    def submit(self, job: Job) -> Future[dict[str, Any]]:
-        future: Future[dict[str, Any]] = Future()
-        line = json.dumps({"templatePath": job.template_path, "disabledRules": list(job.disabled_rules)})
-        with self._lock:
-            self._pending.append((future, job.weight))
-            self.queued += job.weight
-            try:
-                assert self._process.stdin is not None
-                self._process.stdin.write(line + "\n")
-                self._process.stdin.flush()
-            except OSError as error:  # the process is gone
-                self._pending.pop()
-                self.queued -= job.weight
-                future.set_exception(RuntimeError(f"the Control Tower pack failed:\n{error}"))
-        return future
-
-    def close(self) -> None:
-        with self._lock:
-            if self._process.stdin is not None and not self._process.stdin.closed:
-                self._process.stdin.close()
-
-    def _answer(self) -> None:
-        assert self._process.stdout is not None
-        for line in self._process.stdout:
-            future = self._next()
-            answer = json.loads(line)
-            if "error" in answer:
-                stderr = "".join(self._stderr).strip()[-2000:]
-                future.set_exception(RuntimeError(f"the Control Tower pack failed:\n{answer['error']}\n{stderr}"))
-            else:
-                future.set_result(answer["report"])
-        self._process.wait()
-        with self._lock:  # the process ended with jobs unanswered
-            while self._pending:
-                future, _ = self._pending.popleft()
-                message = "".join(self._stderr).strip()[-2000:]
-                future.set_exception(RuntimeError(f"the Control Tower pack failed:\n{message}"))
-
-    def _next(self) -> Future[dict[str, Any]]:
-        with self._lock:
-            future, weight = self._pending.popleft()
-            self.queued -= weight
-            return future
-
-    def _drain_stderr(self) -> None:
-        assert self._process.stderr is not None
-        for line in self._process.stderr:
-            self._stderr.append(line)
+    reports: list[dict[str, Any]] = [{}] * len(jobs)
+    with ThreadPoolExecutor(count) as pool:  # threads only wait on their process
+        for indexes, done in zip(bins, pool.map(work, bins), strict=True):
+            if done.returncode != 0:
+                raise RuntimeError(f"the Control Tower pack failed:\n{done.stderr.strip()[-2000:]}")
+            for index, report in zip(indexes, json.loads(done.stdout), strict=True):
+                reports[index] = report
+    return reports
 
 
 def _usable_cpus() -> int:

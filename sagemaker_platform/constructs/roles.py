@@ -139,8 +139,7 @@ def _wildcards(rendered: dict[str, object]) -> set[str]:
     """The resources and actions of a rendered statement that hold a `*` (as JSON, tokens resolved)."""
     found: set[str] = set()
     for key in ("Resource", "Action"):
-        value = rendered.get(key, [])
-        for item in value if isinstance(value, list) else [value]:
+        for item in _as_list(rendered.get(key, [])):
             text = json.dumps(item, sort_keys=True, default=str)
             if "*" in text:
                 found.add(f"{key}:{text}")
@@ -156,8 +155,9 @@ _REWRITTEN_ACTIONS = frozenset({*NAMED_ACTIONS, _CONNECTION_ACTION, _INVOKE_ACTI
 def _may_rewrite(rendered: dict[str, Any]) -> bool:
     """Whether `_normalized` may change the statement rendered as `rendered` (its `Action` holds one it rewrites,
     or a value that is not a plain string)."""
-    actions = rendered.get("Action", [])
-    return any(not isinstance(action, str) or action in _REWRITTEN_ACTIONS for action in _as_list(actions))
+    return any(
+        not isinstance(action, str) or action in _REWRITTEN_ACTIONS for action in _as_list(rendered.get("Action", []))
+    )
 
 
 def _as_list(value: object) -> list[object]:
