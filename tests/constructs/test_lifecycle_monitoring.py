@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -12,8 +13,15 @@ from aws_cdk import aws_sns as sns
 
 from sagemaker_platform.constructs.lifecycle import LifecycleStorage
 from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMonitor
-from sagemaker_platform.constructs.lifecycle.monitoring import ALREADY_EXISTS, DataQualityMonitor, EndpointMonitor
+from sagemaker_platform.constructs.lifecycle.monitoring import (
+    ALREADY_EXISTS,
+    NOT_FOUND,
+    RESOURCE_STATUS_CHANGE,
+    DataQualityMonitor,
+    EndpointMonitor,
+)
 from sagemaker_platform.errors import PropsError
+from sagemaker_platform.synthdiff.diff import diff_templates
 from tests.registry_helpers import text
 from tests.support import resources_of_type
 
@@ -21,12 +29,14 @@ ENDPOINT = "mlplatform-churn-async-prod"
 RETRAIN = "arn:aws:sagemaker:eu-west-1:333333333333:pipeline/churn-train"
 
 
-def _template(monitor: type[EndpointMonitor] = DataQualityMonitor, **props: Any) -> dict[str, Any]:
+def _template(
+    monitor: type[EndpointMonitor] = DataQualityMonitor, endpoint_name: str = ENDPOINT, **props: Any
+) -> dict[str, Any]:
     stack = cdk.Stack(cdk.App(), "Monitoring", env=cdk.Environment(account="333333333333", region="eu-west-1"))
     monitor(
         stack,
         "Monitor",
-        endpoint_name=ENDPOINT,
+        endpoint_name=endpoint_name,
         capture_bucket_name="mlplatform-prod-ep-333333333333-eu-west-1",
         capture_key_alias="alias/mlplatform-hosting-prod",
         storage=LifecycleStorage(stack, "Storage"),
@@ -40,7 +50,7 @@ def _template(monitor: type[EndpointMonitor] = DataQualityMonitor, **props: Any)
 def test_given_a_monitor_then_its_job_definition_reads_the_endpoint_and_encrypts_reports_and_volumes() -> None:
     (definition,) = resources_of_type(_template(), "AWS::SageMaker::DataQualityJobDefinition").values()
     properties = definition["Properties"]
-    assert properties["JobDefinitionName"] == f"{ENDPOINT}-data-quality"
+    assert re.fullmatch(rf"{ENDPOINT}-data-quality-[0-9a-f]{{8}}", properties["JobDefinitionName"])
     assert properties["DataQualityJobInput"]["EndpointInput"]["EndpointName"] == ENDPOINT
     assert "KmsKeyId" in properties["DataQualityJobOutputConfig"]
     assert "VolumeKmsKeyId" in properties["JobResources"]["ClusterConfig"]
@@ -57,7 +67,17 @@ def test_given_a_baseline_then_the_job_checks_against_its_constraints_and_statis
     assert baseline["StatisticsResource"]["S3Uri"] == f"{uri}/statistics.json"
 
 
-def test_the_schedule_is_applied_when_the_endpoint_is_in_service_and_an_existing_one_is_kept() -> None:
+def _definition(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    ((logical_id, definition),) = resources_of_type(template, "AWS::SageMaker::DataQualityJobDefinition").items()
+    return logical_id, definition
+
+
+def _applier(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    ((logical_id, machine),) = resources_of_type(template, "AWS::StepFunctions::StateMachine").items()
+    return logical_id, json.loads(text(machine["Properties"]["DefinitionString"]))
+
+
+def test_the_schedule_is_created_when_the_endpoint_is_in_service_and_an_existing_one_is_updated() -> None:
     template = _template()
     rules = resources_of_type(template, "AWS::Events::Rule").values()
     in_service = [
@@ -66,16 +86,77 @@ def test_the_schedule_is_applied_when_the_endpoint_is_in_service_and_an_existing
     assert [r["Properties"]["EventPattern"]["detail"] for r in in_service] == [
         {"EndpointName": [ENDPOINT], "EndpointStatus": ["IN_SERVICE"]}
     ]
-    (machine,) = resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
-    definition = json.loads(text(machine["Properties"]["DefinitionString"]))
-    create = definition["States"]["CreateSchedule"]
+    _, definition = _applier(template)
+    name = _definition(template)[1]["Properties"]["JobDefinitionName"]
+    create, update = definition["States"]["CreateSchedule"], definition["States"]["UpdateSchedule"]
     assert create["Resource"].endswith(":states:::aws-sdk:sagemaker:createMonitoringSchedule")
-    assert create["Parameters"]["MonitoringScheduleConfig"] == {
-        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
-        "MonitoringJobDefinitionName": f"{ENDPOINT}-data-quality",
-        "MonitoringType": "DataQuality",
+    assert update["Resource"].endswith(":states:::aws-sdk:sagemaker:updateMonitoringSchedule")
+    for task in (create, update):
+        assert task["Parameters"] == {
+            "MonitoringScheduleName": f"{ENDPOINT}-data-quality",
+            "MonitoringScheduleConfig": {
+                "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+                "MonitoringJobDefinitionName": name,
+                "MonitoringType": "DataQuality",
+            },
+        }
+    # An endpoint updated to a new version: its schedule exists, and is pointed at this definition.
+    assert [(c["ErrorEquals"], c["Next"]) for c in create["Catch"]] == [([ALREADY_EXISTS], "UpdateSchedule")]
+    # A definition created before the endpoint exists: nothing to update, the InService event creates it.
+    assert [(c["ErrorEquals"], c["Next"]) for c in update["Catch"]] == [([NOT_FOUND], "NotScheduledYet")]
+    assert definition["States"]["NotScheduledYet"]["Type"] == "Succeed"
+    trigger = definition["States"][definition["StartAt"]]
+    assert trigger["Choices"] == [
+        {"Variable": "$.source", "StringEquals": "aws.cloudformation", "Next": "UpdateSchedule"}
+    ]
+    assert trigger["Default"] == "CreateSchedule"
+
+
+def test_a_new_job_definition_starts_the_applier_which_is_updated_before_it() -> None:
+    template = _template()
+    definition_id, definition = _definition(template)
+    applier_id, _ = _applier(template)
+    (created,) = [
+        r
+        for r in resources_of_type(template, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["detail-type"] == [RESOURCE_STATUS_CHANGE]
+    ]
+    pattern = created["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.cloudformation"]
+    assert pattern["detail"] == {
+        "stack-id": [{"Ref": "AWS::StackId"}],
+        "logical-resource-id": [definition_id],
+        "status-details": {"status": ["CREATE_COMPLETE"]},
     }
-    assert [c["ErrorEquals"] for c in create["Catch"]] == [[ALREADY_EXISTS]]
+    assert [t["Arn"] for t in created["Properties"]["Targets"]] == [{"Ref": applier_id}]
+    # The event of a new definition must start the applier that names it, not the previous one.
+    assert applier_id in definition["DependsOn"]
+
+
+def test_the_definition_name_follows_its_properties_and_fits_sagemaker() -> None:
+    name = _definition(_template())[1]["Properties"]["JobDefinitionName"]
+    assert _definition(_template())[1]["Properties"]["JobDefinitionName"] == name  # deterministic
+    baseline = "s3://mlplatform-model-artifacts/churn/baselines/churn-train/data-quality"
+    assert _definition(_template(baseline_uri=baseline))[1]["Properties"]["JobDefinitionName"] != name
+    assert _definition(_template(instance_type="ml.m5.xlarge"))[1]["Properties"]["JobDefinitionName"] != name
+    # A schedule change is no definition change: the same definition, the schedule updated by the applier.
+    assert _definition(_template(schedule_expression="cron(0 0 ? * * *)"))[1]["Properties"]["JobDefinitionName"] == name
+    long = _definition(_template(endpoint_name="e" * 63))[1]["Properties"]["JobDefinitionName"]
+    assert len(long) == 63 and re.fullmatch(r"e+-[0-9a-f]{8}", long)
+
+
+def test_adding_a_baseline_to_a_deployed_monitor_replaces_its_definition_without_blocking() -> None:
+    """Every property of a job definition is create-only: the change replaces it, and CloudFormation refuses a
+    replacement that keeps a custom name (as it did with ``<endpoint>-data-quality``)."""
+    baseline = "s3://mlplatform-model-artifacts/churn/baselines/churn-train/data-quality"
+    before, after = _template(), _template(baseline_uri=baseline)
+    (change,) = [
+        c
+        for c in diff_templates("Monitoring", before, after).resources
+        if c.resource_type == "AWS::SageMaker::DataQualityJobDefinition"
+    ]
+    assert change.replaced
+    assert change.danger() is None
 
 
 def test_given_a_retrain_pipeline_then_a_violation_notifies_alarms_and_starts_it() -> None:
@@ -126,7 +207,7 @@ def test_given_ground_truth_then_a_model_quality_job_merges_it_with_the_captured
     template = _quality_template(probability_attribute="0", probability_threshold=0.5)
     (definition,) = resources_of_type(template, "AWS::SageMaker::ModelQualityJobDefinition").values()
     properties = definition["Properties"]
-    assert properties["JobDefinitionName"] == f"{ENDPOINT}-model-quality"
+    assert re.fullmatch(rf"{ENDPOINT}-model-quality-[0-9a-f]{{8}}", properties["JobDefinitionName"])
     assert properties["ModelQualityAppSpecification"]["ProblemType"] == "BinaryClassification"
     job_input = properties["ModelQualityJobInput"]
     assert job_input["GroundTruthS3Input"] == {"S3Uri": "s3://truth-bucket/fraud/ground-truth"}
@@ -137,8 +218,10 @@ def test_given_ground_truth_then_a_model_quality_job_merges_it_with_the_captured
     (machine,) = resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
     create = json.loads(text(machine["Properties"]["DefinitionString"]))["States"]["CreateSchedule"]
     assert create["Parameters"]["MonitoringScheduleConfig"]["MonitoringType"] == "ModelQuality"
+    assert create["Parameters"]["MonitoringScheduleName"] == f"{ENDPOINT}-model-quality"
     assert (
-        create["Parameters"]["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == f"{ENDPOINT}-model-quality"
+        create["Parameters"]["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"]
+        == (properties["JobDefinitionName"])
     )
     (violations,) = [
         r

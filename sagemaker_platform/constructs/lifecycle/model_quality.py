@@ -107,9 +107,8 @@ class ModelQualityMonitor(EndpointMonitor):
         self, ground_truth_uri: str, problem_type: ProblemType, baseline_uri: str | None, **attributes: Any
     ) -> M:
         """The job definition: `attributes` say where the label is in a captured response."""
-        return M(
-            self,
-            "JobDefinition",
+        return self._define(
+            M,
             **self._job_props(M),
             model_quality_app_specification=M.ModelQualityAppSpecificationProperty(
                 image_uri=model_monitor_image_uri(self),

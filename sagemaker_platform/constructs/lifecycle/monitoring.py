@@ -4,17 +4,24 @@ what it shares with `ModelQualityMonitor` (model_quality.py).
 - a job definition (`AWS::SageMaker::DataQualityJobDefinition` here) reading the endpoint's captured data
   (against a baseline's constraints and statistics when `baseline_uri` is given, e.g. the one the build
   pipeline's QualityCheck step registers), reports to the lifecycle bucket (KMS);
-- the monitoring schedule, created by a one-state Step Functions workflow (the SDK integration, no handler
-  code) when the endpoint reaches InService: the deploy pipeline creates endpoints after this stack exists,
-  and SageMaker refuses a schedule for an endpoint that does not exist yet (as autoscaling, it is applied once
-  the endpoint exists); an existing schedule is left as it is;
+- the monitoring schedule, applied by a small Step Functions workflow (SDK integrations, no handler code):
+  created when the endpoint reaches InService (the deploy pipeline creates endpoints after this stack exists,
+  and SageMaker refuses a schedule for an endpoint that does not exist yet; as autoscaling, it is applied once
+  the endpoint exists), an existing one updated to this job definition; and updated when CloudFormation
+  creates a new job definition (`CloudFormation Resource Status Change`), if the schedule exists;
+- the job definition's name ends with a digest of its properties: every one of them is create-only, so a
+  change (a baseline, an instance type) replaces the definition, which CloudFormation refuses under an
+  unchanged custom name. The schedule keeps its name (`<endpoint>-<label>`) and is pointed at the new
+  definition before CloudFormation deletes the old one;
 - a violation (a monitoring job that completed with violations) is an event to the topic, an alarm (the
   rule's TriggeredRules metric), and, with `retrain_pipeline_arn`, a start of that build pipeline.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypedDict, Unpack
+import hashlib
+import json
+from typing import Any, ClassVar, TypedDict, TypeVar, Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -41,6 +48,12 @@ PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
 CAPTURE_PATH = "/opt/ml/processing/input/endpoint"
 OUTPUT_PATH = "/opt/ml/processing/output"
 ALREADY_EXISTS = "SageMaker.ResourceInUseException"
+NOT_FOUND = "SageMaker.ResourceNotFoundException"
+RESOURCE_STATUS_CHANGE = "CloudFormation Resource Status Change"
+MAX_NAME_LENGTH = 63
+DIGEST_LENGTH = 8
+
+JobDefinition = TypeVar("JobDefinition", bound=cdk.CfnResource)
 
 D = sagemaker.CfnDataQualityJobDefinition
 
@@ -73,7 +86,14 @@ DEFAULT_MAX_RUN_SECONDS = 1800
 class EndpointMonitor(Construct):
     """What every Model Monitor of an endpoint has: the schedule applied at InService, the violation event,
     alarm and optional retrain, the grant to read captured data, and the job definition props every monitoring
-    type names alike. Subclasses create `job_definition` between `_prepare` and `_wire`."""
+    type names alike. Subclasses create `job_definition` with `_define` between `_prepare` and `_wire`."""
+
+    job_definition: cdk.CfnResource
+    """The `AWS::SageMaker::*JobDefinition`, named `job_definition_name`."""
+    job_definition_name: str
+    """``<schedule_name>-<digest of the definition's properties>`` (at most 63 characters)."""
+    schedule_name: str
+    """``<endpoint>-<label>`` (at most 63 characters): the schedule the applier creates and updates."""
 
     monitoring_type: ClassVar[str]
     """`MonitoringType` of the schedule (DataQuality, ModelQuality)."""
@@ -100,8 +120,7 @@ class EndpointMonitor(Construct):
             f"baseline_uri={baseline_uri!r}: an s3:// prefix without a trailing '/'",
         )
         self.endpoint_name = endpoint_name
-        self.job_definition_name = f"{endpoint_name}-{self.label.replace(' ', '-')}"[:63]
-        self.schedule_name = self.job_definition_name
+        self.schedule_name = f"{endpoint_name}-{self.label.replace(' ', '-')}"[:MAX_NAME_LENGTH]
         self._capture = (props["capture_bucket_name"], props["capture_key_alias"])
         self._storage, self._job_role, self._topic = props["storage"], props["job_role"], props["topic"]
         self._schedule_expression, self._retrain_pipeline_arn = schedule_expression, props.get("retrain_pipeline_arn")
@@ -109,11 +128,20 @@ class EndpointMonitor(Construct):
         self._max_run_seconds, self._baseline_uri = max_run_seconds, baseline_uri
         return problems
 
+    def _define(self, cfn: type[JobDefinition], **props: Any) -> JobDefinition:
+        """The `JobDefinition` of type `cfn` with `props`, named ``<schedule name>-<digest of props>``.
+
+        The props are resolved as the template will hold them (tokens as intrinsics), so the name changes
+        exactly when the definition does: a deterministic synth keeps it, any create-only change renames it."""
+        rendered = json.dumps(cdk.Stack.of(self).resolve(props), sort_keys=True)
+        digest = hashlib.sha256(rendered.encode()).hexdigest()[:DIGEST_LENGTH]
+        self.job_definition_name = f"{self.schedule_name[: MAX_NAME_LENGTH - DIGEST_LENGTH - 1]}-{digest}"
+        return cfn(self, "JobDefinition", job_definition_name=self.job_definition_name, **props)  # type: ignore[call-arg]
+
     def _job_props(self, cfn: Any) -> dict[str, Any]:
         """The props of `cfn` (a `Cfn*JobDefinition` class) that every monitoring type has under one name."""
         key = self._storage.key.key_arn
         return {
-            "job_definition_name": self.job_definition_name,
             "job_resources": cfn.MonitoringResourcesProperty(
                 cluster_config=cfn.ClusterConfigProperty(
                     instance_count=1, instance_type=self._instance_type, volume_size_in_gb=20, volume_kms_key_id=key
@@ -234,30 +262,43 @@ class EndpointMonitor(Construct):
         )
 
     def _schedule_applier(self, storage: LifecycleStorage, schedule_expression: str) -> sfn.StateMachine:
-        """A one-state workflow creating the schedule (the SDK integration); an existing schedule is kept."""
-        create = tasks.CallAwsService(
-            self,
-            "CreateSchedule",
-            service="sagemaker",
-            action="createMonitoringSchedule",
-            iam_resources=[self.schedule_arn],
-            parameters={
-                "MonitoringScheduleName": self.schedule_name,
-                "MonitoringScheduleConfig": {
-                    "ScheduleConfig": {"ScheduleExpression": schedule_expression},
-                    "MonitoringJobDefinitionName": self.job_definition_name,
-                    "MonitoringType": self.monitoring_type,
-                },
+        """The workflow applying the schedule (SDK integrations). Started by the endpoint's InService event it
+        creates the schedule, or updates the one there; started by CloudFormation's creation of a new job
+        definition it updates the schedule, if there is one yet (else the endpoint's InService creates it)."""
+        schedule = {
+            "MonitoringScheduleName": self.schedule_name,
+            "MonitoringScheduleConfig": {
+                "ScheduleConfig": {"ScheduleExpression": schedule_expression},
+                "MonitoringJobDefinitionName": self.job_definition_name,
+                "MonitoringType": self.monitoring_type,
             },
+        }
+        retried = ["SageMaker.ThrottlingException", "States.Timeout"]
+        create, update = (
+            tasks.CallAwsService(
+                self, id, service="sagemaker", action=action, iam_resources=[self.schedule_arn], parameters=schedule
+            )
+            for id, action in (
+                ("CreateSchedule", "createMonitoringSchedule"),
+                ("UpdateSchedule", "updateMonitoringSchedule"),
+            )
         )
-        # The endpoint was updated (a new version deployed): its schedule is already there.
-        create.add_catch(sfn.Succeed(self, "AlreadyScheduled"), errors=[ALREADY_EXISTS])
-        create.add_retry(errors=["SageMaker.ThrottlingException", "States.Timeout"], max_attempts=5)
+        for task in (create, update):
+            task.add_retry(errors=retried, max_attempts=5)
+        # The endpoint was updated (a new version deployed): its schedule is there, maybe on an older definition.
+        create.add_catch(update, errors=[ALREADY_EXISTS])
+        # A new definition before the endpoint exists: nothing to update yet.
+        update.add_catch(sfn.Succeed(self, "NotScheduledYet"), errors=[NOT_FOUND])
+        start = (
+            sfn.Choice(self, "Trigger")
+            .when(sfn.Condition.string_equals("$.source", "aws.cloudformation"), update)
+            .otherwise(create)
+        )
         role = state_machine_role(self, "ApplierRole", description=f"Applies {self.schedule_name}")
         state_machine = sfn.StateMachine(
             self,
             "ScheduleApplier",
-            definition_body=sfn.DefinitionBody.from_chainable(create),
+            definition_body=sfn.DefinitionBody.from_chainable(start),
             state_machine_type=sfn.StateMachineType.STANDARD,
             role=role,
             tracing_enabled=True,
@@ -275,9 +316,13 @@ class EndpointMonitor(Construct):
         return state_machine
 
     def _apply_on_in_service(self, state_machine: sfn.StateMachine, storage: LifecycleStorage) -> None:
-        """Start the applier each time the endpoint reaches InService (created, or updated to a new version)."""
+        """Start the applier each time the endpoint reaches InService (created, or updated to a new version), and
+        each time CloudFormation creates this monitor's job definition (first deploy, or a changed definition)."""
         start_role = events_role(
             self, "ApplyOnInServiceRole", description=f"Starts the schedule applier of {self.endpoint_name}"
+        )
+        target = targets.SfnStateMachine(
+            state_machine, role=start_role, dead_letter_queue=storage.rule_dead_letter_queue
         )
         sagemaker_rule(
             self,
@@ -285,12 +330,27 @@ class EndpointMonitor(Construct):
             description=f"{self.endpoint_name} is InService: apply its monitoring schedule",
             detail_type=ENDPOINT_STATE_CHANGE,
             detail={"EndpointName": [self.endpoint_name], "EndpointStatus": ["IN_SERVICE"]},
-            targets=[
-                targets.SfnStateMachine(
-                    state_machine, role=start_role, dead_letter_queue=storage.rule_dead_letter_queue
-                )
-            ],
+            targets=[target],
         )
+        stack = cdk.Stack.of(self)
+        events.Rule(
+            self,
+            "DefinitionCreated",
+            description=f"{self.job_definition_name} created: point the schedule of {self.endpoint_name} at it",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudformation"],
+                detail_type=[RESOURCE_STATUS_CHANGE],
+                detail={
+                    "stack-id": [stack.stack_id],
+                    "logical-resource-id": [stack.get_logical_id(self.job_definition)],
+                    "status-details": {"status": ["CREATE_COMPLETE"]},
+                },
+            ),
+            targets=[target],
+        )
+        # The new definition is created once the applier naming it is in place: the event it causes starts
+        # that applier, not the one still naming the old definition.
+        self.job_definition.node.add_dependency(state_machine)
 
     def _start_role(self, pipeline_arn: str) -> iam.IRole:
         role = events_role(
@@ -332,9 +392,8 @@ class DataQualityMonitor(EndpointMonitor):
         super().__init__(scope, id)
         self._prepare(**props).raise_if_any()
         baseline_uri = self._baseline_uri
-        self.job_definition = D(
-            self,
-            "JobDefinition",
+        self.job_definition = self._define(
+            D,
             **self._job_props(D),
             data_quality_app_specification=D.DataQualityAppSpecificationProperty(
                 image_uri=model_monitor_image_uri(self), environment={"publish_cloudwatch_metrics": "Enabled"}

@@ -1,0 +1,79 @@
+"""A monitor's new job definition, followed from CloudFormation's event to the workflow that repoints the schedule.
+
+Every property of a Model Monitor job definition is create-only: a change (a baseline, an instance type)
+replaces the definition under a new name (`EndpointMonitor._define`). The schedule is not a CloudFormation
+resource (the applier creates it once the endpoint exists), so the "CloudFormation Resource Status Change" event
+of the new definition must reach that monitor's applier, in its own stack and account, and that applier must
+update the schedule to the new name. Followed through the CLI-synthesized templates of both shipped configs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sagemaker_platform.constructs.lifecycle.monitoring import RESOURCE_STATUS_CHANGE
+from tests.event_journeys import Stack, follow
+from tests.registry_helpers import text
+
+JOB_DEFINITION_TYPES = ("AWS::SageMaker::DataQualityJobDefinition", "AWS::SageMaker::ModelQualityJobDefinition")
+
+
+def _definitions(stacks: list[Stack]) -> Iterator[tuple[Stack, str, dict[str, Any]]]:
+    for stack in stacks:
+        for resource_type in JOB_DEFINITION_TYPES:
+            for logical_id, resource in stack.resources(resource_type):
+                yield stack, logical_id, resource
+
+
+def _status_change(stack: Stack, logical_id: str, resource_type: str, status: str) -> dict[str, Any]:
+    """The event CloudFormation puts on the default bus of `stack`'s account when the resource changes status."""
+    return {
+        "version": "0",
+        "source": "aws.cloudformation",
+        "detail-type": RESOURCE_STATUS_CHANGE,
+        "account": stack.account,
+        "region": "eu-west-1",
+        "detail": {
+            "stack-id": text({"Ref": "AWS::StackId"}),  # as the journey renders the rule's `Ref: AWS::StackId`
+            "logical-resource-id": logical_id,
+            "physical-resource-id": f"arn:aws:sagemaker:eu-west-1:{stack.account}:job-definition/{logical_id}",
+            "status-details": {"status": status, "status-reason": ""},
+            "resource-type": resource_type,
+            "client-request-token": "Console-UpdateStack-7f59c3cf",
+        },
+    }
+
+
+@pytest.fixture(params=["default", "multi-account"])
+def stacks(request: pytest.FixtureRequest) -> list[Stack]:
+    name = "cli_default_stacks" if request.param == "default" else "cli_multi_account_stacks"
+    found: list[Stack] = request.getfixturevalue(name)
+    return found
+
+
+def test_every_new_job_definition_starts_its_own_monitors_applier_which_repoints_the_schedule(
+    stacks: list[Stack],
+) -> None:
+    definitions = list(_definitions(stacks))
+    assert definitions, "the shipped config monitors no endpoint: nothing to follow"
+    for stack, logical_id, resource in definitions:
+        event = _status_change(stack, logical_id, resource["Type"], "CREATE_COMPLETE")
+        journey = follow(stacks, event, account=stack.account)
+        assert [(a.kind, a.stack) for a in journey.arrivals] == [("state-machine", stack.name)], journey.trail
+        (arrival,) = journey.arrivals
+        applier = stack.template["Resources"][arrival.logical_id]
+        states = json.loads(text(applier["Properties"]["DefinitionString"]))["States"]
+        name = resource["Properties"]["JobDefinitionName"]
+        assert states["UpdateSchedule"]["Parameters"]["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == name
+        assert arrival.logical_id in resource["DependsOn"]
+
+
+def test_other_status_changes_of_a_job_definition_start_nothing(stacks: list[Stack]) -> None:
+    for stack, logical_id, resource in _definitions(stacks):
+        for status in ("CREATE_IN_PROGRESS", "UPDATE_COMPLETE", "DELETE_COMPLETE", "CREATE_FAILED"):
+            event = _status_change(stack, logical_id, resource["Type"], status)
+            assert follow(stacks, event, account=stack.account).arrivals == [], (logical_id, status)
