@@ -1,4 +1,5 @@
-"""What every stack of the reference app shares: its environment and tags, from the platform config."""
+"""What every stack of the reference app shares: its environment, name and tags from the platform config, and
+`CapabilityStack`, the one constructor of the capability stacks that take the config and the access-log stack."""
 
 from __future__ import annotations
 
@@ -42,9 +43,9 @@ def tag_platform(scope: cdk.Stack, config: PlatformConfig, capability: str) -> N
 class CapabilityStack(cdk.Stack):
     """A capability's stack whose props are the platform config and its account's access-log stack alone.
 
-    Tags the stack with its `capability`, keeps `access_logs` and builds the capability in `_build` (which
-    imports the log bucket with `shared_access_logs` where its first bucket needs it: the construct order, and
-    so the template, stays that of a stack written out in full).
+    Tags the stack with its `capability`, keeps `access_logs` and builds the capability in `_build`, which imports
+    the log bucket with `shared_access_logs` where its first bucket needs it (the import is a construct: made
+    earlier, it would move in the tree and change the template's CDK metadata).
 
     :param config: the platform config.
     :param access_logs: the server access log stack of this stack's account: its buckets log there. Default:
