@@ -1,12 +1,17 @@
-"""What every stack of the reference app shares: its environment and tags, from the platform config."""
+"""What every stack of the reference app shares: its environment, name and tags from the platform config, and
+`CapabilityStack`, the one constructor of the capability stacks that take the config and the access-log stack."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import aws_cdk as cdk
+from constructs import Construct
 
 from sagemaker_platform.config import PlatformConfig
+
+if TYPE_CHECKING:  # the access-log stack is itself a tagged stack of this module's
+    from sagemaker_platform.stacks.access_logs import AccessLogsStack
 
 AccountRole = Literal["tooling", "registry", "dev", "staging", "prod"]
 Phase = Literal["identities", "resources"]
@@ -33,3 +38,44 @@ def tag_platform(scope: cdk.Stack, config: PlatformConfig, capability: str) -> N
     """Tags on every resource of a stack, for cost allocation and ownership."""
     cdk.Tags.of(scope).add("platform", config.name)
     cdk.Tags.of(scope).add("capability", capability)
+
+
+class CapabilityStack(cdk.Stack):
+    """A capability's stack whose props are the platform config and its account's access-log stack alone.
+
+    Tags the stack with its `capability`, keeps `access_logs` and builds the capability in `_build`, which imports
+    the log bucket with `shared_access_logs` where its first bucket needs it (the import is a construct: made
+    earlier, it would move in the tree and change the template's CDK metadata).
+
+    :param config: the platform config.
+    :param access_logs: the server access log stack of this stack's account: its buckets log there. Default:
+        none (each construct keeps a log bucket of its own).
+    :param kwargs: the `cdk.Stack` props (`stack_name`, `env`, ...).
+    """
+
+    capability: ClassVar[str]
+    """The `capability` tag of the stack's resources."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        access_logs: AccessLogsStack | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("description", self._description(config))
+        super().__init__(scope, id, **kwargs)
+        tag_platform(self, config, self.capability)
+        self.access_logs = access_logs
+        """The access-log stack of this stack's account, or None."""
+        self._build(config)
+
+    def _description(self, config: PlatformConfig) -> str | None:
+        """The stack's description. Default: none."""
+        return None
+
+    def _build(self, config: PlatformConfig) -> None:
+        """Add the capability's constructs."""
+        raise NotImplementedError(f"{type(self).__name__} must define _build")

@@ -2,46 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import aws_cdk as cdk
-from constructs import Construct
 
 from sagemaker_platform import naming
 from sagemaker_platform.config import GatewayConfig, PlatformConfig, gateway_ensemble_spec
 from sagemaker_platform.constructs.gateway import GatewayProps, GatewayService, InferenceGateway
-from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
-from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.access_logs import shared_access_logs
+from sagemaker_platform.stacks.base import CapabilityStack
 from sagemaker_platform.stacks.network import place_functions
 
 CAPABILITY = "gateway"
 STAGE: naming.Stage = "prod"
 
 
-class GatewayStack(cdk.Stack):
+class GatewayStack(CapabilityStack):
     """The inference gateway over the prod stage's endpoints (`naming.endpoint_name(..., "prod")`)."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        config: PlatformConfig,
-        access_logs: AccessLogsStack | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(scope, id, **kwargs)
+    capability = CAPABILITY
+
+    def _build(self, config: PlatformConfig) -> None:
         gateway_config = config.gateway
         if gateway_config is None:
             raise ValueError("GatewayStack needs a `gateway` config section")
-        tag_platform(self, config, CAPABILITY)
         place_functions(self, config, "prod", CAPABILITY)
         self.gateway = InferenceGateway.with_props(
             self,
             "Gateway",
             platform_name=config.name,
             props=gateway_props(config.name, gateway_config),
-            access_logs=shared_access_logs(self, access_logs),
+            access_logs=shared_access_logs(self, self.access_logs),
         )
         cdk.CfnOutput(self, "ApiUrl", value=self.gateway.url, description="Base URL of the inference gateway API")
         cdk.CfnOutput(

@@ -25,8 +25,8 @@ from sagemaker_platform.constructs.registry import (
     RegistryLocation,
     WorkloadAccess,
 )
-from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
-from sagemaker_platform.stacks.base import AccountRole, tag_platform
+from sagemaker_platform.stacks.access_logs import shared_access_logs
+from sagemaker_platform.stacks.base import AccountRole, CapabilityStack, tag_platform
 from sagemaker_platform.stacks.lifecycle import lifecycle_accounts
 from sagemaker_platform.stacks.studio_personas import studio_personas_in_use
 
@@ -48,22 +48,17 @@ def _region(config: PlatformConfig) -> str:
     return cdk.Aws.REGION if config.accounts is None else config.region
 
 
-class RegistryStack(cdk.Stack):
+class RegistryStack(CapabilityStack):
     """Registry account: the model package groups, the artifacts bucket and key, approval forwarding,
     and the resource-side access of every workload role and approver."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        config: PlatformConfig,
-        access_logs: AccessLogsStack | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(scope, id, description=f"{config.name}: central model registry", **kwargs)
+    capability = CAPABILITY
+
+    def _description(self, config: PlatformConfig) -> str:
+        return f"{config.name}: central model registry"
+
+    def _build(self, config: PlatformConfig) -> None:
         registry = _registry_config(config)
-        tag_platform(self, config, CAPABILITY)
         tooling = account_of(config, "tooling")
         self.registry = ModelRegistry(
             self,
@@ -75,7 +70,7 @@ class RegistryStack(cdk.Stack):
             ),
             forward_rejected=rejection_groups(config),
             organization_id=config.organization_id,
-            access_logs=shared_access_logs(self, access_logs),
+            access_logs=shared_access_logs(self, self.access_logs),
         )
         self._grant_workload_roles(config)
         self._grant_model_creators(config)

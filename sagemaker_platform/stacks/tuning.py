@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import aws_cdk as cdk
-from constructs import Construct
 
 from sagemaker_platform import naming
 from sagemaker_platform.config import PlatformConfig, PlatformImageConfig, TuningLauncherConfig
 from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipeline, TuningStorage
 from sagemaker_platform.contracts.tuning_spec import PlatformImage
-from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
-from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.access_logs import shared_access_logs
+from sagemaker_platform.stacks.base import CapabilityStack
 from sagemaker_platform.stacks.ci import tuning_image_registry
 from sagemaker_platform.stacks.network import place_functions
 from sagemaker_platform.stacks.studio_personas import PersonaTuningAccess, persona_role_names, studio_personas_in_use
@@ -25,25 +22,18 @@ def launcher_image(launcher: TuningLauncherConfig) -> str | PlatformImage:
     return PlatformImage(image.platform_repository, image.tag) if isinstance(image, PlatformImageConfig) else image
 
 
-class TuningStack(cdk.Stack):
+class TuningStack(CapabilityStack):
     """Warm-pool tuning in the dev account: shared storage, one pipeline for every spec, an optional launcher.
 
     Best models are registered in the registry account's model package groups (this account in the sandbox).
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        config: PlatformConfig,
-        access_logs: AccessLogsStack | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            scope, id, description="Warm-pool tuning: tuning pipelines and the training job launcher", **kwargs
-        )
-        tag_platform(self, config, CAPABILITY)
+    capability = CAPABILITY
+
+    def _description(self, config: PlatformConfig) -> str:
+        return "Warm-pool tuning: tuning pipelines and the training job launcher"
+
+    def _build(self, config: PlatformConfig) -> None:
         place_functions(self, config, "dev", CAPABILITY)
         images = tuning_image_registry(config)
         # Named only when another account's repository policies name it: an existing unnamed role stays as is.
@@ -52,7 +42,7 @@ class TuningStack(cdk.Stack):
             "Storage",
             training_role_name=None if images is None else naming.tuning_training_role_name(config.name),
             platform_images=images,
-            access_logs=shared_access_logs(self, access_logs),
+            access_logs=shared_access_logs(self, self.access_logs),
         )
         registry_account = self.account if config.accounts is None else config.accounts.registry
         self.pipeline = TuningPipeline(

@@ -13,8 +13,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from sagemaker_platform.compliance import acknowledge, acknowledge_dead_letter_queue
-from sagemaker_platform.constructs.common import rotated_key
+from sagemaker_platform.compliance import acknowledge
+from sagemaker_platform.constructs.common import dead_letter_queue, rotated_key
 from sagemaker_platform.constructs.lifecycle.nag import nag_sagemaker_arn
 from sagemaker_platform.constructs.once import child_once
 from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket, own_or_shared_access_logs
@@ -100,19 +100,12 @@ class LifecycleStorage(Construct):
     def rule_dead_letter_queue(self) -> sqs.Queue:
         """The dead-letter queue of every EventBridge rule target of this account's lifecycle constructs (made on
         first use): an event EventBridge cannot deliver is kept 14 days, encrypted with the lifecycle key."""
-        return child_once(self, "RuleDeadLetters", sqs.Queue, self._rule_dead_letter_queue)
-
-    def _rule_dead_letter_queue(self) -> sqs.Queue:
-        queue = sqs.Queue(
+        return child_once(
             self,
             "RuleDeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
+            sqs.Queue,
+            lambda: dead_letter_queue(self, "RuleDeadLetters", self.key, of="the lifecycle rules' targets"),
         )
-        acknowledge_dead_letter_queue(queue, of="the lifecycle rules' targets")
-        return queue
 
     def s3_uri(self, *parts: str) -> str:
         """``s3://<bucket>/<parts joined by '/'>`` (a token inside: the bucket name)."""

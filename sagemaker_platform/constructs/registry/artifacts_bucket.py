@@ -48,21 +48,8 @@ def render_key(
 
 
 def render_logs_bucket(scope: Construct, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:
-    """The server access logs bucket of the artifacts bucket (logs kept a year)."""
-    return access_logs_bucket(
-        scope,
-        "AccessLogsBucket",
-        of="the model artifacts bucket",
-        removal_policy=removal_policy,
-        lifecycle_rules=[
-            s3.LifecycleRule(
-                id="ExpireAccessLogs",
-                expiration=cdk.Duration.days(365),
-                noncurrent_version_expiration=cdk.Duration.days(30),
-                abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-            )
-        ],
-    )
+    """The server access logs bucket of the artifacts bucket (logs kept as `ACCESS_LOG_RETENTION` says)."""
+    return access_logs_bucket(scope, "AccessLogsBucket", of="the model artifacts bucket", removal_policy=removal_policy)
 
 
 def render_artifacts_bucket(
