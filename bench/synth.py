@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sagemaker_platform.synthdiff import assembly as synthdiff_assembly
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 USER_COUNTS = (100, 500, 2000)
 RATIO_GOAL = 2.0
@@ -56,8 +58,7 @@ def cdk_context(root: Path = REPO_ROOT) -> dict[str, Any]:
 
 def interpreter_flags(root: Path = REPO_ROOT) -> list[str]:
     """The Python flags of the `app` command in `root`'s cdk.json: ``.venv/bin/python -O app.py`` -> ``["-O"]``."""
-    command = shlex.split(json.loads((root / "cdk.json").read_text())["app"])
-    return [word for word in command[1:-1] if word.startswith("-")]
+    return synthdiff_assembly.interpreter_flags(root)
 
 
 def synth_seconds(app: Path, context: dict[str, Any], outdir: Path, flags: list[str] | None = None) -> float:

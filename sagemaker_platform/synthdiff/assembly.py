@@ -1,7 +1,8 @@
 """Read the templates of a cloud assembly, and synthesize the app of a git ref offline.
 
-Synthesis runs the app the way the CDK CLI does, without the CLI: ``python app.py`` with the output
-folder in ``CDK_OUTDIR`` and the context (cdk.json's ``context``, then cdk.context.json, then the
+Synthesis runs the app the way the CDK CLI does, without the CLI: ``python <flags> app.py`` (the interpreter
+flags of the tree's cdk.json ``app`` command, e.g. ``-O``) with the output folder in ``CDK_OUTDIR`` and the
+context (cdk.json's ``context``, then cdk.context.json, then the
 CLI's own flags) in ``CDK_CONTEXT_JSON``. No AWS account, credentials or network are needed.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -94,8 +96,21 @@ def app_context(tree: Path, config: str | None = None) -> dict[str, Any]:
     return context
 
 
+def interpreter_flags(tree: Path, app: str = "app.py") -> list[str]:
+    """The Python flags of `tree`'s cdk.json ``app`` command when it runs `app`: ``.venv/bin/python -O app.py``
+    -> ``["-O"]``; none without a cdk.json or for another script."""
+    cdk_json = tree / "cdk.json"
+    if not cdk_json.is_file():
+        return []
+    command = shlex.split(json.loads(cdk_json.read_text(encoding="utf-8")).get("app", ""))
+    if len(command) < 2 or command[-1] != app:
+        return []
+    return [word for word in command[1:-1] if word.startswith("-")]
+
+
 def start_synth(tree: Path, outdir: Path, *, config: str | None = None, app: str = "app.py") -> subprocess.Popen[str]:
-    """Start ``python app.py`` in `tree` writing the cloud assembly to `outdir`; the caller waits on it."""
+    """Start ``python <cdk.json's flags> app.py`` in `tree` writing the cloud assembly to `outdir`; the caller
+    waits on it."""
     if not (tree / app).is_file():
         raise SynthError(f"no {app} in {tree}: nothing to synthesize")
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "CDK_CONTEXT_JSON")}
@@ -105,7 +120,7 @@ def start_synth(tree: Path, outdir: Path, *, config: str | None = None, app: str
         JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=env.get("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20"),
     )
     return subprocess.Popen(
-        [sys.executable, app],
+        [sys.executable, *interpreter_flags(tree, app), app],
         cwd=tree,
         env=env,
         stdout=subprocess.PIPE,
