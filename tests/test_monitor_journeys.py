@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_platform.constructs.lifecycle.monitoring import RESOURCE_STATUS_CHANGE
+from sagemaker_platform.constructs.lifecycle.monitoring import RESOURCE_STATUS_CHANGE, STACK_STATUS_CHANGE
 from tests.event_journeys import Stack, follow
 from tests.registry_helpers import text
 
@@ -77,3 +77,37 @@ def test_other_status_changes_of_a_job_definition_start_nothing(stacks: list[Sta
         for status in ("CREATE_IN_PROGRESS", "UPDATE_COMPLETE", "DELETE_COMPLETE", "CREATE_FAILED"):
             event = _status_change(stack, logical_id, resource["Type"], status)
             assert follow(stacks, event, account=stack.account).arrivals == [], (logical_id, status)
+
+
+def _stack_status_change(stack: Stack, status: str) -> dict[str, Any]:
+    """The event CloudFormation puts on the default bus of `stack`'s account when the stack changes status."""
+    return {
+        "version": "0",
+        "source": "aws.cloudformation",
+        "detail-type": STACK_STATUS_CHANGE,
+        "account": stack.account,
+        "region": "eu-west-1",
+        "detail": {
+            "stack-id": text({"Ref": "AWS::StackId"}),
+            "status-details": {"status": status, "status-reason": ""},
+            "client-request-token": "Console-UpdateStack-7f59c3cf",
+        },
+    }
+
+
+def test_a_rolled_back_update_of_a_monitoring_stack_starts_every_applier_of_that_stack(stacks: list[Stack]) -> None:
+    """The definitions a failed update created are deleted again: every applier of the stack (rolled back to the
+    definition that stays) points its schedule back. Only the rollback's end starts them."""
+    monitored = {stack.name: stack for stack, _, _ in _definitions(stacks)}
+    for stack in monitored.values():
+        appliers = {
+            logical_id
+            for _, _, resource in _definitions([stack])
+            for logical_id in resource["DependsOn"]
+            if stack.template["Resources"][logical_id]["Type"] == "AWS::StepFunctions::StateMachine"
+        }
+        journey = follow(stacks, _stack_status_change(stack, "UPDATE_ROLLBACK_COMPLETE"), account=stack.account)
+        assert {a.logical_id for a in journey.arrivals if a.stack == stack.name} == appliers, journey.trail
+        for status in ("UPDATE_COMPLETE", "UPDATE_ROLLBACK_IN_PROGRESS", "CREATE_COMPLETE"):
+            journey = follow(stacks, _stack_status_change(stack, status), account=stack.account)
+            assert journey.arrivals == [], (stack.name, status)

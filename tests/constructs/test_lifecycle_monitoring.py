@@ -17,6 +17,7 @@ from sagemaker_platform.constructs.lifecycle.monitoring import (
     ALREADY_EXISTS,
     NOT_FOUND,
     RESOURCE_STATUS_CHANGE,
+    STACK_STATUS_CHANGE,
     DataQualityMonitor,
     EndpointMonitor,
 )
@@ -131,6 +132,24 @@ def test_a_new_job_definition_starts_the_applier_which_is_updated_before_it() ->
     assert [t["Arn"] for t in created["Properties"]["Targets"]] == [{"Ref": applier_id}]
     # The event of a new definition must start the applier that names it, not the previous one.
     assert applier_id in definition["DependsOn"]
+
+
+def test_a_rolled_back_update_starts_the_applier_which_points_the_schedule_back() -> None:
+    """A definition created in a failed update is deleted again, after the applier pointed the schedule at it; the
+    rolled-back applier (naming the definition that stays) must run once more."""
+    template = _template()
+    applier_id, _ = _applier(template)
+    (rolled_back,) = [
+        r
+        for r in resources_of_type(template, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["detail-type"] == [STACK_STATUS_CHANGE]
+    ]
+    assert rolled_back["Properties"]["EventPattern"] == {
+        "source": ["aws.cloudformation"],
+        "detail-type": [STACK_STATUS_CHANGE],
+        "detail": {"stack-id": [{"Ref": "AWS::StackId"}], "status-details": {"status": ["UPDATE_ROLLBACK_COMPLETE"]}},
+    }
+    assert [t["Arn"] for t in rolled_back["Properties"]["Targets"]] == [{"Ref": applier_id}]
 
 
 def test_the_definition_name_follows_its_properties_and_fits_sagemaker() -> None:

@@ -8,7 +8,8 @@ what it shares with `ModelQualityMonitor` (model_quality.py).
   created when the endpoint reaches InService (the deploy pipeline creates endpoints after this stack exists,
   and SageMaker refuses a schedule for an endpoint that does not exist yet; as autoscaling, it is applied once
   the endpoint exists), an existing one updated to this job definition; and updated when CloudFormation
-  creates a new job definition (`CloudFormation Resource Status Change`), if the schedule exists;
+  creates a new job definition (`CloudFormation Resource Status Change`) or an update of the stack rolls back
+  (`CloudFormation Stack Status Change`: the definition that stays), if the schedule exists;
 - the job definition's name ends with a digest of its properties: every one of them is create-only, so a
   change (a baseline, an instance type) replaces the definition, which CloudFormation refuses under an
   unchanged custom name. The schedule keeps its name (`<endpoint>-<label>`) and is pointed at the new
@@ -36,7 +37,7 @@ from constructs import Construct
 
 from sagemaker_platform.constructs.common import alarm_on_any
 from sagemaker_platform.constructs.lifecycle.images import model_monitor_image_uri
-from sagemaker_platform.constructs.lifecycle.rules import events_role, sagemaker_rule
+from sagemaker_platform.constructs.lifecycle.rules import cloudformation_rule, events_role, sagemaker_rule
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
 from sagemaker_platform.constructs.shared_policies import SharedPolicies, SharedStatement
 from sagemaker_platform.constructs.targets import StartSageMakerPipeline
@@ -50,6 +51,7 @@ OUTPUT_PATH = "/opt/ml/processing/output"
 ALREADY_EXISTS = "SageMaker.ResourceInUseException"
 NOT_FOUND = "SageMaker.ResourceNotFoundException"
 RESOURCE_STATUS_CHANGE = "CloudFormation Resource Status Change"
+STACK_STATUS_CHANGE = "CloudFormation Stack Status Change"
 MAX_NAME_LENGTH = 63
 DIGEST_LENGTH = 8
 
@@ -316,8 +318,8 @@ class EndpointMonitor(Construct):
         return state_machine
 
     def _apply_on_in_service(self, state_machine: sfn.StateMachine, storage: LifecycleStorage) -> None:
-        """Start the applier each time the endpoint reaches InService (created, or updated to a new version), and
-        each time CloudFormation creates this monitor's job definition (first deploy, or a changed definition)."""
+        """Start the applier each time the endpoint reaches InService (created, or updated to a new version), and on
+        CloudFormation's changes of the job definition (`_apply_on_definition_change`)."""
         start_role = events_role(
             self, "ApplyOnInServiceRole", description=f"Starts the schedule applier of {self.endpoint_name}"
         )
@@ -332,21 +334,30 @@ class EndpointMonitor(Construct):
             detail={"EndpointName": [self.endpoint_name], "EndpointStatus": ["IN_SERVICE"]},
             targets=[target],
         )
+        self._apply_on_definition_change(state_machine, target)
+
+    def _apply_on_definition_change(self, state_machine: sfn.StateMachine, target: events.IRuleTarget) -> None:
+        """Start the applier (its update path) when CloudFormation creates this monitor's job definition, and when
+        an update of this stack rolls back: a definition created in a failed update is deleted again, and the
+        rolled-back applier points the schedule back at the definition that stays."""
         stack = cdk.Stack.of(self)
-        events.Rule(
+        cloudformation_rule(
             self,
             "DefinitionCreated",
             description=f"{self.job_definition_name} created: point the schedule of {self.endpoint_name} at it",
-            event_pattern=events.EventPattern(
-                source=["aws.cloudformation"],
-                detail_type=[RESOURCE_STATUS_CHANGE],
-                detail={
-                    "stack-id": [stack.stack_id],
-                    "logical-resource-id": [stack.get_logical_id(self.job_definition)],
-                    "status-details": {"status": ["CREATE_COMPLETE"]},
-                },
-            ),
-            targets=[target],
+            detail_type=RESOURCE_STATUS_CHANGE,
+            detail={"logical-resource-id": [stack.get_logical_id(self.job_definition)]},
+            status="CREATE_COMPLETE",
+            target=target,
+        )
+        cloudformation_rule(
+            self,
+            "UpdateRolledBack",
+            description=f"{stack.stack_name} rolled back: point the schedule of {self.endpoint_name} at its definition",
+            detail_type=STACK_STATUS_CHANGE,
+            detail={},
+            status="UPDATE_ROLLBACK_COMPLETE",
+            target=target,
         )
         # The new definition is created once the applier naming it is in place: the event it causes starts
         # that applier, not the one still naming the old definition.

@@ -33,6 +33,30 @@ def sagemaker_rule(
     )
 
 
+def cloudformation_rule(
+    scope: Construct,
+    id: str,
+    *,
+    description: str,
+    detail_type: str,
+    detail: Mapping[str, Any],
+    status: str,
+    target: events.IRuleTarget,
+) -> events.Rule:
+    """A rule matching one CloudFormation event type (`detail_type`) of `scope`'s stack reaching `status`, whose
+    detail also matches `detail`."""
+    stack_detail = {"stack-id": [cdk.Stack.of(scope).stack_id], "status-details": {"status": [status]}}
+    return events.Rule(
+        scope,
+        id,
+        description=description,
+        event_pattern=events.EventPattern(
+            source=["aws.cloudformation"], detail_type=[detail_type], detail={**stack_detail, **detail}
+        ),
+        targets=[target],
+    )
+
+
 def events_role(scope: Construct, id: str, *, description: str) -> PlatformRole:
     """A role only EventBridge rules of this account may assume (aws:SourceAccount); the caller grants it."""
     return PlatformRole(
