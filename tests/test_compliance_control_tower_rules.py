@@ -41,7 +41,7 @@ def test_given_typed_queries_then_the_rule_selects_their_types() -> None:
         "let b = Resources.*[ Type == %UNDEFINED ]",  # a constant defined nowhere
         "some Resources[*] == 'secrets'",  # a property path this reader does not know
         "rule r(c) { %c { some Resources[*] == 'secrets' } }",  # %c may be the template itself
-        "rule r when %q not empty\n    Resources { Type exists }",  # a block over the template's Resources
+        "rule r when %q not empty\n    Flag { let all = Resources.* }",  # a rule's body, whatever its last line
         "let x = 'Resources'.*",  # the section named as a string
     ],
 )
