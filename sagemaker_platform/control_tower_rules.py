@@ -68,10 +68,10 @@ class RuleFile:
     """One bundled rule file.
 
     :param name: the file name without `.guard`, as `disabled_rules` takes it.
-    :param order: its path under the rules folder, split: cfn-guard reports rule files in this order.
-    :param types: the resource types it selects; None: unknown (it applies to every template).
-    :param reads: how much of a template it needs.
-    :param rules: the rule names its violations carry.
+    :param order: its path under the rules folder, split: cfn-guard reports rule files in this order. Default: ().
+    :param types: the resource types it selects; None: unknown (it applies to every template). Default: None.
+    :param reads: how much of a template it needs. Default: the whole template.
+    :param rules: the rule names its violations carry. Default: none.
     """
 
     name: str
@@ -138,6 +138,11 @@ def bundled_rule_files() -> tuple[RuleFile, ...]:
 def inapplicable_rules(present: frozenset[str]) -> list[str]:
     """Names of the bundled rule files that select none of the `present` resource types."""
     return [rule.name for rule in bundled_rule_files() if not rule.applies_to(present)]
+
+
+def rule_file_of(rule_name: str) -> int | None:
+    """The position in `bundled_rule_files()` of the file reporting `rule_name` (the first, should two report it)."""
+    return _reporting_files().get(rule_name)
 
 
 class _Source:
@@ -242,11 +247,6 @@ def _passed(source: _Source, rule: str, position: int, kind: str, depth: int = 0
             continue
         return False
     return True
-
-
-def rule_file_of(rule_name: str) -> int | None:
-    """The position in `bundled_rule_files()` of the file reporting `rule_name` (the first, should two report it)."""
-    return _reporting_files().get(rule_name)
 
 
 @functools.cache
