@@ -12,8 +12,8 @@ Prints (never asserts):
   reference app is also timed with only the three cdk-nag packs; each row adds the median CPU seconds of its
   process tree. Beside it (unless `BENCH_SKIP_BESIDE=1`):
   the multi-account example, 2,000 Studio users and 100 endpoints (seconds, resources, per-100 cost);
-- the per-phase split of one synth (import, build, synth, validation plugins, dead-acknowledgment audit;
-  `bench/phases.py`), with the Control Tower rule filter on and off;
+- the per-phase split of one synth (import, build, synth, validation plugins with their CPU seconds,
+  dead-acknowledgment audit; `bench/phases.py`), with the Control Tower rule filter on and off;
 - the wall time of `make test` (pytest in a subprocess); skipped when `BENCH_SKIP_TESTS=1` (set it in CI,
   where the suite has just run) or when run from inside pytest;
 - synth time and the largest stack's resource count with 100, 500 and 2,000 Studio users, compliance gate
@@ -206,9 +206,10 @@ def phase_split() -> None:
     """Where one synth of the default app goes, in-process: import, build, synth, validation plugins, audit.
 
     Three runs in subprocesses, with the python flags of cdk.json's app command: the gate as cdk.json configures
-    it (Control Tower on: each template with the rule files that can apply, in parallel workers), the same with
-    the stock plugin (every rule file over every template in one run: before/after in one run), and no gate.
-    The validation plugins' share is the difference between the synth phases (they run inside `app.synth()`).
+    it (Control Tower on: the rule files that can apply, grouped, on reduced templates, in parallel workers), the
+    same with the stock plugin (every rule file over every template in one run: before/after in one run), and no
+    gate. The validation plugins' share, in seconds and in CPU seconds, is the difference between the synth
+    phases (they run inside `app.synth()`).
     """
     env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(cdk_context())}
     phases = {}
@@ -224,15 +225,16 @@ def phase_split() -> None:
         phases[variant] = json.loads(result.stdout.strip().splitlines()[-1])
     off = phases[("--no-gate",)]
     for variant, label in (
-        (("--gate",), "per-template rule files in parallel workers"),
+        (("--gate",), "grouped rule files on reduced templates, parallel workers"),
         (("--gate", "--unfiltered"), "the stock plugin, every rule file in one run"),
     ):
         on = phases[variant]
         plugins = max(on["synth"] - off["synth"], 0.0)
+        plugins_cpu = max(on["synth_cpu"] - off["synth_cpu"], 0.0)
         print(
             f"phases (default app, gate as in cdk.json, Control Tower {label}): import {on['import']:.2f} s, "
-            f"build {on['build']:.2f} s, synth {off['synth']:.2f} s, validation plugins {plugins:.2f} s, "
-            f"dead-acknowledgment audit {on['audit']:.2f} s",
+            f"build {on['build']:.2f} s, synth {off['synth']:.2f} s, validation plugins {plugins:.2f} s "
+            f"({plugins_cpu:.2f} CPU s), dead-acknowledgment audit {on['audit']:.2f} s",
             flush=True,
         )
 

@@ -1,116 +1,51 @@
-"""The Control Tower pack of the compliance gate, run only with the rule files that can apply.
+"""The Control Tower pack of the compliance gate: the rule files that can apply, on what they can read.
 
-`cdklabs.cdk_validator_cfnguard.CfnGuardValidator` hands cfn-guard all 237 bundled rule files for every
-template; about three quarters of them select only resource types this app never creates, and cfn-guard
-still parses and evaluates each of them (about 60 % of `cdk synth`). `ControlTowerValidator` is that plugin
-(same name, version, rule ids, so the report and the acknowledgments are unchanged) which, at validation
-time, reads the resource types of each template it is given and validates that template with only the rule
-files that select one of them, by the plugin's own code in parallel worker processes
-(`sagemaker_platform.control_tower_runner`). `ControlTowerValidator.watch` starts those workers as soon as the
-cloud assembly is written (before the first plugin runs), so that they run beside the cdk-nag packs.
+`cdklabs.cdk_validator_cfnguard.CfnGuardValidator` hands cfn-guard all 237 bundled rule files for every whole
+template; about three quarters of them select only resource types this app never creates, most of the others
+read a few resources of a template, and cfn-guard's cost grows with the rule files times the size of the data.
+`ControlTowerValidator` is that plugin (same name, version, rule ids, so the report and the acknowledgments are
+unchanged) which, at validation time, runs each group of rule files that read the same part of a template
+(`sagemaker_platform.control_tower_rules`) once, over every template it applies to, each reduced to that part,
+by the plugin's own code in parallel worker processes (`sagemaker_platform.control_tower_jobs`,
+`sagemaker_platform.control_tower_runner`). `ControlTowerValidator.watch` starts that work as soon as the cloud
+assembly is written (before the first plugin runs), so that it runs beside the cdk-nag packs.
 
-A rule file is skipped only when its type detection is unambiguous: every `Resources` query in it filters on
-`Type ==` a literal type (directly or through a `let` constant), and every other mention of `Resources` is
-one of the two helper forms the bundled rules use (`Resources exists`, `Resources[ keys == %ref ]`). Any
-other shape keeps the file enabled. `tests/test_compliance_control_tower.py` proves the premise (no bundled rule fires
-on a template without its types) and that the report is the same with and without the filter.
+`tests/test_compliance_control_tower.py` proves the premise (no bundled rule fires on a template without its
+types), that the reduction keeps the findings a rule makes through a referenced resource, and that the report is
+the same with and without the filter.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-from sagemaker_platform.control_tower_runner import Job, plugin_dir, run
+from sagemaker_platform.control_tower_jobs import reports
+from sagemaker_platform.control_tower_rules import bundled_rule_files
 
-_TYPE = r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+"
-_LITERAL = re.compile(rf"""["']({_TYPE})["']""")
-_CONSTANT = re.compile(rf"""^\s*let\s+(\w+)\s*=\s*["']({_TYPE})["']\s*$""", re.MULTILINE)
-# `Resources.*[ Type == %X or Type == 'AWS::…' ]` (the query may span lines)
-_TYPED_QUERY = re.compile(r"""Resources(?:\.\*)?\[\s*((?:Type\s*==\s*(?:%\w+|'[^']*'|"[^"]*")\s*(?:or\s+)?)+)\]""")
-_TYPE_OPERAND = re.compile(r"""Type\s*==\s*(%\w+|'[^']*'|"[^"]*")""")
-# Helper forms that select no resource by themselves: the template check, and resolving a Ref/GetAtt by key.
-_HELPERS = re.compile(r"""Resources\s+exists|Resources\[\s*keys\s*==\s*%\w+\s*\]""")
-_RESOURCES = re.compile(r"\bResources\b")  # not `ResourcesVpcConfig`, a property of EKS clusters
 # How often the watcher looks for the cloud assembly, and for how long at most (a synth that fails never writes one).
 _POLL_SECONDS = 0.02
 _WATCH_SECONDS = 15 * 60
 
 
-@dataclass(frozen=True)
-class RuleFile:
-    """One bundled rule file: its name as `disabled_rules` takes it, and the types it selects (None: unknown)."""
-
-    name: str
-    types: frozenset[str] | None
-
-    def applies_to(self, present: frozenset[str]) -> bool:
-        return self.types is None or not self.types.isdisjoint(present)
-
-
-def rule_types(source: str) -> frozenset[str] | None:
-    """The resource types a guard rule file selects, or None when that cannot be read with certainty."""
-    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#"))
-    constants = dict(_CONSTANT.findall(code))
-    types: set[str] = set()
-    for query in _TYPED_QUERY.finditer(code):
-        for operand in _TYPE_OPERAND.findall(query.group(1)):
-            resolved = constants.get(operand[1:]) if operand.startswith("%") else _LITERAL.fullmatch(operand)
-            if resolved is None:
-                return None  # a constant that is not a type literal (a list, a regex): unknown
-            types.add(resolved if isinstance(resolved, str) else resolved.group(1))
-    remainder = _HELPERS.sub("", _TYPED_QUERY.sub("", code))
-    if _RESOURCES.search(remainder) or not types:
-        return None  # a query this reader does not understand, or none at all
-    return frozenset(types)
-
-
-@functools.cache
-def bundled_rule_files() -> tuple[RuleFile, ...]:
-    """Every Control Tower rule file bundled with the installed plugin (read once per process)."""
-    rules = plugin_dir() / "rules" / "control-tower" / "cfn-guard"
-    found = [RuleFile(path.stem, rule_types(path.read_text())) for path in rules.rglob("*.guard")]
-    if not found:
-        raise RuntimeError(f"no Control Tower rule files under {rules}")
-    return tuple(sorted(found, key=lambda rule: rule.name))
-
-
-def template_resource_types(template_paths: Iterable[str]) -> frozenset[str]:
-    """Every resource type in the given CloudFormation templates."""
-    types: set[str] = set()
-    for template_path in template_paths:
-        template_resources: Mapping[str, Mapping[str, object]] = json.loads(Path(template_path).read_text()).get(
-            "Resources", {}
-        )
-        types.update(str(resource.get("Type")) for resource in template_resources.values())
-    return frozenset(types)
-
-
-def inapplicable_rules(present: frozenset[str]) -> list[str]:
-    """Names of the bundled rule files that select none of the `present` resource types."""
-    return [rule.name for rule in bundled_rule_files() if not rule.applies_to(present)]
-
-
 class ControlTowerValidator(CfnGuardValidator):
-    """`CfnGuardValidator` with the Control Tower rules, evaluating only the rule files that can apply.
+    """`CfnGuardValidator` with the Control Tower rules, evaluating only the rule files that can apply, each on
+    what it can read of a template.
 
     Same plugin name (`cdk-validator-cfnguard`), version and rule ids as the plugin it extends; the findings
-    are the same, since a skipped file selects no resource of the template validated. Each template is
-    validated with the rule files that select its resource types, by the plugin's own code in worker
-    processes spread over the CPUs (`sagemaker_platform.control_tower_runner`), and the reports are joined
-    in template order.
+    are the same, since a skipped file selects no resource of the template validated and a reduced template
+    keeps every resource a rule file can read. The runs go to the plugin's own code in worker processes spread
+    over the CPUs (`sagemaker_platform.control_tower_jobs`), and the violations come back in the order the
+    plugin reports them by itself.
 
     :param filter_rules: skip the rule files that cannot apply. Default: True; False runs every bundled file
         in one run of the stock plugin (`bench/phases.py` uses it to time both in one run).
@@ -159,12 +94,13 @@ class ControlTowerValidator(CfnGuardValidator):
         found = {path: early[path][1] for path in paths if path in early and Path(path).read_bytes() == early[path][0]}
         missing = tuple(path for path in paths if path not in found)
         if missing:
-            found.update(zip(missing, _reports(missing), strict=True))
-        reports = [found[path] for path in paths]
-        violations = [_violation(found) for report in reports for found in report.get("violations", [])]
+            made = reports({path: json.loads(Path(path).read_bytes()) for path in missing})
+            found.update(zip(missing, made, strict=True))
+        joined = [found[path] for path in paths]
+        violations = [_violation(violation) for report in joined for violation in report.get("violations", [])]
         return as_errors(
             cdk.PolicyValidationPluginReportBeta1(
-                success=all(report.get("success", True) for report in reports), violations=violations
+                success=all(report.get("success", True) for report in joined), violations=violations
             )
         )
 
@@ -184,10 +120,10 @@ def _validate_when_written(
             break
     try:
         read = {path: Path(path).read_bytes() for path in stack_template_paths(outdir)}
-        reports = run([_job(path, json.loads(data), len(data)) for path, data in read.items()])
+        made = reports({path: json.loads(data) for path, data in read.items()})
     except (OSError, ValueError, RuntimeError):
         return {}  # no complete assembly (a synth that failed), or the plugin failed: `validate` raises it there
-    return {path: (read[path], report) for path, report in zip(read, reports, strict=True)}
+    return {path: (read[path], report) for path, report in zip(read, made, strict=True)}
 
 
 def _written_since(path: Path, since_ns: int) -> bool:
@@ -210,23 +146,6 @@ def stack_template_paths(directory: str) -> list[str]:
         elif artifact.get("type") == "cdk:cloud-assembly":
             paths.extend(stack_template_paths(os.path.join(directory, properties["directoryName"])))
     return paths
-
-
-def _reports(template_paths: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The plugin's report for each template, each checked with only the rule files that can apply to it."""
-    jobs = []
-    for template_path in template_paths:
-        data = Path(template_path).read_bytes()
-        jobs.append(_job(template_path, json.loads(data), len(data)))
-    return run(jobs)
-
-
-def _job(template_path: str, template: Mapping[str, Any], size: int) -> Job:
-    """The job validating `template` (read from `template_path`, `size` bytes) with the rule files that can apply."""
-    resources: Mapping[str, Mapping[str, object]] = template.get("Resources", {})
-    disabled = inapplicable_rules(frozenset(str(resource.get("Type")) for resource in resources.values()))
-    # cfn-guard's cost grows with the rule files evaluated times the template's size.
-    return Job(template_path, tuple(disabled), weight=(len(bundled_rule_files()) - len(disabled)) * size)
 
 
 def _violation(found: Mapping[str, Any]) -> cdk.PolicyViolationBeta1:

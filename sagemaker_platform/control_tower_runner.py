@@ -1,11 +1,11 @@
-"""Runs the Control Tower pack's own code over the templates in parallel worker processes.
+"""Runs the Control Tower pack's own code on jobs in parallel worker processes.
 
 `CfnGuardValidator` spawns its bundled cfn-guard once, from the jsii kernel, for every template and rule file:
-one core works while the others wait, and every rule file is evaluated against every template. Here the same
-plugin code (its JavaScript and cfn-guard binary, unpacked once from the jsii tarball into a per-version cache)
-runs in `node` worker processes, one job per template with only the rule files that can apply to that template,
-the jobs spread over the CPUs. The reports come back in template order, as the single run gives them (cfn-guard
-reports data files in the order it is given them), so the validation report is the same.
+one core works while the others wait. Here the same plugin code (its JavaScript and cfn-guard binary, unpacked
+once from the jsii tarball into a per-version cache) runs in `node` worker processes: each job is one
+`CfnGuardValidator({disabledRules}).validate({templatePaths})` call (one cfn-guard run), and the jobs are spread
+over the CPUs, heaviest first. The reports come back in job order, whatever the number of workers;
+`sagemaker_platform.control_tower_jobs` makes the jobs and joins their reports.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import Any
 _WORKER = """
 const { CfnGuardValidator } = require(process.argv[1]);
 const jobs = JSON.parse(require('fs').readFileSync(0, 'utf-8'));
-const reports = jobs.map(({ templatePath, disabledRules }) =>
-  new CfnGuardValidator({ disabledRules }).validate({ templatePaths: [templatePath] }));
+const reports = jobs.map(({ templatePaths, disabledRules }) =>
+  new CfnGuardValidator({ disabledRules }).validate({ templatePaths }));
 process.stdout.write(JSON.stringify(reports));
 """
 # What the plugin needs at run time: its modules, package.json (its version), the rules, this platform's binaries.
@@ -41,9 +41,10 @@ _PLATFORMS = {"Linux": "ubuntu", "Darwin": "macos"}  # the plugin's own names fo
 
 @dataclass(frozen=True)
 class Job:
-    """Validate one template with every bundled rule file except `disabled_rules` (file names without `.guard`)."""
+    """Validate templates (one cfn-guard run) with every bundled rule file except `disabled_rules` (file names
+    without `.guard`)."""
 
-    template_path: str
+    template_paths: tuple[str, ...]
     disabled_rules: tuple[str, ...] = ()
     weight: float = field(default=1.0, compare=False)  # relative cost, to balance the workers
 
@@ -111,7 +112,8 @@ def run(jobs: Sequence[Job], *, workers: int | None = None) -> list[dict[str, An
 
     def work(indexes: list[int]) -> subprocess.CompletedProcess[str]:
         payload = [
-            {"templatePath": jobs[i].template_path, "disabledRules": list(jobs[i].disabled_rules)} for i in indexes
+            {"templatePaths": list(jobs[i].template_paths), "disabledRules": list(jobs[i].disabled_rules)}
+            for i in indexes
         ]
         return subprocess.run([node, "-e", _WORKER, plugin], input=json.dumps(payload), capture_output=True, text=True)
 

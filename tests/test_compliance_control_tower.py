@@ -18,62 +18,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
-from sagemaker_platform import control_tower, control_tower_runner
+from sagemaker_platform import control_tower, control_tower_jobs, control_tower_rules, control_tower_runner
 from sagemaker_platform.compliance import CONTROL_TOWER, acknowledge, add_compliance_gate
 from sagemaker_platform.compliance_audit import CONTROL_TOWER_PACK, read_report
 
-# --- reading a rule file's types ---------------------------------------------------------------------------
-
-TYPED = """
-# Reports on:
-#    AWS::SQS::Queue
-let SQS_QUEUE_TYPE = "AWS::SQS::Queue"
-let sqs_queues = Resources.*[ Type == %SQS_QUEUE_TYPE ]
-let topics = Resources[
-    Type == 'AWS::SNS::Topic' or
-    Type == %SQS_QUEUE_TYPE
-]
-rule sqs_dlq_check when %sqs_queues not empty { check(%sqs_queues.Properties) }
-rule is_cfn_template(doc) { %doc { Resources exists } }
-rule query_for_resource(doc, key) { let found = %doc.Resources[ keys == %key ] }
-rule eks(c) { %c.ResourcesVpcConfig exists }
-"""
-
-
-def test_given_typed_queries_then_the_rule_selects_their_types() -> None:
-    assert control_tower.rule_types(TYPED) == {"AWS::SQS::Queue", "AWS::SNS::Topic"}
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        "let all = Resources.*",  # every resource
-        "let some = Resources.*[ Properties.Encrypted == true ]",  # not filtered on its type
-        "let any = Resources.*[ Type == /AWS::S3::/ ]",  # a regex
-        "let TYPES = ['AWS::S3::Bucket']\nlet b = Resources.*[ Type == %TYPES ]",  # a constant that is a list
-        "let b = Resources.*[ Type == %UNDEFINED ]",  # a constant defined nowhere
-        "some Resources[*] == 'secrets'",  # a property path this reader does not know
-    ],
-)
-def test_given_a_query_the_reader_cannot_type_then_the_rule_stays_enabled(query: str) -> None:
-    assert control_tower.rule_types(f'let T = "AWS::SQS::Queue"\nlet q = Resources.*[ Type == %T ]\n{query}') is None
-    assert control_tower.RuleFile("ct-x", None).applies_to(frozenset())
-
-
-def test_given_the_bundled_rules_then_each_is_typed_or_kept_and_the_dlq_rule_selects_queues() -> None:
-    rules = {rule.name: rule.types for rule in control_tower.bundled_rule_files()}
-    assert len(rules) == 237
-    assert rules["ct-sqs-pr-1"] == {"AWS::SQS::Queue"}
-    assert rules["ct-iam-pr-1"] == {"AWS::IAM::Policy", "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"}
-    assert [name for name, types in rules.items() if types is None] == ["ct-eks-pr-2"]
-
-
-def test_given_templates_then_their_resource_types_are_read(tmp_path: Path) -> None:
-    for name, types in {"a": ["AWS::SQS::Queue", "AWS::KMS::Key"], "b": ["AWS::SQS::Queue"], "c": []}.items():
-        resources = {f"R{i}": {"Type": t} for i, t in enumerate(types)}
-        (tmp_path / f"{name}.template.json").write_text(json.dumps({"Resources": resources} if types else {}))
-    paths = [str(path) for path in sorted(tmp_path.iterdir())]
-    assert control_tower.template_resource_types(paths) == {"AWS::SQS::Queue", "AWS::KMS::Key"}
+# Reading the rule files: test_compliance_control_tower_rules.py; grouped runs: test_compliance_control_tower_jobs.py
 
 
 # --- the pack on small apps --------------------------------------------------------------------------------
@@ -136,7 +85,7 @@ def test_given_findings_then_the_filtered_pack_reports_exactly_what_the_full_pac
     assert _normalized(filtered, tmp_path) == _normalized(full, tmp_path)
 
 
-def test_given_an_app_then_each_template_runs_without_the_rule_files_for_its_absent_types(
+def test_given_an_app_then_each_rule_file_runs_once_only_on_the_templates_with_its_types(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recorded: list[control_tower_runner.Job] = []
@@ -145,15 +94,20 @@ def test_given_an_app_then_each_template_runs_without_the_rule_files_for_its_abs
         recorded.extend(jobs)
         return control_tower_runner.run(jobs)
 
-    monkeypatch.setattr(control_tower, "run", recording)
+    monkeypatch.setattr(control_tower_jobs, "run", recording)
     _control_tower_report(tmp_path, _queue_bucket_key, filter_rules=True)
-    skipped = {Path(job.template_path).name: set(job.disabled_rules) for job in recorded}
-    assert set(skipped) == {"Canary.template.json", "Second.template.json"}
-    assert {"ct-sqs-pr-1", "ct-s3-pr-1", "ct-kms-pr-1", "ct-eks-pr-2"}.isdisjoint(skipped["Canary.template.json"])
-    assert {"ct-eks-pr-1", "ct-lambda-pr-3", "ct-iam-pr-1"} <= skipped["Canary.template.json"]
-    # The second stack has no key: its job skips the key's rules too.
-    assert {"ct-kms-pr-1", "ct-eks-pr-2"} - skipped["Second.template.json"] == {"ct-eks-pr-2"}
-    assert len(skipped["Canary.template.json"]) > 200
+    names = [rule.name for rule in control_tower_rules.bundled_rule_files()]
+    enabled = [set(names) - set(job.disabled_rules) for job in recorded]
+    runs = {
+        name: [len(job.template_paths) for job, rules in zip(recorded, enabled, strict=True) if name in rules]
+        for name in names
+    }
+    # The queue's and the bucket's rule files run once over both templates, the key's over the one with a key.
+    assert runs["ct-sqs-pr-1"] == [2] and runs["ct-s3-pr-1"] == [2] and runs["ct-kms-pr-1"] == [1]
+    assert runs["ct-eks-pr-1"] == runs["ct-eks-pr-2"] == runs["ct-lambda-pr-3"] == runs["ct-iam-pr-1"] == []
+    assert sum(len(rules) for rules in enabled) < 30
+    # Each run gets reduced copies of the templates, never the templates themselves.
+    assert all(Path(path).parent != tmp_path / "filtered" for job in recorded for path in job.template_paths)
 
 
 def test_given_jobs_then_the_reports_come_back_in_job_order_whatever_the_workers(tmp_path: Path) -> None:
@@ -162,7 +116,8 @@ def test_given_jobs_then_the_reports_come_back_in_job_order_whatever_the_workers
     app.synth()
     templates = sorted(str(path) for path in tmp_path.glob("*.template.json"))
     jobs = [
-        control_tower_runner.Job(path, weight=weight) for path, weight in zip(templates * 2, [1, 5, 2, 4], strict=True)
+        control_tower_runner.Job((path,), weight=weight)
+        for path, weight in zip(templates * 2, [1, 5, 2, 4], strict=True)
     ]
     one = control_tower_runner.run(jobs, workers=1)
     assert [r["violations"][0]["violatingResources"][0]["templatePath"] for r in one] == templates * 2
@@ -173,7 +128,7 @@ def test_given_a_template_the_plugin_cannot_read_then_the_run_fails_with_its_mes
     broken = tmp_path / "broken.template.json"
     broken.write_text("{ not json")
     with pytest.raises(RuntimeError, match=r"(?s)the Control Tower pack failed:.*CfnGuardValidator plugin failed"):
-        control_tower_runner.run([control_tower_runner.Job(str(broken))])
+        control_tower_runner.run([control_tower_runner.Job((str(broken),))])
 
 
 def test_given_a_template_without_any_rules_type_then_no_bundled_rule_finds_anything_in_it(tmp_path: Path) -> None:
@@ -232,6 +187,19 @@ def test_given_no_writable_cache_then_the_plugin_is_unpacked_for_the_process(
 # --- the pack beside the cdk-nag packs ---------------------------------------------------------------------
 
 
+def _recorded_reports(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    """(thread, template names) of each call of the Control Tower pack's runs, from now on."""
+    calls: list[tuple[str, list[str]]] = []
+    reports = control_tower.reports
+
+    def recording(templates: dict[str, Any]) -> list[dict[str, Any]]:
+        calls.append((threading.current_thread().name, [Path(path).name for path in templates]))
+        return reports(templates)
+
+    monkeypatch.setattr(control_tower, "reports", recording)
+    return calls
+
+
 def _gate_report(outdir: Path, register: Any) -> str:
     """validation-report.json of the queue/bucket/key app with the plugins `register(app)` adds, paths masked."""
     app = cdk.App(outdir=str(outdir))
@@ -245,18 +213,10 @@ def _gate_report(outdir: Path, register: Any) -> str:
 def test_given_the_gate_then_cfn_guard_runs_beside_the_cdk_nag_packs_and_the_report_is_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    threads: list[str] = []
-    job = control_tower._job
-
-    def recording(template_path: str, template: dict[str, Any], size: int) -> control_tower_runner.Job:
-        threads.append(threading.current_thread().name)
-        return job(template_path, template, size)
-
-    monkeypatch.setattr(control_tower, "_job", recording)
+    calls = _recorded_reports(monkeypatch)
     gated = _gate_report(tmp_path / "gate", lambda app: add_compliance_gate(app, control_tower=True))
-    # Started by the watcher as the templates are written, in a thread of its own, not by the Control Tower pack.
-    assert len(threads) >= 2 and set(threads) == {"control-tower-watch"}, threads
-    watched = len(threads)
+    # Started by the watcher once the templates are written, in a thread of its own, not by the Control Tower pack.
+    assert calls == [("control-tower-watch", ["Canary.template.json", "Second.template.json"])], calls
     plain = _gate_report(
         tmp_path / "plain",
         lambda app: cdk.Validations.of(app).add_plugins(
@@ -266,7 +226,7 @@ def test_given_the_gate_then_cfn_guard_runs_beside_the_cdk_nag_packs_and_the_rep
             cast(cdk.IPolicyValidationPlugin, control_tower.ControlTowerValidator()),
         ),
     )
-    assert threads[watched:] == ["MainThread", "MainThread"]
+    assert calls[1:] == [("MainThread", ["Canary.template.json", "Second.template.json"])]
     sections = [section["pluginName"] for section in json.loads(gated)["pluginReports"]]
     assert sections == ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", CONTROL_TOWER_PACK]
     assert gated == plain
@@ -306,14 +266,7 @@ def test_given_a_template_changed_after_the_watcher_read_it_then_validate_valida
     app = cdk.App(outdir=str(tmp_path / "source"))
     _queue_bucket_key(app)
     source = Path(app.synth().directory)
-    validated: list[tuple[str, str]] = []
-    job = control_tower._job
-
-    def recording(template_path: str, template: dict[str, Any], size: int) -> control_tower_runner.Job:
-        validated.append((threading.current_thread().name, Path(template_path).name))
-        return job(template_path, template, size)
-
-    monkeypatch.setattr(control_tower, "_job", recording)
+    validated = _recorded_reports(monkeypatch)
     outdir = tmp_path / "watched"
     validator = control_tower.ControlTowerValidator()
     validator.watch(str(outdir))
@@ -330,9 +283,8 @@ def test_given_a_template_changed_after_the_watcher_read_it_then_validate_valida
     paths = [str(outdir / "Canary.template.json"), str(second)]
     context = cast(cdk.IPolicyValidationContextBeta1, SimpleNamespace(template_paths=paths))
     report = validator.validate(context)
-    assert sorted(validated[:2]) == [
-        ("control-tower-watch", "Canary.template.json"),
-        ("control-tower-watch", "Second.template.json"),
+    assert validated == [
+        ("control-tower-watch", ["Canary.template.json", "Second.template.json"]),
+        ("MainThread", ["Second.template.json"]),
     ]
-    assert validated[2:] == [("MainThread", "Second.template.json")]
     assert {resource.template_path for v in report.violations for resource in v.violating_resources} == {paths[0]}
