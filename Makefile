@@ -46,7 +46,7 @@ synth: $(VENV)/.installed node_modules/.installed
 
 ## test: the whole test suite (unit, snapshot, compliance, lint, handler, end-to-end)
 test: deps docs
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 ## docs: the docs site (MkDocs + mkdocstrings) built strictly into .site/: a broken link or an API page that
 ## cannot render fails it
