@@ -18,7 +18,6 @@ from tests.cli_synth import DEFAULT_CONFIG, CliSynth, shared_cli_synths, shipped
 from tests.event_journeys import Stack
 from tests.support import REPO_ROOT, default_config_raw, synth_platform_app, templates_of
 
-
 # The files that take longest, in seconds summed per file (`pytest --durations=0`, 2-core build machine, the
 # figure after each name), longest first. `make test` runs `-n 2 --dist loadfile --no-loadscope-reorder`: the
 # workers take whole files in collection order, so these go first (longest processing time first) and the two
