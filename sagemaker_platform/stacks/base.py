@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import aws_cdk as cdk
@@ -55,6 +56,13 @@ class CapabilityStack(cdk.Stack):
 
     capability: ClassVar[str]
     """The `capability` tag of the stack's resources."""
+    _build: Callable[[PlatformConfig], None]
+    """Adds the capability's constructs: every subclass defines it (checked when the subclass is defined)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not callable(getattr(cls, "_build", None)):
+            raise TypeError(f"{cls.__name__} must define _build(self, config), which adds the capability's constructs")
 
     def __init__(
         self,
@@ -75,7 +83,3 @@ class CapabilityStack(cdk.Stack):
     def _description(self, config: PlatformConfig) -> str | None:
         """The stack's description. Default: none."""
         return None
-
-    def _build(self, config: PlatformConfig) -> None:
-        """Add the capability's constructs."""
-        raise NotImplementedError(f"{type(self).__name__} must define _build")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk.assertions import Template
 
 from sagemaker_platform.config import PlatformConfig, parse_config
@@ -52,3 +53,10 @@ def test_the_capability_stacks_share_its_constructor() -> None:
     for stack_class in (GatewayStack, RegistryStack, TuningStack):
         assert issubclass(stack_class, CapabilityStack)
         assert stack_class.__init__ is CapabilityStack.__init__
+
+
+def test_a_capability_stack_without_build_is_refused_where_it_is_defined() -> None:
+    with pytest.raises(TypeError, match="_Unbuilt must define _build"):
+
+        class _Unbuilt(CapabilityStack):
+            capability = "unbuilt"
