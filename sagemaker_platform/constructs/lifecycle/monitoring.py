@@ -187,7 +187,9 @@ class EndpointMonitor(Construct):
         )
         self._grant_capture_read(self._job_role, *self._capture)
         self.state_machine = self._schedule_applier(storage, self._schedule_expression)
-        self._apply_on_in_service(self.state_machine, storage)
+        applier = self._applier_target(self.state_machine, storage)
+        self._apply_on_in_service(applier)
+        self._apply_on_definition_change(self.state_machine, applier)
         self.violation_rule = sagemaker_rule(
             self,
             "Violations",
@@ -265,8 +267,9 @@ class EndpointMonitor(Construct):
 
     def _schedule_applier(self, storage: LifecycleStorage, schedule_expression: str) -> sfn.StateMachine:
         """The workflow applying the schedule (SDK integrations). Started by the endpoint's InService event it
-        creates the schedule, or updates the one there; started by CloudFormation's creation of a new job
-        definition it updates the schedule, if there is one yet (else the endpoint's InService creates it)."""
+        creates the schedule, or updates the one there; started by a CloudFormation event (a new job definition,
+        a rolled-back update) it updates the schedule, if there is one yet (else the endpoint's InService creates
+        it)."""
         schedule = {
             "MonitoringScheduleName": self.schedule_name,
             "MonitoringScheduleConfig": {
@@ -317,24 +320,23 @@ class EndpointMonitor(Construct):
         )
         return state_machine
 
-    def _apply_on_in_service(self, state_machine: sfn.StateMachine, storage: LifecycleStorage) -> None:
-        """Start the applier each time the endpoint reaches InService (created, or updated to a new version), and on
-        CloudFormation's changes of the job definition (`_apply_on_definition_change`)."""
+    def _applier_target(self, state_machine: sfn.StateMachine, storage: LifecycleStorage) -> events.IRuleTarget:
+        """The applier as the target of this monitor's rules: started by a role only EventBridge may assume."""
         start_role = events_role(
             self, "ApplyOnInServiceRole", description=f"Starts the schedule applier of {self.endpoint_name}"
         )
-        target = targets.SfnStateMachine(
-            state_machine, role=start_role, dead_letter_queue=storage.rule_dead_letter_queue
-        )
+        return targets.SfnStateMachine(state_machine, role=start_role, dead_letter_queue=storage.rule_dead_letter_queue)
+
+    def _apply_on_in_service(self, applier: events.IRuleTarget) -> None:
+        """Start the applier each time the endpoint reaches InService (created, or updated to a new version)."""
         sagemaker_rule(
             self,
             "EndpointInService",
             description=f"{self.endpoint_name} is InService: apply its monitoring schedule",
             detail_type=ENDPOINT_STATE_CHANGE,
             detail={"EndpointName": [self.endpoint_name], "EndpointStatus": ["IN_SERVICE"]},
-            targets=[target],
+            targets=[applier],
         )
-        self._apply_on_definition_change(state_machine, target)
 
     def _apply_on_definition_change(self, state_machine: sfn.StateMachine, target: events.IRuleTarget) -> None:
         """Start the applier (its update path) when CloudFormation creates this monitor's job definition, and when
