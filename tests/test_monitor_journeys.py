@@ -29,23 +29,32 @@ def _definitions(stacks: list[Stack]) -> Iterator[tuple[Stack, str, dict[str, An
                 yield stack, logical_id, resource
 
 
-def _status_change(stack: Stack, logical_id: str, resource_type: str, status: str) -> dict[str, Any]:
-    """The event CloudFormation puts on the default bus of `stack`'s account when the resource changes status."""
+def _cloudformation_event(stack: Stack, detail_type: str, status: str, **detail: str) -> dict[str, Any]:
+    """An event CloudFormation puts on the default bus of `stack`'s account (a stack's or a resource's status)."""
     return {
         "version": "0",
         "source": "aws.cloudformation",
-        "detail-type": RESOURCE_STATUS_CHANGE,
+        "detail-type": detail_type,
         "account": stack.account,
         "region": "eu-west-1",
         "detail": {
             "stack-id": text({"Ref": "AWS::StackId"}),  # as the journey renders the rule's `Ref: AWS::StackId`
-            "logical-resource-id": logical_id,
-            "physical-resource-id": f"arn:aws:sagemaker:eu-west-1:{stack.account}:job-definition/{logical_id}",
             "status-details": {"status": status, "status-reason": ""},
-            "resource-type": resource_type,
             "client-request-token": "Console-UpdateStack-7f59c3cf",
+            **detail,
         },
     }
+
+
+def _status_change(stack: Stack, logical_id: str, resource_type: str, status: str) -> dict[str, Any]:
+    """The event CloudFormation puts on the default bus of `stack`'s account when the resource changes status."""
+    arn = f"arn:aws:sagemaker:eu-west-1:{stack.account}:job-definition/{logical_id}"
+    return _cloudformation_event(
+        stack,
+        RESOURCE_STATUS_CHANGE,
+        status,
+        **{"logical-resource-id": logical_id, "physical-resource-id": arn, "resource-type": resource_type},
+    )
 
 
 @pytest.fixture(params=["default", "multi-account"])
@@ -79,22 +88,6 @@ def test_other_status_changes_of_a_job_definition_start_nothing(stacks: list[Sta
             assert follow(stacks, event, account=stack.account).arrivals == [], (logical_id, status)
 
 
-def _stack_status_change(stack: Stack, status: str) -> dict[str, Any]:
-    """The event CloudFormation puts on the default bus of `stack`'s account when the stack changes status."""
-    return {
-        "version": "0",
-        "source": "aws.cloudformation",
-        "detail-type": STACK_STATUS_CHANGE,
-        "account": stack.account,
-        "region": "eu-west-1",
-        "detail": {
-            "stack-id": text({"Ref": "AWS::StackId"}),
-            "status-details": {"status": status, "status-reason": ""},
-            "client-request-token": "Console-UpdateStack-7f59c3cf",
-        },
-    }
-
-
 def test_a_rolled_back_update_of_a_monitoring_stack_starts_every_applier_of_that_stack(stacks: list[Stack]) -> None:
     """The definitions a failed update created are deleted again: every applier of the stack (rolled back to the
     definition that stays) points its schedule back. Only the rollback's end starts them."""
@@ -106,8 +99,10 @@ def test_a_rolled_back_update_of_a_monitoring_stack_starts_every_applier_of_that
             for logical_id in resource["DependsOn"]
             if stack.template["Resources"][logical_id]["Type"] == "AWS::StepFunctions::StateMachine"
         }
-        journey = follow(stacks, _stack_status_change(stack, "UPDATE_ROLLBACK_COMPLETE"), account=stack.account)
+        journey = follow(
+            stacks, _cloudformation_event(stack, STACK_STATUS_CHANGE, "UPDATE_ROLLBACK_COMPLETE"), account=stack.account
+        )
         assert {a.logical_id for a in journey.arrivals if a.stack == stack.name} == appliers, journey.trail
         for status in ("UPDATE_COMPLETE", "UPDATE_ROLLBACK_IN_PROGRESS", "CREATE_COMPLETE"):
-            journey = follow(stacks, _stack_status_change(stack, status), account=stack.account)
+            journey = follow(stacks, _cloudformation_event(stack, STACK_STATUS_CHANGE, status), account=stack.account)
             assert journey.arrivals == [], (stack.name, status)
