@@ -3,9 +3,11 @@
 `CfnGuardValidator` spawns its bundled cfn-guard once, from the jsii kernel, for every template and rule file:
 one core works while the others wait. Here the same plugin code (its JavaScript and cfn-guard binary, unpacked
 once from the jsii tarball into a per-version cache) runs in `node` worker processes: each job is one
-`CfnGuardValidator({disabledRules}).validate({templatePaths})` call (one cfn-guard run), and the jobs are spread
-over the CPUs, heaviest first. The reports come back in job order, whatever the number of workers;
-`sagemaker_platform.control_tower_jobs` makes the jobs and joins their reports.
+`CfnGuardValidator({disabledRules}).validate({templatePaths})` call (one cfn-guard run). The jobs are handed out
+heaviest first, one at a time, to whichever worker is free: a job's weight is only an estimate (cfn-guard spends
+five times longer per byte on some rule files than on others), so a worker that drew a heavy job takes fewer.
+The reports come back in job order, whatever the number of workers; `sagemaker_platform.control_tower_jobs` makes
+the jobs and joins their reports.
 """
 
 from __future__ import annotations
@@ -19,20 +21,24 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-# Reads the jobs from stdin, validates each template with the plugin's own class, prints the reports as JSON.
+# Reads one job a line from stdin, validates its templates with the plugin's own class and prints the report as
+# one line of JSON (which escapes every newline in it); ends with stdin.
 _WORKER = """
 const { CfnGuardValidator } = require(process.argv[1]);
-const jobs = JSON.parse(require('fs').readFileSync(0, 'utf-8'));
-const reports = jobs.map(({ templatePaths, disabledRules }) =>
-  new CfnGuardValidator({ disabledRules }).validate({ templatePaths }));
-process.stdout.write(JSON.stringify(reports));
+require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  const { templatePaths, disabledRules } = JSON.parse(line);
+  const report = new CfnGuardValidator({ disabledRules }).validate({ templatePaths });
+  process.stdout.write(JSON.stringify(report) + '\\n');
+});
 """
 # What the plugin needs at run time: its modules, package.json (its version), the rules, this platform's binaries.
 _NEEDED = ("package/lib/", "package/package.json", "package/rules/control-tower/cfn-guard/")
@@ -100,31 +106,63 @@ def run(jobs: Sequence[Job], *, workers: int | None = None) -> list[dict[str, An
     """
     if not jobs:
         return []
-    count = min(workers or _usable_cpus(), len(jobs))
-    bins: list[list[int]] = [[] for _ in range(count)]
-    loads = [0.0] * count
-    for index in sorted(range(len(jobs)), key=lambda i: -jobs[i].weight):  # heaviest first, to the lightest bin
-        lightest = loads.index(min(loads))
-        bins[lightest].append(index)
-        loads[lightest] += jobs[index].weight
+    heaviest_first = deque(sorted(range(len(jobs)), key=lambda i: -jobs[i].weight))
+    lock = threading.Lock()
+    failed = threading.Event()  # a worker failed: the others take no further job
+
+    def next_job() -> int | None:
+        with lock:
+            return None if failed.is_set() or not heaviest_first else heaviest_first.popleft()
+
+    reports: list[dict[str, Any]] = [{}] * len(jobs)
     node = os.environ.get("JSII_NODE") or shutil.which("node") or "node"
     plugin = str(plugin_dir() / "lib" / "plugin.js")
 
-    def work(indexes: list[int]) -> subprocess.CompletedProcess[str]:
-        payload = [
-            {"templatePaths": list(jobs[i].template_paths), "disabledRules": list(jobs[i].disabled_rules)}
-            for i in indexes
-        ]
-        return subprocess.run([node, "-e", _WORKER, plugin], input=json.dumps(payload), capture_output=True, text=True)
+    def work() -> None:
+        try:
+            _serve(node, plugin, jobs, next_job, reports)
+        except BaseException:
+            failed.set()
+            raise
 
-    reports: list[dict[str, Any]] = [{}] * len(jobs)
+    count = min(workers or _usable_cpus(), len(jobs))
     with ThreadPoolExecutor(count) as pool:  # threads only wait on their process
-        for indexes, done in zip(bins, pool.map(work, bins), strict=True):
-            if done.returncode != 0:
-                raise RuntimeError(f"the Control Tower pack failed:\n{done.stderr.strip()[-2000:]}")
-            for index, report in zip(indexes, json.loads(done.stdout), strict=True):
-                reports[index] = report
+        started = [pool.submit(work) for _ in range(count)]
+    for done in started:
+        done.result()  # the first failure, raised
     return reports
+
+
+def _serve(
+    node: str,
+    plugin: str,
+    jobs: Sequence[Job],
+    next_job: Callable[[], int | None],
+    reports: list[dict[str, Any]],
+) -> None:
+    """One worker process: runs jobs from `next_job` until there are none, each report into its place in `reports`."""
+    with (
+        tempfile.TemporaryFile("w+") as errors,
+        subprocess.Popen(
+            [node, "-e", _WORKER, plugin], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True
+        ) as process,
+    ):
+        assert process.stdin is not None and process.stdout is not None
+        for index in iter(next_job, None):
+            job = jobs[index]
+            payload = {"templatePaths": list(job.template_paths), "disabledRules": list(job.disabled_rules)}
+            try:
+                process.stdin.write(json.dumps(payload) + "\n")
+                process.stdin.flush()
+            except BrokenPipeError:
+                pass  # the worker ended: its stderr says why, below
+            line = process.stdout.readline()
+            if not line:
+                process.wait()
+                errors.seek(0)
+                raise RuntimeError(f"the Control Tower pack failed:\n{errors.read().strip()[-2000:]}")
+            reports[index] = json.loads(line)
+        process.stdin.close()
 
 
 def _usable_cpus() -> int:

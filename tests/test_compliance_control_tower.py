@@ -124,6 +124,37 @@ def test_given_jobs_then_the_reports_come_back_in_job_order_whatever_the_workers
     assert control_tower_runner.run(jobs, workers=3) == one
 
 
+# A stand-in for the plugin's worker: each "template" says how long its run takes; the report names the process.
+_TIMED_WORKER = """
+const fs = require('fs');
+require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  const [path] = JSON.parse(line).templatePaths;
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, JSON.parse(fs.readFileSync(path, 'utf-8')).ms);
+  process.stdout.write(JSON.stringify({ worker: process.pid, path }) + '\\n');
+});
+"""
+
+
+def test_given_a_job_slower_than_its_weight_says_then_the_other_worker_takes_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Weights are estimates: cfn-guard spends far longer per byte on some rule files (the IAM policy ones) than
+    # on others. Jobs handed out in fixed bins left one worker with the slow job and its share of the rest.
+    monkeypatch.setattr(control_tower_runner, "_WORKER", _TIMED_WORKER)
+    seconds = {"heaviest": 0.05, "slow": 2.0, "a": 0.05, "b": 0.05, "c": 0.05}
+    weights = {"heaviest": 10, "slow": 9, "a": 1, "b": 1, "c": 1}
+    for name, duration in seconds.items():
+        (tmp_path / name).write_text(json.dumps({"ms": int(duration * 1000)}))
+    jobs = [control_tower_runner.Job((str(tmp_path / name),), weight=weights[name]) for name in seconds]
+    reports = control_tower_runner.run(jobs, workers=2)
+    assert [report["path"] for report in reports] == [str(tmp_path / name) for name in seconds]  # in job order
+    by_worker = {report["worker"]: [] for report in reports}
+    for name, report in zip(seconds, reports, strict=True):
+        by_worker[report["worker"]].append(name)
+    # The worker that drew the slow job ran only that one; the other took every job handed out meanwhile.
+    assert sorted(by_worker.values()) == [["heaviest", "a", "b", "c"], ["slow"]]
+
+
 def test_given_a_template_the_plugin_cannot_read_then_the_run_fails_with_its_message(tmp_path: Path) -> None:
     broken = tmp_path / "broken.template.json"
     broken.write_text("{ not json")
