@@ -8,17 +8,24 @@ cdk synth -c config=examples/multi-account.yaml
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import sys
 from pathlib import Path
 from typing import NoReturn
 
-from sagemaker_platform.compliance import add_compliance_gate
-from sagemaker_platform.compliance_audit import check_acknowledgments
-from sagemaker_platform.config import config_from_context
-from sagemaker_platform.errors import PlatformError
-from sagemaker_platform.platform_app import platform_app
-from sagemaker_platform.stacks import build_platform
+# A synth is a short batch that keeps nearly every object it makes until it writes the assembly: the cyclic
+# collector walked them about 500 times per default synth, for 0.22 s of the main thread, and freed some 2,400
+# objects (counted with gc.callbacks). Reference counting still frees the rest. Off before the heavy imports;
+# bench/synth.py turns it off in the empty app it compares with, too.
+gc.disable()
+
+from sagemaker_platform.compliance import add_compliance_gate  # noqa: E402
+from sagemaker_platform.compliance_audit import check_acknowledgments  # noqa: E402
+from sagemaker_platform.config import config_from_context  # noqa: E402
+from sagemaker_platform.errors import PlatformError  # noqa: E402
+from sagemaker_platform.platform_app import platform_app  # noqa: E402
+from sagemaker_platform.stacks import build_platform  # noqa: E402
 
 
 def main() -> int:

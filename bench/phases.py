@@ -15,6 +15,10 @@ import time
 
 _started = time.perf_counter()
 
+import gc  # noqa: E402
+
+gc.disable()  # as app.py does, before the heavy imports
+
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
