@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from sagemaker_platform import control_tower_rules
+from sagemaker_platform import control_tower_rules, control_tower_runner
 from sagemaker_platform.control_tower_rules import Reads, RuleFile, read_rule_file, rule_types
 
 # --- the resource types a rule file selects ------------------------------------------------------------------
@@ -174,3 +177,54 @@ def test_given_present_types_then_the_rule_files_selecting_none_of_them_are_inap
     skipped = control_tower_rules.inapplicable_rules(frozenset({"AWS::SQS::Queue", "AWS::KMS::Key"}))
     assert {"ct-sqs-pr-1", "ct-kms-pr-1"}.isdisjoint(skipped)
     assert {"ct-s3-pr-1", "ct-eks-pr-2"} <= set(skipped)
+
+
+# --- the reading kept between synths ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The installed plugin's rule files in an unpacked-plugin folder of their own, with no reading kept yet."""
+    package = tmp_path / "cdk-validator-cfnguard" / "package"
+    package.mkdir(parents=True)
+    (package / "rules").symlink_to(control_tower_runner.plugin_dir() / "rules")
+    monkeypatch.setattr(control_tower_rules, "plugin_dir", lambda: package)
+    control_tower_rules.bundled_rule_files.cache_clear()
+    yield package.parent
+    control_tower_rules.bundled_rule_files.cache_clear()
+
+
+def _no_reading(*args: object) -> RuleFile:
+    raise AssertionError("the rule files were read again")
+
+
+def test_given_the_rule_files_read_once_then_the_next_process_takes_the_kept_reading(
+    fresh_plugin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = control_tower_rules.bundled_rule_files()
+    (kept,) = fresh_plugin.glob("rule-files-*.json")
+    assert kept == control_tower_rules.index_path()  # beside the plugin, under this reader's digest
+    control_tower_rules.bundled_rule_files.cache_clear()  # as in a new process
+    monkeypatch.setattr(control_tower_rules, "read_rule_file", _no_reading)
+    assert control_tower_rules.bundled_rule_files() == first
+    assert not list(fresh_plugin.glob(".rule-files-*"))  # no staging copy left
+
+
+@pytest.mark.parametrize("kept", ["{ half written", "[]", '[{"name": "ct-x"}]', '[{"reads": "SOME"}]'])
+def test_given_a_kept_reading_that_cannot_be_used_then_the_files_are_read_again(fresh_plugin: Path, kept: str) -> None:
+    expected = control_tower_rules.bundled_rule_files()
+    control_tower_rules.index_path().write_text(kept)
+    control_tower_rules.bundled_rule_files.cache_clear()
+    assert control_tower_rules.bundled_rule_files() == expected
+    assert json.loads(control_tower_rules.index_path().read_text())[0]["name"] == expected[0].name  # kept anew
+
+
+def test_given_the_reading_cannot_be_kept_then_the_files_are_still_read_and_nothing_half_written_stays(
+    fresh_plugin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*args: object) -> None:
+        raise PermissionError("read-only cache")  # what renaming into a read-only folder raises
+
+    monkeypatch.setattr(control_tower_rules.os, "replace", refused)
+    assert len(control_tower_rules.bundled_rule_files()) > 200
+    assert sorted(path.name for path in fresh_plugin.iterdir()) == ["package"]
