@@ -107,9 +107,20 @@ def test_the_schedule_is_created_when_the_endpoint_is_in_service_and_an_existing
     assert [(c["ErrorEquals"], c["Next"]) for c in update["Catch"]] == [([NOT_FOUND], "NotScheduledYet")]
     assert definition["States"]["NotScheduledYet"]["Type"] == "Succeed"
     trigger = definition["States"][definition["StartAt"]]
+    # A start without `source` (by hand, `{}`) takes the default instead of failing the Choice (States.Runtime).
     assert trigger["Choices"] == [
-        {"Variable": "$.source", "StringEquals": "aws.cloudformation", "Next": "UpdateSchedule"}
+        {
+            "And": [
+                {"Variable": "$.source", "IsPresent": True},
+                {"Variable": "$.source", "StringEquals": "aws.cloudformation"},
+            ],
+            "Next": "UpdateSchedule",
+        }
     ]
+    # Every other error is retried (runs under faults: tests/test_monitor_applier_faults.py); the caught one never.
+    for task, caught in ((create, ALREADY_EXISTS), (update, NOT_FOUND)):
+        assert [r["ErrorEquals"] for r in task["Retry"]] == [[caught], ["States.ALL"]]
+        assert task["Retry"][0]["MaxAttempts"] == 0
     assert trigger["Default"] == "CreateSchedule"
 
 
@@ -190,8 +201,8 @@ def test_given_a_retrain_pipeline_then_a_violation_notifies_alarms_and_starts_it
     assert text(detail["MonitoringScheduleArn"][0]).endswith(f":monitoring-schedule/{ENDPOINT}-data-quality")
     targets = [text(t["Arn"]) for t in violations["Properties"]["Targets"]]
     assert RETRAIN in targets and len(targets) == 2  # the topic and the pipeline
-    (alarm,) = resources_of_type(template, "AWS::CloudWatch::Alarm").values()
-    assert alarm["Properties"]["MetricName"] == "TriggeredRules"
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+    (alarm,) = [a for a in alarms if a["Properties"]["MetricName"] == "TriggeredRules"]
     assert alarm["Properties"]["Namespace"] == "AWS/Events"
 
 
@@ -249,7 +260,9 @@ def test_given_ground_truth_then_a_model_quality_job_merges_it_with_the_captured
     ]
     schedule = text(violations["Properties"]["EventPattern"]["detail"]["MonitoringScheduleArn"][0])
     assert schedule.endswith(f":monitoring-schedule/{ENDPOINT}-model-quality")
-    assert len(resources_of_type(template, "AWS::CloudWatch::Alarm")) == 1
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+    # Violations, and an applier that failed after its retries.
+    assert sorted(a["Properties"]["MetricName"] for a in alarms) == ["ExecutionsFailed", "TriggeredRules"]
 
 
 def test_given_model_quality_attributes_that_do_not_fit_the_problem_then_one_error_names_each() -> None:

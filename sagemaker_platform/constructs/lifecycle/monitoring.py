@@ -9,7 +9,8 @@ what it shares with `ModelQualityMonitor` (model_quality.py).
   and SageMaker refuses a schedule for an endpoint that does not exist yet; as autoscaling, it is applied once
   the endpoint exists), an existing one updated to this job definition; and updated when CloudFormation
   creates a new job definition (`CloudFormation Resource Status Change`) or an update of the stack rolls back
-  (`CloudFormation Stack Status Change`: the definition that stays), if the schedule exists;
+  (`CloudFormation Stack Status Change`: the definition that stays), if the schedule exists. Every failed call
+  but the one it handles is retried; an execution that still fails raises `applier_alarm` on the topic;
 - the job definition's name ends with a digest of its properties: every one of them is create-only, so a
   change (a baseline, an instance type) replaces the definition, which CloudFormation refuses under an
   unchanged custom name. The schedule keeps its name (`<endpoint>-<label>`) and is pointed at the new
@@ -96,6 +97,9 @@ class EndpointMonitor(Construct):
     """``<schedule_name>-<digest of the definition's properties>`` (at most 63 characters)."""
     schedule_name: str
     """``<endpoint>-<label>`` (at most 63 characters): the schedule the applier creates and updates."""
+    applier_alarm: cloudwatch.Alarm
+    """The applier failed after its retries (`ExecutionsFailed` >= 1 in 5 minutes): the schedule was not applied;
+    notifies the topic. Redrive the failed execution once its cause is fixed."""
 
     monitoring_type: ClassVar[str]
     """`MonitoringType` of the schedule (DataQuality, ModelQuality)."""
@@ -209,6 +213,14 @@ class EndpointMonitor(Construct):
                     dead_letter_queue=storage.rule_dead_letter_queue,
                 )
             )
+        # An execution that failed after its retries left the schedule as it was: say so, to redrive it.
+        self.applier_alarm = alarm_on_any(
+            self,
+            "ApplierFailedAlarm",
+            self.state_machine.metric_failed(period=cdk.Duration.minutes(5), statistic="Sum"),
+            f"The {self.label} schedule of {endpoint} was not applied (redrive the failed execution of its applier)",
+            topic,
+        )
         self.alarm = alarm_on_any(
             self,
             "ViolationsAlarm",
@@ -278,7 +290,6 @@ class EndpointMonitor(Construct):
                 "MonitoringType": self.monitoring_type,
             },
         }
-        retried = ["SageMaker.ThrottlingException", "States.Timeout"]
         create, update = (
             tasks.CallAwsService(
                 self, id, service="sagemaker", action=action, iam_resources=[self.schedule_arn], parameters=schedule
@@ -288,17 +299,17 @@ class EndpointMonitor(Construct):
                 ("UpdateSchedule", "updateMonitoringSchedule"),
             )
         )
-        for task in (create, update):
-            task.add_retry(errors=retried, max_attempts=5)
         # The endpoint was updated (a new version deployed): its schedule is there, maybe on an older definition.
+        _retry_all_but(create, ALREADY_EXISTS)
         create.add_catch(update, errors=[ALREADY_EXISTS])
         # A new definition before the endpoint exists: nothing to update yet.
+        _retry_all_but(update, NOT_FOUND)
         update.add_catch(sfn.Succeed(self, "NotScheduledYet"), errors=[NOT_FOUND])
-        start = (
-            sfn.Choice(self, "Trigger")
-            .when(sfn.Condition.string_equals("$.source", "aws.cloudformation"), update)
-            .otherwise(create)
+        # Any other input (a hand-started execution, `{}`) creates or updates the schedule: both converge.
+        from_cloudformation = sfn.Condition.and_(
+            sfn.Condition.is_present("$.source"), sfn.Condition.string_equals("$.source", "aws.cloudformation")
         )
+        start = sfn.Choice(self, "Trigger").when(from_cloudformation, update).otherwise(create)
         role = state_machine_role(self, "ApplierRole", description=f"Applies {self.schedule_name}")
         state_machine = sfn.StateMachine(
             self,
@@ -390,7 +401,7 @@ class DataQualityMonitor(EndpointMonitor):
     :param capture_key_alias: alias of the key encrypting the captured data (decrypt through S3 only).
     :param storage: where baselines and reports live.
     :param job_role: the monitoring jobs' role.
-    :param topic: notified of violations (the event) and of the alarm.
+    :param topic: notified of violations (the event), of the violations alarm and of `applier_alarm`.
     :param schedule_expression: Default: hourly, ``cron(0 * ? * * *)``.
     :param instance_type: Default: ml.m5.large. :param max_run_seconds: Default: 1800 (at most 3600 hourly).
     :param baseline_uri: the prefix of the baseline's ``constraints.json`` and ``statistics.json`` (e.g. where
@@ -423,3 +434,18 @@ class DataQualityMonitor(EndpointMonitor):
             ),
         )
         self._wire()
+
+
+def _retry_all_but(task: tasks.CallAwsService, caught: str) -> None:
+    """Retry every error of `task` except `caught` (its Catch takes that one at once): 5 s, then backing off (x2,
+    jittered), five attempts in all. Access denied included: the applier's role is created in the deployment whose
+    events start it, and IAM takes seconds to propagate. Creating and updating a schedule are repeatable (same
+    name, same config)."""
+    task.add_retry(errors=[caught], max_attempts=0)
+    task.add_retry(
+        errors=["States.ALL"],
+        interval=cdk.Duration.seconds(5),
+        max_attempts=4,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
