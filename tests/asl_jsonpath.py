@@ -1,4 +1,5 @@
-"""A small Amazon States Language runner for JSONPath workflows of SDK tasks, to run a synthesized definition.
+"""A small Amazon States Language runner for JSONPath workflows of SDK tasks, to run a synthesized definition;
+`next_retry` is shared with the JSONata runner of `tests/constructs/test_tuning_flow.py`.
 
 What it implements, as the ASL specification states it (https://states-language.net/spec.html): `Choice`
 (`And`, `Variable` with `IsPresent` and `StringEquals`; a `Variable` whose path is absent fails the execution with
@@ -113,16 +114,25 @@ def _attempt(
             call(name, state["Resource"], state.get("Parameters", {}))
             return
         except TaskError as failure:
-            retrier = _first(state.get("Retry", []), failure.error)
-            if retrier is None:
+            wait = next_retry(state.get("Retry", []), failure.error, retried)
+            if wait is None:
                 raise
-            index = state["Retry"].index(retrier)
-            attempts = retried.get(index, 0)
-            if attempts >= retrier.get("MaxAttempts", 3):
-                raise
-            retried[index] = attempts + 1
-            interval = retrier.get("IntervalSeconds", 1) * retrier.get("BackoffRate", 2.0) ** attempts
-            execution.retry_waits.append(interval)
+            execution.retry_waits.append(wait)
+
+
+def next_retry(retriers: list[Mapping[str, Any]], error: str, retried: dict[int, int]) -> float | None:
+    """The nominal wait before retrying a task that failed with `error`, counting the attempt in `retried` (per
+    retrier, across the task's attempts); None when no retrier names it or its attempts are spent (then the
+    task's Catch decides). The same in JSONPath and JSONata definitions."""
+    retrier = _first(retriers, error)
+    if retrier is None:
+        return None
+    index = retriers.index(retrier)
+    attempts = retried.get(index, 0)
+    if attempts >= retrier.get("MaxAttempts", 3):
+        return None
+    retried[index] = attempts + 1
+    return float(retrier.get("IntervalSeconds", 1) * retrier.get("BackoffRate", 2.0) ** attempts)
 
 
 def _first(handlers: list[Mapping[str, Any]], error: str) -> Mapping[str, Any] | None:

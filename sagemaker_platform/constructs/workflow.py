@@ -7,6 +7,8 @@ those pieces once, with the cdk-nag acknowledgments that Step Functions' own gra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -51,6 +53,25 @@ def retry_transient(task: sfn.TaskStateBase) -> None:
     """
     task.add_retry(
         errors=TRANSIENT_TASK_ERRORS,
+        interval=cdk.Duration.seconds(5),
+        max_attempts=4,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+
+
+def retry_every_error(task: sfn.TaskStateBase, *, but: Sequence[str] = ()) -> None:
+    """Retry every error of `task` but `but` (its Catch takes those at once): 5 s, then backing off (x2,
+    jittered), five attempts in all.
+
+    For a task whose call is repeatable and whose every failure may pass: an SDK call made by a role created in
+    the same deployment as the events that start it (IAM takes seconds to propagate, so access denied too), a
+    notification (a retried publish may arrive twice; SNS delivers at least once anyway).
+    """
+    if but:
+        task.add_retry(errors=list(but), max_attempts=0)
+    task.add_retry(
+        errors=["States.ALL"],
         interval=cdk.Duration.seconds(5),
         max_attempts=4,
         backoff_rate=2,

@@ -16,6 +16,7 @@ import jsonata
 import pytest
 
 from sagemaker_platform import tuning_spec
+from tests.asl_jsonpath import next_retry
 from tests.constructs.test_tuning import definition
 from tests.support import default_config_raw
 from tests.test_tuning_spec import ENV
@@ -65,7 +66,7 @@ def run(flow: dict[str, Any], execution_input: Any, tasks: dict[str, Task]) -> t
         args = evaluate(state.get("Arguments"), states)
         arguments[name] = args
         try:
-            result = tasks[name](args)
+            result = _with_retries(state, tasks[name], args)
         except TaskFailed as failure:
             (catcher,) = [c for c in state.get("Catch", []) if {"States.ALL", failure.error} & set(c["ErrorEquals"])]
             error_output = {"Error": failure.error, "Cause": failure.cause}
@@ -78,6 +79,17 @@ def run(flow: dict[str, Any], execution_input: Any, tasks: dict[str, Task]) -> t
         if state.get("End"):
             return visited, output, arguments
         name, state_input = state["Next"], output
+
+
+def _with_retries(state: dict[str, Any], task: Task, args: dict[str, Any]) -> Any:
+    """`task(args)`, again for as long as the state's Retry says (the waits are not slept)."""
+    retried: dict[int, int] = {}
+    while True:
+        try:
+            return task(args)
+        except TaskFailed as failure:
+            if next_retry(state.get("Retry", []), failure.error, retried) is None:
+                raise
 
 
 def build_task(args: dict[str, Any]) -> dict[str, Any]:
@@ -189,3 +201,61 @@ def test_given_an_invalid_spec_then_no_tuning_job_is_started(flow: dict[str, Any
         flow, {"spec": {"strategy": "Genetic"}}, {"BuildRequest": build, "NotifyFailure": lambda args: {}}
     )
     assert visited == ["BuildRequest", "NotifyFailure", "Failed"] and "Tune" not in arguments
+
+
+# One failure of each kind on each publish; the names are what Step Functions gives an SNS integration's failure.
+SNS_FAULTS = ["SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KMSThrottlingException", "States.Timeout"]
+
+
+class FailsOnce:
+    """A task that fails with `error` on its first call, then answers `result`; records every call's arguments."""
+
+    def __init__(self, error: str, result: Any) -> None:
+        self.error, self.result = error, result
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, args: dict[str, Any]) -> Any:
+        self.calls.append(args)
+        if len(self.calls) == 1:
+            raise TaskFailed(self.error, "injected")
+        return self.result
+
+
+@pytest.mark.parametrize("fault", SNS_FAULTS)
+def test_given_a_failing_publish_of_the_registered_model_then_it_is_retried_and_the_run_succeeds(
+    flow: dict[str, Any], fault: str
+) -> None:
+    registered = {"model_package_arn": "arn:aws:sagemaker:us-east-1:1:model-package/churn/1"}
+    publish = FailsOnce(fault, {"MessageId": "m-1"})
+    visited, output, _ = run(
+        flow,
+        {"spec_name": SPEC.name},
+        {
+            "BuildRequest": build_task,
+            "Tune": describe,
+            "WriteReport": lambda args: {"Payload": {"report": REPORT}},
+            "RegisterBestModel": lambda args: {"Payload": registered},
+            "NotifyRegistered": publish,
+        },
+    )
+    assert visited[-1] == "NotifyRegistered" and output == {**registered, "report": REPORT}
+    assert len(publish.calls) == 2 and publish.calls[0] == publish.calls[1]  # the same notice, sent once it worked
+
+
+@pytest.mark.parametrize("fault", SNS_FAULTS)
+def test_given_a_failing_publish_of_a_failure_then_it_is_retried_and_the_notice_is_sent(
+    flow: dict[str, Any], fault: str
+) -> None:
+    def tune(args: dict[str, Any]) -> Any:
+        raise TaskFailed("States.TaskFailed", "tuning job stopped")
+
+    publish = FailsOnce(fault, {"MessageId": "m-2"})
+    visited, _, _ = run(
+        flow, {"spec_name": SPEC.name}, {"BuildRequest": build_task, "Tune": tune, "NotifyFailure": publish}
+    )
+    assert visited == ["BuildRequest", "Tune", "NotifyFailure", "Failed"]
+    assert len(publish.calls) == 2
+    assert json.loads(publish.calls[1]["Message"])["error"] == {
+        "Error": "States.TaskFailed",
+        "Cause": "tuning job stopped",
+    }

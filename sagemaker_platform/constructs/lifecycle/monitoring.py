@@ -42,7 +42,7 @@ from sagemaker_platform.constructs.lifecycle.rules import cloudformation_rule, e
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
 from sagemaker_platform.constructs.shared_policies import SharedPolicies, SharedStatement
 from sagemaker_platform.constructs.targets import StartSageMakerPipeline
-from sagemaker_platform.constructs.workflow import state_machine_log_group, state_machine_role
+from sagemaker_platform.constructs.workflow import retry_every_error, state_machine_log_group, state_machine_role
 from sagemaker_platform.errors import ProblemCollector, check_keywords
 
 ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
@@ -299,11 +299,13 @@ class EndpointMonitor(Construct):
                 ("UpdateSchedule", "updateMonitoringSchedule"),
             )
         )
+        # Creating and updating a schedule are repeatable (same name, same config); the applier's role is created
+        # in the deployment whose events start it. Every other failure is retried, access denied included.
         # The endpoint was updated (a new version deployed): its schedule is there, maybe on an older definition.
-        _retry_all_but(create, ALREADY_EXISTS)
+        retry_every_error(create, but=[ALREADY_EXISTS])
         create.add_catch(update, errors=[ALREADY_EXISTS])
         # A new definition before the endpoint exists: nothing to update yet.
-        _retry_all_but(update, NOT_FOUND)
+        retry_every_error(update, but=[NOT_FOUND])
         update.add_catch(sfn.Succeed(self, "NotScheduledYet"), errors=[NOT_FOUND])
         # Any other input (a hand-started execution, `{}`) creates or updates the schedule: both converge.
         from_cloudformation = sfn.Condition.and_(
@@ -434,18 +436,3 @@ class DataQualityMonitor(EndpointMonitor):
             ),
         )
         self._wire()
-
-
-def _retry_all_but(task: tasks.CallAwsService, caught: str) -> None:
-    """Retry every error of `task` except `caught` (its Catch takes that one at once): 5 s, then backing off (x2,
-    jittered), five attempts in all. Access denied included: the applier's role is created in the deployment whose
-    events start it, and IAM takes seconds to propagate. Creating and updating a schedule are repeatable (same
-    name, same config)."""
-    task.add_retry(errors=[caught], max_attempts=0)
-    task.add_retry(
-        errors=["States.ALL"],
-        interval=cdk.Duration.seconds(5),
-        max_attempts=4,
-        backoff_rate=2,
-        jitter_strategy=sfn.JitterType.FULL,
-    )

@@ -21,6 +21,7 @@ from sagemaker_platform.constructs.function import PlatformFunction
 from sagemaker_platform.constructs.tuning.grants import KEY_USE_ACTIONS, grant_tuning_sync
 from sagemaker_platform.constructs.tuning.storage import TuningStorage
 from sagemaker_platform.constructs.workflow import (
+    retry_every_error,
     retry_transient,
     state_machine_log_group,
     state_machine_role,
@@ -49,6 +50,8 @@ def render_state_machine(
         message=sfn.TaskInput.from_text("{% $string($states.input) %}"),
         outputs="{% $states.input %}",
     )
+    # The model is registered: a throttled or failing publish must not fail the run and lose the notice.
+    retry_every_error(notify_success)
     # A report that still cannot be written does not hold back the model: the notification says why.
     report.add_catch(
         register,
@@ -77,8 +80,8 @@ def render_state_machine(
 
 
 def _notify_failure(scope: Construct, topic: sns.ITopic) -> sfn.Chain:
-    """`NotifyFailure` → `Failed`: what every caught error leads to."""
-    return tasks.SnsPublish.jsonata(
+    """`NotifyFailure` → `Failed`: what every caught error leads to (the publish retried, so the notice is sent)."""
+    notify = tasks.SnsPublish.jsonata(
         scope,
         "NotifyFailure",
         topic=topic,
@@ -86,7 +89,9 @@ def _notify_failure(scope: Construct, topic: sns.ITopic) -> sfn.Chain:
         message=sfn.TaskInput.from_text(
             "{% $string({'execution': $states.context.Execution.Id, 'error': $states.input}) %}"
         ),
-    ).next(sfn.Fail(scope, "Failed", error="TuningPipelineFailed", cause="see the notification"))
+    )
+    retry_every_error(notify)
+    return notify.next(sfn.Fail(scope, "Failed", error="TuningPipelineFailed", cause="see the notification"))
 
 
 def _build_and_tune(
