@@ -115,6 +115,20 @@ def describe(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+REGISTERED = {"model_package_arn": "arn:aws:sagemaker:us-east-1:1:model-package/churn/1"}
+
+
+def successful_run(notify_registered: Task) -> dict[str, Task]:
+    """The tasks of a run that tunes, reports and registers, with `notify_registered` as the last publish."""
+    return {
+        "BuildRequest": build_task,
+        "Tune": describe,
+        "WriteReport": lambda args: {"Payload": {"report": REPORT}},
+        "RegisterBestModel": lambda args: {"Payload": REGISTERED},
+        "NotifyRegistered": notify_registered,
+    }
+
+
 @pytest.fixture(scope="module")
 def flow(default_templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return definition(default_templates["mlplatform-tuning"])
@@ -123,18 +137,8 @@ def flow(default_templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def test_given_a_spec_name_then_tune_gets_the_built_request_and_register_gets_the_description(
     flow: dict[str, Any],
 ) -> None:
-    registered = {"model_package_arn": "arn:aws:sagemaker:us-east-1:1:model-package/churn/1"}
-    visited, output, arguments = run(
-        flow,
-        {"spec_name": SPEC.name},
-        {
-            "BuildRequest": build_task,
-            "Tune": describe,
-            "WriteReport": lambda args: {"Payload": {"report": REPORT}},
-            "RegisterBestModel": lambda args: {"Payload": registered},
-            "NotifyRegistered": lambda args: {"MessageId": "m-1"},
-        },
-    )
+    registered = REGISTERED
+    visited, output, arguments = run(flow, {"spec_name": SPEC.name}, successful_run(lambda args: {"MessageId": "m-1"}))
     assert visited == ["BuildRequest", "Tune", "WriteReport", "RegisterBestModel", "NotifyRegistered"]
     assert arguments["WriteReport"]["Payload"] == {"tuning_job": arguments["Tune"]["HyperParameterTuningJobName"]}
     payload = arguments["BuildRequest"]["Payload"]
@@ -225,20 +229,9 @@ class FailsOnce:
 def test_given_a_failing_publish_of_the_registered_model_then_it_is_retried_and_the_run_succeeds(
     flow: dict[str, Any], fault: str
 ) -> None:
-    registered = {"model_package_arn": "arn:aws:sagemaker:us-east-1:1:model-package/churn/1"}
     publish = FailsOnce(fault, {"MessageId": "m-1"})
-    visited, output, _ = run(
-        flow,
-        {"spec_name": SPEC.name},
-        {
-            "BuildRequest": build_task,
-            "Tune": describe,
-            "WriteReport": lambda args: {"Payload": {"report": REPORT}},
-            "RegisterBestModel": lambda args: {"Payload": registered},
-            "NotifyRegistered": publish,
-        },
-    )
-    assert visited[-1] == "NotifyRegistered" and output == {**registered, "report": REPORT}
+    visited, output, _ = run(flow, {"spec_name": SPEC.name}, successful_run(publish))
+    assert visited[-1] == "NotifyRegistered" and output == {**REGISTERED, "report": REPORT}
     assert len(publish.calls) == 2 and publish.calls[0] == publish.calls[1]  # the same notice, sent once it worked
 
 
