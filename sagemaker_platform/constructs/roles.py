@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -184,6 +185,41 @@ def _normalized(statement: iam.PolicyStatement) -> iam.PolicyStatement:
         conditions=statement.conditions or None,
         sid=statement.sid,
     )
+
+
+def name_default_policy_actions(role: iam.Role) -> None:
+    """Name the grant families' actions (`NAMED_ACTIONS`) in the inline default policy of `role`, a role aws-cdk-lib
+    creates itself (CDK Pipelines' self-mutation and asset publishing roles), which cannot be a `PlatformRole`.
+
+    The policy's CloudFormation document becomes the document's statements as they are when the template is
+    rendered (so every grant, even a later one, is in it), each family replaced by the actions it stands for
+    (statements are not merged as the CDK would: the same permissions, maybe in more statements).
+    """
+    policy = role.node.try_find_child("DefaultPolicy")
+    if not isinstance(policy, iam.Policy):
+        return
+    cfn = policy.node.default_child
+    assert isinstance(cfn, iam.CfnPolicy)
+    cfn.policy_document = cdk.Lazy.any(_NamedActionsDocument(policy.document))
+
+
+@jsii.implements(cdk.IStableAnyProducer)
+class _NamedActionsDocument:
+    """`document`'s statements (their tokens left to the resolver, so references across stacks still resolve),
+    actions named."""
+
+    def __init__(self, document: iam.PolicyDocument) -> None:
+        self._document = document
+
+    def produce(self) -> Any:
+        rendered: dict[str, Any] = self._document.to_json()
+        for statement in rendered.get("Statement", []):
+            actions = _as_list(statement.get("Action", []))
+            if all(isinstance(action, str) for action in actions):
+                named = _named_actions([str(action) for action in actions])
+                if named:
+                    statement["Action"] = named[0] if len(named) == 1 else named
+        return rendered
 
 
 def _named_actions(actions: list[str]) -> list[str]:

@@ -32,7 +32,7 @@ from sagemaker_platform.compliance import acknowledge, skip_checkov
 from sagemaker_platform.config import PipelineConfig, PlatformConfig
 from sagemaker_platform.constructs.function import grant_logs_encrypt
 from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
-from sagemaker_platform.constructs.roles import PlatformRole
+from sagemaker_platform.constructs.roles import PlatformRole, name_default_policy_actions
 from sagemaker_platform.constructs.storage import ACCESS_LOG_RETENTION, access_logs_bucket, encrypted_bucket
 from sagemaker_platform.naming import deployed_commit_parameter_name
 from sagemaker_platform.stacks.base import AccountRole, Phase, stack_env, stack_name, tag_platform
@@ -59,12 +59,6 @@ BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 RUNTIME_VERSIONS = {"python": "3.12", "nodejs": "20"}
 # The deployed-commit parameter's value before the first deployment.
 NO_COMMIT = "none"
-# The action families of CDK's bucket and key grants on the artifact bucket: grantRead, what grantReadWrite adds,
-# and the key's encrypt/decrypt grant. The roles CDK Pipelines creates itself are acknowledged for the families
-# their grants hold; our PlatformRoles name the actions instead (`roles.NAMED_ACTIONS`).
-ARTIFACT_READ_ACTIONS = ("s3:GetObject*", "s3:GetBucket*", "s3:List*")
-ARTIFACT_WRITE_ACTIONS = ("s3:DeleteObject*", "s3:Abort*")
-ARTIFACT_KEY_ACTIONS = ("kms:ReEncrypt*", "kms:GenerateDataKey*")
 
 
 class PlatformStage(cdk.Stage):
@@ -297,14 +291,15 @@ class PlatformPipelineStack(cdk.Stack):
                 },
             )
 
-        # The pipeline role and the synth project read and write artifacts; the others only read them.
-        self._acknowledge_role(self.pipeline_role, codebuild_project=None, writes=True)
-        self._acknowledge_role(self.synth_role, codebuild_project=self.pipeline.synth_project, writes=True)
+        self._acknowledge_role(self.pipeline_role, codebuild_project=None)
+        self._acknowledge_role(self.synth_role, codebuild_project=self.pipeline.synth_project)
         if self.stages:
             self._acknowledge_role(self.record_role, codebuild_project=self.record_step.project)
         mutation = self.pipeline.self_mutation_project
         mutation_role = mutation.role
-        assert mutation_role is not None
+        assert isinstance(mutation_role, iam.Role)
+        # The action families of CDK's grants on the artifact bucket and key, named as our PlatformRoles name them.
+        name_default_policy_actions(mutation_role)
         forced = (
             "CDK Pipelines creates the self-mutation project's role itself (no prop to pass a role with managed "
             "policies); it holds only the statements CDK Pipelines needs to update this pipeline stack"
@@ -347,8 +342,8 @@ class PlatformPipelineStack(cdk.Stack):
                 "grants them to its asset publishing role",
             },
         )
-        # CDK Pipelines grants the asset role read of the artifact bucket, decrypt only on its key.
-        self._acknowledge_role(role, codebuild_project=None, key_families=False)
+        name_default_policy_actions(role)
+        self._acknowledge_role(role, codebuild_project=None)
         policy = role.node.try_find_child("DefaultPolicy")
         if policy is not None:
             skip_checkov(
@@ -356,46 +351,14 @@ class PlatformPipelineStack(cdk.Stack):
                 {"CKV_AWS_111": "codebuild:StartBuild/StopBuild on `*` as CDK Pipelines grants them to this role"},
             )
 
-    def _acknowledge_role(
-        self,
-        role: iam.IRole,
-        *,
-        codebuild_project: codebuild.IProject | None,
-        writes: bool = False,
-        key_families: bool = True,
-    ) -> None:
-        """The wildcards of CDK's grants on the artifact bucket and key, and of a CodeBuild project's own logs.
-
-        :param writes: the role writes artifacts (grantReadWrite's DeleteObject*/Abort* families).
-        :param key_families: the role's key grant holds the ReEncrypt*/GenerateDataKey* families.
-        """
+    def _acknowledge_role(self, role: iam.IRole, *, codebuild_project: codebuild.IProject | None) -> None:
+        """The wildcards of the artifact bucket's objects and of a CodeBuild project's own logs and reports (the
+        grant families' actions are named: `PlatformRole`, `name_default_policy_actions`)."""
         bucket = self.get_logical_id(self.artifact_bucket.node.default_child)  # type: ignore[arg-type]
-        named = isinstance(role, PlatformRole)  # its grants hold named actions, no family to acknowledge
         reasons = {
-            f"AwsSolutions-IAM5[Action::{action}]": "CDK Pipelines' read grant on the pipeline's own artifact bucket "
-            "(object and bucket read families), limited to that bucket"
-            for action in ARTIFACT_READ_ACTIONS
-            if not named
+            f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]": "objects of the pipeline's own artifact bucket (keys are "
+            "generated per execution)"
         }
-        if writes and not named:
-            reasons.update(
-                {
-                    f"AwsSolutions-IAM5[Action::{action}]": "CDK Pipelines' write grant on the pipeline's own "
-                    "artifact bucket (replacing and aborting artifact uploads), limited to that bucket"
-                    for action in ARTIFACT_WRITE_ACTIONS
-                }
-            )
-        if key_families and not named:
-            reasons.update(
-                {
-                    f"AwsSolutions-IAM5[Action::{action}]": "CDK Pipelines' encrypt/decrypt grant on the artifact "
-                    "bucket's own key, limited to that key"
-                    for action in ARTIFACT_KEY_ACTIONS
-                }
-            )
-        reasons[f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]"] = (
-            "objects of the pipeline's own artifact bucket (keys are generated per execution)"
-        )
         if codebuild_project is not None:
             project = self.get_logical_id(codebuild_project.node.default_child)  # type: ignore[arg-type]
             prefix = f"arn:<AWS::Partition>:{{service}}:{self.region}:{self.account}:"

@@ -15,10 +15,16 @@ from aws_cdk import cx_api
 from sagemaker_platform.compliance import add_compliance_gate
 from sagemaker_platform.config import PlatformConfig, parse_config
 from sagemaker_platform.constructs.function import PlatformFunction, grant_logs_encrypt
+from sagemaker_platform.constructs.roles import NAMED_ACTIONS
 from sagemaker_platform.naming import deployed_commit_parameter_name
 from sagemaker_platform.stacks.base import AccountRole, Phase
 from sagemaker_platform.stacks.pipeline import build_pipeline_stack
 from tests.support import ACCOUNTS, CANARY_HANDLER, resources_of_type
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
 
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111111111111:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
@@ -238,3 +244,40 @@ def test_given_a_stage_stack_with_its_own_codebuild_project_then_the_pipeline_ac
     report = (tmp_path / "cdk.out" / "validation-report.json").read_text()
     assert "HIPAA.Security-CodeBuildProjectSourceRepoUrl" in report
     assert "Dev/Builds/Project" in report, str(caught.value)[:500]
+
+
+def _cdk_pipelines_policies(template: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The statements of the inline policies of the roles CDK Pipelines creates itself (self-mutation, assets)."""
+    return {
+        logical_id: policy["Properties"]["PolicyDocument"]["Statement"]
+        for logical_id, policy in resources_of_type(template, "AWS::IAM::Policy").items()
+        if "SelfMutation" in logical_id or "FileRole" in logical_id
+    }
+
+
+def test_given_the_roles_cdk_pipelines_creates_then_their_grant_families_are_named_and_nothing_else_changes(
+    template: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `s3:GetObject*`, `kms:ReEncrypt*` and the like, from CDK Pipelines' grants on the artifact bucket and key,
+    # stand for more than CodeBuild uses: named as our PlatformRoles name them (`roles.NAMED_ACTIONS`).
+    named = _cdk_pipelines_policies(template)
+    assert len(named) == 2
+    actions = [action for statements in named.values() for s in statements for action in as_list(s["Action"])]
+    assert "s3:GetObject" in actions and "kms:GenerateDataKey" in actions
+    assert not [action for action in actions if action.endswith("*")]
+    # The same app with CDK's own rendering: the same statements (effect, resources, conditions), the same order,
+    # each family replaced by exactly the actions it stands for.
+    monkeypatch.setattr("sagemaker_platform.stacks.pipeline.name_default_policy_actions", lambda role: None)
+    config = pipeline_config(config_file="platform/prod.yaml")
+    stock = _cdk_pipelines_policies(
+        synth_pipeline(config, tmp_path / "cdk.out", demo_stage, gate=False).get_stack_by_name("mlp-pipeline").template
+    )
+    assert stock.keys() == named.keys()
+    for logical_id, statements in stock.items():
+        assert len(named[logical_id]) == len(statements)
+        for before, after in zip(statements, named[logical_id], strict=True):
+            assert {k: v for k, v in before.items() if k != "Action"} == {
+                k: v for k, v in after.items() if k != "Action"
+            }
+            expected = [a for action in as_list(before["Action"]) for a in NAMED_ACTIONS.get(action, (action,))]
+            assert as_list(after["Action"]) == list(dict.fromkeys(expected))
