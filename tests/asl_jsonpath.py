@@ -92,7 +92,7 @@ def run(
                 raise NotImplementedError(f"state type {kind}")
             _attempt(name, state, execution, call)
         except TaskError as failure:
-            catcher = _first(state.get("Catch", []), failure.error)
+            catcher = first_handler(state.get("Catch", []), failure.error)
             if catcher is None:
                 execution.status, execution.error = "FAILED", failure.error
                 return execution
@@ -124,7 +124,7 @@ def next_retry(retriers: list[Mapping[str, Any]], error: str, retried: dict[int,
     """The nominal wait before retrying a task that failed with `error`, counting the attempt in `retried` (per
     retrier, across the task's attempts); None when no retrier names it or its attempts are spent (then the
     task's Catch decides). The same in JSONPath and JSONata definitions."""
-    retrier = _first(retriers, error)
+    retrier = first_handler(retriers, error)
     if retrier is None:
         return None
     index = retriers.index(retrier)
@@ -135,7 +135,7 @@ def next_retry(retriers: list[Mapping[str, Any]], error: str, retried: dict[int,
     return float(retrier.get("IntervalSeconds", 1) * retrier.get("BackoffRate", 2.0) ** attempts)
 
 
-def _first(handlers: list[Mapping[str, Any]], error: str) -> Mapping[str, Any] | None:
+def first_handler(handlers: list[Mapping[str, Any]], error: str) -> Mapping[str, Any] | None:
     """The first retrier or catcher naming `error` (`States.ALL` names every error but `States.Runtime`)."""
     for handler in handlers:
         names = handler["ErrorEquals"]

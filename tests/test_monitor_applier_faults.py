@@ -18,9 +18,9 @@ import pytest
 from sagemaker_platform.constructs.lifecycle.monitoring import ALREADY_EXISTS, NOT_FOUND
 from tests.asl_jsonpath import Execution, TaskError, run
 from tests.event_journeys import Stack
+from tests.monitor_support import applier_of, job_definitions
 from tests.registry_helpers import text
 
-JOB_DEFINITION_TYPES = ("AWS::SageMaker::DataQualityJobDefinition", "AWS::SageMaker::ModelQualityJobDefinition")
 FAULTS = {
     "throttling": "SageMaker.ThrottlingException",
     "unavailable": "SageMaker.ServiceUnavailableException",
@@ -59,17 +59,11 @@ class SageMaker:
 
 def _appliers(stacks: list[Stack]) -> Iterator[tuple[Stack, str, dict[str, Any], str]]:
     """(stack, applier id, its definition, the job definition name it applies) of every monitor."""
-    for stack in stacks:
-        for resource_type in JOB_DEFINITION_TYPES:
-            for _, resource in stack.resources(resource_type):
-                (applier_id,) = [
-                    depended
-                    for depended in resource["DependsOn"]
-                    if stack.template["Resources"][depended]["Type"] == "AWS::StepFunctions::StateMachine"
-                ]
-                machine = stack.template["Resources"][applier_id]
-                definition = json.loads(text(machine["Properties"]["DefinitionString"]))
-                yield stack, applier_id, definition, resource["Properties"]["JobDefinitionName"]
+    for stack, _, resource in job_definitions(stacks):
+        applier_id = applier_of(stack, resource)
+        machine = stack.template["Resources"][applier_id]
+        definition = json.loads(text(machine["Properties"]["DefinitionString"]))
+        yield stack, applier_id, definition, resource["Properties"]["JobDefinitionName"]
 
 
 @pytest.fixture(params=["default", "multi-account"])

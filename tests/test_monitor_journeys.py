@@ -10,23 +10,14 @@ update the schedule to the new name. Followed through the CLI-synthesized templa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sagemaker_platform.constructs.lifecycle.monitoring import RESOURCE_STATUS_CHANGE, STACK_STATUS_CHANGE
 from tests.event_journeys import Stack, follow
+from tests.monitor_support import applier_of, job_definitions
 from tests.registry_helpers import text
-
-JOB_DEFINITION_TYPES = ("AWS::SageMaker::DataQualityJobDefinition", "AWS::SageMaker::ModelQualityJobDefinition")
-
-
-def _definitions(stacks: list[Stack]) -> Iterator[tuple[Stack, str, dict[str, Any]]]:
-    for stack in stacks:
-        for resource_type in JOB_DEFINITION_TYPES:
-            for logical_id, resource in stack.resources(resource_type):
-                yield stack, logical_id, resource
 
 
 def _cloudformation_event(stack: Stack, detail_type: str, status: str, **detail: str) -> dict[str, Any]:
@@ -67,7 +58,7 @@ def stacks(request: pytest.FixtureRequest) -> list[Stack]:
 def test_every_new_job_definition_starts_its_own_monitors_applier_which_repoints_the_schedule(
     stacks: list[Stack],
 ) -> None:
-    definitions = list(_definitions(stacks))
+    definitions = list(job_definitions(stacks))
     assert definitions, "the shipped config monitors no endpoint: nothing to follow"
     for stack, logical_id, resource in definitions:
         event = _status_change(stack, logical_id, resource["Type"], "CREATE_COMPLETE")
@@ -82,7 +73,7 @@ def test_every_new_job_definition_starts_its_own_monitors_applier_which_repoints
 
 
 def test_other_status_changes_of_a_job_definition_start_nothing(stacks: list[Stack]) -> None:
-    for stack, logical_id, resource in _definitions(stacks):
+    for stack, logical_id, resource in job_definitions(stacks):
         for status in ("CREATE_IN_PROGRESS", "UPDATE_COMPLETE", "DELETE_COMPLETE", "CREATE_FAILED"):
             event = _status_change(stack, logical_id, resource["Type"], status)
             assert follow(stacks, event, account=stack.account).arrivals == [], (logical_id, status)
@@ -91,14 +82,9 @@ def test_other_status_changes_of_a_job_definition_start_nothing(stacks: list[Sta
 def test_a_rolled_back_update_of_a_monitoring_stack_starts_every_applier_of_that_stack(stacks: list[Stack]) -> None:
     """The definitions a failed update created are deleted again: every applier of the stack (rolled back to the
     definition that stays) points its schedule back. Only the rollback's end starts them."""
-    monitored = {stack.name: stack for stack, _, _ in _definitions(stacks)}
+    monitored = {stack.name: stack for stack, _, _ in job_definitions(stacks)}
     for stack in monitored.values():
-        appliers = {
-            logical_id
-            for _, _, resource in _definitions([stack])
-            for logical_id in resource["DependsOn"]
-            if stack.template["Resources"][logical_id]["Type"] == "AWS::StepFunctions::StateMachine"
-        }
+        appliers = {applier_of(stack, resource) for _, _, resource in job_definitions([stack])}
         journey = follow(
             stacks, _cloudformation_event(stack, STACK_STATUS_CHANGE, "UPDATE_ROLLBACK_COMPLETE"), account=stack.account
         )

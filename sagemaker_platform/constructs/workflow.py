@@ -51,13 +51,7 @@ def retry_transient(task: sfn.TaskStateBase) -> None:
     Permanent failures (access denied, validation, malformed input) are not retried: they reach the
     task's Catch. Only for tasks whose handler is repeatable (deterministic names, idempotency tokens).
     """
-    task.add_retry(
-        errors=TRANSIENT_TASK_ERRORS,
-        interval=cdk.Duration.seconds(5),
-        max_attempts=4,
-        backoff_rate=2,
-        jitter_strategy=sfn.JitterType.FULL,
-    )
+    _retry_backing_off(task, TRANSIENT_TASK_ERRORS)
 
 
 def retry_every_error(task: sfn.TaskStateBase, *, but: Sequence[str] = ()) -> None:
@@ -70,8 +64,13 @@ def retry_every_error(task: sfn.TaskStateBase, *, but: Sequence[str] = ()) -> No
     """
     if but:
         task.add_retry(errors=list(but), max_attempts=0)
+    _retry_backing_off(task, ["States.ALL"])
+
+
+def _retry_backing_off(task: sfn.TaskStateBase, errors: Sequence[str]) -> None:
+    """Retry `errors` of `task`: 5 s, then backing off (x2, jittered), four retries (five attempts in all)."""
     task.add_retry(
-        errors=["States.ALL"],
+        errors=list(errors),
         interval=cdk.Duration.seconds(5),
         max_attempts=4,
         backoff_rate=2,

@@ -16,7 +16,7 @@ import jsonata
 import pytest
 
 from sagemaker_platform import tuning_spec
-from tests.asl_jsonpath import next_retry
+from tests.asl_jsonpath import first_handler, next_retry
 from tests.constructs.test_tuning import definition
 from tests.support import default_config_raw
 from tests.test_tuning_spec import ENV
@@ -68,7 +68,8 @@ def run(flow: dict[str, Any], execution_input: Any, tasks: dict[str, Task]) -> t
         try:
             result = _with_retries(state, tasks[name], args)
         except TaskFailed as failure:
-            (catcher,) = [c for c in state.get("Catch", []) if {"States.ALL", failure.error} & set(c["ErrorEquals"])]
+            catcher = first_handler(state.get("Catch", []), failure.error)
+            assert catcher is not None, f"{name}: {failure.error} is not caught"
             error_output = {"Error": failure.error, "Cause": failure.cause}
             state_input = evaluate(
                 catcher.get("Output", "{% $states.errorOutput %}"), {**states, "errorOutput": error_output}

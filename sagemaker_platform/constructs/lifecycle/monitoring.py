@@ -299,8 +299,7 @@ class EndpointMonitor(Construct):
                 ("UpdateSchedule", "updateMonitoringSchedule"),
             )
         )
-        # Creating and updating a schedule are repeatable (same name, same config); the applier's role is created
-        # in the deployment whose events start it. Every other failure is retried, access denied included.
+        # Both calls are repeatable (same name, same config), so every other failure is retried (`retry_every_error`).
         # The endpoint was updated (a new version deployed): its schedule is there, maybe on an older definition.
         retry_every_error(create, but=[ALREADY_EXISTS])
         create.add_catch(update, errors=[ALREADY_EXISTS])
