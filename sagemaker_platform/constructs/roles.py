@@ -193,7 +193,10 @@ def name_default_policy_actions(role: iam.Role) -> None:
 
     The policy's CloudFormation document becomes the document's statements as they are when the template is
     rendered (so every grant, even a later one, is in it), each family replaced by the actions it stands for
-    (statements are not merged as the CDK would: the same permissions, maybe in more statements).
+    (statements are not merged as the CDK would: the same permissions, maybe in more statements). Example::
+
+        pipeline.build_pipeline()  # CDK Pipelines' grants are made
+        name_default_policy_actions(pipeline.self_mutation_project.role)  # s3:GetObject* -> s3:GetObject, ...
     """
     policy = role.node.try_find_child("DefaultPolicy")
     if not isinstance(policy, iam.Policy):

@@ -60,7 +60,11 @@ def retry_every_error(task: sfn.TaskStateBase, *, but: Sequence[str] = ()) -> No
 
     For a task whose call is repeatable and whose every failure may pass: an SDK call made by a role created in
     the same deployment as the events that start it (IAM takes seconds to propagate, so access denied too), a
-    notification (a retried publish may arrive twice; SNS delivers at least once anyway).
+    notification (a retried publish may arrive twice; SNS delivers at least once anyway). Example::
+
+        create = tasks.CallAwsService(self, "CreateSchedule", service="sagemaker", ...)
+        retry_every_error(create, but=["SageMaker.ResourceInUseException"])  # the Catch updates instead
+        create.add_catch(update, errors=["SageMaker.ResourceInUseException"])
     """
     if but:
         task.add_retry(errors=list(but), max_attempts=0)
