@@ -39,8 +39,10 @@ from sagemaker_platform.contracts.tuning_limits import (
     MAX_RANGES,
     MAX_SPEC_NAME_LENGTH,
     MAX_STATIC_HYPERPARAMETERS,
+    MAX_TRAINING_INSTANCE_COUNT,
     MAX_TRAINING_JOBS,
     MAX_TRAINING_RUNTIME_SECONDS,
+    MAX_TRAINING_VOLUME_GB,
     MAX_TUNING_RUNTIME_SECONDS,
     MIN_TUNING_RUNTIME_SECONDS,
     MODEL_PACKAGE_GROUP_PATTERN,
@@ -363,8 +365,8 @@ def _training_job(r: SpecReader, data: Mapping[str, Any], *, allow_schedule: boo
         pattern=INSTANCE_TYPE_PATTERN,
         hint="must be a SageMaker training instance type such as ml.m5.large",
     )
-    instance_count = r.integer(data, "instance_count", "", minimum=1, maximum=100, default=1)
-    volume = r.integer(data, "volume_size_gb", "", minimum=1, maximum=16384, default=30)
+    instance_count = r.integer(data, "instance_count", "", minimum=1, maximum=MAX_TRAINING_INSTANCE_COUNT, default=1)
+    volume = r.integer(data, "volume_size_gb", "", minimum=1, maximum=MAX_TRAINING_VOLUME_GB, default=30)
     max_run = r.integer(data, "max_run_seconds", "", minimum=1, maximum=MAX_TRAINING_RUNTIME_SECONDS, default=3600)
     channels = _channels(r, data)
     group = r.string(
