@@ -137,26 +137,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m sagemaker_platform.tuning_planner", description=__doc__.split("\n")[0]
     )
+    # Each option's dest is the name of a `plan` parameter: the parsed namespace is passed to it whole.
     parser.add_argument("--jobs", type=int, required=True, help="training jobs per tuning job (or queue)")
     parser.add_argument("--parallel", type=int, required=True, help="training jobs in flight at once")
-    parser.add_argument("--provisioning", type=float, default=240.0, help="seconds to provision a cold job (240)")
-    parser.add_argument("--run", type=float, default=60.0, help="seconds each job trains (60)")
-    parser.add_argument("--reuse-overhead", type=float, default=0.0, help="seconds to start on a warm instance (0)")
-    parser.add_argument("--keep-alive", type=float, default=0.0, help="KeepAlivePeriodInSeconds, billed (0)")
+    parser.add_argument(
+        "--provisioning",
+        dest="provisioning_seconds",
+        type=float,
+        default=240.0,
+        help="seconds to provision a cold job (240)",
+    )
+    parser.add_argument("--run", dest="run_seconds", type=float, default=60.0, help="seconds each job trains (60)")
+    parser.add_argument(
+        "--reuse-overhead",
+        dest="reuse_overhead_seconds",
+        type=float,
+        default=0.0,
+        help="seconds to start on a warm instance (0)",
+    )
+    parser.add_argument(
+        "--keep-alive", dest="keep_alive_seconds", type=float, default=0.0, help="KeepAlivePeriodInSeconds, billed (0)"
+    )
     parser.add_argument("--repeats", type=int, default=1, help="tuning jobs run one after another (1)")
     parser.add_argument("--instance-count", type=int, default=1, help="instances per training job (1)")
-    args = parser.parse_args(argv)
     try:
-        result = plan(
-            jobs=args.jobs,
-            parallel=args.parallel,
-            provisioning_seconds=args.provisioning,
-            run_seconds=args.run,
-            reuse_overhead_seconds=args.reuse_overhead,
-            keep_alive_seconds=args.keep_alive,
-            repeats=args.repeats,
-            instance_count=args.instance_count,
-        )
+        result = plan(**vars(parser.parse_args(argv)))
     except ValueError as exc:
         parser.error(str(exc))
     print(render(result))

@@ -9,6 +9,11 @@ import pytest
 import yaml
 
 from sagemaker_platform.config import parse_config
+from sagemaker_platform.contracts.tuning_limits import (
+    MAX_TRAINING_INSTANCE_COUNT,
+    MAX_TRAINING_RUNTIME_SECONDS,
+    MAX_TRAINING_VOLUME_GB,
+)
 from sagemaker_platform.errors import ConfigError
 from tests.support import REPO_ROOT, default_config_raw
 
@@ -180,6 +185,29 @@ def test_given_bad_launcher_scaling_then_refused_naming_the_key(
     raw["tuning_launcher"] = {**raw["tuning_launcher"], **launcher}
     message = _refused(raw)
     assert f"`tuning_launcher.{key}`" in message and expected in message
+
+
+@pytest.mark.parametrize(
+    ("key", "limit"),
+    [
+        ("instance_count", MAX_TRAINING_INSTANCE_COUNT),
+        ("volume_size_gb", MAX_TRAINING_VOLUME_GB),
+        ("max_run_seconds", MAX_TRAINING_RUNTIME_SECONDS),
+    ],
+)
+def test_given_a_training_resource_past_the_tuning_spec_limit_then_both_training_configs_refuse_it(
+    key: str, limit: int
+) -> None:
+    """`lifecycle.build[].training` and `tuning_launcher` bound a job's resources as a tuning spec does."""
+    lifecycle, launcher = default_config_raw(), default_config_raw()
+    lifecycle["lifecycle"]["build"][0]["training"] = {key: limit + 1}
+    launcher["tuning_launcher"] = {**launcher["tuning_launcher"], key: limit + 1}
+    assert f"`lifecycle.build[0].training.{key}`" in _refused(lifecycle)
+    assert f"`tuning_launcher.{key}`" in _refused(launcher)
+    lifecycle["lifecycle"]["build"][0]["training"] = {key: limit}
+    launcher["tuning_launcher"][key] = limit
+    assert getattr(parse_config(lifecycle).lifecycle.build[0].training, key) == limit  # type: ignore[union-attr]
+    assert getattr(parse_config(launcher).tuning_launcher, key) == limit
 
 
 # --- warm-start chaining (issue 19 point 5) ------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sagemaker_platform.tuning_planner import main, plan
+from sagemaker_platform.tuning_planner import main, plan, render
 
 
 def best_egg():  # type: ignore[no-untyped-def]
@@ -59,3 +59,26 @@ def test_the_command_prints_both_scenarios(capsys: pytest.CaptureFixture[str]) -
     assert main(["--jobs", "40", "--parallel", "5", "--repeats", "8"]) == 0
     out = capsys.readouterr().out
     assert "5.33 h" in out and "1.60 h" in out and "3.3x shorter" in out
+
+
+def test_the_command_passes_every_option_to_the_planner(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--jobs", "12", "--parallel", "3", "--provisioning", "300", "--run", "90", "--reuse-overhead", "20"]
+    argv += ["--keep-alive", "120", "--repeats", "2", "--instance-count", "4"]
+    assert main(argv) == 0
+    expected = plan(
+        jobs=12,
+        parallel=3,
+        provisioning_seconds=300,
+        run_seconds=90,
+        reuse_overhead_seconds=20,
+        keep_alive_seconds=120,
+        repeats=2,
+        instance_count=4,
+    )
+    assert capsys.readouterr().out == render(expected) + "\n"
+
+
+def test_the_command_names_the_refused_option_as_the_planner_does(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--jobs", "40", "--parallel", "5", "--keep-alive", "3601"])
+    assert "keep_alive_seconds=3601.0: warm pools are kept at most 3600 seconds" in capsys.readouterr().err

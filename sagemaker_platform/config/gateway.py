@@ -76,15 +76,20 @@ class GatewayThrottlingConfig(StrictModel):
     """API Gateway stage throttling (requests per second, steady and burst)."""
 
     rate_limit: Annotated[int, Field(ge=1, le=10000)] = 50
+    """Steady API requests per second of the stage (1-10000)."""
     burst_limit: Annotated[int, Field(ge=1, le=5000)] = 100
+    """Requests the stage admits at once above the steady rate (1-5000)."""
 
 
 class GatewayConfig(StrictModel):
     """`gateway`: the asynchronous inference gateway (prod account) over endpoints and ensembles."""
 
     services: Items[GatewayServiceConfig] = ()
+    """The single-model services, each over an `endpoints` entry (prod stage)."""
     ensembles: Items[EnsembleConfig] = ()
+    """DAGs over the services (and over each other: ensembles nest). Default: none."""
     throttling: GatewayThrottlingConfig = GatewayThrottlingConfig()
+    """Stage throttling. Default: 50 requests per second, burst 100."""
     input_timeout_minutes: Annotated[int, Field(ge=1, le=720)] = 15
     """How long a request waits for its input upload before it expires (and its upload URL lapses)."""
     step_timeout_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
@@ -94,11 +99,13 @@ class GatewayConfig(StrictModel):
     max_receive_count: Annotated[int, Field(ge=1, le=100)] = 5
     """Deliveries of a queue message before it moves to the dead-letter queue."""
     webhook_attempts: Annotated[int, Field(ge=1, le=10)] = 4
+    """Calls of a request's webhook per completion before the notification is recorded as failed."""
     concurrency: Annotated[int, Field(ge=1, le=1000)] = 10
     """Reserved concurrency of each gateway function."""
     waf: bool = True
     """Put an AWS WAF web ACL (rate limit, known bad inputs) in front of the API."""
     removal_policy: Literal["retain", "destroy"] = "retain"
+    """What deleting the stack does to the gateway's table, buckets, secret and key: keep them, or delete them."""
 
     @model_validator(mode="after")
     def _graph(self) -> GatewayConfig:

@@ -10,7 +10,14 @@ from sagemaker_platform.config.base import Items, StrictModel, field_problem
 from sagemaker_platform.config.deploy import SageMakerPipelineName
 from sagemaker_platform.config.endpoints import _endpoint_entry_name
 from sagemaker_platform.config.registry import ModelPackageGroupName, WorkloadAccountRole
-from sagemaker_platform.config.training import Distribution, MaxWaitSeconds, raise_scaling_problems
+from sagemaker_platform.config.training import (
+    Distribution,
+    InstanceCount,
+    MaxRunSeconds,
+    MaxWaitSeconds,
+    VolumeSizeGb,
+    raise_scaling_problems,
+)
 
 LifecycleInstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
 S3KeyPrefix = Annotated[str, Field(pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$")]
@@ -34,9 +41,9 @@ class LifecycleJobConfig(StrictModel):
     """An ECR image URI or a SageMaker built-in. Default: sagemaker-xgboost:1.7-1 (training),
     sagemaker-scikit-learn:1.2-1-cpu-py3 (processing)."""
     instance_type: LifecycleInstanceType = "ml.m5.large"
-    instance_count: Annotated[int, Field(ge=1, le=100)] = 1
-    volume_size_gb: Annotated[int, Field(ge=1, le=16384)] = 30
-    max_run_seconds: Annotated[int, Field(ge=1, le=2419200)] = 3600
+    instance_count: InstanceCount = 1
+    volume_size_gb: VolumeSizeGb = 30
+    max_run_seconds: MaxRunSeconds = 3600
 
 
 class LifecycleTrainingConfig(LifecycleJobConfig):

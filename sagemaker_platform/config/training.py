@@ -1,4 +1,7 @@
-"""Spot capacity and distributed training settings shared by `tuning_launcher` and `lifecycle.build[].training`."""
+"""Training job settings shared by `tuning_launcher` and `lifecycle.build[].training`.
+
+Resource bounds (the tuning spec's, from `tuning_limits`), spot capacity and distributed training.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,21 @@ from typing import Annotated, Literal, Protocol
 from pydantic import Field
 
 from sagemaker_platform.config.base import field_problem
+from sagemaker_platform.contracts.tuning_limits import (
+    MAX_TRAINING_INSTANCE_COUNT,
+    MAX_TRAINING_RUNTIME_SECONDS,
+    MAX_TRAINING_VOLUME_GB,
+)
 
 Distribution = Literal["torchrun", "pytorchddp", "smdistributed"]
-MaxWaitSeconds = Annotated[int, Field(ge=1, le=2419200)]
+InstanceCount = Annotated[int, Field(ge=1, le=MAX_TRAINING_INSTANCE_COUNT)]
+"""Instances of each training job: 1-100."""
+VolumeSizeGb = Annotated[int, Field(ge=1, le=MAX_TRAINING_VOLUME_GB)]
+"""Size of the storage volume attached to each training instance, GB: 1-16384."""
+MaxRunSeconds = Annotated[int, Field(ge=1, le=MAX_TRAINING_RUNTIME_SECONDS)]
+"""How long a training job may run before SageMaker stops it, seconds: 1-2419200 (28 days)."""
+MaxWaitSeconds = Annotated[int, Field(ge=1, le=MAX_TRAINING_RUNTIME_SECONDS)]
+"""Spot only: how long a job may wait for capacity, run included, seconds: up to 2419200 (28 days)."""
 
 
 class ScalableJob(Protocol):

@@ -8,9 +8,9 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, mo
 from pydantic_core import PydanticCustomError
 
 from sagemaker_platform import tuning_spec
+from sagemaker_platform.config import training
 from sagemaker_platform.config.base import Items, StrictModel, field_problem
 from sagemaker_platform.config.images import PlatformImageConfig
-from sagemaker_platform.config.training import Distribution, MaxWaitSeconds, raise_scaling_problems
 
 
 def _tuning_spec(value: Any) -> Any:
@@ -55,17 +55,21 @@ class TuningLauncherConfig(StrictModel):
     image: str | PlatformImageConfig
     """An ECR URI, a built-in (`sagemaker-xgboost:1.7-1`) or `{platform_repository, tag}` (`images`)."""
     instance_type: Annotated[str, Field(pattern=tuning_spec.INSTANCE_TYPE_PATTERN.pattern)] = "ml.m5.large"
-    instance_count: Annotated[int, Field(ge=1, le=100)] = 1
-    volume_size_gb: Annotated[int, Field(ge=1, le=16384)] = 30
-    max_run_seconds: Annotated[int, Field(ge=1, le=2419200)] = 3600
+    """The training instance type of every job (its warm pool quota must cover max_concurrency x instance_count)."""
+    instance_count: training.InstanceCount = 1
+    volume_size_gb: training.VolumeSizeGb = 30
+    max_run_seconds: training.MaxRunSeconds = 3600
     keep_alive_seconds: Annotated[int, Field(ge=0, le=3600)] = 1800
+    """How long each job's instances stay warm for the next job (KeepAlivePeriodInSeconds, billed), at most 1 hour."""
     requests_per_second: Annotated[float, Field(gt=0, le=1)] = 1.0
+    """CreateTrainingJob calls per second, all launcher invocations together (at most 1)."""
     max_concurrency: Annotated[int, Field(ge=2, le=10)] = 2
+    """Concurrent launcher invocations reading the queue (2-10)."""
     use_spot: bool = False
     """Managed spot capacity; each job checkpoints to the output bucket. Needs keep_alive_seconds: 0."""
-    max_wait_seconds: MaxWaitSeconds | None = None
+    max_wait_seconds: training.MaxWaitSeconds | None = None
     """Spot only: the wait for capacity, run included; >= max_run_seconds. Default: 2 x max_run_seconds."""
-    distribution: Distribution | None = None
+    distribution: training.Distribution | None = None
     """As `lifecycle.build[].training.distribution`."""
 
     @model_validator(mode="after")
@@ -79,6 +83,6 @@ class TuningLauncherConfig(StrictModel):
                 self.keep_alive_seconds,
                 "must be 0 with use_spot: true (warm pools do not apply to managed spot training)",
             )
-        raise_scaling_problems(self)
+        training.raise_scaling_problems(self)
         # Returned: an "after" validator that returns None turns the whole section into None.
         return self

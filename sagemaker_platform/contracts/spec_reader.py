@@ -40,6 +40,7 @@ class SpecReader:
         self.problems: list[Problem] = []
 
     def add(self, path: str, value: Any, message: str) -> None:
+        """Record a problem at `path` (dotted, inside the spec) with the value given and what is allowed."""
         self.problems.append(Problem(path, value, message))
 
     def mapping(self, data: Any, path: str, keys: Mapping[str, bool]) -> dict[str, Any] | None:
@@ -85,6 +86,11 @@ class SpecReader:
         allowed: Sequence[str] | None = None,
         hint: str = "",
     ) -> str | None:
+        """`data[key]`: a non-empty string, one of `allowed`, matching `pattern`; None when absent or refused.
+
+        `path` is where `data` sits in the spec (`""` at the top); a refusal names `path.key`. `hint` replaces the
+        pattern in the message when the value does not match.
+        """
         value = data.get(key)
         where = join_path(path, key)
         if value is None:
@@ -111,6 +117,10 @@ class SpecReader:
         default: int | None = None,
         hint: str = "",
     ) -> int | None:
+        """`data[key]`: an integer (not a bool) from `minimum` to `maximum`; `default` when absent, None if refused.
+
+        A null value gives None. `hint` is appended to the range in the message (e.g. the quota that sets `maximum`).
+        """
         value = data.get(key, default)
         if value is None:
             return None
@@ -123,6 +133,7 @@ class SpecReader:
         return value
 
     def number(self, data: Mapping[str, Any], key: str, path: str) -> float | None:
+        """`data[key]` as a float: required, an int or a float (not a bool); None when absent or refused."""
         value = data.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.add(join_path(path, key), value, "must be a number")
@@ -130,6 +141,7 @@ class SpecReader:
         return float(value)
 
     def boolean(self, data: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
+        """`data[key]`: true or false; `default` when absent or refused."""
         value = data.get(key, default)
         if not isinstance(value, bool):
             self.add(join_path(path, key), value, "must be true or false")
@@ -147,6 +159,11 @@ class SpecReader:
         pattern: re.Pattern[str] | None = None,
         hint: str = "",
     ) -> tuple[str, ...]:
+        """`data[key]`: a list of unique non-empty strings, `minimum` to `maximum` items, each matching `pattern`.
+
+        Absent counts as an empty list. Every problem is recorded; the strings are returned unless the value is
+        not a list of strings (then an empty tuple). `hint` replaces the pattern in an item's message.
+        """
         value = data.get(key)
         where = join_path(path, key)
         if value is None:

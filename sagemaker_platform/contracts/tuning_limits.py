@@ -29,6 +29,8 @@ MAX_PARALLEL_TRAINING_JOBS = 100
 MAX_TUNING_RUNTIME_SECONDS = 15_768_000  # ResourceLimits.MaxRuntimeInSeconds
 MIN_TUNING_RUNTIME_SECONDS = 120
 MAX_TRAINING_RUNTIME_SECONDS = 2_419_200  # 28 days, the training job quota
+MAX_TRAINING_INSTANCE_COUNT = 100  # ResourceConfig.InstanceCount
+MAX_TRAINING_VOLUME_GB = 16384  # ResourceConfig.VolumeSizeInGB
 # HyperParameterTuningJobName is at most 32 characters: `<spec name>-<12-hex run id>`.
 RUN_ID_LENGTH = 12
 MAX_SPEC_NAME_LENGTH = 32 - 1 - RUN_ID_LENGTH

@@ -39,8 +39,10 @@ from sagemaker_platform.contracts.tuning_limits import (
     MAX_RANGES,
     MAX_SPEC_NAME_LENGTH,
     MAX_STATIC_HYPERPARAMETERS,
+    MAX_TRAINING_INSTANCE_COUNT,
     MAX_TRAINING_JOBS,
     MAX_TRAINING_RUNTIME_SECONDS,
+    MAX_TRAINING_VOLUME_GB,
     MAX_TUNING_RUNTIME_SECONDS,
     MIN_TUNING_RUNTIME_SECONDS,
     MODEL_PACKAGE_GROUP_PATTERN,
@@ -64,52 +66,84 @@ from sagemaker_platform.contracts.tuning_limits import (
 
 @dataclass(frozen=True)
 class ParameterRange:
+    """`ranges.<name>`: one hyperparameter the tuning job searches."""
+
     name: str
+    """The hyperparameter's name, as the training container reads it."""
     type: str
+    """`integer`, `continuous` or `categorical` (`RANGE_TYPES`)."""
     min: float | None = None
+    """Lower bound of an integer or continuous range (a whole number for integer); None for categorical."""
     max: float | None = None
+    """Upper bound of an integer or continuous range, greater than `min`; None for categorical."""
     scaling: str = "Auto"
+    """How an integer or continuous range is searched: Auto, Linear, Logarithmic or ReverseLogarithmic."""
     values: tuple[str, ...] = ()
+    """The values a categorical range picks from (1 to `MAX_CATEGORICAL_VALUES`); empty for the other types."""
 
 
 @dataclass(frozen=True)
 class MetricDefinition:
+    """`metric_definitions[i]`: a metric read from a custom image's training log (built-ins emit their own)."""
+
     name: str
+    """The metric's name; the objective metric must be one of them."""
     regex: str
+    """Finds the metric in the log: its one capture group is the value (`check_metric_regex`)."""
 
 
 @dataclass(frozen=True)
 class Channel:
+    """`channels.<name>`: an input channel of every training job, read from the tuning data bucket."""
+
     name: str
+    """The channel's name (train, validation, ...): the container finds it under /opt/ml/input/data/<name>."""
     prefix: str
+    """Key prefix inside the tuning data bucket, e.g. `churn/train/` (no `s3://`, no leading `/`, no `..`)."""
     content_type: str | None = None
+    """MIME type of the channel's data, passed as ContentType. Default: none given (the algorithm's default)."""
 
 
 @dataclass(frozen=True)
 class WarmStart:
     """Parents by tuning job name, or `parent_spec`: the last Completed tuning job of that spec, found at run time."""
 
-    type: str  # config spelling, a key of WARM_START_TYPES
+    type: str
+    """IDENTICAL_DATA_AND_ALGORITHM or TRANSFER_LEARNING: the config spelling, a key of `WARM_START_TYPES`."""
     parents: tuple[str, ...]
+    """Tuning job names to start from (1 to `MAX_PARENT_TUNING_JOBS`); empty when `parent_spec` is given."""
     parent_spec: str | None = None
+    """The spec whose last Completed tuning job is the parent; None when `parents` are given."""
 
 
 @dataclass(frozen=True)
 class Spot:
+    """`spot`: managed spot training for every training job of the tuning job."""
+
     max_wait_seconds: int
+    """How long a job may wait for spot capacity, its run included: at least the spec's `max_run_seconds`."""
     checkpoint_s3_uri: str | None = None
+    """Where jobs checkpoint, `s3://<bucket>/<prefix>/`. Default: the output bucket's `checkpoints/<job name>/`."""
 
 
 @dataclass(frozen=True)
 class Vpc:
+    """`vpc`: the training jobs run in these subnets, with these security groups."""
+
     subnet_ids: tuple[str, ...]
+    """1 to 16 subnet ids, `subnet-xxxxxxxx`."""
     security_group_ids: tuple[str, ...]
+    """1 to 5 security group ids, `sg-xxxxxxxx`."""
 
 
 @dataclass(frozen=True)
 class Hyperband:
+    """`hyperband`: the Hyperband strategy's resource bounds (only with `strategy: Hyperband`)."""
+
     min_resource: int
+    """The fewest resources (e.g. epochs) a training job runs before Hyperband may stop it."""
     max_resource: int
+    """The most resources a training job may use; greater than `min_resource`."""
 
 
 @dataclass(frozen=True)
@@ -121,14 +155,21 @@ class PlatformImage:
     """
 
     repository: str
+    """The `platform_repository` key: the name of an `images.repositories` entry."""
     tag: str
+    """The image tag (at most 128 characters)."""
 
 
 @dataclass(frozen=True)
 class Inference:
+    """`inference`: how the best model is registered in its model package group."""
+
     image: str | None = None
+    """ECR URI of the inference image. Default: the training image."""
     content_types: tuple[str, ...] = ("text/csv",)
+    """MIME types the model accepts, registered with the model package (1 to 10). Default: text/csv."""
     response_types: tuple[str, ...] = ("text/csv",)
+    """MIME types the model answers with, registered with the model package (1 to 10). Default: text/csv."""
 
 
 @dataclass(frozen=True)
@@ -324,8 +365,8 @@ def _training_job(r: SpecReader, data: Mapping[str, Any], *, allow_schedule: boo
         pattern=INSTANCE_TYPE_PATTERN,
         hint="must be a SageMaker training instance type such as ml.m5.large",
     )
-    instance_count = r.integer(data, "instance_count", "", minimum=1, maximum=100, default=1)
-    volume = r.integer(data, "volume_size_gb", "", minimum=1, maximum=16384, default=30)
+    instance_count = r.integer(data, "instance_count", "", minimum=1, maximum=MAX_TRAINING_INSTANCE_COUNT, default=1)
+    volume = r.integer(data, "volume_size_gb", "", minimum=1, maximum=MAX_TRAINING_VOLUME_GB, default=30)
     max_run = r.integer(data, "max_run_seconds", "", minimum=1, maximum=MAX_TRAINING_RUNTIME_SECONDS, default=3600)
     channels = _channels(r, data)
     group = r.string(

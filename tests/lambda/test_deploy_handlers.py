@@ -16,7 +16,7 @@ from tests.deploy_support import ACCOUNT, ENDPOINT, GROUP, PLATFORM, REGION, cre
 
 from deployer import approval, aws, claims, endpoint, notify, record, reject, start  # isort: skip
 from deployer.errors import DeployError, EventError, Throttled  # isort: skip
-from deployer.events import parse_package_event  # isort: skip
+from deployer.events import PackageEvent, parse_package_event  # isort: skip
 
 
 class ReachedAws(Exception):
@@ -228,7 +228,8 @@ def test_given_dynamodb_throttles_a_few_times_then_the_claim_is_retried_with_bac
 
     assert (
         claims.claim(
-            "arn", claims.DEPLOYMENT_TARGET, event_time="2026-11-23T10:00:00Z", event_id="e", group=GROUP, version=1
+            PackageEvent("arn", GROUP, 1, "Approved", REGION, ACCOUNT, "2026-11-23T10:00:00Z", "e"),
+            claims.DEPLOYMENT_TARGET,
         )
         == 1
     )

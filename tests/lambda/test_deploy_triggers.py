@@ -14,12 +14,37 @@ from botocore.stub import ANY
 
 from tests.deploy_support import ACCOUNT, GROUP, REGION, package_event
 
-from deployer import start, triggers  # isort: skip
+from deployer import claims, start, triggers  # isort: skip
 from deployer.errors import DeployError  # isort: skip
 from deployer.events import PackageEvent  # isort: skip
 
 ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/1"
 PACKAGE = PackageEvent(ARN, GROUP, 1, "Approved", REGION, ACCOUNT, "2026-11-23T10:00:00Z", "event-1")
+
+
+@pytest.mark.parametrize(("target", "records_version"), [("deployment", True), ("gitlab", False), ("mwaa", False)])
+def test_given_a_claim_then_only_a_deployment_records_the_group_and_version(
+    target: str, records_version: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`newer_live` finds live deployments by group and version: a CI trigger's claim must not write them."""
+    updates: list[dict[str, Any]] = []
+
+    def update(api: Any, **request: Any) -> dict[str, Any]:
+        updates.append(request)
+        return {"attempt": {"N": "1"}}
+
+    monkeypatch.setattr(claims, "_table", lambda: (None, "deployments"))
+    monkeypatch.setattr(claims, "_conditional_update", update)
+
+    assert claims.claim(PACKAGE, target) == 1
+    (request,) = updates
+    assert request["Key"] == {"model_package_arn": {"S": ARN}, "target": {"S": target}}
+    assert request["ExpressionAttributeValues"][":event"] == {"S": "event-1"}
+    assert request["ExpressionAttributeValues"][":event_time"] == {"S": "2026-11-23T10:00:00Z"}
+    recorded = {key: request["ExpressionAttributeValues"].get(key) for key in (":group", ":version")}
+    expected = {":group": {"S": GROUP}, ":version": {"N": "1"}} if records_version else dict.fromkeys(recorded)
+    assert recorded == expected
+    assert ("package_version = :version" in request["UpdateExpression"]) is records_version
 
 
 def test_given_a_package_then_the_gitlab_request_passes_it_as_pipeline_variables() -> None:

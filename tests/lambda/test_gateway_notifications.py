@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import json
 import threading
 from collections.abc import Iterator
@@ -114,3 +115,25 @@ def test_given_an_unreachable_webhook_then_every_attempt_is_made_and_the_error_r
     record = world.record(prediction_id)
     assert record["notify_state"] == "failed" and record["notify_attempts"] == 3
     assert record["notify_error"].startswith("webhook unreachable")
+
+
+# Importable once tests.gateway_world (imported above) has put the gateway handlers' folder on sys.path.
+completion = importlib.import_module("inference_gateway.completion")
+PREDICTION_ID = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "succeeded"),
+    [
+        (completion.Completion.success(PREDICTION_ID, f"s3://gw-output/outputs/{PREDICTION_ID}"), True),
+        (completion.Completion.failure(PREDICTION_ID, "ModelError: the model refused the input"), False),
+    ],
+    ids=["success", "failure"],
+)
+def test_given_a_completion_then_what_the_gateway_publishes_parses_back_to_it(outcome: Any, succeeded: bool) -> None:
+    """The real-time path and the ensembles publish SageMaker's notification shape; notify reads it back."""
+    message = json.loads(completion.render(outcome, source="gateway"))
+
+    assert outcome.succeeded is succeeded
+    assert message["invocationStatus"] == ("Completed" if succeeded else "Failed")
+    assert completion.parse(json.dumps(message)) == outcome

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from deployer import aws
 from deployer.errors import AwsCallFailed
-from deployer.events import TIME_FORMAT
+from deployer.events import TIME_FORMAT, PackageEvent
 
 DEPLOYING = "DEPLOYING"
 AWAITING_APPROVAL = "AWAITING_APPROVAL"
@@ -63,21 +63,15 @@ def _key(arn: str, target: str) -> dict[str, Any]:
     return {"model_package_arn": {"S": arn}, "target": {"S": target}}
 
 
-def claim(
-    arn: str,
-    target: str,
-    *,
-    event_time: str,
-    event_id: str,
-    group: str | None = None,
-    version: int | None = None,
-) -> int | None:
-    """Claim `arn` for `target`, or resume this event's unannounced claim; the attempt, or None for a duplicate.
+def claim(package: PackageEvent, target: str) -> int | None:
+    """Claim the package for `target`, or resume this event's unannounced claim; the attempt, or None for a duplicate.
 
     A duplicate: the version is live. A replay: the event is older than the claim's last change (an
     archived Approved event of a deployment that has since failed), unlike a re-approval. A re-approval
     also takes over a claim whose start never got through (the first event ended in the dead-letter queue).
+    A deployment's claim (`DEPLOYMENT_TARGET`) also records the package's group and version (`newer_live`).
     """
+    arn, event_time = package.model_package_arn, package.time
     api, table = _table()
     names = {"#status": "status", "#pk": "model_package_arn", "#announced": ANNOUNCED}
     new_status = DEPLOYING if target == DEPLOYMENT_TARGET else TRIGGERED
@@ -85,14 +79,14 @@ def claim(
         ":new": {"S": new_status},
         ":now": {"S": now()},
         ":event_time": {"S": event_time},
-        ":event": {"S": event_id},
+        ":event": {"S": package.event_id},
         ":one": {"N": "1"},
         **{f":r{index}": {"S": status} for index, status in enumerate(RESTARTABLE)},
     }
     sets = "SET #status = :new, updated_at = :now, claim_event = :event"
-    if group is not None and version is not None:
+    if target == DEPLOYMENT_TARGET:
         sets += ", model_package_group = :group, package_version = :version"
-        values |= {":group": {"S": group}, ":version": {"N": str(version)}}
+        values |= {":group": {"S": package.group}, ":version": {"N": str(package.version)}}
     removed = ", ".join(["task_token", "rejected_from", *MARKERS])
     restartable = ", ".join(f":r{index}" for index in range(len(RESTARTABLE)))
     item = _conditional_update(

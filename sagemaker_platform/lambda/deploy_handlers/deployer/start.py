@@ -60,9 +60,7 @@ def execution_input(
 def start_deployment(package: PackageEvent) -> dict[str, Any]:
     """Claim, supersede older waits, start, announce: each step repeatable, so Lambda's retry completes it."""
     arn, target = package.model_package_arn, claims.DEPLOYMENT_TARGET
-    attempt = claims.claim(
-        arn, target, event_time=package.time, event_id=package.event_id, group=package.group, version=package.version
-    )
+    attempt = claims.claim(package, target)
     if attempt is None:
         return {"started": False, "reason": "duplicate or replay: this version is live, or the event predates its end"}
     newer = claims.newer_live(package.group, package.version)
@@ -142,7 +140,7 @@ def fail_task(token: str, error: str, cause: str) -> None:
 def trigger(package: PackageEvent, target: str) -> dict[str, Any]:
     """Claim, then trigger CI once: the marker is set before the call and removed if it fails (Lambda retries)."""
     arn = package.model_package_arn
-    attempt = claims.claim(arn, target, event_time=package.time, event_id=package.event_id)
+    attempt = claims.claim(package, target)
     if attempt is None:
         return {"started": False, "reason": f"duplicate: {target} was already triggered for this version"}
     runs: list[str] = []

@@ -20,10 +20,28 @@ FAILED = "Failed"
 
 @dataclass(frozen=True)
 class Completion:
+    """The outcome of one prediction: where its output is, or why it failed. Build it with `success` or `failure`."""
+
     prediction_id: str
-    succeeded: bool
     output_location: str | None = None
+    """Where a successful prediction's output is, `s3://<bucket>/<key>`."""
     error: str | None = None
+    """Why the prediction failed; None when it succeeded."""
+
+    @property
+    def succeeded(self) -> bool:
+        """True for a success: a failure always carries its `error`."""
+        return self.error is None
+
+    @classmethod
+    def success(cls, prediction_id: str, output_location: str) -> Completion:
+        """A prediction whose output is at `output_location`."""
+        return cls(prediction_id, output_location=output_location)
+
+    @classmethod
+    def failure(cls, prediction_id: str, error: str) -> Completion:
+        """A prediction that failed, and why."""
+        return cls(prediction_id, error=error)
 
 
 def parse(body: object) -> Completion:
@@ -48,9 +66,9 @@ def parse(body: object) -> Completion:
         location = response.get("outputLocation")
         if not isinstance(location, str):
             raise MalformedEvent(f"completion of {prediction_id} has no responseParameters.outputLocation")
-        return Completion(prediction_id, True, output_location=location)
+        return Completion.success(prediction_id, location)
     reason = message.get("failureReason") or "the service reported a failure without a reason"
-    return Completion(prediction_id, False, error=str(reason)[:2000])
+    return Completion.failure(prediction_id, str(reason)[:2000])
 
 
 def render(completion: Completion, *, source: str) -> str:

@@ -82,7 +82,7 @@ def handle_upload(body: object, runtime: Runtime) -> str:
         code = exc.response["Error"]["Code"]
         if code not in PERMANENT_ERRORS:
             raise  # throttling, service errors: the message returns to the queue and is retried
-        publish(runtime, Completion(prediction_id, False, error=f"{code}: {exc}"), source=SOURCE)
+        publish(runtime, Completion.failure(prediction_id, f"{code}: {exc}"), source=SOURCE)
         return f"failed: {code}"
     runtime.records.transition(prediction_id, [records.INVOKING], records.RUNNING)
     return f"invoked {service.kind} {service.target}"
@@ -126,9 +126,7 @@ def _invoke_realtime(prediction_id: str, endpoint: str, content_type: str, runti
         Body=answer["Body"].read(),
         ContentType=answer.get("ContentType", "application/octet-stream"),
     )
-    publish(
-        runtime, Completion(prediction_id, True, output_location=s3_uri(settings.output_bucket, key)), source=SOURCE
-    )
+    publish(runtime, Completion.success(prediction_id, s3_uri(settings.output_bucket, key)), source=SOURCE)
 
 
 def _parse(body: object) -> tuple[str | None, str]:

@@ -124,7 +124,7 @@ def finish(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
         raise MalformedEvent(
             f"ensemble {parent_id}: output step {output_step!r} is {step_record['state']}, not completed"
         )
-    publish(runtime, Completion(parent_id, True, output_location=location), source=SOURCE)
+    publish(runtime, Completion.success(parent_id, location), source=SOURCE)
     return {"prediction_id": parent_id, "output_location": location}
 
 
@@ -133,7 +133,7 @@ def fail(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     error = event.get("error") or {}
     # Lenient on purpose: the failure must still reach the caller whatever shape the Catch gave it.
     cause = (error.get("Cause") or error.get("Error") if isinstance(error, dict) else error) or "the ensemble failed"
-    publish(runtime, Completion(parent_id, False, error=f"ensemble step failed: {cause}"[:2000]), source=SOURCE)
+    publish(runtime, Completion.failure(parent_id, f"ensemble step failed: {cause}"[:2000]), source=SOURCE)
     return {"prediction_id": parent_id, "failed": True}
 
 
