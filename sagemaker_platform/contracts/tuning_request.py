@@ -22,8 +22,8 @@ from sagemaker_platform.contracts.tuning_spec import (
     SpecError,
     Spot,
     TuningSpec,
-    _num,
 )
+from sagemaker_platform.contracts.tuning_spec_search import number_text
 
 # --- the request ------------------------------------------------------------------------------
 
@@ -190,7 +190,7 @@ def _parameter_ranges(ranges: tuple[ParameterRange, ...]) -> dict[str, list[dict
             result["CategoricalParameterRanges"].append({"Name": item.name, "Values": list(item.values)})
             continue
         assert item.min is not None and item.max is not None
-        render = (lambda v: str(int(v))) if item.type == "integer" else _num
+        render = (lambda v: str(int(v))) if item.type == "integer" else number_text
         key = "IntegerParameterRanges" if item.type == "integer" else "ContinuousParameterRanges"
         result[key].append(
             {"Name": item.name, "MinValue": render(item.min), "MaxValue": render(item.max), "ScalingType": item.scaling}
