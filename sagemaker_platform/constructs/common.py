@@ -30,11 +30,18 @@ from sagemaker_platform.constructs.queues import DEAD_LETTER_RETENTION as DEAD_L
 from sagemaker_platform.constructs.queues import dead_letter_queue as dead_letter_queue
 
 
-def rotated_key(scope: Construct, description: str, removal_policy: cdk.RemovalPolicy) -> kms.Key:
-    """`Key`: a customer managed key with rotation, granting only to AWS resources, usable by CloudWatch Logs."""
+def rotated_key(
+    scope: Construct, description: str, removal_policy: cdk.RemovalPolicy, *, usable_by_logs: bool = True
+) -> kms.Key:
+    """`Key`: a customer managed key with rotation, granting only to AWS resources, usable by CloudWatch Logs.
+
+    :param usable_by_logs: let CloudWatch Logs use the key (`grant_logs_encrypt`); False for a key that encrypts
+        no log group. Default: True.
+    """
     key = kms.Key(scope, "Key", description=description, enable_key_rotation=True, removal_policy=removal_policy)
     limit_grants_to_aws_resources(key)
-    grant_logs_encrypt(key)
+    if usable_by_logs:
+        grant_logs_encrypt(key)
     return key
 
 

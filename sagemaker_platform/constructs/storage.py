@@ -61,7 +61,6 @@ def access_logs_bucket(
     bucket = _private_bucket(
         scope,
         id,
-        encryption=s3.BucketEncryption.S3_MANAGED,
         bucket_name=bucket_name,
         removal_policy=removal_policy,
         lifecycle_rules=lifecycle_rules,
@@ -155,7 +154,6 @@ def encrypted_bucket(
     bucket = _private_bucket(
         scope,
         id,
-        encryption=s3.BucketEncryption.KMS,
         key=key,
         bucket_name=bucket_name,
         removal_policy=removal_policy,
@@ -267,20 +265,20 @@ def _private_bucket(
     scope: Construct,
     id: str,
     *,
-    encryption: s3.BucketEncryption,
     removal_policy: cdk.RemovalPolicy,
     lifecycle_rules: Sequence[s3.LifecycleRule],
     key: kms.IKey | None = None,
     bucket_name: str | None = None,
 ) -> s3.Bucket:
-    """Versioned, TLS only, ACLs disabled, public access blocked; with a key, an S3 bucket key cuts KMS calls."""
+    """Versioned, TLS only, ACLs disabled, public access blocked; SSE-KMS with `key` (an S3 bucket key cuts KMS
+    calls), or SSE-S3 without one: the encryption follows from the key, so the two cannot disagree."""
     return s3.Bucket(
         scope,
         id,
         bucket_name=bucket_name,
-        encryption=encryption,
+        encryption=s3.BucketEncryption.S3_MANAGED if key is None else s3.BucketEncryption.KMS,
         encryption_key=key,
-        bucket_key_enabled=True if key is not None else None,
+        bucket_key_enabled=None if key is None else True,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
         versioned=True,

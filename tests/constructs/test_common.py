@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_kms as kms
 
-from sagemaker_platform.constructs.common import regional_account
+from sagemaker_platform.constructs.common import regional_account, rotated_key
 
 
 def test_given_two_lookups_in_one_scope_then_they_share_one_mapping_resolved_at_deploy() -> None:
@@ -35,3 +36,16 @@ def test_given_the_mapping_id_taken_by_another_construct_then_the_lookup_refuses
     cdk.CfnOutput(stack, "Registries", value="x")
     with pytest.raises(TypeError, match="Stack/Registries is a CfnOutput, not a CfnMapping"):
         regional_account(stack, "Registries", {"eu-west-1": "222222222222"})
+
+
+@pytest.mark.parametrize("usable_by_logs", [True, False])
+def test_given_a_rotated_key_then_it_limits_grants_and_admits_logs_only_when_asked(usable_by_logs: bool) -> None:
+    stack = cdk.Stack(cdk.App(), "Keys")
+    key = rotated_key(stack, "test key", cdk.RemovalPolicy.RETAIN, usable_by_logs=usable_by_logs)
+    cfn_key = key.node.default_child
+    assert isinstance(cfn_key, kms.CfnKey)
+    statements = stack.resolve(cfn_key.key_policy)["Statement"]
+    sids = [statement.get("Sid") for statement in statements]
+    assert "DenyGrantsNotForAwsResources" in sids
+    logs = [s for s in statements if "kms:EncryptionContext:aws:logs:arn" in str(s.get("Condition"))]
+    assert len(logs) == (1 if usable_by_logs else 0)

@@ -269,3 +269,19 @@ def test_given_a_pipeline_and_a_launcher_then_both_starters_carry_the_training_s
         assert refs["data_bucket"].startswith('{"Ref": "StorageData') and "Output" not in refs["data_bucket"], refs
         assert refs["output_bucket"].startswith('{"Ref": "StorageOutput'), refs
         assert '"StorageKey' in refs["kms_key_arn"] and '"Arn"' in refs["kms_key_arn"], refs
+
+
+def test_given_a_pipeline_then_the_registrar_and_the_reporter_carry_the_storage_output_environment(
+    tmp_path: Any,
+) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Tuning")
+    storage = TuningStorage(stack, "Storage")
+    TuningPipeline(stack, "Pipeline", storage=storage, platform_name="mlplatform", specs=[SPEC])
+    expected = stack.resolve(storage.output_environment())
+    assert sorted(expected) == ["KMS_KEY_ARN", "OUTPUT_BUCKET"]  # what both handlers read
+    functions = resources_of_type(app.synth().get_stack_by_name("Tuning").template, "AWS::Lambda::Function")
+    for prefix in ("PipelineRegistrar", "PipelineReporter"):
+        (function,) = [f for k, f in functions.items() if k.startswith(prefix)]
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert {name: variables[name] for name in expected} == expected, prefix

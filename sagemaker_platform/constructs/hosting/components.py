@@ -25,17 +25,17 @@ from sagemaker_platform.constructs.hosting.settings import (
     INVOKE_ACTIONS,
     AlarmThresholds,
     InferenceComponent,
-    alarm_name,
 )
 from sagemaker_platform.constructs.hosting.shared import (
     NVME_NO_KEY_REASON,
     _override,
     acknowledge_no_volume_key,
     content_name,
-    create_alarm,
     create_model,
     create_scaling,
+    errors_5xx_alarm,
     grant_endpoint_runtime,
+    latency_p99_alarm,
 )
 from sagemaker_platform.constructs.hosting.shared_resources import (
     HostingShared,
@@ -202,27 +202,13 @@ class InferenceComponentEndpoint(Construct):
             statistic="Sum",
             period=cdk.Duration.minutes(5),
         )
-        alarms = {
-            "errors_5xx": create_alarm(
-                self,
-                "Errors5xxAlarm",
-                alarm_name(self.endpoint_name, "errors_5xx"),
-                errors,
-                thresholds.errors_5xx,
-                f"{self.endpoint_name} returned {thresholds.errors_5xx} or more 5XX errors in 5 minutes",
-                topic,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            )
-        }
+        alarms = {"errors_5xx": errors_5xx_alarm(self, self.endpoint_name, errors, thresholds, topic)}
         for component in self.components:
-            name = self.component_name(component)
-            alarms[f"latency_p99:{component}"] = create_alarm(
+            alarms[f"latency_p99:{component}"] = latency_p99_alarm(
                 self._component_scopes[component],
-                "LatencyP99Alarm",
-                alarm_name(name, "latency_p99"),
+                self.component_name(component),
                 self.metric("ModelLatency", component, statistic="p99"),
-                thresholds.latency_p99_ms * 1000,  # microseconds
-                f"p99 model latency of {name} above {thresholds.latency_p99_ms} ms",
+                thresholds,
                 topic,
             )
         return alarms

@@ -35,12 +35,17 @@ class InstanceSpec:
     """What matters for hosting about one SageMaker instance type."""
 
     instance_type: str
+    """The SageMaker name, e.g. ``"ml.g5.xlarge"``."""
     vcpus: int
+    """Virtual CPUs per instance."""
     memory_gib: int
+    """Instance memory in GiB: the ceiling of one inference component copy's `memory_mb` on this type."""
     accelerator: str | None = None
     """Accelerator model, e.g. ``"NVIDIA A10G"``; None for CPU-only types."""
     accelerator_kind: AcceleratorKind | None = None
+    """``"gpu"``, ``"inferentia"`` or ``"trainium"``; None for CPU-only types."""
     accelerator_count: int = 0
+    """GPUs or Neuron devices per instance (0 on CPU-only types): what inference components' `accelerators` share."""
     accelerator_memory_gib: int = 0
     """Total accelerator memory of the instance (all GPUs or Neuron devices together)."""
     local_nvme_gb: int = 0

@@ -33,7 +33,9 @@ class ModelData:
 
     bucket_name: str
     key: str
+    """The object key of the archive, or the prefix (ending in "/") of the uncompressed files."""
     compressed: bool
+    """True for a ``.tar.gz`` archive (``ModelDataUrl``); False for an uncompressed prefix (``ModelDataSource``)."""
     key_arn: str | None = None
     """KMS key the artifacts are encrypted with (decrypt is granted to the model's role). Default: none."""
 

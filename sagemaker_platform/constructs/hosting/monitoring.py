@@ -8,7 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 
 from sagemaker_platform.constructs.hosting.settings import alarm_name
-from sagemaker_platform.constructs.hosting.shared import create_alarm
+from sagemaker_platform.constructs.hosting.shared import create_alarm, errors_5xx_alarm, latency_p99_alarm
 
 if TYPE_CHECKING:
     from sagemaker_platform.constructs.hosting.endpoint import Endpoint
@@ -18,24 +18,10 @@ def create_alarms(endpoint: Endpoint) -> dict[str, cloudwatch.Alarm]:
     """p99 latency and 5XX per endpoint, GPU memory on GPU variants, backlog age on async; to the alarm topic."""
     thresholds = endpoint.settings.alarms
     name = endpoint.endpoint_name
+    topic = endpoint.shared.alarm_topic
     alarms: dict[str, cloudwatch.Alarm] = {
-        "latency_p99": _alarm(
-            endpoint,
-            "LatencyP99Alarm",
-            alarm_name(name, "latency_p99"),
-            endpoint.metric_model_latency(),
-            thresholds.latency_p99_ms * 1000,  # ModelLatency is in microseconds
-            f"p99 model latency of {name} above {thresholds.latency_p99_ms} ms",
-        ),
-        "errors_5xx": _alarm(
-            endpoint,
-            "Errors5xxAlarm",
-            alarm_name(name, "errors_5xx"),
-            endpoint.metric_invocation_5xx_errors(),
-            thresholds.errors_5xx,
-            f"{name} returned {thresholds.errors_5xx} or more 5XX errors in 5 minutes",
-            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        ),
+        "latency_p99": latency_p99_alarm(endpoint, name, endpoint.metric_model_latency(), thresholds, topic),
+        "errors_5xx": errors_5xx_alarm(endpoint, name, endpoint.metric_invocation_5xx_errors(), thresholds, topic),
     }
     variant = endpoint.settings.variants[0]
     spec = variant.spec

@@ -123,6 +123,8 @@ class AsyncSettings:
     backlog_per_instance_target: float = 5.0
     """Target of ApproximateBacklogSizePerInstance for target tracking."""
     include_inference_response_in_notification: bool = False
+    """Also put the inference response into the success notification (``IncludeInferenceResponseIn``); it is
+    written to the output path either way. Default: off."""
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,11 @@ class DataCaptureSettings:
     """Capture requests and responses to S3 (KMS). Default: 20 % of requests, input and output."""
 
     sampling_percentage: int = 20
+    """Percent of requests captured (``InitialSamplingPercentage``), 0-100."""
     capture_input: bool = True
+    """Capture the request payloads."""
     capture_output: bool = True
+    """Capture the response payloads."""
 
 
 @dataclass(frozen=True)
@@ -143,10 +148,13 @@ class DeploymentGuardrails:
     """
 
     traffic_routing: Literal["CANARY", "LINEAR", "ALL_AT_ONCE"] = "CANARY"
+    """How traffic moves to the new fleet: one canary of `step_percent`, steps of `step_percent`, or all at once."""
     step_percent: int = 10
     """Canary size or linear step, percent of capacity (1-99)."""
     wait_seconds: int = 600
+    """Bake time after each traffic shift, watching the rollback alarms (``WaitIntervalInSeconds``), 0-3600."""
     termination_wait_seconds: int = 600
+    """How long the old fleet is kept once all traffic is on the new one (``TerminationWaitInSeconds``), 0-3600."""
     maximum_execution_timeout_seconds: int | None = None
     """600-14400. Default: SageMaker's."""
 
@@ -156,7 +164,9 @@ class AlarmThresholds:
     """Alarm thresholds. Default: p99 latency 10 s, 5 5XX errors in 5 min, GPU memory 90 %, backlog age 2x timeout."""
 
     latency_p99_ms: int = 10_000
+    """p99 model latency in milliseconds above which the latency alarm (a rollback alarm) fires."""
     errors_5xx: int = 5
+    """Invocation 5XX errors in 5 minutes from which the errors alarm (a rollback alarm) fires."""
     gpu_memory_percent: float = 90.0
     """Percent per GPU (multiplied by the GPU count, like the metric)."""
     backlog_age_seconds: int | None = None

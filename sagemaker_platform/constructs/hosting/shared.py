@@ -26,6 +26,8 @@ from sagemaker_platform.constructs.hosting.settings import (
     LOG_ACTIONS,
     VOLUME_KEY_ACTIONS,
     VPC_ACTIONS,
+    AlarmThresholds,
+    alarm_name,
 )
 from sagemaker_platform.constructs.roles import PlatformRole
 from sagemaker_platform.constructs.shared_policies import SharedPolicies, SharedStatement
@@ -92,6 +94,39 @@ def create_alarm(
     )
     alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
     return alarm
+
+
+def errors_5xx_alarm(
+    scope: Construct, name: str, metric: cloudwatch.IMetric, thresholds: AlarmThresholds, topic: sns.ITopic
+) -> cloudwatch.Alarm:
+    """`Errors5xxAlarm`: `thresholds.errors_5xx` or more 5XX answers of endpoint `name` in 5 minutes; a deployment
+    rolls back on it (by its name, `alarm_name(name, "errors_5xx")`)."""
+    return create_alarm(
+        scope,
+        "Errors5xxAlarm",
+        alarm_name(name, "errors_5xx"),
+        metric,
+        thresholds.errors_5xx,
+        f"{name} returned {thresholds.errors_5xx} or more 5XX errors in 5 minutes",
+        topic,
+        comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    )
+
+
+def latency_p99_alarm(
+    scope: Construct, name: str, metric: cloudwatch.IMetric, thresholds: AlarmThresholds, topic: sns.ITopic
+) -> cloudwatch.Alarm:
+    """`LatencyP99Alarm`: p99 ModelLatency of `name` (an endpoint or an inference component) above
+    `thresholds.latency_p99_ms`; a deployment rolls back on the endpoint's (`alarm_name(name, "latency_p99")`)."""
+    return create_alarm(
+        scope,
+        "LatencyP99Alarm",
+        alarm_name(name, "latency_p99"),
+        metric,
+        thresholds.latency_p99_ms * 1000,  # ModelLatency is in microseconds
+        f"p99 model latency of {name} above {thresholds.latency_p99_ms} ms",
+        topic,
+    )
 
 
 def create_model(

@@ -9,7 +9,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from sagemaker_platform.constructs.keys import limit_grants_to_aws_resources
+from sagemaker_platform.constructs.common import rotated_key
 from sagemaker_platform.constructs.storage import access_logs_bucket, encrypted_bucket, own_or_shared_access_logs
 
 
@@ -40,14 +40,12 @@ class HostingShared(Construct):
         access_logs: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.key = kms.Key(
+        self.key = rotated_key(
             self,
-            "Key",
-            description="Endpoint volumes, async inference input/output, data capture, hosting SNS topics",
-            enable_key_rotation=True,
-            removal_policy=removal_policy,
+            "Endpoint volumes, async inference input/output, data capture, hosting SNS topics",
+            removal_policy,
+            usable_by_logs=False,
         )
-        limit_grants_to_aws_resources(self.key)
         self.key_alias: kms.Alias | None = None
         if key_alias is not None:
             self.key_alias = kms.Alias(self, "KeyAlias", alias_name=key_alias, target_key=self.key)

@@ -53,8 +53,7 @@ def render_registrar(
         memory_size=512,
         environment={
             "PIPELINE_STEP_ROLE_ARN": step_role_arn,
-            "OUTPUT_BUCKET": storage.output_bucket.bucket_name,
-            "KMS_KEY_ARN": storage.key.key_arn,
+            **storage.output_environment(),
             "REGISTRY_ACCOUNT": registry_account if registry_account is not None else "",
             "MODEL_ARTIFACTS_BUCKET": model_artifacts_bucket if model_artifacts_bucket is not None else "",
         },
@@ -70,10 +69,7 @@ def render_reporter(scope: Construct, storage: TuningStorage) -> PlatformFunctio
         key=storage.key,
         description="Writes the tuning report (HTML, inline SVG charts) of a finished tuning job",
         timeout=cdk.Duration.minutes(2),
-        environment={
-            "OUTPUT_BUCKET": storage.output_bucket.bucket_name,
-            "KMS_KEY_ARN": storage.key.key_arn,
-        },
+        environment=storage.output_environment(),
     )
 
 

@@ -124,6 +124,11 @@ class TuningStorage(Construct):
             )
         )
 
+    def output_environment(self) -> dict[str, str]:
+        """The environment that tells a function where tuning output is and which key encrypts what it writes there
+        (``OUTPUT_BUCKET``, ``KMS_KEY_ARN``: the registrar and the reporter read these two alone)."""
+        return {"OUTPUT_BUCKET": self.output_bucket.bucket_name, "KMS_KEY_ARN": self.key.key_arn}
+
     def image_uri(self, image: str | PlatformImage) -> str:
         """The URI of `image`; a built-in resolves per region through a CfnMapping (env-agnostic stacks too)."""
         if isinstance(image, PlatformImage):
