@@ -12,6 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from sagemaker_platform.constructs.hosting import shared as common
 from sagemaker_platform.constructs.hosting.instances import (
     hosting_defaults,
     instance_spec,
@@ -25,17 +26,6 @@ from sagemaker_platform.constructs.hosting.settings import (
     INVOKE_ACTIONS,
     AlarmThresholds,
     InferenceComponent,
-)
-from sagemaker_platform.constructs.hosting.shared import (
-    NVME_NO_KEY_REASON,
-    _override,
-    acknowledge_no_volume_key,
-    content_name,
-    create_model,
-    create_scaling,
-    errors_5xx_alarm,
-    grant_endpoint_runtime,
-    latency_p99_alarm,
 )
 from sagemaker_platform.constructs.hosting.shared_resources import (
     HostingShared,
@@ -102,7 +92,7 @@ class InferenceComponentEndpoint(Construct):
         self.role = self._add_role(role_name)
         # NVMe instance types refuse a volume key.
         volume_key = None if spec.has_local_nvme else self.shared.key
-        grant_endpoint_runtime(self.role, endpoint_name, volume_key=volume_key)
+        common.grant_endpoint_runtime(self.role, endpoint_name, volume_key=volume_key)
         variant: dict[str, Any] = {
             "VariantName": "AllTraffic",
             "InstanceType": instance_type,
@@ -154,7 +144,7 @@ class InferenceComponentEndpoint(Construct):
 
     def _add_endpoint(self, variant: dict[str, Any], volume_key: kms.IKey | None) -> None:
         config_content = {"variant": variant, "role": self.role.role_arn, "kms": volume_key and volume_key.key_arn}
-        config_name = content_name(self, self.endpoint_name, config_content)
+        config_name = common.content_name(self, self.endpoint_name, config_content)
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
@@ -163,10 +153,10 @@ class InferenceComponentEndpoint(Construct):
             production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(variant_name="rendered")],
             kms_key_id=None if volume_key is None else volume_key.key_arn,
         )
-        _override(self.endpoint_config, {"ProductionVariants": [variant]})
+        common.set_api_properties(self.endpoint_config, {"ProductionVariants": [variant]})
         self.endpoint_config.node.add_dependency(self.role)
         if volume_key is None:
-            acknowledge_no_volume_key(self.endpoint_config, NVME_NO_KEY_REASON)
+            common.acknowledge_no_volume_key(self.endpoint_config, common.NVME_NO_KEY_REASON)
         self.endpoint = sagemaker.CfnEndpoint(
             self, "Endpoint", endpoint_name=self.endpoint_name, endpoint_config_name=config_name
         )
@@ -202,9 +192,9 @@ class InferenceComponentEndpoint(Construct):
             statistic="Sum",
             period=cdk.Duration.minutes(5),
         )
-        alarms = {"errors_5xx": errors_5xx_alarm(self, self.endpoint_name, errors, thresholds, topic)}
+        alarms = {"errors_5xx": common.errors_5xx_alarm(self, self.endpoint_name, errors, thresholds, topic)}
         for component in self.components:
-            alarms[f"latency_p99:{component}"] = latency_p99_alarm(
+            alarms[f"latency_p99:{component}"] = common.latency_p99_alarm(
                 self._component_scopes[component],
                 self.component_name(component),
                 self.metric("ModelLatency", component, statistic="p99"),
@@ -217,7 +207,7 @@ class InferenceComponentEndpoint(Construct):
         scope = Construct(self, component.name)
         self._component_scopes[component.name] = scope
         component.model.grant_read(self.role, scope)
-        model = create_model(
+        model = common.create_model(
             scope,
             "Model",
             name_prefix=self.component_name(component.name),
@@ -241,7 +231,7 @@ class InferenceComponentEndpoint(Construct):
             "ModelDataDownloadTimeoutInSeconds": defaults.model_data_download_timeout_seconds,
             "ContainerStartupHealthCheckTimeoutInSeconds": defaults.container_startup_health_check_timeout_seconds,
         }
-        _override(
+        common.set_api_properties(
             resource,
             {
                 "Specification": {
@@ -258,7 +248,7 @@ class InferenceComponentEndpoint(Construct):
         resource.node.add_dependency(model, self.endpoint)
         scaling = render_component_autoscaling(name, component)
         if scaling is not None:
-            create_scaling(
+            common.create_scaling(
                 scope,
                 "ScalingTarget",
                 resource_id=f"inference-component/{name}",

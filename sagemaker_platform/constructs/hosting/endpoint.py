@@ -47,12 +47,12 @@ from sagemaker_platform.constructs.hosting.settings import (
 )
 from sagemaker_platform.constructs.hosting.shared import (
     NVME_NO_KEY_REASON,
-    _override,
     acknowledge_no_volume_key,
     content_name,
     create_model,
     create_scaling,
     grant_endpoint_runtime,
+    set_api_properties,
 )
 from sagemaker_platform.constructs.hosting.shared_resources import HostingShared
 from sagemaker_platform.constructs.hosting.validation import endpoint_problems
@@ -331,7 +331,7 @@ class Endpoint(EndpointBase):
             production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(variant_name="rendered")],
             kms_key_id=spec["kms_key_arn"],
         )
-        _override(
+        set_api_properties(
             self.endpoint_config,
             {
                 "ProductionVariants": config_content["variants"],
@@ -353,7 +353,7 @@ class Endpoint(EndpointBase):
             endpoint_name=self.endpoint_name,
             endpoint_config_name=config_name,
         )
-        _override(self.endpoint, {"DeploymentConfig": spec["deployment_config"]})
+        set_api_properties(self.endpoint, {"DeploymentConfig": spec["deployment_config"]})
         if spec["deployment_config"] is not None:
             # The rollback alarms are named, not referenced: order them before the endpoint explicitly.
             self.endpoint.node.add_dependency(self.alarms["errors_5xx"], self.alarms["latency_p99"])

@@ -58,7 +58,7 @@ def _without_none(value: Any) -> Any:
     return value
 
 
-def _override(resource: cdk.CfnResource, properties: dict[str, Any]) -> None:
+def set_api_properties(resource: cdk.CfnResource, properties: dict[str, Any]) -> None:
     """Set API-shape properties on an L1 as they are (PascalCase keys are CloudFormation's; None dropped).
 
     The typed L1 props would need the same dictionaries re-spelled in jsii's camelCase: overriding keeps
@@ -150,7 +150,7 @@ def create_model(
         execution_role_arn=role.role_arn,
         enable_network_isolation=network_isolation,
     )
-    _override(model, {"PrimaryContainer": container, "VpcConfig": vpc})
+    set_api_properties(model, {"PrimaryContainer": container, "VpcConfig": vpc})
     model.node.add_dependency(role)
     if not network_isolation:
         skip_checkov(
@@ -262,7 +262,7 @@ def create_scaling_policies(scope: Construct, target: appscaling.CfnScalableTarg
             policy_type=policy["PolicyType"],
             scaling_target_id=target.ref,
         )
-        _override(
+        set_api_properties(
             resource,
             {"TargetTrackingScalingPolicyConfiguration": tracking, "StepScalingPolicyConfiguration": step},
         )
