@@ -188,7 +188,9 @@ class PlatformFunction(Construct):
         )
 
 
-XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+# What a Lambda function with active tracing sends to X-Ray (the actions aws-cdk-lib grants for `Tracing.ACTIVE`):
+# the Lambda service samples the invocations, so the function reads no sampling rules.
+FUNCTION_TRACING_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
 
 def xray_write_policy(stack: cdk.Stack) -> iam.ManagedPolicy:
@@ -205,7 +207,7 @@ def _xray_write_policy(stack: cdk.Stack) -> iam.ManagedPolicy:
         stack,
         "XRayWritePolicy",
         description="Lets the stack's Lambda functions send X-Ray trace segments and telemetry",
-        statements=[iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"])],
+        statements=[iam.PolicyStatement(actions=list(FUNCTION_TRACING_ACTIONS), resources=["*"])],
     )
     acknowledge(
         policy,

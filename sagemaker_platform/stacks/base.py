@@ -1,15 +1,19 @@
-"""What every stack of the reference app shares: its environment, name and tags from the platform config, and
-`CapabilityStack`, the one constructor of the capability stacks that take the config and the access-log stack."""
+"""What every stack of the reference app shares: its environment, name and tags from the platform config, where
+the model registry lives (`RegistryHome`), and `CapabilityStack`, the one constructor of the capability stacks that
+take the config and the access-log stack."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import aws_cdk as cdk
 from constructs import Construct
 
+from sagemaker_platform import naming
 from sagemaker_platform.config import PlatformConfig
+from sagemaker_platform.constructs.registry import RegistryLocation
 
 if TYPE_CHECKING:  # the access-log stack is itself a tagged stack of this module's
     from sagemaker_platform.stacks.access_logs import AccessLogsStack
@@ -28,6 +32,44 @@ def stack_env(config: PlatformConfig, account: AccountRole) -> cdk.Environment |
     if config.accounts is None:
         return None
     return cdk.Environment(account=getattr(config.accounts, account), region=config.region)
+
+
+@dataclass(frozen=True)
+class RegistryHome:
+    """Where the central model registry lives, as every stack of the reference app names it.
+
+    With `accounts`: the config's registry account and region. In the single-account sandbox the registry is in
+    the deploying account and region: the `AWS::AccountId` and `AWS::Region` tokens, which resolve in each stack
+    that uses them (the same tokens as an env-agnostic stack's `account` and `region`).
+    """
+
+    account: str
+    """The registry's account id (a token in the sandbox)."""
+    region: str
+    """The registry's region (a token in the sandbox)."""
+    named_account: str | None
+    """The registry account when the config names one; None in the sandbox, for the props whose default is the
+    construct's own account (`DeployPipeline` and `TuningPipeline` `registry_account`)."""
+
+    @classmethod
+    def of(cls, config: PlatformConfig) -> RegistryHome:
+        """The registry's home under `config`."""
+        if config.accounts is None:
+            return cls(account=cdk.Aws.ACCOUNT_ID, region=cdk.Aws.REGION, named_account=None)
+        return cls(account=config.accounts.registry, region=config.region, named_account=config.accounts.registry)
+
+    def artifacts_bucket_name(self, platform_name: str) -> str:
+        """The registry's model artifacts bucket (`naming.model_artifacts_bucket_name`)."""
+        return naming.model_artifacts_bucket_name(platform_name, self.account, self.region)
+
+    def location(self, platform_name: str, model_package_groups: Sequence[str]) -> RegistryLocation:
+        """The registry as the workload-side constructs import it: this home with its group names."""
+        return RegistryLocation(
+            platform_name=platform_name,
+            account=self.account,
+            region=self.region,
+            model_package_groups=tuple(model_package_groups),
+        )
 
 
 def stack_name(config: PlatformConfig, capability: str, account: AccountRole | None = None) -> str:

@@ -22,7 +22,7 @@ from sagemaker_platform.constructs.deploy import (
     PipelineSchedules,
     SmokeTest,
 )
-from sagemaker_platform.stacks.base import AccountRole, tag_platform
+from sagemaker_platform.stacks.base import AccountRole, RegistryHome, tag_platform
 from sagemaker_platform.stacks.network import place_functions
 
 
@@ -78,7 +78,6 @@ class DeployStack(cdk.Stack):
         model_events_bus = events.EventBus.from_event_bus_name(
             self, "ModelEvents", naming.model_events_bus_name(config.name)
         )
-        accounts = config.accounts
         gitlab = _gitlab_trigger(self, deploy)
         pipeline_role = (
             iam.Role.from_role_arn(
@@ -99,7 +98,7 @@ class DeployStack(cdk.Stack):
             platform_events_bus=self.platform_events_bus,
             deploy_role_arns=_deploy_role_arns(self, config),
             pipeline_role=pipeline_role,
-            registry_account=None if accounts is None else accounts.registry,
+            registry_account=RegistryHome.of(config).named_account,
             state_machine=deploy.state_machine,
             approval_timeout=cdk.Duration.hours(deploy.approval_timeout_hours),
             poll_interval=cdk.Duration.seconds(deploy.poll_interval_seconds),

@@ -41,7 +41,7 @@ from sagemaker_platform.constructs.hosting.models import ModelData, ModelSource,
 from sagemaker_platform.errors import ProblemCollector, PropsError
 from sagemaker_platform.instance_types import declared_specs
 from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
-from sagemaker_platform.stacks.base import tag_platform
+from sagemaker_platform.stacks.base import RegistryHome, tag_platform
 from sagemaker_platform.stacks.ci import platform_image
 from sagemaker_platform.stacks.gateway import STAGE as GATEWAY_STAGE
 
@@ -133,13 +133,12 @@ def registry_artifacts(config: PlatformConfig, entry: EndpointConfig) -> Registr
     group = config.registry_group_of(entry)
     if group is None:
         return None
-    account = cdk.Aws.ACCOUNT_ID if config.accounts is None else config.accounts.registry
-    region = cdk.Aws.REGION if config.accounts is None else config.region
+    home = RegistryHome.of(config)
     return RegistryArtifacts(
-        naming.model_artifacts_bucket_name(config.name, account, region),
+        home.artifacts_bucket_name(config.name),
         key_alias=naming.model_artifacts_key_alias(config.name),
-        key_account=account,
-        key_region=region,
+        key_account=home.account,
+        key_region=home.region,
         prefix=f"{group}/",
         # The registry's key policy names the endpoint roles (`ModelRegistry.add_access`) and has no root statement.
         key_policy_only=True,

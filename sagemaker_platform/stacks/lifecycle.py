@@ -42,7 +42,7 @@ from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMo
 from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonitor, MonitorProps
 from sagemaker_platform.constructs.lifecycle.settings import DEFAULT_PROCESSING_IMAGE, DEFAULT_TRAINING_IMAGE
 from sagemaker_platform.stacks.access_logs import AccessLogsStack, shared_access_logs
-from sagemaker_platform.stacks.base import AccountRole, tag_platform
+from sagemaker_platform.stacks.base import AccountRole, RegistryHome, tag_platform
 from sagemaker_platform.stacks.ci import ci_role_names
 from sagemaker_platform.stacks.network import place_functions
 
@@ -96,9 +96,7 @@ class LifecycleStack(cdk.Stack):
         lifecycle = config.lifecycle
         builds = [b for b in lifecycle.build if config.is_sandbox or b.account == account]
         batches = [b for b in lifecycle.batch if config.is_sandbox or b.account == account]
-        registry_account = self.account if config.accounts is None else config.accounts.registry
-        registry_region = self.region if config.accounts is None else config.region
-        self._registry = (registry_account, registry_region)
+        self._registry = RegistryHome.of(config)
         removal = cdk.RemovalPolicy.RETAIN if lifecycle.removal_policy == "retain" else cdk.RemovalPolicy.DESTROY
         self.storage = LifecycleStorage(
             self,
@@ -263,13 +261,12 @@ class LifecycleStack(cdk.Stack):
 
     def _artifacts_uri(self, config: PlatformConfig, group: str, *parts: str) -> str:
         """Under the group's prefix of the registry's artifacts bucket: every stage's execution role reads it."""
-        account, region = self._registry
-        artifacts = naming.model_artifacts_bucket_name(config.name, account, region)
+        artifacts = self._registry.artifacts_bucket_name(config.name)
         return "/".join([f"s3://{artifacts}", group, *parts])
 
     def _group_arn(self, group: str) -> str:
-        account, region = self._registry
-        return f"arn:{self.partition}:sagemaker:{region}:{account}:model-package-group/{group}"
+        home = self._registry
+        return f"arn:{self.partition}:sagemaker:{home.region}:{home.account}:model-package-group/{group}"
 
     def _build_pipeline(self, config: PlatformConfig, entry: LifecycleBuildConfig) -> ModelBuildPipeline:
         return ModelBuildPipeline(

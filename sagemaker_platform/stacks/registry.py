@@ -22,11 +22,10 @@ from sagemaker_platform.constructs.registry import (
     ModelEventsBus,
     ModelRegistry,
     RegistryAccess,
-    RegistryLocation,
     WorkloadAccess,
 )
 from sagemaker_platform.stacks.access_logs import shared_access_logs
-from sagemaker_platform.stacks.base import AccountRole, CapabilityStack, tag_platform
+from sagemaker_platform.stacks.base import AccountRole, CapabilityStack, RegistryHome, tag_platform
 from sagemaker_platform.stacks.lifecycle import lifecycle_accounts
 from sagemaker_platform.stacks.studio_personas import studio_personas_in_use
 
@@ -155,12 +154,7 @@ class WorkloadAccessStack(cdk.Stack):
             self,
             "Access",
             platform_name=config.name,
-            registry=RegistryLocation(
-                platform_name=config.name,
-                account=account_of(config, "registry"),
-                region=_region(config),
-                model_package_groups=registry.model_package_groups,
-            ),
+            registry=RegistryHome.of(config).location(config.name, registry.model_package_groups),
             registers=levels["PipelineStep"] is RegistryAccess.REGISTER,
             deploys="Deploy" in levels,
             tooling_account=account_of(config, "tooling"),
@@ -191,7 +185,7 @@ class ModelEventsStack(cdk.Stack):
             "ModelEvents",
             event_bus_name=naming.model_events_bus_name(config.name),
             forwarder_role_arn=naming.role_arn(
-                self.partition, account_of(config, "registry"), naming.model_events_forwarder_role_name(config.name)
+                self.partition, RegistryHome.of(config).account, naming.model_events_forwarder_role_name(config.name)
             ),
             organization_id=config.organization_id,
         )

@@ -25,7 +25,7 @@ from sagemaker_platform.constructs.registry import RegistryAccess, grant_groups
 from sagemaker_platform.constructs.studio import Persona, StudioDomain
 from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipeline, TuningStorage
 from sagemaker_platform.constructs.wildcards import acknowledge_statement_wildcards
-from sagemaker_platform.constructs.workload_access import RegistryLocation
+from sagemaker_platform.stacks.base import RegistryHome
 
 # --- actions, in one place ------------------------------------------------------------------------
 
@@ -68,13 +68,7 @@ def grant_studio_personas(scope: Construct, config: PlatformConfig, studio: Stud
     """The Studio stack's side: registry groups and (same account) staging endpoints, per persona."""
     groups = None
     if config.registry is not None:
-        registry_account = cdk.Aws.ACCOUNT_ID if config.accounts is None else config.accounts.registry
-        location = RegistryLocation(
-            platform_name=config.name,
-            account=registry_account,
-            region=cdk.Aws.REGION if config.accounts is None else config.region,
-            model_package_groups=config.registry.model_package_groups,
-        )
+        location = RegistryHome.of(config).location(config.name, config.registry.model_package_groups)
         groups = location.groups(Construct(scope, "PersonaRegistry"))
         registers = "dev" in config.registry.register_from
     # Both personas' roles together are the domain's execution roles, which its member policy reaches.

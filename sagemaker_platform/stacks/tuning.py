@@ -9,7 +9,7 @@ from sagemaker_platform.config import PlatformConfig, PlatformImageConfig, Tunin
 from sagemaker_platform.constructs.tuning import TrainingJobLauncher, TuningPipeline, TuningStorage
 from sagemaker_platform.contracts.tuning_spec import PlatformImage
 from sagemaker_platform.stacks.access_logs import shared_access_logs
-from sagemaker_platform.stacks.base import CapabilityStack
+from sagemaker_platform.stacks.base import CapabilityStack, RegistryHome
 from sagemaker_platform.stacks.ci import tuning_image_registry
 from sagemaker_platform.stacks.network import place_functions
 from sagemaker_platform.stacks.studio_personas import PersonaTuningAccess, persona_role_names, studio_personas_in_use
@@ -44,15 +44,15 @@ class TuningStack(CapabilityStack):
             platform_images=images,
             access_logs=shared_access_logs(self, self.access_logs),
         )
-        registry_account = self.account if config.accounts is None else config.accounts.registry
+        registry = RegistryHome.of(config)
         self.pipeline = TuningPipeline(
             self,
             "Pipeline",
             storage=self.storage,
             platform_name=config.name,
             specs=config.tuning,
-            registry_account=None if config.accounts is None else config.accounts.registry,
-            model_artifacts_bucket=naming.model_artifacts_bucket_name(config.name, registry_account, self.region),
+            registry_account=registry.named_account,
+            model_artifacts_bucket=registry.artifacts_bucket_name(config.name),
         )
         self.launcher = self._launcher(config)
         if config.studio is not None:

@@ -55,6 +55,15 @@ TEARDOWN_SAGEMAKER_ACTIONS = [
 ]
 TEARDOWN_EFS_DESCRIBE_ACTIONS = ["elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DescribeMountTargets"]
 TEARDOWN_EFS_DELETE_ACTIONS = ["elasticfilesystem:DeleteMountTarget", "elasticfilesystem:DeleteFileSystem"]
+# What the teardown's traced waiter state machine sends to X-Ray: the actions aws-cdk-lib grants a state machine
+# for `tracing_enabled=True` (Step Functions samples by the X-Ray sampling rules, so it also reads them; a traced
+# Lambda function needs only the first two, `function.FUNCTION_TRACING_ACTIONS`).
+TEARDOWN_WAITER_TRACING_ACTIONS = [
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+]
 TEARDOWN_SG_ACTIONS = [
     "ec2:RevokeSecurityGroupIngress",
     "ec2:RevokeSecurityGroupEgress",

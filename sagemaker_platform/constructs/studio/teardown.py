@@ -30,6 +30,7 @@ from sagemaker_platform.constructs.studio.actions import (
     TEARDOWN_EFS_DESCRIBE_ACTIONS,
     TEARDOWN_SAGEMAKER_ACTIONS,
     TEARDOWN_SG_ACTIONS,
+    TEARDOWN_WAITER_TRACING_ACTIONS,
 )
 from sagemaker_platform.constructs.studio.nag import (
     domain_wildcard_reasons,
@@ -38,14 +39,6 @@ from sagemaker_platform.constructs.studio.nag import (
     wildcard_finding,
 )
 from sagemaker_platform.constructs.studio.user_settings import _StudioUserSettings
-
-# What a traced state machine writes to X-Ray (the actions aws-cdk-lib grants for `tracing_enabled=True`).
-XRAY_WRITE_ACTIONS = (
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-)
 
 
 def lifecycle_services(enable_projects: bool) -> tuple[str, ...]:
@@ -207,7 +200,9 @@ class _StudioTeardown(_StudioUserSettings):
         cfn_state_machine.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(enabled=True)
         waiter_role = state_machine.node.find_child("Role")
         assert isinstance(waiter_role, iam.Role)
-        waiter_role.add_to_principal_policy(iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"]))
+        waiter_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(TEARDOWN_WAITER_TRACING_ACTIONS), resources=["*"])
+        )
         skip_checkov(
             waiter_role.node.find_child("DefaultPolicy"),
             {
