@@ -404,3 +404,12 @@ def test_given_a_bad_parent_spec_then_refused_naming_the_field(
     warm_start: dict[str, Any], path: str, expected: str
 ) -> None:
     assert expected in problems(custom_spec(warm_start=warm_start))[path]
+
+
+@pytest.mark.parametrize("section", ["spot", "vpc", "warm_start", "hyperband", "inference", "objective"])
+def test_an_optional_section_given_as_null_is_refused_at_its_key(section: str) -> None:
+    # Present but not a mapping: a problem at the section's own key, never a crash or a silent default.
+    with pytest.raises(tuning_spec.SpecError) as caught:
+        contract.parse_spec({**custom_spec(), section: None})
+
+    assert "must be a mapping" in [problem.message for problem in caught.value.problems if problem.path == section]

@@ -59,6 +59,12 @@ class SpecReader:
                 self.add(join_path(path, key), None, "required key is null; give it a value")
         return dict(data)
 
+    def section(self, data: Mapping[str, Any], key: str, keys: Mapping[str, bool]) -> dict[str, Any] | None:
+        """The optional mapping `data[key]` with only `keys` (name -> required); None when absent or refused."""
+        if key not in data:
+            return None
+        return self.mapping(data[key], key, keys)
+
     def named_entries(
         self, data: Mapping[str, Any], key: str, keys: Mapping[str, bool], hint: str
     ) -> list[tuple[str, str, dict[str, Any]]]:

@@ -172,9 +172,7 @@ def read_channels(r: SpecReader, data: Mapping[str, Any]) -> tuple[Channel, ...]
 
 def read_warm_start(r: SpecReader, data: Mapping[str, Any]) -> WarmStart | None:
     """`warm_start`: a type and exactly one of `parents` (job names) or `parent_spec` (a spec name)."""
-    if "warm_start" not in data:
-        return None
-    entry = r.mapping(data["warm_start"], "warm_start", {"type": True, "parents": False, "parent_spec": False})
+    entry = r.section(data, "warm_start", {"type": True, "parents": False, "parent_spec": False})
     if entry is None:
         return None
     kind = r.string(entry, "type", "warm_start", allowed=tuple(WARM_START_TYPES))
@@ -212,9 +210,7 @@ def read_warm_start(r: SpecReader, data: Mapping[str, Any]) -> WarmStart | None:
 
 def read_spot(r: SpecReader, data: Mapping[str, Any]) -> Spot | None:
     """`spot`: managed spot training's wait limit and an optional checkpoint location."""
-    if "spot" not in data:
-        return None
-    entry = r.mapping(data["spot"], "spot", {"max_wait_seconds": True, "checkpoint_s3_uri": False})
+    entry = r.section(data, "spot", {"max_wait_seconds": True, "checkpoint_s3_uri": False})
     if entry is None:
         return None
     wait = r.integer(entry, "max_wait_seconds", "spot", minimum=1, maximum=MAX_TRAINING_RUNTIME_SECONDS)
@@ -230,9 +226,7 @@ def read_spot(r: SpecReader, data: Mapping[str, Any]) -> Spot | None:
 
 def read_vpc(r: SpecReader, data: Mapping[str, Any]) -> Vpc | None:
     """`vpc`: the subnets and security groups of the training containers."""
-    if "vpc" not in data:
-        return None
-    entry = r.mapping(data["vpc"], "vpc", {"subnet_ids": True, "security_group_ids": True})
+    entry = r.section(data, "vpc", {"subnet_ids": True, "security_group_ids": True})
     if entry is None:
         return None
     subnets = r.string_list(
@@ -258,9 +252,7 @@ def read_vpc(r: SpecReader, data: Mapping[str, Any]) -> Vpc | None:
 
 def read_inference(r: SpecReader, data: Mapping[str, Any]) -> Inference:
     """`inference`: the image and MIME types registered with the model package (defaults: CSV)."""
-    if "inference" not in data:
-        return Inference()
-    entry = r.mapping(data["inference"], "inference", {"image": False, "content_types": False, "response_types": False})
+    entry = r.section(data, "inference", {"image": False, "content_types": False, "response_types": False})
     if entry is None:
         return Inference()
     image = r.string(entry, "image", "inference", pattern=ECR_IMAGE_PATTERN, hint="must be an ECR image URI")

@@ -83,9 +83,7 @@ def read_name(r: SpecReader, data: Mapping[str, Any]) -> str | None:
 
 def read_objective(r: SpecReader, data: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """`objective: {metric, type}`; (None, None) when absent or refused."""
-    if "objective" not in data:
-        return None, None
-    objective = r.mapping(data["objective"], "objective", {"metric": True, "type": True})
+    objective = r.section(data, "objective", {"metric": True, "type": True})
     if objective is None:
         return None, None
     metric = r.string(objective, "metric", "objective")
@@ -210,9 +208,7 @@ def read_static_hyperparameters(r: SpecReader, data: Mapping[str, Any]) -> tuple
 
 def read_hyperband(r: SpecReader, data: Mapping[str, Any]) -> Hyperband | None:
     """`hyperband: {min_resource, max_resource}`, min below max."""
-    if "hyperband" not in data:
-        return None
-    entry = r.mapping(data["hyperband"], "hyperband", {"min_resource": True, "max_resource": True})
+    entry = r.section(data, "hyperband", {"min_resource": True, "max_resource": True})
     if entry is None:
         return None
     low = r.integer(entry, "min_resource", "hyperband", minimum=1, maximum=10**9)
