@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sagemaker_platform.config.base import field_problem
+from sagemaker_platform.config.checks_serving import unknown_endpoint
 from sagemaker_platform.config.lifecycle import (
     LifecycleBuildConfig,
     LifecycleModelQualityConfig,
@@ -57,11 +58,7 @@ def check_monitors_watch_capturing_endpoints(config: PlatformConfig) -> None:
     for index, monitor in enumerate(config.lifecycle.monitoring):
         where = f"lifecycle.monitoring[{index}]"
         if monitor.endpoint not in capture:
-            raise field_problem(
-                f"{where}.endpoint",
-                monitor.endpoint,
-                "no `endpoints` entry of that name; known: " + (", ".join(sorted(capture)) or "none"),
-            )
+            raise unknown_endpoint(f"{where}.endpoint", monitor.endpoint, capture)
         if capture[monitor.endpoint] is None:
             raise field_problem(
                 f"{where}.endpoint",

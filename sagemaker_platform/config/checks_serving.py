@@ -3,7 +3,10 @@ endpoint instance types."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+from pydantic_core import PydanticCustomError
 
 from sagemaker_platform.config.base import field_problem
 from sagemaker_platform.config.endpoints import EndpointConfig, pinned_package_parts
@@ -11,6 +14,11 @@ from sagemaker_platform.config.gateway import check_gateway_endpoints
 
 if TYPE_CHECKING:
     from sagemaker_platform.config.platform import PlatformConfig
+
+
+def unknown_endpoint(key: str, name: str, known: Iterable[str]) -> PydanticCustomError:
+    """The problem of a key naming an `endpoints` entry that does not exist, listing the `known` names."""
+    return field_problem(key, name, "no `endpoints` entry of that name; known: " + (", ".join(sorted(known)) or "none"))
 
 
 def check_gateway_endpoints_exist(config: PlatformConfig) -> None:
@@ -67,18 +75,12 @@ def check_pinned_packages_in_declared_groups(config: PlatformConfig) -> None:
 
 def check_deploy_targets_exist(config: PlatformConfig) -> None:
     """Each `deploy.groups` entry names a registry group and `endpoints` entries fed by it."""
-    # Each deployed group must be a registry group, and each of its endpoints an `endpoints` entry fed by it.
-    if config.deploy is None:
-        return
     groups_of = {entry.name: entry.model_package_group for entry in config.endpoints}
-    for index, group in enumerate(config.deploy.groups):
+    for index, group in enumerate(config.deploy.groups if config.deploy is not None else ()):
         where = f"deploy.groups[{index}]"
         for endpoint in group.endpoints:
             if endpoint not in groups_of:
-                known = ", ".join(sorted(groups_of)) or "none"
-                raise field_problem(
-                    f"{where}.endpoints", endpoint, f"no `endpoints` entry of that name; known: {known}"
-                )
+                raise unknown_endpoint(f"{where}.endpoints", endpoint, groups_of)
             if groups_of[endpoint] != group.model_package_group:
                 raise field_problem(
                     f"{where}.endpoints",
