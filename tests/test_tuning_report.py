@@ -8,6 +8,7 @@ ListTrainingJobsForHyperParameterTuningJob. That one call is answered here from 
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Iterator
@@ -22,6 +23,9 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from sagemaker_platform.tuning_report import Trial, TuningRun, collect, main, render_html
+
+# The renderer's tick module (the renderer is a package in the report Lambda's folder; `lambda` is a keyword).
+TICKS = importlib.import_module("sagemaker_platform.lambda.tuning_report.report_render.ticks")
 
 OBJECTIVES = {
     "churn-bayes": [0.91, 0.95, 0.93, 0.967],
@@ -153,13 +157,9 @@ def test_given_a_logarithmic_range_then_its_axis_is_logarithmic_with_decade_tick
     [(0, "0"), (0.25, "0.25"), (1500, "1500"), (25000, "25k"), (2e6, "2M"), (1e-5, "1e-5"), (-0.0004, "-4e-4")],
 )
 def test_tick_labels_are_short(value: float, label: str) -> None:
-    from sagemaker_platform.tuning_report import _render
-
-    assert _render.format_number(value) == label
+    assert TICKS.format_number(value) == label
 
 
 def test_linear_ticks_are_nice_numbers_covering_the_data() -> None:
-    from sagemaker_platform.tuning_report import _render
-
-    low, high, ticks = _render._axis_ticks(0.871, 0.967, log=False)
+    low, high, ticks = TICKS.axis_ticks(0.871, 0.967, log=False)
     assert [label for _, label in ticks] == ["0.85", "0.9", "0.95", "1"] and low <= 0.871 and high >= 0.967

@@ -267,7 +267,9 @@ def test_given_the_roles_cdk_pipelines_creates_then_their_grant_families_are_nam
     assert not [action for action in actions if action.endswith("*")]
     # The same app with CDK's own rendering: the same statements (effect, resources, conditions), the same order,
     # each family replaced by exactly the actions it stands for.
-    monkeypatch.setattr("sagemaker_platform.stacks.pipeline.name_default_policy_actions", lambda role: None)
+    monkeypatch.setattr(
+        "sagemaker_platform.stacks.pipeline_acknowledgments.name_default_policy_actions", lambda role: None
+    )
     config = pipeline_config(config_file="platform/prod.yaml")
     stock = _cdk_pipelines_policies(
         synth_pipeline(config, tmp_path / "cdk.out", demo_stage, gate=False).get_stack_by_name("mlp-pipeline").template

@@ -1,6 +1,7 @@
 """The model lifecycle as infrastructure: build (with a champion/challenger gate) and batch inference pipelines.
 
-- `ModelBuildPipeline` (build.py): preprocess → train → evaluate → gate → register.
+- `ModelBuildPipeline` (build.py): preprocess → train → evaluate → gate → register; its job steps in
+  build_jobs.py, its champion/challenger gate (baselines, registration) in build_gate.py.
 - `BatchInferencePipeline` (batch.py): latest Approved version → model → transform.
 - `RegistryLookup` (lookup.py): the Lambda function their Lambda steps call to read the registry at run time.
 - `LifecycleStorage`, `PipelinePermissions` (storage.py): the bucket and key, and the roles' grants.

@@ -17,6 +17,9 @@ what it shares with `ModelQualityMonitor` (model_quality.py).
   definition before CloudFormation deletes the old one;
 - a violation (a monitoring job that completed with violations) is an event to the topic, an alarm (the
   rule's TriggeredRules metric), and, with `retrain_pipeline_arn`, a start of that build pipeline.
+
+The schedule applier and its rules are in `monitor_applier`, the grants (capture read, retrain start) in
+`monitor_grants`; the constructs they create keep their ids under the monitor.
 """
 
 from __future__ import annotations
@@ -32,27 +35,32 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from sagemaker_platform.constructs.common import alarm_on_any
 from sagemaker_platform.constructs.lifecycle.images import model_monitor_image_uri
-from sagemaker_platform.constructs.lifecycle.rules import cloudformation_rule, events_role, sagemaker_rule
+from sagemaker_platform.constructs.lifecycle.monitor_applier import (
+    ALREADY_EXISTS as ALREADY_EXISTS,
+)
+from sagemaker_platform.constructs.lifecycle.monitor_applier import (
+    NOT_FOUND as NOT_FOUND,
+)
+from sagemaker_platform.constructs.lifecycle.monitor_applier import (
+    RESOURCE_STATUS_CHANGE as RESOURCE_STATUS_CHANGE,
+)
+from sagemaker_platform.constructs.lifecycle.monitor_applier import (
+    STACK_STATUS_CHANGE as STACK_STATUS_CHANGE,
+)
+from sagemaker_platform.constructs.lifecycle.monitor_applier import add_schedule_applier
+from sagemaker_platform.constructs.lifecycle.monitor_grants import grant_capture_read, retrain_start_role
+from sagemaker_platform.constructs.lifecycle.rules import sagemaker_rule
 from sagemaker_platform.constructs.lifecycle.storage import LifecycleStorage
-from sagemaker_platform.constructs.shared_policies import SharedPolicies, SharedStatement
 from sagemaker_platform.constructs.targets import StartSageMakerPipeline
-from sagemaker_platform.constructs.workflow import retry_every_error, state_machine_log_group, state_machine_role
 from sagemaker_platform.errors import ProblemCollector, check_keywords
 
-ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
 PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
 CAPTURE_PATH = "/opt/ml/processing/input/endpoint"
 OUTPUT_PATH = "/opt/ml/processing/output"
-ALREADY_EXISTS = "SageMaker.ResourceInUseException"
-NOT_FOUND = "SageMaker.ResourceNotFoundException"
-RESOURCE_STATUS_CHANGE = "CloudFormation Resource Status Change"
-STACK_STATUS_CHANGE = "CloudFormation Stack Status Change"
 MAX_NAME_LENGTH = 63
 DIGEST_LENGTH = 8
 
@@ -189,11 +197,8 @@ class EndpointMonitor(Construct):
         self.schedule_arn = cdk.Stack.of(self).format_arn(
             service="sagemaker", resource="monitoring-schedule", resource_name=self.schedule_name
         )
-        self._grant_capture_read(self._job_role, *self._capture)
-        self.state_machine = self._schedule_applier(storage, self._schedule_expression)
-        applier = self._applier_target(self.state_machine, storage)
-        self._apply_on_in_service(applier)
-        self._apply_on_definition_change(self.state_machine, applier)
+        grant_capture_read(self, self._job_role, *self._capture)
+        self.state_machine = add_schedule_applier(self, storage, self._schedule_expression)
         self.violation_rule = sagemaker_rule(
             self,
             "Violations",
@@ -209,7 +214,7 @@ class EndpointMonitor(Construct):
             self.violation_rule.add_target(
                 StartSageMakerPipeline(
                     self._retrain_pipeline_arn,
-                    self._start_role(self._retrain_pipeline_arn),
+                    retrain_start_role(self, self._retrain_pipeline_arn),
                     dead_letter_queue=storage.rule_dead_letter_queue,
                 )
             )
@@ -239,152 +244,6 @@ class EndpointMonitor(Construct):
             period=cdk.Duration.hours(1),
             **props,  # type: ignore[arg-type]
         )
-
-    def _grant_capture_read(self, job_role: iam.IRole, bucket: str, key_alias: str) -> None:
-        """Let the monitoring jobs read this endpoint's captured data. Every monitor of the stack adds its
-        statements to one policy of the job role (`SharedPolicies.collect`): one attached policy, not one per
-        monitor (a role holds 10), and the hosting key's statement, the same for all, once."""
-        stack = cdk.Stack.of(self)
-        capture = f"arn:{stack.partition}:s3:::{bucket}/data-capture/{self.endpoint_name}/*"
-        SharedPolicies.of(job_role).collect(
-            job_role,
-            "CaptureRead",
-            [
-                SharedStatement(
-                    iam.PolicyStatement(actions=["s3:GetObject"], resources=[capture]),
-                    f"SageMaker writes captured requests under per-hour keys of {self.endpoint_name}'s capture prefix",
-                ),
-                SharedStatement(
-                    iam.PolicyStatement(
-                        actions=["s3:ListBucket"],
-                        resources=[f"arn:{stack.partition}:s3:::{bucket}"],
-                        conditions={"StringLike": {"s3:prefix": f"data-capture/{self.endpoint_name}/*"}},
-                    )
-                ),
-                SharedStatement(
-                    iam.PolicyStatement(
-                        actions=["kms:Decrypt"],
-                        resources=[stack.format_arn(service="kms", resource="key", resource_name="*")],
-                        conditions={
-                            "StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"},
-                            "ForAnyValue:StringEquals": {"kms:ResourceAliases": [key_alias]},
-                        },
-                    ),
-                    f"the hosting key's ARN is not known outside its stack; only the key aliased {key_alias} "
-                    "(kms:ResourceAliases), through S3 (kms:ViaService)",
-                ),
-            ],
-            "Monitoring jobs: read the endpoints' captured data (decrypting it through S3)",
-        )
-
-    def _schedule_applier(self, storage: LifecycleStorage, schedule_expression: str) -> sfn.StateMachine:
-        """The workflow applying the schedule (SDK integrations). Started by the endpoint's InService event it
-        creates the schedule, or updates the one there; started by a CloudFormation event (a new job definition,
-        a rolled-back update) it updates the schedule, if there is one yet (else the endpoint's InService creates
-        it)."""
-        schedule = {
-            "MonitoringScheduleName": self.schedule_name,
-            "MonitoringScheduleConfig": {
-                "ScheduleConfig": {"ScheduleExpression": schedule_expression},
-                "MonitoringJobDefinitionName": self.job_definition_name,
-                "MonitoringType": self.monitoring_type,
-            },
-        }
-        create, update = (
-            tasks.CallAwsService(
-                self, id, service="sagemaker", action=action, iam_resources=[self.schedule_arn], parameters=schedule
-            )
-            for id, action in (
-                ("CreateSchedule", "createMonitoringSchedule"),
-                ("UpdateSchedule", "updateMonitoringSchedule"),
-            )
-        )
-        # Both calls are repeatable (same name, same config), so every other failure is retried (`retry_every_error`).
-        # The endpoint was updated (a new version deployed): its schedule is there, maybe on an older definition.
-        retry_every_error(create, but=[ALREADY_EXISTS])
-        create.add_catch(update, errors=[ALREADY_EXISTS])
-        # A new definition before the endpoint exists: nothing to update yet.
-        retry_every_error(update, but=[NOT_FOUND])
-        update.add_catch(sfn.Succeed(self, "NotScheduledYet"), errors=[NOT_FOUND])
-        # Any other input (a hand-started execution, `{}`) creates or updates the schedule: both converge.
-        from_cloudformation = sfn.Condition.and_(
-            sfn.Condition.is_present("$.source"), sfn.Condition.string_equals("$.source", "aws.cloudformation")
-        )
-        start = sfn.Choice(self, "Trigger").when(from_cloudformation, update).otherwise(create)
-        role = state_machine_role(self, "ApplierRole", description=f"Applies {self.schedule_name}")
-        state_machine = sfn.StateMachine(
-            self,
-            "ScheduleApplier",
-            definition_body=sfn.DefinitionBody.from_chainable(start),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            role=role,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=state_machine_log_group(self, "ApplierLogs", key=storage.key),
-                level=sfn.LogLevel.ALL,
-                include_execution_data=True,
-            ),
-            encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(storage.key),
-        )
-        # Encrypted execution history and logs: data keys of the lifecycle key, no wildcard action families.
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[storage.key.key_arn])
-        )
-        return state_machine
-
-    def _applier_target(self, state_machine: sfn.StateMachine, storage: LifecycleStorage) -> events.IRuleTarget:
-        """The applier as the target of this monitor's rules: started by a role only EventBridge may assume."""
-        start_role = events_role(
-            self, "ApplyOnInServiceRole", description=f"Starts the schedule applier of {self.endpoint_name}"
-        )
-        return targets.SfnStateMachine(state_machine, role=start_role, dead_letter_queue=storage.rule_dead_letter_queue)
-
-    def _apply_on_in_service(self, applier: events.IRuleTarget) -> None:
-        """Start the applier each time the endpoint reaches InService (created, or updated to a new version)."""
-        sagemaker_rule(
-            self,
-            "EndpointInService",
-            description=f"{self.endpoint_name} is InService: apply its monitoring schedule",
-            detail_type=ENDPOINT_STATE_CHANGE,
-            detail={"EndpointName": [self.endpoint_name], "EndpointStatus": ["IN_SERVICE"]},
-            targets=[applier],
-        )
-
-    def _apply_on_definition_change(self, state_machine: sfn.StateMachine, target: events.IRuleTarget) -> None:
-        """Start the applier (its update path) when CloudFormation creates this monitor's job definition, and when
-        an update of this stack rolls back: a definition created in a failed update is deleted again, and the
-        rolled-back applier points the schedule back at the definition that stays."""
-        stack = cdk.Stack.of(self)
-        cloudformation_rule(
-            self,
-            "DefinitionCreated",
-            description=f"{self.job_definition_name} created: point the schedule of {self.endpoint_name} at it",
-            detail_type=RESOURCE_STATUS_CHANGE,
-            detail={"logical-resource-id": [stack.get_logical_id(self.job_definition)]},
-            status="CREATE_COMPLETE",
-            target=target,
-        )
-        cloudformation_rule(
-            self,
-            "UpdateRolledBack",
-            description=f"{stack.stack_name} rolled back: point the schedule of {self.endpoint_name} at its definition",
-            detail_type=STACK_STATUS_CHANGE,
-            detail={},
-            status="UPDATE_ROLLBACK_COMPLETE",
-            target=target,
-        )
-        # The new definition is created once the applier naming it is in place: the event it causes starts
-        # that applier, not the one still naming the old definition.
-        self.job_definition.node.add_dependency(state_machine)
-
-    def _start_role(self, pipeline_arn: str) -> iam.IRole:
-        role = events_role(
-            self, "RetrainRole", description=f"Starts the retraining pipeline when {self.endpoint_name} drifts"
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
-        )
-        return role
 
 
 class DataQualityMonitor(EndpointMonitor):
