@@ -20,11 +20,17 @@ import os
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from errors import InvalidInputError, InvalidSpecError
-from parents import last_completed_run
+from errors import InvalidInputError, InvalidSpecError, ParentNotFoundError
 
+from sagemaker_platform.contracts.aws_faults import classify
 from sagemaker_platform.contracts.training_storage import training_storage
-from sagemaker_platform.contracts.tuning_request import Environment, PlatformImages, build_request, image_uri
+from sagemaker_platform.contracts.tuning_request import (
+    Environment,
+    PlatformImages,
+    build_request,
+    image_uri,
+    parent_job_pattern,
+)
 from sagemaker_platform.contracts.tuning_spec import SpecError, TuningSpec, parse_spec
 
 if TYPE_CHECKING:
@@ -55,6 +61,34 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     if spec.warm_start is not None and spec.warm_start.parent_spec is not None:
         parents = (last_completed_run(sagemaker_client(), spec.warm_start.parent_spec),)
     return build(spec, environment_from(os.environ), execution_id, parents)
+
+
+def last_completed_run(client: SageMakerClient, parent_spec: str) -> str:
+    """The newest Completed tuning job named ``<parent_spec>-<run id>``.
+
+    Raises ParentNotFoundError (naming the field) when there is none; when the call fails, AwsTransientError
+    (throttled, unavailable, unreachable: the state machine retries) or AwsPermanentError (refused: not retried).
+    """
+    pattern = parent_job_pattern(parent_spec)
+    try:
+        pages = client.get_paginator("list_hyper_parameter_tuning_jobs").paginate(
+            NameContains=f"{parent_spec}-", StatusEquals="Completed", SortBy="CreationTime", SortOrder="Descending"
+        )
+        for page in pages:
+            for summary in page["HyperParameterTuningJobSummaries"]:
+                # NameContains also matches other specs (churn-xgb-v2-... for churn-xgb): keep this spec's runs.
+                if pattern.match(summary["HyperParameterTuningJobName"]):
+                    return summary["HyperParameterTuningJobName"]
+    except Exception as exc:
+        typed = classify(exc)
+        if typed is None:
+            raise
+        # The same type, with the field named: the state machine matches the type, the reader the field.
+        raise type(typed)(f"warm_start.parent_spec={parent_spec!r}: listing its tuning jobs failed: {typed}") from exc
+    raise ParentNotFoundError(
+        f"warm_start.parent_spec={parent_spec!r}: no Completed tuning job of that spec yet; run it first, "
+        "or name parent jobs with warm_start.parents"
+    )
 
 
 def select_spec(specs: dict[str, Any], execution_input: Any) -> TuningSpec:
