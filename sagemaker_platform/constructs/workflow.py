@@ -25,6 +25,12 @@ from sagemaker_platform.contracts.aws_faults import TRANSIENT_ERROR
 TRANSIENT_TASK_ERRORS = [TRANSIENT_ERROR, "Lambda.TooManyRequestsException"]
 
 
+# What the optimized SageMaker integration (`arn:aws:states:::sagemaker:create<Job>.sync`) reports when its API
+# call fails, throttling and unavailability included: one name for every SageMaker API error, the error code in
+# the Cause. A job that ran and ended Failed or Stopped is `States.TaskFailed` instead.
+SAGEMAKER_INTEGRATION_ERROR = "SageMaker.AmazonSageMakerException"
+
+
 def state_machine_log_group(scope: Construct, id: str, *, key: kms.IKey) -> logs.LogGroup:
     """The execution log group of a state machine: encrypted with `key`, kept one year, retained."""
     return logs.LogGroup(
@@ -71,7 +77,21 @@ def retry_every_error(task: sfn.TaskStateBase, *, but: Sequence[str] = ()) -> No
     _retry_backing_off(task, ["States.ALL"])
 
 
-def _retry_backing_off(task: sfn.TaskStateBase, errors: Sequence[str]) -> None:
+def retry_job_start(task: sfn.CustomState) -> None:
+    """Retry a SageMaker `.sync` job task whose start call failed: 5 s, then backing off (x2, jittered), five
+    attempts in all. A job that ran and failed (`States.TaskFailed`) is not retried: the task's Catch gets it.
+
+    Only for a task whose job name is fixed per execution: when a start succeeded but its answer was lost,
+    the retry is refused (ResourceInUse) instead of starting a second job. Example::
+
+        tune = sfn.CustomState(self, "Tune", state_json={...})  # createHyperParameterTuningJob.sync
+        retry_job_start(tune)
+        tune.add_catch(notify_failure, errors=["States.ALL"])
+    """
+    _retry_backing_off(task, [SAGEMAKER_INTEGRATION_ERROR])
+
+
+def _retry_backing_off(task: sfn.TaskStateBase | sfn.CustomState, errors: Sequence[str]) -> None:
     """Retry `errors` of `task`: 5 s, then backing off (x2, jittered), four retries (five attempts in all)."""
     task.add_retry(
         errors=list(errors),

@@ -16,6 +16,7 @@ import jsonata
 import pytest
 
 from sagemaker_platform import tuning_spec
+from sagemaker_platform.constructs.workflow import SAGEMAKER_INTEGRATION_ERROR
 from tests.asl_jsonpath import first_handler, next_retry
 from tests.constructs.test_tuning import definition
 from tests.support import default_config_raw
@@ -253,3 +254,40 @@ def test_given_a_failing_publish_of_a_failure_then_it_is_retried_and_the_notice_
         "Error": "States.TaskFailed",
         "Cause": "tuning job stopped",
     }
+
+
+def test_given_a_throttled_or_refused_start_then_the_tuning_job_is_started_again_under_the_same_name(
+    flow: dict[str, Any],
+) -> None:
+    # One failure of the start call (throttled, unavailable, access denied while a role propagates, connection
+    # reset: the integration names them all SAGEMAKER_INTEGRATION_ERROR) must not lose the scheduled run.
+    tune = FailsOnce(SAGEMAKER_INTEGRATION_ERROR, None)
+
+    def start(args: dict[str, Any]) -> Any:
+        tune(args)  # records the call; fails the first one
+        return describe(args)  # the job the second call started
+
+    tasks = {**successful_run(lambda args: {"MessageId": "m-3"}), "Tune": start}
+    visited, output, _ = run(flow, {"spec_name": SPEC.name}, tasks)
+
+    assert visited[-1] == "NotifyRegistered" and output == {**REGISTERED, "report": REPORT}
+    # Retried with the same request: the same job name, so a retry after a lost success is refused, never doubled.
+    assert len(tune.calls) == 2 and tune.calls[0] == tune.calls[1]
+
+
+def test_given_a_tuning_job_that_ran_and_failed_then_it_is_not_started_again(flow: dict[str, Any]) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def tune(args: dict[str, Any]) -> Any:
+        calls.append(args)
+        raise TaskFailed("States.TaskFailed", "tuning job failed: AlgorithmError")
+
+    notified: list[dict[str, Any]] = []
+    visited, _, _ = run(
+        flow,
+        {"spec_name": SPEC.name},
+        {"BuildRequest": build_task, "Tune": tune, "NotifyFailure": lambda args: notified.append(args) or {}},
+    )
+
+    assert visited == ["BuildRequest", "Tune", "NotifyFailure", "Failed"] and len(calls) == 1
+    assert json.loads(notified[0]["Message"])["error"]["Cause"] == "tuning job failed: AlgorithmError"

@@ -22,6 +22,7 @@ from sagemaker_platform.constructs.tuning.grants import KEY_USE_ACTIONS, grant_t
 from sagemaker_platform.constructs.tuning.storage import TuningStorage
 from sagemaker_platform.constructs.workflow import (
     retry_every_error,
+    retry_job_start,
     retry_transient,
     state_machine_log_group,
     state_machine_role,
@@ -127,7 +128,9 @@ def _build_and_tune(
             "Output": "{% {'tuning': $states.result, 'register': $states.input.register} %}",
         },
     )
-    # Failed or Stopped tuning jobs fail the task: notify, then fail the execution.
+    # A throttled or refused start is retried; the job name derives from the execution id, so a retry never
+    # starts a second job. Failed or Stopped tuning jobs fail the task: notify, then fail the execution.
+    retry_job_start(tune)
     tune.add_catch(notify_failure, errors=["States.ALL"])
     return build, tune
 
