@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_platform.constructs.lifecycle.monitoring import ALREADY_EXISTS, NOT_FOUND
+from sagemaker_platform.constructs.lifecycle.monitor_applier import ALREADY_EXISTS, NOT_FOUND
 from tests.asl_jsonpath import Execution, TaskError, run
 from tests.event_journeys import Stack
 from tests.monitor_support import applier_of, job_definitions

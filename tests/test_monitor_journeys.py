@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_platform.constructs.lifecycle.monitoring import RESOURCE_STATUS_CHANGE, STACK_STATUS_CHANGE
+from sagemaker_platform.constructs.lifecycle.monitor_applier import RESOURCE_STATUS_CHANGE, STACK_STATUS_CHANGE
 from tests.event_journeys import Stack, follow
 from tests.monitor_support import applier_of, job_definitions
 from tests.registry_helpers import text

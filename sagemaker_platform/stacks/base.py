@@ -62,6 +62,10 @@ class RegistryHome:
         """The registry's model artifacts bucket (`naming.model_artifacts_bucket_name`)."""
         return naming.model_artifacts_bucket_name(platform_name, self.account, self.region)
 
+    def model_package_group_arn(self, group: str) -> str:
+        """The ARN of the registry's model package group `group`."""
+        return f"arn:{cdk.Aws.PARTITION}:sagemaker:{self.region}:{self.account}:model-package-group/{group}"
+
     def location(self, platform_name: str, model_package_groups: Sequence[str]) -> RegistryLocation:
         """The registry as the workload-side constructs import it: this home with its group names."""
         return RegistryLocation(

@@ -145,7 +145,8 @@ class LifecycleStack(cdk.Stack):
             platform_name=config.name,
             key=self.storage.key,
             model_package_group_arns=[
-                self._group_arn(group) for group in sorted({e.model_package_group for e in entries})
+                self._registry.model_package_group_arn(group)
+                for group in sorted({e.model_package_group for e in entries})
             ],
         )
 
@@ -264,16 +265,12 @@ class LifecycleStack(cdk.Stack):
         artifacts = self._registry.artifacts_bucket_name(config.name)
         return "/".join([f"s3://{artifacts}", group, *parts])
 
-    def _group_arn(self, group: str) -> str:
-        home = self._registry
-        return f"arn:{self.partition}:sagemaker:{home.region}:{home.account}:model-package-group/{group}"
-
     def _build_pipeline(self, config: PlatformConfig, entry: LifecycleBuildConfig) -> ModelBuildPipeline:
         return ModelBuildPipeline(
             self,
             f"Build{_pascal(entry.name)}",
             pipeline_name=entry.name,
-            model_package_group_arn=self._group_arn(entry.model_package_group),
+            model_package_group_arn=self._registry.model_package_group_arn(entry.model_package_group),
             **self._shared,
             objective=Objective(
                 metric=entry.objective.metric, json_path=entry.objective.json_path, type=entry.objective.type
@@ -304,7 +301,7 @@ class LifecycleStack(cdk.Stack):
             self,
             f"Batch{_pascal(entry.name)}",
             pipeline_name=entry.name,
-            model_package_group_arn=self._group_arn(entry.model_package_group),
+            model_package_group_arn=self._registry.model_package_group_arn(entry.model_package_group),
             **self._shared,
             input_prefix=entry.input_prefix,
             output_prefix=entry.output_prefix,

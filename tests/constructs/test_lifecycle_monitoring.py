@@ -13,14 +13,13 @@ from aws_cdk import aws_sns as sns
 
 from sagemaker_platform.constructs.lifecycle import LifecycleStorage
 from sagemaker_platform.constructs.lifecycle.model_quality import ModelQualityMonitor
-from sagemaker_platform.constructs.lifecycle.monitoring import (
+from sagemaker_platform.constructs.lifecycle.monitor_applier import (
     ALREADY_EXISTS,
     NOT_FOUND,
     RESOURCE_STATUS_CHANGE,
     STACK_STATUS_CHANGE,
-    DataQualityMonitor,
-    EndpointMonitor,
 )
+from sagemaker_platform.constructs.lifecycle.monitoring import DataQualityMonitor, EndpointMonitor
 from sagemaker_platform.errors import PropsError
 from sagemaker_platform.synthdiff.diff import diff_templates
 from tests.registry_helpers import text

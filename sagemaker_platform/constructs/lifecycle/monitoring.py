@@ -39,18 +39,6 @@ from constructs import Construct
 
 from sagemaker_platform.constructs.common import alarm_on_any
 from sagemaker_platform.constructs.lifecycle.images import model_monitor_image_uri
-from sagemaker_platform.constructs.lifecycle.monitor_applier import (
-    ALREADY_EXISTS as ALREADY_EXISTS,
-)
-from sagemaker_platform.constructs.lifecycle.monitor_applier import (
-    NOT_FOUND as NOT_FOUND,
-)
-from sagemaker_platform.constructs.lifecycle.monitor_applier import (
-    RESOURCE_STATUS_CHANGE as RESOURCE_STATUS_CHANGE,
-)
-from sagemaker_platform.constructs.lifecycle.monitor_applier import (
-    STACK_STATUS_CHANGE as STACK_STATUS_CHANGE,
-)
 from sagemaker_platform.constructs.lifecycle.monitor_applier import add_schedule_applier
 from sagemaker_platform.constructs.lifecycle.monitor_grants import grant_capture_read, retrain_start_role
 from sagemaker_platform.constructs.lifecycle.rules import sagemaker_rule
